@@ -1,0 +1,88 @@
+//===- KilnEnums.td - enums used by kiln ops ---------------*- tablegen -*-===//
+
+#ifndef KILN_ENUMS_TD
+#define KILN_ENUMS_TD
+
+include "dialects/kiln/IR/KilnBase.td"
+include "mlir/IR/EnumAttr.td"
+
+class Kiln_I32Enum<string name, string summary, list<I32EnumAttrCase> cases>
+    : I32EnumAttr<name, summary, cases> {
+  let cppNamespace = "::kiln";
+  let genSpecializedAttr = 0;
+}
+
+class Kiln_EnumAttr<EnumAttrInfo info, string mnemonic>
+    : EnumAttr<Kiln_Dialect, info, mnemonic> {
+  let assemblyFormat = "$value";
+}
+
+def Kiln_UnaryKind : Kiln_I32Enum<"UnaryKind", "elementwise unary function", [
+  I32EnumAttrCase<"abs", 0>, I32EnumAttrCase<"neg", 1>,
+  I32EnumAttrCase<"exp", 2>, I32EnumAttrCase<"log", 3>,
+  I32EnumAttrCase<"sqrt", 4>, I32EnumAttrCase<"rsqrt", 5>,
+  I32EnumAttrCase<"reciprocal", 6>, I32EnumAttrCase<"sin", 7>,
+  I32EnumAttrCase<"cos", 8>, I32EnumAttrCase<"tan", 9>,
+  I32EnumAttrCase<"tanh", 10>, I32EnumAttrCase<"sigmoid", 11>,
+  I32EnumAttrCase<"relu", 12>, I32EnumAttrCase<"silu", 13>,
+  I32EnumAttrCase<"gelu", 14>, I32EnumAttrCase<"gelu_tanh", 15>,
+  I32EnumAttrCase<"erf", 16>, I32EnumAttrCase<"floor", 17>,
+  I32EnumAttrCase<"ceil", 18>, I32EnumAttrCase<"round", 19>,
+  I32EnumAttrCase<"sign", 20>, I32EnumAttrCase<"Not", 21, "not">,
+  I32EnumAttrCase<"softplus", 22>, I32EnumAttrCase<"softsign", 23>,
+  I32EnumAttrCase<"asin", 24>, I32EnumAttrCase<"acos", 25>,
+  I32EnumAttrCase<"atan", 26>, I32EnumAttrCase<"sinh", 27>,
+  I32EnumAttrCase<"cosh", 28>, I32EnumAttrCase<"asinh", 29>,
+  I32EnumAttrCase<"acosh", 30>, I32EnumAttrCase<"atanh", 31>,
+  I32EnumAttrCase<"hard_swish", 32>, I32EnumAttrCase<"mish", 33>,
+  I32EnumAttrCase<"bitwise_not", 34>, I32EnumAttrCase<"is_nan", 35>,
+  I32EnumAttrCase<"is_inf", 36>
+]>;
+def Kiln_UnaryKindAttr : Kiln_EnumAttr<Kiln_UnaryKind, "unary_kind">;
+
+def Kiln_BinaryKind : Kiln_I32Enum<"BinaryKind", "elementwise binary function", [
+  I32EnumAttrCase<"add", 0>, I32EnumAttrCase<"sub", 1>,
+  I32EnumAttrCase<"mul", 2>, I32EnumAttrCase<"div", 3>,
+  I32EnumAttrCase<"pow", 4>, I32EnumAttrCase<"max", 5>,
+  I32EnumAttrCase<"min", 6>, I32EnumAttrCase<"mod", 7>,
+  I32EnumAttrCase<"fmod", 8>, I32EnumAttrCase<"And", 9, "and">,
+  I32EnumAttrCase<"Or", 10, "or">, I32EnumAttrCase<"Xor", 11, "xor">,
+  I32EnumAttrCase<"shl", 12>, I32EnumAttrCase<"shr", 13>,
+  I32EnumAttrCase<"bitwise_and", 14>, I32EnumAttrCase<"bitwise_or", 15>,
+  I32EnumAttrCase<"bitwise_xor", 16>
+]>;
+def Kiln_BinaryKindAttr : Kiln_EnumAttr<Kiln_BinaryKind, "binary_kind">;
+
+def Kiln_CompareKind : Kiln_I32Enum<"CompareKind", "elementwise comparison", [
+  I32EnumAttrCase<"eq", 0>, I32EnumAttrCase<"ne", 1>,
+  I32EnumAttrCase<"lt", 2>, I32EnumAttrCase<"le", 3>,
+  I32EnumAttrCase<"gt", 4>, I32EnumAttrCase<"ge", 5>
+]>;
+def Kiln_CompareKindAttr : Kiln_EnumAttr<Kiln_CompareKind, "compare_kind">;
+
+def Kiln_ReduceKind : Kiln_I32Enum<"ReduceKind", "reduction", [
+  I32EnumAttrCase<"sum", 0>, I32EnumAttrCase<"mean", 1>,
+  I32EnumAttrCase<"max", 2>, I32EnumAttrCase<"min", 3>,
+  I32EnumAttrCase<"prod", 4>, I32EnumAttrCase<"l1", 5>,
+  I32EnumAttrCase<"l2", 6>, I32EnumAttrCase<"log_sum", 7>,
+  I32EnumAttrCase<"log_sum_exp", 8>, I32EnumAttrCase<"sum_square", 9>
+]>;
+def Kiln_ReduceKindAttr : Kiln_EnumAttr<Kiln_ReduceKind, "reduce_kind">;
+
+def Kiln_ArgKind : Kiln_I32Enum<"ArgKind", "arg reduction", [
+  I32EnumAttrCase<"argmax", 0>, I32EnumAttrCase<"argmin", 1>
+]>;
+def Kiln_ArgKindAttr : Kiln_EnumAttr<Kiln_ArgKind, "arg_kind">;
+
+def Kiln_Activation : Kiln_I32Enum<"Activation", "gate activation", [
+  I32EnumAttrCase<"silu", 0>, I32EnumAttrCase<"gelu", 1>,
+  I32EnumAttrCase<"gelu_tanh", 2>, I32EnumAttrCase<"relu", 3>
+]>;
+def Kiln_ActivationAttr : Kiln_EnumAttr<Kiln_Activation, "activation">;
+
+def Kiln_ScoreFunc : Kiln_I32Enum<"ScoreFunc", "MoE router score function", [
+  I32EnumAttrCase<"softmax", 0>, I32EnumAttrCase<"sigmoid", 1>
+]>;
+def Kiln_ScoreFuncAttr : Kiln_EnumAttr<Kiln_ScoreFunc, "score_func">;
+
+#endif // KILN_ENUMS_TD

@@ -1,0 +1,507 @@
+//===- KilnOps.td - kiln dialect ops -----------------------*- tablegen -*-===//
+//
+// Graph-level ops at ONNX granularity, then the fused ops. Shape rules live
+// in TypeInference.cpp (one function per op family) so that verifiers, type
+// inference and the frontends share them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_OPS_TD
+#define KILN_OPS_TD
+
+include "dialects/kiln/IR/KilnBase.td"
+include "dialects/kiln/IR/KilnEnums.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/BuiltinAttributes.td"
+
+//===----------------------------------------------------------------------===//
+// Type constraints
+//===----------------------------------------------------------------------===//
+
+def Kiln_Tensor : RankedTensorOf<[AnyType]>;
+def Kiln_FloatTensor : RankedTensorOf<[AnyFloat]>;
+def Kiln_BoolTensor : RankedTensorOf<[I1]>;
+def Kiln_IndexTensor : RankedTensorOf<[I32, I64]>;
+def Kiln_ShapeTensor : 1DTensorOf<[I64]>;
+
+// An op whose result types follow from its operands and attributes. The
+// assembly format omits result types; the parser infers them.
+class Kiln_InferOp<string mnemonic, list<Trait> traits = []>
+    : Kiln_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor])>;
+
+//===----------------------------------------------------------------------===//
+// Weights
+//===----------------------------------------------------------------------===//
+
+def Kiln_WeightOp : Kiln_Op<"weight", [Pure]> {
+  let summary = "a tensor read from a file at compile or load time";
+  let description = [{
+    References `byte_size(result)` bytes of little-endian tensor data stored
+    at byte `offset` of `file`. The data is never copied into the IR: the
+    compiler memory-maps the file when it needs the values (constant folding,
+    packing, writing the artifact). A relative `file` is resolved against the
+    directory of the model being compiled.
+
+    ```mlir
+    %w = kiln.weight "layers.0.wq" from "model.onnx.data" at 4096 : tensor<512x512xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, StrAttr:$file,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$offset);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$name `from` $file `at` $offset attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+def Kiln_UnaryOp : Kiln_InferOp<"unary"> {
+  let summary = "elementwise unary function";
+  let description = [{
+    Applies `kind` to every element. Float-only kinds (exp, log, tanh, ...)
+    reject integer tensors; `not` takes `i1`; `bitwise_not` takes integers;
+    `is_nan` and `is_inf` return `i1`.
+
+    ```mlir
+    %y = kiln.unary silu %x : tensor<2x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_UnaryKindAttr:$kind, Kiln_Tensor:$input);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$kind $input attr-dict `:` type($input)";
+  let hasFolder = 1;
+}
+
+def Kiln_BinaryOp : Kiln_InferOp<"binary"> {
+  let summary = "elementwise binary function with numpy broadcasting";
+  let description = [{
+    Both operands have the same element type; shapes broadcast as in numpy
+    (align trailing dimensions; a dimension of 1 stretches).
+
+    ```mlir
+    %y = kiln.binary add %a, %b : tensor<2x8xf32>, tensor<8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_BinaryKindAttr:$kind, Kiln_Tensor:$lhs,
+                       Kiln_Tensor:$rhs);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = [{
+    $kind $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)
+  }];
+  let hasFolder = 1;
+}
+
+def Kiln_CompareOp : Kiln_InferOp<"compare"> {
+  let summary = "elementwise comparison with numpy broadcasting, result i1";
+  let arguments = (ins Kiln_CompareKindAttr:$kind, Kiln_Tensor:$lhs,
+                       Kiln_Tensor:$rhs);
+  let results = (outs Kiln_BoolTensor:$result);
+  let assemblyFormat = [{
+    $kind $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)
+  }];
+}
+
+def Kiln_WhereOp : Kiln_InferOp<"where"> {
+  let summary = "elementwise select with numpy broadcasting";
+  let description = [{
+    `result[i] = condition[i] ? true_value[i] : false_value[i]` after
+    broadcasting all three operands to a common shape.
+  }];
+  let arguments = (ins Kiln_BoolTensor:$condition, Kiln_Tensor:$true_value,
+                       Kiln_Tensor:$false_value);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = [{
+    $condition `,` $true_value `,` $false_value attr-dict `:`
+    type($condition) `,` type($true_value) `,` type($false_value)
+  }];
+  let hasFolder = 1;
+}
+
+def Kiln_CastOp : Kiln_Op<"cast", [Pure]> {
+  let summary = "elementwise conversion to another element type";
+  let description = [{
+    Float to integer truncates toward zero; to `i1` is `!= 0`; integers are
+    signless and treated as signed except `ui*` types.
+  }];
+  let arguments = (ins Kiln_Tensor:$input);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `to` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Contractions
+//===----------------------------------------------------------------------===//
+
+def Kiln_MatmulOp : Kiln_InferOp<"matmul"> {
+  let summary = "numpy-style matrix product with batch broadcasting";
+  let description = [{
+    `[..., M, K] x [..., K, N] -> [..., M, N]`; batch dimensions broadcast; a
+    1-D operand is promoted as numpy does and the promoted dimension removed.
+
+    ```mlir
+    %y = kiln.matmul %a, %b : tensor<4x128x64xf32>, tensor<64x32xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$lhs, Kiln_Tensor:$rhs);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+}
+
+def Kiln_GemmOp : Kiln_InferOp<"gemm"> {
+  let summary = "alpha * op(A) x op(B) + beta * C, as ONNX Gemm";
+  let description = [{
+    `A` and `B` are 2-D; `trans_a`/`trans_b` transpose them first; the
+    optional `C` broadcasts to `[M, N]`.
+  }];
+  let arguments = (ins Kiln_Tensor:$a, Kiln_Tensor:$b,
+                       Optional<Kiln_Tensor>:$c,
+                       DefaultValuedAttr<F32Attr, "1.0">:$alpha,
+                       DefaultValuedAttr<F32Attr, "1.0">:$beta,
+                       UnitAttr:$trans_a, UnitAttr:$trans_b);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = [{
+    $a `,` $b (`,` $c^)? attr-dict `:` type($a) `,` type($b) (`,` type($c)^)?
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization-like reductions
+//===----------------------------------------------------------------------===//
+
+def Kiln_SoftmaxOp : Kiln_InferOp<"softmax"> {
+  let summary = "softmax (or log-softmax) along one axis";
+  let arguments = (ins Kiln_FloatTensor:$input, I64Attr:$axis, UnitAttr:$log);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `axis` `=` $axis (`log` $log^)? attr-dict `:` type($input)
+  }];
+}
+
+def Kiln_ReduceOp : Kiln_InferOp<"reduce"> {
+  let summary = "reduction over a set of axes";
+  let description = [{
+    `axes` lists distinct dimensions (negative counts from the end); an empty
+    list is the identity. With `keepdims` reduced dimensions stay as size 1.
+
+    ```mlir
+    %m = kiln.reduce mean %x axes = [-1] keepdims : tensor<2x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_ReduceKindAttr:$kind, Kiln_Tensor:$input,
+                       DenseI64ArrayAttr:$axes, UnitAttr:$keepdims);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = [{
+    $kind $input `axes` `=` $axes (`keepdims` $keepdims^)? attr-dict `:` type($input)
+  }];
+  let hasFolder = 1;
+}
+
+def Kiln_ArgReduceOp : Kiln_InferOp<"arg_reduce"> {
+  let summary = "index of the largest or smallest element along an axis";
+  let arguments = (ins Kiln_ArgKindAttr:$kind, Kiln_Tensor:$input,
+                       I64Attr:$axis, UnitAttr:$keepdims,
+                       UnitAttr:$select_last_index);
+  let results = (outs RankedTensorOf<[I64]>:$result);
+  let assemblyFormat = [{
+    $kind $input `axis` `=` $axis (`keepdims` $keepdims^)?
+    (`select_last_index` $select_last_index^)? attr-dict `:` type($input)
+  }];
+}
+
+def Kiln_TopKOp : Kiln_InferOp<"topk"> {
+  let summary = "the k largest (or smallest) elements along an axis";
+  let arguments = (ins Kiln_Tensor:$input,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$k, I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "true">:$largest,
+                       DefaultValuedAttr<BoolAttr, "true">:$sorted);
+  let results = (outs Kiln_Tensor:$values, RankedTensorOf<[I64]>:$indices);
+  let assemblyFormat = [{
+    $input `k` `=` $k `axis` `=` $axis attr-dict `:` type($input)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+def Kiln_TransposeOp : Kiln_InferOp<"transpose"> {
+  let summary = "permute dimensions";
+  let description = "`result.shape[i] = input.shape[perm[i]]`.";
+  let arguments = (ins Kiln_Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$input `perm` `=` $perm attr-dict `:` type($input)";
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Kiln_ReshapeOp : Kiln_Op<"reshape", [Pure]> {
+  let summary = "same elements, new shape";
+  let description = [{
+    The result type gives the new shape. Without a `shape` operand at most
+    one result dimension may be dynamic (it is implied by the element
+    count); with one, `shape` holds the runtime extents.
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Optional<Kiln_ShapeTensor>:$shape);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = [{
+    $input (`shape` $shape^ `:` type($shape))? attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Kiln_ExpandOp : Kiln_Op<"expand", [Pure]> {
+  let summary = "broadcast to a larger shape";
+  let description = [{
+    Numpy broadcasting of `input` to the result shape: dimensions align from
+    the right and each input dimension is 1 or equal to the result's.
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Optional<Kiln_ShapeTensor>:$shape);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = [{
+    $input (`shape` $shape^ `:` type($shape))? attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Kiln_GatherOp : Kiln_InferOp<"gather"> {
+  let summary = "take slices of data along an axis at the given indices";
+  let description = [{
+    As ONNX Gather: the result shape is
+    `data.shape[:axis] + indices.shape + data.shape[axis+1:]`. Negative
+    indices count from the end of the axis.
+  }];
+  let arguments = (ins Kiln_Tensor:$data, Kiln_IndexTensor:$indices,
+                       I64Attr:$axis);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = [{
+    $data `[` $indices `]` `axis` `=` $axis attr-dict `:` type($data) `,` type($indices)
+  }];
+}
+
+def Kiln_SliceOp : Kiln_InferOp<"slice"> {
+  let summary = "strided slice with one (start, end, step) per dimension";
+  let description = [{
+    One entry per input dimension, with ONNX semantics: negative starts and
+    ends count from the end, out-of-range values clamp, `step` is non-zero
+    and may be negative.
+
+    ```mlir
+    %y = kiln.slice %x starts = [0, 2] ends = [4, 9223372036854775807] steps = [1, 1] : tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input, DenseI64ArrayAttr:$starts,
+                       DenseI64ArrayAttr:$ends, DenseI64ArrayAttr:$steps);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = [{
+    $input `starts` `=` $starts `ends` `=` $ends `steps` `=` $steps attr-dict `:` type($input)
+  }];
+  let hasFolder = 1;
+}
+
+def Kiln_ConcatOp : Kiln_InferOp<"concat"> {
+  let summary = "join tensors along an axis";
+  let arguments = (ins Variadic<Kiln_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$inputs `axis` `=` $axis attr-dict `:` type($inputs)";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Norms
+//===----------------------------------------------------------------------===//
+
+def Kiln_LayerNormOp : Kiln_InferOp<"layer_norm"> {
+  let summary = "layer normalization over dimensions [axis, rank)";
+  let description = [{
+    `(x - mean) / sqrt(var + epsilon) * scale + bias`; `scale` and `bias`
+    broadcast to `x.shape[axis:]`.
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$scale,
+                       Optional<Kiln_FloatTensor>:$bias,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis,
+                       DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $scale (`,` $bias^)? attr-dict `:` type($input) `,` type($scale) (`,` type($bias)^)?
+  }];
+}
+
+def Kiln_RmsNormOp : Kiln_InferOp<"rms_norm"> {
+  let summary = "root-mean-square normalization over dimensions [axis, rank)";
+  let description = [{
+    `x / sqrt(mean(x^2) + epsilon) * weight`; `weight` broadcasts to
+    `x.shape[axis:]`. Raised from Pow/ReduceMean/Add/Sqrt/Div chains and
+    imported from ONNX `RMSNormalization`.
+
+    ```mlir
+    %y = kiln.rms_norm %x, %w {epsilon = 1.0e-06 : f32} : tensor<1x16x512xf32>, tensor<512xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$weight,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis,
+                       DefaultValuedAttr<F32Attr, "1.0e-6">:$epsilon);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight attr-dict `:` type($input) `,` type($weight)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Fused transformer ops
+//===----------------------------------------------------------------------===//
+
+def Kiln_RopeOp : Kiln_InferOp<"rope"> {
+  let summary = "rotary position embedding";
+  let description = [{
+    Rotates the first `R` features of the last dimension of `input`, where
+    `R` is the last dimension of `cos`/`sin` (even, at most the feature
+    size); the remaining features pass through (partial rotary). `cos` and
+    `sin` broadcast against `input.shape[:-1]`.
+
+    Default is the rotate-half form (`x * cos + rotate_half(x) * sin`, as
+    Llama/Hugging Face export it, with `cos` holding both halves);
+    `interleaved` rotates adjacent pairs (GPT-J form).
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$cos,
+                       Kiln_FloatTensor:$sin, UnitAttr:$interleaved);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $cos `,` $sin (`interleaved` $interleaved^)? attr-dict `:`
+    type($input) `,` type($cos) `,` type($sin)
+  }];
+}
+
+def Kiln_AttentionOp : Kiln_Op<"attention", [Pure, AttrSizedOperandSegments]> {
+  let summary = "scaled dot-product attention with GQA, MLA head dims and KV cache";
+  let description = [{
+    `softmax(Q Kᵀ * scale + mask) V` on `[batch, heads, seq, head_dim]`
+    tensors:
+
+    - `query`: `[B, Hq, Sq, Dqk]`, `key`: `[B, Hkv, Skv, Dqk]`,
+      `value`: `[B, Hkv, Skv, Dv]`. `Hq` is a multiple of `Hkv`
+      (grouped-query attention; query head `h` reads K/V head
+      `h / (Hq / Hkv)`). `Dv` may differ from `Dqk` (DeepSeek MLA).
+    - `scale` defaults to `1 / sqrt(Dqk)`.
+    - `mask` (optional) broadcasts to `[B, Hq, Sq, L]`: a float mask is
+      added to the scores, an `i1` mask keeps positions that are true.
+    - `causal`: query `i` sees key `j` iff `j <= i + (L - Sq)` (aligned to
+      the bottom right, so a decode step with a cache sees the whole past).
+    - KV cache: with `past(%past_key, %past_value)` of shapes
+      `[B, Hkv, P, Dqk]` and `[B, Hkv, P, Dv]`, the keys and values attended
+      to are the past followed by the new ones (`L = P + Skv`), and the op
+      also returns them as `present_key` and `present_value`. Without a
+      cache `L = Skv` and the op has one result.
+
+    The result is `[B, Hq, Sq, Dv]`.
+
+    ```mlir
+    %o = kiln.attention %q, %k, %v {causal} : tensor<1x8x128x64xf32>,
+           tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32> -> tensor<1x8x128x64xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$query, Kiln_FloatTensor:$key,
+                       Kiln_FloatTensor:$value,
+                       Optional<Kiln_Tensor>:$mask,
+                       Optional<Kiln_FloatTensor>:$past_key,
+                       Optional<Kiln_FloatTensor>:$past_value,
+                       UnitAttr:$causal, OptionalAttr<F32Attr>:$scale);
+  let results = (outs Kiln_FloatTensor:$output,
+                      Variadic<Kiln_FloatTensor>:$present);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value
+    (`mask` `(` $mask^ `:` type($mask) `)`)?
+    (`past` `(` $past_key^ `,` $past_value `:` type($past_key) `,` type($past_value) `)`)?
+    attr-dict `:` type($query) `,` type($key) `,` type($value) `->` type(results)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The scale applied to Q Kᵀ: the attribute, or 1/sqrt(Dqk).
+    float getEffectiveScale();
+  }];
+}
+
+def Kiln_MoeOp : Kiln_InferOp<"moe", [AttrSizedOperandSegments]> {
+  let summary = "mixture-of-experts layer: router, top-k, gated experts, shared experts";
+  let description = [{
+    For each token `x` (a row of `hidden`, `[T, H]` or `[..., H]`):
+
+    1. `logits = x · router_weight` (`[H, E]`); `scores = softmax(logits)`
+       or `sigmoid(logits)` per `scoring`.
+    2. Selection uses `scores + score_bias` when the optional `score_bias`
+       (`[E]`, DeepSeek-V3's correction bias) is given. With `n_group > 1`
+       experts form `n_group` equal groups, each group is scored by the sum
+       of its two best selection scores, and only the best `topk_group`
+       groups stay eligible. The `top_k` best eligible experts are chosen.
+    3. Routing weights are the *unbiased* scores of the chosen experts,
+       divided by their sum if `normalize`, times `routed_scaling_factor`.
+    4. Expert `e` computes
+       `down[e]ᵀ · (act(gate[e]ᵀ x) * (up[e]ᵀ x))` with `gate_weight`,
+       `up_weight`: `[E, H, I]` and `down_weight`: `[E, I, H]`.
+    5. Shared experts (`shared(%g, %u, %d)`: `[H, Is]`, `[H, Is]`,
+       `[Is, H]`) run on every token and are added, scaled by
+       `sigmoid(x · shared_expert_gate)` when that `[H, 1]` operand is
+       given (Qwen-MoE).
+
+    Mixtral is `scoring = softmax, normalize`; Qwen-MoE adds a gated shared
+    expert; DeepSeek-V3 is `scoring = sigmoid` with `score_bias`,
+    `n_group`/`topk_group`, `normalize` and `routed_scaling_factor`.
+  }];
+  let arguments = (ins Kiln_FloatTensor:$hidden,
+                       Kiln_FloatTensor:$router_weight,
+                       Kiln_FloatTensor:$gate_weight,
+                       Kiln_FloatTensor:$up_weight,
+                       Kiln_FloatTensor:$down_weight,
+                       Optional<Kiln_FloatTensor>:$score_bias,
+                       Optional<Kiln_FloatTensor>:$shared_gate,
+                       Optional<Kiln_FloatTensor>:$shared_up,
+                       Optional<Kiln_FloatTensor>:$shared_down,
+                       Optional<Kiln_FloatTensor>:$shared_expert_gate,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$top_k,
+                       DefaultValuedAttr<Kiln_ScoreFuncAttr,
+                                         "::kiln::ScoreFunc::softmax">:$scoring,
+                       UnitAttr:$normalize,
+                       DefaultValuedAttr<ConfinedAttr<I64Attr, [IntPositive]>, "1">:$n_group,
+                       DefaultValuedAttr<ConfinedAttr<I64Attr, [IntPositive]>, "1">:$topk_group,
+                       DefaultValuedAttr<F32Attr, "1.0">:$routed_scaling_factor,
+                       DefaultValuedAttr<Kiln_ActivationAttr,
+                                         "::kiln::Activation::silu">:$activation);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = [{
+    $hidden `router` `(` $router_weight `:` type($router_weight) `)`
+    `experts` `(` $gate_weight `,` $up_weight `,` $down_weight `:`
+        type($gate_weight) `,` type($up_weight) `,` type($down_weight) `)`
+    (`bias` `(` $score_bias^ `:` type($score_bias) `)`)?
+    (`shared` `(` $shared_gate^ `,` $shared_up `,` $shared_down `:`
+        type($shared_gate) `,` type($shared_up) `,` type($shared_down) `)`)?
+    (`shared_expert_gate` `(` $shared_expert_gate^ `:` type($shared_expert_gate) `)`)?
+    attr-dict `:` type($hidden)
+  }];
+}
+
+def Kiln_GatedMlpOp : Kiln_InferOp<"gated_mlp"> {
+  let summary = "down(act(x · gate) * (x · up)), as Llama's MLP";
+  let description = [{
+    `input`: `[..., H]`, `gate_weight` and `up_weight`: `[H, I]`,
+    `down_weight`: `[I, O]`; the result is `[..., O]`.
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$gate_weight,
+                       Kiln_FloatTensor:$up_weight,
+                       Kiln_FloatTensor:$down_weight,
+                       DefaultValuedAttr<Kiln_ActivationAttr,
+                                         "::kiln::Activation::silu">:$activation);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $gate_weight `,` $up_weight `,` $down_weight attr-dict `:`
+    type($input) `,` type($gate_weight) `,` type($up_weight) `,` type($down_weight)
+  }];
+}
+
+#endif // KILN_OPS_TD

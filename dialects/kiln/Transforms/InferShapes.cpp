@@ -1,0 +1,100 @@
+//===- InferShapes.cpp - refine result types through a function -----------===//
+
+#include "dialects/kiln/IR/KilnOps.h"
+#include "dialects/kiln/Transforms/Passes.h"
+
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_KILNINFERSHAPES
+#include "dialects/kiln/Transforms/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+using namespace kiln;
+
+/// The types `op` should have now that its operands may have changed, for the
+/// ops whose result type is not fully inferred by InferTypeOpInterface.
+static LogicalResult refinedTypes(Operation *op, SmallVectorImpl<Type> &types) {
+  if (auto iface = dyn_cast<InferTypeOpInterface>(op))
+    return iface.inferReturnTypes(op->getContext(), op->getLoc(),
+                                  op->getOperands(), op->getAttrDictionary(),
+                                  op->getPropertiesStorage(), op->getRegions(),
+                                  types);
+  types.assign(op->result_type_begin(), op->result_type_end());
+  // A cast keeps the input's shape.
+  if (auto cast = dyn_cast<CastOp>(op)) {
+    auto in = cast.getInput().getType();
+    types[0] = RankedTensorType::get(in.getShape(), cast.getType().getElementType());
+    return success();
+  }
+  // A reshape with one dynamic result dimension and a static input can
+  // compute that dimension from the element count.
+  if (auto reshape = dyn_cast<ReshapeOp>(op)) {
+    auto in = reshape.getInput().getType();
+    auto out = reshape.getType();
+    if (reshape.getShape() || !in.hasStaticShape() || out.getNumDynamicDims() != 1)
+      return success();
+    int64_t known = 1;
+    for (int64_t d : out.getShape())
+      if (!ShapedType::isDynamic(d))
+        known *= d;
+    if (known == 0 || in.getNumElements() % known)
+      return reshape.emitOpError("cannot reshape ")
+             << in << " into " << out << ": element counts do not divide";
+    SmallVector<int64_t> shape(out.getShape());
+    for (int64_t &d : shape)
+      if (ShapedType::isDynamic(d))
+        d = in.getNumElements() / known;
+    types[0] = RankedTensorType::get(shape, out.getElementType());
+  }
+  return success();
+}
+
+LogicalResult kiln::inferShapes(func::FuncOp func) {
+  if (func.isExternal())
+    return success();
+  OpBuilder builder(func.getContext());
+  WalkResult walk = func.walk([&](Operation *op) {
+    if (!isa<KilnDialect>(op->getDialect()))
+      return WalkResult::advance();
+    SmallVector<Type> types;
+    if (failed(refinedTypes(op, types)))
+      return WalkResult::interrupt();
+    for (auto [result, type] : llvm::zip(op->getResults(), types)) {
+      Type old = result.getType();
+      if (old == type)
+        continue;
+      result.setType(type);
+      // Upstream users keep the type they were built with.
+      for (OpOperand &use : llvm::make_early_inc_range(result.getUses())) {
+        Operation *user = use.getOwner();
+        if (isa<KilnDialect>(user->getDialect()) || isa<func::ReturnOp>(user))
+          continue;
+        builder.setInsertionPoint(user);
+        use.set(tensor::CastOp::create(builder, op->getLoc(), old, result));
+      }
+    }
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  // The function's results follow its return.
+  func.walk([&](func::ReturnOp ret) {
+    func.setType(FunctionType::get(func.getContext(),
+                                   func.getFunctionType().getInputs(),
+                                   ret.getOperandTypes()));
+  });
+  return success();
+}
+
+namespace {
+struct KilnInferShapesPass
+    : kiln::impl::KilnInferShapesBase<KilnInferShapesPass> {
+  void runOnOperation() override {
+    if (failed(inferShapes(getOperation())))
+      signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,61 @@
+//===- Passes.td - kiln dialect passes ---------------------*- tablegen -*-===//
+
+#ifndef KILN_TRANSFORMS_PASSES_TD
+#define KILN_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def KilnSpecializeShapes : Pass<"kiln-specialize-shapes", "mlir::ModuleOp"> {
+  let summary = "Fix dynamic input dimensions to given sizes";
+  let description = [{
+    Rewrites the argument types of every function so that the inputs named in
+    `input-shapes` (by their `kiln.name` argument attribute, or `argN`) get
+    the given static shape, then re-infers result types through the function
+    (as `kiln-infer-shapes`). This is `--input-shape` of `kiln compile`.
+
+    Before, with `input-shapes=tokens=2x16`:
+    ```mlir
+    func.func @main(%x: tensor<?x?xf32> {kiln.name = "tokens"}) -> tensor<?x?xf32> {
+      %y = kiln.unary exp %x : tensor<?x?xf32>
+      return %y : tensor<?x?xf32>
+    }
+    ```
+    After:
+    ```mlir
+    func.func @main(%x: tensor<2x16xf32> {kiln.name = "tokens"}) -> tensor<2x16xf32> {
+      %y = kiln.unary exp %x : tensor<2x16xf32>
+      return %y : tensor<2x16xf32>
+    }
+    ```
+    A static dimension that disagrees with the requested size is an error.
+  }];
+  let options = [
+    ListOption<"inputShapes", "input-shapes", "std::string",
+               "NAME=D0xD1x... entries; NAME is an input name or argN">
+  ];
+}
+
+def KilnInferShapes : Pass<"kiln-infer-shapes", "mlir::func::FuncOp"> {
+  let summary = "Refine result types from operand types, and the function's results";
+  let description = [{
+    Walks the function in order and re-runs type inference on every op that
+    implements it, replacing a result type by the inferred one when that is
+    more static. `func.return` operand types then become the function's
+    result types.
+
+    Before:
+    ```mlir
+    func.func @f(%a: tensor<4x8xf32>, %b: tensor<8x2xf32>) -> tensor<?x?xf32> {
+      %c = kiln.matmul %a, %b : tensor<4x8xf32>, tensor<8x2xf32>
+      %d = tensor.cast %c : tensor<4x2xf32> to tensor<?x?xf32>
+      return %d : tensor<?x?xf32>
+    }
+    ```
+    A result typed `tensor<?x?xf32>` on an op whose operands are static
+    becomes `tensor<4x2xf32>`; ops without inference (kiln.reshape, casts)
+    keep their types.
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
+#endif // KILN_TRANSFORMS_PASSES_TD

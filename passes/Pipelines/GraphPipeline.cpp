@@ -1,0 +1,29 @@
+//===- GraphPipeline.cpp - the graph-level pipeline -----------------------===//
+
+#include "passes/Pipelines/Pipelines.h"
+
+#include "dialects/kiln/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void kiln::buildGraphPipeline(OpPassManager &pm,
+                              const GraphPipelineOptions &options) {
+  if (!options.inputShapes.empty()) {
+    KilnSpecializeShapesOptions spec;
+    spec.inputShapes.assign(options.inputShapes.begin(),
+                            options.inputShapes.end());
+    pm.addPass(createKilnSpecializeShapes(spec));
+  }
+  pm.addNestedPass<func::FuncOp>(createKilnInferShapes());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void kiln::registerPipelines() {
+  PassPipelineRegistration<GraphPipelineOptions>(
+      "kiln-graph-pipeline",
+      "Graph-level cleanup: specialize inputs, infer shapes, canonicalize, CSE",
+      buildGraphPipeline);
+}

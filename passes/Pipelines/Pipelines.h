@@ -1,0 +1,33 @@
+//===- Pipelines.h - named pass pipelines -------------------------*- C++ -*-===//
+//
+// The CLI and kiln-opt build the same pipelines through these functions, so
+// any `kiln compile` can be replayed with `kiln-opt --pass-pipeline=...`.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_PASSES_PIPELINES_PIPELINES_H
+#define KILN_PASSES_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace kiln {
+
+struct GraphPipelineOptions
+    : public mlir::PassPipelineOptions<GraphPipelineOptions> {
+  ListOption<std::string> inputShapes{
+      *this, "input-shapes",
+      llvm::cl::desc("NAME=D0xD1x... to specialize dynamic input dims")};
+};
+
+/// Graph-level cleanup on imported kiln IR: input specialization, shape
+/// inference, canonicalization and CSE.
+void buildGraphPipeline(mlir::OpPassManager &pm,
+                        const GraphPipelineOptions &options);
+
+/// Registers `kiln-graph-pipeline` with the pass registry.
+void registerPipelines();
+
+} // namespace kiln
+
+#endif // KILN_PASSES_PIPELINES_PIPELINES_H

@@ -1,0 +1,28 @@
+//===- kiln-opt.cpp - mlir-opt with the kiln dialect and passes -----------===//
+//
+// The driver the lit tests use. It knows every upstream dialect and pass as
+// well, so a test can run a kiln pass next to upstream ones.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/kiln/IR/KilnOps.h"
+#include "dialects/kiln/Transforms/Passes.h"
+#include "passes/Pipelines/Pipelines.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::registerAllPasses();
+  registry.insert<kiln::KilnDialect>();
+  kiln::registerKilnPasses();
+  kiln::registerPipelines();
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "Kiln optimizer driver\n", registry));
+}
