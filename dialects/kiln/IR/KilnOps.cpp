@@ -66,6 +66,57 @@ LogicalResult pushTensor(SmallVectorImpl<Type> &out, ArrayRef<int64_t> shape,
 }
 } // namespace
 
+/// The interface's inferReturnTypes, forwarded to the op's adaptor overload.
+/// While parsing, inherent attributes still sit in `attrs` rather than in
+/// the properties (which may hold only operand segment sizes), and default
+/// values are not filled in yet: do both here.
+template <typename OpT>
+static LogicalResult inferFromParts(MLIRContext *ctx,
+                                    std::optional<Location> loc,
+                                    ValueRange operands, DictionaryAttr attrs,
+                                    OpaqueProperties props, RegionRange regions,
+                                    SmallVectorImpl<Type> &out) {
+  typename OpT::Properties merged;
+  if (props)
+    merged = *props.as<typename OpT::Properties *>();
+  if (attrs)
+    for (NamedAttribute a : attrs)
+      OpT::setInherentAttr(merged, a.getName().getValue(), a.getValue());
+  OpT::populateDefaultProperties(OperationName(OpT::getOperationName(), ctx),
+                                 merged);
+  typename OpT::Adaptor adaptor(operands, attrs, OpaqueProperties(&merged),
+                                regions);
+  return OpT::inferReturnTypes(ctx, loc, adaptor, out);
+}
+
+#define KILN_INFER_VIA_ADAPTOR(OP)                                             \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *ctx, std::optional<Location> loc, ValueRange operands,      \
+      DictionaryAttr attrs, OpaqueProperties props, RegionRange regions,       \
+      SmallVectorImpl<Type> &out) {                                            \
+    return inferFromParts<OP>(ctx, loc, operands, attrs, props, regions, out); \
+  }
+KILN_INFER_VIA_ADAPTOR(UnaryOp)
+KILN_INFER_VIA_ADAPTOR(BinaryOp)
+KILN_INFER_VIA_ADAPTOR(CompareOp)
+KILN_INFER_VIA_ADAPTOR(WhereOp)
+KILN_INFER_VIA_ADAPTOR(MatmulOp)
+KILN_INFER_VIA_ADAPTOR(GemmOp)
+KILN_INFER_VIA_ADAPTOR(SoftmaxOp)
+KILN_INFER_VIA_ADAPTOR(ReduceOp)
+KILN_INFER_VIA_ADAPTOR(ArgReduceOp)
+KILN_INFER_VIA_ADAPTOR(TopKOp)
+KILN_INFER_VIA_ADAPTOR(TransposeOp)
+KILN_INFER_VIA_ADAPTOR(GatherOp)
+KILN_INFER_VIA_ADAPTOR(SliceOp)
+KILN_INFER_VIA_ADAPTOR(ConcatOp)
+KILN_INFER_VIA_ADAPTOR(LayerNormOp)
+KILN_INFER_VIA_ADAPTOR(RmsNormOp)
+KILN_INFER_VIA_ADAPTOR(RopeOp)
+KILN_INFER_VIA_ADAPTOR(MoeOp)
+KILN_INFER_VIA_ADAPTOR(GatedMlpOp)
+#undef KILN_INFER_VIA_ADAPTOR
+
 #define KILN_DIAG(OP) ShapeDiag diag{location, OP::getOperationName()}
 #define KILN_RANKED(VAR, VALUE, NAME)                                          \
   FailureOr<RankedTensorType> VAR##OrErr = ranked(diag, VALUE, NAME);          \

@@ -26,9 +26,18 @@ def Kiln_IndexTensor : RankedTensorOf<[I32, I64]>;
 def Kiln_ShapeTensor : 1DTensorOf<[I64]>;
 
 // An op whose result types follow from its operands and attributes. The
-// assembly format omits result types; the parser infers them.
+// assembly format omits result types; the parser infers them. The adaptor
+// overload is the rule; KilnOps.cpp defines the interface method on top of
+// it, merging attributes the parser has not yet moved into properties.
 class Kiln_InferOp<string mnemonic, list<Trait> traits = []>
-    : Kiln_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor])>;
+    : Kiln_Op<mnemonic, !listconcat(traits, [Pure,
+          DeclareOpInterfaceMethods<InferTypeOpInterface>])> {
+  let extraClassDeclaration = [{
+    static ::llvm::LogicalResult inferReturnTypes(
+        ::mlir::MLIRContext *context, std::optional<::mlir::Location> location,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &inferred);
+  }];
+}
 
 //===----------------------------------------------------------------------===//
 // Weights

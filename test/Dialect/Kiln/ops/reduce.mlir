@@ -1,0 +1,12 @@
+// RUN: kiln-opt %s | kiln-opt | FileCheck %s
+
+// CHECK-LABEL: func.func @reduce
+func.func @reduce(%x: tensor<2x3x4xf32>, %i: tensor<5x6xi64>) -> (tensor<2x3x1xf32>, tensor<3xf32>, tensor<5xi64>) {
+  // CHECK: kiln.reduce mean %{{.*}} axes = [-1] keepdims : tensor<2x3x4xf32>
+  %0 = kiln.reduce mean %x axes = [-1] keepdims : tensor<2x3x4xf32>
+  // CHECK: kiln.reduce l2 %{{.*}} axes = [0, 2] : tensor<2x3x4xf32>
+  %1 = kiln.reduce l2 %x axes = [0, 2] : tensor<2x3x4xf32>
+  // CHECK: kiln.reduce max %{{.*}} axes = [1] : tensor<5x6xi64>
+  %2 = kiln.reduce max %i axes = [1] : tensor<5x6xi64>
+  return %0, %1, %2 : tensor<2x3x1xf32>, tensor<3xf32>, tensor<5xi64>
+}

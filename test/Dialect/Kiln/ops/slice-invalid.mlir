@@ -1,0 +1,15 @@
+// RUN: kiln-opt %s -split-input-file -verify-diagnostics
+
+func.func @zero_step(%x: tensor<10xf32>) {
+  // expected-error @+1 {{'kiln.slice' op step of dimension 0 is zero}}
+  %0 = kiln.slice %x starts = [0] ends = [10] steps = [0] : tensor<10xf32>
+  return
+}
+
+// -----
+
+func.func @entries(%x: tensor<10x4xf32>) {
+  // expected-error @+1 {{'kiln.slice' op starts, ends and steps need one entry per dimension (2), got 1, 1 and 1}}
+  %0 = kiln.slice %x starts = [0] ends = [10] steps = [1] : tensor<10x4xf32>
+  return
+}
