@@ -12,12 +12,20 @@ class Kiln_I32Enum<string name, string summary, list<I32EnumAttrCase> cases>
   let genSpecializedAttr = 0;
 }
 
+// Enums printed as a bare keyword right after the op name
+// (`kiln.unary exp %x`), like arith.cmpi's predicate.
+class Kiln_KeywordEnum<string name, string summary, list<I32EnumAttrCase> cases>
+    : I32EnumAttr<name, summary, cases> {
+  let cppNamespace = "::kiln";
+}
+
+// Enums that appear in attribute dictionaries print as #kiln<mnemonic value>.
 class Kiln_EnumAttr<EnumAttrInfo info, string mnemonic>
     : EnumAttr<Kiln_Dialect, info, mnemonic> {
   let assemblyFormat = "$value";
 }
 
-def Kiln_UnaryKind : Kiln_I32Enum<"UnaryKind", "elementwise unary function", [
+def Kiln_UnaryKind : Kiln_KeywordEnum<"UnaryKind", "elementwise unary function", [
   I32EnumAttrCase<"abs", 0>, I32EnumAttrCase<"neg", 1>,
   I32EnumAttrCase<"exp", 2>, I32EnumAttrCase<"log", 3>,
   I32EnumAttrCase<"sqrt", 4>, I32EnumAttrCase<"rsqrt", 5>,
@@ -38,9 +46,8 @@ def Kiln_UnaryKind : Kiln_I32Enum<"UnaryKind", "elementwise unary function", [
   I32EnumAttrCase<"bitwise_not", 34>, I32EnumAttrCase<"is_nan", 35>,
   I32EnumAttrCase<"is_inf", 36>
 ]>;
-def Kiln_UnaryKindAttr : Kiln_EnumAttr<Kiln_UnaryKind, "unary_kind">;
 
-def Kiln_BinaryKind : Kiln_I32Enum<"BinaryKind", "elementwise binary function", [
+def Kiln_BinaryKind : Kiln_KeywordEnum<"BinaryKind", "elementwise binary function", [
   I32EnumAttrCase<"add", 0>, I32EnumAttrCase<"sub", 1>,
   I32EnumAttrCase<"mul", 2>, I32EnumAttrCase<"div", 3>,
   I32EnumAttrCase<"pow", 4>, I32EnumAttrCase<"max", 5>,
@@ -51,28 +58,24 @@ def Kiln_BinaryKind : Kiln_I32Enum<"BinaryKind", "elementwise binary function", 
   I32EnumAttrCase<"bitwise_and", 14>, I32EnumAttrCase<"bitwise_or", 15>,
   I32EnumAttrCase<"bitwise_xor", 16>
 ]>;
-def Kiln_BinaryKindAttr : Kiln_EnumAttr<Kiln_BinaryKind, "binary_kind">;
 
-def Kiln_CompareKind : Kiln_I32Enum<"CompareKind", "elementwise comparison", [
+def Kiln_CompareKind : Kiln_KeywordEnum<"CompareKind", "elementwise comparison", [
   I32EnumAttrCase<"eq", 0>, I32EnumAttrCase<"ne", 1>,
   I32EnumAttrCase<"lt", 2>, I32EnumAttrCase<"le", 3>,
   I32EnumAttrCase<"gt", 4>, I32EnumAttrCase<"ge", 5>
 ]>;
-def Kiln_CompareKindAttr : Kiln_EnumAttr<Kiln_CompareKind, "compare_kind">;
 
-def Kiln_ReduceKind : Kiln_I32Enum<"ReduceKind", "reduction", [
+def Kiln_ReduceKind : Kiln_KeywordEnum<"ReduceKind", "reduction", [
   I32EnumAttrCase<"sum", 0>, I32EnumAttrCase<"mean", 1>,
   I32EnumAttrCase<"max", 2>, I32EnumAttrCase<"min", 3>,
   I32EnumAttrCase<"prod", 4>, I32EnumAttrCase<"l1", 5>,
   I32EnumAttrCase<"l2", 6>, I32EnumAttrCase<"log_sum", 7>,
   I32EnumAttrCase<"log_sum_exp", 8>, I32EnumAttrCase<"sum_square", 9>
 ]>;
-def Kiln_ReduceKindAttr : Kiln_EnumAttr<Kiln_ReduceKind, "reduce_kind">;
 
-def Kiln_ArgKind : Kiln_I32Enum<"ArgKind", "arg reduction", [
+def Kiln_ArgKind : Kiln_KeywordEnum<"ArgKind", "arg reduction", [
   I32EnumAttrCase<"argmax", 0>, I32EnumAttrCase<"argmin", 1>
 ]>;
-def Kiln_ArgKindAttr : Kiln_EnumAttr<Kiln_ArgKind, "arg_kind">;
 
 def Kiln_Activation : Kiln_I32Enum<"Activation", "gate activation", [
   I32EnumAttrCase<"silu", 0>, I32EnumAttrCase<"gelu", 1>,

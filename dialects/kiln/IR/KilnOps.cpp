@@ -559,6 +559,29 @@ float AttentionOp::getEffectiveScale() {
   return ShapedType::isDynamic(d) ? 1.0f : 1.0f / std::sqrt((float)d);
 }
 
+SmallVector<RankedTensorType> AttentionOp::inferResultTypes() {
+  RankedTensorType q = getQuery().getType(), k = getKey().getType(),
+                   v = getValue().getType();
+  SmallVector<RankedTensorType> types = {RankedTensorType::get(
+      {q.getDimSize(0), q.getDimSize(1), q.getDimSize(2), v.getDimSize(3)},
+      q.getElementType())};
+  if (!getPastKey())
+    return types;
+  auto add = [](int64_t a, int64_t b) {
+    return ShapedType::isDynamic(a) || ShapedType::isDynamic(b)
+               ? ShapedType::kDynamic
+               : a + b;
+  };
+  int64_t len = add(getPastKey().getType().getDimSize(2), k.getDimSize(2));
+  types.push_back(RankedTensorType::get(
+      {k.getDimSize(0), k.getDimSize(1), len, k.getDimSize(3)},
+      k.getElementType()));
+  types.push_back(RankedTensorType::get(
+      {v.getDimSize(0), v.getDimSize(1), len, v.getDimSize(3)},
+      v.getElementType()));
+  return types;
+}
+
 LogicalResult AttentionOp::verify() {
   ShapeDiag diag{getLoc(), getOperationName()};
   RankedTensorType q = getQuery().getType(), k = getKey().getType(),
@@ -634,14 +657,7 @@ LogicalResult AttentionOp::verify() {
   if (getPresent().size() != want)
     return diag.error("expected ", want, " present results (", hasPast ? "with" : "without",
                       " a past cache), got ", getPresent().size());
-  SmallVector<RankedTensorType> expected = {RankedTensorType::get(
-      {dim(q, 0), hq, dim(q, 2), dim(v, 3)}, q.getElementType())};
-  if (hasPast) {
-    expected.push_back(RankedTensorType::get(
-        {dim(k, 0), hkv, kvLen, dim(k, 3)}, k.getElementType()));
-    expected.push_back(RankedTensorType::get(
-        {dim(v, 0), dim(v, 1), kvLen, dim(v, 3)}, v.getElementType()));
-  }
+  SmallVector<RankedTensorType> expected = inferResultTypes();
   for (auto [i, r] : llvm::enumerate(getResults())) {
     auto got = cast<RankedTensorType>(r.getType());
     bool ok = got.getRank() == expected[i].getRank() &&

@@ -78,7 +78,7 @@ def Kiln_UnaryOp : Kiln_InferOp<"unary"> {
     %y = kiln.unary silu %x : tensor<2x8xf32>
     ```
   }];
-  let arguments = (ins Kiln_UnaryKindAttr:$kind, Kiln_Tensor:$input);
+  let arguments = (ins Kiln_UnaryKind:$kind, Kiln_Tensor:$input);
   let results = (outs Kiln_Tensor:$result);
   let assemblyFormat = "$kind $input attr-dict `:` type($input)";
   let hasFolder = 1;
@@ -94,7 +94,7 @@ def Kiln_BinaryOp : Kiln_InferOp<"binary"> {
     %y = kiln.binary add %a, %b : tensor<2x8xf32>, tensor<8xf32>
     ```
   }];
-  let arguments = (ins Kiln_BinaryKindAttr:$kind, Kiln_Tensor:$lhs,
+  let arguments = (ins Kiln_BinaryKind:$kind, Kiln_Tensor:$lhs,
                        Kiln_Tensor:$rhs);
   let results = (outs Kiln_Tensor:$result);
   let assemblyFormat = [{
@@ -105,7 +105,7 @@ def Kiln_BinaryOp : Kiln_InferOp<"binary"> {
 
 def Kiln_CompareOp : Kiln_InferOp<"compare"> {
   let summary = "elementwise comparison with numpy broadcasting, result i1";
-  let arguments = (ins Kiln_CompareKindAttr:$kind, Kiln_Tensor:$lhs,
+  let arguments = (ins Kiln_CompareKind:$kind, Kiln_Tensor:$lhs,
                        Kiln_Tensor:$rhs);
   let results = (outs Kiln_BoolTensor:$result);
   let assemblyFormat = [{
@@ -201,7 +201,7 @@ def Kiln_ReduceOp : Kiln_InferOp<"reduce"> {
     %m = kiln.reduce mean %x axes = [-1] keepdims : tensor<2x8xf32>
     ```
   }];
-  let arguments = (ins Kiln_ReduceKindAttr:$kind, Kiln_Tensor:$input,
+  let arguments = (ins Kiln_ReduceKind:$kind, Kiln_Tensor:$input,
                        DenseI64ArrayAttr:$axes, UnitAttr:$keepdims);
   let results = (outs Kiln_Tensor:$result);
   let assemblyFormat = [{
@@ -212,7 +212,7 @@ def Kiln_ReduceOp : Kiln_InferOp<"reduce"> {
 
 def Kiln_ArgReduceOp : Kiln_InferOp<"arg_reduce"> {
   let summary = "index of the largest or smallest element along an axis";
-  let arguments = (ins Kiln_ArgKindAttr:$kind, Kiln_Tensor:$input,
+  let arguments = (ins Kiln_ArgKind:$kind, Kiln_Tensor:$input,
                        I64Attr:$axis, UnitAttr:$keepdims,
                        UnitAttr:$select_last_index);
   let results = (outs RankedTensorOf<[I64]>:$result);
@@ -434,6 +434,9 @@ def Kiln_AttentionOp : Kiln_Op<"attention", [Pure, AttrSizedOperandSegments]> {
   let extraClassDeclaration = [{
     /// The scale applied to Q Kᵀ: the attribute, or 1/sqrt(Dqk).
     float getEffectiveScale();
+    /// The result types the operands imply: output, then the present cache
+    /// when a past is given. Assumes valid operands.
+    ::llvm::SmallVector<::mlir::RankedTensorType> inferResultTypes();
   }];
 }
 

@@ -23,6 +23,11 @@ static LogicalResult refinedTypes(Operation *op, SmallVectorImpl<Type> &types) {
                                   op->getPropertiesStorage(), op->getRegions(),
                                   types);
   types.assign(op->result_type_begin(), op->result_type_end());
+  if (auto attn = dyn_cast<AttentionOp>(op)) {
+    SmallVector<RankedTensorType> inferred = attn.inferResultTypes();
+    types.assign(inferred.begin(), inferred.end());
+    return success();
+  }
   // A cast keeps the input's shape.
   if (auto cast = dyn_cast<CastOp>(op)) {
     auto in = cast.getInput().getType();
