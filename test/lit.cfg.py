@@ -12,10 +12,22 @@ config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.kiln_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit",
-                   "Inputs", "README.md"]
+                   "Inputs", "import_suite.py", "README.md"]
 
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 llvm_config.add_tool_substitutions(
-    ["kiln-opt"], [config.kiln_tools_dir, config.llvm_tools_dir])
+    ["kiln-opt", "kiln"], [config.kiln_tools_dir, config.llvm_tools_dir])
 config.substitutions.append(("%kiln_src_root", config.kiln_src_root))
+
+# Python for test tooling: the project's venv (onnx, onnxruntime from
+# requirements.txt) when scripts/setup.sh made one.
+venv_python = os.path.join(config.kiln_src_root, ".venv", "bin", "python")
+python = venv_python if os.path.exists(venv_python) else config.python_executable
+config.substitutions.append(("%python", python))
+
+# Debian's ONNX backend conformance data (libonnx-testdata).
+onnx_testdata = "/usr/share/libonnx-testdata/data"
+if os.path.isdir(onnx_testdata):
+    config.available_features.add("onnx-testdata")
+    config.substitutions.append(("%onnx_testdata", onnx_testdata))

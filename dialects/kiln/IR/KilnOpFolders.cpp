@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/kiln/IR/KilnOps.h"
+#include "dialects/kiln/IR/ConstantFolding.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
@@ -38,13 +39,32 @@ static bool isSplatOf(Attribute attr, int64_t v) {
   return false;
 }
 
-OpFoldResult UnaryOp::fold(FoldAdaptor) {
+OpFoldResult UnaryOp::fold(FoldAdaptor adaptor) {
   // neg(neg(x)) = x and not(not(x)) = x, exactly.
   if (getKind() == UnaryKind::neg || getKind() == UnaryKind::Not)
     if (auto inner = getInput().getDefiningOp<UnaryOp>())
       if (inner.getKind() == getKind())
         return inner.getInput();
-  return {};
+  return constfold::unary(getKind(), adaptor.getInput(),
+                          cast<RankedTensorType>(getType()));
+}
+
+OpFoldResult CompareOp::fold(FoldAdaptor adaptor) {
+  return constfold::compare(getKind(), adaptor.getLhs(), adaptor.getRhs(),
+                            cast<RankedTensorType>(getType()));
+}
+
+OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
+  return constfold::gather(adaptor.getData(), adaptor.getIndices(),
+                           (int64_t)getAxis(), cast<RankedTensorType>(getType()));
+}
+
+OpFoldResult ShapeOp::fold(FoldAdaptor) {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  if (!in.hasStaticShape())
+    return {};
+  return DenseElementsAttr::get(cast<RankedTensorType>(getType()),
+                                in.getShape());
 }
 
 OpFoldResult BinaryOp::fold(FoldAdaptor adaptor) {
@@ -63,6 +83,8 @@ OpFoldResult BinaryOp::fold(FoldAdaptor adaptor) {
   }
   if (!type.hasStaticShape())
     return {};
+  if (Attribute r = constfold::binary(k, adaptor.getLhs(), adaptor.getRhs(), type))
+    return r;
   // Splat arithmetic on the four basic operations.
   if (auto a = splatFloat(adaptor.getLhs())) {
     auto b = splatFloat(adaptor.getRhs());
@@ -101,27 +123,30 @@ OpFoldResult WhereOp::fold(FoldAdaptor adaptor) {
   }
   if (getTrueValue() == getFalseValue() && getTrueValue().getType() == type)
     return getTrueValue();
-  return {};
+  return constfold::select(adaptor.getCondition(), adaptor.getTrueValue(),
+                           adaptor.getFalseValue(), cast<RankedTensorType>(type));
 }
 
-OpFoldResult CastOp::fold(FoldAdaptor) {
+OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getType())
     return getInput();
-  return {};
+  return constfold::convert(adaptor.getInput(), getType());
 }
 
-OpFoldResult ReduceOp::fold(FoldAdaptor) {
+OpFoldResult ReduceOp::fold(FoldAdaptor adaptor) {
   // No axes: the identity (ONNX's noop_with_empty_axes).
   if (getAxes().empty() && getInput().getType() == getType())
     return getInput();
-  return {};
+  return constfold::reduce(getKind(), adaptor.getInput(), getAxes(),
+                           cast<RankedTensorType>(getType()));
 }
 
-OpFoldResult TransposeOp::fold(FoldAdaptor) {
+OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
   ArrayRef<int64_t> perm = getPerm();
   for (auto [i, p] : llvm::enumerate(perm))
     if ((int64_t)i != p)
-      return {};
+      return constfold::transpose(adaptor.getInput(), perm,
+                                  cast<RankedTensorType>(getType()));
   return getInput();
 }
 
@@ -170,9 +195,10 @@ void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &results,
 OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getType() && getType().hasStaticShape())
     return getInput();
-  if (auto splat = dyn_cast_if_present<SplatElementsAttr>(adaptor.getInput()))
+  // Same elements, new shape: valid for any dense constant.
+  if (auto dense = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput()))
     if (getType().hasStaticShape())
-      return splat.reshape(getType());
+      return dense.reshape(getType());
   return {};
 }
 
@@ -182,11 +208,14 @@ OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
   if (auto splat = dyn_cast_if_present<SplatElementsAttr>(adaptor.getInput()))
     if (getType().hasStaticShape())
       return SplatElementsAttr::get(getType(), splat.getSplatValue<Attribute>());
-  return {};
+  return constfold::broadcast(adaptor.getInput(), getType());
 }
 
-OpFoldResult SliceOp::fold(FoldAdaptor) {
+OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
   auto in = getInput().getType();
+  if (Attribute r = constfold::slice(adaptor.getInput(), getStarts(), getSteps(),
+                                     cast<RankedTensorType>(getType())))
+    return r;
   if (in != getType() || !in.hasStaticShape())
     return {};
   for (int64_t i = 0; i < in.getRank(); ++i)
@@ -195,8 +224,9 @@ OpFoldResult SliceOp::fold(FoldAdaptor) {
   return getInput();
 }
 
-OpFoldResult ConcatOp::fold(FoldAdaptor) {
+OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
   if (getInputs().size() == 1 && getInputs()[0].getType() == getType())
     return getInputs()[0];
-  return {};
+  return constfold::concat(adaptor.getInputs(), (int64_t)getAxis(),
+                           cast<RankedTensorType>(getType()));
 }

@@ -110,6 +110,7 @@ KILN_INFER_VIA_ADAPTOR(TransposeOp)
 KILN_INFER_VIA_ADAPTOR(GatherOp)
 KILN_INFER_VIA_ADAPTOR(SliceOp)
 KILN_INFER_VIA_ADAPTOR(ConcatOp)
+KILN_INFER_VIA_ADAPTOR(ShapeOp)
 KILN_INFER_VIA_ADAPTOR(LayerNormOp)
 KILN_INFER_VIA_ADAPTOR(RmsNormOp)
 KILN_INFER_VIA_ADAPTOR(RopeOp)
@@ -481,6 +482,14 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   return pushTensor(inferred, shape,
                     cast<ShapedType>(adaptor.getInputs()[0].getType())
                         .getElementType());
+}
+
+LogicalResult ShapeOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> location,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &inferred) {
+  KILN_DIAG(ShapeOp);
+  KILN_RANKED(in, adaptor.getInput(), "input");
+  return pushTensor(inferred, {in.getRank()}, IntegerType::get(ctx, 64));
 }
 
 //===----------------------------------------------------------------------===//

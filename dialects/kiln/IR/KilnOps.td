@@ -111,6 +111,7 @@ def Kiln_CompareOp : Kiln_InferOp<"compare"> {
   let assemblyFormat = [{
     $kind $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)
   }];
+  let hasFolder = 1;
 }
 
 def Kiln_WhereOp : Kiln_InferOp<"where"> {
@@ -293,6 +294,7 @@ def Kiln_GatherOp : Kiln_InferOp<"gather"> {
   let assemblyFormat = [{
     $data `[` $indices `]` `axis` `=` $axis attr-dict `:` type($data) `,` type($indices)
   }];
+  let hasFolder = 1;
 }
 
 def Kiln_SliceOp : Kiln_InferOp<"slice"> {
@@ -320,6 +322,22 @@ def Kiln_ConcatOp : Kiln_InferOp<"concat"> {
   let arguments = (ins Variadic<Kiln_Tensor>:$inputs, I64Attr:$axis);
   let results = (outs Kiln_Tensor:$result);
   let assemblyFormat = "$inputs `axis` `=` $axis attr-dict `:` type($inputs)";
+  let hasFolder = 1;
+}
+
+def Kiln_ShapeOp : Kiln_InferOp<"shape"> {
+  let summary = "the extents of a tensor as a 1-D i64 tensor";
+  let description = [{
+    Folds to a constant when the input shape is static, which is how shape
+    computations exported as Shape -> Gather -> Concat -> Reshape collapse.
+
+    ```mlir
+    %s = kiln.shape %x : tensor<?x128xf32>   // tensor<2xi64>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$input);
+  let results = (outs 1DTensorOf<[I64]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
   let hasFolder = 1;
 }
 

@@ -1,0 +1,383 @@
+//===- GraphImporter.cpp - ONNX graph to a kiln function -------------------===//
+
+#include "lib/frontend/onnx/GraphImporter.h"
+
+#include "onnx/onnx_pb.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+using namespace mlir;
+
+namespace kiln::onnx_frontend {
+
+Type convertElementType(MLIRContext *ctx, int32_t t) {
+  Builder b(ctx);
+  auto u = [&](unsigned w) { return IntegerType::get(ctx, w, IntegerType::Unsigned); };
+  switch (t) {
+  case onnx::TensorProto::FLOAT: return b.getF32Type();
+  case onnx::TensorProto::UINT8: return u(8);
+  case onnx::TensorProto::INT8: return b.getI8Type();
+  case onnx::TensorProto::UINT16: return u(16);
+  case onnx::TensorProto::INT16: return b.getI16Type();
+  case onnx::TensorProto::INT32: return b.getI32Type();
+  case onnx::TensorProto::INT64: return b.getI64Type();
+  case onnx::TensorProto::BOOL: return b.getI1Type();
+  case onnx::TensorProto::FLOAT16: return b.getF16Type();
+  case onnx::TensorProto::DOUBLE: return b.getF64Type();
+  case onnx::TensorProto::UINT32: return u(32);
+  case onnx::TensorProto::UINT64: return u(64);
+  case onnx::TensorProto::BFLOAT16: return b.getBF16Type();
+  case 17: return Float8E4M3FNType::get(ctx);
+  case 18: return Float8E4M3FNUZType::get(ctx);
+  case 19: return Float8E5M2Type::get(ctx);
+  case 20: return Float8E5M2FNUZType::get(ctx);
+  default: return {};
+  }
+}
+
+StringRef onnxTypeName(int32_t t) {
+  if (onnx::TensorProto::DataType_IsValid(t))
+    return onnx::TensorProto::DataType_Name(t);
+  switch (t) {
+  case 17: return "FLOAT8E4M3FN";
+  case 18: return "FLOAT8E4M3FNUZ";
+  case 19: return "FLOAT8E5M2";
+  case 20: return "FLOAT8E5M2FNUZ";
+  case 21: return "UINT4";
+  case 22: return "INT4";
+  case 23: return "FLOAT4E2M1";
+  default: return "unknown";
+  }
+}
+
+GraphImporter::GraphImporter(MLIRContext &ctx, const LoadedModel &model,
+                             const ImportOptions &options)
+    : ctx(ctx), model(model), options(options), builder(&ctx) {}
+
+FailureOr<RankedTensorType> GraphImporter::convertType(const onnx::TypeProto &type,
+                                                       StringRef what, Location loc) {
+  if (!type.has_tensor_type())
+    return emitError(loc) << what
+                          << " is not a tensor (sequence, map and optional "
+                             "values are not supported)";
+  const auto &tt = type.tensor_type();
+  Type elt = convertElementType(&ctx, tt.elem_type());
+  if (!elt)
+    return emitError(loc) << what << " has element type "
+                          << onnxTypeName(tt.elem_type())
+                          << ", which kiln does not support";
+  if (!tt.has_shape())
+    return emitError(loc) << what
+                          << " has no shape (unknown rank); give the model "
+                             "input shapes or run ONNX shape inference";
+  SmallVector<int64_t> dims;
+  for (const auto &d : tt.shape().dim())
+    dims.push_back(d.has_dim_value() && d.dim_value() >= 0 ? d.dim_value()
+                                                           : ShapedType::kDynamic);
+  return RankedTensorType::get(dims, elt);
+}
+
+FailureOr<StringRef> GraphImporter::readExternal(StringRef file, uint64_t offset,
+                                                 uint64_t length, Location loc) {
+  auto it = files.find(file);
+  if (it == files.end()) {
+    SmallString<256> path(model.dir);
+    llvm::sys::path::append(path, file);
+    auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                           /*RequiresNullTerminator=*/false);
+    if (!buf)
+      return emitError(loc) << "cannot open external data file '" << path
+                            << "': " << buf.getError().message();
+    it = files.try_emplace(file, std::move(*buf)).first;
+  }
+  StringRef bytes = it->second->getBuffer();
+  if (offset > bytes.size() || length > bytes.size() - offset)
+    return emitError(loc) << "external data '" << file << "' holds "
+                          << bytes.size() << " bytes; the tensor needs bytes ["
+                          << offset << ", " << offset + length
+                          << ") (truncated file?)";
+  return bytes.substr(offset, length);
+}
+
+/// Decodes a tensor's payload (raw little-endian bytes or typed fields).
+static FailureOr<DenseElementsAttr> decodeTensor(const onnx::TensorProto &t,
+                                                 RankedTensorType type,
+                                                 std::optional<StringRef> raw,
+                                                 Location loc) {
+  int64_t n = type.getNumElements();
+  Type elt = type.getElementType();
+  unsigned width = elt.isInteger(1) ? 8 : elt.getIntOrFloatBitWidth();
+  size_t bytesPer = width / 8;
+  std::string buffer;
+  if (raw) {
+    if (raw->size() != (size_t)n * bytesPer)
+      return emitError(loc) << "tensor '" << t.name() << "' holds " << raw->size()
+                            << " bytes, expected " << n * bytesPer << " for "
+                            << type;
+    buffer = raw->str();
+  } else {
+    buffer.resize(n * bytesPer);
+    auto put = [&](int64_t i, uint64_t bits) {
+      for (size_t k = 0; k < bytesPer; ++k)
+        buffer[i * bytesPer + k] = char((bits >> (8 * k)) & 0xff);
+    };
+    auto check = [&](int64_t have) -> LogicalResult {
+      if (have == n)
+        return success();
+      return emitError(loc) << "tensor '" << t.name() << "' has " << have
+                            << " values, expected " << n << " for " << type;
+    };
+    if (t.float_data_size() || elt.isF32()) {
+      if (failed(check(t.float_data_size())))
+        return failure();
+      for (int64_t i = 0; i < n; ++i) {
+        float f = t.float_data(i);
+        uint32_t bits;
+        memcpy(&bits, &f, 4);
+        put(i, bits);
+      }
+    } else if (t.double_data_size() || elt.isF64()) {
+      if (failed(check(t.double_data_size())))
+        return failure();
+      for (int64_t i = 0; i < n; ++i) {
+        double d = t.double_data(i);
+        uint64_t bits;
+        memcpy(&bits, &d, 8);
+        put(i, bits);
+      }
+    } else if (t.int64_data_size() || (elt.isInteger(64) && !elt.isUnsignedInteger())) {
+      if (failed(check(t.int64_data_size())))
+        return failure();
+      for (int64_t i = 0; i < n; ++i)
+        put(i, (uint64_t)t.int64_data(i));
+    } else if (t.uint64_data_size() || elt.isUnsignedInteger(32) ||
+               elt.isUnsignedInteger(64)) {
+      if (failed(check(t.uint64_data_size())))
+        return failure();
+      for (int64_t i = 0; i < n; ++i)
+        put(i, t.uint64_data(i));
+    } else {
+      // int32_data carries every narrower type, float16/bfloat16 as bits.
+      if (failed(check(t.int32_data_size())))
+        return failure();
+      for (int64_t i = 0; i < n; ++i)
+        put(i, (uint64_t)(uint32_t)t.int32_data(i));
+    }
+  }
+  if (elt.isInteger(1)) {
+    SmallVector<bool> bits;
+    for (char c : buffer)
+      bits.push_back(c != 0);
+    return DenseElementsAttr::get(type, bits);
+  }
+  bool splat = false;
+  ArrayRef<char> data(buffer.data(), buffer.size());
+  if (!DenseElementsAttr::isValidRawBuffer(type, data, splat))
+    return emitError(loc) << "tensor '" << t.name() << "' cannot be decoded as "
+                          << type;
+  return DenseElementsAttr::getFromRawBuffer(type, data);
+}
+
+FailureOr<Value> GraphImporter::importTensor(const onnx::TensorProto &t,
+                                             Location loc) {
+  Type elt = convertElementType(&ctx, t.data_type());
+  if (!elt)
+    return emitError(loc) << "tensor '" << t.name() << "' has element type "
+                          << onnxTypeName(t.data_type())
+                          << ", which kiln does not support";
+  SmallVector<int64_t> dims(t.dims().begin(), t.dims().end());
+  for (int64_t d : dims)
+    if (d < 0)
+      return emitError(loc) << "tensor '" << t.name()
+                            << "' has a negative dimension";
+  auto type = RankedTensorType::get(dims, elt);
+  int64_t n = type.getNumElements();
+  size_t bytes = n * (elt.isInteger(1) ? 1 : elt.getIntOrFloatBitWidth() / 8);
+
+  std::optional<StringRef> raw;
+  if (t.data_location() == onnx::TensorProto::EXTERNAL) {
+    std::string file;
+    uint64_t offset = 0, length = bytes;
+    for (const auto &e : t.external_data()) {
+      if (e.key() == "location")
+        file = e.value();
+      else if (e.key() == "offset" || e.key() == "length") {
+        uint64_t v;
+        if (StringRef(e.value()).getAsInteger(10, v))
+          return emitError(loc) << "tensor '" << t.name() << "' has external "
+                                << e.key() << " '" << e.value()
+                                << "', which is not a number";
+        (e.key() == "offset" ? offset : length) = v;
+      }
+    }
+    if (file.empty())
+      return emitError(loc) << "tensor '" << t.name()
+                            << "' is external but names no location";
+    if (length != bytes)
+      return emitError(loc) << "tensor '" << t.name() << "' of type " << type
+                            << " needs " << bytes << " bytes, external data says "
+                            << length;
+    // Check the bytes exist even when the data is not read now.
+    FailureOr<StringRef> data = readExternal(file, offset, length, loc);
+    if (failed(data))
+      return failure();
+    if (n > options.inlineConstantElements) {
+      SmallString<256> path(model.dir);
+      llvm::sys::path::append(path, file);
+      llvm::sys::fs::make_absolute(path);
+      llvm::sys::path::remove_dots(path, /*remove_dot_dot=*/true);
+      return Value(WeightOp::create(builder, loc, type, t.name(), path.str(),
+                                    (int64_t)offset));
+    }
+    raw = *data;
+  } else if (t.has_raw_data()) {
+    raw = StringRef(t.raw_data());
+  }
+  FailureOr<DenseElementsAttr> attr = decodeTensor(t, type, raw, loc);
+  if (failed(attr))
+    return failure();
+  return Value(arith::ConstantOp::create(builder, loc, *attr));
+}
+
+LogicalResult GraphImporter::importNodes(const onnx::GraphProto &graph) {
+  const OpRegistry &registry = OpRegistry::get();
+  struct Unsupported {
+    std::string op, domain, node;
+    int64_t opset;
+  };
+  std::vector<Unsupported> unsupported;
+  llvm::StringSet<> poisoned; // outputs of nodes we could not convert
+
+  for (auto [index, node] : llvm::enumerate(graph.node())) {
+    std::string name = node.name().empty()
+                           ? node.op_type() + "_" + std::to_string(index)
+                           : node.name();
+    Location loc = NameLoc::get(StringAttr::get(&ctx, name),
+                                NameLoc::get(StringAttr::get(&ctx, node.op_type())));
+    std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+    auto opsetIt = model.opsets.find(domain);
+    int64_t opset = opsetIt == model.opsets.end() ? 0 : opsetIt->second;
+    bool blocked = false;
+    for (const auto &in : node.input())
+      if (!in.empty() && poisoned.contains(in))
+        blocked = true;
+    ConvertFn fn = opset ? registry.lookup(domain, node.op_type(), opset) : nullptr;
+    if (!fn || blocked) {
+      if (!fn)
+        unsupported.push_back({node.op_type(), domain.empty() ? "ai.onnx" : domain,
+                               name, opset});
+      for (const auto &out : node.output())
+        poisoned.insert(out);
+      continue;
+    }
+    for (const auto &in : node.input())
+      if (!in.empty() && !values.count(in))
+        return emitError(loc) << "node '" << name << "' (" << node.op_type()
+                              << ") uses '" << in
+                              << "', which no graph input, initializer or "
+                                 "earlier node defines";
+    builder.setInsertionPointToEnd(builder.getBlock());
+    NodeImporter ni(*this, node, opset, loc);
+    if (failed(fn(ni)) || ni.failed())
+      return failure();
+  }
+  if (unsupported.empty())
+    return success();
+  InFlightDiagnostic diag = emitError(UnknownLoc::get(&ctx))
+                            << unsupported.size()
+                            << " ONNX node(s) use ops kiln cannot import:";
+  for (const Unsupported &u : unsupported) {
+    diag << "\n  " << u.op << " (domain " << u.domain << ", opset " << u.opset
+         << ") at node '" << u.node << "'";
+    if (!u.opset)
+      diag << " — the model imports no opset for this domain";
+    else if (registry.knows(u.domain == "ai.onnx" ? "" : u.domain, u.op))
+      diag << " — this opset version of the op is not handled";
+  }
+  return failure();
+}
+
+FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
+  const onnx::GraphProto &graph = model.model->graph();
+  Location fileLoc = FileLineColLoc::get(&ctx, model.path, 0, 0);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  builder.setInsertionPointToEnd(module->getBody());
+
+  for (const auto &vi : graph.value_info())
+    declaredTypes[vi.name()] = &vi.type();
+  for (const auto &vi : graph.output())
+    declaredTypes[vi.name()] = &vi.type();
+
+  // Inputs that are also initializers (IR < 4) are weights, not arguments.
+  llvm::StringSet<> initNames;
+  for (const auto &init : graph.initializer())
+    initNames.insert(init.name());
+  SmallVector<Type> argTypes;
+  SmallVector<const onnx::ValueInfoProto *> args;
+  for (const auto &in : graph.input()) {
+    if (initNames.contains(in.name()))
+      continue;
+    FailureOr<RankedTensorType> t = convertType(
+        in.type(), ("input '" + in.name() + "'"),
+        NameLoc::get(StringAttr::get(&ctx, in.name()), fileLoc));
+    if (failed(t))
+      return failure();
+    argTypes.push_back(*t);
+    args.push_back(&in);
+  }
+  auto func = func::FuncOp::create(builder, fileLoc, "main",
+                                   builder.getFunctionType(argTypes, {}));
+  Block *body = func.addEntryBlock();
+  for (auto [i, in] : llvm::enumerate(args)) {
+    func.setArgAttr(i, "kiln.name", builder.getStringAttr(in->name()));
+    values[in->name()] = body->getArgument(i);
+  }
+  builder.setInsertionPointToEnd(body);
+
+  for (const auto &init : graph.initializer()) {
+    Location loc = NameLoc::get(StringAttr::get(&ctx, init.name()), fileLoc);
+    FailureOr<Value> v = importTensor(init, loc);
+    if (failed(v))
+      return failure();
+    values[init.name()] = *v;
+  }
+
+  if (failed(importNodes(graph)))
+    return failure();
+
+  SmallVector<Value> results;
+  for (const auto &out : graph.output()) {
+    auto it = values.find(out.name());
+    if (it == values.end())
+      return emitError(fileLoc) << "graph output '" << out.name()
+                                << "' is not produced by any node";
+    results.push_back(it->second);
+  }
+  builder.setInsertionPointToEnd(body);
+  func::ReturnOp::create(builder, fileLoc, results);
+  func.setType(builder.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  for (auto [i, out] : llvm::enumerate(graph.output()))
+    func.setResultAttr(i, "kiln.name", builder.getStringAttr(out.name()));
+  return module;
+}
+
+FailureOr<OwningOpRef<ModuleOp>> importModel(MLIRContext &context,
+                                             const LoadedModel &model,
+                                             const ImportOptions &options) {
+  context.loadDialect<KilnDialect, func::FuncDialect, arith::ArithDialect,
+                      tensor::TensorDialect>();
+  GraphImporter importer(context, model, options);
+  return importer.run();
+}
+
+void registerImporterDialects(DialectRegistry &registry) {
+  registry.insert<KilnDialect, func::FuncDialect, arith::ArithDialect,
+                  tensor::TensorDialect>();
+}
+
+} // namespace kiln::onnx_frontend

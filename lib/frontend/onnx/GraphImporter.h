@@ -1,0 +1,60 @@
+//===- GraphImporter.h - state of one graph import ----------------*- C++ -*-===//
+
+#ifndef KILN_LIB_FRONTEND_ONNX_GRAPHIMPORTER_H
+#define KILN_LIB_FRONTEND_ONNX_GRAPHIMPORTER_H
+
+#include "lib/frontend/onnx/Importer.h"
+#include "lib/frontend/onnx/NodeImporter.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+namespace onnx {
+class GraphProto;
+class TypeProto;
+} // namespace onnx
+
+namespace kiln::onnx_frontend {
+
+/// Converts ONNX element type codes to MLIR types (null when unsupported).
+mlir::Type convertElementType(mlir::MLIRContext *ctx, int32_t onnxType);
+/// The ONNX name of an element type code, for messages.
+llvm::StringRef onnxTypeName(int32_t onnxType);
+
+class GraphImporter {
+public:
+  GraphImporter(mlir::MLIRContext &ctx, const LoadedModel &model,
+                const ImportOptions &options);
+
+  mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>> run();
+
+  //===--- used by NodeImporter --------------------------------------------===//
+  mlir::MLIRContext &ctx;
+  const LoadedModel &model;
+  const ImportOptions &options;
+  mlir::OpBuilder builder;
+  llvm::StringMap<mlir::Value> values;
+  llvm::StringMap<const onnx::TypeProto *> declaredTypes;
+
+  /// A tensor (initializer or attribute) as a constant or weight reference.
+  mlir::FailureOr<mlir::Value> importTensor(const onnx::TensorProto &tensor,
+                                            mlir::Location loc);
+  /// ONNX TypeProto -> ranked tensor type, or an error naming `what`.
+  mlir::FailureOr<mlir::RankedTensorType>
+  convertType(const onnx::TypeProto &type, llvm::StringRef what,
+              mlir::Location loc);
+
+private:
+  /// Bytes [offset, offset + length) of `file` (relative to the model dir).
+  mlir::FailureOr<llvm::StringRef> readExternal(llvm::StringRef file,
+                                                uint64_t offset,
+                                                uint64_t length,
+                                                mlir::Location loc);
+  mlir::LogicalResult importNodes(const onnx::GraphProto &graph);
+
+  llvm::StringMap<std::unique_ptr<llvm::MemoryBuffer>> files;
+};
+
+} // namespace kiln::onnx_frontend
+
+#endif // KILN_LIB_FRONTEND_ONNX_GRAPHIMPORTER_H

@@ -1,0 +1,383 @@
+//===- ModelLoader.cpp - read, check and shape-infer an ONNX model --------===//
+//
+// Built with -fexceptions: ONNX's checker and shape inference report errors
+// by throwing; everything they throw is caught here and becomes an
+// llvm::Error. No exception leaves this file.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/frontend/onnx/ModelLoader.h"
+
+#include "onnx/checker.h"
+#include "onnx/defs/schema.h"
+#include "onnx/onnx_pb.h"
+#include "onnx/shape_inference/implementation.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include <google/protobuf/io/coded_stream.h>
+#include <limits>
+#include <optional>
+
+using llvm::Error;
+using llvm::Expected;
+using llvm::StringRef;
+
+namespace kiln::onnx_frontend {
+
+LoadedModel::LoadedModel() = default;
+LoadedModel::~LoadedModel() = default;
+LoadedModel::LoadedModel(LoadedModel &&) = default;
+
+static Error fail(const llvm::Twine &msg) {
+  return llvm::createStringError(
+      std::make_error_code(std::errc::invalid_argument), msg);
+}
+
+//===----------------------------------------------------------------------===//
+// Opset knowledge of the library
+//===----------------------------------------------------------------------===//
+
+int64_t libraryMaxOpset() {
+  return onnx::OpSchemaRegistry::DomainToVersionRange::Instance()
+      .Map()
+      .at(onnx::ONNX_DOMAIN)
+      .second;
+}
+
+/// Default-domain op versions introduced after opset 17, which ONNX 1.12
+/// lacks. At an opset >= one of these the library's schema is outdated.
+static const llvm::StringMap<std::vector<int>> &newerOpVersions() {
+  static const llvm::StringMap<std::vector<int>> table = [] {
+    llvm::StringMap<std::vector<int>> t;
+    auto add = [&](int version, std::initializer_list<const char *> ops) {
+      for (const char *op : ops)
+        t[op].push_back(version);
+    };
+    add(18, {"BitwiseAnd", "BitwiseNot", "BitwiseOr", "BitwiseXor",
+             "CenterCropPad", "Col2Im", "GroupNormalization", "LpPool", "Mish",
+             "OptionalGetElement", "OptionalHasElement", "Pad", "ReduceL1",
+             "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax",
+             "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSumSquare",
+             "Resize", "ScatterElements", "ScatterND", "Split"});
+    add(19, {"AveragePool", "Cast", "CastLike", "Constant", "DeformConv",
+             "DequantizeLinear", "Equal", "Identity", "If", "Loop", "Pad",
+             "QuantizeLinear", "Reshape", "Resize", "Scan", "Shape", "Size"});
+    add(20, {"AffineGrid", "ConstantOfShape", "DFT", "Gelu", "GridSample",
+             "ImageDecoder", "IsInf", "IsNaN", "ReduceMax", "ReduceMin",
+             "RegexFullMatch", "StringConcat", "StringSplit"});
+    add(21, {"Cast", "CastLike", "Constant", "ConstantOfShape",
+             "DequantizeLinear", "Flatten", "GroupNormalization", "Identity",
+             "If", "Loop", "Pad", "QLinearMatMul", "QuantizeLinear", "Reshape",
+             "Scan", "Shape", "Size", "Squeeze", "Transpose", "Unsqueeze"});
+    add(22, {"Acos", "Acosh", "Asin", "Asinh", "Atan", "Atanh", "AveragePool",
+             "Bernoulli", "Conv", "ConvTranspose", "Cos", "Cosh", "DeformConv",
+             "Det", "Dropout", "Elu", "EyeLike", "GRU", "GlobalAveragePool",
+             "GlobalLpPool", "GlobalMaxPool", "HardSigmoid", "HardSwish",
+             "InstanceNormalization", "LSTM", "LpNormalization", "LpPool",
+             "MaxPool", "MaxRoiPool", "MaxUnpool", "Mish", "Multinomial",
+             "NegativeLogLikelihoodLoss", "RNN", "RandomNormal",
+             "RandomNormalLike", "RandomUniform", "RandomUniformLike",
+             "RoiAlign", "Round", "Selu", "Sin", "Sinh", "Softplus", "Softsign",
+             "Tan", "ThresholdedRelu"});
+    add(23, {"Attention", "Cast", "CastLike", "Constant", "ConstantOfShape",
+             "DequantizeLinear", "Flatten", "Identity", "If", "Loop", "Pad",
+             "QuantizeLinear", "RMSNormalization", "Reshape", "RotaryEmbedding",
+             "Scan", "Shape", "Size", "Squeeze", "Transpose", "Unsqueeze"});
+    return t;
+  }();
+  return table;
+}
+
+bool libraryKnowsOp(StringRef opType, StringRef domain, int64_t opset) {
+  bool defaultDomain = domain.empty() || domain == "ai.onnx";
+  if (!onnx::OpSchemaRegistry::Schema(opType.str(), (int)opset,
+                                      defaultDomain ? "" : domain.str()))
+    return false;
+  if (!defaultDomain)
+    return true;
+  auto it = newerOpVersions().find(opType);
+  if (it == newerOpVersions().end())
+    return true;
+  for (int v : it->second)
+    if (v > libraryMaxOpset() && v <= opset)
+      return false;
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Wire-format rewrite: large tensor payloads become external references
+//===----------------------------------------------------------------------===//
+
+namespace {
+namespace pbio = google::protobuf::io;
+
+/// The ONNX messages on the way from ModelProto to a TensorProto.
+enum class Msg { Model, Graph, Node, Attribute, Tensor, Other };
+
+/// Field numbers from onnx.proto that hold nested messages we descend into.
+Msg childKind(Msg parent, uint32_t field) {
+  switch (parent) {
+  case Msg::Model:
+    return field == 7 ? Msg::Graph : Msg::Other; // graph
+  case Msg::Graph:
+    if (field == 1) // node
+      return Msg::Node;
+    return field == 5 ? Msg::Tensor : Msg::Other; // initializer
+  case Msg::Node:
+    return field == 5 ? Msg::Attribute : Msg::Other; // attribute
+  case Msg::Attribute:
+    if (field == 5 || field == 10) // t, tensors
+      return Msg::Tensor;
+    return (field == 6 || field == 11) ? Msg::Graph : Msg::Other; // g, graphs
+  default:
+    return Msg::Other;
+  }
+}
+constexpr uint32_t kTensorRawData = 9, kTensorExternalData = 13,
+                   kTensorDataLocation = 14;
+
+void appendVarint(std::string &out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(char(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(char(v));
+}
+void appendBytesField(std::string &out, uint32_t field, StringRef bytes) {
+  appendVarint(out, (field << 3) | 2);
+  appendVarint(out, bytes.size());
+  out.append(bytes.data(), bytes.size());
+}
+/// A StringStringEntryProto {key = 1, value = 2} in `field`.
+void appendEntry(std::string &out, uint32_t field, StringRef key,
+                 StringRef value) {
+  std::string entry;
+  appendBytesField(entry, 1, key);
+  appendBytesField(entry, 2, value);
+  appendBytesField(out, field, entry);
+}
+
+struct Rewriter {
+  const uint8_t *fileStart;
+  std::string fileName;
+  size_t threshold;
+  uint64_t externalized = 0;
+  std::string error;
+
+  bool failAt(const uint8_t *at, const char *what) {
+    error = std::string(what) + " at byte " + std::to_string(at - fileStart);
+    return false;
+  }
+
+  bool rewrite(const uint8_t *begin, size_t size, Msg kind, std::string &out,
+               int depth) {
+    if (depth > 64)
+      return failAt(begin, "messages nested more than 64 deep");
+    pbio::CodedInputStream in(begin, (int)size);
+    std::optional<std::pair<uint64_t, uint64_t>> payload;
+    while (true) {
+      int start = in.CurrentPosition();
+      uint32_t tag = in.ReadTag();
+      if (tag == 0) {
+        if ((size_t)in.CurrentPosition() != size)
+          return failAt(begin + start, "invalid field tag");
+        break;
+      }
+      uint32_t field = tag >> 3;
+      switch (tag & 7) {
+      case 0: {
+        uint64_t v;
+        if (!in.ReadVarint64(&v))
+          return failAt(begin + start, "truncated varint");
+        break;
+      }
+      case 1: {
+        uint64_t v;
+        if (!in.ReadLittleEndian64(&v))
+          return failAt(begin + start, "truncated 64-bit field");
+        break;
+      }
+      case 5: {
+        uint32_t v;
+        if (!in.ReadLittleEndian32(&v))
+          return failAt(begin + start, "truncated 32-bit field");
+        break;
+      }
+      case 2: {
+        uint32_t len;
+        if (!in.ReadVarint32(&len))
+          return failAt(begin + start, "truncated length");
+        size_t dataStart = in.CurrentPosition();
+        if (len > size - dataStart)
+          return failAt(begin + start, "field runs past the end of its message "
+                                       "(truncated file?)");
+        const uint8_t *data = begin + dataStart;
+        if (kind == Msg::Tensor && field == kTensorRawData && len >= threshold) {
+          payload = {uint64_t(data - fileStart), len};
+          externalized += len;
+          in.Skip(len);
+          continue; // dropped: replaced by the external reference below
+        }
+        if (Msg child = childKind(kind, field); child != Msg::Other) {
+          std::string sub;
+          if (!rewrite(data, len, child, sub, depth + 1))
+            return false;
+          in.Skip(len);
+          appendBytesField(out, field, sub);
+          continue;
+        }
+        in.Skip(len);
+        break;
+      }
+      default:
+        return failAt(begin + start, "unsupported protobuf wire type");
+      }
+      out.append(reinterpret_cast<const char *>(begin) + start,
+                 in.CurrentPosition() - start);
+    }
+    if (payload) {
+      appendVarint(out, kTensorDataLocation << 3);
+      appendVarint(out, 1); // TensorProto::EXTERNAL
+      appendEntry(out, kTensorExternalData, "location", fileName);
+      appendEntry(out, kTensorExternalData, "offset",
+                  std::to_string(payload->first));
+      appendEntry(out, kTensorExternalData, "length",
+                  std::to_string(payload->second));
+    }
+    return true;
+  }
+};
+} // namespace
+
+Expected<std::string> externalizeTensors(StringRef bytes, StringRef fileName,
+                                         size_t threshold,
+                                         uint64_t *externalized) {
+  if (bytes.size() > (size_t)std::numeric_limits<int>::max())
+    return fail("model files over 2 GiB must keep their weights in external "
+                "data files (protobuf messages are limited to 2 GiB)");
+  auto *start = reinterpret_cast<const uint8_t *>(bytes.data());
+  Rewriter rw{start, fileName.str(), threshold, 0, {}};
+  std::string out;
+  out.reserve(std::min<size_t>(bytes.size(), 1 << 20));
+  if (!rw.rewrite(start, bytes.size(), Msg::Model, out, 0))
+    return fail("malformed protobuf: " + rw.error);
+  if (externalized)
+    *externalized = rw.externalized;
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
+// Loading
+//===----------------------------------------------------------------------===//
+
+/// Runs ONNX's checker on what the library has schemas for. Nodes of ops
+/// newer than the library are checked by the importer instead.
+static Error checkModel(const LoadedModel &m) {
+  const onnx::ModelProto &model = *m.model;
+  onnx::checker::CheckerContext ctx;
+  ctx.set_ir_version(std::min<int>((int)model.ir_version(),
+                                   (int)onnx::Version::IR_VERSION));
+  std::unordered_map<std::string, int> opsets;
+  for (auto &[domain, version] : m.opsets)
+    opsets[domain] = (int)version;
+  ctx.set_opset_imports(opsets);
+  ctx.set_model_dir(m.dir);
+  onnx::checker::LexicalScopeContext scope;
+  const onnx::GraphProto &graph = model.graph();
+  try {
+    for (const auto &input : graph.input())
+      scope.add(input.name());
+    for (const auto &init : graph.initializer()) {
+      onnx::checker::check_tensor(init, ctx);
+      scope.add(init.name());
+    }
+  } catch (const std::exception &e) {
+    return fail(llvm::Twine("invalid initializer: ") + e.what());
+  }
+  for (const auto &node : graph.node()) {
+    auto domainIt = m.opsets.find(node.domain() == "ai.onnx" ? "" : node.domain());
+    int64_t opset = domainIt == m.opsets.end() ? 0 : domainIt->second;
+    if (libraryKnowsOp(node.op_type(), node.domain(), opset)) {
+      try {
+        onnx::checker::check_node(node, ctx, scope);
+      } catch (const std::exception &e) {
+        return fail("node '" + node.name() + "' (" + node.op_type() +
+                    "): " + e.what());
+      }
+    }
+    for (const auto &out : node.output())
+      if (!out.empty())
+        scope.add(out);
+  }
+  return Error::success();
+}
+
+Expected<LoadedModel> loadModel(StringRef path, const LoadOptions &options) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return fail("cannot open '" + path + "': " + buffer.getError().message());
+  StringRef bytes = (*buffer)->getBuffer();
+  if (bytes.empty())
+    return fail("'" + path + "' is empty");
+
+  LoadedModel m;
+  m.path = path.str();
+  llvm::SmallString<256> dir(path);
+  llvm::sys::path::remove_filename(dir);
+  m.dir = dir.empty() ? "." : std::string(dir);
+
+  Expected<std::string> skeleton =
+      externalizeTensors(bytes, llvm::sys::path::filename(path),
+                         options.externalizeThreshold, &m.externalizedBytes);
+  if (!skeleton)
+    return fail("'" + path + "' is not a valid ONNX model: " +
+                llvm::toString(skeleton.takeError()));
+  m.model = std::make_unique<onnx::ModelProto>();
+  if (!m.model->ParseFromString(*skeleton))
+    return fail("'" + path + "' is not a valid ONNX model: protobuf parse "
+                "failed (wrong field types or a truncated file)");
+  if (!m.model->has_graph())
+    return fail("'" + path + "' has no graph (is it an ONNX model?)");
+  for (const auto &op : m.model->opset_import())
+    m.opsets[op.domain() == "ai.onnx" ? "" : op.domain()] = op.version();
+  if (!m.opsets.count(""))
+    return fail("'" + path + "' imports no default-domain opset");
+  m.opset = m.opsets[""];
+
+  if (Error e = checkModel(m))
+    return fail("'" + path + "' failed the ONNX checker: " +
+                llvm::toString(std::move(e)));
+
+  // Shape inference from the reference implementation. When a node is newer
+  // than the library its outdated schema would infer wrong shapes that then
+  // propagate, so the importer's own inference is used for the whole graph.
+  bool allKnown = true;
+  for (const auto &node : m.model->graph().node()) {
+    auto it = m.opsets.find(node.domain() == "ai.onnx" ? "" : node.domain());
+    if (it == m.opsets.end() ||
+        !libraryKnowsOp(node.op_type(), node.domain(), it->second))
+      allKnown = false;
+  }
+  if (options.inferShapes && allKnown) {
+    onnx::ModelProto inferred = *m.model;
+    try {
+      onnx::ShapeInferenceOptions opts(/*check_type=*/false,
+                                       /*strict_mode=*/0,
+                                       /*data_prop=*/true);
+      onnx::shape_inference::InferShapes(
+          inferred, onnx::OpSchemaRegistry::Instance(), opts);
+      *m.model = std::move(inferred);
+      m.shapesInferred = true;
+    } catch (const std::exception &) {
+      // Inconsistent value_info in the file: keep the model as written and
+      // let kiln's inference find (and report) the problem at the node.
+    }
+  }
+  return m;
+}
+
+} // namespace kiln::onnx_frontend

@@ -1,0 +1,72 @@
+//===- ModelLoader.h - read, check and shape-infer an ONNX model --*- C++ -*-===//
+//
+// Loads an ONNX file without copying its weights: the file is memory-mapped,
+// every large tensor payload (`raw_data` of initializers and Constant nodes)
+// is replaced by an ONNX external-data reference back into the same file, and
+// only the remaining skeleton is parsed into ModelProto. Then ONNX's checker
+// and shape inference run on the skeleton, node by node where the library
+// (ONNX 1.12, opsets <= 17) knows the op's schema at the model's opset.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_LIB_FRONTEND_ONNX_MODELLOADER_H
+#define KILN_LIB_FRONTEND_ONNX_MODELLOADER_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+#include <map>
+#include <memory>
+#include <string>
+
+namespace onnx {
+class ModelProto;
+} // namespace onnx
+
+namespace kiln::onnx_frontend {
+
+struct LoadOptions {
+  /// Payloads at least this large are referenced, not parsed.
+  size_t externalizeThreshold = 256;
+  /// Run ONNX's shape inference (with data propagation).
+  bool inferShapes = true;
+};
+
+struct LoadedModel {
+  std::unique_ptr<onnx::ModelProto> model;
+  /// The model file and its directory (external data is relative to it).
+  std::string path, dir;
+  /// Default-domain opset, and every imported domain's version.
+  int64_t opset = 0;
+  std::map<std::string, int64_t> opsets;
+  /// Bytes of tensor payload left in the file rather than parsed.
+  uint64_t externalizedBytes = 0;
+  /// Whether ONNX shape inference ran to completion.
+  bool shapesInferred = false;
+  LoadedModel();
+  ~LoadedModel();
+  LoadedModel(LoadedModel &&);
+};
+
+/// The highest default-domain opset whose schemas the ONNX library knows.
+int64_t libraryMaxOpset();
+
+/// Whether the library's schema for `opType` is the one that applies at
+/// `opset` (false when a newer version of the op exists that it lacks).
+bool libraryKnowsOp(llvm::StringRef opType, llvm::StringRef domain,
+                    int64_t opset);
+
+/// Loads `path`. Errors name the file and what is wrong with it.
+llvm::Expected<LoadedModel> loadModel(llvm::StringRef path,
+                                      const LoadOptions &options = {});
+
+/// The wire-format rewrite on its own (for tests and the fuzzer): rewrites
+/// the serialized ModelProto `bytes` so that tensor payloads of at least
+/// `threshold` bytes become external data at their offset in `fileName`.
+llvm::Expected<std::string> externalizeTensors(llvm::StringRef bytes,
+                                               llvm::StringRef fileName,
+                                               size_t threshold,
+                                               uint64_t *externalized = nullptr);
+
+} // namespace kiln::onnx_frontend
+
+#endif // KILN_LIB_FRONTEND_ONNX_MODELLOADER_H

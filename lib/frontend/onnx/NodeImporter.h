@@ -1,0 +1,160 @@
+//===- NodeImporter.h - what an op converter sees -----------------*- C++ -*-===//
+//
+// One ONNX node being converted: its inputs as MLIR values, typed attribute
+// accessors with defaults, constant-value queries (for shape inputs), and
+// the location every created op gets ("node_name"("OpType")).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_LIB_FRONTEND_ONNX_NODEIMPORTER_H
+#define KILN_LIB_FRONTEND_ONNX_NODEIMPORTER_H
+
+#include "dialects/kiln/IR/KilnOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringMap.h"
+#include <optional>
+
+namespace onnx {
+class NodeProto;
+class AttributeProto;
+class TensorProto;
+} // namespace onnx
+
+namespace kiln::onnx_frontend {
+
+class GraphImporter;
+
+class NodeImporter {
+public:
+  NodeImporter(GraphImporter &graph, const onnx::NodeProto &node,
+               int64_t opset, mlir::Location loc);
+
+  const onnx::NodeProto &node;
+  int64_t opset;
+  mlir::Location loc;
+  mlir::OpBuilder &b;
+
+  llvm::StringRef opType() const;
+
+  //===--- inputs and outputs ----------------------------------------------===//
+  size_t numInputs() const;
+  size_t numOutputs() const;
+  /// Input `i`, or a null Value when it is absent or named "".
+  mlir::Value input(size_t i) const;
+  /// Input `i`, or an error that names it when it is missing.
+  mlir::FailureOr<mlir::Value> required(size_t i) const;
+  mlir::RankedTensorType inputType(size_t i) const;
+  bool hasOutput(size_t i) const;
+  void setOutput(size_t i, mlir::Value v);
+  /// The output type ONNX shape inference (or the file) gives, if any.
+  mlir::RankedTensorType declaredOutputType(size_t i) const;
+
+  //===--- attributes ------------------------------------------------------===//
+  const onnx::AttributeProto *attr(llvm::StringRef name) const;
+  bool hasAttr(llvm::StringRef name) const { return attr(name) != nullptr; }
+  int64_t attrInt(llvm::StringRef name, int64_t dflt) const;
+  float attrFloat(llvm::StringRef name, float dflt) const;
+  std::string attrString(llvm::StringRef name, llvm::StringRef dflt) const;
+  std::optional<llvm::SmallVector<int64_t>> attrInts(llvm::StringRef name) const;
+  std::optional<llvm::SmallVector<float>> attrFloats(llvm::StringRef name) const;
+  /// A tensor attribute as a constant (inline data or external reference).
+  mlir::FailureOr<mlir::Value> attrTensor(llvm::StringRef name);
+
+  //===--- constants -------------------------------------------------------===//
+  /// The integer values of `v` if it is a known constant.
+  std::optional<llvm::SmallVector<int64_t>> constInts(mlir::Value v) const;
+  std::optional<llvm::SmallVector<double>> constFloats(mlir::Value v) const;
+  /// A constant of `type` holding `values` (converted to its element type).
+  mlir::Value constant(mlir::RankedTensorType type, llvm::ArrayRef<double> values);
+  mlir::Value splat(mlir::Type elementType, double value,
+                    llvm::ArrayRef<int64_t> shape = {});
+  mlir::Value i64s(llvm::ArrayRef<int64_t> values);
+
+  //===--- helpers ---------------------------------------------------------===//
+  /// Casts `v` to `elementType` unless it already has it.
+  mlir::Value castTo(mlir::Value v, mlir::Type elementType);
+  /// Reshapes `v` to a static shape (folds when possible).
+  mlir::Value reshape(mlir::Value v, llvm::ArrayRef<int64_t> shape);
+  /// Emits an error at the node; always returns failure.
+  mlir::LogicalResult error(const llvm::Twine &msg) const;
+  /// An error naming a feature of this op that kiln does not handle yet.
+  mlir::LogicalResult unsupported(const llvm::Twine &what) const;
+
+  /// Creates (and folds) a kiln op. Result types are inferred here rather
+  /// than in the ODS builder, which aborts the process on a shape error:
+  /// an error is reported at the node instead, the node is marked failed
+  /// and every later create() of this node returns a null Value.
+  template <typename OpTy, typename... Args>
+  mlir::Value create(Args &&...args) {
+    if (failedNode)
+      return {};
+    if constexpr (OpTy::template hasTrait<
+                      mlir::InferTypeOpInterface::Trait>()) {
+      mlir::OperationState state(loc, OpTy::getOperationName());
+      OpTy::build(b, state, mlir::TypeRange{b.getNoneType()},
+                  std::forward<Args>(args)...);
+      llvm::SmallVector<mlir::Type> types;
+      if (mlir::failed(OpTy::inferReturnTypes(
+              b.getContext(), loc, state.operands,
+              state.attributes.getDictionary(b.getContext()),
+              state.getRawProperties(), state.regions, types))) {
+        failedNode = true;
+        return {};
+      }
+      state.types.assign(types.begin(), types.end());
+      return finish(b.create(state));
+    } else {
+      OpTy op = OpTy::create(b, loc, std::forward<Args>(args)...);
+      if (mlir::failed(mlir::verify(op))) {
+        failedNode = true;
+        return {};
+      }
+      return finish(op);
+    }
+  }
+  /// Whether a create() of this node failed (the error is already reported).
+  bool failed() const { return failedNode; }
+
+private:
+  /// Folds a just-created op, returning its (possibly folded) first result.
+  mlir::Value finish(mlir::Operation *op);
+
+  GraphImporter &graph;
+  bool failedNode = false;
+};
+
+/// A converter for one op type from some opset version on.
+using ConvertFn = mlir::LogicalResult (*)(NodeImporter &);
+
+/// Op converters by (domain, op type), each with the opset it applies from.
+class OpRegistry {
+public:
+  void add(llvm::StringRef domain, llvm::StringRef opType, int sinceVersion,
+           ConvertFn fn);
+  void add(llvm::StringRef opType, int sinceVersion, ConvertFn fn) {
+    add("", opType, sinceVersion, fn);
+  }
+  /// The converter for the newest version <= opset, or null.
+  ConvertFn lookup(llvm::StringRef domain, llvm::StringRef opType,
+                   int64_t opset) const;
+  /// Whether any version of the op is known.
+  bool knows(llvm::StringRef domain, llvm::StringRef opType) const;
+
+  static const OpRegistry &get();
+
+private:
+  llvm::StringMap<std::vector<std::pair<int, ConvertFn>>> table;
+};
+
+// Each family file registers its converters.
+void registerElementwiseOps(OpRegistry &registry);
+void registerMathOps(OpRegistry &registry);
+void registerTensorOps(OpRegistry &registry);
+void registerNNOps(OpRegistry &registry);
+
+} // namespace kiln::onnx_frontend
+
+#endif // KILN_LIB_FRONTEND_ONNX_NODEIMPORTER_H

@@ -1,0 +1,155 @@
+//===- NN.cpp - ONNX normalization and global pooling ops ------------------===//
+//
+// LayerNormalization and RMSNormalization map to kiln ops; inference-mode
+// BatchNormalization, InstanceNormalization and friends are written with
+// elementwise ops and reductions (the fusion passes see the result).
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/frontend/onnx/NodeImporter.h"
+
+using namespace mlir;
+
+namespace kiln::onnx_frontend {
+namespace {
+
+/// Reshapes a per-channel [C] parameter to [C, 1, ..., 1] for NC... inputs.
+Value perChannel(NodeImporter &n, Value p, int64_t rank) {
+  auto t = cast<RankedTensorType>(p.getType());
+  SmallVector<int64_t> shape(t.getShape());
+  shape.append(std::max<int64_t>(0, rank - 2), 1);
+  return n.reshape(p, shape);
+}
+
+LogicalResult convertBatchNorm(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0), scale = n.required(1), bias = n.required(2),
+                   mean = n.required(3), var = n.required(4);
+  if (failed(x) || failed(scale) || failed(bias) || failed(mean) || failed(var))
+    return failure();
+  if (n.attrInt("training_mode", 0) || n.hasOutput(1) || n.hasOutput(2))
+    return n.unsupported("BatchNormalization in training mode (statistics "
+                         "outputs)");
+  auto t = n.inputType(0);
+  int64_t rank = t.getRank();
+  Type elt = t.getElementType();
+  float eps = n.attrFloat("epsilon", 1e-5f);
+  auto bin = [&](BinaryKind k, Value a, Value b) {
+    return n.create<BinaryOp>(k, a, b);
+  };
+  auto param = [&](Value v) { return perChannel(n, n.castTo(v, elt), rank); };
+  Value invStd = n.create<UnaryOp>(
+      UnaryKind::rsqrt, bin(BinaryKind::add, param(*var), n.splat(elt, eps)));
+  Value y = bin(BinaryKind::mul, bin(BinaryKind::sub, *x, param(*mean)), invStd);
+  y = bin(BinaryKind::add, bin(BinaryKind::mul, y, param(*scale)), param(*bias));
+  n.setOutput(0, y);
+  return success();
+}
+
+/// (x - mean(x, axes)) / sqrt(var(x, axes) + eps), shared by several norms.
+Value normalize(NodeImporter &n, Value x, ArrayRef<int64_t> axes, double eps) {
+  Type elt = cast<RankedTensorType>(x.getType()).getElementType();
+  Value mean = n.create<ReduceOp>(ReduceKind::mean, x, axes, true);
+  Value centered = n.create<BinaryOp>(BinaryKind::sub, x, mean);
+  Value sq = n.create<BinaryOp>(BinaryKind::mul, centered, centered);
+  Value var = n.create<ReduceOp>(ReduceKind::mean, sq, axes, true);
+  Value invStd = n.create<UnaryOp>(
+      UnaryKind::rsqrt, n.create<BinaryOp>(BinaryKind::add, var, n.splat(elt, eps)));
+  return n.create<BinaryOp>(BinaryKind::mul, centered, invStd);
+}
+
+LogicalResult convertInstanceNorm(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0), scale = n.required(1), bias = n.required(2);
+  if (failed(x) || failed(scale) || failed(bias))
+    return failure();
+  int64_t rank = n.inputType(0).getRank();
+  SmallVector<int64_t> axes;
+  for (int64_t i = 2; i < rank; ++i)
+    axes.push_back(i);
+  Value y = normalize(n, *x, axes, n.attrFloat("epsilon", 1e-5f));
+  y = n.create<BinaryOp>(BinaryKind::mul, y, perChannel(n, *scale, rank));
+  n.setOutput(0, n.create<BinaryOp>(BinaryKind::add, y, perChannel(n, *bias, rank)));
+  return success();
+}
+
+LogicalResult convertMeanVarianceNorm(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  SmallVector<int64_t> axes = n.attrInts("axes").value_or(SmallVector<int64_t>{0, 2, 3});
+  n.setOutput(0, normalize(n, *x, axes, 1e-9));
+  return success();
+}
+
+LogicalResult convertLayerNorm(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0), scale = n.required(1);
+  if (failed(x) || failed(scale))
+    return failure();
+  if (n.hasOutput(1) || n.hasOutput(2))
+    return n.unsupported("the Mean/InvStdDev outputs of LayerNormalization");
+  n.setOutput(0, n.create<LayerNormOp>(
+                     *x, *scale, n.input(2), n.b.getI64IntegerAttr(n.attrInt("axis", -1)),
+                     n.b.getF32FloatAttr(n.attrFloat("epsilon", 1e-5f))));
+  return success();
+}
+
+LogicalResult convertRmsNorm(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0), scale = n.required(1);
+  if (failed(x) || failed(scale))
+    return failure();
+  n.setOutput(0, n.create<RmsNormOp>(
+                     *x, *scale, n.b.getI64IntegerAttr(n.attrInt("axis", -1)),
+                     n.b.getF32FloatAttr(n.attrFloat("epsilon", 1e-5f))));
+  return success();
+}
+
+LogicalResult convertLpNorm(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  int64_t p = n.attrInt("p", 2);
+  if (p != 1 && p != 2)
+    return n.error("p must be 1 or 2, got " + std::to_string(p));
+  Value norm = n.create<ReduceOp>(p == 1 ? ReduceKind::l1 : ReduceKind::l2, *x,
+                                  ArrayRef<int64_t>{n.attrInt("axis", -1)}, true);
+  n.setOutput(0, n.create<BinaryOp>(BinaryKind::div, *x, norm));
+  return success();
+}
+
+LogicalResult convertGlobalPool(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  int64_t rank = n.inputType(0).getRank();
+  SmallVector<int64_t> axes;
+  for (int64_t i = 2; i < rank; ++i)
+    axes.push_back(i);
+  StringRef op = n.opType();
+  if (op == "GlobalLpPool") {
+    int64_t p = n.attrInt("p", 2);
+    if (p != 1 && p != 2)
+      return n.unsupported("GlobalLpPool with p = " + std::to_string(p));
+    n.setOutput(0, n.create<ReduceOp>(p == 1 ? ReduceKind::l1 : ReduceKind::l2,
+                                      *x, axes, true));
+    return success();
+  }
+  n.setOutput(0, n.create<ReduceOp>(op == "GlobalMaxPool" ? ReduceKind::max
+                                                          : ReduceKind::mean,
+                                    *x, axes, true));
+  return success();
+}
+
+} // namespace
+
+void registerNNOps(OpRegistry &r) {
+  r.add("BatchNormalization", 1, convertBatchNorm);
+  r.add("InstanceNormalization", 1, convertInstanceNorm);
+  r.add("MeanVarianceNormalization", 9, convertMeanVarianceNorm);
+  r.add("LayerNormalization", 17, convertLayerNorm);
+  r.add("RMSNormalization", 23, convertRmsNorm);
+  r.add("LpNormalization", 1, convertLpNorm);
+  r.add("GlobalAveragePool", 1, convertGlobalPool);
+  r.add("GlobalMaxPool", 1, convertGlobalPool);
+  r.add("GlobalLpPool", 2, convertGlobalPool);
+}
+
+} // namespace kiln::onnx_frontend

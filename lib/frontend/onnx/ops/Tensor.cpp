@@ -1,0 +1,720 @@
+//===- Tensor.cpp - ONNX shape and data-movement ops -----------------------===//
+//
+// Shape inputs (Reshape's shape, Slice's starts, ...) must be constants after
+// folding; exporters' Shape -> Gather -> Concat chains fold to constants
+// through the kiln folders when the shapes involved are static.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/frontend/onnx/GraphImporter.h"
+#include "dialects/kiln/IR/TypeInference.h"
+
+using namespace mlir;
+
+namespace kiln::onnx_frontend {
+namespace {
+constexpr int64_t kDyn = ShapedType::kDynamic;
+
+/// A result dimension: a static size, or dynamic and equal to input dim `src`.
+struct Dim {
+  int64_t size;
+  int64_t src = -1;
+};
+
+/// Reshapes `x` to `dims`. With two or more dynamic dimensions the runtime
+/// shape is assembled from `kiln.shape(x)`.
+Value reshapeTo(NodeImporter &n, Value x, ArrayRef<Dim> dims) {
+  auto t = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> shape;
+  int dynamic = 0;
+  for (const Dim &d : dims) {
+    shape.push_back(d.size);
+    dynamic += ShapedType::isDynamic(d.size);
+  }
+  auto type = RankedTensorType::get(shape, t.getElementType());
+  if (dynamic <= 1)
+    return n.create<ReshapeOp>(type, x, Value());
+  Value full = n.create<ShapeOp>(x);
+  SmallVector<Value> parts;
+  for (const Dim &d : dims) {
+    if (!ShapedType::isDynamic(d.size)) {
+      parts.push_back(n.i64s({d.size}));
+      continue;
+    }
+    parts.push_back(n.create<GatherOp>(full, n.i64s({d.src}), 0));
+  }
+  Value shapeValue = n.create<ConcatOp>(parts, 0);
+  return n.create<ReshapeOp>(type, x, shapeValue);
+}
+
+SmallVector<Dim> dimsOf(RankedTensorType t) {
+  SmallVector<Dim> dims;
+  for (int64_t i = 0; i < t.getRank(); ++i)
+    dims.push_back({t.getDimSize(i), i});
+  return dims;
+}
+
+/// Constant ints from input `i` (opset >= since) or attribute `attr`.
+std::optional<SmallVector<int64_t>> intsFromInputOrAttr(NodeImporter &n, size_t i,
+                                                       int since, StringRef attr) {
+  if (n.opset >= since) {
+    if (!n.input(i))
+      return SmallVector<int64_t>{};
+    return n.constInts(n.input(i));
+  }
+  return n.attrInts(attr).value_or(SmallVector<int64_t>{});
+}
+
+LogicalResult normalizeAxes(NodeImporter &n, SmallVectorImpl<int64_t> &axes,
+                            int64_t rank) {
+  for (int64_t &a : axes) {
+    if (a < -rank || a >= rank)
+      return n.error("axis " + std::to_string(a) + " is out of range for rank " +
+                     std::to_string(rank));
+    if (a < 0)
+      a += rank;
+  }
+  return success();
+}
+
+LogicalResult convertReshape(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  auto t = n.inputType(0);
+  std::optional<SmallVector<int64_t>> target =
+      n.opset < 5 ? n.attrInts("shape") : n.constInts(n.input(1));
+  if (!target) {
+    // A run-time shape: fine when ONNX inference knows the result statically.
+    RankedTensorType declared = n.declaredOutputType(0);
+    if (declared && declared.hasStaticShape()) {
+      n.setOutput(0, n.create<ReshapeOp>(declared, *x, Value()));
+      return success();
+    }
+    return n.unsupported("a shape computed at run time whose result shape is "
+                         "not known statically (specialize inputs with "
+                         "--input-shape)");
+  }
+  bool allowZero = n.attrInt("allowzero", 0);
+  SmallVector<Dim> dims;
+  int64_t inferIdx = -1, known = 1;
+  for (auto [i, d] : llvm::enumerate(*target)) {
+    if (d == 0 && !allowZero) {
+      if ((int64_t)i >= t.getRank())
+        return n.error("shape entry " + std::to_string(i) +
+                       " is 0 (copy) but the input has rank " +
+                       std::to_string(t.getRank()));
+      dims.push_back({t.getDimSize(i), (int64_t)i});
+    } else if (d == -1) {
+      if (inferIdx >= 0)
+        return n.error("shape has more than one -1");
+      inferIdx = i;
+      dims.push_back({kDyn});
+      continue;
+    } else if (d < 0) {
+      return n.error("shape entry " + std::to_string(d) + " is invalid");
+    } else {
+      dims.push_back({d});
+    }
+    if (ShapedType::isDynamic(dims.back().size))
+      known = kDyn;
+    else if (known != kDyn)
+      known *= dims.back().size;
+  }
+  if (inferIdx >= 0 && t.hasStaticShape() && known != kDyn) {
+    if (known == 0 || t.getNumElements() % known)
+      return n.error("cannot reshape " + shapeToString(t.getShape()) + " to " +
+                     "a shape with " + std::to_string(known) +
+                     " elements per -1 entry");
+    dims[inferIdx].size = t.getNumElements() / known;
+  }
+  // A -1 over a dynamic input: kiln implies it when it is the only unknown.
+  int dynamic = 0;
+  for (const Dim &d : dims)
+    dynamic += ShapedType::isDynamic(d.size);
+  if (dynamic > 1 && inferIdx >= 0) {
+    RankedTensorType declared = n.declaredOutputType(0);
+    if (declared && declared.getNumDynamicDims() <= 1) {
+      n.setOutput(0, n.create<ReshapeOp>(declared, *x, Value()));
+      return success();
+    }
+    return n.unsupported("Reshape with -1 and other dynamic dimensions");
+  }
+  n.setOutput(0, reshapeTo(n, *x, dims));
+  return success();
+}
+
+LogicalResult convertTranspose(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  int64_t rank = n.inputType(0).getRank();
+  SmallVector<int64_t> perm;
+  if (auto p = n.attrInts("perm"))
+    perm = *p;
+  else
+    for (int64_t i = rank - 1; i >= 0; --i)
+      perm.push_back(i);
+  n.setOutput(0, n.create<TransposeOp>(*x, perm));
+  return success();
+}
+
+LogicalResult convertSqueeze(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  auto t = n.inputType(0);
+  std::optional<SmallVector<int64_t>> axes = intsFromInputOrAttr(n, 1, 13, "axes");
+  if (!axes)
+    return n.unsupported("axes computed at run time");
+  SmallVector<bool> drop(t.getRank(), false);
+  if (axes->empty()) {
+    for (int64_t i = 0; i < t.getRank(); ++i) {
+      if (ShapedType::isDynamic(t.getDimSize(i)))
+        return n.unsupported("Squeeze without axes on a dynamic dimension");
+      drop[i] = t.getDimSize(i) == 1;
+    }
+  } else {
+    if (failed(normalizeAxes(n, *axes, t.getRank())))
+      return failure();
+    for (int64_t a : *axes) {
+      if (!ShapedType::isDynamic(t.getDimSize(a)) && t.getDimSize(a) != 1)
+        return n.error("cannot squeeze axis " + std::to_string(a) + " of size " +
+                       std::to_string(t.getDimSize(a)));
+      drop[a] = true;
+    }
+  }
+  SmallVector<Dim> dims;
+  for (int64_t i = 0; i < t.getRank(); ++i)
+    if (!drop[i])
+      dims.push_back({t.getDimSize(i), i});
+  n.setOutput(0, reshapeTo(n, *x, dims));
+  return success();
+}
+
+LogicalResult convertUnsqueeze(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  auto t = n.inputType(0);
+  std::optional<SmallVector<int64_t>> axes = intsFromInputOrAttr(n, 1, 13, "axes");
+  if (!axes || axes->empty())
+    return n.error("needs constant, non-empty axes");
+  int64_t outRank = t.getRank() + axes->size();
+  if (failed(normalizeAxes(n, *axes, outRank)))
+    return failure();
+  SmallVector<bool> inserted(outRank, false);
+  for (int64_t a : *axes) {
+    if (inserted[a])
+      return n.error("axis " + std::to_string(a) + " is repeated");
+    inserted[a] = true;
+  }
+  SmallVector<Dim> dims;
+  int64_t src = 0;
+  for (int64_t i = 0; i < outRank; ++i) {
+    if (inserted[i])
+      dims.push_back({1});
+    else {
+      dims.push_back({t.getDimSize(src), src});
+      ++src;
+    }
+  }
+  n.setOutput(0, reshapeTo(n, *x, dims));
+  return success();
+}
+
+LogicalResult convertFlatten(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  auto t = n.inputType(0);
+  int64_t rank = t.getRank(), axis = n.attrInt("axis", 1);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis > rank)
+    return n.error("axis is out of range");
+  auto prod = [&](int64_t lo, int64_t hi) -> Dim {
+    int64_t p = 1, dyn = -1, ndyn = 0;
+    for (int64_t i = lo; i < hi; ++i) {
+      if (ShapedType::isDynamic(t.getDimSize(i))) {
+        dyn = i;
+        ++ndyn;
+      } else {
+        p *= t.getDimSize(i);
+      }
+    }
+    if (ndyn == 0)
+      return {p};
+    // One dynamic dimension times 1s is that dimension.
+    return {kDyn, (ndyn == 1 && p == 1) ? dyn : -2};
+  };
+  Dim outer = prod(0, axis), inner = prod(axis, rank);
+  if (outer.src == -2 || inner.src == -2) {
+    if (ShapedType::isDynamic(outer.size) && ShapedType::isDynamic(inner.size))
+      return n.unsupported("Flatten with dynamic dimensions on both sides");
+  }
+  if (ShapedType::isDynamic(outer.size) && ShapedType::isDynamic(inner.size) &&
+      (outer.src < 0 || inner.src < 0))
+    return n.unsupported("Flatten with several dynamic dimensions");
+  n.setOutput(0, reshapeTo(n, *x, {outer, inner}));
+  return success();
+}
+
+LogicalResult convertConcat(NodeImporter &n) {
+  SmallVector<Value> inputs;
+  for (size_t i = 0; i < n.numInputs(); ++i)
+    if (Value v = n.input(i))
+      inputs.push_back(v);
+  if (inputs.empty())
+    return n.error("needs at least one input");
+  n.setOutput(0, n.create<ConcatOp>(inputs, n.attrInt("axis", 0)));
+  return success();
+}
+
+LogicalResult convertSplit(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  auto t = n.inputType(0);
+  int64_t rank = t.getRank(), axis = n.attrInt("axis", 0);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return n.error("axis is out of range");
+  int64_t dim = t.getDimSize(axis);
+  size_t outputs = n.numOutputs();
+  SmallVector<int64_t> sizes;
+  if (n.opset >= 13 && n.input(1)) {
+    auto c = n.constInts(n.input(1));
+    if (!c)
+      return n.unsupported("split sizes computed at run time");
+    sizes = *c;
+  } else if (n.opset < 13 && n.hasAttr("split")) {
+    sizes = *n.attrInts("split");
+  } else {
+    if (n.opset >= 18 && n.hasAttr("num_outputs"))
+      outputs = n.attrInt("num_outputs", outputs);
+    if (ShapedType::isDynamic(dim))
+      return n.unsupported("an even Split of a dynamic dimension");
+    // Equal chunks; the last one smaller when the size does not divide.
+    int64_t chunk = (dim + outputs - 1) / outputs;
+    for (size_t i = 0; i < outputs; ++i)
+      sizes.push_back(std::max<int64_t>(0, std::min(chunk, dim - (int64_t)i * chunk)));
+  }
+  if (sizes.size() != n.numOutputs())
+    return n.error("has " + std::to_string(n.numOutputs()) + " outputs but " +
+                   std::to_string(sizes.size()) + " split sizes");
+  int64_t offset = 0;
+  for (auto [i, size] : llvm::enumerate(sizes)) {
+    SmallVector<int64_t> starts(rank, 0), ends(rank, INT64_MAX), steps(rank, 1);
+    starts[axis] = offset;
+    ends[axis] = offset + size;
+    offset += size;
+    n.setOutput(i, n.create<SliceOp>(*x, starts, ends, steps));
+  }
+  if (!ShapedType::isDynamic(dim) && offset != dim)
+    return n.error("split sizes add up to " + std::to_string(offset) +
+                   ", but the axis has " + std::to_string(dim));
+  return success();
+}
+
+LogicalResult convertSlice(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  int64_t rank = n.inputType(0).getRank();
+  std::optional<SmallVector<int64_t>> starts, ends, axes, steps;
+  if (n.opset < 10) {
+    starts = n.attrInts("starts");
+    ends = n.attrInts("ends");
+    axes = n.attrInts("axes");
+  } else {
+    starts = n.constInts(n.input(1));
+    ends = n.constInts(n.input(2));
+    axes = n.input(3) ? n.constInts(n.input(3)) : std::nullopt;
+    steps = n.input(4) ? n.constInts(n.input(4)) : std::nullopt;
+    if ((n.input(3) && !axes) || (n.input(4) && !steps))
+      return n.unsupported("axes or steps computed at run time");
+  }
+  if (!starts || !ends)
+    return n.unsupported("starts/ends computed at run time");
+  if (!axes) {
+    axes.emplace();
+    for (size_t i = 0; i < starts->size(); ++i)
+      axes->push_back(i);
+  }
+  if (!steps)
+    steps = SmallVector<int64_t>(starts->size(), 1);
+  if (axes->size() != starts->size() || ends->size() != starts->size() ||
+      steps->size() != starts->size())
+    return n.error("starts, ends, axes and steps have different lengths");
+  if (failed(normalizeAxes(n, *axes, rank)))
+    return failure();
+  SmallVector<int64_t> s(rank, 0), e(rank, INT64_MAX), st(rank, 1);
+  for (size_t i = 0; i < axes->size(); ++i) {
+    int64_t a = (*axes)[i];
+    s[a] = (*starts)[i];
+    e[a] = (*ends)[i];
+    st[a] = (*steps)[i];
+    if (st[a] == 0)
+      return n.error("step is zero");
+  }
+  n.setOutput(0, n.create<SliceOp>(*x, s, e, st));
+  return success();
+}
+
+LogicalResult convertGather(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0), idx = n.required(1);
+  if (failed(x) || failed(idx))
+    return failure();
+  Type it = n.inputType(1).getElementType();
+  Value indices = it.isInteger(32) || it.isInteger(64) ? *idx
+                                                       : n.castTo(*idx, n.b.getI64Type());
+  n.setOutput(0, n.create<GatherOp>(*x, indices, n.attrInt("axis", 0)));
+  return success();
+}
+
+LogicalResult convertExpand(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  auto shape = n.constInts(n.input(1));
+  if (!shape)
+    return n.unsupported("a target shape computed at run time");
+  auto t = n.inputType(0);
+  SmallVector<int64_t> out;
+  ShapeDiag diag{n.loc, "Expand"};
+  if (failed(broadcastShapes(diag, {t.getShape(), *shape}, out)))
+    return failure();
+  n.setOutput(0, n.create<ExpandOp>(RankedTensorType::get(out, t.getElementType()),
+                                    *x, Value()));
+  return success();
+}
+
+/// Tile = reshape to interleave size-1 dims, broadcast them, fold back.
+LogicalResult convertTile(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  auto t = n.inputType(0);
+  auto repeats = n.constInts(n.input(1));
+  if (!repeats)
+    return n.unsupported("repeats computed at run time");
+  if ((int64_t)repeats->size() != t.getRank())
+    return n.error("repeats has " + std::to_string(repeats->size()) +
+                   " entries for rank " + std::to_string(t.getRank()));
+  if (!t.hasStaticShape())
+    return n.unsupported("Tile of a dynamic shape");
+  SmallVector<int64_t> split, expanded, final;
+  for (int64_t i = 0; i < t.getRank(); ++i) {
+    split.append({1, t.getDimSize(i)});
+    expanded.append({(*repeats)[i], t.getDimSize(i)});
+    final.push_back((*repeats)[i] * t.getDimSize(i));
+  }
+  Value v = n.reshape(*x, split);
+  v = n.create<ExpandOp>(RankedTensorType::get(expanded, t.getElementType()), v,
+                         Value());
+  n.setOutput(0, n.reshape(v, final));
+  return success();
+}
+
+LogicalResult convertShape(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  int64_t rank = n.inputType(0).getRank();
+  Value s = n.create<ShapeOp>(*x);
+  int64_t start = n.attrInt("start", 0), end = n.attrInt("end", rank);
+  if (start != 0 || end != rank)
+    s = n.create<SliceOp>(s, ArrayRef<int64_t>{start}, ArrayRef<int64_t>{end},
+                          ArrayRef<int64_t>{1});
+  n.setOutput(0, s);
+  return success();
+}
+
+LogicalResult convertSize(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  Value s = n.create<ShapeOp>(*x);
+  n.setOutput(0, n.create<ReduceOp>(ReduceKind::prod, s, ArrayRef<int64_t>{0},
+                                    false));
+  return success();
+}
+
+LogicalResult convertCast(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  Type to;
+  if (n.opType() == "CastLike") {
+    if (!n.input(1))
+      return n.error("input 'target_type' is required");
+    to = n.inputType(1).getElementType();
+  } else {
+    int64_t code = n.attrInt("to", 0);
+    to = convertElementType(n.b.getContext(), (int32_t)code);
+    if (!to)
+      return n.unsupported("casting to ONNX type " + std::to_string(code));
+  }
+  n.setOutput(0, n.castTo(*x, to));
+  return success();
+}
+
+LogicalResult convertDropout(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  if (n.opset >= 12 && n.input(2)) {
+    auto training = n.constInts(n.input(2));
+    if (!training || (*training)[0])
+      return n.unsupported("Dropout in training mode");
+  }
+  n.setOutput(0, *x);
+  if (n.hasOutput(1)) {
+    auto t = n.inputType(0);
+    if (!t.hasStaticShape())
+      return n.unsupported("the mask output of Dropout on a dynamic shape");
+    n.setOutput(1, n.splat(n.b.getI1Type(), 1, t.getShape()));
+  }
+  return success();
+}
+
+LogicalResult convertConstant(NodeImporter &n) {
+  Type f32 = n.b.getF32Type(), i64 = n.b.getI64Type();
+  auto vec = [&](Type elt, ArrayRef<double> vals, bool scalar) {
+    SmallVector<int64_t> shape;
+    if (!scalar)
+      shape.push_back(vals.size());
+    return n.constant(RankedTensorType::get(shape, elt), vals);
+  };
+  if (n.hasAttr("value")) {
+    FailureOr<Value> v = n.attrTensor("value");
+    if (failed(v))
+      return failure();
+    n.setOutput(0, *v);
+  } else if (n.hasAttr("value_float")) {
+    n.setOutput(0, vec(f32, {n.attrFloat("value_float", 0)}, true));
+  } else if (n.hasAttr("value_int")) {
+    n.setOutput(0, vec(i64, {(double)n.attrInt("value_int", 0)}, true));
+  } else if (auto fs = n.attrFloats("value_floats")) {
+    SmallVector<double> d(fs->begin(), fs->end());
+    n.setOutput(0, vec(f32, d, false));
+  } else if (auto is = n.attrInts("value_ints")) {
+    SmallVector<double> d(is->begin(), is->end());
+    n.setOutput(0, vec(i64, d, false));
+  } else if (n.hasAttr("sparse_value")) {
+    return n.unsupported("sparse_value constants");
+  } else if (n.hasAttr("value_string") || n.hasAttr("value_strings")) {
+    return n.unsupported("string constants");
+  } else {
+    return n.error("has no value attribute");
+  }
+  return success();
+}
+
+LogicalResult convertConstantOfShape(NodeImporter &n) {
+  auto shape = n.constInts(n.input(0));
+  if (!shape)
+    return n.unsupported("a shape computed at run time");
+  Value v;
+  if (n.hasAttr("value")) {
+    FailureOr<Value> c = n.attrTensor("value");
+    if (failed(c))
+      return failure();
+    v = *c;
+  } else {
+    v = n.splat(n.b.getF32Type(), 0.0, {1});
+  }
+  auto t = cast<RankedTensorType>(v.getType());
+  Value scalar = n.reshape(v, {});
+  n.setOutput(0, n.create<ExpandOp>(
+                     RankedTensorType::get(*shape, t.getElementType()), scalar,
+                     Value()));
+  return success();
+}
+
+LogicalResult convertRange(NodeImporter &n) {
+  auto start = n.constFloats(n.input(0)), limit = n.constFloats(n.input(1)),
+       delta = n.constFloats(n.input(2));
+  if (!start || !limit || !delta)
+    return n.unsupported("Range with bounds computed at run time");
+  double s = (*start)[0], l = (*limit)[0], d = (*delta)[0];
+  if (d == 0)
+    return n.error("delta is zero");
+  int64_t count = std::max<int64_t>(0, (int64_t)std::ceil((l - s) / d));
+  SmallVector<double> vals;
+  for (int64_t i = 0; i < count; ++i)
+    vals.push_back(s + i * d);
+  Type elt = n.inputType(0).getElementType();
+  n.setOutput(0, n.constant(RankedTensorType::get({count}, elt), vals));
+  return success();
+}
+
+LogicalResult convertWhere(NodeImporter &n) {
+  FailureOr<Value> c = n.required(0), a = n.required(1), b = n.required(2);
+  if (failed(c) || failed(a) || failed(b))
+    return failure();
+  n.setOutput(0, n.create<WhereOp>(*c, *a, *b));
+  return success();
+}
+
+LogicalResult convertEyeLike(NodeImporter &n) {
+  auto t = n.inputType(0);
+  if (!t || t.getRank() != 2 || !t.hasStaticShape())
+    return n.unsupported("EyeLike of a non-static or non-2-D input");
+  Type elt = t.getElementType();
+  if (n.hasAttr("dtype")) {
+    elt = convertElementType(n.b.getContext(), (int32_t)n.attrInt("dtype", 1));
+  }
+  int64_t k = n.attrInt("k", 0);
+  SmallVector<double> vals;
+  for (int64_t i = 0; i < t.getDimSize(0); ++i)
+    for (int64_t j = 0; j < t.getDimSize(1); ++j)
+      vals.push_back(j - i == k ? 1 : 0);
+  n.setOutput(0, n.constant(RankedTensorType::get(t.getShape(), elt), vals));
+  return success();
+}
+
+/// Trilu: keep the lower/upper triangle of the last two dims (k-th diagonal).
+LogicalResult convertTrilu(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  auto t = n.inputType(0);
+  int64_t r = t.getRank();
+  if (r < 2 || ShapedType::isDynamic(t.getDimSize(r - 2)) ||
+      ShapedType::isDynamic(t.getDimSize(r - 1)))
+    return n.unsupported("Trilu over dynamic matrix dimensions");
+  int64_t k = 0;
+  if (n.input(1)) {
+    auto c = n.constInts(n.input(1));
+    if (!c)
+      return n.unsupported("k computed at run time");
+    k = (*c)[0];
+  }
+  bool upper = n.attrInt("upper", 1);
+  int64_t rows = t.getDimSize(r - 2), cols = t.getDimSize(r - 1);
+  SmallVector<double> keep;
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      keep.push_back(upper ? (j - i >= k) : (j - i <= k));
+  Value mask = n.constant(RankedTensorType::get({rows, cols}, n.b.getI1Type()), keep);
+  Value zero = n.splat(t.getElementType(), 0.0);
+  n.setOutput(0, n.create<WhereOp>(mask, *x, zero));
+  return success();
+}
+
+/// OneHot: (indices[..., None] == arange(depth)) selecting on/off values.
+LogicalResult convertOneHot(NodeImporter &n) {
+  FailureOr<Value> idx = n.required(0);
+  if (failed(idx))
+    return failure();
+  auto depthC = n.constFloats(n.input(1));
+  if (!depthC || depthC->size() != 1)
+    return n.unsupported("depth computed at run time");
+  FailureOr<Value> valuesOr = n.required(2);
+  if (failed(valuesOr))
+    return failure();
+  int64_t depth = (int64_t)(*depthC)[0];
+  auto it = n.inputType(0);
+  int64_t rank = it.getRank() + 1, axis = n.attrInt("axis", -1);
+  if (axis < 0)
+    axis += rank;
+  Value indices = n.castTo(*idx, n.b.getI64Type());
+  // Negative indices count from the end of the depth.
+  Value neg = n.create<CompareOp>(CompareKind::lt, indices,
+                                  n.splat(n.b.getI64Type(), 0));
+  indices = n.create<WhereOp>(
+      neg,
+      n.create<BinaryOp>(BinaryKind::add, indices, n.splat(n.b.getI64Type(), depth)),
+      indices);
+  SmallVector<Dim> dims = dimsOf(it);
+  dims.insert(dims.begin() + axis, Dim{1});
+  Value expanded = reshapeTo(n, indices, dims);
+  SmallVector<int64_t> posShape(rank, 1);
+  posShape[axis] = depth;
+  SmallVector<double> iota;
+  for (int64_t i = 0; i < depth; ++i)
+    iota.push_back(i);
+  Value pos = n.constant(RankedTensorType::get(posShape, n.b.getI64Type()), iota);
+  Value hot = n.create<CompareOp>(CompareKind::eq, expanded, pos);
+  auto vt = cast<RankedTensorType>(valuesOr->getType());
+  Value off = n.create<SliceOp>(*valuesOr, ArrayRef<int64_t>{0},
+                                ArrayRef<int64_t>{1}, ArrayRef<int64_t>{1});
+  Value on = n.create<SliceOp>(*valuesOr, ArrayRef<int64_t>{1},
+                               ArrayRef<int64_t>{2}, ArrayRef<int64_t>{1});
+  (void)vt;
+  n.setOutput(0, n.create<WhereOp>(hot, n.reshape(on, {}), n.reshape(off, {})));
+  return success();
+}
+
+/// DepthToSpace / SpaceToDepth: reshape, transpose, reshape (static NCHW).
+LogicalResult convertDepthSpace(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  auto t = n.inputType(0);
+  if (t.getRank() != 4 || !t.hasStaticShape())
+    return n.unsupported("non-static or non-4-D input");
+  int64_t bs = n.attrInt("blocksize", 0);
+  if (bs <= 0)
+    return n.error("blocksize must be positive");
+  int64_t N = t.getDimSize(0), C = t.getDimSize(1), H = t.getDimSize(2),
+          W = t.getDimSize(3);
+  Value v;
+  if (n.opType() == "DepthToSpace") {
+    if (C % (bs * bs))
+      return n.error("channels are not divisible by blocksize^2");
+    bool crd = n.attrString("mode", "DCR") == "CRD";
+    int64_t c = C / (bs * bs);
+    if (crd) {
+      v = n.reshape(*x, {N, c, bs, bs, H, W});
+      v = n.create<TransposeOp>(v, ArrayRef<int64_t>{0, 1, 4, 2, 5, 3});
+    } else {
+      v = n.reshape(*x, {N, bs, bs, c, H, W});
+      v = n.create<TransposeOp>(v, ArrayRef<int64_t>{0, 3, 4, 1, 5, 2});
+    }
+    v = n.reshape(v, {N, c, H * bs, W * bs});
+  } else {
+    if (H % bs || W % bs)
+      return n.error("spatial dims are not divisible by blocksize");
+    v = n.reshape(*x, {N, C, H / bs, bs, W / bs, bs});
+    v = n.create<TransposeOp>(v, ArrayRef<int64_t>{0, 3, 5, 1, 2, 4});
+    v = n.reshape(v, {N, C * bs * bs, H / bs, W / bs});
+  }
+  n.setOutput(0, v);
+  return success();
+}
+
+} // namespace
+
+void registerTensorOps(OpRegistry &r) {
+  r.add("Reshape", 1, convertReshape);
+  r.add("Transpose", 1, convertTranspose);
+  r.add("Squeeze", 1, convertSqueeze);
+  r.add("Unsqueeze", 1, convertUnsqueeze);
+  r.add("Flatten", 1, convertFlatten);
+  r.add("Concat", 1, convertConcat);
+  r.add("Split", 1, convertSplit);
+  r.add("Slice", 1, convertSlice);
+  r.add("Gather", 1, convertGather);
+  r.add("Expand", 8, convertExpand);
+  r.add("Tile", 6, convertTile);
+  r.add("Shape", 1, convertShape);
+  r.add("Size", 1, convertSize);
+  r.add("Cast", 6, convertCast);
+  r.add("CastLike", 15, convertCast);
+  r.add("Dropout", 1, convertDropout);
+  r.add("Constant", 1, convertConstant);
+  r.add("ConstantOfShape", 9, convertConstantOfShape);
+  r.add("Range", 11, convertRange);
+  r.add("Where", 9, convertWhere);
+  r.add("EyeLike", 9, convertEyeLike);
+  r.add("Trilu", 14, convertTrilu);
+  r.add("OneHot", 9, convertOneHot);
+  r.add("DepthToSpace", 1, convertDepthSpace);
+  r.add("SpaceToDepth", 1, convertDepthSpace);
+}
+
+} // namespace kiln::onnx_frontend

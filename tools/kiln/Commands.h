@@ -1,0 +1,37 @@
+//===- Commands.h - kiln subcommands ------------------------------*- C++ -*-===//
+
+#ifndef KILN_TOOLS_KILN_COMMANDS_H
+#define KILN_TOOLS_KILN_COMMANDS_H
+
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/Support/CommandLine.h"
+
+namespace kiln::cli {
+
+/// Exit codes (all below 124, as the CLI contract requires).
+enum ExitCode : int {
+  kOk = 0,
+  kUsage = 1,        // bad command line
+  kBadInput = 2,     // unreadable, malformed or inconsistent input file
+  kUnsupported = 3,  // valid input kiln cannot handle (yet)
+  kCompileError = 4, // the model failed a compiler check (shapes, types)
+  kIOError = 5,      // cannot write the output
+};
+
+extern llvm::cl::SubCommand importCommand;
+int runImport();
+
+/// Prints MLIR diagnostics as "kiln: error: node 'n' (Op): message".
+class CliDiagnostics {
+public:
+  explicit CliDiagnostics(mlir::MLIRContext &ctx);
+  ~CliDiagnostics();
+
+private:
+  mlir::MLIRContext &ctx;
+  mlir::DiagnosticEngine::HandlerID id;
+};
+
+} // namespace kiln::cli
+
+#endif // KILN_TOOLS_KILN_COMMANDS_H

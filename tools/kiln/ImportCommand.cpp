@@ -1,0 +1,69 @@
+//===- ImportCommand.cpp - kiln import ------------------------------------===//
+
+#include "tools/kiln/Commands.h"
+
+#include "dialects/kiln/Transforms/Passes.h"
+#include "lib/frontend/onnx/Importer.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+namespace kiln::cli {
+
+cl::SubCommand importCommand("import", "Import an ONNX model as kiln IR");
+
+static cl::opt<std::string> inputPath(cl::Positional, cl::desc("MODEL.onnx"),
+                                      cl::Required, cl::sub(importCommand));
+static cl::opt<std::string> outputPath("o", cl::desc("Output file (default: stdout)"),
+                                       cl::value_desc("OUT.mlir"), cl::init("-"),
+                                       cl::sub(importCommand));
+static cl::list<std::string>
+    inputShapes("input-shape",
+                cl::desc("Fix the dynamic dims of an input: NAME=2x32x128 (repeatable)"),
+                cl::value_desc("NAME=DIMS"), cl::sub(importCommand));
+
+int runImport() {
+  DialectRegistry registry;
+  onnx_frontend::registerImporterDialects(registry);
+  MLIRContext ctx(registry);
+  CliDiagnostics diagnostics(ctx);
+
+  llvm::Expected<onnx_frontend::LoadedModel> model =
+      onnx_frontend::loadModel(inputPath);
+  if (!model) {
+    llvm::errs() << "kiln: error: " << llvm::toString(model.takeError()) << "\n";
+    return kBadInput;
+  }
+  FailureOr<OwningOpRef<ModuleOp>> module = onnx_frontend::importModel(ctx, *model);
+  if (failed(module))
+    return kUnsupported;
+  if (!inputShapes.empty()) {
+    PassManager pm(&ctx);
+    KilnSpecializeShapesOptions options;
+    options.inputShapes.assign(inputShapes.begin(), inputShapes.end());
+    pm.addPass(createKilnSpecializeShapes(options));
+    if (failed(pm.run(**module)))
+      return kCompileError;
+  }
+  if (failed(verify(**module)))
+    return kCompileError;
+
+  std::string error;
+  std::unique_ptr<llvm::ToolOutputFile> out = openOutputFile(outputPath, &error);
+  if (!out) {
+    llvm::errs() << "kiln: error: " << error << "\n";
+    return kIOError;
+  }
+  (*module)->print(out->os());
+  out->os() << "\n";
+  out->keep(); // written to a temporary and renamed only now
+  return kOk;
+}
+
+} // namespace kiln::cli

@@ -1,0 +1,77 @@
+//===- kiln.cpp - the kiln command-line driver ----------------------------===//
+//
+// kiln import|compile|run|bench|inspect; each subcommand lives in its own
+// file and returns an ExitCode.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/kiln/Commands.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Location.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace kiln::cli {
+
+/// "node 'name' (Op)" for importer locations, the file for others.
+static void describe(Location loc, llvm::raw_ostream &os) {
+  if (auto name = dyn_cast<NameLoc>(loc)) {
+    if (auto op = dyn_cast<NameLoc>(name.getChildLoc())) {
+      os << "node '" << name.getName().getValue() << "' ("
+         << op.getName().getValue() << "): ";
+      return;
+    }
+    os << "'" << name.getName().getValue() << "': ";
+    return;
+  }
+  if (auto file = dyn_cast<FileLineColLoc>(loc)) {
+    os << file.getFilename().getValue();
+    if (file.getLine())
+      os << ":" << file.getLine() << ":" << file.getColumn();
+    os << ": ";
+  }
+}
+
+CliDiagnostics::CliDiagnostics(MLIRContext &ctx) : ctx(ctx) {
+  id = ctx.getDiagEngine().registerHandler([](Diagnostic &d) {
+    auto &os = llvm::errs();
+    os << "kiln: ";
+    switch (d.getSeverity()) {
+    case DiagnosticSeverity::Error: os << "error: "; break;
+    case DiagnosticSeverity::Warning: os << "warning: "; break;
+    case DiagnosticSeverity::Note: os << "note: "; break;
+    case DiagnosticSeverity::Remark: os << "remark: "; break;
+    }
+    // The importer's own messages already name the node.
+    std::string msg = d.str();
+    if (!StringRef(msg).starts_with("node '"))
+      describe(d.getLocation(), os);
+    os << msg << "\n";
+    for (Diagnostic &note : d.getNotes()) {
+      os << "kiln: note: ";
+      describe(note.getLocation(), os);
+      os << note.str() << "\n";
+    }
+    return success();
+  });
+}
+
+CliDiagnostics::~CliDiagnostics() { ctx.getDiagEngine().eraseHandler(id); }
+
+} // namespace kiln::cli
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  llvm::cl::ParseCommandLineOptions(
+      argc, argv,
+      "Kiln: an ahead-of-time compiler for neural-network models\n\n"
+      "  kiln import MODEL.onnx [-o OUT.mlir] [--input-shape NAME=2x32x128]\n");
+  if (kiln::cli::importCommand)
+    return kiln::cli::runImport();
+  llvm::errs() << "kiln: error: no subcommand given (try 'kiln --help')\n";
+  return kiln::cli::kUsage;
+}
