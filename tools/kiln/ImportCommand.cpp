@@ -35,7 +35,7 @@ int runImport() {
   CliDiagnostics diagnostics(ctx);
 
   llvm::Expected<onnx_frontend::LoadedModel> model =
-      onnx_frontend::loadModel(inputPath);
+      onnx_frontend::loadModel(inputPath, onnx_frontend::importerLoadOptions());
   if (!model) {
     llvm::errs() << "kiln: error: " << llvm::toString(model.takeError()) << "\n";
     return kBadInput;

@@ -88,4 +88,27 @@ def Kiln_ScoreFunc : Kiln_I32Enum<"ScoreFunc", "MoE router score function", [
 ]>;
 def Kiln_ScoreFuncAttr : Kiln_EnumAttr<Kiln_ScoreFunc, "score_func">;
 
+def Kiln_PoolKind : Kiln_KeywordEnum<"PoolKind", "pooling function", [
+  I32EnumAttrCase<"max", 0>, I32EnumAttrCase<"avg", 1>, I32EnumAttrCase<"lp", 2>
+]>;
+
+def Kiln_ScatterReduction : Kiln_I32Enum<"ScatterReduction",
+    "how scattered updates combine with the data", [
+  I32EnumAttrCase<"none", 0>, I32EnumAttrCase<"add", 1>,
+  I32EnumAttrCase<"mul", 2>, I32EnumAttrCase<"max", 3>, I32EnumAttrCase<"min", 4>
+]>;
+def Kiln_ScatterReductionAttr : Kiln_EnumAttr<Kiln_ScatterReduction, "reduction">;
+
+def Kiln_PadMode : Kiln_I32Enum<"PadMode", "padding mode", [
+  I32EnumAttrCase<"constant", 0>, I32EnumAttrCase<"reflect", 1>,
+  I32EnumAttrCase<"edge", 2>, I32EnumAttrCase<"wrap", 3>
+]>;
+def Kiln_PadModeAttr : Kiln_EnumAttr<Kiln_PadMode, "pad_mode">;
+
+def Kiln_ResizeMode : Kiln_I32Enum<"ResizeMode", "interpolation", [
+  I32EnumAttrCase<"nearest", 0>, I32EnumAttrCase<"linear", 1>,
+  I32EnumAttrCase<"cubic", 2>
+]>;
+def Kiln_ResizeModeAttr : Kiln_EnumAttr<Kiln_ResizeMode, "resize_mode">;
+
 #endif // KILN_ENUMS_TD

@@ -180,6 +180,18 @@ struct ComposeReshapes : OpRewritePattern<ReshapeOp> {
     return success();
   }
 };
+/// A shape operand is redundant once the result type implies the shape.
+struct DropRedundantShapeOperand : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReshapeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.getShape() || op.getType().getNumDynamicDims() > 1)
+      return rewriter.notifyMatchFailure(op, "the shape operand is needed");
+    rewriter.replaceOpWithNewOp<ReshapeOp>(op, op.getType(), op.getInput(),
+                                           Value());
+    return success();
+  }
+};
 } // namespace
 
 void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &results,
@@ -189,7 +201,7 @@ void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &results,
 
 void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                             MLIRContext *context) {
-  results.add<ComposeReshapes>(context);
+  results.add<ComposeReshapes, DropRedundantShapeOperand>(context);
 }
 
 OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {

@@ -40,62 +40,10 @@ Operation *KilnDialect::materializeConstant(OpBuilder &builder, Attribute value,
   return nullptr;
 }
 
-//===----------------------------------------------------------------------===//
-// Helpers
-//===----------------------------------------------------------------------===//
+#include "dialects/kiln/IR/OpHelpers.h"
 
-namespace {
-/// The ranked tensor type of `v`, or an error naming the operand.
-FailureOr<RankedTensorType> ranked(const ShapeDiag &diag, Value v,
-                                   StringRef name) {
-  if (!v)
-    return RankedTensorType();
-  if (auto t = dyn_cast<RankedTensorType>(v.getType()))
-    return t;
-  return diag.error(name, " must be a ranked tensor, got ", v.getType());
-}
+using namespace kiln::detail;
 
-bool isFloat(Type t) { return isa<FloatType>(t); }
-bool isBool(Type t) { return t.isInteger(1); }
-bool isInt(Type t) { return isa<IntegerType>(t) && !t.isInteger(1); }
-
-LogicalResult pushTensor(SmallVectorImpl<Type> &out, ArrayRef<int64_t> shape,
-                         Type elt) {
-  out.push_back(RankedTensorType::get(shape, elt));
-  return success();
-}
-} // namespace
-
-/// The interface's inferReturnTypes, forwarded to the op's adaptor overload.
-/// While parsing, inherent attributes still sit in `attrs` rather than in
-/// the properties (which may hold only operand segment sizes), and default
-/// values are not filled in yet: do both here.
-template <typename OpT>
-static LogicalResult inferFromParts(MLIRContext *ctx,
-                                    std::optional<Location> loc,
-                                    ValueRange operands, DictionaryAttr attrs,
-                                    OpaqueProperties props, RegionRange regions,
-                                    SmallVectorImpl<Type> &out) {
-  typename OpT::Properties merged;
-  if (props)
-    merged = *props.as<typename OpT::Properties *>();
-  if (attrs)
-    for (NamedAttribute a : attrs)
-      OpT::setInherentAttr(merged, a.getName().getValue(), a.getValue());
-  OpT::populateDefaultProperties(OperationName(OpT::getOperationName(), ctx),
-                                 merged);
-  typename OpT::Adaptor adaptor(operands, attrs, OpaqueProperties(&merged),
-                                regions);
-  return OpT::inferReturnTypes(ctx, loc, adaptor, out);
-}
-
-#define KILN_INFER_VIA_ADAPTOR(OP)                                             \
-  LogicalResult OP::inferReturnTypes(                                          \
-      MLIRContext *ctx, std::optional<Location> loc, ValueRange operands,      \
-      DictionaryAttr attrs, OpaqueProperties props, RegionRange regions,       \
-      SmallVectorImpl<Type> &out) {                                            \
-    return inferFromParts<OP>(ctx, loc, operands, attrs, props, regions, out); \
-  }
 KILN_INFER_VIA_ADAPTOR(UnaryOp)
 KILN_INFER_VIA_ADAPTOR(BinaryOp)
 KILN_INFER_VIA_ADAPTOR(CompareOp)
@@ -116,14 +64,6 @@ KILN_INFER_VIA_ADAPTOR(RmsNormOp)
 KILN_INFER_VIA_ADAPTOR(RopeOp)
 KILN_INFER_VIA_ADAPTOR(MoeOp)
 KILN_INFER_VIA_ADAPTOR(GatedMlpOp)
-#undef KILN_INFER_VIA_ADAPTOR
-
-#define KILN_DIAG(OP) ShapeDiag diag{location, OP::getOperationName()}
-#define KILN_RANKED(VAR, VALUE, NAME)                                          \
-  FailureOr<RankedTensorType> VAR##OrErr = ranked(diag, VALUE, NAME);          \
-  if (failed(VAR##OrErr))                                                      \
-    return failure();                                                          \
-  RankedTensorType VAR = *VAR##OrErr;
 
 //===----------------------------------------------------------------------===//
 // WeightOp

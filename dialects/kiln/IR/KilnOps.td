@@ -341,6 +341,213 @@ def Kiln_ShapeOp : Kiln_InferOp<"shape"> {
   let hasFolder = 1;
 }
 
+
+//===----------------------------------------------------------------------===//
+// Indexed data movement
+//===----------------------------------------------------------------------===//
+
+def Kiln_GatherElementsOp : Kiln_InferOp<"gather_elements"> {
+  let summary = "take elements along an axis at per-element indices";
+  let description = [{
+    As ONNX GatherElements: `indices` has the rank of `data`, and
+    `result[i][j][k] = data[indices[i][j][k]][j][k]` for axis 0 (likewise
+    for other axes). The result has the shape of `indices`.
+  }];
+  let arguments = (ins Kiln_Tensor:$data, Kiln_IndexTensor:$indices,
+                       I64Attr:$axis);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = [{
+    $data `[` $indices `]` `axis` `=` $axis attr-dict `:` type($data) `,` type($indices)
+  }];
+}
+
+def Kiln_ScatterElementsOp : Kiln_InferOp<"scatter_elements"> {
+  let summary = "write updates into a copy of data at per-element indices";
+  let description = [{
+    The inverse of `kiln.gather_elements`; `updates` has the shape of
+    `indices`. With a `reduction`, updates combine with the existing value.
+  }];
+  let arguments = (ins Kiln_Tensor:$data, Kiln_IndexTensor:$indices,
+                       Kiln_Tensor:$updates, I64Attr:$axis,
+                       DefaultValuedAttr<Kiln_ScatterReductionAttr,
+                                         "::kiln::ScatterReduction::none">:$reduction);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = [{
+    $updates `into` $data `[` $indices `]` `axis` `=` $axis attr-dict `:`
+    type($data) `,` type($indices) `,` type($updates)
+  }];
+}
+
+def Kiln_GatherNdOp : Kiln_InferOp<"gather_nd"> {
+  let summary = "take slices of data at index tuples";
+  let description = [{
+    As ONNX GatherND: the last dimension of `indices` (m, static) indexes the
+    first m dimensions of `data` after `batch_dims` shared leading
+    dimensions. Result: `indices.shape[:-1] + data.shape[batch_dims + m:]`.
+  }];
+  let arguments = (ins Kiln_Tensor:$data, Kiln_IndexTensor:$indices,
+                       DefaultValuedAttr<I64Attr, "0">:$batch_dims);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = [{
+    $data `[` $indices `]` attr-dict `:` type($data) `,` type($indices)
+  }];
+}
+
+def Kiln_ScatterNdOp : Kiln_InferOp<"scatter_nd"> {
+  let summary = "write slices into a copy of data at index tuples";
+  let description = [{
+    As ONNX ScatterND: `updates` has shape
+    `indices.shape[:-1] + data.shape[m:]` where m is the last dimension of
+    `indices`.
+  }];
+  let arguments = (ins Kiln_Tensor:$data, Kiln_IndexTensor:$indices,
+                       Kiln_Tensor:$updates,
+                       DefaultValuedAttr<Kiln_ScatterReductionAttr,
+                                         "::kiln::ScatterReduction::none">:$reduction);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = [{
+    $updates `into` $data `[` $indices `]` attr-dict `:`
+    type($data) `,` type($indices) `,` type($updates)
+  }];
+}
+
+def Kiln_CumsumOp : Kiln_InferOp<"cumsum"> {
+  let summary = "running sum along an axis";
+  let description = [{
+    `exclusive` leaves out the element itself; `reverse` sums from the end.
+  }];
+  let arguments = (ins Kiln_Tensor:$input, I64Attr:$axis, UnitAttr:$exclusive,
+                       UnitAttr:$reverse);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = [{
+    $input `axis` `=` $axis (`exclusive` $exclusive^)? (`reverse` $reverse^)?
+    attr-dict `:` type($input)
+  }];
+}
+
+def Kiln_NonZeroOp : Kiln_InferOp<"nonzero"> {
+  let summary = "indices of the non-zero elements, [rank, count] with count data-dependent";
+  let description = [{
+    The result's second dimension depends on the data, so it is always
+    dynamic; code generation that cannot handle data-dependent shapes
+    reports an error at this op.
+  }];
+  let arguments = (ins Kiln_Tensor:$input);
+  let results = (outs RankedTensorOf<[I64]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Kiln_PadOp : Kiln_InferOp<"pad"> {
+  let summary = "pad (or crop, with negative amounts) every dimension";
+  let description = [{
+    `pads` holds the amount before each dimension, then after each one
+    (ONNX order). `value` (a scalar, default 0) fills constant padding.
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Optional<Kiln_Tensor>:$value,
+                       DenseI64ArrayAttr:$pads,
+                       DefaultValuedAttr<Kiln_PadModeAttr,
+                                         "::kiln::PadMode::constant">:$mode);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = [{
+    $input (`value` $value^ `:` type($value))? `pads` `=` $pads attr-dict `:` type($input)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution, pooling, resampling
+//===----------------------------------------------------------------------===//
+
+def Kiln_ConvOp : Kiln_InferOp<"conv"> {
+  let summary = "N-d grouped convolution, NCHW layout";
+  let description = [{
+    `input`: `[N, C, D1..Dk]`, `weight`: `[M, C/group, K1..Kk]`, optional
+    `bias`: `[M]`. `strides` and `dilations` have k entries, `pads` 2k
+    (begins, then ends). Output extent:
+    `floor((D + pad_begin + pad_end - ((K-1)*dilation + 1)) / stride) + 1`.
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$weight,
+                       Optional<Kiln_FloatTensor>:$bias,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations,
+                       DefaultValuedAttr<I64Attr, "1">:$group);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `,` type($weight) (`,` type($bias)^)?
+  }];
+}
+
+def Kiln_ConvTransposeOp : Kiln_InferOp<"conv_transpose"> {
+  let summary = "N-d grouped transposed convolution, NCHW layout";
+  let description = [{
+    `input`: `[N, C, D1..Dk]`, `weight`: `[C, M/group, K1..Kk]`. Output
+    extent: `stride*(D-1) + output_padding + (K-1)*dilation + 1 - pad_begin
+    - pad_end`.
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$weight,
+                       Optional<Kiln_FloatTensor>:$bias,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations,
+                       DenseI64ArrayAttr:$output_padding,
+                       DefaultValuedAttr<I64Attr, "1">:$group);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `,` type($weight) (`,` type($bias)^)?
+  }];
+}
+
+def Kiln_PoolOp : Kiln_InferOp<"pool"> {
+  let summary = "N-d max, average or Lp pooling, NCHW layout";
+  let description = [{
+    Windows of `kernel` with `strides`, `dilations` and `pads` (begins, then
+    ends) over the spatial dimensions. `ceil_mode` rounds the output extent
+    up (a window must still start inside the input or its begin padding).
+    Average pooling divides by the window size including padding when
+    `count_include_pad`, else by the number of real elements. Lp pooling
+    uses `p`.
+  }];
+  let arguments = (ins Kiln_PoolKind:$kind, Kiln_FloatTensor:$input,
+                       DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$dilations,
+                       UnitAttr:$ceil_mode, UnitAttr:$count_include_pad,
+                       DefaultValuedAttr<I64Attr, "2">:$p);
+  let results = (outs Kiln_FloatTensor:$result);
+  let assemblyFormat = "$kind $input attr-dict `:` type($input)";
+}
+
+def Kiln_ResizeOp : Kiln_Op<"resize", [Pure]> {
+  let summary = "resample to the result shape (nearest, linear, cubic)";
+  let description = [{
+    The result type gives the output shape. `scales`, when present, are the
+    per-dimension scale factors the coordinate transform uses (ONNX uses
+    them rather than output/input when the model gave scales).
+    `coordinate_transformation_mode`, `nearest_mode`, `cubic_coeff_a`,
+    `exclude_outside` and `extrapolation_value` follow ONNX Resize.
+  }];
+  let arguments = (ins Kiln_Tensor:$input,
+                       DefaultValuedAttr<Kiln_ResizeModeAttr,
+                                         "::kiln::ResizeMode::nearest">:$mode,
+                       OptionalAttr<DenseF32ArrayAttr>:$scales,
+                       DefaultValuedAttr<StrAttr, "\"half_pixel\"">:$coordinate_transformation_mode,
+                       DefaultValuedAttr<StrAttr, "\"round_prefer_floor\"">:$nearest_mode,
+                       DefaultValuedAttr<F32Attr, "-0.75">:$cubic_coeff_a,
+                       UnitAttr:$exclude_outside,
+                       DefaultValuedAttr<F32Attr, "0.0">:$extrapolation_value);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Kiln_EinsumOp : Kiln_InferOp<"einsum"> {
+  let summary = "Einstein summation";
+  let description = [{
+    `equation` in numpy form (`"bij,bjk->bik"`, `"...ij,...jk"`); without
+    `->` the output is the letters that appear once, sorted.
+  }];
+  let arguments = (ins Variadic<Kiln_Tensor>:$inputs, StrAttr:$equation);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = "$equation $inputs attr-dict `:` type($inputs)";
+}
+
 //===----------------------------------------------------------------------===//
 // Norms
 //===----------------------------------------------------------------------===//

@@ -24,6 +24,9 @@ mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
 importModel(mlir::MLIRContext &context, const LoadedModel &model,
             const ImportOptions &options = {});
 
+/// Load options that expand exactly the function ops the importer lacks.
+LoadOptions importerLoadOptions();
+
 /// Registers the dialects the importer produces.
 void registerImporterDialects(mlir::DialectRegistry &registry);
 

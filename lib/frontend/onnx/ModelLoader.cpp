@@ -9,6 +9,7 @@
 #include "lib/frontend/onnx/ModelLoader.h"
 
 #include "onnx/checker.h"
+#include "onnx/defs/function.h"
 #include "onnx/defs/schema.h"
 #include "onnx/onnx_pb.h"
 #include "onnx/shape_inference/implementation.h"
@@ -315,6 +316,106 @@ static Error checkModel(const LoadedModel &m) {
   return Error::success();
 }
 
+/// Runs ONNX shape inference on a copy and keeps it when it succeeds.
+static bool inferShapesInPlace(onnx::ModelProto &model) {
+  onnx::ModelProto inferred = model;
+  try {
+    onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*strict_mode=*/0,
+                                     /*data_prop=*/true);
+    onnx::shape_inference::InferShapes(inferred,
+                                       onnx::OpSchemaRegistry::Instance(), opts);
+  } catch (const std::exception &) {
+    // Inconsistent value_info in the file: keep the model as written and
+    // let kiln's inference find (and report) the problem at the node.
+    return false;
+  }
+  model = std::move(inferred);
+  return true;
+}
+
+/// The types known for each value name (inputs, value_info, initializers).
+static std::unordered_map<std::string, onnx::TypeProto>
+knownTypes(const onnx::GraphProto &g) {
+  std::unordered_map<std::string, onnx::TypeProto> types;
+  for (const auto *list : {&g.input(), &g.value_info(), &g.output()})
+    for (const auto &vi : *list)
+      types[vi.name()] = vi.type();
+  for (const auto &init : g.initializer()) {
+    onnx::TypeProto t;
+    t.mutable_tensor_type()->set_elem_type(init.data_type());
+    for (int64_t d : init.dims())
+      t.mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(d);
+    types[init.name()] = t;
+  }
+  return types;
+}
+
+/// Replaces nodes of ops the importer lacks by their ONNX function bodies,
+/// repeatedly (bodies may use function ops too). Returns whether any changed.
+static bool expandFunctions(LoadedModel &m, const LoadOptions &options) {
+  if (!options.hasConverter)
+    return false;
+  bool changedAny = false;
+  for (int round = 0; round < 4; ++round) {
+    onnx::GraphProto &g = *m.model->mutable_graph();
+    auto types = knownTypes(g);
+    google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
+    nodes.Swap(g.mutable_node());
+    bool changed = false;
+    int counter = 0;
+    for (onnx::NodeProto &node : nodes) {
+      std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+      auto it = m.opsets.find(domain);
+      int64_t opset = it == m.opsets.end() ? 0 : it->second;
+      const onnx::OpSchema *schema =
+          opset ? onnx::OpSchemaRegistry::Schema(node.op_type(), (int)opset, domain)
+                : nullptr;
+      onnx::FunctionProto body;
+      bool expand = schema && !options.hasConverter(domain, node.op_type(), opset) &&
+                    libraryKnowsOp(node.op_type(), domain, opset);
+      if (expand) {
+        try {
+          if (schema->HasContextDependentFunction()) {
+            std::vector<onnx::TypeProto> inputTypes;
+            for (const auto &in : node.input())
+              inputTypes.push_back(types.count(in) ? types[in] : onnx::TypeProto());
+            onnx::FunctionBodyBuildContextImpl ctx(node, inputTypes);
+            expand = schema->BuildContextDependentFunction(ctx, body);
+          } else if (schema->HasFunction()) {
+            body = *schema->GetFunction();
+          } else {
+            expand = false;
+          }
+          if (expand) {
+            std::string prefix = (node.name().empty() ? node.op_type() : node.name()) +
+                                 "__fn" + std::to_string(round) + "_" +
+                                 std::to_string(counter++) + "_";
+            onnx::GraphProto expanded;
+            onnx::FunctionExpandHelper(node, body, expanded, prefix);
+            for (auto &n : *expanded.mutable_node()) {
+              if (n.name().empty())
+                n.set_name(prefix + n.op_type());
+              *g.add_node() = std::move(n);
+            }
+            ++m.expandedFunctions[node.op_type()];
+            changed = true;
+            continue;
+          }
+        } catch (const std::exception &) {
+          // Leave the node as it is; the importer reports it as unsupported.
+        }
+      }
+      *g.add_node() = std::move(node);
+    }
+    if (!changed)
+      break;
+    changedAny = true;
+    if (m.shapesInferred) // types for the new intermediate values
+      inferShapesInPlace(*m.model);
+  }
+  return changedAny;
+}
+
 Expected<LoadedModel> loadModel(StringRef path, const LoadOptions &options) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
@@ -362,21 +463,9 @@ Expected<LoadedModel> loadModel(StringRef path, const LoadOptions &options) {
         !libraryKnowsOp(node.op_type(), node.domain(), it->second))
       allKnown = false;
   }
-  if (options.inferShapes && allKnown) {
-    onnx::ModelProto inferred = *m.model;
-    try {
-      onnx::ShapeInferenceOptions opts(/*check_type=*/false,
-                                       /*strict_mode=*/0,
-                                       /*data_prop=*/true);
-      onnx::shape_inference::InferShapes(
-          inferred, onnx::OpSchemaRegistry::Instance(), opts);
-      *m.model = std::move(inferred);
-      m.shapesInferred = true;
-    } catch (const std::exception &) {
-      // Inconsistent value_info in the file: keep the model as written and
-      // let kiln's inference find (and report) the problem at the node.
-    }
-  }
+  if (options.inferShapes && allKnown)
+    m.shapesInferred = inferShapesInPlace(*m.model);
+  expandFunctions(m, options);
   return m;
 }
 

@@ -14,6 +14,7 @@
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,6 +30,12 @@ struct LoadOptions {
   size_t externalizeThreshold = 256;
   /// Run ONNX's shape inference (with data propagation).
   bool inferShapes = true;
+  /// Whether the importer converts (domain, op, opset) itself. Other ops
+  /// that ONNX defines as functions of simpler ops are expanded into their
+  /// function bodies (the library's own definitions).
+  std::function<bool(const std::string &domain, const std::string &op,
+                     int64_t opset)>
+      hasConverter;
 };
 
 struct LoadedModel {
@@ -42,6 +49,8 @@ struct LoadedModel {
   uint64_t externalizedBytes = 0;
   /// Whether ONNX shape inference ran to completion.
   bool shapesInferred = false;
+  /// Nodes replaced by their ONNX function bodies, by op type.
+  std::map<std::string, int> expandedFunctions;
   LoadedModel();
   ~LoadedModel();
   LoadedModel(LoadedModel &&);

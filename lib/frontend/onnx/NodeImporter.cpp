@@ -2,6 +2,7 @@
 
 #include "lib/frontend/onnx/NodeImporter.h"
 #include "lib/frontend/onnx/GraphImporter.h"
+#include "lib/frontend/onnx/Importer.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -266,9 +267,22 @@ const OpRegistry &OpRegistry::get() {
     registerMathOps(r);
     registerTensorOps(r);
     registerNNOps(r);
+    registerConvOps(r);
+    registerIndexingOps(r);
     return r;
   }();
   return registry;
 }
 
+} // namespace kiln::onnx_frontend
+
+namespace kiln::onnx_frontend {
+LoadOptions importerLoadOptions() {
+  LoadOptions options;
+  options.hasConverter = [](const std::string &domain, const std::string &op,
+                            int64_t opset) {
+    return OpRegistry::get().lookup(domain, op, opset) != nullptr;
+  };
+  return options;
+}
 } // namespace kiln::onnx_frontend

@@ -154,6 +154,8 @@ void registerElementwiseOps(OpRegistry &registry);
 void registerMathOps(OpRegistry &registry);
 void registerTensorOps(OpRegistry &registry);
 void registerNNOps(OpRegistry &registry);
+void registerConvOps(OpRegistry &registry);
+void registerIndexingOps(OpRegistry &registry);
 
 } // namespace kiln::onnx_frontend
 

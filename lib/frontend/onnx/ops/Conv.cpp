@@ -1,0 +1,314 @@
+//===- Conv.cpp - ONNX convolution, pooling, padding, resize --------------===//
+//
+// auto_pad and output_shape are resolved to explicit pads here, so kiln ops
+// only ever carry explicit (begin..., end...) pads.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/frontend/onnx/NodeImporter.h"
+
+using namespace mlir;
+
+namespace kiln::onnx_frontend {
+namespace {
+
+struct Window {
+  SmallVector<int64_t> kernel, strides, pads, dilations;
+};
+
+/// Reads kernel/strides/dilations/pads/auto_pad for `k` spatial dims.
+/// `kernel` comes from the attribute or, for conv, the weight shape.
+FailureOr<Window> readWindow(NodeImporter &n, RankedTensorType in,
+                             ArrayRef<int64_t> kernel) {
+  int64_t k = in.getRank() - 2;
+  Window w;
+  w.kernel.assign(kernel.begin(), kernel.end());
+  w.strides = n.attrInts("strides").value_or(SmallVector<int64_t>(k, 1));
+  w.dilations = n.attrInts("dilations").value_or(SmallVector<int64_t>(k, 1));
+  w.pads = n.attrInts("pads").value_or(SmallVector<int64_t>(2 * k, 0));
+  if ((int64_t)w.strides.size() != k || (int64_t)w.dilations.size() != k ||
+      (int64_t)w.pads.size() != 2 * k || (int64_t)w.kernel.size() != k) {
+    (void)n.error("kernel_shape/strides/dilations/pads do not match " +
+                  std::to_string(k) + " spatial dimensions");
+    return failure();
+  }
+  std::string autoPad = n.attrString("auto_pad", "NOTSET");
+  if (autoPad == "VALID") {
+    w.pads.assign(2 * k, 0);
+  } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+    for (int64_t i = 0; i < k; ++i) {
+      int64_t d = in.getDimSize(i + 2);
+      if (ShapedType::isDynamic(d) || ShapedType::isDynamic(w.kernel[i])) {
+        (void)n.unsupported("auto_pad " + autoPad + " on a dynamic spatial "
+                            "dimension");
+        return failure();
+      }
+      int64_t out = (d + w.strides[i] - 1) / w.strides[i];
+      int64_t span = (w.kernel[i] - 1) * w.dilations[i] + 1;
+      int64_t total = std::max<int64_t>(0, (out - 1) * w.strides[i] + span - d);
+      int64_t small = total / 2, big = total - small;
+      w.pads[i] = autoPad == "SAME_UPPER" ? small : big;
+      w.pads[i + k] = autoPad == "SAME_UPPER" ? big : small;
+    }
+  } else if (autoPad != "NOTSET") {
+    (void)n.error("unknown auto_pad '" + autoPad + "'");
+    return failure();
+  }
+  return w;
+}
+
+SmallVector<int64_t> spatialDims(RankedTensorType t) {
+  return SmallVector<int64_t>(t.getShape().drop_front(2));
+}
+
+LogicalResult convertConv(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0), w = n.required(1);
+  if (failed(x) || failed(w))
+    return failure();
+  auto in = n.inputType(0), wt = n.inputType(1);
+  if (in.getRank() < 3 || wt.getRank() != in.getRank())
+    return n.error("expects [N, C, spatial...] input and weight of the same rank");
+  SmallVector<int64_t> kernel =
+      n.attrInts("kernel_shape").value_or(spatialDims(wt));
+  FailureOr<Window> win = readWindow(n, in, kernel);
+  if (failed(win))
+    return failure();
+  n.setOutput(0, n.create<ConvOp>(*x, *w, n.input(2), win->strides, win->pads,
+                                  win->dilations, n.attrInt("group", 1)));
+  return success();
+}
+
+LogicalResult convertConvTranspose(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0), w = n.required(1);
+  if (failed(x) || failed(w))
+    return failure();
+  auto in = n.inputType(0), wt = n.inputType(1);
+  int64_t k = in.getRank() - 2;
+  if (k < 1 || wt.getRank() != in.getRank())
+    return n.error("expects [N, C, spatial...] input and weight of the same rank");
+  SmallVector<int64_t> kernel = n.attrInts("kernel_shape").value_or(spatialDims(wt));
+  SmallVector<int64_t> strides = n.attrInts("strides").value_or(SmallVector<int64_t>(k, 1));
+  SmallVector<int64_t> dil = n.attrInts("dilations").value_or(SmallVector<int64_t>(k, 1));
+  SmallVector<int64_t> pads = n.attrInts("pads").value_or(SmallVector<int64_t>(2 * k, 0));
+  SmallVector<int64_t> outPad =
+      n.attrInts("output_padding").value_or(SmallVector<int64_t>(k, 0));
+  std::string autoPad = n.attrString("auto_pad", "NOTSET");
+  std::optional<SmallVector<int64_t>> outShape = n.attrInts("output_shape");
+  if (outShape && (int64_t)outShape->size() > k) // full [N, C, ...] given
+    outShape = SmallVector<int64_t>(outShape->end() - k, outShape->end());
+  if (!outShape && (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER")) {
+    outShape.emplace();
+    for (int64_t i = 0; i < k; ++i)
+      outShape->push_back(in.getDimSize(i + 2) * strides[i]);
+  }
+  if (outShape) {
+    if ((int64_t)outShape->size() != k)
+      return n.error("output_shape has the wrong number of entries");
+    for (int64_t i = 0; i < k; ++i) {
+      int64_t d = in.getDimSize(i + 2);
+      if (ShapedType::isDynamic(d) || ShapedType::isDynamic(kernel[i]))
+        return n.unsupported("output_shape with dynamic spatial dimensions");
+      int64_t total = strides[i] * (d - 1) + outPad[i] +
+                      ((kernel[i] - 1) * dil[i] + 1) - (*outShape)[i];
+      if (total < 0) {
+        // A larger output than the stride gives: extra output padding.
+        outPad[i] += -total;
+        total = 0;
+      }
+      int64_t half = total / 2;
+      bool upper = autoPad != "SAME_LOWER";
+      pads[i] = upper ? half : total - half;
+      pads[i + k] = upper ? total - half : half;
+    }
+  } else if (autoPad == "VALID") {
+    pads.assign(2 * k, 0);
+  }
+  n.setOutput(0, n.create<ConvTransposeOp>(*x, *w, n.input(2), strides, pads, dil,
+                                           outPad, n.attrInt("group", 1)));
+  return success();
+}
+
+LogicalResult convertPool(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  StringRef op = n.opType();
+  if (op == "MaxPool" && n.hasOutput(1))
+    return n.unsupported("the Indices output of MaxPool");
+  if (op == "MaxPool" && n.attrInt("storage_order", 0))
+    return n.unsupported("MaxPool with storage_order=1");
+  auto in = n.inputType(0);
+  if (in.getRank() < 3)
+    return n.error("expects an [N, C, spatial...] input");
+  auto kernel = n.attrInts("kernel_shape");
+  if (!kernel)
+    return n.error("kernel_shape is required");
+  FailureOr<Window> win = readWindow(n, in, *kernel);
+  if (failed(win))
+    return failure();
+  PoolKind kind = op == "MaxPool" ? PoolKind::max
+                  : op == "AveragePool" ? PoolKind::avg
+                                        : PoolKind::lp;
+  bool ceil = n.attrInt("ceil_mode", 0);
+  bool countPad = n.attrInt("count_include_pad", 0);
+  n.setOutput(0, n.create<PoolOp>(kind, *x, win->kernel, win->strides, win->pads,
+                                  win->dilations, ceil, countPad,
+                                  (uint64_t)n.attrInt("p", 2)));
+  return success();
+}
+
+LogicalResult convertPad(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  auto in = n.inputType(0);
+  int64_t r = in.getRank();
+  std::optional<SmallVector<int64_t>> pads;
+  Value value;
+  if (n.opset < 11) {
+    pads = n.attrInts("pads");
+    value = n.splat(in.getElementType(), n.attrFloat("value", 0.0f));
+  } else {
+    pads = n.constInts(n.input(1));
+    value = n.input(2);
+    if (value && cast<RankedTensorType>(value.getType()).getRank() == 1)
+      value = n.reshape(value, {});
+  }
+  if (!pads)
+    return n.unsupported("pads computed at run time");
+  // Opset 18: pads may cover only the listed axes.
+  if (n.opset >= 18 && n.input(3)) {
+    auto axes = n.constInts(n.input(3));
+    if (!axes)
+      return n.unsupported("axes computed at run time");
+    int64_t a = axes->size();
+    if ((int64_t)pads->size() != 2 * a)
+      return n.error("pads must have twice as many entries as axes");
+    SmallVector<int64_t> full(2 * r, 0);
+    for (int64_t i = 0; i < a; ++i) {
+      int64_t axis = (*axes)[i] < 0 ? (*axes)[i] + r : (*axes)[i];
+      if (axis < 0 || axis >= r)
+        return n.error("axis out of range");
+      full[axis] = (*pads)[i];
+      full[axis + r] = (*pads)[i + a];
+    }
+    pads = full;
+  }
+  std::string modeName = n.attrString("mode", "constant");
+  std::optional<PadMode> mode = symbolizePadMode(modeName);
+  if (!mode)
+    return n.error("unknown mode '" + modeName + "'");
+  n.setOutput(0, n.create<PadOp>(*x, value, *pads, *mode));
+  return success();
+}
+
+LogicalResult convertResize(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  auto in = n.inputType(0);
+  int64_t r = in.getRank();
+  StringRef op = n.opType();
+  std::optional<SmallVector<double>> scales;
+  std::optional<SmallVector<int64_t>> sizes;
+  if (op == "Upsample") {
+    if (n.opset < 9) {
+      if (auto f = n.attrFloats("scales"))
+        scales = SmallVector<double>(f->begin(), f->end());
+    } else {
+      scales = n.constFloats(n.input(1));
+    }
+  } else if (n.opset < 11) {
+    scales = n.constFloats(n.input(1));
+  } else {
+    if (n.input(2))
+      scales = n.constFloats(n.input(2));
+    if (n.input(3))
+      sizes = n.constInts(n.input(3));
+    if ((n.input(2) && !scales) || (n.input(3) && !sizes))
+      return n.unsupported("scales or sizes computed at run time");
+    if (scales && scales->empty())
+      scales.reset();
+  }
+  if (n.attrInt("antialias", 0))
+    return n.unsupported("antialiased Resize");
+  // Opset 18: scales/sizes may cover only the listed axes.
+  SmallVector<int64_t> axes;
+  if (auto a = n.attrInts("axes")) {
+    for (int64_t v : *a)
+      axes.push_back(v < 0 ? v + r : v);
+  } else {
+    for (int64_t i = 0; i < r; ++i)
+      axes.push_back(i);
+  }
+  if (!in.hasStaticShape())
+    return n.unsupported("Resize of a dynamic shape");
+  SmallVector<float> fullScales(r, 1.0f);
+  SmallVector<int64_t> out(in.getShape());
+  if (sizes) {
+    if (sizes->size() != axes.size())
+      return n.error("sizes does not match the axes");
+    std::string policy = n.attrString("keep_aspect_ratio_policy", "stretch");
+    double common = policy == "not_larger" ? 1e300 : 0;
+    for (size_t i = 0; i < axes.size(); ++i) {
+      double s = (double)(*sizes)[i] / in.getDimSize(axes[i]);
+      common = policy == "not_larger" ? std::min(common, s) : std::max(common, s);
+    }
+    for (size_t i = 0; i < axes.size(); ++i) {
+      int64_t a = axes[i];
+      if (policy == "stretch") {
+        out[a] = (*sizes)[i];
+        fullScales[a] = (float)out[a] / in.getDimSize(a);
+      } else {
+        out[a] = (int64_t)std::round(common * in.getDimSize(a));
+        fullScales[a] = (float)common;
+      }
+    }
+  } else if (scales) {
+    if (scales->size() != axes.size())
+      return n.error("scales does not match the axes");
+    for (size_t i = 0; i < axes.size(); ++i) {
+      int64_t a = axes[i];
+      fullScales[a] = (float)(*scales)[i];
+      out[a] = (int64_t)std::floor(in.getDimSize(a) * (*scales)[i]);
+    }
+  } else {
+    return n.error("needs scales or sizes");
+  }
+  std::string modeName = n.attrString("mode", "nearest");
+  std::optional<ResizeMode> mode = symbolizeResizeMode(modeName);
+  if (!mode)
+    return n.error("unknown mode '" + modeName + "'");
+  std::string ctm = (op == "Upsample" || n.opset < 11)
+                        ? "asymmetric"
+                        : n.attrString("coordinate_transformation_mode", "half_pixel");
+  if (ctm == "tf_crop_and_resize")
+    return n.unsupported("coordinate_transformation_mode tf_crop_and_resize");
+  auto type = RankedTensorType::get(out, in.getElementType());
+  std::string nearest = (op == "Upsample" || n.opset < 11)
+                            ? "floor"
+                            : n.attrString("nearest_mode", "round_prefer_floor");
+  n.setOutput(0, n.create<ResizeOp>(
+                     type, *x, ResizeModeAttr::get(n.b.getContext(), *mode),
+                     n.b.getDenseF32ArrayAttr(fullScales), n.b.getStringAttr(ctm),
+                     n.b.getStringAttr(nearest),
+                     n.b.getF32FloatAttr(n.attrFloat("cubic_coeff_a", -0.75f)),
+                     n.attrInt("exclude_outside", 0) ? n.b.getUnitAttr() : UnitAttr(),
+                     n.b.getF32FloatAttr(n.attrFloat("extrapolation_value", 0.0f))));
+  return success();
+}
+
+} // namespace
+
+void registerConvOps(OpRegistry &r) {
+  r.add("Conv", 1, convertConv);
+  r.add("ConvTranspose", 1, convertConvTranspose);
+  r.add("MaxPool", 1, convertPool);
+  r.add("AveragePool", 1, convertPool);
+  r.add("LpPool", 1, convertPool);
+  r.add("Pad", 1, convertPad);
+  r.add("Resize", 10, convertResize);
+  r.add("Upsample", 7, convertResize);
+}
+
+} // namespace kiln::onnx_frontend

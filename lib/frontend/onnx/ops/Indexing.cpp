@@ -1,0 +1,113 @@
+//===- Indexing.cpp - ONNX gather/scatter, CumSum, NonZero, Einsum ---------===//
+
+#include "lib/frontend/onnx/NodeImporter.h"
+
+using namespace mlir;
+
+namespace kiln::onnx_frontend {
+namespace {
+
+/// Indices as i64 (ONNX allows i32 and i64; kiln takes both, but one type
+/// keeps later passes simple).
+Value indices64(NodeImporter &n, Value v) { return n.castTo(v, n.b.getI64Type()); }
+
+FailureOr<ScatterReduction> reduction(NodeImporter &n) {
+  std::string r = n.attrString("reduction", "none");
+  std::optional<ScatterReduction> red = symbolizeScatterReduction(r);
+  if (!red) {
+    (void)n.error("unknown reduction '" + r + "'");
+    return failure();
+  }
+  return *red;
+}
+
+LogicalResult convertGatherElements(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0), idx = n.required(1);
+  if (failed(x) || failed(idx))
+    return failure();
+  n.setOutput(0, n.create<GatherElementsOp>(*x, indices64(n, *idx),
+                                            n.attrInt("axis", 0)));
+  return success();
+}
+
+LogicalResult convertScatterElements(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0), idx = n.required(1), upd = n.required(2);
+  if (failed(x) || failed(idx) || failed(upd))
+    return failure();
+  FailureOr<ScatterReduction> red = reduction(n);
+  if (failed(red))
+    return failure();
+  n.setOutput(0, n.create<ScatterElementsOp>(
+                     *x, indices64(n, *idx), *upd,
+                     n.b.getI64IntegerAttr(n.attrInt("axis", 0)),
+                     ScatterReductionAttr::get(n.b.getContext(), *red)));
+  return success();
+}
+
+LogicalResult convertGatherND(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0), idx = n.required(1);
+  if (failed(x) || failed(idx))
+    return failure();
+  n.setOutput(0, n.create<GatherNdOp>(*x, indices64(n, *idx),
+                                      n.b.getI64IntegerAttr(n.attrInt("batch_dims", 0))));
+  return success();
+}
+
+LogicalResult convertScatterND(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0), idx = n.required(1), upd = n.required(2);
+  if (failed(x) || failed(idx) || failed(upd))
+    return failure();
+  FailureOr<ScatterReduction> red = reduction(n);
+  if (failed(red))
+    return failure();
+  n.setOutput(0, n.create<ScatterNdOp>(*x, indices64(n, *idx), *upd,
+                                       ScatterReductionAttr::get(n.b.getContext(), *red)));
+  return success();
+}
+
+LogicalResult convertCumSum(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  auto axis = n.constInts(n.input(1));
+  if (!axis || axis->size() != 1)
+    return n.unsupported("axis computed at run time");
+  n.setOutput(0, n.create<CumsumOp>(*x, (*axis)[0], (bool)n.attrInt("exclusive", 0),
+                                    (bool)n.attrInt("reverse", 0)));
+  return success();
+}
+
+LogicalResult convertNonZero(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  n.setOutput(0, n.create<NonZeroOp>(*x));
+  return success();
+}
+
+LogicalResult convertEinsum(NodeImporter &n) {
+  SmallVector<Value> inputs;
+  for (size_t i = 0; i < n.numInputs(); ++i) {
+    FailureOr<Value> v = n.required(i);
+    if (failed(v))
+      return failure();
+    inputs.push_back(*v);
+  }
+  n.setOutput(0, n.create<EinsumOp>(inputs, n.attrString("equation", "")));
+  return success();
+}
+
+} // namespace
+
+void registerIndexingOps(OpRegistry &r) {
+  r.add("GatherElements", 11, convertGatherElements);
+  r.add("ScatterElements", 11, convertScatterElements);
+  r.add("Scatter", 9, convertScatterElements);
+  r.add("GatherND", 11, convertGatherND);
+  r.add("ScatterND", 11, convertScatterND);
+  r.add("CumSum", 11, convertCumSum);
+  r.add("NonZero", 9, convertNonZero);
+  r.add("Einsum", 12, convertEinsum);
+}
+
+} // namespace kiln::onnx_frontend
