@@ -235,3 +235,34 @@ LogicalResult EinsumOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   }
   return pushTensor(inferred, shape, elt);
 }
+
+//===----------------------------------------------------------------------===//
+// Range, Trilu
+//===----------------------------------------------------------------------===//
+
+KILN_INFER_VIA_ADAPTOR(RangeOp)
+KILN_INFER_VIA_ADAPTOR(TriluOp)
+
+LogicalResult RangeOp::inferReturnTypes(MLIRContext *, std::optional<Location> location,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &inferred) {
+  KILN_DIAG(RangeOp);
+  KILN_RANKED(start, adaptor.getStart(), "start");
+  if (start.getRank() != 0)
+    return diag.error("start, limit and delta must be scalars, got ", start);
+  Type e = start.getElementType();
+  if (!isFloat(e) && !isInt(e))
+    return diag.error("needs a numeric type, got ", e);
+  return pushTensor(inferred, {ShapedType::kDynamic}, e);
+}
+
+LogicalResult TriluOp::inferReturnTypes(MLIRContext *, std::optional<Location> location,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &inferred) {
+  KILN_DIAG(TriluOp);
+  KILN_RANKED(in, adaptor.getInput(), "input");
+  if (in.getRank() < 2)
+    return diag.error("input must have rank >= 2, got ", in.getRank());
+  inferred.push_back(in);
+  return success();
+}

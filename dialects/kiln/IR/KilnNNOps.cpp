@@ -212,6 +212,16 @@ LogicalResult ResizeOp::verify() {
       if (!(s > 0))
         return diag.error("scales must be positive");
   }
+  if (getRuntimeScales() && getRuntimeSizes())
+    return diag.error("give runtime scales or runtime sizes, not both");
+  for (Value v : {getRuntimeScales(), getRuntimeSizes()}) {
+    if (!v)
+      continue;
+    int64_t n = cast<RankedTensorType>(v.getType()).getDimSize(0);
+    if (!ShapedType::isDynamic(n) && n != in.getRank())
+      return diag.error("runtime scales/sizes have ", n, " entries for rank ",
+                        in.getRank());
+  }
   if (getMode() != ResizeMode::nearest && !isFloat(in.getElementType()))
     return diag.error("linear and cubic modes need a floating-point tensor");
   StringRef ctm = getCoordinateTransformationMode();

@@ -337,14 +337,16 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   return pushTensor(inferred, shape, in.getElementType());
 }
 
-/// Shared by reshape and expand: a shape operand must have one entry per
-/// result dimension.
+/// Shared by reshape and expand: a shape operand has one entry per result
+/// dimension (expand's may have fewer: it broadcasts with the input shape).
 static LogicalResult checkShapeOperand(const ShapeDiag &diag, Value shape,
-                                       RankedTensorType result) {
+                                       RankedTensorType result,
+                                       bool allowShorter = false) {
   if (!shape)
     return success();
   int64_t n = cast<RankedTensorType>(shape.getType()).getDimSize(0);
-  if (!ShapedType::isDynamic(n) && n != result.getRank())
+  if (!ShapedType::isDynamic(n) && n != result.getRank() &&
+      !(allowShorter && n < result.getRank()))
     return diag.error("shape operand has ", n, " entries but the result has rank ",
                       result.getRank());
   return success();
@@ -377,7 +379,7 @@ LogicalResult ExpandOp::verify() {
   if (in.getElementType() != out.getElementType())
     return diag.error("result element type ", out.getElementType(),
                       " differs from input element type ", in.getElementType());
-  if (failed(checkShapeOperand(diag, getShape(), out)))
+  if (failed(checkShapeOperand(diag, getShape(), out, /*allowShorter=*/true)))
     return failure();
   return checkBroadcastsTo(diag, in.getShape(), out.getShape(), "input",
                            "the result");

@@ -254,9 +254,12 @@ def Kiln_ReshapeOp : Kiln_Op<"reshape", [Pure]> {
   let description = [{
     The result type gives the new shape. Without a `shape` operand at most
     one result dimension may be dynamic (it is implied by the element
-    count); with one, `shape` holds the runtime extents.
+    count). A `shape` operand holds the target at run time with ONNX
+    Reshape semantics: `-1` is implied by the element count and `0` copies
+    the input's extent unless `allowzero` is set.
   }];
-  let arguments = (ins Kiln_Tensor:$input, Optional<Kiln_ShapeTensor>:$shape);
+  let arguments = (ins Kiln_Tensor:$input, Optional<Kiln_ShapeTensor>:$shape,
+                       UnitAttr:$allowzero);
   let results = (outs Kiln_Tensor:$result);
   let assemblyFormat = [{
     $input (`shape` $shape^ `:` type($shape))? attr-dict `:` type($input) `->` type($result)
@@ -270,7 +273,9 @@ def Kiln_ExpandOp : Kiln_Op<"expand", [Pure]> {
   let summary = "broadcast to a larger shape";
   let description = [{
     Numpy broadcasting of `input` to the result shape: dimensions align from
-    the right and each input dimension is 1 or equal to the result's.
+    the right and each input dimension is 1 or equal to the result's. A
+    `shape` operand gives the target at run time with ONNX Expand semantics
+    (it broadcasts with the input shape, so a 1 keeps the input's extent).
   }];
   let arguments = (ins Kiln_Tensor:$input, Optional<Kiln_ShapeTensor>:$shape);
   let results = (outs Kiln_Tensor:$result);
@@ -514,16 +519,21 @@ def Kiln_PoolOp : Kiln_InferOp<"pool"> {
   let assemblyFormat = "$kind $input attr-dict `:` type($input)";
 }
 
-def Kiln_ResizeOp : Kiln_Op<"resize", [Pure]> {
+def Kiln_ResizeOp : Kiln_Op<"resize", [Pure, AttrSizedOperandSegments]> {
   let summary = "resample to the result shape (nearest, linear, cubic)";
   let description = [{
     The result type gives the output shape. `scales`, when present, are the
     per-dimension scale factors the coordinate transform uses (ONNX uses
-    them rather than output/input when the model gave scales).
+    them rather than output/input when the model gave scales). When the
+    model computes them, `runtime_scales` (1-D float, one per dimension) or
+    `runtime_sizes` (1-D i64) give them at run time and the result
+    dimensions they change are dynamic.
     `coordinate_transformation_mode`, `nearest_mode`, `cubic_coeff_a`,
     `exclude_outside` and `extrapolation_value` follow ONNX Resize.
   }];
   let arguments = (ins Kiln_Tensor:$input,
+                       Optional<1DTensorOf<[AnyFloat]>>:$runtime_scales,
+                       Optional<Kiln_ShapeTensor>:$runtime_sizes,
                        DefaultValuedAttr<Kiln_ResizeModeAttr,
                                          "::kiln::ResizeMode::nearest">:$mode,
                        OptionalAttr<DenseF32ArrayAttr>:$scales,
@@ -533,8 +543,40 @@ def Kiln_ResizeOp : Kiln_Op<"resize", [Pure]> {
                        UnitAttr:$exclude_outside,
                        DefaultValuedAttr<F32Attr, "0.0">:$extrapolation_value);
   let results = (outs Kiln_Tensor:$result);
-  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let assemblyFormat = [{
+    $input (`scales` $runtime_scales^ `:` type($runtime_scales))?
+    (`sizes` $runtime_sizes^ `:` type($runtime_sizes))?
+    attr-dict `:` type($input) `->` type($result)
+  }];
   let hasVerifier = 1;
+}
+
+def Kiln_RangeOp : Kiln_InferOp<"range", [AllTypesMatch<["start", "limit", "delta"]>]> {
+  let summary = "start, start + delta, ... up to (not including) limit";
+  let description = [{
+    Scalar `start`, `limit`, `delta` of one numeric type; the length,
+    `max(0, ceil((limit - start) / delta))`, is known only at run time
+    unless the bounds fold to constants.
+  }];
+  let arguments = (ins Kiln_Tensor:$start, Kiln_Tensor:$limit, Kiln_Tensor:$delta);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = [{
+    $start `,` $limit `,` $delta attr-dict `:` type($start)
+  }];
+}
+
+def Kiln_TriluOp : Kiln_InferOp<"trilu"> {
+  let summary = "keep the upper (or lower) triangle of the last two dimensions";
+  let description = [{
+    Elements on or above (`upper`) or on or below the `k`-th diagonal are
+    kept, the rest set to zero. `k` is a scalar i64 operand (default 0).
+  }];
+  let arguments = (ins Kiln_Tensor:$input, Optional<0DTensorOf<[I64]>>:$k,
+                       UnitAttr:$upper);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = [{
+    $input (`k` $k^ `:` type($k))? (`upper` $upper^)? attr-dict `:` type($input)
+  }];
 }
 
 def Kiln_EinsumOp : Kiln_InferOp<"einsum"> {

@@ -202,6 +202,54 @@ LogicalResult convertPad(NodeImporter &n) {
   return success();
 }
 
+/// The interpolation attributes of a Resize node, shared by both paths.
+struct ResizeAttrs {
+  ResizeModeAttr mode;
+  StringAttr ctm, nearest;
+};
+FailureOr<ResizeAttrs> resizeAttrs(NodeImporter &n) {
+  std::string modeName = n.attrString("mode", "nearest");
+  std::optional<ResizeMode> mode = symbolizeResizeMode(modeName);
+  if (!mode) {
+    (void)n.error("unknown mode '" + modeName + "'");
+    return failure();
+  }
+  bool legacy = n.opType() == "Upsample" || n.opset < 11;
+  std::string ctm = legacy ? "asymmetric"
+                           : n.attrString("coordinate_transformation_mode", "half_pixel");
+  if (ctm == "tf_crop_and_resize") {
+    (void)n.unsupported("coordinate_transformation_mode tf_crop_and_resize");
+    return failure();
+  }
+  std::string nearest = legacy ? "floor" : n.attrString("nearest_mode", "round_prefer_floor");
+  return ResizeAttrs{ResizeModeAttr::get(n.b.getContext(), *mode),
+                     n.b.getStringAttr(ctm), n.b.getStringAttr(nearest)};
+}
+
+/// Scales or sizes known only at run time: every resized extent is dynamic
+/// (ONNX shape inference may still know the output type).
+LogicalResult convertRuntimeResize(NodeImporter &n, Value x, Value scales,
+                                   Value sizes) {
+  if (n.hasAttr("axes") || n.attrString("keep_aspect_ratio_policy", "stretch") != "stretch")
+    return n.unsupported("run-time scales/sizes with axes or an aspect-ratio policy");
+  FailureOr<ResizeAttrs> a = resizeAttrs(n);
+  if (failed(a))
+    return failure();
+  auto in = cast<RankedTensorType>(x.getType());
+  RankedTensorType type = n.declaredOutputType(0);
+  if (!type || type.getRank() != in.getRank())
+    type = RankedTensorType::get(
+        SmallVector<int64_t>(in.getRank(), ShapedType::kDynamic), in.getElementType());
+  if (sizes)
+    sizes = n.castTo(sizes, n.b.getI64Type());
+  n.setOutput(0, n.create<ResizeOp>(
+                     type, x, scales, sizes, a->mode, DenseF32ArrayAttr(), a->ctm,
+                     a->nearest, n.b.getF32FloatAttr(n.attrFloat("cubic_coeff_a", -0.75f)),
+                     n.attrInt("exclude_outside", 0) ? n.b.getUnitAttr() : UnitAttr(),
+                     n.b.getF32FloatAttr(n.attrFloat("extrapolation_value", 0.0f))));
+  return success();
+}
+
 LogicalResult convertResize(NodeImporter &n) {
   FailureOr<Value> x = n.required(0);
   if (failed(x))
@@ -225,10 +273,14 @@ LogicalResult convertResize(NodeImporter &n) {
       scales = n.constFloats(n.input(2));
     if (n.input(3))
       sizes = n.constInts(n.input(3));
-    if ((n.input(2) && !scales) || (n.input(3) && !sizes))
-      return n.unsupported("scales or sizes computed at run time");
     if (scales && scales->empty())
       scales.reset();
+    bool emptyScales = n.input(2) && cast<RankedTensorType>(n.input(2).getType())
+                                             .getNumElements() == 0;
+    Value runtimeScales = (n.input(2) && !scales && !emptyScales) ? n.input(2) : Value();
+    Value runtimeSizes = (n.input(3) && !sizes) ? n.input(3) : Value();
+    if (runtimeScales || runtimeSizes)
+      return convertRuntimeResize(n, *x, runtimeScales, runtimeSizes);
   }
   if (n.attrInt("antialias", 0))
     return n.unsupported("antialiased Resize");
@@ -289,7 +341,8 @@ LogicalResult convertResize(NodeImporter &n) {
                             ? "floor"
                             : n.attrString("nearest_mode", "round_prefer_floor");
   n.setOutput(0, n.create<ResizeOp>(
-                     type, *x, ResizeModeAttr::get(n.b.getContext(), *mode),
+                     type, *x, Value(), Value(),
+                     ResizeModeAttr::get(n.b.getContext(), *mode),
                      n.b.getDenseF32ArrayAttr(fullScales), n.b.getStringAttr(ctm),
                      n.b.getStringAttr(nearest),
                      n.b.getF32FloatAttr(n.attrFloat("cubic_coeff_a", -0.75f)),

@@ -84,11 +84,30 @@ LogicalResult convertLayerNorm(NodeImporter &n) {
   FailureOr<Value> x = n.required(0), scale = n.required(1);
   if (failed(x) || failed(scale))
     return failure();
-  if (n.hasOutput(1) || n.hasOutput(2))
-    return n.unsupported("the Mean/InvStdDev outputs of LayerNormalization");
-  n.setOutput(0, n.create<LayerNormOp>(
-                     *x, *scale, n.input(2), n.b.getI64IntegerAttr(n.attrInt("axis", -1)),
-                     n.b.getF32FloatAttr(n.attrFloat("epsilon", 1e-5f))));
+  auto t = n.inputType(0);
+  int64_t axis = n.attrInt("axis", -1), rank = t.getRank();
+  float eps = n.attrFloat("epsilon", 1e-5f);
+  n.setOutput(0, n.create<LayerNormOp>(*x, *scale, n.input(2),
+                                       n.b.getI64IntegerAttr(axis),
+                                       n.b.getF32FloatAttr(eps)));
+  // The optional statistics outputs (training exports ask for them).
+  if (n.hasOutput(1) || n.hasOutput(2)) {
+    if (axis < 0)
+      axis += rank;
+    SmallVector<int64_t> axes;
+    for (int64_t i = axis; i < rank; ++i)
+      axes.push_back(i);
+    Type elt = t.getElementType();
+    Value mean = n.create<ReduceOp>(ReduceKind::mean, *x, axes, true);
+    Value c = n.create<BinaryOp>(BinaryKind::sub, *x, mean);
+    Value var = n.create<ReduceOp>(ReduceKind::mean,
+                                   n.create<BinaryOp>(BinaryKind::mul, c, c), axes,
+                                   true);
+    Value invStd = n.create<UnaryOp>(
+        UnaryKind::rsqrt, n.create<BinaryOp>(BinaryKind::add, var, n.splat(elt, eps)));
+    n.setOutput(1, mean);
+    n.setOutput(2, invStd);
+  }
   return success();
 }
 

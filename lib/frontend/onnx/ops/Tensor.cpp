@@ -85,15 +85,18 @@ LogicalResult convertReshape(NodeImporter &n) {
   std::optional<SmallVector<int64_t>> target =
       n.opset < 5 ? n.attrInts("shape") : n.constInts(n.input(1));
   if (!target) {
-    // A run-time shape: fine when ONNX inference knows the result statically.
-    RankedTensorType declared = n.declaredOutputType(0);
-    if (declared && declared.hasStaticShape()) {
-      n.setOutput(0, n.create<ReshapeOp>(declared, *x, Value()));
-      return success();
-    }
-    return n.unsupported("a shape computed at run time whose result shape is "
-                         "not known statically (specialize inputs with "
-                         "--input-shape)");
+    // A run-time shape: kiln.reshape applies ONNX's 0 / -1 rules at run time.
+    auto st = n.inputType(1);
+    if (!st || st.getRank() != 1 || ShapedType::isDynamic(st.getDimSize(0)))
+      return n.unsupported("a run-time shape whose length is not static");
+    RankedTensorType type = n.declaredOutputType(0);
+    if (!type || type.getRank() != st.getDimSize(0))
+      type = RankedTensorType::get(
+          SmallVector<int64_t>(st.getDimSize(0), kDyn), t.getElementType());
+    n.setOutput(0, n.create<ReshapeOp>(type, *x,
+                                       n.castTo(n.input(1), n.b.getI64Type()),
+                                       n.attrInt("allowzero", 0) != 0));
+    return success();
   }
   bool allowZero = n.attrInt("allowzero", 0);
   SmallVector<Dim> dims;
@@ -379,9 +382,24 @@ LogicalResult convertExpand(NodeImporter &n) {
   if (failed(x))
     return failure();
   auto shape = n.constInts(n.input(1));
-  if (!shape)
-    return n.unsupported("a target shape computed at run time");
   auto t = n.inputType(0);
+  if (!shape) {
+    // Run-time target: the result rank is known, extents only where the
+    // input's own static non-1 extent decides them.
+    auto st = n.inputType(1);
+    if (!st || st.getRank() != 1 || ShapedType::isDynamic(st.getDimSize(0)))
+      return n.unsupported("a run-time shape whose length is not static");
+    int64_t rank = std::max<int64_t>(st.getDimSize(0), t.getRank());
+    SmallVector<int64_t> dims(rank, kDyn);
+    for (int64_t i = 0; i < t.getRank(); ++i) {
+      int64_t d = t.getDimSize(t.getRank() - 1 - i);
+      if (!ShapedType::isDynamic(d) && d != 1)
+        dims[rank - 1 - i] = d;
+    }
+    n.setOutput(0, n.create<ExpandOp>(RankedTensorType::get(dims, t.getElementType()),
+                                      *x, n.castTo(n.input(1), n.b.getI64Type())));
+    return success();
+  }
   SmallVector<int64_t> out;
   ShapeDiag diag{n.loc, "Expand"};
   if (failed(broadcastShapes(diag, {t.getShape(), *shape}, out)))
@@ -515,8 +533,6 @@ LogicalResult convertConstant(NodeImporter &n) {
 
 LogicalResult convertConstantOfShape(NodeImporter &n) {
   auto shape = n.constInts(n.input(0));
-  if (!shape)
-    return n.unsupported("a shape computed at run time");
   Value v;
   if (n.hasAttr("value")) {
     FailureOr<Value> c = n.attrTensor("value");
@@ -528,6 +544,15 @@ LogicalResult convertConstantOfShape(NodeImporter &n) {
   }
   auto t = cast<RankedTensorType>(v.getType());
   Value scalar = n.reshape(v, {});
+  if (!shape) {
+    auto st = n.inputType(0);
+    if (!st || st.getRank() != 1 || ShapedType::isDynamic(st.getDimSize(0)))
+      return n.unsupported("a run-time shape whose length is not static");
+    SmallVector<int64_t> dims(st.getDimSize(0), kDyn);
+    n.setOutput(0, n.create<ExpandOp>(RankedTensorType::get(dims, t.getElementType()),
+                                      scalar, n.castTo(n.input(0), n.b.getI64Type())));
+    return success();
+  }
   n.setOutput(0, n.create<ExpandOp>(
                      RankedTensorType::get(*shape, t.getElementType()), scalar,
                      Value()));
@@ -537,8 +562,13 @@ LogicalResult convertConstantOfShape(NodeImporter &n) {
 LogicalResult convertRange(NodeImporter &n) {
   auto start = n.constFloats(n.input(0)), limit = n.constFloats(n.input(1)),
        delta = n.constFloats(n.input(2));
-  if (!start || !limit || !delta)
-    return n.unsupported("Range with bounds computed at run time");
+  if (!start || !limit || !delta) {
+    FailureOr<Value> s0 = n.required(0), l0 = n.required(1), d0 = n.required(2);
+    if (failed(s0) || failed(l0) || failed(d0))
+      return failure();
+    n.setOutput(0, n.create<RangeOp>(*s0, *l0, *d0));
+    return success();
+  }
   double s = (*start)[0], l = (*limit)[0], d = (*delta)[0];
   if (d == 0)
     return n.error("delta is zero");
@@ -583,17 +613,21 @@ LogicalResult convertTrilu(NodeImporter &n) {
     return failure();
   auto t = n.inputType(0);
   int64_t r = t.getRank();
-  if (r < 2 || ShapedType::isDynamic(t.getDimSize(r - 2)) ||
-      ShapedType::isDynamic(t.getDimSize(r - 1)))
-    return n.unsupported("Trilu over dynamic matrix dimensions");
-  int64_t k = 0;
-  if (n.input(1)) {
-    auto c = n.constInts(n.input(1));
-    if (!c)
-      return n.unsupported("k computed at run time");
-    k = (*c)[0];
-  }
   bool upper = n.attrInt("upper", 1);
+  if (r < 2)
+    return n.error("input must have rank >= 2");
+  std::optional<SmallVector<int64_t>> kc =
+      n.input(1) ? n.constInts(n.input(1)) : SmallVector<int64_t>{0};
+  bool staticMatrix = !ShapedType::isDynamic(t.getDimSize(r - 2)) &&
+                      !ShapedType::isDynamic(t.getDimSize(r - 1));
+  if (!kc || !staticMatrix || t.getDimSize(r - 2) * t.getDimSize(r - 1) > 1 << 20) {
+    // Run-time k or extents (or a mask too big to spell out): kiln.trilu.
+    Value k = n.input(1) ? n.reshape(n.castTo(n.input(1), n.b.getI64Type()), {})
+                         : Value();
+    n.setOutput(0, n.create<TriluOp>(*x, k, upper));
+    return success();
+  }
+  int64_t k = (*kc)[0];
   int64_t rows = t.getDimSize(r - 2), cols = t.getDimSize(r - 1);
   SmallVector<double> keep;
   for (int64_t i = 0; i < rows; ++i)
