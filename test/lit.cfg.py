@@ -14,17 +14,19 @@ config.test_exec_root = os.path.join(config.kiln_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit",
                    "Inputs", "import_suite.py", "README.md"]
 
+# %python is the project's venv (onnx, onnxruntime from requirements.txt)
+# when scripts/setup.sh made one; set before the default substitutions,
+# which define %python from config.python_executable.
+venv_python = os.path.join(config.kiln_src_root, ".venv", "bin", "python")
+if os.path.exists(venv_python):
+    config.python_executable = venv_python
+
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 llvm_config.add_tool_substitutions(
-    ["kiln-opt", "kiln"], [config.kiln_tools_dir, config.llvm_tools_dir])
+    ["kiln-opt", "kiln", "not", "count"],
+    [config.kiln_tools_dir, config.llvm_tools_dir])
 config.substitutions.append(("%kiln_src_root", config.kiln_src_root))
-
-# Python for test tooling: the project's venv (onnx, onnxruntime from
-# requirements.txt) when scripts/setup.sh made one.
-venv_python = os.path.join(config.kiln_src_root, ".venv", "bin", "python")
-python = venv_python if os.path.exists(venv_python) else config.python_executable
-config.substitutions.append(("%python", python))
 
 # Debian's ONNX backend conformance data (libonnx-testdata).
 onnx_testdata = "/usr/share/libonnx-testdata/data"

@@ -23,6 +23,9 @@ static cl::opt<std::string> inputPath(cl::Positional, cl::desc("MODEL.onnx"),
 static cl::opt<std::string> outputPath("o", cl::desc("Output file (default: stdout)"),
                                        cl::value_desc("OUT.mlir"), cl::init("-"),
                                        cl::sub(importCommand));
+static cl::opt<bool> debugInfo("debug-info",
+                               cl::desc("Print locations (ONNX node name and op type)"),
+                               cl::sub(importCommand));
 static cl::list<std::string>
     inputShapes("input-shape",
                 cl::desc("Fix the dynamic dims of an input: NAME=2x32x128 (repeatable)"),
@@ -60,7 +63,10 @@ int runImport() {
     llvm::errs() << "kiln: error: " << error << "\n";
     return kIOError;
   }
-  (*module)->print(out->os());
+  OpPrintingFlags flags;
+  if (debugInfo)
+    flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
+  (*module)->print(out->os(), flags);
   out->os() << "\n";
   out->keep(); // written to a temporary and renamed only now
   return kOk;

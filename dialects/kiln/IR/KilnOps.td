@@ -643,8 +643,10 @@ def Kiln_RopeOp : Kiln_InferOp<"rope"> {
     `sin` broadcast against `input.shape[:-1]`.
 
     Default is the rotate-half form (`x * cos + rotate_half(x) * sin`, as
-    Llama/Hugging Face export it, with `cos` holding both halves);
-    `interleaved` rotates adjacent pairs (GPT-J form).
+    Llama/Hugging Face export it): feature `i` pairs with `i + R/2` and
+    `cos`/`sin` hold the `R/2` angles twice, `[c0..c(R/2-1), c0..c(R/2-1)]`.
+    `interleaved` rotates adjacent pairs `(2i, 2i+1)` (GPT-J form) and
+    `cos`/`sin` hold each angle twice in a row, `[c0, c0, c1, c1, ...]`.
   }];
   let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$cos,
                        Kiln_FloatTensor:$sin, UnitAttr:$interleaved);
@@ -669,7 +671,9 @@ def Kiln_AttentionOp : Kiln_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     - `mask` (optional) broadcasts to `[B, Hq, Sq, L]`: a float mask is
       added to the scores, an `i1` mask keeps positions that are true.
     - `causal`: query `i` sees key `j` iff `j <= i + (L - Sq)` (aligned to
-      the bottom right, so a decode step with a cache sees the whole past).
+      the bottom right, so a decode step with a cache sees the whole past;
+      ONNX opset-23 Attention defines it the same way).
+    - A query row whose every key is masked out produces zeros, not NaN.
     - KV cache: with `past(%past_key, %past_value)` of shapes
       `[B, Hkv, P, Dqk]` and `[B, Hkv, P, Dv]`, the keys and values attended
       to are the past followed by the new ones (`L = P + Skv`), and the op

@@ -269,6 +269,7 @@ const OpRegistry &OpRegistry::get() {
     registerNNOps(r);
     registerConvOps(r);
     registerIndexingOps(r);
+    registerTransformerOps(r);
     return r;
   }();
   return registry;

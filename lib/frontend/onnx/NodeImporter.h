@@ -156,6 +156,7 @@ void registerTensorOps(OpRegistry &registry);
 void registerNNOps(OpRegistry &registry);
 void registerConvOps(OpRegistry &registry);
 void registerIndexingOps(OpRegistry &registry);
+void registerTransformerOps(OpRegistry &registry);
 
 } // namespace kiln::onnx_frontend
 

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Writes the small ONNX models the frontend lit tests import.
+
+Usage: make_models.py OUTDIR [NAME...]   (default: all models)
+Needs the `onnx` package (requirements.txt). Every model is built with
+onnx.helper so tests do not depend on an exporter's version.
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+F = TensorProto.FLOAT
+
+
+def model(nodes, inputs, outputs, inits=(), opset=17, name="g", domains=()):
+    graph = helper.make_graph(nodes, name, inputs, outputs, list(inits))
+    imports = [helper.make_opsetid("", opset)] + [
+        helper.make_opsetid(d, 1) for d in domains]
+    m = helper.make_model(graph, opset_imports=imports)
+    m.ir_version = 8 if opset <= 17 else 10
+    return m
+
+
+def vi(name, shape, elem=F):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+def add_bcast():
+    return model([helper.make_node("Add", ["x", "y"], ["z"], name="add_0")],
+                 [vi("x", ["batch", 4]), vi("y", [4])], [vi("z", ["batch", 4])])
+
+
+def reduce_mean(opset):
+    if opset >= 18:
+        axes = numpy_helper.from_array(np.array([1], np.int64), "axes")
+        node = helper.make_node("ReduceMean", ["x", "axes"], ["y"], keepdims=0)
+        return model([node], [vi("x", [2, 3, 4])], [vi("y", [2, 4])],
+                     [axes], opset)
+    node = helper.make_node("ReduceMean", ["x"], ["y"], axes=[1], keepdims=0)
+    return model([node], [vi("x", [2, 3, 4])], [vi("y", [2, 4])], opset=opset)
+
+
+def split(opset):
+    if opset >= 18:
+        node = helper.make_node("Split", ["x"], ["a", "b", "c"], axis=1,
+                                num_outputs=3)
+        return model([node], [vi("x", [2, 7])],
+                     [vi("a", [2, 3]), vi("b", [2, 3]), vi("c", [2, 1])],
+                     opset=opset)
+    sizes = numpy_helper.from_array(np.array([3, 3, 1], np.int64), "sizes")
+    node = helper.make_node("Split", ["x", "sizes"], ["a", "b", "c"], axis=1)
+    return model([node], [vi("x", [2, 7])],
+                 [vi("a", [2, 3]), vi("b", [2, 3]), vi("c", [2, 1])], [sizes],
+                 opset)
+
+
+def shape_chain():
+    """x.view(x.size(0), -1) as torch exports it."""
+    i0 = numpy_helper.from_array(np.array(0, np.int64), "i0")
+    m1 = numpy_helper.from_array(np.array([-1], np.int64), "m1")
+    ax = numpy_helper.from_array(np.array([0], np.int64), "ax")
+    nodes = [
+        helper.make_node("Shape", ["x"], ["s"]),
+        helper.make_node("Gather", ["s", "i0"], ["b"], axis=0),
+        helper.make_node("Unsqueeze", ["b", "ax"], ["b1"]),
+        helper.make_node("Concat", ["b1", "m1"], ["t"], axis=0),
+        helper.make_node("Reshape", ["x", "t"], ["y"]),
+    ]
+    return model(nodes, [vi("x", [2, 3, 4])], [vi("y", [2, 12])],
+                 [i0, m1, ax])
+
+
+def weights():
+    rng = np.random.default_rng(0)
+    w = numpy_helper.from_array(rng.standard_normal((32, 32)).astype(np.float32), "w")
+    b = numpy_helper.from_array(np.arange(32, dtype=np.float32), "b")
+    nodes = [helper.make_node("Gemm", ["x", "w", "b"], ["y"], transB=1)]
+    return model(nodes, [vi("x", [8, 32])], [vi("y", [8, 32])], [w, b])
+
+
+def unsupported():
+    nodes = [helper.make_node("Foo", ["x"], ["y"], domain="com.example", name="foo"),
+             helper.make_node("Relu", ["y"], ["z"]),
+             helper.make_node("Bar", ["z"], ["w"], domain="com.example", name="bar")]
+    return model(nodes, [vi("x", [4])], [vi("w", [4])], domains=["com.example"])
+
+
+def transformer23():
+    """Opset-23 RMSNormalization, RotaryEmbedding and Attention (GQA, causal)."""
+    b, s, hq, hkv, d = 1, 8, 4, 2, 16
+    rng = np.random.default_rng(1)
+    scale = numpy_helper.from_array(np.ones(hq * d, np.float32), "g")
+    cos = numpy_helper.from_array(rng.standard_normal((s, d // 2)).astype(np.float32), "cos")
+    sin = numpy_helper.from_array(rng.standard_normal((s, d // 2)).astype(np.float32), "sin")
+    pos = numpy_helper.from_array(np.arange(s, dtype=np.int64).reshape(1, s), "pos")
+    nodes = [
+        helper.make_node("RMSNormalization", ["x", "g"], ["xn"], epsilon=1e-6),
+        helper.make_node("RotaryEmbedding", ["q", "cos", "sin", "pos"], ["qr"]),
+        helper.make_node("RotaryEmbedding", ["k", "cos", "sin", "pos"], ["kr"]),
+        helper.make_node("Attention", ["qr", "kr", "v"], ["o"], is_causal=1),
+    ]
+    return model(nodes,
+                 [vi("x", [b, s, hq * d]), vi("q", [b, hq, s, d]),
+                  vi("k", [b, hkv, s, d]), vi("v", [b, hkv, s, d])],
+                 [vi("xn", [b, s, hq * d]), vi("o", [b, hq, s, d])],
+                 [scale, cos, sin, pos], opset=23)
+
+
+MODELS = {
+    "add_bcast": add_bcast,
+    "reduce_mean_13": lambda: reduce_mean(13),
+    "reduce_mean_18": lambda: reduce_mean(18),
+    "split_13": lambda: split(13),
+    "split_18": lambda: split(18),
+    "shape_chain": shape_chain,
+    "weights": weights,
+    "unsupported": unsupported,
+    "transformer23": transformer23,
+}
+
+
+def main():
+    out = sys.argv[1]
+    names = sys.argv[2:] or list(MODELS)
+    os.makedirs(out, exist_ok=True)
+    for name in names:
+        m = MODELS[name]()
+        path = os.path.join(out, name + ".onnx")
+        onnx.save(m, path)
+        if name == "weights":  # the same model with its weights in a side file
+            onnx.save(m, os.path.join(out, "weights_ext.onnx"),
+                      save_as_external_data=True, all_tensors_to_one_file=True,
+                      location="weights_ext.data", size_threshold=0)
+
+
+if __name__ == "__main__":
+    main()
