@@ -15,11 +15,11 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit",
                    "Inputs", "import_suite.py", "README.md"]
 
 # %python is the project's venv (onnx, onnxruntime from requirements.txt)
-# when scripts/setup.sh made one; set before the default substitutions,
-# which define %python from config.python_executable.
+# when scripts/setup.sh made one. Registered before the default
+# substitutions, which would map it to the interpreter running lit.
 venv_python = os.path.join(config.kiln_src_root, ".venv", "bin", "python")
 if os.path.exists(venv_python):
-    config.python_executable = venv_python
+    config.substitutions.append(("%python", venv_python))
 
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
