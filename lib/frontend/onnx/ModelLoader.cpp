@@ -421,7 +421,13 @@ Expected<LoadedModel> loadModel(StringRef path, const LoadOptions &options) {
                                             /*RequiresNullTerminator=*/false);
   if (!buffer)
     return fail("cannot open '" + path + "': " + buffer.getError().message());
-  StringRef bytes = (*buffer)->getBuffer();
+  // The mapping only needs to outlive parsing: weights are re-mapped by
+  // the importer (and later stages) from the file itself.
+  return loadModelFromBuffer((*buffer)->getBuffer(), path, options);
+}
+
+Expected<LoadedModel> loadModelFromBuffer(StringRef bytes, StringRef path,
+                                          const LoadOptions &options) {
   if (bytes.empty())
     return fail("'" + path + "' is empty");
 

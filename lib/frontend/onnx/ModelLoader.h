@@ -68,6 +68,12 @@ bool libraryKnowsOp(llvm::StringRef opType, llvm::StringRef domain,
 llvm::Expected<LoadedModel> loadModel(llvm::StringRef path,
                                       const LoadOptions &options = {});
 
+/// Loads a model held in memory; `path` names it in messages and its
+/// directory is where external data files are looked up.
+llvm::Expected<LoadedModel> loadModelFromBuffer(llvm::StringRef bytes,
+                                                llvm::StringRef path,
+                                                const LoadOptions &options = {});
+
 /// The wire-format rewrite on its own (for tests and the fuzzer): rewrites
 /// the serialized ModelProto `bytes` so that tensor payloads of at least
 /// `threshold` bytes become external data at their offset in `fileName`.
