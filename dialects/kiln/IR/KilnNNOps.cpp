@@ -174,6 +174,12 @@ LogicalResult PoolOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
   int64_t r = in.getRank(), k = r - 2;
   if (r < 3)
     return diag.error("input must be [N, C, spatial...], got rank ", r);
+  Type e = in.getElementType();
+  if (adaptor.getKind() == PoolKind::max ? !isFloat(e) && !isInt(e) : !isFloat(e))
+    return diag.error(adaptor.getKind() == PoolKind::max
+                          ? "max pooling needs a numeric tensor, got "
+                          : "average and Lp pooling need a floating-point tensor, got ",
+                      e);
   ArrayRef<int64_t> kernel = adaptor.getKernel();
   if ((int64_t)kernel.size() != k)
     return diag.error("kernel has ", kernel.size(), " entries for ", k,
@@ -226,7 +232,8 @@ LogicalResult ResizeOp::verify() {
     return diag.error("linear and cubic modes need a floating-point tensor");
   StringRef ctm = getCoordinateTransformationMode();
   if (ctm != "half_pixel" && ctm != "pytorch_half_pixel" && ctm != "align_corners" &&
-      ctm != "asymmetric" && ctm != "tf_crop_and_resize" && ctm != "half_pixel_symmetric")
+      ctm != "asymmetric" && ctm != "tf_crop_and_resize" &&
+      ctm != "half_pixel_symmetric" && ctm != "tf_half_pixel_for_nn")
     return diag.error("unknown coordinate_transformation_mode '", ctm, "'");
   StringRef nm = getNearestMode();
   if (nm != "round_prefer_floor" && nm != "round_prefer_ceil" && nm != "floor" &&

@@ -510,12 +510,12 @@ def Kiln_PoolOp : Kiln_InferOp<"pool"> {
     `count_include_pad`, else by the number of real elements. Lp pooling
     uses `p`.
   }];
-  let arguments = (ins Kiln_PoolKind:$kind, Kiln_FloatTensor:$input,
+  let arguments = (ins Kiln_PoolKind:$kind, Kiln_Tensor:$input,
                        DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$strides,
                        DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$dilations,
                        UnitAttr:$ceil_mode, UnitAttr:$count_include_pad,
                        DefaultValuedAttr<I64Attr, "2">:$p);
-  let results = (outs Kiln_FloatTensor:$result);
+  let results = (outs Kiln_Tensor:$result);
   let assemblyFormat = "$kind $input attr-dict `:` type($input)";
 }
 

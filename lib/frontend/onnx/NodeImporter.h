@@ -105,7 +105,13 @@ public:
         return {};
       }
       state.types.assign(types.begin(), types.end());
-      return finish(b.create(state));
+      // Inference does not check ODS operand constraints; the verifier does.
+      mlir::Operation *op = b.create(state);
+      if (mlir::failed(mlir::verify(op))) {
+        failedNode = true;
+        return {};
+      }
+      return finish(op);
     } else {
       OpTy op = OpTy::create(b, loc, std::forward<Args>(args)...);
       if (mlir::failed(mlir::verify(op))) {

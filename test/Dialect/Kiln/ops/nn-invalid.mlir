@@ -53,3 +53,11 @@ func.func @resize_mode(%x: tensor<1x3x8x8xf32>) {
   %0 = kiln.resize %x {coordinate_transformation_mode = "sideways"} : tensor<1x3x8x8xf32> -> tensor<1x3x16x16xf32>
   return
 }
+
+// -----
+
+func.func @avg_pool_int(%x: tensor<1x3x4x4xi8>) {
+  // expected-error @+1 {{'kiln.pool' op average and Lp pooling need a floating-point tensor, got 'i8'}}
+  %0 = kiln.pool avg %x {kernel = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : tensor<1x3x4x4xi8>
+  return
+}
