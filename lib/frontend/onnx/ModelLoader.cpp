@@ -21,6 +21,9 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <limits>
 #include <optional>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <unordered_set>
 
 using llvm::Error;
 using llvm::Expected;
@@ -274,6 +277,43 @@ Expected<std::string> externalizeTensors(StringRef bytes, StringRef fileName,
 // Loading
 //===----------------------------------------------------------------------===//
 
+/// Every node input must name a value defined before it: a graph input, an
+/// initializer, an earlier node's output, or (in subgraphs) an outer value.
+/// ONNX's check_node does not check this, and its shape inference crashes
+/// on such graphs, so it is checked first.
+static Error checkScopes(const onnx::GraphProto &g,
+                         std::unordered_set<std::string> defined, int depth) {
+  if (depth > 16)
+    return fail("subgraphs nested more than 16 deep");
+  for (const auto &in : g.input())
+    defined.insert(in.name());
+  for (const auto &init : g.initializer())
+    defined.insert(init.name());
+  for (const auto &node : g.node()) {
+    for (const auto &in : node.input())
+      if (!in.empty() && !defined.count(in))
+        return fail("node '" + node.name() + "' (" + node.op_type() +
+                    ") uses '" + in +
+                    "', which no graph input, initializer or earlier node "
+                    "defines");
+    for (const auto &attr : node.attribute()) {
+      if (attr.has_g())
+        if (Error e = checkScopes(attr.g(), defined, depth + 1))
+          return e;
+      for (const auto &sub : attr.graphs())
+        if (Error e = checkScopes(sub, defined, depth + 1))
+          return e;
+    }
+    for (const auto &out : node.output())
+      if (!out.empty())
+        defined.insert(out);
+  }
+  for (const auto &out : g.output())
+    if (!defined.count(out.name()))
+      return fail("graph output '" + out.name() + "' is not produced by any node");
+  return Error::success();
+}
+
 /// Runs ONNX's checker on what the library has schemas for. Nodes of ops
 /// newer than the library are checked by the importer instead.
 static Error checkModel(const LoadedModel &m) {
@@ -288,6 +328,8 @@ static Error checkModel(const LoadedModel &m) {
   ctx.set_model_dir(m.dir);
   onnx::checker::LexicalScopeContext scope;
   const onnx::GraphProto &graph = model.graph();
+  if (Error e = checkScopes(graph, {}, 0))
+    return e;
   try {
     for (const auto &input : graph.input())
       scope.add(input.name());
@@ -316,19 +358,62 @@ static Error checkModel(const LoadedModel &m) {
   return Error::success();
 }
 
-/// Runs ONNX shape inference on a copy and keeps it when it succeeds.
+/// Runs ONNX shape inference and keeps its result when it succeeds. It runs
+/// in a child process: ONNX 1.12's inference is not hardened against
+/// malformed models (fuzzing found null dereferences), and a crash there
+/// must cost only the library's shapes, not the import.
 static bool inferShapesInPlace(onnx::ModelProto &model) {
-  onnx::ModelProto inferred = model;
-  try {
-    onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*strict_mode=*/0,
-                                     /*data_prop=*/true);
-    onnx::shape_inference::InferShapes(inferred,
-                                       onnx::OpSchemaRegistry::Instance(), opts);
-  } catch (const std::exception &) {
-    // Inconsistent value_info in the file: keep the model as written and
-    // let kiln's inference find (and report) the problem at the node.
+  int fds[2];
+  if (pipe(fds) != 0)
+    return false;
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
     return false;
   }
+  if (pid == 0) {
+    close(fds[0]);
+    std::string out;
+    try {
+      onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*strict_mode=*/0,
+                                       /*data_prop=*/true);
+      onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(),
+                                         opts);
+      model.SerializeToString(&out);
+    } catch (const std::exception &) {
+      // Inconsistent value_info in the file: keep the model as written and
+      // let kiln's inference find (and report) the problem at the node.
+      _exit(2);
+    }
+    for (size_t done = 0; done < out.size();) {
+      ssize_t n = write(fds[1], out.data() + done, out.size() - done);
+      if (n <= 0)
+        _exit(3);
+      done += n;
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string data;
+  char chunk[65536];
+  for (ssize_t n; (n = read(fds[0], chunk, sizeof chunk)) != 0;) {
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      break;
+    }
+    data.append(chunk, n);
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return false;
+  onnx::ModelProto inferred;
+  if (!inferred.ParseFromString(data))
+    return false;
   model = std::move(inferred);
   return true;
 }
