@@ -20,6 +20,7 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit",
 venv_python = os.path.join(config.kiln_src_root, ".venv", "bin", "python")
 if os.path.exists(venv_python):
     config.substitutions.append(("%python", venv_python))
+    config.available_features.add("onnx-pypi")
 
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()

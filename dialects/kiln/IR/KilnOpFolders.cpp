@@ -135,6 +135,8 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
 
 OpFoldResult ReduceOp::fold(FoldAdaptor adaptor) {
   // No axes: the identity (ONNX's noop_with_empty_axes).
+  if (getRuntimeAxes())
+    return {};
   if (getAxes().empty() && getInput().getType() == getType())
     return getInput();
   return constfold::reduce(getKind(), adaptor.getInput(), getAxes(),

@@ -281,6 +281,21 @@ LogicalResult ReduceOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
     return diag.error("'", stringifyReduceKind(k),
                       "' needs a floating-point tensor, got element type ", e);
   SmallVector<int64_t> shape;
+  if (Value axes = adaptor.getRuntimeAxes()) {
+    if (!adaptor.getAxes().empty())
+      return diag.error("give axes as an attribute or an operand, not both");
+    int64_t n = cast<RankedTensorType>(axes.getType()).getDimSize(0);
+    int64_t rank = adaptor.getKeepdims() ? in.getRank()
+                   : ShapedType::isDynamic(n) ? -1
+                                              : in.getRank() - n;
+    if (rank < 0)
+      return diag.error("without keepdims the number of run-time axes must "
+                        "be static and at most the rank");
+    // An empty axes tensor keeps (noop) or removes every dimension.
+    if (!adaptor.getKeepdims() && n == 0 && !adaptor.getNoopWithEmptyAxes())
+      rank = 0;
+    return pushTensor(inferred, SmallVector<int64_t>(rank, ShapedType::kDynamic), e);
+  }
   if (failed(inferReduceShape(diag, in.getShape(), adaptor.getAxes(),
                               adaptor.getKeepdims(), shape)))
     return failure();

@@ -198,15 +198,25 @@ def Kiln_ReduceOp : Kiln_InferOp<"reduce"> {
     `axes` lists distinct dimensions (negative counts from the end); an empty
     list is the identity. With `keepdims` reduced dimensions stay as size 1.
 
+    When the model computes the axes, they come as the 1-D i64 operand
+    `runtime_axes` instead (with ONNX semantics: empty means all axes, or
+    none with `noop_with_empty_axes`). The result rank is then still known
+    (the input's with `keepdims`, else minus the static axes count) but its
+    extents are dynamic.
+
     ```mlir
     %m = kiln.reduce mean %x axes = [-1] keepdims : tensor<2x8xf32>
+    %s = kiln.reduce sum %x axes = [] runtime_axes %a : tensor<1xi64> keepdims : tensor<2x8xf32>
     ```
   }];
   let arguments = (ins Kiln_ReduceKind:$kind, Kiln_Tensor:$input,
-                       DenseI64ArrayAttr:$axes, UnitAttr:$keepdims);
+                       DenseI64ArrayAttr:$axes,
+                       Optional<Kiln_ShapeTensor>:$runtime_axes,
+                       UnitAttr:$keepdims, UnitAttr:$noop_with_empty_axes);
   let results = (outs Kiln_Tensor:$result);
   let assemblyFormat = [{
-    $kind $input `axes` `=` $axes (`keepdims` $keepdims^)? attr-dict `:` type($input)
+    $kind $input `axes` `=` $axes (`runtime_axes` $runtime_axes^ `:` type($runtime_axes))?
+    (`keepdims` $keepdims^)? attr-dict `:` type($input)
   }];
   let hasFolder = 1;
 }

@@ -21,6 +21,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <limits>
 #include <optional>
+#include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <unordered_set>
@@ -358,34 +359,47 @@ static Error checkModel(const LoadedModel &m) {
   return Error::success();
 }
 
-/// Runs ONNX shape inference and keeps its result when it succeeds. It runs
-/// in a child process: ONNX 1.12's inference is not hardened against
-/// malformed models (fuzzing found null dereferences), and a crash there
-/// must cost only the library's shapes, not the import.
-static bool inferShapesInPlace(onnx::ModelProto &model) {
+/// How a sandboxed step ended.
+enum class Isolated { Ok, Error, Crashed };
+
+/// Runs `work` on `model` in a forked child and, when it succeeds, replaces
+/// `model` by the child's result. ONNX 1.12 (checker, shape inference,
+/// function builders) is not hardened against malformed models: fuzzing
+/// found null dereferences in all three. A crash there must end as a clean
+/// error (or a skipped step), never as a crash of kiln.
+static Isolated runIsolated(onnx::ModelProto &model, std::string &message,
+                            llvm::function_ref<bool(onnx::ModelProto &,
+                                                    std::string &)> work) {
   int fds[2];
-  if (pipe(fds) != 0)
-    return false;
+  if (pipe(fds) != 0) {
+    message = "pipe() failed";
+    return Isolated::Crashed;
+  }
   pid_t pid = fork();
   if (pid < 0) {
     close(fds[0]);
     close(fds[1]);
-    return false;
+    message = "fork() failed";
+    return Isolated::Crashed;
   }
   if (pid == 0) {
+    // A crash here is an expected failure mode: die quietly instead of
+    // running the parent's crash handlers (LLVM stack dumps, fuzzer hooks).
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP})
+      signal(sig, SIG_DFL);
     close(fds[0]);
-    std::string out;
+    std::string msg, out;
+    bool ok = false;
     try {
-      onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*strict_mode=*/0,
-                                       /*data_prop=*/true);
-      onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(),
-                                         opts);
-      model.SerializeToString(&out);
-    } catch (const std::exception &) {
-      // Inconsistent value_info in the file: keep the model as written and
-      // let kiln's inference find (and report) the problem at the node.
-      _exit(2);
+      ok = work(model, msg);
+    } catch (const std::exception &e) {
+      msg = e.what();
     }
+    out.push_back(ok ? 'O' : 'E');
+    if (ok)
+      model.AppendToString(&out);
+    else
+      out += msg;
     for (size_t done = 0; done < out.size();) {
       ssize_t n = write(fds[1], out.data() + done, out.size() - done);
       if (n <= 0)
@@ -409,13 +423,32 @@ static bool inferShapesInPlace(onnx::ModelProto &model) {
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return false;
-  onnx::ModelProto inferred;
-  if (!inferred.ParseFromString(data))
-    return false;
-  model = std::move(inferred);
-  return true;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || data.empty())
+    return Isolated::Crashed;
+  if (data[0] == 'E') {
+    message = data.substr(1);
+    return Isolated::Error;
+  }
+  onnx::ModelProto result;
+  if (!result.ParseFromArray(data.data() + 1, (int)data.size() - 1)) {
+    message = "could not read back the sandboxed result";
+    return Isolated::Crashed;
+  }
+  model = std::move(result);
+  return Isolated::Ok;
+}
+
+/// ONNX shape inference (with data propagation); false when it failed.
+static bool inferShapesInPlace(onnx::ModelProto &model) {
+  std::string message;
+  return runIsolated(model, message, [](onnx::ModelProto &m, std::string &) {
+           onnx::ShapeInferenceOptions opts(/*check_type=*/false,
+                                            /*strict_mode=*/0,
+                                            /*data_prop=*/true);
+           onnx::shape_inference::InferShapes(
+               m, onnx::OpSchemaRegistry::Instance(), opts);
+           return true;
+         }) == Isolated::Ok;
 }
 
 /// The types known for each value name (inputs, value_info, initializers).
@@ -437,12 +470,12 @@ knownTypes(const onnx::GraphProto &g) {
 
 /// Replaces nodes of ops the importer lacks by their ONNX function bodies,
 /// repeatedly (bodies may use function ops too). Returns whether any changed.
-static bool expandFunctions(LoadedModel &m, const LoadOptions &options) {
-  if (!options.hasConverter)
-    return false;
+/// Runs inside runIsolated (function builders can crash on bad input).
+static bool expandFunctionsIn(onnx::ModelProto &model, const LoadedModel &m,
+                              const LoadOptions &options) {
   bool changedAny = false;
   for (int round = 0; round < 4; ++round) {
-    onnx::GraphProto &g = *m.model->mutable_graph();
+    onnx::GraphProto &g = *model.mutable_graph();
     auto types = knownTypes(g);
     google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
     nodes.Swap(g.mutable_node());
@@ -482,7 +515,6 @@ static bool expandFunctions(LoadedModel &m, const LoadOptions &options) {
                 n.set_name(prefix + n.op_type());
               *g.add_node() = std::move(n);
             }
-            ++m.expandedFunctions[node.op_type()];
             changed = true;
             continue;
           }
@@ -495,10 +527,31 @@ static bool expandFunctions(LoadedModel &m, const LoadOptions &options) {
     if (!changed)
       break;
     changedAny = true;
-    if (m.shapesInferred) // types for the new intermediate values
-      inferShapesInPlace(*m.model);
+    if (m.shapesInferred) { // types for the new intermediate values
+      onnx::ModelProto inferred = model;
+      try {
+        onnx::ShapeInferenceOptions opts(false, 0, true);
+        onnx::shape_inference::InferShapes(
+            inferred, onnx::OpSchemaRegistry::Instance(), opts);
+        model = std::move(inferred);
+      } catch (const std::exception &) {
+      }
+    }
   }
   return changedAny;
+}
+
+static void expandFunctions(LoadedModel &m, const LoadOptions &options) {
+  if (!options.hasConverter)
+    return;
+  std::string message;
+  // On a crash the model stays as it was: its function ops then show up in
+  // the importer's list of unsupported ops.
+  (void)runIsolated(*m.model, message,
+                    [&](onnx::ModelProto &model, std::string &) {
+                      expandFunctionsIn(model, m, options);
+                      return true;
+                    });
 }
 
 Expected<LoadedModel> loadModel(StringRef path, const LoadOptions &options) {
@@ -540,9 +593,20 @@ Expected<LoadedModel> loadModelFromBuffer(StringRef bytes, StringRef path,
     return fail("'" + path + "' imports no default-domain opset");
   m.opset = m.opsets[""];
 
-  if (Error e = checkModel(m))
-    return fail("'" + path + "' failed the ONNX checker: " +
-                llvm::toString(std::move(e)));
+  std::string checkMessage;
+  Isolated checked = runIsolated(
+      *m.model, checkMessage, [&](onnx::ModelProto &, std::string &msg) {
+        if (Error e = checkModel(m)) {
+          msg = llvm::toString(std::move(e));
+          return false;
+        }
+        return true;
+      });
+  if (checked == Isolated::Error)
+    return fail("'" + path + "' failed the ONNX checker: " + checkMessage);
+  if (checked == Isolated::Crashed)
+    return fail("'" + path + "' is malformed: the ONNX checker crashed on it" +
+                (checkMessage.empty() ? "" : " (" + checkMessage + ")"));
 
   // Shape inference from the reference implementation. When a node is newer
   // than the library its outdated schema would infer wrong shapes that then

@@ -49,8 +49,6 @@ struct LoadedModel {
   uint64_t externalizedBytes = 0;
   /// Whether ONNX shape inference ran to completion.
   bool shapesInferred = false;
-  /// Nodes replaced by their ONNX function bodies, by op type.
-  std::map<std::string, int> expandedFunctions;
   LoadedModel();
   ~LoadedModel();
   LoadedModel(LoadedModel &&);

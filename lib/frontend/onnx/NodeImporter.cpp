@@ -215,6 +215,11 @@ Value NodeImporter::castTo(Value v, Type elementType) {
   return create<CastOp>(RankedTensorType::get(t.getShape(), elementType), v);
 }
 
+Value NodeImporter::reduce(ReduceKind kind, Value v, ArrayRef<int64_t> axes,
+                           bool keepdims) {
+  return create<ReduceOp>(kind, v, axes, Value(), keepdims, false);
+}
+
 Value NodeImporter::reshape(Value v, ArrayRef<int64_t> shape) {
   if (!v)
     return {};

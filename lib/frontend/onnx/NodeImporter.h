@@ -76,6 +76,9 @@ public:
   //===--- helpers ---------------------------------------------------------===//
   /// Casts `v` to `elementType` unless it already has it.
   mlir::Value castTo(mlir::Value v, mlir::Type elementType);
+  /// A reduction over constant axes.
+  mlir::Value reduce(ReduceKind kind, mlir::Value v, llvm::ArrayRef<int64_t> axes,
+                     bool keepdims);
   /// Reshapes `v` to a static shape (folds when possible).
   mlir::Value reshape(mlir::Value v, llvm::ArrayRef<int64_t> shape);
   /// Emits an error at the node; always returns failure.

@@ -125,12 +125,18 @@ LogicalResult convertReduce(NodeImporter &n) {
   // Axes moved from an attribute to an input: ReduceSum at 13, the rest at 18.
   int axesInputSince = n.opType() == "ReduceSum" ? 13 : 18;
   SmallVector<int64_t> axes;
+  bool keepdims = n.attrInt("keepdims", 1);
   if (n.opset >= axesInputSince) {
     if (Value a = n.input(1)) {
       std::optional<SmallVector<int64_t>> c = n.constInts(a);
-      if (!c)
-        return n.unsupported("axes computed at run time (input 'axes' must be "
-                             "a constant)");
+      if (!c) {
+        // Axes computed at run time: the rank is known, extents are not.
+        n.setOutput(0, n.create<ReduceOp>(
+                           *reduceKind(n.opType()), *x, ArrayRef<int64_t>{},
+                           n.castTo(a, n.b.getI64Type()), keepdims,
+                           n.attrInt("noop_with_empty_axes", 0) != 0));
+        return success();
+      }
       axes = *c;
     }
   } else if (auto a = n.attrInts("axes")) {
@@ -144,9 +150,8 @@ LogicalResult convertReduce(NodeImporter &n) {
     for (int64_t i = 0; i < rank; ++i)
       axes.push_back(i);
   }
-  bool keepdims = n.attrInt("keepdims", 1);
-  n.setOutput(0, n.create<ReduceOp>(*reduceKind(n.opType()), *x, axes,
-                                    keepdims));
+  n.setOutput(0, n.create<ReduceOp>(*reduceKind(n.opType()), *x, axes, Value(),
+                                    keepdims, false));
   return success();
 }
 

@@ -48,10 +48,10 @@ LogicalResult convertBatchNorm(NodeImporter &n) {
 /// (x - mean(x, axes)) / sqrt(var(x, axes) + eps), shared by several norms.
 Value normalize(NodeImporter &n, Value x, ArrayRef<int64_t> axes, double eps) {
   Type elt = cast<RankedTensorType>(x.getType()).getElementType();
-  Value mean = n.create<ReduceOp>(ReduceKind::mean, x, axes, true);
+  Value mean = n.reduce(ReduceKind::mean, x, axes, true);
   Value centered = n.create<BinaryOp>(BinaryKind::sub, x, mean);
   Value sq = n.create<BinaryOp>(BinaryKind::mul, centered, centered);
-  Value var = n.create<ReduceOp>(ReduceKind::mean, sq, axes, true);
+  Value var = n.reduce(ReduceKind::mean, sq, axes, true);
   Value invStd = n.create<UnaryOp>(
       UnaryKind::rsqrt, n.create<BinaryOp>(BinaryKind::add, var, n.splat(elt, eps)));
   return n.create<BinaryOp>(BinaryKind::mul, centered, invStd);
@@ -98,9 +98,9 @@ LogicalResult convertLayerNorm(NodeImporter &n) {
     for (int64_t i = axis; i < rank; ++i)
       axes.push_back(i);
     Type elt = t.getElementType();
-    Value mean = n.create<ReduceOp>(ReduceKind::mean, *x, axes, true);
+    Value mean = n.reduce(ReduceKind::mean, *x, axes, true);
     Value c = n.create<BinaryOp>(BinaryKind::sub, *x, mean);
-    Value var = n.create<ReduceOp>(ReduceKind::mean,
+    Value var = n.reduce(ReduceKind::mean,
                                    n.create<BinaryOp>(BinaryKind::mul, c, c), axes,
                                    true);
     Value invStd = n.create<UnaryOp>(
@@ -128,7 +128,7 @@ LogicalResult convertLpNorm(NodeImporter &n) {
   int64_t p = n.attrInt("p", 2);
   if (p != 1 && p != 2)
     return n.error("p must be 1 or 2, got " + std::to_string(p));
-  Value norm = n.create<ReduceOp>(p == 1 ? ReduceKind::l1 : ReduceKind::l2, *x,
+  Value norm = n.reduce(p == 1 ? ReduceKind::l1 : ReduceKind::l2, *x,
                                   ArrayRef<int64_t>{n.attrInt("axis", -1)}, true);
   n.setOutput(0, n.create<BinaryOp>(BinaryKind::div, *x, norm));
   return success();
@@ -147,11 +147,11 @@ LogicalResult convertGlobalPool(NodeImporter &n) {
     int64_t p = n.attrInt("p", 2);
     if (p != 1 && p != 2)
       return n.unsupported("GlobalLpPool with p = " + std::to_string(p));
-    n.setOutput(0, n.create<ReduceOp>(p == 1 ? ReduceKind::l1 : ReduceKind::l2,
+    n.setOutput(0, n.reduce(p == 1 ? ReduceKind::l1 : ReduceKind::l2,
                                       *x, axes, true));
     return success();
   }
-  n.setOutput(0, n.create<ReduceOp>(op == "GlobalMaxPool" ? ReduceKind::max
+  n.setOutput(0, n.reduce(op == "GlobalMaxPool" ? ReduceKind::max
                                                           : ReduceKind::mean,
                                     *x, axes, true));
   return success();

@@ -455,7 +455,7 @@ LogicalResult convertSize(NodeImporter &n) {
   if (failed(x))
     return failure();
   Value s = n.create<ShapeOp>(*x);
-  n.setOutput(0, n.create<ReduceOp>(ReduceKind::prod, s, ArrayRef<int64_t>{0},
+  n.setOutput(0, n.reduce(ReduceKind::prod, s, ArrayRef<int64_t>{0},
                                     false));
   return success();
 }
