@@ -52,13 +52,14 @@ def main():
     args = ap.parse_args()
     folder = args.dir or tempfile.mkdtemp(prefix="kiln-rss-")
     print(f"{'model':<22}{'weights MiB':>12}{'file MiB':>10}{'peak RSS MiB':>14}{'RSS/weights':>13}")
-    for external in (False, True):
+    runs = [("baseline (1 MiB)", 1, False), ("inline initializer", args.size_mb, False),
+            ("external data", args.size_mb, True)]
+    for name, size_mb, external in runs:
         path = os.path.join(folder, "big_ext.onnx" if external else "big.onnx")
-        size = make_model(path, args.size_mb, external)
+        size = make_model(path, size_mb, external)
         on_disk = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder)
                       if f.startswith(os.path.basename(path)))
         rss = peak_rss_kib([args.kiln, "import", path, "-o", os.devnull])
-        name = "external data" if external else "inline initializer"
         print(f"{name:<22}{size / 2**20:>12.0f}{on_disk / 2**20:>10.0f}"
               f"{rss / 1024:>14.1f}{rss * 1024 / size:>13.3f}")
         for f in os.listdir(folder):
