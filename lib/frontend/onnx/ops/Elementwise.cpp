@@ -105,28 +105,24 @@ LogicalResult convertUnary(NodeImporter &n) {
   return success();
 }
 
-LogicalResult convertBinary(NodeImporter &n) {
-  const BinaryRow &row = rowFor(kBinary, n);
+/// Binary and comparison rows: two inputs, legacy broadcast, one op.
+template <typename OpTy, typename Row, size_t N>
+LogicalResult convertTwoInputs(NodeImporter &n, const Row (&rows)[N]) {
+  const Row &row = rowFor(rows, n);
   FailureOr<Value> a = n.required(0), b = n.required(1);
   if (failed(a) || failed(b))
     return failure();
   FailureOr<Value> rhs = legacyBroadcastRhs(n, *a, *b);
   if (failed(rhs))
     return failure();
-  n.setOutput(0, binary(n, row.kind, *a, *rhs));
+  n.setOutput(0, n.create<OpTy>(row.kind, *a, *rhs));
   return success();
 }
-
+LogicalResult convertBinary(NodeImporter &n) {
+  return convertTwoInputs<BinaryOp>(n, kBinary);
+}
 LogicalResult convertCompare(NodeImporter &n) {
-  const CompareRow &row = rowFor(kCompare, n);
-  FailureOr<Value> a = n.required(0), b = n.required(1);
-  if (failed(a) || failed(b))
-    return failure();
-  FailureOr<Value> rhs = legacyBroadcastRhs(n, *a, *b);
-  if (failed(rhs))
-    return failure();
-  n.setOutput(0, n.create<CompareOp>(row.kind, *a, *rhs));
-  return success();
+  return convertTwoInputs<CompareOp>(n, kCompare);
 }
 
 /// Sum, Max, Min, Mean: left fold over any number of inputs.

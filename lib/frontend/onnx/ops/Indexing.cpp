@@ -30,18 +30,23 @@ LogicalResult convertGatherElements(NodeImporter &n) {
   return success();
 }
 
-LogicalResult convertScatterElements(NodeImporter &n) {
+/// ScatterElements and ScatterND: data, indices, updates and a reduction.
+template <typename OpTy, typename... Attrs>
+LogicalResult convertScatter(NodeImporter &n, Attrs... attrs) {
   FailureOr<Value> x = n.required(0), idx = n.required(1), upd = n.required(2);
   if (failed(x) || failed(idx) || failed(upd))
     return failure();
   FailureOr<ScatterReduction> red = reduction(n);
   if (failed(red))
     return failure();
-  n.setOutput(0, n.create<ScatterElementsOp>(
-                     *x, indices64(n, *idx), *upd,
-                     n.b.getI64IntegerAttr(n.attrInt("axis", 0)),
-                     ScatterReductionAttr::get(n.b.getContext(), *red)));
+  n.setOutput(0, n.create<OpTy>(*x, indices64(n, *idx), *upd, attrs...,
+                                ScatterReductionAttr::get(n.b.getContext(), *red)));
   return success();
+}
+
+LogicalResult convertScatterElements(NodeImporter &n) {
+  return convertScatter<ScatterElementsOp>(
+      n, n.b.getI64IntegerAttr(n.attrInt("axis", 0)));
 }
 
 LogicalResult convertGatherND(NodeImporter &n) {
@@ -53,17 +58,7 @@ LogicalResult convertGatherND(NodeImporter &n) {
   return success();
 }
 
-LogicalResult convertScatterND(NodeImporter &n) {
-  FailureOr<Value> x = n.required(0), idx = n.required(1), upd = n.required(2);
-  if (failed(x) || failed(idx) || failed(upd))
-    return failure();
-  FailureOr<ScatterReduction> red = reduction(n);
-  if (failed(red))
-    return failure();
-  n.setOutput(0, n.create<ScatterNdOp>(*x, indices64(n, *idx), *upd,
-                                       ScatterReductionAttr::get(n.b.getContext(), *red)));
-  return success();
-}
+LogicalResult convertScatterND(NodeImporter &n) { return convertScatter<ScatterNdOp>(n); }
 
 LogicalResult convertCumSum(NodeImporter &n) {
   FailureOr<Value> x = n.required(0);
