@@ -304,6 +304,39 @@ LogicalResult GraphImporter::importNodes(const onnx::GraphProto &graph) {
   return failure();
 }
 
+FailureOr<SmallVector<Value>>
+GraphImporter::importSubgraph(const onnx::GraphProto &graph, ValueRange inputs,
+                              Location loc) {
+  if (subgraphDepth >= 8)
+    return emitError(loc) << "subgraphs nested more than 8 deep";
+  if ((size_t)graph.input_size() != inputs.size())
+    return emitError(loc) << "subgraph '" << graph.name() << "' takes "
+                          << graph.input_size() << " inputs, got "
+                          << inputs.size();
+  for (auto [vi, v] : llvm::zip(graph.input(), inputs))
+    values[vi.name()] = v;
+  for (const auto &init : graph.initializer()) {
+    FailureOr<Value> v = importTensor(init, loc);
+    if (failed(v))
+      return failure();
+    values[init.name()] = *v;
+  }
+  ++subgraphDepth;
+  LogicalResult nodes = importNodes(graph);
+  --subgraphDepth;
+  if (failed(nodes))
+    return failure();
+  SmallVector<Value> outs;
+  for (const auto &out : graph.output()) {
+    Value v = values.lookup(out.name());
+    if (!v)
+      return emitError(loc) << "subgraph output '" << out.name()
+                            << "' is not produced";
+    outs.push_back(v);
+  }
+  return outs;
+}
+
 FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
   const onnx::GraphProto &graph = model.model->graph();
   Location fileLoc = FileLineColLoc::get(&ctx, model.path, 0, 0);

@@ -39,6 +39,14 @@ public:
   /// A tensor (initializer or attribute) as a constant or weight reference.
   mlir::FailureOr<mlir::Value> importTensor(const onnx::TensorProto &tensor,
                                             mlir::Location loc);
+  /// Imports a subgraph (an If branch, a Loop body) in place: binds its
+  /// inputs to `inputs`, imports its initializers and nodes into the
+  /// current block, and returns the values of its outputs. Outer values
+  /// stay visible, as ONNX scoping requires.
+  mlir::FailureOr<llvm::SmallVector<mlir::Value>>
+  importSubgraph(const onnx::GraphProto &graph, mlir::ValueRange inputs,
+                 mlir::Location loc);
+
   /// ONNX TypeProto -> ranked tensor type, or an error naming `what`.
   mlir::FailureOr<mlir::RankedTensorType>
   convertType(const onnx::TypeProto &type, llvm::StringRef what,
@@ -51,6 +59,7 @@ private:
                                                 uint64_t length,
                                                 mlir::Location loc);
   mlir::LogicalResult importNodes(const onnx::GraphProto &graph);
+  int subgraphDepth = 0;
 
   llvm::StringMap<std::unique_ptr<llvm::MemoryBuffer>> files;
 };

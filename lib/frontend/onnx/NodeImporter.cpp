@@ -115,6 +115,16 @@ FailureOr<Value> NodeImporter::attrTensor(StringRef name) {
   return graph.importTensor(a->t(), loc);
 }
 
+FailureOr<SmallVector<Value>> NodeImporter::importSubgraph(StringRef name,
+                                                          ValueRange inputs) {
+  const auto *a = attr(name);
+  if (!a || !a->has_g()) {
+    (void)error("attribute '" + name + "' must be a graph");
+    return failure();
+  }
+  return graph.importSubgraph(a->g(), inputs, loc);
+}
+
 //===----------------------------------------------------------------------===//
 // Constants
 //===----------------------------------------------------------------------===//
@@ -275,6 +285,7 @@ const OpRegistry &OpRegistry::get() {
     registerConvOps(r);
     registerIndexingOps(r);
     registerTransformerOps(r);
+    registerControlFlowOps(r);
     return r;
   }();
   return registry;

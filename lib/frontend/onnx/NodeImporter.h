@@ -63,6 +63,11 @@ public:
   /// A tensor attribute as a constant (inline data or external reference).
   mlir::FailureOr<mlir::Value> attrTensor(llvm::StringRef name);
 
+  /// Imports the graph attribute `name` (an If branch, a Loop body) inline;
+  /// see GraphImporter::importSubgraph.
+  mlir::FailureOr<llvm::SmallVector<mlir::Value>>
+  importSubgraph(llvm::StringRef name, mlir::ValueRange inputs);
+
   //===--- constants -------------------------------------------------------===//
   /// The integer values of `v` if it is a known constant.
   std::optional<llvm::SmallVector<int64_t>> constInts(mlir::Value v) const;
@@ -166,6 +171,7 @@ void registerNNOps(OpRegistry &registry);
 void registerConvOps(OpRegistry &registry);
 void registerIndexingOps(OpRegistry &registry);
 void registerTransformerOps(OpRegistry &registry);
+void registerControlFlowOps(OpRegistry &registry);
 
 } // namespace kiln::onnx_frontend
 

@@ -109,7 +109,38 @@ def transformer23():
                  [scale, cos, sin, pos], opset=23)
 
 
+def control_flow():
+    """If on a constant condition (as exporters' shape checks fold to) and a
+    Loop over a constant trip count carrying a sum and scanning it."""
+    one = numpy_helper.from_array(np.ones([4], np.float32), "one")
+    then_g = helper.make_graph([helper.make_node("Add", ["x", "one"], ["t"])], "then",
+                               [], [vi("t", [4])])
+    else_g = helper.make_graph([helper.make_node("Sub", ["x", "one"], ["e"])], "else",
+                               [], [vi("e", [4])])
+    body = helper.make_graph(
+        [helper.make_node("Add", ["acc_in", "x"], ["acc_out"]),
+         helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+         helper.make_node("Identity", ["acc_out"], ["scan"])],
+        "body",
+        [vi("i", [], TensorProto.INT64), vi("cond_in", [], TensorProto.BOOL),
+         vi("acc_in", [4])],
+        [vi("cond_out", [], TensorProto.BOOL), vi("acc_out", [4]), vi("scan", [4])])
+    nodes = [
+        helper.make_node("Constant", [], ["c"], value=helper.make_tensor(
+            "c", TensorProto.BOOL, [], [True])),
+        helper.make_node("If", ["c"], ["y"], then_branch=then_g, else_branch=else_g,
+                         name="if_0"),
+        helper.make_node("Constant", [], ["trips"], value=helper.make_tensor(
+            "trips", TensorProto.INT64, [], [3])),
+        helper.make_node("Loop", ["trips", "", "y"], ["sum", "all"], body=body,
+                         name="loop_0"),
+    ]
+    return model(nodes, [vi("x", [4])], [vi("sum", [4]), vi("all", [3, 4])],
+                 [one], opset=17)
+
+
 MODELS = {
+    "control_flow": control_flow,
     "add_bcast": add_bcast,
     "reduce_mean_13": lambda: reduce_mean(13),
     "reduce_mean_18": lambda: reduce_mean(18),
