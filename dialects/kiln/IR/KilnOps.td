@@ -72,7 +72,9 @@ def Kiln_UnaryOp : Kiln_InferOp<"unary"> {
   let description = [{
     Applies `kind` to every element. Float-only kinds (exp, log, tanh, ...)
     reject integer tensors; `not` takes `i1`; `bitwise_not` takes integers;
-    `is_nan` and `is_inf` return `i1`.
+    `is_nan` and `is_inf` return `i1`. `round` rounds half to even (as ONNX
+    Round and QuantizeLinear do); `gelu` is the erf form, `gelu_tanh` the
+    tanh approximation.
 
     ```mlir
     %y = kiln.unary silu %x : tensor<2x8xf32>

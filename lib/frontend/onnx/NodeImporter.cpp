@@ -286,6 +286,7 @@ const OpRegistry &OpRegistry::get() {
     registerIndexingOps(r);
     registerTransformerOps(r);
     registerControlFlowOps(r);
+    registerQuantizationOps(r);
     return r;
   }();
   return registry;

@@ -172,6 +172,7 @@ void registerConvOps(OpRegistry &registry);
 void registerIndexingOps(OpRegistry &registry);
 void registerTransformerOps(OpRegistry &registry);
 void registerControlFlowOps(OpRegistry &registry);
+void registerQuantizationOps(OpRegistry &registry);
 
 } // namespace kiln::onnx_frontend
 

@@ -139,7 +139,18 @@ def control_flow():
                  [one], opset=17)
 
 
+def quantize():
+    """Per-channel QuantizeLinear then DequantizeLinear (a QDQ pair)."""
+    scale = numpy_helper.from_array(np.array([0.5, 0.25, 1.0], np.float32), "s")
+    zp = numpy_helper.from_array(np.array([128, 0, 10], np.uint8), "zp")
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "zp"], ["q"], axis=1),
+             helper.make_node("DequantizeLinear", ["q", "s", "zp"], ["y"], axis=1)]
+    return model(nodes, [vi("x", [2, 3, 4])], [vi("y", [2, 3, 4])], [scale, zp],
+                 opset=13)
+
+
 MODELS = {
+    "quantize": quantize,
     "control_flow": control_flow,
     "add_bcast": add_bcast,
     "reduce_mean_13": lambda: reduce_mean(13),
