@@ -123,7 +123,8 @@ LogicalResult CumsumOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   if (!isFloat(in.getElementType()) && !isInt(in.getElementType()))
     return diag.error("needs a numeric tensor, got element type ",
                       in.getElementType());
-  if (failed(normalizeAxis(diag, adaptor.getAxis(), in.getRank())))
+  if (!adaptor.getRuntimeAxis() &&
+      failed(normalizeAxis(diag, adaptor.getAxis(), in.getRank())))
     return failure();
   inferred.push_back(in);
   return success();

@@ -19,6 +19,15 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc
   KILN_RANKED(value, adaptor.getValue(), "value");
   ArrayRef<int64_t> pads = adaptor.getPads();
   int64_t r = in.getRank();
+  if (Value rp = adaptor.getRuntimePads()) {
+    int64_t n = cast<RankedTensorType>(rp.getType()).getDimSize(0);
+    if (!pads.empty())
+      return diag.error("give pads as an attribute or an operand, not both");
+    if (!ShapedType::isDynamic(n) && n != 2 * r)
+      return diag.error("runtime pads have ", n, " entries, expected ", 2 * r);
+    return pushTensor(inferred, SmallVector<int64_t>(r, ShapedType::kDynamic),
+                      in.getElementType());
+  }
   if ((int64_t)pads.size() != 2 * r)
     return diag.error("pads has ", pads.size(), " entries, expected ", 2 * r,
                       " (begin and end for each of ", r, " dimensions)");

@@ -329,10 +329,10 @@ LogicalResult TopKOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>
   int64_t k = adaptor.getK(), dim = in.getDimSize(*axis);
   if (k < 1)
     return diag.error("k must be positive, got ", k);
-  if (!ShapedType::isDynamic(dim) && k > dim)
+  if (!adaptor.getRuntimeK() && !ShapedType::isDynamic(dim) && k > dim)
     return diag.error("k = ", k, " exceeds the size ", dim, " of axis ", *axis);
   SmallVector<int64_t> shape(in.getShape());
-  shape[*axis] = k;
+  shape[*axis] = adaptor.getRuntimeK() ? ShapedType::kDynamic : k;
   (void)pushTensor(inferred, shape, in.getElementType());
   return pushTensor(inferred, shape, IntegerType::get(ctx, 64));
 }

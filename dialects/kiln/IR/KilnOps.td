@@ -237,13 +237,19 @@ def Kiln_ArgReduceOp : Kiln_InferOp<"arg_reduce"> {
 
 def Kiln_TopKOp : Kiln_InferOp<"topk"> {
   let summary = "the k largest (or smallest) elements along an axis";
+  let description = [{
+    A scalar i64 `runtime_k` operand, when given, replaces `k` (the
+    selected axis is then dynamic).
+  }];
   let arguments = (ins Kiln_Tensor:$input,
                        ConfinedAttr<I64Attr, [IntPositive]>:$k, I64Attr:$axis,
+                       Optional<0DTensorOf<[I64]>>:$runtime_k,
                        DefaultValuedAttr<BoolAttr, "true">:$largest,
                        DefaultValuedAttr<BoolAttr, "true">:$sorted);
   let results = (outs Kiln_Tensor:$values, RankedTensorOf<[I64]>:$indices);
   let assemblyFormat = [{
-    $input `k` `=` $k `axis` `=` $axis attr-dict `:` type($input)
+    $input `k` `=` $k `axis` `=` $axis (`runtime_k` $runtime_k^ `:` type($runtime_k))?
+    attr-dict `:` type($input)
   }];
 }
 
@@ -432,13 +438,15 @@ def Kiln_CumsumOp : Kiln_InferOp<"cumsum"> {
   let summary = "running sum along an axis";
   let description = [{
     `exclusive` leaves out the element itself; `reverse` sums from the end.
+    A scalar i64 `runtime_axis` operand, when given, replaces `axis`.
   }];
-  let arguments = (ins Kiln_Tensor:$input, I64Attr:$axis, UnitAttr:$exclusive,
-                       UnitAttr:$reverse);
+  let arguments = (ins Kiln_Tensor:$input, I64Attr:$axis,
+                       Optional<0DTensorOf<[I64]>>:$runtime_axis,
+                       UnitAttr:$exclusive, UnitAttr:$reverse);
   let results = (outs Kiln_Tensor:$result);
   let assemblyFormat = [{
-    $input `axis` `=` $axis (`exclusive` $exclusive^)? (`reverse` $reverse^)?
-    attr-dict `:` type($input)
+    $input `axis` `=` $axis (`runtime_axis` $runtime_axis^ `:` type($runtime_axis))?
+    (`exclusive` $exclusive^)? (`reverse` $reverse^)? attr-dict `:` type($input)
   }];
 }
 
@@ -454,19 +462,24 @@ def Kiln_NonZeroOp : Kiln_InferOp<"nonzero"> {
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def Kiln_PadOp : Kiln_InferOp<"pad"> {
+def Kiln_PadOp : Kiln_InferOp<"pad", [AttrSizedOperandSegments]> {
   let summary = "pad (or crop, with negative amounts) every dimension";
   let description = [{
     `pads` holds the amount before each dimension, then after each one
-    (ONNX order). `value` (a scalar, default 0) fills constant padding.
+    (ONNX order). `value` (a scalar, default 0) fills constant padding. A
+    `runtime_pads` operand (1-D i64, 2 x rank) replaces `pads` when the
+    model computes them; the padded extents are then dynamic.
   }];
   let arguments = (ins Kiln_Tensor:$input, Optional<Kiln_Tensor>:$value,
+                       Optional<Kiln_ShapeTensor>:$runtime_pads,
                        DenseI64ArrayAttr:$pads,
                        DefaultValuedAttr<Kiln_PadModeAttr,
                                          "::kiln::PadMode::constant">:$mode);
   let results = (outs Kiln_Tensor:$result);
   let assemblyFormat = [{
-    $input (`value` $value^ `:` type($value))? `pads` `=` $pads attr-dict `:` type($input)
+    $input (`value` $value^ `:` type($value))?
+    (`runtime_pads` $runtime_pads^ `:` type($runtime_pads))? `pads` `=` $pads
+    attr-dict `:` type($input)
   }];
 }
 

@@ -174,8 +174,17 @@ LogicalResult convertPad(NodeImporter &n) {
     if (value && cast<RankedTensorType>(value.getType()).getRank() == 1)
       value = n.reshape(value, {});
   }
-  if (!pads)
-    return n.unsupported("pads computed at run time");
+  if (!pads) {
+    if (n.opset >= 18 && n.input(3))
+      return n.unsupported("run-time pads together with axes");
+    std::string modeName = n.attrString("mode", "constant");
+    std::optional<PadMode> mode = symbolizePadMode(modeName);
+    if (!mode)
+      return n.error("unknown mode '" + modeName + "'");
+    n.setOutput(0, n.create<PadOp>(*x, value, n.castTo(n.input(1), n.b.getI64Type()),
+                                   ArrayRef<int64_t>{}, *mode));
+    return success();
+  }
   // Opset 18: pads may cover only the listed axes.
   if (n.opset >= 18 && n.input(3)) {
     auto axes = n.constInts(n.input(3));
@@ -198,7 +207,7 @@ LogicalResult convertPad(NodeImporter &n) {
   std::optional<PadMode> mode = symbolizePadMode(modeName);
   if (!mode)
     return n.error("unknown mode '" + modeName + "'");
-  n.setOutput(0, n.create<PadOp>(*x, value, *pads, *mode));
+  n.setOutput(0, n.create<PadOp>(*x, value, Value(), *pads, *mode));
   return success();
 }
 

@@ -65,10 +65,16 @@ LogicalResult convertCumSum(NodeImporter &n) {
   if (failed(x))
     return failure();
   auto axis = n.constInts(n.input(1));
-  if (!axis || axis->size() != 1)
-    return n.unsupported("axis computed at run time");
-  n.setOutput(0, n.create<CumsumOp>(*x, (*axis)[0], (bool)n.attrInt("exclusive", 0),
-                                    (bool)n.attrInt("reverse", 0)));
+  bool exclusive = n.attrInt("exclusive", 0), reverse = n.attrInt("reverse", 0);
+  if (!axis || axis->size() != 1) {
+    FailureOr<Value> a = n.required(1);
+    if (failed(a))
+      return failure();
+    Value scalar = n.reshape(n.castTo(*a, n.b.getI64Type()), {});
+    n.setOutput(0, n.create<CumsumOp>(*x, 0, scalar, exclusive, reverse));
+    return success();
+  }
+  n.setOutput(0, n.create<CumsumOp>(*x, (*axis)[0], Value(), exclusive, reverse));
   return success();
 }
 

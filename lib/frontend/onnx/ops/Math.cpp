@@ -2,6 +2,8 @@
 
 #include "lib/frontend/onnx/NodeImporter.h"
 
+#include "mlir/IR/Verifier.h"
+
 using namespace mlir;
 
 namespace kiln::onnx_frontend {
@@ -171,20 +173,36 @@ LogicalResult convertTopK(NodeImporter &n) {
   if (failed(x))
     return failure();
   int64_t k;
+  Value runtimeK;
   if (n.opset < 10) {
     k = n.attrInt("k", 0);
   } else {
     std::optional<SmallVector<int64_t>> c = n.constInts(n.input(1));
-    if (!c || c->size() != 1)
-      return n.unsupported("K computed at run time (input 'K' must be a "
-                           "constant)");
-    k = (*c)[0];
+    if (!c || c->size() != 1) {
+      FailureOr<Value> kv = n.required(1);
+      if (failed(kv))
+        return failure();
+      runtimeK = n.reshape(n.castTo(*kv, n.b.getI64Type()), {});
+      k = 1; // placeholder; the operand decides
+    } else {
+      k = (*c)[0];
+    }
   }
   if (k < 1)
     return n.unsupported("K = " + std::to_string(k) + " (empty results)");
-  auto op = TopKOp::create(n.b, n.loc, *x, k, n.attrInt("axis", -1),
-                           (bool)n.attrInt("largest", 1),
-                           (bool)n.attrInt("sorted", 1));
+  SmallVector<Type> types;
+  OperationState state(n.loc, TopKOp::getOperationName());
+  TopKOp::build(n.b, state, TypeRange{n.b.getNoneType(), n.b.getNoneType()}, *x, k,
+                n.attrInt("axis", -1), runtimeK, (bool)n.attrInt("largest", 1),
+                (bool)n.attrInt("sorted", 1));
+  if (failed(TopKOp::inferReturnTypes(n.b.getContext(), n.loc, state.operands,
+                                      state.attributes.getDictionary(n.b.getContext()),
+                                      state.getRawProperties(), state.regions, types)))
+    return failure();
+  state.types.assign(types.begin(), types.end());
+  auto op = cast<TopKOp>(n.b.create(state));
+  if (failed(verify(op)))
+    return failure();
   n.setOutput(0, op.getValues());
   n.setOutput(1, op.getIndices());
   return success();

@@ -26,3 +26,15 @@ func.func @cumsum_nonzero(%x: tensor<3x4xf32>) -> (tensor<3x4xf32>, tensor<2x?xi
   %1 = kiln.nonzero %x : tensor<3x4xf32>
   return %0, %1 : tensor<3x4xf32>, tensor<2x?xi64>
 }
+
+// Run-time operands replace the attribute; the rank stays known.
+// CHECK-LABEL: func.func @runtime_operands
+func.func @runtime_operands(%x: tensor<3x4xf32>, %a: tensor<i64>, %p: tensor<4xi64>) -> (tensor<3x4xf32>, tensor<?x?xf32>, tensor<3x?xf32>) {
+  // CHECK: kiln.cumsum %{{.*}} axis = 0 runtime_axis %{{.*}} : tensor<i64> : tensor<3x4xf32>
+  %0 = kiln.cumsum %x axis = 0 runtime_axis %a : tensor<i64> : tensor<3x4xf32>
+  // CHECK: kiln.pad %{{.*}} runtime_pads %{{.*}} : tensor<4xi64> pads = [] : tensor<3x4xf32>
+  %1 = kiln.pad %x runtime_pads %p : tensor<4xi64> pads = [] : tensor<3x4xf32>
+  // CHECK: kiln.topk %{{.*}} k = 1 axis = 1 runtime_k %{{.*}} : tensor<i64> : tensor<3x4xf32>
+  %2, %3 = kiln.topk %x k = 1 axis = 1 runtime_k %a : tensor<i64> : tensor<3x4xf32>
+  return %0, %1, %2 : tensor<3x4xf32>, tensor<?x?xf32>, tensor<3x?xf32>
+}

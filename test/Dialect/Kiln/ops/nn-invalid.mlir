@@ -61,3 +61,11 @@ func.func @avg_pool_int(%x: tensor<1x3x4x4xi8>) {
   %0 = kiln.pool avg %x {kernel = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : tensor<1x3x4x4xi8>
   return
 }
+
+// -----
+
+func.func @pad_runtime_count(%x: tensor<2x3xf32>, %p: tensor<3xi64>) {
+  // expected-error @+1 {{'kiln.pad' op runtime pads have 3 entries, expected 4}}
+  %0 = kiln.pad %x runtime_pads %p : tensor<3xi64> pads = [] : tensor<2x3xf32>
+  return
+}
