@@ -86,6 +86,31 @@ LogicalResult convertNonZero(NodeImporter &n) {
   return success();
 }
 
+/// Compress: the slices where the 1-D condition is true, i.e. a gather at
+/// the condition's non-zero positions (flattened first when there is no axis).
+LogicalResult convertCompress(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0), cond = n.required(1);
+  if (failed(x) || failed(cond))
+    return failure();
+  auto ct = n.inputType(1);
+  if (ct.getRank() != 1)
+    return n.error("condition must be 1-D");
+  Value data = *x;
+  int64_t axis = n.attrInt("axis", 0);
+  if (!n.hasAttr("axis")) {
+    auto t = n.inputType(0);
+    if (!t.hasStaticShape())
+      return n.unsupported("Compress without axis of a dynamic shape");
+    data = n.reshape(data, {t.getNumElements()});
+  }
+  Value positions = n.create<NonZeroOp>(*cond); // [1, ?]
+  Value flat = n.create<ReshapeOp>(RankedTensorType::get({ShapedType::kDynamic},
+                                                         n.b.getI64Type()),
+                                   positions, Value());
+  n.setOutput(0, n.create<GatherOp>(data, flat, axis));
+  return success();
+}
+
 LogicalResult convertEinsum(NodeImporter &n) {
   SmallVector<Value> inputs;
   for (size_t i = 0; i < n.numInputs(); ++i) {
@@ -109,6 +134,7 @@ void registerIndexingOps(OpRegistry &r) {
   r.add("CumSum", 11, convertCumSum);
   r.add("NonZero", 9, convertNonZero);
   r.add("Einsum", 12, convertEinsum);
+  r.add("Compress", 9, convertCompress);
 }
 
 } // namespace kiln::onnx_frontend

@@ -26,9 +26,6 @@ LogicalResult convertBatchNorm(NodeImporter &n) {
                    mean = n.required(3), var = n.required(4);
   if (failed(x) || failed(scale) || failed(bias) || failed(mean) || failed(var))
     return failure();
-  if (n.attrInt("training_mode", 0) || n.hasOutput(1) || n.hasOutput(2))
-    return n.unsupported("BatchNormalization in training mode (statistics "
-                         "outputs)");
   auto t = n.inputType(0);
   int64_t rank = t.getRank();
   Type elt = t.getElementType();
@@ -37,11 +34,69 @@ LogicalResult convertBatchNorm(NodeImporter &n) {
     return n.create<BinaryOp>(k, a, b);
   };
   auto param = [&](Value v) { return perChannel(n, n.castTo(v, elt), rank); };
+  // Training mode normalizes with the batch statistics and updates the
+  // running ones: running = running * momentum + batch * (1 - momentum).
+  bool training = n.attrInt("training_mode", 0) || n.hasOutput(1) || n.hasOutput(2);
+  Value useMean = param(*mean), useVar = param(*var);
+  if (training) {
+    SmallVector<int64_t> axes = {0};
+    for (int64_t i = 2; i < rank; ++i)
+      axes.push_back(i);
+    Value bm = n.reduce(ReduceKind::mean, *x, axes, true);
+    Value c = bin(BinaryKind::sub, *x, bm);
+    Value bv = n.reduce(ReduceKind::mean, bin(BinaryKind::mul, c, c), axes, true);
+    useMean = bm;
+    useVar = bv;
+    float m = n.attrFloat("momentum", 0.9f);
+    auto running = [&](Value old, Value batch) {
+      // [1, C, 1, ...] batch statistics back to the [C] running ones.
+      Value flat = n.reshape(batch, n.inputType(3).getShape());
+      return bin(BinaryKind::add, bin(BinaryKind::mul, old, n.splat(elt, m)),
+                 bin(BinaryKind::mul, flat, n.splat(elt, 1.0 - m)));
+    };
+    if (!n.inputType(3).hasStaticShape())
+      return n.unsupported("training-mode statistics of a dynamic channel count");
+    n.setOutput(1, running(n.castTo(*mean, elt), bm));
+    n.setOutput(2, running(n.castTo(*var, elt), bv));
+  }
   Value invStd = n.create<UnaryOp>(
-      UnaryKind::rsqrt, bin(BinaryKind::add, param(*var), n.splat(elt, eps)));
-  Value y = bin(BinaryKind::mul, bin(BinaryKind::sub, *x, param(*mean)), invStd);
+      UnaryKind::rsqrt, bin(BinaryKind::add, useVar, n.splat(elt, eps)));
+  Value y = bin(BinaryKind::mul, bin(BinaryKind::sub, *x, useMean), invStd);
   y = bin(BinaryKind::add, bin(BinaryKind::mul, y, param(*scale)), param(*bias));
   n.setOutput(0, y);
+  return success();
+}
+
+/// LRN: x / (bias + alpha / size * sum of x^2 over a window of channels)^beta.
+/// The channel-window sum is an average pool over [N, 1, C, rest] times size.
+LogicalResult convertLRN(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0);
+  if (failed(x))
+    return failure();
+  auto t = n.inputType(0);
+  if (t.getRank() < 3 || !t.hasStaticShape())
+    return n.unsupported("LRN on a dynamic or non-NC... input");
+  int64_t size = n.attrInt("size", 0);
+  if (size < 1)
+    return n.error("size must be positive");
+  Type elt = t.getElementType();
+  int64_t rest = t.getNumElements() / (t.getDimSize(0) * t.getDimSize(1));
+  Value sq = n.create<BinaryOp>(BinaryKind::mul, *x, *x);
+  Value grid = n.reshape(sq, {t.getDimSize(0), 1, t.getDimSize(1), rest});
+  int64_t before = (size - 1) / 2, after = size - 1 - before;
+  Value avg = n.create<PoolOp>(PoolKind::avg, grid, ArrayRef<int64_t>{size, 1},
+                               ArrayRef<int64_t>{1, 1},
+                               ArrayRef<int64_t>{before, 0, after, 0},
+                               ArrayRef<int64_t>{1, 1}, false, true, 2);
+  Value sum = n.reshape(avg, t.getShape());
+  float alpha = n.attrFloat("alpha", 1e-4f), beta = n.attrFloat("beta", 0.75f),
+        bias = n.attrFloat("bias", 1.0f);
+  // avg * size = sum, so alpha / size * sum = alpha * avg.
+  Value denom = n.create<BinaryOp>(
+      BinaryKind::add, n.splat(elt, bias),
+      n.create<BinaryOp>(BinaryKind::mul, n.splat(elt, alpha), sum));
+  denom = n.create<BinaryOp>(BinaryKind::pow, denom, n.splat(elt, beta));
+  n.setOutput(0, n.create<BinaryOp>(BinaryKind::div, *x, denom));
   return success();
 }
 
@@ -161,6 +216,7 @@ LogicalResult convertGlobalPool(NodeImporter &n) {
 
 void registerNNOps(OpRegistry &r) {
   r.add("BatchNormalization", 1, convertBatchNorm);
+  r.add("LRN", 1, convertLRN);
   r.add("InstanceNormalization", 1, convertInstanceNorm);
   r.add("MeanVarianceNormalization", 9, convertMeanVarianceNorm);
   r.add("LayerNormalization", 17, convertLayerNorm);
