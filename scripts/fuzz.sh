@@ -24,6 +24,8 @@ if [ -z "$(ls -A "$corpus")" ]; then
   done
 fi
 # ONNX 1.12 leaks a little in its schema registry; leaks are not what we hunt.
-ASAN_OPTIONS=detect_leaks=0 build-fuzz/bin/kiln-fuzz-import \
+# Run inside build-fuzz/: with -jobs libFuzzer writes fuzz-N.log to the cwd.
+cd build-fuzz
+ASAN_OPTIONS=detect_leaks=0 bin/kiln-fuzz-import \
   -max_total_time="$seconds" -jobs="$jobs" -workers="$jobs" -timeout=10 \
-  -rss_limit_mb=4096 -artifact_prefix=build-fuzz/artifacts/ "$corpus"
+  -rss_limit_mb=4096 -artifact_prefix=artifacts/ corpus
