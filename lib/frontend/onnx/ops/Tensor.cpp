@@ -641,44 +641,50 @@ LogicalResult convertTrilu(NodeImporter &n) {
 
 /// OneHot: (indices[..., None] == arange(depth)) selecting on/off values.
 LogicalResult convertOneHot(NodeImporter &n) {
-  FailureOr<Value> idx = n.required(0);
-  if (failed(idx))
+  FailureOr<Value> idx = n.required(0), depthIn = n.required(1),
+                   valuesOr = n.required(2);
+  if (failed(idx) || failed(depthIn) || failed(valuesOr))
     return failure();
-  auto depthC = n.constFloats(n.input(1));
-  if (!depthC || depthC->size() != 1)
-    return n.unsupported("depth computed at run time");
-  FailureOr<Value> valuesOr = n.required(2);
-  if (failed(valuesOr))
-    return failure();
-  int64_t depth = (int64_t)(*depthC)[0];
+  auto depthC = n.constFloats(*depthIn);
+  Type i64 = n.b.getI64Type();
+  // The depth as an i64 scalar (ONNX allows any numeric type; float truncates).
+  Value depth = depthC && depthC->size() == 1
+                    ? n.splat(i64, (double)(int64_t)(*depthC)[0])
+                    : n.reshape(n.castTo(*depthIn, i64), {});
+  int64_t staticDepth = depthC && depthC->size() == 1 ? (int64_t)(*depthC)[0] : kDyn;
   auto it = n.inputType(0);
   int64_t rank = it.getRank() + 1, axis = n.attrInt("axis", -1);
   if (axis < 0)
     axis += rank;
-  Value indices = n.castTo(*idx, n.b.getI64Type());
+  if (axis < 0 || axis >= rank)
+    return n.error("axis is out of range");
+  Value indices = n.castTo(*idx, i64);
   // Negative indices count from the end of the depth.
-  Value neg = n.create<CompareOp>(CompareKind::lt, indices,
-                                  n.splat(n.b.getI64Type(), 0));
-  indices = n.create<WhereOp>(
-      neg,
-      n.create<BinaryOp>(BinaryKind::add, indices, n.splat(n.b.getI64Type(), depth)),
-      indices);
+  Value neg = n.create<CompareOp>(CompareKind::lt, indices, n.splat(i64, 0));
+  indices = n.create<WhereOp>(neg, n.create<BinaryOp>(BinaryKind::add, indices, depth),
+                              indices);
   SmallVector<Dim> dims = dimsOf(it);
   dims.insert(dims.begin() + axis, Dim{1});
   Value expanded = reshapeTo(n, indices, dims);
+  // Positions 0..depth-1 along `axis`, broadcasting against the indices: a
+  // constant when the depth is, else a kiln.range.
   SmallVector<int64_t> posShape(rank, 1);
-  posShape[axis] = depth;
-  SmallVector<double> iota;
-  for (int64_t i = 0; i < depth; ++i)
-    iota.push_back(i);
-  Value pos = n.constant(RankedTensorType::get(posShape, n.b.getI64Type()), iota);
+  posShape[axis] = staticDepth;
+  Value pos;
+  if (!ShapedType::isDynamic(staticDepth)) {
+    SmallVector<double> iota;
+    for (int64_t i = 0; i < staticDepth; ++i)
+      iota.push_back(i);
+    pos = n.constant(RankedTensorType::get(posShape, i64), iota);
+  } else {
+    pos = n.create<RangeOp>(n.splat(i64, 0), depth, n.splat(i64, 1));
+    pos = n.create<ReshapeOp>(RankedTensorType::get(posShape, i64), pos, Value());
+  }
   Value hot = n.create<CompareOp>(CompareKind::eq, expanded, pos);
-  auto vt = cast<RankedTensorType>(valuesOr->getType());
   Value off = n.create<SliceOp>(*valuesOr, ArrayRef<int64_t>{0},
                                 ArrayRef<int64_t>{1}, ArrayRef<int64_t>{1});
   Value on = n.create<SliceOp>(*valuesOr, ArrayRef<int64_t>{1},
                                ArrayRef<int64_t>{2}, ArrayRef<int64_t>{1});
-  (void)vt;
   n.setOutput(0, n.create<WhereOp>(hot, n.reshape(on, {}), n.reshape(off, {})));
   return success();
 }
