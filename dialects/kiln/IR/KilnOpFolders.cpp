@@ -226,6 +226,8 @@ OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
 }
 
 OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
+  if (getRuntimeStarts())
+    return {};
   auto in = getInput().getType();
   if (Attribute r = constfold::slice(adaptor.getInput(), getStarts(), getSteps(),
                                      cast<RankedTensorType>(getType())))

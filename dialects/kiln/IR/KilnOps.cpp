@@ -418,6 +418,17 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> l
                                         SmallVectorImpl<Type> &inferred) {
   KILN_DIAG(SliceOp);
   KILN_RANKED(in, adaptor.getInput(), "input");
+  if (adaptor.getRuntimeStarts()) {
+    if (!adaptor.getStarts().empty() || !adaptor.getEnds().empty() ||
+        !adaptor.getSteps().empty())
+      return diag.error("give starts/ends/steps as attributes or as operands, "
+                        "not both");
+    return pushTensor(inferred,
+                      SmallVector<int64_t>(in.getRank(), ShapedType::kDynamic),
+                      in.getElementType());
+  }
+  if (adaptor.getRuntimeAxes() || adaptor.getRuntimeSteps())
+    return diag.error("runtime axes or steps need runtime starts and ends");
   SmallVector<int64_t> shape;
   if (failed(inferSliceShape(diag, in.getShape(), adaptor.getStarts(),
                              adaptor.getEnds(), adaptor.getSteps(), shape)))

@@ -320,22 +320,35 @@ def Kiln_GatherOp : Kiln_InferOp<"gather"> {
   let hasFolder = 1;
 }
 
-def Kiln_SliceOp : Kiln_InferOp<"slice"> {
+def Kiln_SliceOp : Kiln_InferOp<"slice", [AttrSizedOperandSegments]> {
   let summary = "strided slice with one (start, end, step) per dimension";
   let description = [{
     One entry per input dimension, with ONNX semantics: negative starts and
     ends count from the end, out-of-range values clamp, `step` is non-zero
     and may be negative.
 
+    When the model computes them, 1-D i64 operands give `runtime_starts`,
+    `runtime_ends` and optionally `runtime_axes` and `runtime_steps` (ONNX
+    Slice inputs, one entry per sliced axis) instead; the attributes are
+    then empty and every result extent is dynamic.
+
     ```mlir
     %y = kiln.slice %x starts = [0, 2] ends = [4, 9223372036854775807] steps = [1, 1] : tensor<4x8xf32>
     ```
   }];
-  let arguments = (ins Kiln_Tensor:$input, DenseI64ArrayAttr:$starts,
+  let arguments = (ins Kiln_Tensor:$input,
+                       Optional<Kiln_ShapeTensor>:$runtime_starts,
+                       Optional<Kiln_ShapeTensor>:$runtime_ends,
+                       Optional<Kiln_ShapeTensor>:$runtime_axes,
+                       Optional<Kiln_ShapeTensor>:$runtime_steps,
+                       DenseI64ArrayAttr:$starts,
                        DenseI64ArrayAttr:$ends, DenseI64ArrayAttr:$steps);
   let results = (outs Kiln_Tensor:$result);
   let assemblyFormat = [{
-    $input `starts` `=` $starts `ends` `=` $ends `steps` `=` $steps attr-dict `:` type($input)
+    $input (`runtime` `(` $runtime_starts^ `,` $runtime_ends `:` type($runtime_starts) `,` type($runtime_ends) `)`)?
+    (`runtime_axes` $runtime_axes^ `:` type($runtime_axes))?
+    (`runtime_steps` $runtime_steps^ `:` type($runtime_steps))?
+    `starts` `=` $starts `ends` `=` $ends `steps` `=` $steps attr-dict `:` type($input)
   }];
   let hasFolder = 1;
 }

@@ -230,6 +230,11 @@ Value NodeImporter::reduce(ReduceKind kind, Value v, ArrayRef<int64_t> axes,
   return create<ReduceOp>(kind, v, axes, Value(), keepdims, false);
 }
 
+Value NodeImporter::slice(Value v, ArrayRef<int64_t> starts,
+                          ArrayRef<int64_t> ends, ArrayRef<int64_t> steps) {
+  return create<SliceOp>(v, Value(), Value(), Value(), Value(), starts, ends, steps);
+}
+
 Value NodeImporter::reshape(Value v, ArrayRef<int64_t> shape) {
   if (!v)
     return {};

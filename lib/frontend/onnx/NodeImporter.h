@@ -84,6 +84,9 @@ public:
   /// A reduction over constant axes.
   mlir::Value reduce(ReduceKind kind, mlir::Value v, llvm::ArrayRef<int64_t> axes,
                      bool keepdims);
+  /// A slice with constant (start, end, step) per dimension.
+  mlir::Value slice(mlir::Value v, llvm::ArrayRef<int64_t> starts,
+                    llvm::ArrayRef<int64_t> ends, llvm::ArrayRef<int64_t> steps);
   /// Reshapes `v` to a static shape (folds when possible).
   mlir::Value reshape(mlir::Value v, llvm::ArrayRef<int64_t> shape);
   /// Emits an error at the node; always returns failure.

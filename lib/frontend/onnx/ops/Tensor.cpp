@@ -289,8 +289,24 @@ LogicalResult convertSplit(NodeImporter &n) {
   SmallVector<int64_t> sizes;
   if (n.opset >= 13 && n.input(1)) {
     auto c = n.constInts(n.input(1));
-    if (!c)
-      return n.unsupported("split sizes computed at run time");
+    if (!c) {
+      // Run-time sizes: output i spans [sum(sizes[:i]), sum(sizes[:i+1])).
+      auto st = n.inputType(1);
+      if (st.getRank() != 1 || st.getDimSize(0) != (int64_t)n.numOutputs())
+        return n.error("needs one split size per output");
+      Type i64 = n.b.getI64Type();
+      Value sz = n.castTo(n.input(1), i64);
+      Value ends = n.create<CumsumOp>(sz, 0, Value(), false, false);
+      Value begins = n.create<CumsumOp>(sz, 0, Value(), true, false);
+      for (size_t i = 0; i < n.numOutputs(); ++i) {
+        Value at = n.i64s({(int64_t)i});
+        n.setOutput(i, n.create<SliceOp>(*x, n.create<GatherOp>(begins, at, 0),
+                                         n.create<GatherOp>(ends, at, 0),
+                                         n.i64s({axis}), Value(), ArrayRef<int64_t>{},
+                                         ArrayRef<int64_t>{}, ArrayRef<int64_t>{}));
+      }
+      return success();
+    }
     sizes = *c;
   } else if (n.opset < 13 && n.hasAttr("split")) {
     sizes = *n.attrInts("split");
@@ -313,7 +329,7 @@ LogicalResult convertSplit(NodeImporter &n) {
     starts[axis] = offset;
     ends[axis] = offset + size;
     offset += size;
-    n.setOutput(i, n.create<SliceOp>(*x, starts, ends, steps));
+    n.setOutput(i, n.slice(*x, starts, ends, steps));
   }
   if (!ShapedType::isDynamic(dim) && offset != dim)
     return n.error("split sizes add up to " + std::to_string(offset) +
@@ -336,11 +352,18 @@ LogicalResult convertSlice(NodeImporter &n) {
     ends = n.constInts(n.input(2));
     axes = n.input(3) ? n.constInts(n.input(3)) : std::nullopt;
     steps = n.input(4) ? n.constInts(n.input(4)) : std::nullopt;
-    if ((n.input(3) && !axes) || (n.input(4) && !steps))
-      return n.unsupported("axes or steps computed at run time");
   }
-  if (!starts || !ends)
-    return n.unsupported("starts/ends computed at run time");
+  if (!starts || !ends || (n.input(3) && !axes) || (n.input(4) && !steps)) {
+    if (n.opset < 10)
+      return n.error("starts and ends are required");
+    // Computed at run time: kiln.slice applies ONNX's rules when it runs.
+    auto i64 = [&](Value v) { return v ? n.castTo(v, n.b.getI64Type()) : Value(); };
+    n.setOutput(0, n.create<SliceOp>(*x, i64(n.input(1)), i64(n.input(2)),
+                                     i64(n.input(3)), i64(n.input(4)),
+                                     ArrayRef<int64_t>{}, ArrayRef<int64_t>{},
+                                     ArrayRef<int64_t>{}));
+    return success();
+  }
   if (!axes) {
     axes.emplace();
     for (size_t i = 0; i < starts->size(); ++i)
@@ -362,7 +385,7 @@ LogicalResult convertSlice(NodeImporter &n) {
     if (st[a] == 0)
       return n.error("step is zero");
   }
-  n.setOutput(0, n.create<SliceOp>(*x, s, e, st));
+  n.setOutput(0, n.slice(*x, s, e, st));
   return success();
 }
 
@@ -444,7 +467,7 @@ LogicalResult convertShape(NodeImporter &n) {
   Value s = n.create<ShapeOp>(*x);
   int64_t start = n.attrInt("start", 0), end = n.attrInt("end", rank);
   if (start != 0 || end != rank)
-    s = n.create<SliceOp>(s, ArrayRef<int64_t>{start}, ArrayRef<int64_t>{end},
+    s = n.slice(s, ArrayRef<int64_t>{start}, ArrayRef<int64_t>{end},
                           ArrayRef<int64_t>{1});
   n.setOutput(0, s);
   return success();
@@ -681,9 +704,9 @@ LogicalResult convertOneHot(NodeImporter &n) {
     pos = n.create<ReshapeOp>(RankedTensorType::get(posShape, i64), pos, Value());
   }
   Value hot = n.create<CompareOp>(CompareKind::eq, expanded, pos);
-  Value off = n.create<SliceOp>(*valuesOr, ArrayRef<int64_t>{0},
+  Value off = n.slice(*valuesOr, ArrayRef<int64_t>{0},
                                 ArrayRef<int64_t>{1}, ArrayRef<int64_t>{1});
-  Value on = n.create<SliceOp>(*valuesOr, ArrayRef<int64_t>{1},
+  Value on = n.slice(*valuesOr, ArrayRef<int64_t>{1},
                                ArrayRef<int64_t>{2}, ArrayRef<int64_t>{1});
   n.setOutput(0, n.create<WhereOp>(hot, n.reshape(on, {}), n.reshape(off, {})));
   return success();

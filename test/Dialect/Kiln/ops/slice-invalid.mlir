@@ -13,3 +13,19 @@ func.func @entries(%x: tensor<10x4xf32>) {
   %0 = kiln.slice %x starts = [0] ends = [10] steps = [1] : tensor<10x4xf32>
   return
 }
+
+// -----
+
+func.func @both(%x: tensor<10xf32>, %s: tensor<1xi64>) {
+  // expected-error @+1 {{'kiln.slice' op give starts/ends/steps as attributes or as operands, not both}}
+  %0 = kiln.slice %x runtime(%s, %s : tensor<1xi64>, tensor<1xi64>) starts = [0] ends = [5] steps = [1] : tensor<10xf32>
+  return
+}
+
+// -----
+
+func.func @steps_alone(%x: tensor<10xf32>, %s: tensor<1xi64>) {
+  // expected-error @+1 {{'kiln.slice' op runtime axes or steps need runtime starts and ends}}
+  %0 = kiln.slice %x runtime_steps %s : tensor<1xi64> starts = [0] ends = [5] steps = [1] : tensor<10xf32>
+  return
+}

@@ -16,3 +16,11 @@ func.func @reverse(%x: tensor<10xf32>) -> tensor<5xf32> {
   %0 = kiln.slice %x starts = [-1] ends = [-9223372036854775808] steps = [-2] : tensor<10xf32>
   return %0 : tensor<5xf32>
 }
+
+// Starts/ends (and axes, steps) computed at run time: every extent is dynamic.
+// CHECK-LABEL: func.func @runtime_slice
+func.func @runtime_slice(%x: tensor<20x10xf32>, %s: tensor<1xi64>, %e: tensor<1xi64>, %a: tensor<1xi64>) -> tensor<?x?xf32> {
+  // CHECK: kiln.slice %{{.*}} runtime(%{{.*}}, %{{.*}} : tensor<1xi64>, tensor<1xi64>) runtime_axes %{{.*}} : tensor<1xi64> starts = [] ends = [] steps = [] : tensor<20x10xf32>
+  %0 = kiln.slice %x runtime(%s, %e : tensor<1xi64>, tensor<1xi64>) runtime_axes %a : tensor<1xi64> starts = [] ends = [] steps = [] : tensor<20x10xf32>
+  return %0 : tensor<?x?xf32>
+}
