@@ -162,14 +162,51 @@ LogicalResult convertTranspose(NodeImporter &n) {
   return success();
 }
 
+/// For axes known only at run time: a [rank] i1 mask, true at the
+/// (normalized) positions listed in `axes`.
+Value axesMask(NodeImporter &n, Value axes, int64_t rank) {
+  Type i64 = n.b.getI64Type();
+  axes = n.castTo(axes, i64);
+  Value neg = n.create<CompareOp>(CompareKind::lt, axes, n.splat(i64, 0));
+  axes = n.create<WhereOp>(neg, n.create<BinaryOp>(BinaryKind::add, axes, n.splat(i64, rank)),
+                           axes);
+  SmallVector<double> iota;
+  for (int64_t i = 0; i < rank; ++i)
+    iota.push_back(i);
+  Value pos = n.constant(RankedTensorType::get({rank, 1}, i64), iota);
+  Value hit = n.castTo(n.create<CompareOp>(CompareKind::eq, pos, axes), i64);
+  return n.castTo(n.reduce(ReduceKind::max, hit, {1}, false), n.b.getI1Type());
+}
+
+/// Reshape to a shape computed at run time; `allowzero` so zero extents are
+/// taken literally.
+Value reshapeRuntime(NodeImporter &n, Value x, Value shape, int64_t rank) {
+  auto t = cast<RankedTensorType>(x.getType());
+  RankedTensorType type = n.declaredOutputType(0);
+  if (!type || type.getRank() != rank)
+    type = RankedTensorType::get(SmallVector<int64_t>(rank, kDyn), t.getElementType());
+  return n.create<ReshapeOp>(type, x, shape, true);
+}
+
 LogicalResult convertSqueeze(NodeImporter &n) {
   FailureOr<Value> x = n.required(0);
   if (failed(x))
     return failure();
   auto t = n.inputType(0);
   std::optional<SmallVector<int64_t>> axes = intsFromInputOrAttr(n, 1, 13, "axes");
-  if (!axes)
-    return n.unsupported("axes computed at run time");
+  if (!axes) {
+    // Run-time axes: keep the extents whose position is not listed.
+    auto at = n.inputType(1);
+    if (at.getRank() != 1 || ShapedType::isDynamic(at.getDimSize(0)))
+      return n.unsupported("run-time axes of unknown count");
+    Value keep = n.create<UnaryOp>(UnaryKind::Not, axesMask(n, n.input(1), t.getRank()));
+    Value idx = n.create<ReshapeOp>(
+        RankedTensorType::get({kDyn}, n.b.getI64Type()), n.create<NonZeroOp>(keep),
+        Value());
+    Value shape = n.create<GatherOp>(n.create<ShapeOp>(*x), idx, 0);
+    n.setOutput(0, reshapeRuntime(n, *x, shape, t.getRank() - at.getDimSize(0)));
+    return success();
+  }
   SmallVector<bool> drop(t.getRank(), false);
   if (axes->empty()) {
     for (int64_t i = 0; i < t.getRank(); ++i) {
@@ -201,8 +238,26 @@ LogicalResult convertUnsqueeze(NodeImporter &n) {
     return failure();
   auto t = n.inputType(0);
   std::optional<SmallVector<int64_t>> axes = intsFromInputOrAttr(n, 1, 13, "axes");
-  if (!axes || axes->empty())
-    return n.error("needs constant, non-empty axes");
+  if (!axes) {
+    // Run-time axes: 1 where an axis is inserted, else the next input extent.
+    auto at = n.inputType(1);
+    if (at.getRank() != 1 || ShapedType::isDynamic(at.getDimSize(0)))
+      return n.unsupported("run-time axes of unknown count");
+    int64_t outRank = t.getRank() + at.getDimSize(0);
+    Type i64 = n.b.getI64Type();
+    Value inserted = axesMask(n, n.input(1), outRank);
+    Value kept = n.castTo(n.create<UnaryOp>(UnaryKind::Not, inserted), i64);
+    Value src = n.create<CumsumOp>(kept, 0, Value(), true, false);
+    src = n.create<BinaryOp>(BinaryKind::min, src,
+                             n.splat(i64, std::max<int64_t>(t.getRank() - 1, 0)));
+    Value extents = t.getRank() ? n.create<GatherOp>(n.create<ShapeOp>(*x), src, 0)
+                                : n.splat(i64, 1, {outRank});
+    Value shape = n.create<WhereOp>(inserted, n.splat(i64, 1), extents);
+    n.setOutput(0, reshapeRuntime(n, *x, shape, outRank));
+    return success();
+  }
+  if (axes->empty())
+    return n.error("needs non-empty axes");
   int64_t outRank = t.getRank() + axes->size();
   if (failed(normalizeAxes(n, *axes, outRank)))
     return failure();
