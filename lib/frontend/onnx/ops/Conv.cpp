@@ -268,15 +268,15 @@ LogicalResult convertResize(NodeImporter &n) {
   StringRef op = n.opType();
   std::optional<SmallVector<double>> scales;
   std::optional<SmallVector<int64_t>> sizes;
-  if (op == "Upsample") {
-    if (n.opset < 9) {
+  if (op == "Upsample" || n.opset < 11) {
+    if (op == "Upsample" && n.opset < 9) {
       if (auto f = n.attrFloats("scales"))
         scales = SmallVector<double>(f->begin(), f->end());
     } else {
       scales = n.constFloats(n.input(1));
+      if (!scales && n.input(1))
+        return convertRuntimeResize(n, *x, n.input(1), Value());
     }
-  } else if (n.opset < 11) {
-    scales = n.constFloats(n.input(1));
   } else {
     if (n.input(2))
       scales = n.constFloats(n.input(2));

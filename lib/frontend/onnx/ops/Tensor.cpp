@@ -563,8 +563,11 @@ LogicalResult convertDropout(NodeImporter &n) {
     return failure();
   if (n.opset >= 12 && n.input(2)) {
     auto training = n.constInts(n.input(2));
-    if (!training || (*training)[0])
-      return n.unsupported("Dropout in training mode");
+    // Training mode drops at random, unless the ratio is a constant 0.
+    auto ratio = n.input(1) ? n.constFloats(n.input(1))
+                            : std::optional<SmallVector<double>>(SmallVector<double>{0.5});
+    if (!training || ((*training)[0] && (!ratio || (*ratio)[0] != 0.0)))
+      return n.unsupported("Dropout in training mode (random masks)");
   }
   n.setOutput(0, *x);
   if (n.hasOutput(1)) {
