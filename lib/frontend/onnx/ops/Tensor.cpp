@@ -178,6 +178,16 @@ Value axesMask(NodeImporter &n, Value axes, int64_t rank) {
   return n.castTo(n.reduce(ReduceKind::max, hit, {1}, false), n.b.getI1Type());
 }
 
+/// The number of run-time axes in input 1, which must be static.
+FailureOr<int64_t> runtimeAxesCount(NodeImporter &n) {
+  auto at = n.inputType(1);
+  if (!at || at.getRank() != 1 || ShapedType::isDynamic(at.getDimSize(0))) {
+    (void)n.unsupported("run-time axes of unknown count");
+    return failure();
+  }
+  return at.getDimSize(0);
+}
+
 /// Reshape to a shape computed at run time; `allowzero` so zero extents are
 /// taken literally.
 Value reshapeRuntime(NodeImporter &n, Value x, Value shape, int64_t rank) {
@@ -196,15 +206,15 @@ LogicalResult convertSqueeze(NodeImporter &n) {
   std::optional<SmallVector<int64_t>> axes = intsFromInputOrAttr(n, 1, 13, "axes");
   if (!axes) {
     // Run-time axes: keep the extents whose position is not listed.
-    auto at = n.inputType(1);
-    if (at.getRank() != 1 || ShapedType::isDynamic(at.getDimSize(0)))
-      return n.unsupported("run-time axes of unknown count");
+    FailureOr<int64_t> count = runtimeAxesCount(n);
+    if (failed(count))
+      return failure();
     Value keep = n.create<UnaryOp>(UnaryKind::Not, axesMask(n, n.input(1), t.getRank()));
     Value idx = n.create<ReshapeOp>(
         RankedTensorType::get({kDyn}, n.b.getI64Type()), n.create<NonZeroOp>(keep),
         Value());
     Value shape = n.create<GatherOp>(n.create<ShapeOp>(*x), idx, 0);
-    n.setOutput(0, reshapeRuntime(n, *x, shape, t.getRank() - at.getDimSize(0)));
+    n.setOutput(0, reshapeRuntime(n, *x, shape, t.getRank() - *count));
     return success();
   }
   SmallVector<bool> drop(t.getRank(), false);
@@ -240,10 +250,10 @@ LogicalResult convertUnsqueeze(NodeImporter &n) {
   std::optional<SmallVector<int64_t>> axes = intsFromInputOrAttr(n, 1, 13, "axes");
   if (!axes) {
     // Run-time axes: 1 where an axis is inserted, else the next input extent.
-    auto at = n.inputType(1);
-    if (at.getRank() != 1 || ShapedType::isDynamic(at.getDimSize(0)))
-      return n.unsupported("run-time axes of unknown count");
-    int64_t outRank = t.getRank() + at.getDimSize(0);
+    FailureOr<int64_t> count = runtimeAxesCount(n);
+    if (failed(count))
+      return failure();
+    int64_t outRank = t.getRank() + *count;
     Type i64 = n.b.getI64Type();
     Value inserted = axesMask(n, n.input(1), outRank);
     Value kept = n.castTo(n.create<UnaryOp>(UnaryKind::Not, inserted), i64);
