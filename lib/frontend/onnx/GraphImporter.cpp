@@ -134,24 +134,24 @@ static FailureOr<DenseElementsAttr> decodeTensor(const onnx::TensorProto &t,
       return emitError(loc) << "tensor '" << t.name() << "' has " << have
                             << " values, expected " << n << " for " << type;
     };
+    // float_data / double_data hold IEEE values; store their bit patterns.
+    auto putFloats = [&](const auto &field) -> LogicalResult {
+      if (failed(check(field.size())))
+        return failure();
+      for (int64_t i = 0; i < n; ++i) {
+        auto v = field.Get(i);
+        std::conditional_t<sizeof(v) == 4, uint32_t, uint64_t> bits;
+        memcpy(&bits, &v, sizeof v);
+        put(i, bits);
+      }
+      return success();
+    };
     if (t.float_data_size() || elt.isF32()) {
-      if (failed(check(t.float_data_size())))
+      if (failed(putFloats(t.float_data())))
         return failure();
-      for (int64_t i = 0; i < n; ++i) {
-        float f = t.float_data(i);
-        uint32_t bits;
-        memcpy(&bits, &f, 4);
-        put(i, bits);
-      }
     } else if (t.double_data_size() || elt.isF64()) {
-      if (failed(check(t.double_data_size())))
+      if (failed(putFloats(t.double_data())))
         return failure();
-      for (int64_t i = 0; i < n; ++i) {
-        double d = t.double_data(i);
-        uint64_t bits;
-        memcpy(&bits, &d, 8);
-        put(i, bits);
-      }
     } else if (t.int64_data_size() || (elt.isInteger(64) && !elt.isUnsignedInteger())) {
       if (failed(check(t.int64_data_size())))
         return failure();
