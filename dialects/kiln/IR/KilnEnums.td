@@ -111,4 +111,29 @@ def Kiln_ResizeMode : Kiln_I32Enum<"ResizeMode", "interpolation", [
 ]>;
 def Kiln_ResizeModeAttr : Kiln_EnumAttr<Kiln_ResizeMode, "resize_mode">;
 
+def Kiln_RandomDist : Kiln_KeywordEnum<"RandomDist", "random distribution", [
+  I32EnumAttrCase<"uniform", 0>, I32EnumAttrCase<"normal", 1>
+]>;
+
+def Kiln_RnnKind : Kiln_KeywordEnum<"RnnKind", "recurrent cell", [
+  I32EnumAttrCase<"rnn", 0>, I32EnumAttrCase<"gru", 1>, I32EnumAttrCase<"lstm", 2>
+]>;
+
+def Kiln_RnnDirection : Kiln_I32Enum<"RnnDirection", "recurrence direction", [
+  I32EnumAttrCase<"forward", 0>, I32EnumAttrCase<"reverse", 1>,
+  I32EnumAttrCase<"bidirectional", 2>
+]>;
+def Kiln_RnnDirectionAttr : Kiln_EnumAttr<Kiln_RnnDirection, "direction">;
+
+def Kiln_GridPadding : Kiln_I32Enum<"GridPadding", "sampling outside the grid", [
+  I32EnumAttrCase<"zeros", 0>, I32EnumAttrCase<"border", 1>,
+  I32EnumAttrCase<"reflection", 2>
+]>;
+def Kiln_GridPaddingAttr : Kiln_EnumAttr<Kiln_GridPadding, "grid_padding">;
+
+def Kiln_TfIdfMode : Kiln_I32Enum<"TfIdfMode", "n-gram weighting", [
+  I32EnumAttrCase<"tf", 0>, I32EnumAttrCase<"idf", 1>, I32EnumAttrCase<"tfidf", 2>
+]>;
+def Kiln_TfIdfModeAttr : Kiln_EnumAttr<Kiln_TfIdfMode, "tfidf_mode">;
+
 #endif // KILN_ENUMS_TD

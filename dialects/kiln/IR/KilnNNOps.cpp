@@ -208,7 +208,12 @@ LogicalResult PoolOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
       return failure();
     shape.push_back(*o);
   }
-  return pushTensor(inferred, shape, in.getElementType());
+  if (adaptor.getWithIndices() && adaptor.getKind() != PoolKind::max)
+    return diag.error("only max pooling returns indices");
+  (void)pushTensor(inferred, shape, in.getElementType());
+  if (adaptor.getWithIndices())
+    (void)pushTensor(inferred, shape, IntegerType::get(in.getContext(), 64));
+  return success();
 }
 
 LogicalResult ResizeOp::verify() {

@@ -21,6 +21,8 @@ include "mlir/IR/BuiltinAttributes.td"
 
 def Kiln_Tensor : RankedTensorOf<[AnyType]>;
 def Kiln_FloatTensor : RankedTensorOf<[AnyFloat]>;
+// Integer convolution (ConvInteger) accumulates in the integer type.
+def Kiln_NumericTensor : RankedTensorOf<[AnyFloat, AnySignlessInteger]>;
 def Kiln_BoolTensor : RankedTensorOf<[I1]>;
 def Kiln_IndexTensor : RankedTensorOf<[I32, I64]>;
 def Kiln_ShapeTensor : 1DTensorOf<[I64]>;
@@ -508,12 +510,12 @@ def Kiln_ConvOp : Kiln_InferOp<"conv"> {
     (begins, then ends). Output extent:
     `floor((D + pad_begin + pad_end - ((K-1)*dilation + 1)) / stride) + 1`.
   }];
-  let arguments = (ins Kiln_FloatTensor:$input, Kiln_FloatTensor:$weight,
-                       Optional<Kiln_FloatTensor>:$bias,
+  let arguments = (ins Kiln_NumericTensor:$input, Kiln_NumericTensor:$weight,
+                       Optional<Kiln_NumericTensor>:$bias,
                        DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
                        DenseI64ArrayAttr:$dilations,
                        DefaultValuedAttr<I64Attr, "1">:$group);
-  let results = (outs Kiln_FloatTensor:$result);
+  let results = (outs Kiln_NumericTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` type($input) `,` type($weight) (`,` type($bias)^)?
   }];
@@ -546,14 +548,18 @@ def Kiln_PoolOp : Kiln_InferOp<"pool"> {
     up (a window must still start inside the input or its begin padding).
     Average pooling divides by the window size including padding when
     `count_include_pad`, else by the number of real elements. Lp pooling
-    uses `p`.
+    uses `p`. Max pooling `with_indices` also returns where each maximum
+    came from, as a flat index into the input (row-major, or over the
+    transposed spatial dimensions when `column_major`).
   }];
   let arguments = (ins Kiln_PoolKind:$kind, Kiln_Tensor:$input,
                        DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$strides,
                        DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$dilations,
                        UnitAttr:$ceil_mode, UnitAttr:$count_include_pad,
-                       DefaultValuedAttr<I64Attr, "2">:$p);
-  let results = (outs Kiln_Tensor:$result);
+                       DefaultValuedAttr<I64Attr, "2">:$p,
+                       UnitAttr:$with_indices, UnitAttr:$column_major);
+  let results = (outs Kiln_Tensor:$result,
+                      Optional<RankedTensorOf<[I64]>>:$indices);
   let assemblyFormat = "$kind $input attr-dict `:` type($input)";
 }
 
@@ -824,5 +830,7 @@ def Kiln_GatedMlpOp : Kiln_InferOp<"gated_mlp"> {
     type($input) `,` type($gate_weight) `,` type($up_weight) `,` type($down_weight)
   }];
 }
+
+include "dialects/kiln/IR/KilnSpecialOps.td"
 
 #endif // KILN_OPS_TD

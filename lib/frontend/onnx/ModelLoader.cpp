@@ -589,9 +589,9 @@ Expected<LoadedModel> loadModelFromBuffer(StringRef bytes, StringRef path,
     return fail("'" + path + "' has no graph (is it an ONNX model?)");
   for (const auto &op : m.model->opset_import())
     m.opsets[op.domain() == "ai.onnx" ? "" : op.domain()] = op.version();
-  if (!m.opsets.count(""))
-    return fail("'" + path + "' imports no default-domain opset");
-  m.opset = m.opsets[""];
+  // A graph of only non-default-domain ops (training optimizers) may import
+  // no ai.onnx opset; default-domain ops then find no converter.
+  m.opset = m.opsets.count("") ? m.opsets[""] : 0;
 
   std::string checkMessage;
   Isolated checked = runIsolated(

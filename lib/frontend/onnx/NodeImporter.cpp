@@ -84,7 +84,10 @@ int64_t NodeImporter::attrInt(StringRef name, int64_t dflt) const {
 
 float NodeImporter::attrFloat(StringRef name, float dflt) const {
   const auto *a = attr(name);
-  return a ? a->f() : dflt;
+  if (!a)
+    return dflt;
+  // Some ops type the same concept differently (Dropout's seed is an int).
+  return a->type() == onnx::AttributeProto::INT ? (float)a->i() : a->f();
 }
 
 std::string NodeImporter::attrString(StringRef name, StringRef dflt) const {
@@ -97,6 +100,14 @@ std::optional<SmallVector<int64_t>> NodeImporter::attrInts(StringRef name) const
   if (!a)
     return std::nullopt;
   return SmallVector<int64_t>(a->ints().begin(), a->ints().end());
+}
+
+std::optional<SmallVector<std::string>>
+NodeImporter::attrStrings(StringRef name) const {
+  const auto *a = attr(name);
+  if (!a)
+    return std::nullopt;
+  return SmallVector<std::string>(a->strings().begin(), a->strings().end());
 }
 
 std::optional<SmallVector<float>> NodeImporter::attrFloats(StringRef name) const {
@@ -207,6 +218,10 @@ Value NodeImporter::i64s(ArrayRef<int64_t> values) {
 // Helpers
 //===----------------------------------------------------------------------===//
 
+Value NodeImporter::lookup(StringRef name) const {
+  return graph.values.lookup(name);
+}
+
 Value NodeImporter::finish(Operation *op) {
   SmallVector<Value> folded;
   if (succeeded(b.tryFold(op, folded)) && !folded.empty()) {
@@ -292,6 +307,8 @@ const OpRegistry &OpRegistry::get() {
     registerTransformerOps(r);
     registerControlFlowOps(r);
     registerQuantizationOps(r);
+    registerSpecialOps(r);
+    registerTrainingOps(r);
     return r;
   }();
   return registry;

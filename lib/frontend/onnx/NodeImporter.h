@@ -48,6 +48,8 @@ public:
   mlir::FailureOr<mlir::Value> required(size_t i) const;
   mlir::RankedTensorType inputType(size_t i) const;
   bool hasOutput(size_t i) const;
+  /// The value an earlier node (or the graph) named `name`, or null.
+  mlir::Value lookup(llvm::StringRef name) const;
   void setOutput(size_t i, mlir::Value v);
   /// The output type ONNX shape inference (or the file) gives, if any.
   mlir::RankedTensorType declaredOutputType(size_t i) const;
@@ -60,6 +62,8 @@ public:
   std::string attrString(llvm::StringRef name, llvm::StringRef dflt) const;
   std::optional<llvm::SmallVector<int64_t>> attrInts(llvm::StringRef name) const;
   std::optional<llvm::SmallVector<float>> attrFloats(llvm::StringRef name) const;
+  std::optional<llvm::SmallVector<std::string>>
+  attrStrings(llvm::StringRef name) const;
   /// A tensor attribute as a constant (inline data or external reference).
   mlir::FailureOr<mlir::Value> attrTensor(llvm::StringRef name);
 
@@ -94,14 +98,16 @@ public:
   /// An error naming a feature of this op that kiln does not handle yet.
   mlir::LogicalResult unsupported(const llvm::Twine &what) const;
 
-  /// Creates (and folds) a kiln op. Result types are inferred here rather
-  /// than in the ODS builder, which aborts the process on a shape error:
-  /// an error is reported at the node instead, the node is marked failed
-  /// and every later create() of this node returns a null Value.
+  /// Creates a kiln op (without folding it); null when it failed. Result
+  /// types are inferred here rather than in the ODS builder, which aborts
+  /// the process on a shape error: an error is reported at the node
+  /// instead, the node is marked failed and every later create() of this
+  /// node returns null.
   template <typename OpTy, typename... Args>
-  mlir::Value create(Args &&...args) {
+  OpTy createOp(Args &&...args) {
     if (failedNode)
       return {};
+    mlir::Operation *op;
     if constexpr (OpTy::template hasTrait<
                       mlir::InferTypeOpInterface::Trait>()) {
       mlir::OperationState state(loc, OpTy::getOperationName());
@@ -117,20 +123,22 @@ public:
       }
       state.types.assign(types.begin(), types.end());
       // Inference does not check ODS operand constraints; the verifier does.
-      mlir::Operation *op = b.create(state);
-      if (mlir::failed(mlir::verify(op))) {
-        failedNode = true;
-        return {};
-      }
-      return finish(op);
+      op = b.create(state);
     } else {
-      OpTy op = OpTy::create(b, loc, std::forward<Args>(args)...);
-      if (mlir::failed(mlir::verify(op))) {
-        failedNode = true;
-        return {};
-      }
-      return finish(op);
+      op = OpTy::create(b, loc, std::forward<Args>(args)...);
     }
+    if (mlir::failed(mlir::verify(op))) {
+      op->erase();
+      failedNode = true;
+      return {};
+    }
+    return llvm::cast<OpTy>(op);
+  }
+  /// createOp, then folds; returns the (possibly folded) first result.
+  template <typename OpTy, typename... Args>
+  mlir::Value create(Args &&...args) {
+    OpTy op = createOp<OpTy>(std::forward<Args>(args)...);
+    return op ? finish(op) : mlir::Value();
   }
   /// Whether a create() of this node failed (the error is already reported).
   bool failed() const { return failedNode; }
@@ -176,6 +184,16 @@ void registerIndexingOps(OpRegistry &registry);
 void registerTransformerOps(OpRegistry &registry);
 void registerControlFlowOps(OpRegistry &registry);
 void registerQuantizationOps(OpRegistry &registry);
+void registerSpecialOps(OpRegistry &registry);
+void registerTrainingOps(OpRegistry &registry);
+
+// Pieces one op family builds and another reuses.
+/// A uniform [0, 1) draw shaped like `like` (seeded by the node's `seed`).
+mlir::Value randomUniformLike(NodeImporter &n, mlir::Value like);
+/// Conv with the node's window attributes (kernel_shape, strides, pads,
+/// dilations, auto_pad, group) on the given operands.
+mlir::Value importConv(NodeImporter &n, mlir::Value x, mlir::Value w,
+                       mlir::Value bias);
 
 } // namespace kiln::onnx_frontend
 

@@ -149,7 +149,81 @@ def quantize():
                  opset=13)
 
 
+def lstm():
+    """Bidirectional LSTM with bias and an initial state; Y_h unused."""
+    h, i = 4, 3
+    w = numpy_helper.from_array(np.ones((2, 4 * h, i), np.float32), "W")
+    r = numpy_helper.from_array(np.ones((2, 4 * h, h), np.float32), "R")
+    node = helper.make_node("LSTM", ["x", "W", "R", "", "", "h0"], ["y", "", "c"],
+                            hidden_size=h, direction="bidirectional", name="lstm_0")
+    return model([node], [vi("x", [5, 2, i]), vi("h0", [2, 2, h])],
+                 [vi("y", [5, 2, 2, h]), vi("c", [2, 2, h])], [w, r])
+
+
+def training_dropout():
+    """Dropout whose training mode is a graph input, plus Bernoulli."""
+    nodes = [helper.make_node("Dropout", ["x", "ratio", "training"], ["y", "mask"],
+                              seed=1, name="drop_0"),
+             helper.make_node("Bernoulli", ["p"], ["b"], name="bern_0")]
+    return model(nodes, [vi("x", [3, 4]), vi("ratio", []),
+                         vi("training", [], TensorProto.BOOL), vi("p", [3])],
+                 [vi("y", [3, 4]), vi("mask", [3, 4], TensorProto.BOOL),
+                  vi("b", [3])], opset=15)
+
+
+def runtime_tile():
+    """Tile whose repeats are a graph input."""
+    node = helper.make_node("Tile", ["x", "reps"], ["y"], name="tile_0")
+    return model([node], [vi("x", [2, 3]), vi("reps", [2], TensorProto.INT64)],
+                 [vi("y", [None, None])])
+
+
+def integer_ops():
+    """MatMulInteger with a per-row zero point and QLinearMatMul."""
+    U8, I8 = TensorProto.UINT8, TensorProto.INT8
+    azp = numpy_helper.from_array(np.array([1, 2], np.uint8), "azp")
+    sc = numpy_helper.from_array(np.array(0.5, np.float32), "sc")
+    zp = numpy_helper.from_array(np.array(3, np.uint8), "zp")
+    nodes = [helper.make_node("MatMulInteger", ["a", "b", "azp"], ["y"], name="mmi_0"),
+             helper.make_node("QLinearMatMul", ["a", "sc", "zp", "b", "sc", "zp", "sc", "zp"],
+                              ["q"], name="qmm_0")]
+    return model(nodes, [vi("a", [2, 4], U8), vi("b", [4, 3], U8)],
+                 [vi("y", [2, 3], TensorProto.INT32), vi("q", [2, 3], U8)],
+                 [azp, sc, zp], opset=13)
+
+
+def adam():
+    """One Adam step (ai.onnx.preview.training only, no ai.onnx import)."""
+    node = helper.make_node("Adam", ["R", "T", "X", "G", "V", "H"],
+                            ["X_new", "V_new", "H_new"], alpha=0.9, beta=0.99,
+                            domain="ai.onnx.preview.training", name="adam_0")
+    graph = helper.make_graph(
+        [node], "g", [vi("R", []), vi("T", [], TensorProto.INT64)] +
+        [vi(n, [3]) for n in "XGVH"], [vi(n, [3]) for n in ("X_new", "V_new", "H_new")])
+    m = helper.make_model(graph, opset_imports=[
+        helper.make_opsetid("ai.onnx.preview.training", 1)])
+    m.ir_version = 8
+    return m
+
+
+def gradient():
+    """Gradient of d = (a + b) * a with respect to a and b."""
+    nodes = [helper.make_node("Add", ["a", "b"], ["c"]),
+             helper.make_node("Mul", ["c", "a"], ["d"]),
+             helper.make_node("Gradient", ["a", "b"], ["da", "db"], xs=["a", "b"],
+                              y="d", domain="ai.onnx.preview.training", name="grad_0")]
+    return model(nodes, [vi("a", [2]), vi("b", [2])],
+                 [vi("d", [2]), vi("da", [2]), vi("db", [2])], opset=12,
+                 domains=["ai.onnx.preview.training"])
+
+
 MODELS = {
+    "lstm": lstm,
+    "training_dropout": training_dropout,
+    "runtime_tile": runtime_tile,
+    "integer_ops": integer_ops,
+    "adam": adam,
+    "gradient": gradient,
     "quantize": quantize,
     "control_flow": control_flow,
     "add_bcast": add_bcast,

@@ -65,16 +65,10 @@ LogicalResult convertConv(NodeImporter &n) {
   FailureOr<Value> x = n.required(0), w = n.required(1);
   if (failed(x) || failed(w))
     return failure();
-  auto in = n.inputType(0), wt = n.inputType(1);
-  if (in.getRank() < 3 || wt.getRank() != in.getRank())
-    return n.error("expects [N, C, spatial...] input and weight of the same rank");
-  SmallVector<int64_t> kernel =
-      n.attrInts("kernel_shape").value_or(spatialDims(wt));
-  FailureOr<Window> win = readWindow(n, in, kernel);
-  if (failed(win))
+  Value y = importConv(n, *x, *w, n.input(2));
+  if (!y)
     return failure();
-  n.setOutput(0, n.create<ConvOp>(*x, *w, n.input(2), win->strides, win->pads,
-                                  win->dilations, n.attrInt("group", 1)));
+  n.setOutput(0, y);
   return success();
 }
 
@@ -133,10 +127,6 @@ LogicalResult convertPool(NodeImporter &n) {
   if (failed(x))
     return failure();
   StringRef op = n.opType();
-  if (op == "MaxPool" && n.hasOutput(1))
-    return n.unsupported("the Indices output of MaxPool");
-  if (op == "MaxPool" && n.attrInt("storage_order", 0))
-    return n.unsupported("MaxPool with storage_order=1");
   auto in = n.inputType(0);
   if (in.getRank() < 3)
     return n.error("expects an [N, C, spatial...] input");
@@ -151,9 +141,69 @@ LogicalResult convertPool(NodeImporter &n) {
                                         : PoolKind::lp;
   bool ceil = n.attrInt("ceil_mode", 0);
   bool countPad = n.attrInt("count_include_pad", 0);
-  n.setOutput(0, n.create<PoolOp>(kind, *x, win->kernel, win->strides, win->pads,
-                                  win->dilations, ceil, countPad,
-                                  (uint64_t)n.attrInt("p", 2)));
+  bool indices = kind == PoolKind::max && n.hasOutput(1);
+  auto pool = n.createOp<PoolOp>(kind, *x, win->kernel, win->strides, win->pads,
+                                 win->dilations, ceil, countPad,
+                                 (uint64_t)n.attrInt("p", 2), indices,
+                                 indices && n.attrInt("storage_order", 0) != 0);
+  if (!pool)
+    return failure();
+  n.setOutput(0, pool.getResult());
+  if (indices)
+    n.setOutput(1, pool.getIndices());
+  return success();
+}
+
+/// MaxUnpool scatters each value to its flat index in a zero tensor of the
+/// output shape (given, or the inverse of the pooling window).
+LogicalResult convertMaxUnpool(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0), idx = n.required(1);
+  if (failed(x) || failed(idx))
+    return failure();
+  auto in = n.inputType(0);
+  auto kernel = n.attrInts("kernel_shape");
+  if (!kernel || in.getRank() < 3)
+    return n.error("expects an [N, C, spatial...] input and kernel_shape");
+  if (!in.hasStaticShape())
+    return n.unsupported("MaxUnpool of a dynamic input");
+  Type elt = in.getElementType();
+  Value flatIdx = n.reshape(n.castTo(*idx, n.b.getI64Type()), {in.getNumElements()});
+  Value flatX = n.reshape(*x, {in.getNumElements()});
+  auto scatter = [&](Value zeros) {
+    return n.create<ScatterElementsOp>(
+        zeros, flatIdx, flatX, n.b.getI64IntegerAttr(0),
+        ScatterReductionAttr::get(n.b.getContext(), ScatterReduction::none));
+  };
+  SmallVector<int64_t> shape;
+  if (Value given = n.input(2)) {
+    auto known = n.constInts(given);
+    if (!known) { // output_shape known at run time only
+      SmallVector<int64_t> dyn(in.getRank(), ShapedType::kDynamic);
+      Value zeros = n.create<ExpandOp>(RankedTensorType::get(dyn, elt),
+                                       n.splat(elt, 0.0), given);
+      zeros = n.create<ReshapeOp>(RankedTensorType::get({ShapedType::kDynamic}, elt),
+                                  zeros, Value());
+      n.setOutput(0, n.create<ReshapeOp>(RankedTensorType::get(dyn, elt),
+                                         scatter(zeros), given));
+      return success();
+    }
+    shape = *known;
+  } else {
+    FailureOr<Window> win = readWindow(n, in, *kernel);
+    if (failed(win))
+      return failure();
+    int64_t k = in.getRank() - 2;
+    shape = {in.getDimSize(0), in.getDimSize(1)};
+    for (int64_t i = 0; i < k; ++i)
+      shape.push_back((in.getDimSize(i + 2) - 1) * win->strides[i] + (*kernel)[i] -
+                      win->pads[i] - win->pads[i + k]);
+  }
+  if ((int64_t)shape.size() != in.getRank())
+    return n.error("output_shape must have the input's rank");
+  int64_t total = 1;
+  for (int64_t d : shape)
+    total *= d;
+  n.setOutput(0, n.reshape(scatter(n.splat(elt, 0.0, {total})), shape));
   return success();
 }
 
@@ -362,10 +412,27 @@ LogicalResult convertResize(NodeImporter &n) {
 
 } // namespace
 
+Value importConv(NodeImporter &n, Value x, Value w, Value bias) {
+  auto in = cast<RankedTensorType>(x.getType()),
+       wt = cast<RankedTensorType>(w.getType());
+  if (in.getRank() < 3 || wt.getRank() != in.getRank()) {
+    (void)n.error("expects [N, C, spatial...] input and weight of the same rank");
+    return {};
+  }
+  SmallVector<int64_t> kernel =
+      n.attrInts("kernel_shape").value_or(spatialDims(wt));
+  FailureOr<Window> win = readWindow(n, in, kernel);
+  if (failed(win))
+    return {};
+  return n.create<ConvOp>(x, w, bias, win->strides, win->pads, win->dilations,
+                          n.attrInt("group", 1));
+}
+
 void registerConvOps(OpRegistry &r) {
   r.add("Conv", 1, convertConv);
   r.add("ConvTranspose", 1, convertConvTranspose);
   r.add("MaxPool", 1, convertPool);
+  r.add("MaxUnpool", 9, convertMaxUnpool);
   r.add("AveragePool", 1, convertPool);
   r.add("LpPool", 1, convertPool);
   r.add("Pad", 1, convertPad);

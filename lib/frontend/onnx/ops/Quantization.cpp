@@ -136,9 +136,112 @@ LogicalResult convertDynamicQuantizeLinear(NodeImporter &n) {
   return success();
 }
 
+//===--- integer matmul and convolution ------------------------------------===//
+
+/// A per-axis 1-D parameter of length > 1 reshaped so it lines up with
+/// dimension `axis` of a rank-`rank` tensor; scalars are left alone.
+Value lineUp(NodeImporter &n, Value param, int64_t rank, int64_t axis) {
+  auto t = cast<RankedTensorType>(param.getType());
+  if (t.getRank() == 0 || t.getNumElements() == 1)
+    return t.getRank() == 0 ? param : n.reshape(param, {});
+  SmallVector<int64_t> shape(rank - axis, 1);
+  shape[0] = t.getDimSize(0);
+  return n.reshape(param, shape);
+}
+
+/// (v - zero_point) in `elt`, with the zero point lined up at `axis`.
+Value centered(NodeImporter &n, Value v, Value zp, Type elt, int64_t axis) {
+  Value c = n.castTo(v, elt);
+  if (!zp)
+    return c;
+  int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
+  return n.create<BinaryOp>(BinaryKind::sub, c, lineUp(n, n.castTo(zp, elt), rank, axis));
+}
+
+/// (v - zero_point) * scale in f32.
+Value dequantized(NodeImporter &n, Value v, Value scale, Value zp, int64_t axis) {
+  Type f32 = n.b.getF32Type();
+  int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
+  return n.create<BinaryOp>(BinaryKind::mul, centered(n, v, zp, f32, axis),
+                            lineUp(n, n.castTo(scale, f32), rank, axis));
+}
+
+/// Output quantization to the zero point's type (uint8 when absent).
+Value requantized(NodeImporter &n, Value y, Value scale, Value zp) {
+  auto qType = zp ? cast<IntegerType>(cast<RankedTensorType>(zp.getType()).getElementType())
+                  : IntegerType::get(n.b.getContext(), 8, IntegerType::Unsigned);
+  Type f32 = n.b.getF32Type();
+  return quantize(n, y, n.castTo(scale, f32), zp ? n.castTo(zp, f32) : Value(), qType);
+}
+
+LogicalResult requireInputs(NodeImporter &n, std::initializer_list<size_t> which) {
+  for (size_t i : which)
+    if (failed(n.required(i)))
+      return failure();
+  return success();
+}
+
+int64_t rowAxis(NodeImporter &n, size_t i) { return n.inputType(i).getRank() - 2; }
+
+LogicalResult convertMatMulInteger(NodeImporter &n) {
+  if (failed(requireInputs(n, {0, 1})))
+    return failure();
+  Type i32 = n.b.getI32Type();
+  Value a = centered(n, n.input(0), n.input(2), i32, rowAxis(n, 0));
+  Value b = centered(n, n.input(1), n.input(3), i32, n.inputType(1).getRank() - 1);
+  n.setOutput(0, n.create<MatmulOp>(a, b));
+  return success();
+}
+
+LogicalResult convertQLinearMatMul(NodeImporter &n) {
+  if (failed(requireInputs(n, {0, 1, 3, 4, 6})))
+    return failure();
+  Value a = dequantized(n, n.input(0), n.input(1), n.input(2), rowAxis(n, 0));
+  Value b = dequantized(n, n.input(3), n.input(4), n.input(5),
+                        n.inputType(3).getRank() - 1);
+  n.setOutput(0, requantized(n, n.create<MatmulOp>(a, b), n.input(6), n.input(7)));
+  return success();
+}
+
+LogicalResult convertConvInteger(NodeImporter &n) {
+  if (failed(requireInputs(n, {0, 1})))
+    return failure();
+  Type i32 = n.b.getI32Type();
+  Value x = centered(n, n.input(0), n.input(2), i32, 1);
+  Value w = centered(n, n.input(1), n.input(3), i32, 0);
+  Value y = importConv(n, x, w, Value());
+  if (!y)
+    return failure();
+  n.setOutput(0, y);
+  return success();
+}
+
+LogicalResult convertQLinearConv(NodeImporter &n) {
+  if (failed(requireInputs(n, {0, 1, 3, 4, 6})))
+    return failure();
+  Value x = dequantized(n, n.input(0), n.input(1), n.input(2), 1);
+  Value w = dequantized(n, n.input(3), n.input(4), n.input(5), 0);
+  Value bias;
+  if (Value b = n.input(8)) { // int32, scaled by x_scale * w_scale
+    Type f32 = n.b.getF32Type();
+    Value scale = n.create<BinaryOp>(BinaryKind::mul, n.castTo(n.input(1), f32),
+                                     n.castTo(n.input(4), f32));
+    bias = n.create<BinaryOp>(BinaryKind::mul, n.castTo(b, f32), scale);
+  }
+  Value y = importConv(n, x, w, bias);
+  if (!y)
+    return failure();
+  n.setOutput(0, requantized(n, y, n.input(6), n.input(7)));
+  return success();
+}
+
 } // namespace
 
 void registerQuantizationOps(OpRegistry &r) {
+  r.add("MatMulInteger", 10, convertMatMulInteger);
+  r.add("QLinearMatMul", 10, convertQLinearMatMul);
+  r.add("ConvInteger", 10, convertConvInteger);
+  r.add("QLinearConv", 10, convertQLinearConv);
   r.add("QuantizeLinear", 10, convertQuantizeLinear);
   r.add("DequantizeLinear", 10, convertDequantizeLinear);
   r.add("DynamicQuantizeLinear", 11, convertDynamicQuantizeLinear);

@@ -498,6 +498,31 @@ LogicalResult convertExpand(NodeImporter &n) {
 }
 
 /// Tile = reshape to interleave size-1 dims, broadcast them, fold back.
+/// Tile with repeats known at run time: x reshaped to [1, d0, 1, d1, ...],
+/// expanded to [r0, d0, r1, d1, ...], reshaped to [r0*d0, r1*d1, ...],
+/// with every shape computed from Shape(x) and the repeats.
+LogicalResult convertRuntimeTile(NodeImporter &n, Value x, Value repeats) {
+  auto t = cast<RankedTensorType>(x.getType());
+  int64_t r = t.getRank();
+  Type i64 = n.b.getI64Type();
+  if (!repeats)
+    return n.error("repeats is required");
+  Value rep = n.castTo(repeats, i64);
+  Value dims = n.reshape(n.create<ShapeOp>(x), {r, 1});
+  auto interleave = [&](Value first) {
+    return n.reshape(n.create<ConcatOp>(ValueRange{first, dims}, 1), {2 * r});
+  };
+  Value split = interleave(n.splat(i64, 1, {r, 1}));
+  Value expanded = interleave(n.reshape(rep, {r, 1}));
+  Value final = n.create<BinaryOp>(BinaryKind::mul, n.create<ShapeOp>(x), rep);
+  SmallVector<int64_t> dyn2(2 * r, ShapedType::kDynamic), dyn(r, ShapedType::kDynamic);
+  Type elt = t.getElementType();
+  Value v = n.create<ReshapeOp>(RankedTensorType::get(dyn2, elt), x, split);
+  v = n.create<ExpandOp>(RankedTensorType::get(dyn2, elt), v, expanded);
+  n.setOutput(0, n.create<ReshapeOp>(RankedTensorType::get(dyn, elt), v, final));
+  return success();
+}
+
 LogicalResult convertTile(NodeImporter &n) {
   FailureOr<Value> x = n.required(0);
   if (failed(x))
@@ -505,7 +530,7 @@ LogicalResult convertTile(NodeImporter &n) {
   auto t = n.inputType(0);
   auto repeats = n.constInts(n.input(1));
   if (!repeats)
-    return n.unsupported("repeats computed at run time");
+    return convertRuntimeTile(n, *x, n.input(1));
   if ((int64_t)repeats->size() != t.getRank())
     return n.error("repeats has " + std::to_string(repeats->size()) +
                    " entries for rank " + std::to_string(t.getRank()));
@@ -571,21 +596,40 @@ LogicalResult convertDropout(NodeImporter &n) {
   FailureOr<Value> x = n.required(0);
   if (failed(x))
     return failure();
-  if (n.opset >= 12 && n.input(2)) {
-    auto training = n.constInts(n.input(2));
-    // Training mode drops at random, unless the ratio is a constant 0.
-    auto ratio = n.input(1) ? n.constFloats(n.input(1))
-                            : std::optional<SmallVector<double>>(SmallVector<double>{0.5});
-    if (!training || ((*training)[0] && (!ratio || (*ratio)[0] != 0.0)))
-      return n.unsupported("Dropout in training mode (random masks)");
+  auto t = n.inputType(0);
+  Value training = n.opset >= 12 ? n.input(2) : Value();
+  auto trainingConst = training ? n.constInts(training) : std::nullopt;
+  auto ratio = n.input(1) ? n.constFloats(n.input(1)) : std::nullopt;
+  bool identity = !training || (trainingConst && !(*trainingConst)[0]) ||
+                  (ratio && (*ratio)[0] == 0.0);
+  if (identity) {
+    n.setOutput(0, *x);
+    if (n.hasOutput(1)) {
+      if (!t.hasStaticShape())
+        return n.unsupported("the mask output of Dropout on a dynamic shape");
+      n.setOutput(1, n.splat(n.b.getI1Type(), 1, t.getShape()));
+    }
+    return success();
   }
-  n.setOutput(0, *x);
-  if (n.hasOutput(1)) {
-    auto t = n.inputType(0);
-    if (!t.hasStaticShape())
-      return n.unsupported("the mask output of Dropout on a dynamic shape");
-    n.setOutput(1, n.splat(n.b.getI1Type(), 1, t.getShape()));
+  // Training: keep where a uniform draw is >= ratio, scale by 1/(1-ratio).
+  if (!isa<FloatType>(t.getElementType()))
+    return n.error("Dropout in training mode needs a floating-point input");
+  Type ft = t.getElementType();
+  Value r = n.input(1) ? n.castTo(n.input(1), ft) : n.splat(ft, 0.5);
+  Value keep = n.create<CompareOp>(CompareKind::ge, randomUniformLike(n, *x), r);
+  Value scale = n.create<BinaryOp>(BinaryKind::div, n.splat(ft, 1.0),
+                                   n.create<BinaryOp>(BinaryKind::sub, n.splat(ft, 1.0), r));
+  Value dropped = n.create<BinaryOp>(
+      BinaryKind::mul, n.create<BinaryOp>(BinaryKind::mul, *x, n.castTo(keep, ft)), scale);
+  Value mask = keep;
+  if (!trainingConst) { // training mode decided at run time
+    Value on = n.castTo(training, n.b.getI1Type());
+    dropped = n.create<WhereOp>(on, dropped, *x);
+    mask = n.create<BinaryOp>(BinaryKind::Or, keep,
+                              n.create<UnaryOp>(UnaryKind::Not, on));
   }
+  n.setOutput(0, dropped);
+  n.setOutput(1, mask);
   return success();
 }
 
