@@ -35,6 +35,7 @@ def Kiln_Dialect : Dialect {
     data. Small constants use `arith.constant`.
   }];
   let useDefaultAttributePrinterParser = 1;
+  let useDefaultTypePrinterParser = 1;
   let hasConstantMaterializer = 1;
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }

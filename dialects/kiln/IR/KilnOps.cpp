@@ -21,6 +21,8 @@ using namespace kiln;
 #include "dialects/kiln/IR/KilnEnums.cpp.inc"
 #define GET_ATTRDEF_CLASSES
 #include "dialects/kiln/IR/KilnAttrs.cpp.inc"
+#define GET_TYPEDEF_CLASSES
+#include "dialects/kiln/IR/KilnTypes.cpp.inc"
 
 void KilnDialect::initialize() {
   addOperations<
@@ -30,6 +32,10 @@ void KilnDialect::initialize() {
   addAttributes<
 #define GET_ATTRDEF_LIST
 #include "dialects/kiln/IR/KilnAttrs.cpp.inc"
+      >();
+  addTypes<
+#define GET_TYPEDEF_LIST
+#include "dialects/kiln/IR/KilnTypes.cpp.inc"
       >();
 }
 
@@ -212,9 +218,11 @@ LogicalResult CastOp::verify() {
       return diag.error("result shape ", shapeToString(out.getShape()),
                         " differs from input shape ",
                         shapeToString(in.getShape()));
-  if (!in.getElementType().isIntOrFloat() || !out.getElementType().isIntOrFloat())
-    return diag.error("can only cast between integer and floating-point "
-                      "element types, got ",
+  // Strings convert to and from numbers (printed / parsed as ONNX does).
+  auto castable = [](Type t) { return t.isIntOrFloat() || isa<StringType>(t); };
+  if (!castable(in.getElementType()) || !castable(out.getElementType()))
+    return diag.error("can only cast between integer, floating-point and "
+                      "string element types, got ",
                       in.getElementType(), " to ", out.getElementType());
   return success();
 }

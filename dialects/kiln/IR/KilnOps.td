@@ -11,6 +11,7 @@
 
 include "dialects/kiln/IR/KilnBase.td"
 include "dialects/kiln/IR/KilnEnums.td"
+include "dialects/kiln/IR/KilnTypes.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/BuiltinAttributes.td"
@@ -832,5 +833,6 @@ def Kiln_GatedMlpOp : Kiln_InferOp<"gated_mlp"> {
 }
 
 include "dialects/kiln/IR/KilnSpecialOps.td"
+include "dialects/kiln/IR/KilnSequenceOps.td"
 
 #endif // KILN_OPS_TD

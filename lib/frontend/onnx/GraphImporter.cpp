@@ -34,6 +34,7 @@ Type convertElementType(MLIRContext *ctx, int32_t t) {
   case onnx::TensorProto::UINT32: return u(32);
   case onnx::TensorProto::UINT64: return u(64);
   case onnx::TensorProto::BFLOAT16: return b.getBF16Type();
+  case onnx::TensorProto::STRING: return StringType::get(ctx);
   case 17: return Float8E4M3FNType::get(ctx);
   case 18: return Float8E4M3FNUZType::get(ctx);
   case 19: return Float8E5M2Type::get(ctx);
@@ -61,27 +62,51 @@ GraphImporter::GraphImporter(MLIRContext &ctx, const LoadedModel &model,
                              const ImportOptions &options)
     : ctx(ctx), model(model), options(options), builder(&ctx) {}
 
-FailureOr<RankedTensorType> GraphImporter::convertType(const onnx::TypeProto &type,
-                                                       StringRef what, Location loc) {
-  if (!type.has_tensor_type())
+FailureOr<Type> GraphImporter::convertType(const onnx::TypeProto &type,
+                                          const Twine &what, Location loc,
+                                          bool allowUnranked) {
+  if (type.has_sequence_type()) {
+    FailureOr<Type> e = convertType(type.sequence_type().elem_type(),
+                                    what + "'s sequence elements", loc, true);
+    if (failed(e))
+      return failure();
+    if (!isa<TensorType>(*e))
+      return emitError(loc) << what << " is a sequence of non-tensors, which "
+                                       "kiln does not support";
+    return Type(SequenceType::get(&ctx, cast<TensorType>(*e)));
+  }
+  if (type.has_optional_type()) {
+    FailureOr<Type> e =
+        convertType(type.optional_type().elem_type(), what + "'s value", loc, true);
+    if (failed(e))
+      return failure();
+    return Type(OptionalType::get(&ctx, *e));
+  }
+  if (type.has_map_type() || type.has_sparse_tensor_type())
     return emitError(loc) << what
-                          << " is not a tensor (sequence, map and optional "
-                             "values are not supported)";
+                          << " is a map or sparse tensor, which kiln does not "
+                             "support";
+  if (!type.has_tensor_type())
+    return emitError(loc) << what << " has no type kiln knows (not a tensor, "
+                                     "sequence or optional)";
   const auto &tt = type.tensor_type();
   Type elt = convertElementType(&ctx, tt.elem_type());
   if (!elt)
     return emitError(loc) << what << " has element type "
                           << onnxTypeName(tt.elem_type())
                           << ", which kiln does not support";
-  if (!tt.has_shape())
+  if (!tt.has_shape()) {
+    if (allowUnranked)
+      return Type(UnrankedTensorType::get(elt));
     return emitError(loc) << what
                           << " has no shape (unknown rank); give the model "
                              "input shapes or run ONNX shape inference";
+  }
   SmallVector<int64_t> dims;
   for (const auto &d : tt.shape().dim())
     dims.push_back(d.has_dim_value() && d.dim_value() >= 0 ? d.dim_value()
                                                            : ShapedType::kDynamic);
-  return RankedTensorType::get(dims, elt);
+  return Type(RankedTensorType::get(dims, elt));
 }
 
 FailureOr<StringRef> GraphImporter::readExternal(StringRef file, uint64_t offset,
@@ -192,6 +217,10 @@ FailureOr<Value> GraphImporter::importTensor(const onnx::TensorProto &t,
     return emitError(loc) << "tensor '" << t.name() << "' has element type "
                           << onnxTypeName(t.data_type())
                           << ", which kiln does not support";
+  if (isa<StringType>(elt))
+    return emitError(loc) << "tensor '" << t.name()
+                          << "' holds strings; kiln does not import string "
+                             "constants yet";
   SmallVector<int64_t> dims(t.dims().begin(), t.dims().end());
   for (int64_t d : dims)
     if (d < 0)
@@ -246,6 +275,15 @@ FailureOr<Value> GraphImporter::importTensor(const onnx::TensorProto &t,
   return Value(arith::ConstantOp::create(builder, loc, *attr));
 }
 
+/// Ops whose converters accept sequence and optional operands; every other
+/// converter may assume ranked tensors.
+static bool takesNonTensors(StringRef domain, StringRef op) {
+  return domain.empty() &&
+         (op.starts_with("Sequence") || op.starts_with("Optional") ||
+          op == "ConcatFromSequence" || op == "Identity" || op == "If" ||
+          op == "Loop");
+}
+
 LogicalResult GraphImporter::importNodes(const onnx::GraphProto &graph) {
   const OpRegistry &registry = OpRegistry::get();
   struct Unsupported {
@@ -283,6 +321,13 @@ LogicalResult GraphImporter::importNodes(const onnx::GraphProto &graph) {
                               << ") uses '" << in
                               << "', which no graph input, initializer or "
                                  "earlier node defines";
+    if (!takesNonTensors(domain, node.op_type()))
+      for (const auto &in : node.input())
+        if (!in.empty() && !isa<RankedTensorType>(values[in].getType()))
+          return emitError(loc) << "node '" << name << "' (" << node.op_type()
+                                << ") takes '" << in << "' of type "
+                                << values[in].getType()
+                                << ", but the op needs a tensor";
     builder.setInsertionPointToEnd(builder.getBlock());
     NodeImporter ni(*this, node, opset, loc);
     if (failed(fn(ni)) || ni.failed())
@@ -357,8 +402,8 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
   for (const auto &in : graph.input()) {
     if (initNames.contains(in.name()))
       continue;
-    FailureOr<RankedTensorType> t = convertType(
-        in.type(), ("input '" + in.name() + "'"),
+    FailureOr<Type> t = convertType(
+        in.type(), "input '" + in.name() + "'",
         NameLoc::get(StringAttr::get(&ctx, in.name()), fileLoc));
     if (failed(t))
       return failure();

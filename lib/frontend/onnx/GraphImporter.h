@@ -47,10 +47,13 @@ public:
   importSubgraph(const onnx::GraphProto &graph, mlir::ValueRange inputs,
                  mlir::Location loc);
 
-  /// ONNX TypeProto -> ranked tensor type, or an error naming `what`.
-  mlir::FailureOr<mlir::RankedTensorType>
-  convertType(const onnx::TypeProto &type, llvm::StringRef what,
-              mlir::Location loc);
+  /// ONNX TypeProto -> ranked tensor, !kiln.seq or !kiln.optional type, or
+  /// an error naming `what`. Tensors without a shape are an error unless
+  /// `allowUnranked` (sequence elements, optional values).
+  mlir::FailureOr<mlir::Type> convertType(const onnx::TypeProto &type,
+                                          const llvm::Twine &what,
+                                          mlir::Location loc,
+                                          bool allowUnranked = false);
 
 private:
   /// Bytes [offset, offset + length) of `file` (relative to the model dir).

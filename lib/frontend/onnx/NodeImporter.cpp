@@ -308,6 +308,7 @@ const OpRegistry &OpRegistry::get() {
     registerControlFlowOps(r);
     registerQuantizationOps(r);
     registerSpecialOps(r);
+    registerSequenceOps(r);
     registerTrainingOps(r);
     return r;
   }();

@@ -140,6 +140,7 @@ public:
     OpTy op = createOp<OpTy>(std::forward<Args>(args)...);
     return op ? finish(op) : mlir::Value();
   }
+  GraphImporter &graphImporter() const { return graph; }
   /// Whether a create() of this node failed (the error is already reported).
   bool failed() const { return failedNode; }
 
@@ -185,6 +186,7 @@ void registerTransformerOps(OpRegistry &registry);
 void registerControlFlowOps(OpRegistry &registry);
 void registerQuantizationOps(OpRegistry &registry);
 void registerSpecialOps(OpRegistry &registry);
+void registerSequenceOps(OpRegistry &registry);
 void registerTrainingOps(OpRegistry &registry);
 
 // Pieces one op family builds and another reuses.

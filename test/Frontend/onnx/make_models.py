@@ -217,7 +217,40 @@ def gradient():
                  domains=["ai.onnx.preview.training"])
 
 
+def sequences():
+    """SplitToSequence, SequenceInsert into SequenceEmpty, SequenceAt,
+    ConcatFromSequence and SequenceLength."""
+    pos = numpy_helper.from_array(np.array(-1, np.int64), "pos")
+    nodes = [helper.make_node("SplitToSequence", ["x"], ["parts"], axis=1, keepdims=0),
+             helper.make_node("SequenceEmpty", [], ["empty"]),
+             helper.make_node("SequenceInsert", ["empty", "x"], ["one"]),
+             helper.make_node("SequenceAt", ["one", "pos"], ["first"]),
+             helper.make_node("ConcatFromSequence", ["parts"], ["stacked"], axis=0,
+                              new_axis=1),
+             helper.make_node("SequenceLength", ["parts"], ["n"])]
+    return model(nodes, [vi("x", [2, 3])],
+                 [vi("first", [2, 3]), vi("stacked", [3, 2]),
+                  vi("n", [], TensorProto.INT64)], [pos], opset=13)
+
+
+def strings_optional():
+    """StringNormalizer on a string input and an optional sequence input."""
+    seq = helper.make_sequence_type_proto(
+        helper.make_tensor_type_proto(TensorProto.INT32, [4]))
+    opt = helper.make_value_info("o", helper.make_optional_type_proto(seq))
+    nodes = [helper.make_node("StringNormalizer", ["s"], ["t"],
+                              case_change_action="LOWER", stopwords=["monday"]),
+             helper.make_node("OptionalHasElement", ["o"], ["has"]),
+             helper.make_node("OptionalGetElement", ["o"], ["v"])]
+    v_out = helper.make_value_info("v", seq)
+    return model(nodes, [vi("s", [4], TensorProto.STRING), opt],
+                 [vi("t", [None], TensorProto.STRING), vi("has", [], TensorProto.BOOL),
+                  v_out], opset=18)
+
+
 MODELS = {
+    "sequences": sequences,
+    "strings_optional": strings_optional,
     "lstm": lstm,
     "training_dropout": training_dropout,
     "runtime_tile": runtime_tile,

@@ -82,7 +82,9 @@ LogicalResult convertLoop(NodeImporter &n) {
     // Scan outputs stack the per-iteration values along a new axis 0.
     SmallVector<Value> rows;
     for (Value v : scans[k]) {
-      auto t = cast<RankedTensorType>(v.getType());
+      auto t = dyn_cast<RankedTensorType>(v.getType());
+      if (!t)
+        return n.unsupported("scan outputs that are not tensors");
       SmallVector<int64_t> shape = {1};
       shape.append(t.getShape().begin(), t.getShape().end());
       if (!t.hasStaticShape())
