@@ -111,6 +111,41 @@ LogicalResult convertCompress(NodeImporter &n) {
   return success();
 }
 
+/// ReverseSequence as a GatherElements along the time axis with indices
+/// t < len[b] ? len[b] - 1 - t : t, broadcast over the other dimensions.
+LogicalResult convertReverseSequence(NodeImporter &n) {
+  FailureOr<Value> x = n.required(0), lensOr = n.required(1);
+  if (failed(x) || failed(lensOr))
+    return failure();
+  auto t = n.inputType(0);
+  int64_t r = t.getRank();
+  int64_t timeAxis = n.attrInt("time_axis", 0), batchAxis = n.attrInt("batch_axis", 1);
+  if (r < 2 || !((timeAxis == 0 && batchAxis == 1) || (timeAxis == 1 && batchAxis == 0)))
+    return n.error("expects a rank >= 2 input with time and batch axes 0 and 1");
+  int64_t steps = t.getDimSize(timeAxis);
+  if (ShapedType::isDynamic(steps))
+    return n.unsupported("ReverseSequence over a dynamic time axis");
+  Type i64 = n.b.getI64Type();
+  // [T, 1] time positions and [1, B] lengths (transposed when batch is first).
+  SmallVector<double> pos;
+  for (int64_t i = 0; i < steps; ++i)
+    pos.push_back(i);
+  SmallVector<int64_t> timeShape(r, 1), lensShape(r, 1);
+  timeShape[timeAxis] = steps;
+  lensShape[batchAxis] = t.getDimSize(batchAxis);
+  Value time = n.constant(RankedTensorType::get(timeShape, i64), pos);
+  Value lens = n.create<ReshapeOp>(RankedTensorType::get(lensShape, i64),
+                                   n.castTo(*lensOr, i64), Value());
+  Value inside = n.create<CompareOp>(CompareKind::lt, time, lens);
+  Value reversed = n.create<BinaryOp>(
+      BinaryKind::sub, n.create<BinaryOp>(BinaryKind::sub, lens, n.splat(i64, 1)), time);
+  Value idx = n.create<WhereOp>(inside, reversed, time);
+  SmallVector<int64_t> full(t.getShape());
+  idx = n.create<ExpandOp>(RankedTensorType::get(full, i64), idx, n.create<ShapeOp>(*x));
+  n.setOutput(0, n.create<GatherElementsOp>(*x, idx, timeAxis));
+  return success();
+}
+
 LogicalResult convertEinsum(NodeImporter &n) {
   SmallVector<Value> inputs;
   for (size_t i = 0; i < n.numInputs(); ++i) {
@@ -126,6 +161,7 @@ LogicalResult convertEinsum(NodeImporter &n) {
 } // namespace
 
 void registerIndexingOps(OpRegistry &r) {
+  r.add("ReverseSequence", 10, convertReverseSequence);
   r.add("GatherElements", 11, convertGatherElements);
   r.add("ScatterElements", 11, convertScatterElements);
   r.add("Scatter", 9, convertScatterElements);
