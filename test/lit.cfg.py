@@ -34,3 +34,15 @@ onnx_testdata = "/usr/share/libonnx-testdata/data"
 if os.path.isdir(onnx_testdata):
     config.available_features.add("onnx-testdata")
     config.substitutions.append(("%onnx_testdata", onnx_testdata))
+
+# mlir-runner (mlir-22-tools) executes lowered IR in the end-to-end lowering
+# tests, printing through MLIR's runner utility libraries.
+mlir_runner = os.path.join(config.llvm_tools_dir, "mlir-runner")
+llvm_lib_dir = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")
+runner_libs = [os.path.join(llvm_lib_dir, n) for n in
+               ("libmlir_runner_utils.so", "libmlir_c_runner_utils.so")]
+if os.path.exists(mlir_runner) and all(map(os.path.exists, runner_libs)):
+    config.available_features.add("mlir-runner")
+    config.substitutions.append(
+        ("%mlir_runner", "%s -e main -entry-point-result=void -shared-libs=%s"
+         % (mlir_runner, ",".join(runner_libs))))

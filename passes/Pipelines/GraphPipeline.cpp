@@ -26,4 +26,12 @@ void kiln::registerPipelines() {
       "kiln-graph-pipeline",
       "Graph-level cleanup: specialize inputs, infer shapes, canonicalize, CSE",
       buildGraphPipeline);
+  PassPipelineRegistration<>(
+      "kiln-cpu-lowering-pipeline",
+      "Lower kiln tensor ops to the LLVM dialect for the CPU (linalg, "
+      "bufferization, loops)",
+      [](OpPassManager &pm) {
+        if (failed(buildCpuLoweringPipeline(pm)))
+          llvm::report_fatal_error("kiln-cpu-lowering-pipeline does not parse");
+      });
 }

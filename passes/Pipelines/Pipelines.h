@@ -25,7 +25,11 @@ struct GraphPipelineOptions
 void buildGraphPipeline(mlir::OpPassManager &pm,
                         const GraphPipelineOptions &options);
 
-/// Registers `kiln-graph-pipeline` with the pass registry.
+/// Lowers kiln ops on tensors to the LLVM dialect for the host CPU
+/// (kiln-to-linalg, bufferization, loops, LLVM conversions).
+llvm::LogicalResult buildCpuLoweringPipeline(mlir::OpPassManager &pm);
+
+/// Registers `kiln-graph-pipeline` and `kiln-cpu-lowering-pipeline`.
 void registerPipelines();
 
 } // namespace kiln

@@ -7,6 +7,7 @@
 
 #include "dialects/kiln/IR/KilnOps.h"
 #include "dialects/kiln/Transforms/Passes.h"
+#include "passes/Conversion/Passes.h"
 #include "passes/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -22,6 +23,7 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   registry.insert<kiln::KilnDialect>();
   kiln::registerKilnPasses();
+  kiln::registerKilnConversionPasses();
   kiln::registerPipelines();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Kiln optimizer driver\n", registry));

@@ -20,7 +20,10 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc
   ArrayRef<int64_t> pads = adaptor.getPads();
   int64_t r = in.getRank();
   if (Value rp = adaptor.getRuntimePads()) {
-    int64_t n = cast<RankedTensorType>(rp.getType()).getDimSize(0);
+    FailureOr<int64_t> nOrErr = vectorLength(diag, rp, "runtime pads");
+    if (failed(nOrErr))
+      return failure();
+    int64_t n = *nOrErr;
     if (!pads.empty())
       return diag.error("give pads as an attribute or an operand, not both");
     if (!ShapedType::isDynamic(n) && n != 2 * r)
@@ -237,7 +240,10 @@ LogicalResult ResizeOp::verify() {
   for (Value v : {getRuntimeScales(), getRuntimeSizes()}) {
     if (!v)
       continue;
-    int64_t n = cast<RankedTensorType>(v.getType()).getDimSize(0);
+    FailureOr<int64_t> nOrErr = vectorLength(diag, v, "runtime scales/sizes");
+    if (failed(nOrErr))
+      return failure();
+    int64_t n = *nOrErr;
     if (!ShapedType::isDynamic(n) && n != in.getRank())
       return diag.error("runtime scales/sizes have ", n, " entries for rank ",
                         in.getRank());

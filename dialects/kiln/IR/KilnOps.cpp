@@ -292,7 +292,10 @@ LogicalResult ReduceOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   if (Value axes = adaptor.getRuntimeAxes()) {
     if (!adaptor.getAxes().empty())
       return diag.error("give axes as an attribute or an operand, not both");
-    int64_t n = cast<RankedTensorType>(axes.getType()).getDimSize(0);
+    FailureOr<int64_t> nOrErr = vectorLength(diag, axes, "runtime axes");
+    if (failed(nOrErr))
+      return failure();
+    int64_t n = *nOrErr;
     int64_t rank = adaptor.getKeepdims() ? in.getRank()
                    : ShapedType::isDynamic(n) ? -1
                                               : in.getRank() - n;

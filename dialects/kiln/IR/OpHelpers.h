@@ -28,6 +28,16 @@ inline FailureOr<RankedTensorType> ranked(const ShapeDiag &diag, Value v,
   return diag.error(name, " must be a ranked tensor, got ", v.getType());
 }
 
+/// The length of a 1-d operand (dynamic or static), or an error naming it:
+/// inference runs before the verifier checks operand constraints.
+inline FailureOr<int64_t> vectorLength(const ShapeDiag &diag, Value v,
+                                       StringRef name) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (!t || t.getRank() != 1)
+    return diag.error(name, " must be a 1-d tensor, got ", v.getType());
+  return t.getDimSize(0);
+}
+
 inline bool isFloat(Type t) { return isa<FloatType>(t); }
 inline bool isBool(Type t) { return t.isInteger(1); }
 inline bool isInt(Type t) { return isa<IntegerType>(t) && !t.isInteger(1); }

@@ -1,0 +1,167 @@
+//===- ElementwiseToLinalg.cpp - elementwise kiln ops -> linalg.generic ---===//
+//
+// One pattern for every elementwise op: operands are broadcast (numpy
+// rules, right-aligned) through their indexing maps, so no broadcast is
+// ever materialized, and the body is the scalar function of ScalarMath.cpp.
+// Chains of these generics fuse later (linalg elementwise fusion).
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Conversion/Patterns.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+
+using namespace mlir;
+
+namespace kiln::conversion {
+
+Value emptyLike(OpBuilder &b, Location loc, RankedTensorType type, ValueRange like) {
+  SmallVector<Value> dynamic;
+  int64_t rank = type.getRank();
+  for (int64_t i = 0; i < rank; ++i) {
+    if (!type.isDynamicDim(i))
+      continue;
+    Value extent;
+    for (Value v : like) {
+      auto t = cast<RankedTensorType>(v.getType());
+      int64_t j = i - (rank - t.getRank());
+      if (j < 0 || t.getDimSize(j) == 1)
+        continue;
+      extent = tensor::DimOp::create(b, loc, v, j);
+      break;
+    }
+    if (!extent) // every operand has a static 1 here
+      extent = arith::ConstantIndexOp::create(b, loc, 1);
+    dynamic.push_back(extent);
+  }
+  return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(),
+                                 dynamic);
+}
+
+namespace {
+
+/// The map reading `operand` (right-aligned, broadcasting static 1s) inside
+/// a loop nest over `resultRank` dimensions.
+AffineMap broadcastMap(MLIRContext *ctx, RankedTensorType operand,
+                       RankedTensorType result) {
+  int64_t lead = result.getRank() - operand.getRank();
+  SmallVector<AffineExpr> exprs;
+  for (int64_t j = 0; j < operand.getRank(); ++j) {
+    bool broadcast = operand.getDimSize(j) == 1 && result.getDimSize(lead + j) != 1;
+    exprs.push_back(broadcast ? getAffineConstantExpr(0, ctx)
+                              : getAffineDimExpr(lead + j, ctx));
+  }
+  return AffineMap::get(result.getRank(), 0, exprs, ctx);
+}
+
+using ScalarFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+/// Replaces `op` by a linalg.generic computing `fn` elementwise over
+/// `inputs` into a tensor of the op's result type.
+LogicalResult lowerElementwise(PatternRewriter &rewriter, Operation *op,
+                               ValueRange inputs, ScalarFn fn) {
+  auto result = cast<RankedTensorType>(op->getResult(0).getType());
+  for (Value v : inputs)
+    if (!isLowerableElement(cast<RankedTensorType>(v.getType()).getElementType()))
+      return rewriter.notifyMatchFailure(op, "element type not lowered yet");
+  if (!isLowerableElement(result.getElementType()))
+    return rewriter.notifyMatchFailure(op, "result element type not lowered yet");
+  Location loc = op->getLoc();
+  MLIRContext *ctx = op->getContext();
+  SmallVector<AffineMap> maps;
+  for (Value v : inputs)
+    maps.push_back(broadcastMap(ctx, cast<RankedTensorType>(v.getType()), result));
+  maps.push_back(AffineMap::getMultiDimIdentityMap(result.getRank(), ctx));
+  SmallVector<utils::IteratorType> iters(result.getRank(),
+                                         utils::IteratorType::parallel);
+  Value init = emptyLike(rewriter, loc, result, inputs);
+  bool ok = true;
+  auto generic = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{result}, inputs, ValueRange{init}, maps, iters,
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        Value v = fn(b, l, args.drop_back());
+        if (!v) {
+          ok = false;
+          v = args.back(); // keep the region valid; the op is erased below
+        }
+        linalg::YieldOp::create(b, l, v);
+      });
+  if (!ok) {
+    rewriter.eraseOp(generic);
+    return rewriter.notifyMatchFailure(op, "this kind has no scalar lowering for "
+                                           "the element type");
+  }
+  rewriter.replaceOp(op, generic.getResults());
+  return success();
+}
+
+struct UnaryLowering : OpRewritePattern<UnaryOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(UnaryOp op, PatternRewriter &rewriter) const override {
+    UnaryKind kind = op.getKind();
+    Type out = op.getType().getElementType();
+    return lowerElementwise(rewriter, op, op->getOperands(),
+                            [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                              // is_nan / is_inf produce i1 from floats.
+                              if (kind == UnaryKind::is_nan)
+                                return arith::CmpFOp::create(
+                                    b, l, arith::CmpFPredicate::UNO, a[0], a[0]);
+                              Value v = buildUnary(b, l, kind, a[0]);
+                              return v && v.getType() == out ? v : Value();
+                            });
+  }
+};
+
+struct BinaryLowering : OpRewritePattern<BinaryOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BinaryOp op, PatternRewriter &rewriter) const override {
+    BinaryKind kind = op.getKind();
+    return lowerElementwise(rewriter, op, op->getOperands(),
+                            [&](OpBuilder &b, Location l, ValueRange a) {
+                              return buildBinary(b, l, kind, a[0], a[1]);
+                            });
+  }
+};
+
+struct CompareLowering : OpRewritePattern<CompareOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CompareOp op, PatternRewriter &rewriter) const override {
+    CompareKind kind = op.getKind();
+    return lowerElementwise(rewriter, op, op->getOperands(),
+                            [&](OpBuilder &b, Location l, ValueRange a) {
+                              return buildCompare(b, l, kind, a[0], a[1]);
+                            });
+  }
+};
+
+struct WhereLowering : OpRewritePattern<WhereOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(WhereOp op, PatternRewriter &rewriter) const override {
+    return lowerElementwise(rewriter, op, op->getOperands(),
+                            [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                              return arith::SelectOp::create(b, l, a[0], a[1], a[2]);
+                            });
+  }
+};
+
+struct CastLowering : OpRewritePattern<CastOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CastOp op, PatternRewriter &rewriter) const override {
+    Type to = op.getType().getElementType();
+    return lowerElementwise(rewriter, op, op->getOperands(),
+                            [&](OpBuilder &b, Location l, ValueRange a) {
+                              return buildCast(b, l, a[0], to);
+                            });
+  }
+};
+
+} // namespace
+
+void populateElementwisePatterns(RewritePatternSet &patterns) {
+  patterns.add<UnaryLowering, BinaryLowering, CompareLowering, WhereLowering,
+               CastLowering>(patterns.getContext());
+}
+
+} // namespace kiln::conversion

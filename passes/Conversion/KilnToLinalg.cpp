@@ -1,0 +1,49 @@
+//===- KilnToLinalg.cpp - the kiln-to-linalg pass -------------------------===//
+//
+// Greedy application of the per-family patterns (ElementwiseToLinalg.cpp,
+// StructuredToLinalg.cpp). Each pattern says why it did not apply
+// (notifyMatchFailure); with `strict`, a kiln op left over is an error
+// naming it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Conversion/Passes.h"
+#include "passes/Conversion/Patterns.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_KILNTOLINALG
+#include "passes/Conversion/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+
+namespace {
+struct KilnToLinalgPass : kiln::impl::KilnToLinalgBase<KilnToLinalgPass> {
+  using KilnToLinalgBase::KilnToLinalgBase;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    kiln::conversion::populateElementwisePatterns(patterns);
+    kiln::conversion::populateStructuredPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    if (!strict)
+      return;
+    WalkResult left = getOperation().walk([](Operation *op) {
+      if (!isa<kiln::KilnDialect>(op->getDialect()) || isa<kiln::WeightOp>(op))
+        return WalkResult::advance();
+      op->emitError("'") << op->getName()
+                         << "' has no lowering to linalg for these types yet";
+      return WalkResult::interrupt();
+    });
+    if (left.wasInterrupted())
+      signalPassFailure();
+  }
+};
+} // namespace

@@ -1,0 +1,45 @@
+//===- Patterns.h - kiln -> linalg patterns and shared helpers ----*- C++ -*-===//
+//
+// Internal to passes/Conversion: each file populates the patterns of one op
+// family; KilnToLinalg.cpp runs them all.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_PASSES_CONVERSION_PATTERNS_H
+#define KILN_PASSES_CONVERSION_PATTERNS_H
+
+#include "dialects/kiln/IR/KilnOps.h"
+
+#include "mlir/IR/PatternMatch.h"
+
+namespace kiln::conversion {
+
+/// Elementwise ops (unary, binary, compare, where, cast) -> linalg.generic.
+void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
+/// matmul, reduce, softmax, transpose, reshape, concat, slice.
+void populateStructuredPatterns(mlir::RewritePatternSet &patterns);
+
+//===--- scalar math (ScalarMath.cpp) -------------------------------------===//
+// Each returns null when the kind has no lowering for that element type.
+
+mlir::Value buildUnary(mlir::OpBuilder &b, mlir::Location loc, UnaryKind kind,
+                       mlir::Value x);
+mlir::Value buildBinary(mlir::OpBuilder &b, mlir::Location loc, BinaryKind kind,
+                        mlir::Value x, mlir::Value y);
+mlir::Value buildCompare(mlir::OpBuilder &b, mlir::Location loc,
+                         CompareKind kind, mlir::Value x, mlir::Value y);
+mlir::Value buildCast(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                      mlir::Type to);
+
+/// Whether the lowering handles tensors of this element type (floats and
+/// signless integers; unsigned and string elements are not lowered yet).
+bool isLowerableElement(mlir::Type t);
+
+/// `tensor.empty` of `type`, taking each dynamic extent from the first of
+/// `like` whose aligned (right-justified) dimension is not a static 1.
+mlir::Value emptyLike(mlir::OpBuilder &b, mlir::Location loc,
+                      mlir::RankedTensorType type, mlir::ValueRange like);
+
+} // namespace kiln::conversion
+
+#endif // KILN_PASSES_CONVERSION_PATTERNS_H

@@ -1,0 +1,395 @@
+//===- StructuredToLinalg.cpp - contractions, reductions, data movement ---===//
+//
+// matmul: linalg.matmul for 2-d x 2-d, linalg.batch_matmul for equal 3-d
+// batches, otherwise one linalg.generic contraction whose maps broadcast the
+// batch dimensions (numpy matmul). Reductions are linalg.generic ops with
+// reduction iterators whose output map keeps reduced dimensions as 0 when
+// `keepdims`. Softmax is max, exp(x - max), sum, divide: four generics that
+// fuse per row later.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Conversion/Patterns.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+
+#include <limits>
+
+using namespace mlir;
+
+namespace kiln::conversion {
+namespace {
+
+Value zeroOf(OpBuilder &b, Location loc, Type t) {
+  return arith::ConstantOp::create(b, loc, b.getZeroAttr(t));
+}
+
+/// `tensor.empty` of `type` filled with `value`.
+Value filled(OpBuilder &b, Location loc, RankedTensorType type,
+             ValueRange dynamicSizes, Value value) {
+  Value empty = tensor::EmptyOp::create(b, loc, type.getShape(),
+                                        type.getElementType(), dynamicSizes);
+  return linalg::FillOp::create(b, loc, value, empty).getResult(0);
+}
+
+/// Dynamic extents of `type`, each read from (operand, dim) in `sources`.
+SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc, RankedTensorType type,
+                                ArrayRef<std::pair<Value, int64_t>> sources) {
+  SmallVector<Value> sizes;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      sizes.push_back(tensor::DimOp::create(b, loc, sources[i].first,
+                                            sources[i].second));
+  return sizes;
+}
+
+//===--- matmul ------------------------------------------------------------===//
+
+struct MatmulLowering : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatmulOp op, PatternRewriter &rewriter) const override {
+    auto a = cast<RankedTensorType>(op.getLhs().getType());
+    auto bt = cast<RankedTensorType>(op.getRhs().getType());
+    auto out = cast<RankedTensorType>(op.getType());
+    Type elt = out.getElementType();
+    if (!isLowerableElement(elt) || a.getElementType() != elt)
+      return rewriter.notifyMatchFailure(op, "element type not lowered yet");
+    if (a.getRank() < 2 || bt.getRank() < 2)
+      return rewriter.notifyMatchFailure(op, "1-d matmul operands not lowered yet");
+    Location loc = op.getLoc();
+    int64_t r = out.getRank();
+    // Where each result extent comes from: batch dims from whichever operand
+    // is not broadcast there, M from lhs, N from rhs.
+    SmallVector<std::pair<Value, int64_t>> src;
+    for (int64_t i = 0; i < r - 2; ++i) {
+      int64_t ia = i - (r - a.getRank()), ib = i - (r - bt.getRank());
+      if (ia >= 0 && a.getDimSize(ia) != 1)
+        src.push_back({op.getLhs(), ia});
+      else
+        src.push_back({op.getRhs(), ib >= 0 ? ib : 0});
+    }
+    src.push_back({op.getLhs(), a.getRank() - 2});
+    src.push_back({op.getRhs(), bt.getRank() - 1});
+    Value init = filled(rewriter, loc, out, dynamicSizes(rewriter, loc, out, src),
+                        zeroOf(rewriter, loc, elt));
+    SmallVector<Value> ins = {op.getLhs(), op.getRhs()};
+    if (a.getRank() == 2 && bt.getRank() == 2) {
+      rewriter.replaceOp(op, linalg::MatmulOp::create(rewriter, loc, ins, init)->getResults());
+      return success();
+    }
+    if (a.getRank() == 3 && bt.getRank() == 3 && a.getDimSize(0) == bt.getDimSize(0) &&
+        !a.isDynamicDim(0)) {
+      rewriter.replaceOp(op,
+                         linalg::BatchMatmulOp::create(rewriter, loc, ins, init)->getResults());
+      return success();
+    }
+    // General case: loops (batch..., m, n, k).
+    MLIRContext *ctx = op.getContext();
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    auto operandMap = [&](RankedTensorType t, AffineExpr row, AffineExpr col) {
+      SmallVector<AffineExpr> exprs;
+      int64_t lead = (r - 2) - (t.getRank() - 2);
+      for (int64_t j = 0; j < t.getRank() - 2; ++j)
+        exprs.push_back(t.getDimSize(j) == 1 && out.getDimSize(lead + j) != 1
+                            ? getAffineConstantExpr(0, ctx)
+                            : d(lead + j));
+      exprs.append({row, col});
+      return AffineMap::get(r + 1, 0, exprs, ctx);
+    };
+    SmallVector<AffineExpr> outExprs;
+    for (int64_t i = 0; i < r; ++i)
+      outExprs.push_back(d(i));
+    SmallVector<AffineMap> maps = {operandMap(a, d(r - 2), d(r)),
+                                   operandMap(bt, d(r), d(r - 1)),
+                                   AffineMap::get(r + 1, 0, outExprs, ctx)};
+    SmallVector<utils::IteratorType> iters(r, utils::IteratorType::parallel);
+    iters.push_back(utils::IteratorType::reduction);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{out}, ins, ValueRange{init}, maps, iters,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value prod = buildBinary(b, l, BinaryKind::mul, args[0], args[1]);
+          linalg::YieldOp::create(b, l, buildBinary(b, l, BinaryKind::add, args[2], prod));
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+//===--- reductions --------------------------------------------------------===//
+
+/// Reduces `input` over `axes` (sorted, non-negative) into `out` with the
+/// combiner `combine`, starting from `initValue`.
+Value reduceGeneric(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
+                    bool keepdims, RankedTensorType out, Value initValue,
+                    function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  auto in = cast<RankedTensorType>(input.getType());
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<utils::IteratorType> iters;
+  SmallVector<std::pair<Value, int64_t>> src;
+  for (int64_t i = 0; i < in.getRank(); ++i) {
+    bool reduced = llvm::is_contained(axes, i);
+    iters.push_back(reduced ? utils::IteratorType::reduction
+                            : utils::IteratorType::parallel);
+    if (!reduced) {
+      outExprs.push_back(getAffineDimExpr(i, ctx));
+      src.push_back({input, i});
+    } else if (keepdims) {
+      outExprs.push_back(getAffineConstantExpr(0, ctx));
+      src.push_back({input, i});
+    }
+  }
+  Value init = filled(b, loc, out, dynamicSizes(b, loc, out, src), initValue);
+  SmallVector<AffineMap> maps = {
+      AffineMap::getMultiDimIdentityMap(in.getRank(), ctx),
+      AffineMap::get(in.getRank(), 0, outExprs, ctx)};
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{out}, ValueRange{input}, ValueRange{init}, maps, iters,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        linalg::YieldOp::create(nb, l, combine(nb, l, args[1], args[0]));
+      });
+  return generic.getResult(0);
+}
+
+Value floatConst(OpBuilder &b, Location loc, Type t, double v) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, v));
+}
+
+/// The number of elements reduced, as a scalar of float type `t`.
+Value reducedCount(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
+                   Type t) {
+  auto in = cast<RankedTensorType>(input.getType());
+  Value count = arith::ConstantIndexOp::create(b, loc, 1);
+  for (int64_t a : axes)
+    count = arith::MulIOp::create(b, loc, count, tensor::DimOp::create(b, loc, input, a));
+  Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), count);
+  (void)in;
+  return arith::SIToFPOp::create(b, loc, t, i64);
+}
+
+struct ReduceLowering : OpRewritePattern<ReduceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReduceOp op, PatternRewriter &rewriter) const override {
+    if (op.getRuntimeAxes())
+      return rewriter.notifyMatchFailure(op, "run-time reduction axes");
+    auto in = cast<RankedTensorType>(op.getInput().getType());
+    auto out = cast<RankedTensorType>(op.getType());
+    Type elt = in.getElementType();
+    if (!isLowerableElement(elt))
+      return rewriter.notifyMatchFailure(op, "element type not lowered yet");
+    SmallVector<int64_t> axes;
+    for (int64_t a : op.getAxes())
+      axes.push_back(a < 0 ? a + in.getRank() : a);
+    if (axes.empty() && !op.getNoopWithEmptyAxes())
+      for (int64_t i = 0; i < in.getRank(); ++i)
+        axes.push_back(i);
+    llvm::sort(axes);
+    Location loc = op.getLoc();
+    bool isF = isa<FloatType>(elt);
+    auto bin = [&](BinaryKind k) {
+      return [k](OpBuilder &b, Location l, Value acc, Value x) {
+        return buildBinary(b, l, k, acc, x);
+      };
+    };
+    Value init, result;
+    ReduceKind kind = op.getKind();
+    switch (kind) {
+    case ReduceKind::sum:
+    case ReduceKind::mean:
+      init = zeroOf(rewriter, loc, elt);
+      result = reduceGeneric(rewriter, loc, op.getInput(), axes, op.getKeepdims(), out,
+                             init, bin(BinaryKind::add));
+      break;
+    case ReduceKind::prod:
+      init = arith::ConstantOp::create(rewriter, loc, rewriter.getOneAttr(elt));
+      result = reduceGeneric(rewriter, loc, op.getInput(), axes, op.getKeepdims(), out,
+                             init, bin(BinaryKind::mul));
+      break;
+    case ReduceKind::max:
+    case ReduceKind::min: {
+      bool mx = kind == ReduceKind::max;
+      if (isF)
+        init = floatConst(rewriter, loc, elt,
+                          mx ? -std::numeric_limits<double>::infinity()
+                             : std::numeric_limits<double>::infinity());
+      else
+        init = arith::ConstantOp::create(
+            rewriter, loc,
+            rewriter.getIntegerAttr(
+                elt, mx ? APInt::getSignedMinValue(elt.getIntOrFloatBitWidth())
+                        : APInt::getSignedMaxValue(elt.getIntOrFloatBitWidth())));
+      result = reduceGeneric(rewriter, loc, op.getInput(), axes, op.getKeepdims(), out,
+                             init, bin(mx ? BinaryKind::max : BinaryKind::min));
+      break;
+    }
+    case ReduceKind::sum_square:
+      init = zeroOf(rewriter, loc, elt);
+      result = reduceGeneric(rewriter, loc, op.getInput(), axes, op.getKeepdims(), out,
+                             init, [](OpBuilder &b, Location l, Value acc, Value x) {
+                               return buildBinary(
+                                   b, l, BinaryKind::add, acc,
+                                   buildBinary(b, l, BinaryKind::mul, x, x));
+                             });
+      break;
+    default:
+      return rewriter.notifyMatchFailure(op, "this reduction kind is not lowered yet");
+    }
+    if (kind == ReduceKind::mean) {
+      if (!isF)
+        return rewriter.notifyMatchFailure(op, "integer mean");
+      Value count = reducedCount(rewriter, loc, op.getInput(), axes, elt);
+      auto outT = out;
+      Value init2 = emptyLike(rewriter, loc, outT, ValueRange{result});
+      MLIRContext *ctx = op.getContext();
+      SmallVector<AffineMap> maps(2, AffineMap::getMultiDimIdentityMap(out.getRank(), ctx));
+      SmallVector<utils::IteratorType> iters(out.getRank(), utils::IteratorType::parallel);
+      result = linalg::GenericOp::create(
+                   rewriter, loc, TypeRange{out}, ValueRange{result}, ValueRange{init2},
+                   maps, iters,
+                   [&](OpBuilder &b, Location l, ValueRange args) {
+                     linalg::YieldOp::create(
+                         b, l, Value(arith::DivFOp::create(b, l, args[0], count)));
+                   })
+                   .getResult(0);
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// Elementwise `fn(x, r)` where `r` is broadcast along `axis` (kept as 1).
+Value mapWithRowValue(OpBuilder &b, Location loc, Value x, Value rowValue,
+                      int64_t axis,
+                      function_ref<Value(OpBuilder &, Location, Value, Value)> fn) {
+  auto t = cast<RankedTensorType>(x.getType());
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineExpr> rowExprs;
+  for (int64_t i = 0; i < t.getRank(); ++i)
+    rowExprs.push_back(i == axis ? getAffineConstantExpr(0, ctx) : getAffineDimExpr(i, ctx));
+  AffineMap id = AffineMap::getMultiDimIdentityMap(t.getRank(), ctx);
+  SmallVector<AffineMap> maps = {id, AffineMap::get(t.getRank(), 0, rowExprs, ctx), id};
+  SmallVector<utils::IteratorType> iters(t.getRank(), utils::IteratorType::parallel);
+  Value init = emptyLike(b, loc, t, ValueRange{x});
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{t}, ValueRange{x, rowValue}, ValueRange{init}, maps, iters,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(nb, l, fn(nb, l, args[0], args[1]));
+             })
+      .getResult(0);
+}
+
+struct SoftmaxLowering : OpRewritePattern<SoftmaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SoftmaxOp op, PatternRewriter &rewriter) const override {
+    auto t = cast<RankedTensorType>(op.getType());
+    Type elt = t.getElementType();
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += t.getRank();
+    Location loc = op.getLoc();
+    SmallVector<int64_t> rowShape(t.getShape());
+    rowShape[axis] = 1;
+    auto rowT = RankedTensorType::get(rowShape, elt);
+    Value x = op.getInput();
+    Value mx = reduceGeneric(rewriter, loc, x, {axis}, true, rowT,
+                             floatConst(rewriter, loc, elt,
+                                        -std::numeric_limits<double>::infinity()),
+                             [](OpBuilder &b, Location l, Value acc, Value v) {
+                               return buildBinary(b, l, BinaryKind::max, acc, v);
+                             });
+    Value shifted = mapWithRowValue(rewriter, loc, x, mx, axis,
+                                    [](OpBuilder &b, Location l, Value v, Value m) {
+                                      return buildBinary(b, l, BinaryKind::sub, v, m);
+                                    });
+    Value e = mapWithRowValue(rewriter, loc, shifted, mx, axis,
+                              [](OpBuilder &b, Location l, Value v, Value) -> Value {
+                                return math::ExpOp::create(b, l, v);
+                              });
+    Value sum = reduceGeneric(rewriter, loc, e, {axis}, true, rowT,
+                              zeroOf(rewriter, loc, elt),
+                              [](OpBuilder &b, Location l, Value acc, Value v) {
+                                return buildBinary(b, l, BinaryKind::add, acc, v);
+                              });
+    Value result;
+    if (op.getLog()) // x - max - log(sum)
+      result = mapWithRowValue(rewriter, loc, shifted, sum, axis,
+                               [](OpBuilder &b, Location l, Value v, Value s) -> Value {
+                                 return arith::SubFOp::create(b, l, v,
+                                                              math::LogOp::create(b, l, s));
+                               });
+    else
+      result = mapWithRowValue(rewriter, loc, e, sum, axis,
+                               [](OpBuilder &b, Location l, Value v, Value s) {
+                                 return buildBinary(b, l, BinaryKind::div, v, s);
+                               });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===--- data movement -----------------------------------------------------===//
+
+struct TransposeLowering : OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TransposeOp op, PatternRewriter &rewriter) const override {
+    auto out = cast<RankedTensorType>(op.getType());
+    SmallVector<std::pair<Value, int64_t>> src;
+    for (int64_t p : op.getPerm())
+      src.push_back({op.getInput(), p});
+    Location loc = op.getLoc();
+    Value init = tensor::EmptyOp::create(rewriter, loc, out.getShape(),
+                                         out.getElementType(),
+                                         dynamicSizes(rewriter, loc, out, src));
+    rewriter.replaceOp(op, linalg::TransposeOp::create(rewriter, loc, op.getInput(),
+                                                       init, op.getPerm())
+                               ->getResults());
+    return success();
+  }
+};
+
+struct ReshapeLowering : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReshapeOp op, PatternRewriter &rewriter) const override {
+    auto out = cast<RankedTensorType>(op.getType());
+    if (!out.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "reshape to a dynamic shape");
+    Location loc = op.getLoc();
+    auto shapeT = RankedTensorType::get({out.getRank()}, rewriter.getIndexType());
+    SmallVector<Attribute> dims;
+    for (int64_t d : out.getShape())
+      dims.push_back(rewriter.getIndexAttr(d));
+    Value shape = arith::ConstantOp::create(rewriter, loc,
+                                            DenseElementsAttr::get(shapeT, dims));
+    rewriter.replaceOpWithNewOp<tensor::ReshapeOp>(op, out, op.getInput(), shape);
+    return success();
+  }
+};
+
+/// tensor.concat, which the tensor dialect's own patterns decompose into
+/// insert_slices of an empty tensor.
+struct ConcatLowering : OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConcatOp op, PatternRewriter &rewriter) const override {
+    auto out = cast<RankedTensorType>(op.getType());
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += out.getRank();
+    rewriter.replaceOpWithNewOp<tensor::ConcatOp>(op, out, rewriter.getI64IntegerAttr(axis),
+                                                  op.getInputs());
+    return success();
+  }
+};
+
+} // namespace
+
+void populateStructuredPatterns(RewritePatternSet &patterns) {
+  patterns.add<MatmulLowering, ReduceLowering, SoftmaxLowering, TransposeLowering,
+               ReshapeLowering, ConcatLowering>(patterns.getContext());
+  tensor::populateDecomposeTensorConcatPatterns(patterns);
+}
+
+} // namespace kiln::conversion

@@ -1,0 +1,16 @@
+// RUN: kiln-opt %s --kiln-to-linalg=strict -split-input-file -verify-diagnostics
+
+// Unsigned integers are not lowered yet: strict mode names the op.
+func.func @unsigned(%a: tensor<4xui8>, %b: tensor<4xui8>) -> tensor<4xui8> {
+  // expected-error @+1 {{'kiln.binary' has no lowering to linalg for these types yet}}
+  %0 = kiln.binary add %a, %b : tensor<4xui8>, tensor<4xui8>
+  return %0 : tensor<4xui8>
+}
+
+// -----
+
+func.func @no_pattern(%x: tensor<3x4x4xf32>) -> tensor<3xf32> {
+  // expected-error @+1 {{'kiln.det' has no lowering to linalg for these types yet}}
+  %0 = kiln.det %x : tensor<3x4x4xf32>
+  return %0 : tensor<3xf32>
+}

@@ -1,0 +1,64 @@
+// RUN: kiln-opt %s --kiln-to-linalg=strict | FileCheck %s
+
+// Affine maps print at the top of the module.
+// CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3) -> (d3, d2)>
+// CHECK-DAG: #[[KEEP:.*]] = affine_map<(d0, d1) -> (d0, 0)>
+
+// CHECK-LABEL: func.func @matmul_2d
+// CHECK: %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<2x4xf32>)
+// CHECK: linalg.matmul ins(%arg0, %arg1 : tensor<2x3xf32>, tensor<3x4xf32>) outs(%[[Z]] : tensor<2x4xf32>)
+func.func @matmul_2d(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>) -> tensor<2x4xf32> {
+  %0 = kiln.matmul %a, %b : tensor<2x3xf32>, tensor<3x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// CHECK-LABEL: func.func @batch_matmul
+// CHECK: linalg.batch_matmul
+func.func @batch_matmul(%a: tensor<8x2x3xf32>, %b: tensor<8x3x4xf32>) -> tensor<8x2x4xf32> {
+  %0 = kiln.matmul %a, %b : tensor<8x2x3xf32>, tensor<8x3x4xf32>
+  return %0 : tensor<8x2x4xf32>
+}
+
+// Batch broadcasting (a weight shared over [batch, seq]) is one contraction
+// generic: loops (d0, d1, m, n, k), the weight read at (k, n).
+// CHECK-LABEL: func.func @shared_weight
+// CHECK: %[[B:.*]] = tensor.dim %arg0, %c0 : tensor<?x8x16xf32>
+// CHECK: tensor.empty(%[[B]]) : tensor<?x8x4xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[A]], #[[W]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+func.func @shared_weight(%x: tensor<?x8x16xf32>, %w: tensor<16x4xf32>) -> tensor<?x8x4xf32> {
+  %0 = kiln.matmul %x, %w : tensor<?x8x16xf32>, tensor<16x4xf32>
+  return %0 : tensor<?x8x4xf32>
+}
+
+// keepdims keeps the reduced dimension as index 0 of the output map; mean
+// divides by the reduced count.
+// CHECK-LABEL: func.func @mean
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[KEEP]]], iterator_types = ["parallel", "reduction"]}
+// CHECK: arith.addf
+// CHECK: arith.divf
+func.func @mean(%x: tensor<2x6xf32>) -> tensor<2x1xf32> {
+  %0 = kiln.reduce mean %x axes = [1] keepdims : tensor<2x6xf32>
+  return %0 : tensor<2x1xf32>
+}
+
+// Softmax: max, subtract, exp, sum, divide.
+// CHECK-LABEL: func.func @softmax
+// CHECK: arith.maximumf
+// CHECK: arith.subf
+// CHECK: math.exp
+// CHECK: arith.addf
+// CHECK: arith.divf
+func.func @softmax(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %0 = kiln.softmax %x axis = -1 : tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// CHECK-LABEL: func.func @movement
+// CHECK: linalg.transpose ins(%arg0 : tensor<2x3x4xf32>) outs(%{{.*}} : tensor<4x2x3xf32>) permutation = [2, 0, 1]
+// CHECK: tensor.reshape %{{.*}}(%{{.*}}) : (tensor<4x2x3xf32>, tensor<2xindex>) -> tensor<8x3xf32>
+func.func @movement(%x: tensor<2x3x4xf32>) -> tensor<8x3xf32> {
+  %0 = kiln.transpose %x perm = [2, 0, 1] : tensor<2x3x4xf32>
+  %1 = kiln.reshape %0 : tensor<4x2x3xf32> -> tensor<8x3xf32>
+  return %1 : tensor<8x3xf32>
+}
