@@ -10,6 +10,9 @@
 
 #include "passes/Pipelines/Pipelines.h"
 
+#include "passes/Conversion/Passes.h"
+
+#include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassRegistry.h"
 
 using namespace mlir;
@@ -26,6 +29,28 @@ static constexpr llvm::StringLiteral kCpuLowering =
     "convert-cf-to-llvm,convert-index-to-llvm,finalize-memref-to-llvm,"
     "convert-func-to-llvm,reconcile-unrealized-casts";
 
-LogicalResult kiln::buildCpuLoweringPipeline(OpPassManager &pm) {
-  return parsePassPipeline(kCpuLowering, pm);
+/// The kernel ABI: results become out-parameters and every (static) memref
+/// is passed as a bare pointer, so the entry is `main(T *in..., T *out...)`.
+static constexpr llvm::StringLiteral kCpuKernelAbi =
+    "func.func(kiln-to-linalg{strict},linalg-fuse-elementwise-ops),"
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},"
+    "func.func(buffer-deallocation-pipeline,convert-linalg-to-loops),"
+    "lower-affine,expand-strided-metadata,convert-scf-to-cf,"
+    "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
+    "convert-cf-to-llvm,convert-index-to-llvm,finalize-memref-to-llvm,"
+    "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
+    "reconcile-unrealized-casts";
+
+LogicalResult kiln::buildCpuLoweringPipeline(OpPassManager &pm, bool kernelAbi) {
+  // The textual pipeline names passes; make sure every process that builds
+  // it (kiln, not only kiln-opt) has them registered.
+  static bool registered = [] {
+    registerAllPasses();
+    registerKilnConversionPasses();
+    return true;
+  }();
+  (void)registered;
+  return parsePassPipeline(kernelAbi ? kCpuKernelAbi : kCpuLowering, pm);
 }

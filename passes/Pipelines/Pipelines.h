@@ -27,7 +27,10 @@ void buildGraphPipeline(mlir::OpPassManager &pm,
 
 /// Lowers kiln ops on tensors to the LLVM dialect for the host CPU
 /// (kiln-to-linalg, bufferization, loops, LLVM conversions).
-llvm::LogicalResult buildCpuLoweringPipeline(mlir::OpPassManager &pm);
+/// With `kernelAbi`, results become out-parameters and static memrefs bare
+/// pointers: @main(T *inputs..., T *outputs...) as the runtime calls it.
+llvm::LogicalResult buildCpuLoweringPipeline(mlir::OpPassManager &pm,
+                                             bool kernelAbi = false);
 
 /// Registers `kiln-graph-pipeline` and `kiln-cpu-lowering-pipeline`.
 void registerPipelines();

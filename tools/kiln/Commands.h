@@ -18,8 +18,10 @@ enum ExitCode : int {
   kIOError = 5,      // cannot write the output
 };
 
-extern llvm::cl::SubCommand importCommand;
+extern llvm::cl::SubCommand importCommand, compileCommand, runCommand;
 int runImport();
+int runCompile();
+int runRun();
 
 /// Prints MLIR diagnostics as "kiln: error: node 'n' (Op): message".
 class CliDiagnostics {

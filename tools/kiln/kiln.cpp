@@ -69,9 +69,16 @@ int main(int argc, char **argv) {
   llvm::cl::ParseCommandLineOptions(
       argc, argv,
       "Kiln: an ahead-of-time compiler for neural-network models\n\n"
-      "  kiln import MODEL.onnx [-o OUT.mlir] [--input-shape NAME=2x32x128]\n");
+      "  kiln import MODEL.onnx [-o OUT.mlir] [--input-shape NAME=2x32x128]\n"
+      "  kiln compile MODEL.onnx|MODEL.mlir -o OUT.kiln [--target=cpu] "
+      "[--emit=graph|llvm|asm]\n"
+      "  kiln run OUT.kiln --input [NAME=]FILE.npy ... [--output-dir DIR]\n");
   if (kiln::cli::importCommand)
     return kiln::cli::runImport();
+  if (kiln::cli::compileCommand)
+    return kiln::cli::runCompile();
+  if (kiln::cli::runCommand)
+    return kiln::cli::runRun();
   llvm::errs() << "kiln: error: no subcommand given (try 'kiln --help')\n";
   return kiln::cli::kUsage;
 }

@@ -1,0 +1,74 @@
+/*===- kiln/runtime.h - the Kiln runtime C API ------------------------------===
+ *
+ * Load a compiled model (.kiln), create a session on a device, run it.
+ * Every function returns KILN_OK or an error code; kiln_last_error() then
+ * describes the failure (thread-local, valid until the next call).
+ *
+ *   kiln_model *m;  kiln_session *s;
+ *   if (kiln_model_open("model.kiln", &m) != KILN_OK) puts(kiln_last_error());
+ *   kiln_session_create(m, "cpu", &s);
+ *   kiln_tensor in = {"x", KILN_F32, 2, shape, data};  kiln_tensor out = {...};
+ *   kiln_session_run(s, &in, 1, &out, 1);
+ *
+ * Depends on libc, libdl and pthreads only.
+ *===----------------------------------------------------------------------===*/
+
+#ifndef KILN_RUNTIME_H
+#define KILN_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum kiln_status {
+  KILN_OK = 0,
+  KILN_ERROR_IO = 1,          /* cannot read the artifact */
+  KILN_ERROR_BAD_ARTIFACT = 2,/* corrupt, truncated or wrong version */
+  KILN_ERROR_DEVICE = 3,      /* no such device, or it cannot load the kernels */
+  KILN_ERROR_BAD_ARGUMENT = 4 /* wrong input count, name, dtype or shape */
+} kiln_status;
+
+/* Element types (same order as the artifact manifest). */
+typedef enum kiln_dtype {
+  KILN_F32, KILN_F16, KILN_BF16, KILN_F64, KILN_I8, KILN_I16, KILN_I32, KILN_I64,
+  KILN_U8, KILN_U16, KILN_U32, KILN_U64, KILN_BOOL
+} kiln_dtype;
+
+typedef struct kiln_tensor {
+  const char *name;      /* may be NULL to bind by position */
+  kiln_dtype dtype;
+  int32_t rank;
+  const int64_t *shape;
+  void *data;            /* dense, row-major */
+} kiln_tensor;
+
+typedef struct kiln_model kiln_model;
+typedef struct kiln_session kiln_session;
+
+const char *kiln_last_error(void);
+size_t kiln_dtype_size(kiln_dtype dtype);
+
+kiln_status kiln_model_open(const char *path, kiln_model **model);
+void kiln_model_close(kiln_model *model);
+size_t kiln_model_num_inputs(const kiln_model *model);
+size_t kiln_model_num_outputs(const kiln_model *model);
+/* Describes input/output `index`; the returned pointers live as long as the model. */
+kiln_status kiln_model_input(const kiln_model *model, size_t index, kiln_tensor *info);
+kiln_status kiln_model_output(const kiln_model *model, size_t index, kiln_tensor *info);
+
+/* device: "cpu" (threads: KILN_NUM_THREADS, default = cores). */
+kiln_status kiln_session_create(kiln_model *model, const char *device, kiln_session **session);
+void kiln_session_destroy(kiln_session *session);
+/* Inputs by name (or position when name is NULL); outputs must have the
+ * model's dtypes and shapes and point at caller-owned memory. */
+kiln_status kiln_session_run(kiln_session *session, const kiln_tensor *inputs,
+                             size_t num_inputs, kiln_tensor *outputs, size_t num_outputs);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KILN_RUNTIME_H */

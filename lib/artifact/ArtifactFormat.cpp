@@ -1,0 +1,243 @@
+//===- ArtifactFormat.cpp - read (mmap + verify) and write .kiln files -----===//
+
+#include "lib/artifact/ArtifactFormat.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace kiln::artifact {
+
+namespace {
+uint64_t readU64(const uint8_t *p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+uint32_t readU32(const uint8_t *p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+std::string sysError(const std::string &what) {
+  return what + ": " + std::strerror(errno);
+}
+bool inside(const fb::Section *s, uint64_t fileSize) {
+  return s && s->offset() <= fileSize && s->size() <= fileSize - s->offset();
+}
+} // namespace
+
+std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &error) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = sysError("cannot open '" + path + "'");
+    return nullptr;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    error = sysError("cannot stat '" + path + "'");
+    ::close(fd);
+    return nullptr;
+  }
+  uint64_t size = (uint64_t)st.st_size;
+  if (size < kHeaderSize) {
+    ::close(fd);
+    error = "'" + path + "' is not a kiln artifact (too short: " +
+            std::to_string(size) + " bytes)";
+    return nullptr;
+  }
+  void *map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) {
+    error = sysError("cannot map '" + path + "'");
+    return nullptr;
+  }
+  std::unique_ptr<Artifact> a(new Artifact());
+  a->base_ = static_cast<const uint8_t *>(map);
+  a->size_ = size;
+  const uint8_t *h = a->base_;
+  if (std::memcmp(h, kMagic, sizeof(kMagic)) != 0) {
+    error = "'" + path + "' is not a kiln artifact (bad magic)";
+    return nullptr;
+  }
+  uint32_t version = readU32(h + 8);
+  if (version != kFormatVersion) {
+    error = "'" + path + "' has artifact format version " + std::to_string(version) +
+            "; this runtime reads version " + std::to_string(kFormatVersion);
+    return nullptr;
+  }
+  uint64_t off = readU64(h + 16), len = readU64(h + 24);
+  if (off < kHeaderSize || off > size || len > size - off || len == 0) {
+    error = "'" + path + "' is truncated or corrupt: the manifest (bytes " +
+            std::to_string(off) + "+" + std::to_string(len) + ") lies outside the " +
+            std::to_string(size) + "-byte file";
+    return nullptr;
+  }
+  flatbuffers::Verifier verifier(h + off, len);
+  if (!fb::VerifyManifestBuffer(verifier)) {
+    error = "'" + path + "' has a corrupt manifest (FlatBuffers verification failed)";
+    return nullptr;
+  }
+  const fb::Manifest *m = fb::GetManifest(h + off);
+  if (!m->inputs() || !m->outputs() || !m->kernels() || !m->plan()) {
+    error = "'" + path + "' has an incomplete manifest";
+    return nullptr;
+  }
+  if (m->weights())
+    for (const fb::Weight *w : *m->weights())
+      if (!inside(w->data(), size)) {
+        error = "'" + path + "' is truncated: weight '" +
+                (w->name() ? w->name()->str() : "?") + "' lies outside the file";
+        return nullptr;
+      }
+  for (const fb::Kernel *k : *m->kernels())
+    if (!inside(k->data(), size) || !k->entry() || !k->format() || !k->target()) {
+      error = "'" + path + "' is truncated or corrupt: a kernel lies outside the file";
+      return nullptr;
+    }
+  auto count = [](auto *v) { return v ? v->size() : 0u; };
+  for (const fb::Dispatch *d : *m->plan()) {
+    if (d->kernel() >= m->kernels()->size() || !d->buffers()) {
+      error = "'" + path + "' has a plan naming a missing kernel";
+      return nullptr;
+    }
+    for (const fb::Binding *b : *d->buffers()) {
+      uint32_t limit = b->kind() == fb::BufferKind::Input    ? count(m->inputs())
+                       : b->kind() == fb::BufferKind::Output ? count(m->outputs())
+                                                             : count(m->weights());
+      if (b->index() >= limit) {
+        error = "'" + path + "' has a plan binding a missing buffer";
+        return nullptr;
+      }
+    }
+  }
+  a->manifest_ = m;
+  return a;
+}
+
+Artifact::~Artifact() {
+  if (base_)
+    munmap(const_cast<uint8_t *>(base_), size_);
+}
+
+ArtifactWriter::ArtifactWriter(std::string path)
+    : path_(std::move(path)), tmp_(path_ + ".tmp-XXXXXX") {}
+
+ArtifactWriter::~ArtifactWriter() {
+  if (fd_ >= 0)
+    ::close(fd_);
+  if (!committed_ && !tmp_.empty())
+    ::unlink(tmp_.c_str());
+}
+
+bool ArtifactWriter::begin(std::string &error) {
+  fd_ = mkstemp(tmp_.data());
+  if (fd_ < 0) {
+    error = sysError("cannot create '" + tmp_ + "'");
+    tmp_.clear();
+    return false;
+  }
+  uint8_t header[kHeaderSize] = {};
+  if (::write(fd_, header, sizeof(header)) != (ssize_t)sizeof(header)) {
+    error = sysError("cannot write '" + tmp_ + "'");
+    return false;
+  }
+  pos_ = kHeaderSize;
+  return true;
+}
+
+bool ArtifactWriter::pad(std::string &error) {
+  static const uint8_t zeros[kAlignment] = {};
+  uint64_t n = (kAlignment - pos_ % kAlignment) % kAlignment;
+  if (n && ::write(fd_, zeros, n) != (ssize_t)n) {
+    error = sysError("cannot write '" + tmp_ + "'");
+    return false;
+  }
+  pos_ += n;
+  return true;
+}
+
+bool ArtifactWriter::append(const void *data, uint64_t size, fb::Section &out,
+                            std::string &error) {
+  if (!pad(error))
+    return false;
+  out = fb::Section(pos_, size);
+  const char *p = static_cast<const char *>(data);
+  for (uint64_t done = 0; done < size;) {
+    ssize_t n = ::write(fd_, p + done, size - done);
+    if (n <= 0) {
+      error = sysError("cannot write '" + tmp_ + "'");
+      return false;
+    }
+    done += (uint64_t)n;
+  }
+  pos_ += size;
+  return true;
+}
+
+bool ArtifactWriter::appendFromFile(const std::string &file, uint64_t offset,
+                                    uint64_t size, fb::Section &out, std::string &error) {
+  int in = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    error = sysError("cannot open weight file '" + file + "'");
+    return false;
+  }
+  if (!pad(error)) {
+    ::close(in);
+    return false;
+  }
+  out = fb::Section(pos_, size);
+  std::vector<char> buf(1 << 20);
+  for (uint64_t done = 0; done < size;) {
+    size_t want = (size_t)std::min<uint64_t>(buf.size(), size - done);
+    ssize_t n = ::pread(in, buf.data(), want, (off_t)(offset + done));
+    if (n <= 0) {
+      error = "weight file '" + file + "' ends before byte " +
+              std::to_string(offset + size);
+      ::close(in);
+      return false;
+    }
+    if (::write(fd_, buf.data(), (size_t)n) != n) {
+      error = sysError("cannot write '" + tmp_ + "'");
+      ::close(in);
+      return false;
+    }
+    done += (uint64_t)n;
+  }
+  ::close(in);
+  pos_ += size;
+  return true;
+}
+
+bool ArtifactWriter::commit(const uint8_t *manifest, uint64_t size, std::string &error) {
+  fb::Section m;
+  if (!append(manifest, size, m, error))
+    return false;
+  uint8_t header[kHeaderSize] = {};
+  std::memcpy(header, kMagic, sizeof(kMagic));
+  uint32_t version = kFormatVersion;
+  std::memcpy(header + 8, &version, 4);
+  uint64_t off = m.offset(), len = m.size();
+  std::memcpy(header + 16, &off, 8);
+  std::memcpy(header + 24, &len, 8);
+  if (::pwrite(fd_, header, sizeof(header), 0) != (ssize_t)sizeof(header) ||
+      ::fsync(fd_) != 0) {
+    error = sysError("cannot write '" + tmp_ + "'");
+    return false;
+  }
+  ::fchmod(fd_, 0644);
+  ::close(fd_);
+  fd_ = -1;
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    error = sysError("cannot rename '" + tmp_ + "' to '" + path_ + "'");
+    return false;
+  }
+  committed_ = true;
+  return true;
+}
+
+} // namespace kiln::artifact

@@ -1,0 +1,75 @@
+//===- ArtifactFormat.h - the .kiln file: header, reader, writer -*- C++ -*-===//
+//
+// Layout: a 32-byte header {magic "KILNART\0", u32 version, u32 reserved,
+// u64 manifest offset, u64 manifest size}, then 64-byte aligned sections
+// (kernel blobs, weights), then the FlatBuffers manifest (manifest.fbs).
+// Plain C++ with no LLVM dependency: the runtime uses the reader.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_LIB_ARTIFACT_ARTIFACTFORMAT_H
+#define KILN_LIB_ARTIFACT_ARTIFACTFORMAT_H
+
+#include "lib/artifact/manifest_generated.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kiln::artifact {
+
+constexpr char kMagic[8] = {'K', 'I', 'L', 'N', 'A', 'R', 'T', '\0'};
+constexpr uint32_t kFormatVersion = 1;
+constexpr uint64_t kAlignment = 64;
+constexpr size_t kHeaderSize = 32;
+
+/// A mapped, verified artifact. Every section the manifest names lies
+/// inside the file.
+class Artifact {
+public:
+  /// Maps and verifies `path`; null with `error` set on any problem.
+  static std::unique_ptr<Artifact> open(const std::string &path, std::string &error);
+  ~Artifact();
+  Artifact(const Artifact &) = delete;
+  Artifact &operator=(const Artifact &) = delete;
+
+  const fb::Manifest &manifest() const { return *manifest_; }
+  const uint8_t *bytes(const fb::Section &s) const { return base_ + s.offset(); }
+  uint64_t fileSize() const { return size_; }
+
+private:
+  Artifact() = default;
+  const uint8_t *base_ = nullptr;
+  uint64_t size_ = 0;
+  const fb::Manifest *manifest_ = nullptr;
+};
+
+/// Builds an artifact in memory-light steps: sections are appended to a
+/// temporary file next to the destination, which is renamed over it only
+/// when everything was written (a failed compile leaves nothing).
+class ArtifactWriter {
+public:
+  explicit ArtifactWriter(std::string path);
+  ~ArtifactWriter(); // removes the temporary unless commit() succeeded
+
+  bool begin(std::string &error);
+  /// Appends `size` bytes (aligned to 64) and returns their section.
+  bool append(const void *data, uint64_t size, fb::Section &out, std::string &error);
+  /// Appends `size` bytes copied from `file` at `offset`.
+  bool appendFromFile(const std::string &file, uint64_t offset, uint64_t size,
+                      fb::Section &out, std::string &error);
+  /// Writes the manifest and header, then renames into place.
+  bool commit(const uint8_t *manifest, uint64_t size, std::string &error);
+
+private:
+  bool pad(std::string &error);
+  std::string path_, tmp_;
+  int fd_ = -1;
+  uint64_t pos_ = 0;
+  bool committed_ = false;
+};
+
+} // namespace kiln::artifact
+
+#endif // KILN_LIB_ARTIFACT_ARTIFACTFORMAT_H

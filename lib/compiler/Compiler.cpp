@@ -1,0 +1,96 @@
+//===- Compiler.cpp - prepare @main and compile it per target -------------===//
+
+#include "lib/compiler/Compiler.h"
+
+#include "dialects/kiln/IR/KilnOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/StringMap.h"
+
+using namespace mlir;
+
+namespace kiln::compiler {
+
+static LogicalResult signatureOf(Value v, Location loc, StringRef what, StringRef name,
+                                 TensorSignature &sig) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (!t)
+    return emitError(loc) << what << " '" << name << "' has type " << v.getType()
+                          << "; only tensors can be compiled";
+  if (!t.hasStaticShape())
+    return emitError(loc) << what << " '" << name << "' has dynamic shape " << t
+                          << "; fix it with --input-shape " << name << "=...";
+  sig.name = name.str();
+  sig.elementType = t.getElementType();
+  sig.shape.assign(t.getShape().begin(), t.getShape().end());
+  return success();
+}
+
+LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main)
+    return module.emitError("the model has no @main function");
+  Block &body = main.getBody().front();
+  for (auto [i, arg] : llvm::enumerate(main.getArguments())) {
+    auto name = main.getArgAttrOfType<StringAttr>(i, "kiln.name");
+    std::string n = name ? name.str() : "arg" + std::to_string(i);
+    TensorSignature sig;
+    if (failed(signatureOf(arg, main.getLoc(), "input", n, sig)))
+      return failure();
+    model.inputs.push_back(sig);
+  }
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+    auto name = main.getResultAttrOfType<StringAttr>(i, "kiln.name");
+    std::string n = name ? name.str() : "result" + std::to_string(i);
+    TensorSignature sig;
+    if (failed(signatureOf(v, main.getLoc(), "output", n, sig)))
+      return failure();
+    model.outputs.push_back(sig);
+  }
+  // Names are recorded; the lowered function needs none of the attributes.
+  for (unsigned i = 0; i < main.getNumArguments(); ++i)
+    main.setArgAttrs(i, DictionaryAttr::get(module.getContext()));
+  for (unsigned i = 0; i < main.getNumResults(); ++i)
+    main.setResultAttrs(i, DictionaryAttr::get(module.getContext()));
+  // One argument per distinct (file, offset, type) weight.
+  llvm::StringMap<BlockArgument> seen;
+  SmallVector<WeightOp> weights;
+  main.walk([&](WeightOp w) { weights.push_back(w); });
+  for (WeightOp w : weights) {
+    auto t = cast<RankedTensorType>(w.getType());
+    std::string key = w.getFile().str() + "@" + std::to_string(w.getOffset());
+    llvm::raw_string_ostream(key) << ":" << t;
+    BlockArgument &arg = seen[key];
+    if (!arg) {
+      if (!t.hasStaticShape())
+        return w.emitError("weight of dynamic shape ") << t;
+      uint64_t bits = t.getElementTypeBitWidth();
+      uint64_t bytes = (t.getNumElements() * bits + 7) / 8;
+      unsigned index = main.getNumArguments();
+      if (failed(main.insertArgument(index, t, {}, w.getLoc())))
+        return failure();
+      arg = main.getArgument(index);
+      model.weights.push_back({w.getName().str(), w.getFile().str(),
+                               (uint64_t)w.getOffset(), bytes});
+    }
+    w.getResult().replaceAllUsesWith(arg);
+    w.erase();
+  }
+  return success();
+}
+
+LogicalResult compileKernels(ModuleOp module, ArrayRef<target::Target *> targets,
+                             CompiledModel &model) {
+  for (target::Target *t : targets) {
+    OwningOpRef<ModuleOp> copy = module.clone();
+    FailureOr<target::KernelBlob> blob = t->compile(*copy, target::CompileOptions{});
+    if (failed(blob))
+      return failure();
+    model.kernels.push_back(std::move(*blob));
+  }
+  return success();
+}
+
+} // namespace kiln::compiler

@@ -1,0 +1,51 @@
+//===- Compiler.h - from graph IR to kernels, weights and a signature -*- C++ -*-===//
+//
+// The step between the graph passes and the targets: the model's @main is
+// checked for what the kernel ABI supports (static shapes), its kiln.weight
+// ops become extra arguments (after the inputs) bound to weight bytes the
+// artifact will carry, and every requested target compiles a copy.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_LIB_COMPILER_COMPILER_H
+#define KILN_LIB_COMPILER_COMPILER_H
+
+#include "targets/Target.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+#include <vector>
+
+namespace kiln::compiler {
+
+struct TensorSignature {
+  std::string name;
+  mlir::Type elementType;
+  std::vector<int64_t> shape;
+};
+
+/// Bytes [offset, offset + size) of `file` feed weight argument `name`.
+struct WeightBinding {
+  std::string name, file;
+  uint64_t offset = 0, size = 0;
+};
+
+struct CompiledModel {
+  std::vector<TensorSignature> inputs, outputs;
+  std::vector<WeightBinding> weights;
+  std::vector<target::KernelBlob> kernels;
+};
+
+/// Rewrites @main for code generation (weights to arguments) and records
+/// its signature. Errors are diagnostics at the argument or op.
+mlir::LogicalResult prepareForCodegen(mlir::ModuleOp module, CompiledModel &model);
+
+/// Compiles a copy of `module` for each target into `model.kernels`.
+mlir::LogicalResult compileKernels(mlir::ModuleOp module,
+                                   llvm::ArrayRef<target::Target *> targets,
+                                   CompiledModel &model);
+
+} // namespace kiln::compiler
+
+#endif // KILN_LIB_COMPILER_COMPILER_H

@@ -1,0 +1,71 @@
+//===- CpuDevice.cpp - CPU kernels: shared objects loaded from memory -----===//
+//
+// The kernel's shared object is written to an anonymous memfd and dlopen'ed
+// through /proc/self/fd, so nothing touches the file system.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lib/runtime/Device.h"
+
+#include <cerrno>
+#include <cstring>
+#include <dlfcn.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace kiln::runtime {
+namespace {
+
+using EntryFn = void (*)(void **);
+
+class CpuKernel : public LoadedKernel {
+public:
+  CpuKernel(void *handle, EntryFn entry) : handle(handle), entry(entry) {}
+  ~CpuKernel() override { dlclose(handle); }
+  void run(void **buffers) override { entry(buffers); }
+
+private:
+  void *handle;
+  EntryFn entry;
+};
+
+} // namespace
+
+std::unique_ptr<LoadedKernel> loadCpuKernel(const artifact::fb::Kernel &kernel,
+                                            const uint8_t *bytes, std::string &error) {
+  if (kernel.format()->str() != "elf-shared-object") {
+    error = "the cpu device cannot load kernels of format '" + kernel.format()->str() + "'";
+    return nullptr;
+  }
+  int fd = memfd_create("kiln-kernel", MFD_CLOEXEC);
+  if (fd < 0) {
+    error = std::string("memfd_create failed: ") + std::strerror(errno);
+    return nullptr;
+  }
+  uint64_t size = kernel.data()->size();
+  for (uint64_t done = 0; done < size;) {
+    ssize_t n = ::write(fd, bytes + done, size - done);
+    if (n <= 0) {
+      error = std::string("cannot stage the kernel: ") + std::strerror(errno);
+      ::close(fd);
+      return nullptr;
+    }
+    done += (uint64_t)n;
+  }
+  std::string path = "/proc/self/fd/" + std::to_string(fd);
+  void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ::close(fd);
+  if (!handle) {
+    error = std::string("cannot load the cpu kernel: ") + dlerror();
+    return nullptr;
+  }
+  auto entry = reinterpret_cast<EntryFn>(dlsym(handle, kernel.entry()->c_str()));
+  if (!entry) {
+    error = "the cpu kernel has no entry '" + kernel.entry()->str() + "'";
+    dlclose(handle);
+    return nullptr;
+  }
+  return std::make_unique<CpuKernel>(handle, entry);
+}
+
+} // namespace kiln::runtime

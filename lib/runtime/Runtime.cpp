@@ -1,0 +1,221 @@
+//===- Runtime.cpp - the C API over artifacts and devices -----------------===//
+//
+// A model is a mapped, verified artifact. A session binds it to a device
+// (CpuDevice.cpp) and runs the plan: each dispatch gets its pointer table
+// (inputs, weights inside the mapped file, outputs). Inputs are checked
+// against the manifest with messages that name the input.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/runtime.h"
+#include "lib/artifact/ArtifactFormat.h"
+#include "lib/runtime/Device.h"
+
+#include <cstring>
+#include <string>
+
+using namespace kiln;
+namespace fb = kiln::artifact::fb;
+
+static thread_local std::string lastError;
+
+static kiln_status fail(kiln_status status, std::string message) {
+  lastError = std::move(message);
+  return status;
+}
+
+struct kiln_model {
+  std::unique_ptr<artifact::Artifact> artifact;
+  std::vector<std::vector<int64_t>> inShapes, outShapes;
+  std::vector<std::string> inNames, outNames;
+};
+
+struct kiln_session {
+  kiln_model *model;
+  std::vector<std::unique_ptr<runtime::LoadedKernel>> kernels;
+};
+
+extern "C" {
+
+const char *kiln_last_error(void) { return lastError.c_str(); }
+
+size_t kiln_dtype_size(kiln_dtype t) {
+  switch (t) {
+  case KILN_F64: case KILN_I64: case KILN_U64: return 8;
+  case KILN_F32: case KILN_I32: case KILN_U32: return 4;
+  case KILN_F16: case KILN_BF16: case KILN_I16: case KILN_U16: return 2;
+  case KILN_I8: case KILN_U8: case KILN_BOOL: return 1;
+  }
+  return 0;
+}
+
+kiln_status kiln_model_open(const char *path, kiln_model **out) {
+  if (!path || !out)
+    return fail(KILN_ERROR_BAD_ARGUMENT, "kiln_model_open: null argument");
+  std::string error;
+  auto a = artifact::Artifact::open(path, error);
+  if (!a)
+    return fail(error.rfind("cannot open", 0) == 0 ? KILN_ERROR_IO
+                                                   : KILN_ERROR_BAD_ARTIFACT,
+                error);
+  auto *m = new kiln_model();
+  auto collect = [](const flatbuffers::Vector<flatbuffers::Offset<fb::TensorInfo>> *v,
+                    std::vector<std::vector<int64_t>> &shapes,
+                    std::vector<std::string> &names) {
+    for (const fb::TensorInfo *t : *v) {
+      names.push_back(t->name() ? t->name()->str() : "");
+      shapes.emplace_back();
+      if (t->shape())
+        shapes.back().assign(t->shape()->begin(), t->shape()->end());
+    }
+  };
+  collect(a->manifest().inputs(), m->inShapes, m->inNames);
+  collect(a->manifest().outputs(), m->outShapes, m->outNames);
+  m->artifact = std::move(a);
+  *out = m;
+  return KILN_OK;
+}
+
+void kiln_model_close(kiln_model *model) { delete model; }
+
+size_t kiln_model_num_inputs(const kiln_model *m) { return m ? m->inNames.size() : 0; }
+size_t kiln_model_num_outputs(const kiln_model *m) { return m ? m->outNames.size() : 0; }
+
+static kiln_status describe(const kiln_model *m, bool input, size_t i, kiln_tensor *info) {
+  if (!m || !info)
+    return fail(KILN_ERROR_BAD_ARGUMENT, "null argument");
+  auto *v = input ? m->artifact->manifest().inputs() : m->artifact->manifest().outputs();
+  if (i >= v->size())
+    return fail(KILN_ERROR_BAD_ARGUMENT, std::string(input ? "input" : "output") +
+                                             " index " + std::to_string(i) +
+                                             " out of range");
+  const auto &names = input ? m->inNames : m->outNames;
+  const auto &shapes = input ? m->inShapes : m->outShapes;
+  info->name = names[i].c_str();
+  info->dtype = (kiln_dtype)v->Get(i)->dtype();
+  info->rank = (int32_t)shapes[i].size();
+  info->shape = shapes[i].data();
+  info->data = nullptr;
+  return KILN_OK;
+}
+
+kiln_status kiln_model_input(const kiln_model *m, size_t i, kiln_tensor *info) {
+  return describe(m, true, i, info);
+}
+kiln_status kiln_model_output(const kiln_model *m, size_t i, kiln_tensor *info) {
+  return describe(m, false, i, info);
+}
+
+kiln_status kiln_session_create(kiln_model *model, const char *device,
+                                kiln_session **out) {
+  if (!model || !out)
+    return fail(KILN_ERROR_BAD_ARGUMENT, "kiln_session_create: null argument");
+  std::string dev = device ? device : "cpu";
+  if (dev != "cpu")
+    return fail(KILN_ERROR_DEVICE, "device '" + dev + "' is not available (this "
+                                   "runtime has: cpu)");
+  auto s = std::make_unique<kiln_session>();
+  s->model = model;
+  const fb::Manifest &m = model->artifact->manifest();
+  for (const fb::Kernel *k : *m.kernels()) {
+    std::string error;
+    auto loaded = runtime::loadCpuKernel(*k, model->artifact->bytes(*k->data()), error);
+    if (!loaded)
+      return fail(KILN_ERROR_DEVICE, error);
+    s->kernels.push_back(std::move(loaded));
+  }
+  *out = s.release();
+  return KILN_OK;
+}
+
+void kiln_session_destroy(kiln_session *s) { delete s; }
+
+static std::string shapeString(const int64_t *shape, int32_t rank) {
+  std::string s = "[";
+  for (int32_t i = 0; i < rank; ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+/// Checks `given` against manifest entry `index` of `list`.
+static kiln_status check(const kiln_model *m, bool input, size_t index,
+                         const kiln_tensor &given) {
+  kiln_tensor want;
+  describe(m, input, index, &want);
+  std::string what = std::string(input ? "input" : "output") + " '" + want.name + "'";
+  if (!given.data)
+    return fail(KILN_ERROR_BAD_ARGUMENT, what + " has no data");
+  if (given.dtype != want.dtype)
+    return fail(KILN_ERROR_BAD_ARGUMENT,
+                what + " has dtype " + std::to_string((int)given.dtype) +
+                    ", the model expects " + std::to_string((int)want.dtype) +
+                    " (kiln_dtype values)");
+  if (given.rank != want.rank || (given.rank && !given.shape) ||
+      (given.rank && std::memcmp(given.shape, want.shape, sizeof(int64_t) * given.rank)))
+    return fail(KILN_ERROR_BAD_ARGUMENT,
+                what + " has shape " + shapeString(given.shape, given.rank) +
+                    ", the model expects " + shapeString(want.shape, want.rank));
+  return KILN_OK;
+}
+
+kiln_status kiln_session_run(kiln_session *s, const kiln_tensor *inputs, size_t nin,
+                             kiln_tensor *outputs, size_t nout) {
+  if (!s)
+    return fail(KILN_ERROR_BAD_ARGUMENT, "kiln_session_run: null session");
+  const kiln_model *m = s->model;
+  if (nin != m->inNames.size())
+    return fail(KILN_ERROR_BAD_ARGUMENT, "the model takes " +
+                                             std::to_string(m->inNames.size()) +
+                                             " inputs, got " + std::to_string(nin));
+  if (nout != m->outNames.size())
+    return fail(KILN_ERROR_BAD_ARGUMENT, "the model has " +
+                                             std::to_string(m->outNames.size()) +
+                                             " outputs, got " + std::to_string(nout));
+  // Bind inputs by name when named, else by position.
+  std::vector<void *> in(nin, nullptr), out(nout, nullptr);
+  for (size_t i = 0; i < nin; ++i) {
+    size_t slot = i;
+    if (inputs[i].name) {
+      slot = nin;
+      for (size_t j = 0; j < nin; ++j)
+        if (m->inNames[j] == inputs[i].name)
+          slot = j;
+      if (slot == nin) {
+        std::string known;
+        for (auto &n : m->inNames)
+          known += (known.empty() ? "" : ", ") + n;
+        return fail(KILN_ERROR_BAD_ARGUMENT, std::string("unknown input '") +
+                                                 inputs[i].name + "'; the model's inputs are: " +
+                                                 known);
+      }
+    }
+    if (in[slot])
+      return fail(KILN_ERROR_BAD_ARGUMENT, "input '" + m->inNames[slot] + "' given twice");
+    if (kiln_status st = check(m, true, slot, inputs[i]))
+      return st;
+    in[slot] = inputs[i].data;
+  }
+  for (size_t i = 0; i < nout; ++i) {
+    if (kiln_status st = check(m, false, i, outputs[i]))
+      return st;
+    out[i] = outputs[i].data;
+  }
+  const fb::Manifest &man = m->artifact->manifest();
+  for (const fb::Dispatch *d : *man.plan()) {
+    std::vector<void *> table;
+    for (const fb::Binding *b : *d->buffers()) {
+      switch (b->kind()) {
+      case fb::BufferKind::Input: table.push_back(in[b->index()]); break;
+      case fb::BufferKind::Output: table.push_back(out[b->index()]); break;
+      case fb::BufferKind::Weight:
+        table.push_back(const_cast<uint8_t *>(
+            m->artifact->bytes(*man.weights()->Get(b->index())->data())));
+        break;
+      }
+    }
+    s->kernels[d->kernel()]->run(table.data());
+  }
+  return KILN_OK;
+}
+
+} // extern "C"

@@ -1,0 +1,73 @@
+//===- Target.h - the interface every code-generation target implements --*- C++ -*-===//
+//
+// A target turns the codegen-ready module (kiln ops on static tensors, entry
+// @main taking inputs then weights, returning outputs) into one kernel blob
+// the runtime can load, and says how to call it. Targets describe what they
+// can do as data (TargetCapabilities) so shared code never asks "is this
+// CUDA?". The registry maps a --target spec ("cpu", "cpu:x86-64-v3",
+// "cuda:sm_90") to a target.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_TARGETS_TARGET_H
+#define KILN_TARGETS_TARGET_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kiln::target {
+
+/// What a target offers, as data.
+struct TargetCapabilities {
+  std::string arch;        // "x86_64", "sm_90"
+  std::string cpu;         // LLVM CPU name ("znver3", "x86-64-v3")
+  unsigned vectorBits = 0; // widest SIMD register
+  bool hasFma = false;
+};
+
+/// One compiled kernel: the bytes and how to call them.
+struct KernelBlob {
+  std::string target; // the spec it was compiled for, e.g. "cpu:znver3"
+  std::string format; // "elf-shared-object", "ptx"
+  std::string entry;  // symbol of `void entry(void **buffers)`
+  std::vector<char> data;
+};
+
+enum class Emit { Blob, LLVMIR, Assembly };
+
+struct CompileOptions {
+  Emit emit = Emit::Blob;
+  /// Textual LLVM IR or assembly when `emit` asks for it.
+  std::string *text = nullptr;
+};
+
+class Target {
+public:
+  virtual ~Target() = default;
+  virtual llvm::StringRef spec() const = 0;
+  virtual const TargetCapabilities &capabilities() const = 0;
+  /// Lowers `module` (consumed) and serializes it; errors are emitted as
+  /// MLIR diagnostics at the offending op.
+  virtual mlir::FailureOr<KernelBlob> compile(mlir::ModuleOp module,
+                                              const CompileOptions &options) = 0;
+};
+
+using TargetFactory = std::function<std::unique_ptr<Target>(
+    llvm::StringRef variant, std::string &error)>;
+
+/// Registers a target kind ("cpu") with a factory taking the variant after
+/// the colon ("" or "x86-64-v3").
+void registerTarget(llvm::StringRef kind, TargetFactory factory);
+/// The target for `spec`, or null with `error` set.
+std::unique_ptr<Target> createTarget(llvm::StringRef spec, std::string &error);
+/// Registers the built-in targets (idempotent).
+void registerBuiltinTargets();
+
+} // namespace kiln::target
+
+#endif // KILN_TARGETS_TARGET_H

@@ -1,0 +1,39 @@
+//===- TargetRegistry.cpp - --target specs to targets ---------------------===//
+
+#include "targets/Target.h"
+#include "targets/cpu/CpuTarget.h"
+
+#include "llvm/ADT/StringMap.h"
+
+namespace kiln::target {
+
+static llvm::StringMap<TargetFactory> &registry() {
+  static llvm::StringMap<TargetFactory> r;
+  return r;
+}
+
+void registerTarget(llvm::StringRef kind, TargetFactory factory) {
+  registry()[kind] = std::move(factory);
+}
+
+std::unique_ptr<Target> createTarget(llvm::StringRef spec, std::string &error) {
+  auto [kind, variant] = spec.split(':');
+  auto it = registry().find(kind);
+  if (it == registry().end()) {
+    error = "unknown target '" + spec.str() + "'; known:";
+    for (auto &e : registry())
+      error += " " + e.getKey().str();
+    return nullptr;
+  }
+  return it->second(variant, error);
+}
+
+void registerBuiltinTargets() {
+  static bool done = [] {
+    registerTarget("cpu", createCpuTarget);
+    return true;
+  }();
+  (void)done;
+}
+
+} // namespace kiln::target

@@ -1,0 +1,188 @@
+//===- CpuTarget.cpp - kiln IR to a shared object for the CPU -------------===//
+//
+// kiln-cpu-lowering-pipeline (kernel ABI) to the LLVM dialect, an entry
+// wrapper `void kiln_entry(void **buffers)` that unpacks the buffer table
+// into @main's pointer arguments, LLVM IR optimized at O3 for the chosen
+// CPU, an ELF object from the target machine, and a shared object linked by
+// lld in process (LinkSharedObject.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#include "targets/cpu/CpuTarget.h"
+
+#include "passes/Pipelines/Pipelines.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+
+namespace kiln::target {
+namespace {
+
+constexpr llvm::StringLiteral kEntry = "kiln_entry";
+
+class CpuTarget : public Target {
+public:
+  CpuTarget(std::string cpu, std::string features, unsigned vectorBits, bool fma)
+      : specName("cpu:" + cpu), features(std::move(features)) {
+    caps.arch = llvm::sys::getDefaultTargetTriple();
+    caps.cpu = std::move(cpu);
+    caps.vectorBits = vectorBits;
+    caps.hasFma = fma;
+  }
+  llvm::StringRef spec() const override { return specName; }
+  const TargetCapabilities &capabilities() const override { return caps; }
+  FailureOr<KernelBlob> compile(ModuleOp module, const CompileOptions &options) override;
+
+private:
+  std::string specName, features;
+  TargetCapabilities caps;
+};
+
+/// Adds `void kiln_entry(void **buffers)` calling @main with buffers[0..n).
+LogicalResult addEntryWrapper(ModuleOp module) {
+  auto main = module.lookupSymbol<LLVM::LLVMFuncOp>("main");
+  if (!main)
+    return module.emitError("no @main function after lowering");
+  MLIRContext *ctx = module.getContext();
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(module.getBody());
+  Location loc = main.getLoc();
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  auto fnType = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptr});
+  auto entry = LLVM::LLVMFuncOp::create(b, loc, kEntry, fnType);
+  Block *body = entry.addEntryBlock(b);
+  b.setInsertionPointToStart(body);
+  SmallVector<Value> args;
+  for (auto [i, t] : llvm::enumerate(main.getArgumentTypes())) {
+    if (!isa<LLVM::LLVMPointerType>(t))
+      return main.emitError("argument ")
+             << i << " of the lowered @main is " << t
+             << ", not a pointer: the kernel ABI needs static shapes";
+    Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, body->getArgument(0),
+                                     ArrayRef<LLVM::GEPArg>{(int32_t)i});
+    args.push_back(LLVM::LoadOp::create(b, loc, ptr, slot));
+  }
+  LLVM::CallOp::create(b, loc, main, args);
+  LLVM::ReturnOp::create(b, loc, ValueRange{});
+  return success();
+}
+
+FailureOr<KernelBlob> CpuTarget::compile(ModuleOp module, const CompileOptions &options) {
+  MLIRContext *ctx = module.getContext();
+  PassManager pm(ctx);
+  if (failed(buildCpuLoweringPipeline(pm, /*kernelAbi=*/true)) ||
+      failed(pm.run(module)) || failed(addEntryWrapper(module)))
+    return failure();
+
+  registerBuiltinDialectTranslation(*ctx);
+  registerLLVMDialectTranslation(*ctx);
+  llvm::LLVMContext llvmCtx;
+  std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(module, llvmCtx);
+  if (!llvmModule)
+    return module.emitError("cannot translate the lowered module to LLVM IR");
+
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return module.emitError("no LLVM target for ") << triple.str() << ": " << error;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, caps.cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  if (!tm)
+    return module.emitError("cannot create a target machine for CPU '") << caps.cpu << "'";
+  llvmModule->setDataLayout(tm->createDataLayout());
+  llvmModule->setTargetTriple(triple);
+
+  // O3 over the whole module (vectorizes the loops linalg produced).
+  {
+    llvm::LoopAnalysisManager lam;
+    llvm::FunctionAnalysisManager fam;
+    llvm::CGSCCAnalysisManager cgam;
+    llvm::ModuleAnalysisManager mam;
+    llvm::PassBuilder pb(tm.get());
+    pb.registerModuleAnalyses(mam);
+    pb.registerCGSCCAnalyses(cgam);
+    pb.registerFunctionAnalyses(fam);
+    pb.registerLoopAnalyses(lam);
+    pb.crossRegisterProxies(lam, fam, cgam, mam);
+    pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(*llvmModule, mam);
+  }
+  if (options.emit == Emit::LLVMIR && options.text) {
+    llvm::raw_string_ostream os(*options.text);
+    llvmModule->print(os, nullptr);
+    return KernelBlob{};
+  }
+
+  llvm::SmallVector<char, 0> object;
+  {
+    llvm::raw_svector_ostream os(object);
+    llvm::legacy::PassManager codegen;
+    auto kind = options.emit == Emit::Assembly ? llvm::CodeGenFileType::AssemblyFile
+                                               : llvm::CodeGenFileType::ObjectFile;
+    if (tm->addPassesToEmitFile(codegen, os, nullptr, kind))
+      return module.emitError("the target machine cannot emit this file type");
+    codegen.run(*llvmModule);
+  }
+  if (options.emit == Emit::Assembly && options.text) {
+    options.text->assign(object.begin(), object.end());
+    return KernelBlob{};
+  }
+  FailureOr<std::vector<char>> so = linkSharedObject(object, error);
+  if (failed(so))
+    return module.emitError("linking the kernel shared object failed: ") << error;
+  KernelBlob blob;
+  blob.target = specName;
+  blob.format = "elf-shared-object";
+  blob.entry = kEntry.str();
+  blob.data = std::move(*so);
+  return blob;
+}
+
+} // namespace
+
+std::unique_ptr<Target> createCpuTarget(llvm::StringRef variant, std::string &error) {
+  std::string cpu = variant.str(), features;
+  if (variant.empty() || variant == "native") {
+    cpu = llvm::sys::getHostCPUName().str();
+    for (auto &f : llvm::sys::getHostCPUFeatures())
+      features += (features.empty() ? "" : ",") + std::string(f.second ? "+" : "-") +
+                  f.getKey().str();
+  }
+  llvm::InitializeNativeTarget();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return nullptr;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_));
+  if (!tm || !tm->getMCSubtargetInfo()->isCPUStringValid(cpu)) {
+    error = "unknown CPU '" + cpu + "' for " + triple.str();
+    return nullptr;
+  }
+  const llvm::MCSubtargetInfo *sti = tm->getMCSubtargetInfo();
+  unsigned bits = 128; // SSE2 / NEON baseline
+  bool fma = triple.isAArch64();
+  if (triple.isX86()) {
+    bits = sti->checkFeatures("+avx512f") ? 512 : sti->checkFeatures("+avx2") ? 256 : 128;
+    fma = sti->checkFeatures("+fma");
+  }
+  return std::make_unique<CpuTarget>(cpu, features, bits, fma);
+}
+
+} // namespace kiln::target

@@ -1,0 +1,270 @@
+//===- CompileCommand.cpp - kiln compile ----------------------------------===//
+//
+// MODEL (.onnx or kiln .mlir) -> graph pipeline -> codegen preparation ->
+// kernels per target -> artifact. --emit stops after a stage and prints it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/kiln/Commands.h"
+
+#include "lib/artifact/ArtifactFormat.h"
+#include "lib/compiler/Compiler.h"
+#include "lib/frontend/onnx/Importer.h"
+#include "passes/Pipelines/Pipelines.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+
+using namespace mlir;
+namespace cl = llvm::cl;
+namespace fb = kiln::artifact::fb;
+
+namespace kiln::cli {
+
+cl::SubCommand compileCommand("compile", "Compile a model into a .kiln artifact");
+
+static cl::opt<std::string> inputPath(cl::Positional, cl::desc("MODEL.onnx|MODEL.mlir"),
+                                      cl::Required, cl::sub(compileCommand));
+static cl::opt<std::string> outputPath("o", cl::desc("Output artifact"),
+                                       cl::value_desc("OUT.kiln"), cl::sub(compileCommand));
+static cl::list<std::string> targets("target", cl::desc("Targets: cpu, cpu:<llvm-cpu>"),
+                                     cl::CommaSeparated, cl::sub(compileCommand));
+static cl::opt<std::string> emit("emit", cl::desc("Print a stage instead: graph|llvm|asm"),
+                                 cl::sub(compileCommand));
+static cl::list<std::string>
+    inputShapes("input-shape",
+                cl::desc("Fix the dynamic dims of an input: NAME=2x32x128 (repeatable)"),
+                cl::value_desc("NAME=DIMS"), cl::sub(compileCommand));
+static cl::opt<bool> verbose("verbose", cl::desc("Explain each stage"),
+                             cl::sub(compileCommand));
+
+namespace {
+
+/// Stage progress on a terminal (or with --verbose): "[2/5] lower (0.12 s)".
+class Progress {
+public:
+  explicit Progress(int total)
+      : total(total), show(verbose || llvm::sys::Process::StandardErrIsDisplayed()) {}
+  void stage(llvm::StringRef name) {
+    finish();
+    current = name.str();
+    start = std::chrono::steady_clock::now();
+    ++index;
+  }
+  void finish() {
+    if (!show || current.empty())
+      return;
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    llvm::errs() << llvm::format("kiln: [%d/%d] %s (%.2f s)\n", index, total,
+                                 current.c_str(), s);
+    current.clear();
+  }
+
+private:
+  int total, index = 0;
+  bool show;
+  std::string current;
+  std::chrono::steady_clock::time_point start;
+};
+
+std::optional<fb::DType> dtypeOf(Type t) {
+  if (t.isF32()) return fb::DType::F32;
+  if (t.isF16()) return fb::DType::F16;
+  if (t.isBF16()) return fb::DType::BF16;
+  if (t.isF64()) return fb::DType::F64;
+  if (t.isInteger(1)) return fb::DType::Bool;
+  if (auto i = dyn_cast<IntegerType>(t)) {
+    bool u = i.isUnsigned();
+    switch (i.getWidth()) {
+    case 8: return u ? fb::DType::U8 : fb::DType::I8;
+    case 16: return u ? fb::DType::U16 : fb::DType::I16;
+    case 32: return u ? fb::DType::U32 : fb::DType::I32;
+    case 64: return u ? fb::DType::U64 : fb::DType::I64;
+    default: break;
+    }
+  }
+  return std::nullopt;
+}
+
+int writeArtifact(const compiler::CompiledModel &model, const std::string &path) {
+  flatbuffers::FlatBufferBuilder fbb;
+  std::string error;
+  artifact::ArtifactWriter writer(path);
+  if (!writer.begin(error)) {
+    llvm::errs() << "kiln: error: " << error << "\n";
+    return kIOError;
+  }
+  auto infos = [&](const std::vector<compiler::TensorSignature> &sigs,
+                   std::vector<flatbuffers::Offset<fb::TensorInfo>> &out) {
+    for (const auto &s : sigs) {
+      std::optional<fb::DType> d = dtypeOf(s.elementType);
+      if (!d) {
+        std::string t;
+        llvm::raw_string_ostream(t) << s.elementType;
+        llvm::errs() << "kiln: error: '" << s.name << "' has element type " << t
+                     << ", which the runtime does not support\n";
+        return false;
+      }
+      out.push_back(fb::CreateTensorInfo(fbb, fbb.CreateString(s.name), *d,
+                                         fbb.CreateVector(s.shape)));
+    }
+    return true;
+  };
+  std::vector<flatbuffers::Offset<fb::TensorInfo>> ins, outs;
+  if (!infos(model.inputs, ins) || !infos(model.outputs, outs))
+    return kUnsupported;
+  std::vector<flatbuffers::Offset<fb::Weight>> weights;
+  for (const auto &w : model.weights) {
+    fb::Section s;
+    if (!writer.appendFromFile(w.file, w.offset, w.size, s, error)) {
+      llvm::errs() << "kiln: error: " << error << "\n";
+      return kIOError;
+    }
+    weights.push_back(fb::CreateWeight(fbb, fbb.CreateString(w.name), &s));
+  }
+  std::vector<flatbuffers::Offset<fb::Kernel>> kernels;
+  for (const auto &k : model.kernels) {
+    fb::Section s;
+    if (!writer.append(k.data.data(), k.data.size(), s, error)) {
+      llvm::errs() << "kiln: error: " << error << "\n";
+      return kIOError;
+    }
+    kernels.push_back(fb::CreateKernel(fbb, fbb.CreateString(k.target),
+                                       fbb.CreateString(k.format),
+                                       fbb.CreateString(k.entry), &s));
+  }
+  // One dispatch (the whole model) on the first kernel: inputs, weights, outputs.
+  std::vector<fb::Binding> bindings;
+  for (uint32_t i = 0; i < model.inputs.size(); ++i)
+    bindings.emplace_back(fb::BufferKind::Input, i);
+  for (uint32_t i = 0; i < model.weights.size(); ++i)
+    bindings.emplace_back(fb::BufferKind::Weight, i);
+  for (uint32_t i = 0; i < model.outputs.size(); ++i)
+    bindings.emplace_back(fb::BufferKind::Output, i);
+  std::vector<flatbuffers::Offset<fb::Dispatch>> plan = {
+      fb::CreateDispatch(fbb, 0, fbb.CreateVectorOfStructs(bindings))};
+  auto manifest = fb::CreateManifest(
+      fbb, fbb.CreateString("kiln"), fbb.CreateVector(ins), fbb.CreateVector(outs),
+      fbb.CreateVector(weights), fbb.CreateVector(kernels), fbb.CreateVector(plan));
+  fb::FinishManifestBuffer(fbb, manifest);
+  if (!writer.commit(fbb.GetBufferPointer(), fbb.GetSize(), error)) {
+    llvm::errs() << "kiln: error: " << error << "\n";
+    return kIOError;
+  }
+  return kOk;
+}
+
+} // namespace
+
+int runCompile() {
+  if (emit.empty() && outputPath.empty()) {
+    llvm::errs() << "kiln: error: compile needs -o OUT.kiln (or --emit=graph|llvm|asm)\n";
+    return kUsage;
+  }
+  if (!emit.empty() && emit != "graph" && emit != "llvm" && emit != "asm") {
+    llvm::errs() << "kiln: error: --emit must be graph, llvm or asm, got '" << emit << "'\n";
+    return kUsage;
+  }
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  onnx_frontend::registerImporterDialects(registry);
+  MLIRContext ctx(registry);
+  CliDiagnostics diagnostics(ctx);
+  Progress progress(5);
+
+  progress.stage("import");
+  OwningOpRef<ModuleOp> module;
+  if (llvm::StringRef(inputPath).ends_with(".mlir")) {
+    llvm::SourceMgr sm;
+    module = parseSourceFile<ModuleOp>(inputPath, sm, ParserConfig(&ctx));
+    if (!module)
+      return kBadInput;
+  } else {
+    llvm::Expected<onnx_frontend::LoadedModel> loaded =
+        onnx_frontend::loadModel(inputPath, onnx_frontend::importerLoadOptions());
+    if (!loaded) {
+      llvm::errs() << "kiln: error: " << llvm::toString(loaded.takeError()) << "\n";
+      return kBadInput;
+    }
+    FailureOr<OwningOpRef<ModuleOp>> imported = onnx_frontend::importModel(ctx, *loaded);
+    if (failed(imported))
+      return kUnsupported;
+    module = std::move(*imported);
+  }
+
+  progress.stage("graph passes");
+  {
+    PassManager pm(&ctx);
+    GraphPipelineOptions options;
+    for (const std::string &spec : inputShapes)
+      options.inputShapes.push_back(spec);
+    buildGraphPipeline(pm, options);
+    if (failed(pm.run(*module)))
+      return kCompileError;
+  }
+  if (emit == "graph") {
+    progress.finish();
+    module->print(llvm::outs());
+    llvm::outs() << "\n";
+    return kOk;
+  }
+
+  progress.stage("prepare for code generation");
+  compiler::CompiledModel model;
+  if (failed(compiler::prepareForCodegen(*module, model)))
+    return kCompileError;
+
+  target::registerBuiltinTargets();
+  std::vector<std::unique_ptr<target::Target>> owned;
+  std::vector<target::Target *> chosen;
+  for (const std::string &spec : targets.empty() ? std::vector<std::string>{"cpu"}
+                                                 : std::vector<std::string>(targets)) {
+    std::string error;
+    auto t = target::createTarget(spec, error);
+    if (!t) {
+      llvm::errs() << "kiln: error: " << error << "\n";
+      return kUsage;
+    }
+    if (verbose)
+      llvm::errs() << "kiln: target " << t->spec() << ": " << t->capabilities().vectorBits
+                   << "-bit vectors" << (t->capabilities().hasFma ? ", FMA" : "") << "\n";
+    chosen.push_back(t.get());
+    owned.push_back(std::move(t));
+  }
+
+  progress.stage("code generation");
+  // lld (linking CPU kernels) resets every llvm::cl option to its default:
+  // read the ones needed afterwards first.
+  std::string output = outputPath;
+  if (emit == "llvm" || emit == "asm") {
+    std::string text;
+    target::CompileOptions options;
+    options.emit = emit == "llvm" ? target::Emit::LLVMIR : target::Emit::Assembly;
+    options.text = &text;
+    if (failed(chosen.front()->compile(*module, options)))
+      return kCompileError;
+    progress.finish();
+    llvm::outs() << text;
+    return kOk;
+  }
+  if (failed(compiler::compileKernels(*module, chosen, model)))
+    return kCompileError;
+
+  progress.stage("write artifact");
+  int rc = writeArtifact(model, output);
+  progress.finish();
+  return rc;
+}
+
+} // namespace kiln::cli

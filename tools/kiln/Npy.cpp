@@ -1,0 +1,138 @@
+//===- Npy.cpp - NumPy .npy reading and writing ----------------------------===//
+//
+// The header is a Python dict literal: {'descr': '<f4', 'fortran_order':
+// False, 'shape': (2, 3), }. Only the three keys are read; anything else
+// (big-endian, Fortran order, object arrays) is a clear error.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tools/kiln/Npy.h"
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace kiln::cli {
+namespace {
+
+struct Descr {
+  const char *code;
+  kiln_dtype dtype;
+};
+constexpr Descr kDescrs[] = {
+    {"<f4", KILN_F32}, {"<f2", KILN_F16}, {"<f8", KILN_F64}, {"|i1", KILN_I8},
+    {"<i2", KILN_I16}, {"<i4", KILN_I32}, {"<i8", KILN_I64}, {"|u1", KILN_U8},
+    {"<u2", KILN_U16}, {"<u4", KILN_U32}, {"<u8", KILN_U64}, {"|b1", KILN_BOOL},
+};
+
+/// The value of 'key' in the header dict (up to the next top-level comma).
+std::string field(const std::string &header, const std::string &key) {
+  size_t k = header.find("'" + key + "'");
+  if (k == std::string::npos)
+    return "";
+  size_t colon = header.find(':', k);
+  if (colon == std::string::npos)
+    return "";
+  size_t start = header.find_first_not_of(' ', colon + 1);
+  size_t end = header[start] == '(' ? header.find(')', start) + 1
+                                    : header.find_first_of(",}", start);
+  return header.substr(start, end - start);
+}
+
+} // namespace
+
+bool readNpy(const std::string &path, NpyArray &out, std::string &error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot open '" + path + "'";
+    return false;
+  }
+  char magic[8];
+  if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0) {
+    error = "'" + path + "' is not a .npy file";
+    return false;
+  }
+  uint32_t headerLen = 0;
+  unsigned char len[4] = {};
+  if (magic[6] == 1) {
+    if (!in.read(reinterpret_cast<char *>(len), 2))
+      return error = "'" + path + "' is truncated", false;
+    headerLen = len[0] | (len[1] << 8);
+  } else {
+    if (!in.read(reinterpret_cast<char *>(len), 4))
+      return error = "'" + path + "' is truncated", false;
+    headerLen = len[0] | (len[1] << 8) | (len[2] << 16) | ((uint32_t)len[3] << 24);
+  }
+  if (headerLen > (1u << 20))
+    return error = "'" + path + "' has an implausible header", false;
+  std::string header(headerLen, '\0');
+  if (!in.read(header.data(), headerLen))
+    return error = "'" + path + "' is truncated", false;
+  std::string descr = field(header, "descr"), fortran = field(header, "fortran_order"),
+              shape = field(header, "shape");
+  if (descr.size() < 2 || shape.empty())
+    return error = "'" + path + "' has a malformed header", false;
+  descr = descr.substr(1, descr.size() - 2);
+  if (fortran == "True")
+    return error = "'" + path + "' is in Fortran order; save it C-ordered", false;
+  bool found = false;
+  for (const Descr &d : kDescrs)
+    if (descr == d.code) {
+      out.dtype = d.dtype;
+      found = true;
+    }
+  if (!found)
+    return error = "'" + path + "' has dtype '" + descr + "', which kiln does not read",
+           false;
+  out.shape.clear();
+  std::stringstream dims(shape.substr(1, shape.size() - 2));
+  std::string item;
+  int64_t count = 1;
+  while (std::getline(dims, item, ',')) {
+    if (item.find_first_not_of(' ') == std::string::npos)
+      continue;
+    int64_t d = std::stoll(item);
+    if (d < 0)
+      return error = "'" + path + "' has a negative dimension", false;
+    out.shape.push_back(d);
+    count *= d;
+  }
+  size_t bytes = (size_t)count * kiln_dtype_size(out.dtype);
+  out.data.resize(bytes);
+  if (bytes && !in.read(out.data.data(), bytes))
+    return error = "'" + path + "' holds fewer than the " + std::to_string(bytes) +
+                   " data bytes its header promises",
+           false;
+  return true;
+}
+
+bool writeNpy(const std::string &path, const NpyArray &a, std::string &error) {
+  const char *code = nullptr;
+  for (const Descr &d : kDescrs)
+    if (d.dtype == a.dtype)
+      code = d.code;
+  if (!code)
+    return error = "cannot write dtype " + std::to_string((int)a.dtype) + " as .npy", false;
+  std::string shape = "(";
+  for (size_t i = 0; i < a.shape.size(); ++i)
+    shape += std::to_string(a.shape[i]) + (a.shape.size() == 1 ? "," : i + 1 < a.shape.size() ? ", " : "");
+  shape += ")";
+  std::string header = "{'descr': '" + std::string(code) +
+                       "', 'fortran_order': False, 'shape': " + shape + ", }";
+  size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header += '\n';
+  std::ofstream out(path, std::ios::binary);
+  if (!out)
+    return error = "cannot write '" + path + "'", false;
+  out.write("\x93NUMPY\x01\x00", 8);
+  char len[2] = {(char)(header.size() & 0xff), (char)(header.size() >> 8)};
+  out.write(len, 2);
+  out << header;
+  out.write(a.data.data(), (std::streamsize)a.data.size());
+  if (!out)
+    return error = "cannot write '" + path + "'", false;
+  return true;
+}
+
+} // namespace kiln::cli

@@ -1,0 +1,26 @@
+//===- Npy.h - NumPy .npy files (format versions 1-3) -------------*- C++ -*-===//
+
+#ifndef KILN_TOOLS_KILN_NPY_H
+#define KILN_TOOLS_KILN_NPY_H
+
+#include "kiln/runtime.h"
+
+#include <string>
+#include <vector>
+
+namespace kiln::cli {
+
+struct NpyArray {
+  kiln_dtype dtype = KILN_F32;
+  std::vector<int64_t> shape;
+  std::vector<char> data;
+};
+
+/// Reads a C-order, little-endian .npy file; false with `error` set.
+bool readNpy(const std::string &path, NpyArray &out, std::string &error);
+/// Writes `array` as a version 1.0 .npy file.
+bool writeNpy(const std::string &path, const NpyArray &array, std::string &error);
+
+} // namespace kiln::cli
+
+#endif // KILN_TOOLS_KILN_NPY_H
