@@ -31,6 +31,8 @@ struct KilnToLinalgPass : kiln::impl::KilnToLinalgBase<KilnToLinalgPass> {
     RewritePatternSet patterns(&getContext());
     kiln::conversion::populateElementwisePatterns(patterns);
     kiln::conversion::populateStructuredPatterns(patterns);
+    kiln::conversion::populateIndexingPatterns(patterns);
+    kiln::conversion::populateDecompositionPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     if (!strict)

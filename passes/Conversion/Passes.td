@@ -35,4 +35,14 @@ def KilnToLinalg : Pass<"kiln-to-linalg", "mlir::func::FuncOp"> {
   ];
 }
 
+def KilnCopiesToLinalg : Pass<"kiln-copies-to-linalg", "mlir::func::FuncOp"> {
+  let summary = "Rewrite memref.copy as linalg.copy";
+  let description = [{
+    After bufferization, copies between strided views would lower to calls
+    of MLIR's `memrefCopy` runtime helper, which kernels cannot rely on.
+    As `linalg.copy` they become loops like every other linalg op.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 #endif // KILN_CONVERSION_PASSES_TD

@@ -16,8 +16,12 @@ namespace kiln::conversion {
 
 /// Elementwise ops (unary, binary, compare, where, cast) -> linalg.generic.
 void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
-/// matmul, reduce, softmax, transpose, reshape, concat, slice.
+/// matmul, reduce, softmax, transpose, reshape, concat.
 void populateStructuredPatterns(mlir::RewritePatternSet &patterns);
+/// gather, gather_elements, arg_reduce.
+void populateIndexingPatterns(mlir::RewritePatternSet &patterns);
+/// gemm, layer_norm, rms_norm rewritten into simpler kiln ops.
+void populateDecompositionPatterns(mlir::RewritePatternSet &patterns);
 
 //===--- scalar math (ScalarMath.cpp) -------------------------------------===//
 // Each returns null when the kind has no lowering for that element type.

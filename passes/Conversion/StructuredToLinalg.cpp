@@ -235,8 +235,41 @@ struct ReduceLowering : OpRewritePattern<ReduceOp> {
                                    buildBinary(b, l, BinaryKind::mul, x, x));
                              });
       break;
-    default:
-      return rewriter.notifyMatchFailure(op, "this reduction kind is not lowered yet");
+    case ReduceKind::l1:
+    case ReduceKind::l2:
+    case ReduceKind::log_sum:
+    case ReduceKind::log_sum_exp: {
+      if (!isF && kind != ReduceKind::l1)
+        return rewriter.notifyMatchFailure(op, "integer l2/log reductions");
+      init = zeroOf(rewriter, loc, elt);
+      result = reduceGeneric(
+          rewriter, loc, op.getInput(), axes, op.getKeepdims(), out, init,
+          [kind](OpBuilder &b, Location l, Value acc, Value x) {
+            Value term = x;
+            if (kind == ReduceKind::l1)
+              term = buildUnary(b, l, UnaryKind::abs, x);
+            else if (kind == ReduceKind::l2)
+              term = buildBinary(b, l, BinaryKind::mul, x, x);
+            else if (kind == ReduceKind::log_sum_exp)
+              term = buildUnary(b, l, UnaryKind::exp, x);
+            return buildBinary(b, l, BinaryKind::add, acc, term);
+          });
+      if (kind != ReduceKind::l1) {
+        UnaryKind post = kind == ReduceKind::l2 ? UnaryKind::sqrt : UnaryKind::log;
+        Value init2 = emptyLike(rewriter, loc, out, ValueRange{result});
+        MLIRContext *ctx = op.getContext();
+        SmallVector<AffineMap> maps(2, AffineMap::getMultiDimIdentityMap(out.getRank(), ctx));
+        SmallVector<utils::IteratorType> iters(out.getRank(), utils::IteratorType::parallel);
+        result = linalg::GenericOp::create(
+                     rewriter, loc, TypeRange{out}, ValueRange{result}, ValueRange{init2},
+                     maps, iters,
+                     [&](OpBuilder &b, Location l, ValueRange args) {
+                       linalg::YieldOp::create(b, l, buildUnary(b, l, post, args[0]));
+                     })
+                     .getResult(0);
+      }
+      break;
+    }
     }
     if (kind == ReduceKind::mean) {
       if (!isF)

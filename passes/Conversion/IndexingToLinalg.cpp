@@ -1,0 +1,189 @@
+//===- IndexingToLinalg.cpp - gathers and arg reductions -> linalg ---------===//
+//
+// Gathers are linalg.generic ops over the result whose body computes the
+// source coordinates (ONNX negative indices wrap once) and reads the data
+// with tensor.extract. Arg reductions carry (best value, index) through one
+// reduction generic with two outputs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Conversion/Patterns.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <limits>
+
+using namespace mlir;
+
+namespace kiln::conversion {
+namespace {
+
+/// An index operand element as `index`, wrapped once if negative.
+Value wrapIndex(OpBuilder &b, Location loc, Value raw, Value extent) {
+  Value i = arith::IndexCastOp::create(b, loc, b.getIndexType(), raw);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, i, zero);
+  return arith::SelectOp::create(b, loc, neg, arith::AddIOp::create(b, loc, i, extent), i);
+}
+
+/// A generic over `resultType` reading `indices` through `indexMap`; the body
+/// builds the data coordinates from the loop indices and the index value.
+LogicalResult lowerGather(PatternRewriter &rewriter, Operation *op, Value data,
+                          Value indices, AffineMap indexMap,
+                          function_ref<SmallVector<Value>(OpBuilder &, Location,
+                                                          ArrayRef<Value>, Value)>
+                              coords) {
+  auto out = cast<RankedTensorType>(op->getResult(0).getType());
+  if (!isLowerableElement(out.getElementType()))
+    return rewriter.notifyMatchFailure(op, "element type not lowered yet");
+  Location loc = op->getLoc();
+  MLIRContext *ctx = op->getContext();
+  SmallVector<Value> dyn;
+  for (int64_t i = 0; i < out.getRank(); ++i)
+    if (out.isDynamicDim(i))
+      return rewriter.notifyMatchFailure(op, "dynamic gather result");
+  (void)dyn;
+  Value init = tensor::EmptyOp::create(rewriter, loc, out.getShape(), out.getElementType());
+  SmallVector<AffineMap> maps = {indexMap, AffineMap::getMultiDimIdentityMap(out.getRank(), ctx)};
+  SmallVector<utils::IteratorType> iters(out.getRank(), utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{out}, ValueRange{indices}, ValueRange{init}, maps, iters,
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        SmallVector<Value> loops;
+        for (int64_t i = 0; i < out.getRank(); ++i)
+          loops.push_back(linalg::IndexOp::create(b, l, i));
+        SmallVector<Value> at = coords(b, l, loops, args[0]);
+        linalg::YieldOp::create(b, l, Value(tensor::ExtractOp::create(b, l, data, at)));
+      });
+  rewriter.replaceOp(op, generic.getResults());
+  return success();
+}
+
+struct GatherLowering : OpRewritePattern<GatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GatherOp op, PatternRewriter &rewriter) const override {
+    auto dt = cast<RankedTensorType>(op.getData().getType());
+    auto it = cast<RankedTensorType>(op.getIndices().getType());
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += dt.getRank();
+    int64_t ri = it.getRank();
+    MLIRContext *ctx = op.getContext();
+    int64_t outRank = dt.getRank() - 1 + ri;
+    SmallVector<AffineExpr> idxExprs;
+    for (int64_t j = 0; j < ri; ++j)
+      idxExprs.push_back(getAffineDimExpr(axis + j, ctx));
+    AffineMap indexMap = AffineMap::get(outRank, 0, idxExprs, ctx);
+    Value data = op.getData();
+    return lowerGather(rewriter, op, data, op.getIndices(), indexMap,
+                       [&](OpBuilder &b, Location l, ArrayRef<Value> loops, Value raw) {
+                         SmallVector<Value> at;
+                         for (int64_t d = 0; d < dt.getRank(); ++d) {
+                           if (d < axis)
+                             at.push_back(loops[d]);
+                           else if (d == axis)
+                             at.push_back(wrapIndex(b, l, raw,
+                                                    tensor::DimOp::create(b, l, data, d)));
+                           else
+                             at.push_back(loops[d - 1 + ri]);
+                         }
+                         return at;
+                       });
+  }
+};
+
+struct GatherElementsLowering : OpRewritePattern<GatherElementsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GatherElementsOp op, PatternRewriter &rewriter) const override {
+    auto dt = cast<RankedTensorType>(op.getData().getType());
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += dt.getRank();
+    Value data = op.getData();
+    AffineMap id = AffineMap::getMultiDimIdentityMap(dt.getRank(), op.getContext());
+    return lowerGather(rewriter, op, data, op.getIndices(), id,
+                       [&](OpBuilder &b, Location l, ArrayRef<Value> loops, Value raw) {
+                         SmallVector<Value> at(loops.begin(), loops.end());
+                         at[axis] = wrapIndex(b, l, raw, tensor::DimOp::create(b, l, data, axis));
+                         return at;
+                       });
+  }
+};
+
+struct ArgReduceLowering : OpRewritePattern<ArgReduceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ArgReduceOp op, PatternRewriter &rewriter) const override {
+    auto in = cast<RankedTensorType>(op.getInput().getType());
+    auto out = cast<RankedTensorType>(op.getType());
+    Type elt = in.getElementType();
+    if (!isLowerableElement(elt) || !out.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "element type or dynamic shape not lowered yet");
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += in.getRank();
+    bool isMax = op.getKind() == ArgKind::argmax, last = op.getSelectLastIndex();
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    SmallVector<AffineExpr> outExprs;
+    SmallVector<utils::IteratorType> iters;
+    for (int64_t i = 0; i < in.getRank(); ++i) {
+      iters.push_back(i == axis ? utils::IteratorType::reduction
+                                : utils::IteratorType::parallel);
+      if (i != axis)
+        outExprs.push_back(getAffineDimExpr(i, ctx));
+      else if (op.getKeepdims())
+        outExprs.push_back(getAffineConstantExpr(0, ctx));
+    }
+    auto valT = RankedTensorType::get(out.getShape(), elt);
+    Attribute worst;
+    if (isa<FloatType>(elt))
+      worst = rewriter.getFloatAttr(elt, isMax ? -std::numeric_limits<double>::infinity()
+                                               : std::numeric_limits<double>::infinity());
+    else
+      worst = rewriter.getIntegerAttr(
+          elt, isMax ? APInt::getSignedMinValue(elt.getIntOrFloatBitWidth())
+                     : APInt::getSignedMaxValue(elt.getIntOrFloatBitWidth()));
+    Value worstV = arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(worst));
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getI64IntegerAttr(0));
+    Value vals = linalg::FillOp::create(
+                     rewriter, loc, worstV,
+                     Value(tensor::EmptyOp::create(rewriter, loc, out.getShape(), elt)))
+                     .getResult(0);
+    Value idxs = linalg::FillOp::create(
+                     rewriter, loc, zero,
+                     Value(tensor::EmptyOp::create(rewriter, loc, out.getShape(),
+                                                   rewriter.getI64Type())))
+                     .getResult(0);
+    AffineMap outMap = AffineMap::get(in.getRank(), 0, outExprs, ctx);
+    SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(in.getRank(), ctx),
+                                   outMap, outMap};
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{valT, out}, ValueRange{op.getInput()},
+        ValueRange{vals, idxs}, maps, iters,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value x = args[0], best = args[1], bestIdx = args[2];
+          Value i = arith::IndexCastOp::create(b, l, b.getI64Type(),
+                                               linalg::IndexOp::create(b, l, axis));
+          CompareKind k = isMax ? (last ? CompareKind::ge : CompareKind::gt)
+                                : (last ? CompareKind::le : CompareKind::lt);
+          Value better = buildCompare(b, l, k, x, best);
+          linalg::YieldOp::create(
+              b, l,
+              ValueRange{Value(arith::SelectOp::create(b, l, better, x, best)),
+                         Value(arith::SelectOp::create(b, l, better, i, bestIdx))});
+        });
+    rewriter.replaceOp(op, generic.getResult(1));
+    return success();
+  }
+};
+
+} // namespace
+
+void populateIndexingPatterns(RewritePatternSet &patterns) {
+  patterns.add<GatherLowering, GatherElementsLowering, ArgReduceLowering>(
+      patterns.getContext());
+}
+
+} // namespace kiln::conversion
