@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up Kiln on a fresh Debian 12 machine: install dependencies, configure,
-# build into build/ (binaries in build/bin/), then run the main job on a
-# shipped example. Idempotent: re-running only rebuilds what changed.
+# build into build/ (binaries in build/bin/), then run the main jobs on the
+# shipped examples (graph pipeline; ONNX compile + run vs onnxruntime). Idempotent: re-running only rebuilds what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -63,5 +63,7 @@ build/bin/kiln-opt test/examples/llama_block.mlir \
   '--kiln-graph-pipeline=input-shapes=hidden=1x16x64,cos=16x16,sin=16x16' -o build/llama_block.opt.mlir
 grep -c 'kiln\.' build/llama_block.opt.mlir | xargs printf 'kiln ops after the graph pipeline: %s\n'
 echo "wrote build/llama_block.opt.mlir"
+say "main job: compile and run an ONNX MLP block on the CPU, compare with onnxruntime"
+.venv/bin/python test/examples/mlp_example.py build/bin/kiln build/example
 echo
 echo "setup done. Run scripts/test.sh for the test suite."
