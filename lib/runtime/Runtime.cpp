@@ -143,7 +143,10 @@ static kiln_status check(const kiln_model *m, bool input, size_t index,
   kiln_tensor want;
   describe(m, input, index, &want);
   std::string what = std::string(input ? "input" : "output") + " '" + want.name + "'";
-  if (!given.data)
+  int64_t count = 1;
+  for (int32_t i = 0; i < want.rank; ++i)
+    count *= want.shape[i];
+  if (!given.data && count > 0)
     return fail(KILN_ERROR_BAD_ARGUMENT, what + " has no data");
   if (given.dtype != want.dtype)
     return fail(KILN_ERROR_BAD_ARGUMENT,

@@ -20,6 +20,8 @@ void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
 void populateStructuredPatterns(mlir::RewritePatternSet &patterns);
 /// gather, gather_elements, arg_reduce.
 void populateIndexingPatterns(mlir::RewritePatternSet &patterns);
+/// slice, pad, trilu, cumsum.
+void populateTensorPatterns(mlir::RewritePatternSet &patterns);
 /// conv and pool.
 void populateWindowPatterns(mlir::RewritePatternSet &patterns);
 /// gemm, layer_norm, rms_norm rewritten into simpler kiln ops.

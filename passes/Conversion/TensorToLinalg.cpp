@@ -1,0 +1,237 @@
+//===- TensorToLinalg.cpp - slice, pad, trilu, cumsum -> linalg -----------===//
+//
+// Static slices read the input through a strided map (`d * step + start`,
+// negative steps included). Constant padding is tensor.pad; edge, reflect
+// and wrap padding read the input at a clamped / mirrored / wrapped index.
+// Trilu selects by `j - i` against k; cumsum is a masked reduction over the
+// axis (quadratic in its extent: a scan kernel will replace it).
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Conversion/Patterns.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+
+namespace kiln::conversion {
+namespace {
+
+SmallVector<utils::IteratorType> parallel(int64_t n) {
+  return SmallVector<utils::IteratorType>(n, utils::IteratorType::parallel);
+}
+
+struct SliceLowering : OpRewritePattern<SliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SliceOp op, PatternRewriter &rewriter) const override {
+    if (op.getRuntimeStarts() || op.getRuntimeEnds())
+      return rewriter.notifyMatchFailure(op, "run-time slice bounds");
+    auto in = cast<RankedTensorType>(op.getInput().getType());
+    auto out = cast<RankedTensorType>(op.getType());
+    if (!in.hasStaticShape() || !out.hasStaticShape() ||
+        !isLowerableElement(in.getElementType()))
+      return rewriter.notifyMatchFailure(op, "dynamic shapes or element type");
+    SmallVector<int64_t> starts, steps;
+    for (int64_t i = 0; i < in.getRank(); ++i) {
+      int64_t dim = in.getDimSize(i), step = op.getSteps()[i], start = op.getStarts()[i];
+      if (start < 0)
+        start += dim;
+      start = step > 0 ? std::clamp<int64_t>(start, 0, dim)
+                       : std::clamp<int64_t>(start, -1, dim - 1);
+      starts.push_back(start);
+      steps.push_back(step);
+    }
+    // Read through tensor.extract: an input map would make linalg infer the
+    // loop bounds from the input's extents.
+    Location loc = op.getLoc();
+    Value input = op.getInput();
+    Value init = tensor::EmptyOp::create(rewriter, loc, out.getShape(), out.getElementType());
+    SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(out.getRank(), op.getContext())};
+    auto g = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{out}, ValueRange{}, ValueRange{init}, maps,
+        parallel(out.getRank()), [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> at;
+          for (int64_t i = 0; i < in.getRank(); ++i) {
+            Value o = linalg::IndexOp::create(b, l, i);
+            Value scaled = arith::MulIOp::create(b, l, o, arith::ConstantIndexOp::create(b, l, steps[i]));
+            at.push_back(arith::AddIOp::create(b, l, scaled,
+                                               arith::ConstantIndexOp::create(b, l, starts[i])));
+          }
+          linalg::YieldOp::create(b, l, Value(tensor::ExtractOp::create(b, l, input, at)));
+        });
+    rewriter.replaceOp(op, g.getResults());
+    return success();
+  }
+};
+
+/// The scalar in a 0-d or one-element tensor.
+Value scalarOf(OpBuilder &b, Location loc, Value t) {
+  auto type = cast<RankedTensorType>(t.getType());
+  SmallVector<Value> zeros(type.getRank(), arith::ConstantIndexOp::create(b, loc, 0));
+  return tensor::ExtractOp::create(b, loc, t, zeros);
+}
+
+struct PadLowering : OpRewritePattern<PadOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(PadOp op, PatternRewriter &rewriter) const override {
+    if (op.getRuntimePads())
+      return rewriter.notifyMatchFailure(op, "run-time pads");
+    auto in = cast<RankedTensorType>(op.getInput().getType());
+    auto out = cast<RankedTensorType>(op.getType());
+    Type elt = in.getElementType();
+    if (!in.hasStaticShape() || !isLowerableElement(elt))
+      return rewriter.notifyMatchFailure(op, "dynamic shapes or element type");
+    ArrayRef<int64_t> pads = op.getPads();
+    int64_t r = in.getRank();
+    if (llvm::any_of(pads, [](int64_t p) { return p < 0; }))
+      return rewriter.notifyMatchFailure(op, "negative pads (cropping)");
+    Location loc = op.getLoc();
+    if (op.getMode() == PadMode::constant) {
+      Value v = op.getValue() ? scalarOf(rewriter, loc, op.getValue())
+                              : Value(arith::ConstantOp::create(rewriter, loc,
+                                                                rewriter.getZeroAttr(elt)));
+      auto pad = tensor::PadOp::create(rewriter, loc, out, op.getInput(), pads.take_front(r),
+                                       pads.drop_front(r), ValueRange{}, ValueRange{});
+      SmallVector<Type> idx(r, rewriter.getIndexType());
+      SmallVector<Location> locs(r, loc);
+      {
+        OpBuilder::InsertionGuard g(rewriter);
+        rewriter.createBlock(&pad.getRegion(), {}, idx, locs);
+        tensor::YieldOp::create(rewriter, loc, v);
+      }
+      rewriter.replaceOp(op, pad.getResult());
+      return success();
+    }
+    // edge / reflect / wrap: read the input at a remapped index.
+    PadMode mode = op.getMode();
+    Value init = tensor::EmptyOp::create(rewriter, loc, out.getShape(), elt);
+    Value input = op.getInput();
+    auto g = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{out}, ValueRange{}, ValueRange{init},
+        SmallVector<AffineMap>{AffineMap::getMultiDimIdentityMap(r, op.getContext())},
+        parallel(r), [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> at;
+          for (int64_t i = 0; i < r; ++i) {
+            int64_t n = in.getDimSize(i);
+            Value o = linalg::IndexOp::create(b, l, i);
+            Value x = arith::SubIOp::create(b, l, o, arith::ConstantIndexOp::create(b, l, pads[i]));
+            Value zero = arith::ConstantIndexOp::create(b, l, 0);
+            Value last = arith::ConstantIndexOp::create(b, l, n - 1);
+            Value nV = arith::ConstantIndexOp::create(b, l, n);
+            if (mode == PadMode::edge) {
+              x = arith::MaxSIOp::create(b, l, arith::MinSIOp::create(b, l, x, last), zero);
+            } else if (mode == PadMode::wrap) {
+              x = arith::RemSIOp::create(b, l, arith::AddIOp::create(
+                                                   b, l, arith::RemSIOp::create(b, l, x, nV), nV),
+                                         nV);
+            } else { // reflect (one bounce): -x below 0, 2(n-1) - x above n-1
+              Value neg = arith::SubIOp::create(b, l, zero, x);
+              x = arith::SelectOp::create(
+                  b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, x, zero), neg, x);
+              Value twice = arith::ConstantIndexOp::create(b, l, 2 * (n - 1));
+              Value hi = arith::SubIOp::create(b, l, twice, x);
+              x = arith::SelectOp::create(
+                  b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sgt, x, last), hi, x);
+            }
+            at.push_back(x);
+          }
+          linalg::YieldOp::create(b, l, Value(tensor::ExtractOp::create(b, l, input, at)));
+        });
+    rewriter.replaceOp(op, g.getResults());
+    return success();
+  }
+};
+
+struct TriluLowering : OpRewritePattern<TriluOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TriluOp op, PatternRewriter &rewriter) const override {
+    auto t = cast<RankedTensorType>(op.getType());
+    Type elt = t.getElementType();
+    if (!isLowerableElement(elt))
+      return rewriter.notifyMatchFailure(op, "element type not lowered yet");
+    Location loc = op.getLoc();
+    int64_t r = t.getRank();
+    Value k = op.getK() ? Value(arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(),
+                                                           scalarOf(rewriter, loc, op.getK())))
+                        : Value(arith::ConstantIndexOp::create(rewriter, loc, 0));
+    bool upper = op.getUpper();
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(elt));
+    Value init = emptyLike(rewriter, loc, t, ValueRange{op.getInput()});
+    AffineMap id = AffineMap::getMultiDimIdentityMap(r, op.getContext());
+    auto g = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{t}, ValueRange{op.getInput()}, ValueRange{init},
+        SmallVector<AffineMap>{id, id}, parallel(r),
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value i = linalg::IndexOp::create(b, l, r - 2), j = linalg::IndexOp::create(b, l, r - 1);
+          Value diff = arith::SubIOp::create(b, l, j, i);
+          Value keep = arith::CmpIOp::create(
+              b, l, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle, diff, k);
+          linalg::YieldOp::create(b, l, Value(arith::SelectOp::create(b, l, keep, a[0], zero)));
+        });
+    rewriter.replaceOp(op, g.getResults());
+    return success();
+  }
+};
+
+struct CumsumLowering : OpRewritePattern<CumsumOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CumsumOp op, PatternRewriter &rewriter) const override {
+    auto t = cast<RankedTensorType>(op.getType());
+    Type elt = t.getElementType();
+    if (!isLowerableElement(elt) || !t.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shape or element type");
+    int64_t r = t.getRank(), axis = static_cast<int64_t>(op.getAxis());
+    if (Value ra = op.getRuntimeAxis(); ra && r == 1) {
+      axis = 0; // the only valid axis of a 1-d input, whatever its value
+    } else if (ra) {
+      DenseIntElementsAttr c;
+      if (!matchPattern(ra, m_Constant(&c)))
+        return rewriter.notifyMatchFailure(op, "axis computed at run time");
+      axis = (*c.begin()).getSExtValue();
+    }
+    if (axis < 0)
+      axis += r;
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    // Loops: the output dims, then j along the axis.
+    SmallVector<AffineExpr> inExprs, outExprs;
+    for (int64_t i = 0; i < r; ++i) {
+      inExprs.push_back(getAffineDimExpr(i == axis ? r : i, ctx));
+      outExprs.push_back(getAffineDimExpr(i, ctx));
+    }
+    SmallVector<utils::IteratorType> iters = parallel(r);
+    iters.push_back(utils::IteratorType::reduction);
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(elt));
+    Value init = linalg::FillOp::create(
+                     rewriter, loc, zero,
+                     Value(tensor::EmptyOp::create(rewriter, loc, t.getShape(), elt)))
+                     .getResult(0);
+    bool exclusive = op.getExclusive(), reverse = op.getReverse();
+    auto pred = reverse ? (exclusive ? arith::CmpIPredicate::sgt : arith::CmpIPredicate::sge)
+                        : (exclusive ? arith::CmpIPredicate::slt : arith::CmpIPredicate::sle);
+    auto g = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{t}, ValueRange{op.getInput()}, ValueRange{init},
+        SmallVector<AffineMap>{AffineMap::get(r + 1, 0, inExprs, ctx),
+                               AffineMap::get(r + 1, 0, outExprs, ctx)},
+        iters, [&](OpBuilder &b, Location l, ValueRange a) {
+          Value i = linalg::IndexOp::create(b, l, axis), j = linalg::IndexOp::create(b, l, r);
+          Value in = arith::CmpIOp::create(b, l, pred, j, i);
+          Value term = arith::SelectOp::create(b, l, in, a[0], zero);
+          linalg::YieldOp::create(b, l, buildBinary(b, l, BinaryKind::add, a[1], term));
+        });
+    rewriter.replaceOp(op, g.getResults());
+    return success();
+  }
+};
+
+} // namespace
+
+void populateTensorPatterns(RewritePatternSet &patterns) {
+  patterns.add<SliceLowering, PadLowering, TriluLowering, CumsumLowering>(
+      patterns.getContext());
+}
+
+} // namespace kiln::conversion
