@@ -10,8 +10,11 @@
 #include "passes/Conversion/Patterns.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+
+#include <limits>
 
 using namespace mlir;
 
@@ -68,6 +71,21 @@ LogicalResult lowerElementwise(PatternRewriter &rewriter, Operation *op,
       return rewriter.notifyMatchFailure(op, "element type not lowered yet");
   if (!isLowerableElement(result.getElementType()))
     return rewriter.notifyMatchFailure(op, "result element type not lowered yet");
+  // Build the body once in a detached block first: a pattern that fails must
+  // leave the IR untouched (or the greedy driver never converges).
+  {
+    Block scratch;
+    SmallVector<Value> args;
+    for (Value v : inputs)
+      args.push_back(scratch.addArgument(
+          cast<RankedTensorType>(v.getType()).getElementType(), op->getLoc()));
+    OpBuilder b(op->getContext());
+    b.setInsertionPointToEnd(&scratch);
+    Value probe = fn(b, op->getLoc(), args);
+    if (!probe || probe.getType() != result.getElementType())
+      return rewriter.notifyMatchFailure(op, "this kind has no scalar lowering for "
+                                             "the element type");
+  }
   Location loc = op->getLoc();
   MLIRContext *ctx = op->getContext();
   SmallVector<AffineMap> maps;
@@ -77,22 +95,11 @@ LogicalResult lowerElementwise(PatternRewriter &rewriter, Operation *op,
   SmallVector<utils::IteratorType> iters(result.getRank(),
                                          utils::IteratorType::parallel);
   Value init = emptyLike(rewriter, loc, result, inputs);
-  bool ok = true;
   auto generic = linalg::GenericOp::create(
       rewriter, loc, TypeRange{result}, inputs, ValueRange{init}, maps, iters,
       [&](OpBuilder &b, Location l, ValueRange args) {
-        Value v = fn(b, l, args.drop_back());
-        if (!v) {
-          ok = false;
-          v = args.back(); // keep the region valid; the op is erased below
-        }
-        linalg::YieldOp::create(b, l, v);
+        linalg::YieldOp::create(b, l, fn(b, l, args.drop_back()));
       });
-  if (!ok) {
-    rewriter.eraseOp(generic);
-    return rewriter.notifyMatchFailure(op, "this kind has no scalar lowering for "
-                                           "the element type");
-  }
   rewriter.replaceOp(op, generic.getResults());
   return success();
 }
@@ -108,6 +115,14 @@ struct UnaryLowering : OpRewritePattern<UnaryOp> {
                               if (kind == UnaryKind::is_nan)
                                 return arith::CmpFOp::create(
                                     b, l, arith::CmpFPredicate::UNO, a[0], a[0]);
+                              if (kind == UnaryKind::is_inf && isa<FloatType>(a[0].getType())) {
+                                Value inf = arith::ConstantOp::create(
+                                    b, l, b.getFloatAttr(a[0].getType(),
+                                                         std::numeric_limits<double>::infinity()));
+                                return arith::CmpFOp::create(
+                                    b, l, arith::CmpFPredicate::OEQ,
+                                    math::AbsFOp::create(b, l, a[0]), inf);
+                              }
                               Value v = buildUnary(b, l, kind, a[0]);
                               return v && v.getType() == out ? v : Value();
                             });

@@ -35,8 +35,10 @@ struct KilnToLinalgPass : kiln::impl::KilnToLinalgBase<KilnToLinalgPass> {
     kiln::conversion::populateWindowPatterns(patterns);
     kiln::conversion::populateTensorPatterns(patterns);
     kiln::conversion::populateDecompositionPatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {
+      getOperation().emitError("kiln-to-linalg did not converge");
       return signalPassFailure();
+    }
     if (!strict)
       return;
     WalkResult left = getOperation().walk([](Operation *op) {

@@ -160,6 +160,7 @@ Value buildBinary(OpBuilder &b, Location loc, BinaryKind kind, Value x, Value y)
   case BinaryKind::div: return arith::DivSIOp::create(b, loc, x, y);
   case BinaryKind::max: return arith::MaxSIOp::create(b, loc, x, y);
   case BinaryKind::min: return arith::MinSIOp::create(b, loc, x, y);
+  case BinaryKind::pow: return math::IPowIOp::create(b, loc, x, y);
   case BinaryKind::fmod: return arith::RemSIOp::create(b, loc, x, y);
   case BinaryKind::mod: {
     // The remainder takes the divisor's sign (Python / ONNX fmod=0).
@@ -180,8 +181,8 @@ Value buildBinary(OpBuilder &b, Location loc, BinaryKind kind, Value x, Value y)
   case BinaryKind::bitwise_xor: return arith::XOrIOp::create(b, loc, x, y);
   case BinaryKind::shl: return arith::ShLIOp::create(b, loc, x, y);
   case BinaryKind::shr: return arith::ShRUIOp::create(b, loc, x, y);
-  default: return {};
   }
+  return {};
 }
 
 Value buildCompare(OpBuilder &b, Location loc, CompareKind kind, Value x, Value y) {

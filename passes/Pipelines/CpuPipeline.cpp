@@ -25,7 +25,7 @@ static constexpr llvm::StringLiteral kCpuLowering =
     "function-boundary-type-conversion=identity-layout-map},"
     "func.func(buffer-deallocation-pipeline,kiln-copies-to-linalg,convert-linalg-to-loops),"
     "lower-affine,expand-strided-metadata,convert-scf-to-cf,"
-    "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
+    "convert-math-to-funcs,convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
     "convert-cf-to-llvm,convert-index-to-llvm,finalize-memref-to-llvm,"
     "convert-func-to-llvm,reconcile-unrealized-casts";
 
@@ -38,7 +38,7 @@ static constexpr llvm::StringLiteral kCpuKernelAbi =
     "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},"
     "func.func(buffer-deallocation-pipeline,kiln-copies-to-linalg,convert-linalg-to-loops),"
     "lower-affine,expand-strided-metadata,convert-scf-to-cf,"
-    "convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
+    "convert-math-to-funcs,convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
     "convert-cf-to-llvm,convert-index-to-llvm,finalize-memref-to-llvm,"
     "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
     "reconcile-unrealized-casts";
