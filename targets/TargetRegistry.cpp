@@ -2,6 +2,7 @@
 
 #include "targets/Target.h"
 #include "targets/cpu/CpuTarget.h"
+#include "targets/nvptx/NvptxTarget.h"
 
 #include "llvm/ADT/StringMap.h"
 
@@ -31,6 +32,7 @@ std::unique_ptr<Target> createTarget(llvm::StringRef spec, std::string &error) {
 void registerBuiltinTargets() {
   static bool done = [] {
     registerTarget("cpu", createCpuTarget);
+    registerTarget("cuda", createNvptxTarget);
     return true;
   }();
   (void)done;

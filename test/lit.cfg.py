@@ -46,3 +46,10 @@ if os.path.exists(mlir_runner) and all(map(os.path.exists, runner_libs)):
     config.substitutions.append(
         ("%mlir_runner", "%s -e main -entry-point-result=void -shared-libs=%s"
          % (mlir_runner, ",".join(runner_libs))))
+
+# The CUDA toolkit's ptxas (not needed to build; used to check generated PTX).
+import shutil
+ptxas = shutil.which("ptxas") or "/usr/local/cuda/bin/ptxas"
+if os.path.exists(ptxas):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))

@@ -117,12 +117,24 @@ kiln_status kiln_session_create(kiln_model *model, const char *device,
   auto s = std::make_unique<kiln_session>();
   s->model = model;
   const fb::Manifest &m = model->artifact->manifest();
-  for (const fb::Kernel *k : *m.kernels()) {
+  // Load the kernels the plan uses; a fat artifact may carry others.
+  s->kernels.resize(m.kernels()->size());
+  if (m.plan()->size() == 0) {
+    std::string targets;
+    for (const fb::Kernel *k : *m.kernels())
+      targets += (targets.empty() ? "" : ", ") + k->target()->str();
+    return fail(KILN_ERROR_DEVICE, "the artifact has no plan for device 'cpu' (compiled for: " +
+                                       targets + ")");
+  }
+  for (const fb::Dispatch *d : *m.plan()) {
+    if (s->kernels[d->kernel()])
+      continue;
+    const fb::Kernel *k = m.kernels()->Get(d->kernel());
     std::string error;
     auto loaded = runtime::loadCpuKernel(*k, model->artifact->bytes(*k->data()), error);
     if (!loaded)
       return fail(KILN_ERROR_DEVICE, error);
-    s->kernels.push_back(std::move(loaded));
+    s->kernels[d->kernel()] = std::move(loaded);
   }
   *out = s.release();
   return KILN_OK;

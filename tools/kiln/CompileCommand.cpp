@@ -39,7 +39,7 @@ static cl::opt<std::string> outputPath("o", cl::desc("Output artifact"),
                                        cl::value_desc("OUT.kiln"), cl::sub(compileCommand));
 static cl::list<std::string> targets("target", cl::desc("Targets: cpu, cpu:<llvm-cpu>"),
                                      cl::CommaSeparated, cl::sub(compileCommand));
-static cl::opt<std::string> emit("emit", cl::desc("Print a stage instead: graph|llvm|asm"),
+static cl::opt<std::string> emit("emit", cl::desc("Print a stage instead: graph|llvm|asm|ptx"),
                                  cl::sub(compileCommand));
 static cl::list<std::string>
     inputShapes("input-shape",
@@ -143,7 +143,8 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
                                        fbb.CreateString(k.format),
                                        fbb.CreateString(k.entry), &s));
   }
-  // One dispatch (the whole model) on the first kernel: inputs, weights, outputs.
+  // One dispatch (the whole model) on the CPU kernel: inputs, weights,
+  // outputs. Other targets' kernels ride along in the file (fat artifact).
   std::vector<fb::Binding> bindings;
   for (uint32_t i = 0; i < model.inputs.size(); ++i)
     bindings.emplace_back(fb::BufferKind::Input, i);
@@ -151,8 +152,12 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
     bindings.emplace_back(fb::BufferKind::Weight, i);
   for (uint32_t i = 0; i < model.outputs.size(); ++i)
     bindings.emplace_back(fb::BufferKind::Output, i);
-  std::vector<flatbuffers::Offset<fb::Dispatch>> plan = {
-      fb::CreateDispatch(fbb, 0, fbb.CreateVectorOfStructs(bindings))};
+  std::vector<flatbuffers::Offset<fb::Dispatch>> plan;
+  for (uint32_t k = 0; k < model.kernels.size(); ++k)
+    if (model.kernels[k].format == "elf-shared-object") {
+      plan.push_back(fb::CreateDispatch(fbb, k, fbb.CreateVectorOfStructs(bindings)));
+      break;
+    }
   auto manifest = fb::CreateManifest(
       fbb, fbb.CreateString("kiln"), fbb.CreateVector(ins), fbb.CreateVector(outs),
       fbb.CreateVector(weights), fbb.CreateVector(kernels), fbb.CreateVector(plan));
@@ -171,8 +176,9 @@ int runCompile() {
     llvm::errs() << "kiln: error: compile needs -o OUT.kiln (or --emit=graph|llvm|asm)\n";
     return kUsage;
   }
-  if (!emit.empty() && emit != "graph" && emit != "llvm" && emit != "asm") {
-    llvm::errs() << "kiln: error: --emit must be graph, llvm or asm, got '" << emit << "'\n";
+  if (!emit.empty() && emit != "graph" && emit != "llvm" && emit != "asm" && emit != "ptx") {
+    llvm::errs() << "kiln: error: --emit must be graph, llvm, asm or ptx, got '" << emit
+                 << "'\n";
     return kUsage;
   }
   DialectRegistry registry;
@@ -247,12 +253,21 @@ int runCompile() {
   // lld (linking CPU kernels) resets every llvm::cl option to its default:
   // read the ones needed afterwards first.
   std::string output = outputPath;
-  if (emit == "llvm" || emit == "asm") {
+  if (emit == "llvm" || emit == "asm" || emit == "ptx") {
     std::string text;
     target::CompileOptions options;
     options.emit = emit == "llvm" ? target::Emit::LLVMIR : target::Emit::Assembly;
     options.text = &text;
-    if (failed(chosen.front()->compile(*module, options)))
+    // --emit=ptx picks the (first) cuda target; the others the first target.
+    target::Target *t = chosen.front();
+    for (target::Target *c : chosen)
+      if (emit == "ptx" && c->spec().starts_with("cuda"))
+        t = c;
+    if (emit == "ptx" && !t->spec().starts_with("cuda")) {
+      llvm::errs() << "kiln: error: --emit=ptx needs --target=cuda:sm_XX\n";
+      return kUsage;
+    }
+    if (failed(t->compile(*module, options)))
       return kCompileError;
     progress.finish();
     llvm::outs() << text;
