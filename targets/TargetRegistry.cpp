@@ -4,6 +4,7 @@
 #include "targets/cpu/CpuTarget.h"
 #include "targets/nvptx/NvptxTarget.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
 
 namespace kiln::target {
@@ -21,9 +22,13 @@ std::unique_ptr<Target> createTarget(llvm::StringRef spec, std::string &error) {
   auto [kind, variant] = spec.split(':');
   auto it = registry().find(kind);
   if (it == registry().end()) {
-    error = "unknown target '" + spec.str() + "'; known:";
+    std::vector<std::string> known;
     for (auto &e : registry())
-      error += " " + e.getKey().str();
+      known.push_back(e.getKey().str());
+    llvm::sort(known);
+    error = "unknown target '" + spec.str() + "'; known:";
+    for (const std::string &k : known)
+      error += " " + k;
     return nullptr;
   }
   return it->second(variant, error);
