@@ -12,7 +12,7 @@ config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.kiln_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit",
-                   "Inputs", "import_suite.py", "conformance.py", "mlp_example.py", "README.md"]
+                   "Inputs", "import_suite.py", "conformance.py", "suites.py", "mlp_example.py", "README.md"]
 
 # %python is the project's venv (onnx, onnxruntime from requirements.txt)
 # when scripts/setup.sh made one. Registered before the default

@@ -23,6 +23,24 @@ Value scalar(PatternRewriter &rewriter, Location loc, Type elt, double v) {
       rewriter, loc, DenseElementsAttr::get(t, rewriter.getFloatAttr(elt, v)));
 }
 
+/// The dimensions [axis, rank) a norm normalizes over.
+SmallVector<int64_t> trailingAxes(int64_t axis, int64_t rank) {
+  if (axis < 0)
+    axis += rank;
+  SmallVector<int64_t> axes;
+  for (int64_t i = axis; i < rank; ++i)
+    axes.push_back(i);
+  return axes;
+}
+
+/// rsqrt(meanSquare + eps)
+Value inverseRms(PatternRewriter &rewriter, Location loc, Value meanSquare, Type elt,
+                 double eps) {
+  return UnaryOp::create(rewriter, loc, UnaryKind::rsqrt,
+                         BinaryOp::create(rewriter, loc, BinaryKind::add, meanSquare,
+                                          scalar(rewriter, loc, elt, eps)));
+}
+
 Value swapLast(PatternRewriter &rewriter, Location loc, Value v) {
   return TransposeOp::create(rewriter, loc, v, ArrayRef<int64_t>{1, 0});
 }
@@ -60,21 +78,13 @@ struct LayerNormDecomposition : OpRewritePattern<LayerNormOp> {
     Location loc = op.getLoc();
     Value x = op.getInput();
     auto t = cast<RankedTensorType>(x.getType());
-    int64_t axis = static_cast<int64_t>(op.getAxis());
-    if (axis < 0)
-      axis += t.getRank();
-    SmallVector<int64_t> axes;
-    for (int64_t i = axis; i < t.getRank(); ++i)
-      axes.push_back(i);
-    Type elt = t.getElementType();
+    SmallVector<int64_t> axes = trailingAxes(static_cast<int64_t>(op.getAxis()), t.getRank());
     Value mean = ReduceOp::create(rewriter, loc, ReduceKind::mean, x, axes, Value(), true);
     Value centered = BinaryOp::create(rewriter, loc, BinaryKind::sub, x, mean);
     Value sq = BinaryOp::create(rewriter, loc, BinaryKind::mul, centered, centered);
     Value var = ReduceOp::create(rewriter, loc, ReduceKind::mean, sq, axes, Value(), true);
-    Value denom = UnaryOp::create(
-        rewriter, loc, UnaryKind::rsqrt,
-        BinaryOp::create(rewriter, loc, BinaryKind::add, var,
-                         scalar(rewriter, loc, elt, op.getEpsilon().convertToDouble())));
+    Value denom = inverseRms(rewriter, loc, var, t.getElementType(),
+                             op.getEpsilon().convertToDouble());
     Value y = BinaryOp::create(rewriter, loc, BinaryKind::mul, centered, denom);
     y = BinaryOp::create(rewriter, loc, BinaryKind::mul, y, op.getScale());
     if (Value bias = op.getBias())
@@ -91,19 +101,11 @@ struct RmsNormDecomposition : OpRewritePattern<RmsNormOp> {
     Location loc = op.getLoc();
     Value x = op.getInput();
     auto t = cast<RankedTensorType>(x.getType());
-    int64_t axis = static_cast<int64_t>(op.getAxis());
-    if (axis < 0)
-      axis += t.getRank();
-    SmallVector<int64_t> axes;
-    for (int64_t i = axis; i < t.getRank(); ++i)
-      axes.push_back(i);
-    Type elt = t.getElementType();
+    SmallVector<int64_t> axes = trailingAxes(static_cast<int64_t>(op.getAxis()), t.getRank());
     Value sq = BinaryOp::create(rewriter, loc, BinaryKind::mul, x, x);
     Value ms = ReduceOp::create(rewriter, loc, ReduceKind::mean, sq, axes, Value(), true);
-    Value inv = UnaryOp::create(
-        rewriter, loc, UnaryKind::rsqrt,
-        BinaryOp::create(rewriter, loc, BinaryKind::add, ms,
-                         scalar(rewriter, loc, elt, op.getEpsilon().convertToDouble())));
+    Value inv = inverseRms(rewriter, loc, ms, t.getElementType(),
+                           op.getEpsilon().convertToDouble());
     Value y = BinaryOp::create(rewriter, loc, BinaryKind::mul, x, inv);
     rewriter.replaceOp(op, BinaryOp::create(rewriter, loc, BinaryKind::mul, y, op.getWeight()));
     return success();

@@ -159,6 +159,21 @@ Value floatConst(OpBuilder &b, Location loc, Type t, double v) {
   return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, v));
 }
 
+/// `fn` applied to every element of `v` (same type).
+Value mapElementwise(OpBuilder &b, Location loc, Value v,
+                     function_ref<Value(OpBuilder &, Location, Value)> fn) {
+  auto t = cast<RankedTensorType>(v.getType());
+  Value init = emptyLike(b, loc, t, ValueRange{v});
+  SmallVector<AffineMap> maps(2, AffineMap::getMultiDimIdentityMap(t.getRank(), b.getContext()));
+  SmallVector<utils::IteratorType> iters(t.getRank(), utils::IteratorType::parallel);
+  return linalg::GenericOp::create(b, loc, TypeRange{t}, ValueRange{v}, ValueRange{init}, maps,
+                                   iters,
+                                   [&](OpBuilder &nb, Location l, ValueRange args) {
+                                     linalg::YieldOp::create(nb, l, fn(nb, l, args[0]));
+                                   })
+      .getResult(0);
+}
+
 /// The number of elements reduced, as a scalar of float type `t`.
 Value reducedCount(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
                    Type t) {
@@ -190,13 +205,18 @@ struct ReduceLowering : OpRewritePattern<ReduceOp> {
     llvm::sort(axes);
     Location loc = op.getLoc();
     bool isF = isa<FloatType>(elt);
+    ReduceKind kind = op.getKind();
+    // Decide before creating anything: a failing pattern must not touch IR.
+    if (!isF && kind != ReduceKind::sum && kind != ReduceKind::prod &&
+        kind != ReduceKind::max && kind != ReduceKind::min &&
+        kind != ReduceKind::sum_square && kind != ReduceKind::l1)
+      return rewriter.notifyMatchFailure(op, "integer mean, l2 or log reductions");
     auto bin = [&](BinaryKind k) {
       return [k](OpBuilder &b, Location l, Value acc, Value x) {
         return buildBinary(b, l, k, acc, x);
       };
     };
     Value init, result;
-    ReduceKind kind = op.getKind();
     switch (kind) {
     case ReduceKind::sum:
     case ReduceKind::mean:
@@ -239,8 +259,6 @@ struct ReduceLowering : OpRewritePattern<ReduceOp> {
     case ReduceKind::l2:
     case ReduceKind::log_sum:
     case ReduceKind::log_sum_exp: {
-      if (!isF && kind != ReduceKind::l1)
-        return rewriter.notifyMatchFailure(op, "integer l2/log reductions");
       init = zeroOf(rewriter, loc, elt);
       result = reduceGeneric(
           rewriter, loc, op.getInput(), axes, op.getKeepdims(), out, init,
@@ -256,38 +274,18 @@ struct ReduceLowering : OpRewritePattern<ReduceOp> {
           });
       if (kind != ReduceKind::l1) {
         UnaryKind post = kind == ReduceKind::l2 ? UnaryKind::sqrt : UnaryKind::log;
-        Value init2 = emptyLike(rewriter, loc, out, ValueRange{result});
-        MLIRContext *ctx = op.getContext();
-        SmallVector<AffineMap> maps(2, AffineMap::getMultiDimIdentityMap(out.getRank(), ctx));
-        SmallVector<utils::IteratorType> iters(out.getRank(), utils::IteratorType::parallel);
-        result = linalg::GenericOp::create(
-                     rewriter, loc, TypeRange{out}, ValueRange{result}, ValueRange{init2},
-                     maps, iters,
-                     [&](OpBuilder &b, Location l, ValueRange args) {
-                       linalg::YieldOp::create(b, l, buildUnary(b, l, post, args[0]));
-                     })
-                     .getResult(0);
+        result = mapElementwise(rewriter, loc, result, [&](OpBuilder &b, Location l, Value v) {
+          return buildUnary(b, l, post, v);
+        });
       }
       break;
     }
     }
     if (kind == ReduceKind::mean) {
-      if (!isF)
-        return rewriter.notifyMatchFailure(op, "integer mean");
       Value count = reducedCount(rewriter, loc, op.getInput(), axes, elt);
-      auto outT = out;
-      Value init2 = emptyLike(rewriter, loc, outT, ValueRange{result});
-      MLIRContext *ctx = op.getContext();
-      SmallVector<AffineMap> maps(2, AffineMap::getMultiDimIdentityMap(out.getRank(), ctx));
-      SmallVector<utils::IteratorType> iters(out.getRank(), utils::IteratorType::parallel);
-      result = linalg::GenericOp::create(
-                   rewriter, loc, TypeRange{out}, ValueRange{result}, ValueRange{init2},
-                   maps, iters,
-                   [&](OpBuilder &b, Location l, ValueRange args) {
-                     linalg::YieldOp::create(
-                         b, l, Value(arith::DivFOp::create(b, l, args[0], count)));
-                   })
-                   .getResult(0);
+      result = mapElementwise(rewriter, loc, result, [&](OpBuilder &b, Location l, Value v) {
+        return Value(arith::DivFOp::create(b, l, v, count));
+      });
     }
     rewriter.replaceOp(op, result);
     return success();

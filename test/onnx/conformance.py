@@ -9,8 +9,6 @@ that must pass numerically; a listed case that fails is a regression and
 makes this script exit 1. --update rewrites it; --report writes each failure
 with its first error line.
 """
-import argparse
-import concurrent.futures as cf
 import os
 import subprocess
 import sys
@@ -19,6 +17,8 @@ import tempfile
 import numpy as np
 import onnx
 from onnx import numpy_helper
+
+import suites
 
 RTOL, ATOL = 1e-3, 1e-7
 
@@ -33,6 +33,19 @@ def load_pb(path):
 def first_error(stderr, rc):
     lines = [l for l in stderr.splitlines() if l.strip()]
     return " ".join(lines[:2])[:300] if lines else f"rc={rc}"
+
+
+def run_step(what, cmd):
+    """Runs one kiln command; None on success, else the failure message."""
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return f"{what} timeout"
+    if p.returncode < 0 or p.returncode > 123:
+        return f"CRASH {what} rc={p.returncode}: {p.stderr.strip()[-300:]}"
+    if p.returncode:
+        return f"{what}: " + first_error(p.stderr, p.returncode)
+    return None
 
 
 def run_case(kiln, case_dir):
@@ -74,27 +87,17 @@ def run_case(kiln, case_dir):
         for name, arr in zip(in_names, inputs):
             if arr.ndim:
                 cmd += ["--input-shape", f"{name}=" + "x".join(map(str, arr.shape))]
-        try:
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        except subprocess.TimeoutExpired:
-            return False, "compile timeout"
-        if p.returncode < 0 or p.returncode > 123:
-            return False, f"CRASH compile rc={p.returncode}: {p.stderr.strip()[-300:]}"
-        if p.returncode:
-            return False, "compile: " + first_error(p.stderr, p.returncode)
+        err = run_step("compile", cmd)
+        if err:
+            return False, err
         cmd = [kiln, "run", art, "--output-dir", tmp]
         for name, arr in zip(in_names, inputs):
             f = os.path.join(tmp, f"in_{len(cmd)}.npy")
             np.save(f, np.array(arr, order="C"))  # keeps 0-d (ascontiguousarray does not)
             cmd += ["--input", f"{name}={f}"]
-        try:
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        except subprocess.TimeoutExpired:
-            return False, "run timeout"
-        if p.returncode < 0 or p.returncode > 123:
-            return False, f"CRASH run rc={p.returncode}: {p.stderr.strip()[-300:]}"
-        if p.returncode:
-            return False, "run: " + first_error(p.stderr, p.returncode)
+        err = run_step("run", cmd)
+        if err:
+            return False, err
         for name, ref in zip(out_names, outputs):
             got = np.load(os.path.join(tmp, f"{name}.npy"))
             if got.shape != ref.shape:
@@ -110,64 +113,5 @@ def run_case(kiln, case_dir):
     return True, ""
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--kiln", required=True)
-    ap.add_argument("--suite", action="append", required=True, help="NAME=DIR")
-    ap.add_argument("--expected", required=True)
-    ap.add_argument("--update", action="store_true")
-    ap.add_argument("--report")
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    args = ap.parse_args()
-
-    cases = []
-    for spec in args.suite:
-        name, _, folder = spec.partition("=")
-        for case in sorted(os.listdir(folder)):
-            if os.path.isfile(os.path.join(folder, case, "model.onnx")):
-                cases.append((f"{name}/{case}", os.path.join(folder, case)))
-    results = {}
-    with cf.ThreadPoolExecutor(args.jobs) as pool:
-        futures = {pool.submit(run_case, args.kiln, d): c for c, d in cases}
-        for f in cf.as_completed(futures):
-            try:
-                results[futures[f]] = f.result()
-            except Exception as e:  # a reference the harness cannot read
-                results[futures[f]] = (False, f"harness: {e}"[:200])
-
-    suites = {}
-    for case, (ok, _) in results.items():
-        s = suites.setdefault(case.split("/")[0], [0, 0])
-        s[0] += ok
-        s[1] += 1
-    for s, (ok, n) in sorted(suites.items()):
-        print(f"{s}: {ok}/{n} pass numerically ({100.0 * ok / n:.1f}%)")
-    crashes = [c for c, (ok, m) in results.items() if m.startswith("CRASH")]
-    for c in sorted(crashes):
-        print(f"CRASH: {c}: {results[c][1]}")
-    if args.report:
-        with open(args.report, "w") as f:
-            for c in sorted(results):
-                if not results[c][0]:
-                    f.write(f"{c}\t{results[c][1]}\n")
-    passing = sorted(c for c, (ok, _) in results.items() if ok)
-    if args.update:
-        with open(args.expected, "w") as f:
-            f.write("\n".join(passing) + "\n")
-        print(f"wrote {len(passing)} cases to {args.expected}")
-        return 0
-    expected = set()
-    if os.path.exists(args.expected):
-        with open(args.expected) as f:
-            expected = {l.strip() for l in f if l.strip()}
-    regressions = sorted(c for c in expected if c in results and not results[c][0])
-    for c in regressions:
-        print(f"REGRESSION: {c}: {results[c][1]}")
-    new = len([c for c in passing if c not in expected])
-    if new:
-        print(f"{new} case(s) now pass but are not in the expected list; run with --update")
-    return 1 if regressions or crashes else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(suites.main(run_case, "pass numerically", __doc__))

@@ -1,0 +1,77 @@
+"""Shared driver for the ONNX suite scripts (import_suite.py, conformance.py).
+
+A suite is NAME=DIR, a folder of test cases (folders holding model.onnx).
+`main(run_case, verb)` runs `run_case(case_dir) -> (ok, message)` over every
+case in parallel, prints the rate per suite, writes --report (failures with
+their first error line), and checks --expected: a listed case that fails or
+is missing, or any crash/timeout, makes it return 1. --update rewrites the
+expected list from this run.
+"""
+import argparse
+import concurrent.futures as cf
+import os
+
+
+def _is_crash(msg):
+    return msg.startswith("CRASH") or msg.endswith("timeout")
+
+
+def main(run_case, verb, description):
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--kiln", required=True)
+    ap.add_argument("--suite", action="append", required=True, help="NAME=DIR")
+    ap.add_argument("--expected", required=True)
+    ap.add_argument("--update", action="store_true")
+    ap.add_argument("--report")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    args = ap.parse_args()
+
+    cases = []
+    for spec in args.suite:
+        name, _, folder = spec.partition("=")
+        for case in sorted(os.listdir(folder)):
+            if os.path.isfile(os.path.join(folder, case, "model.onnx")):
+                cases.append((f"{name}/{case}", os.path.join(folder, case)))
+    results = {}
+    with cf.ThreadPoolExecutor(args.jobs) as pool:
+        futures = {pool.submit(run_case, args.kiln, d): c for c, d in cases}
+        for f in cf.as_completed(futures):
+            try:
+                results[futures[f]] = f.result()
+            except Exception as e:  # a case the harness itself cannot read
+                results[futures[f]] = (False, f"harness: {e}"[:200])
+
+    suites = {}
+    for case, (ok, _) in results.items():
+        passed, total = suites.get(case.split("/")[0], (0, 0))
+        suites[case.split("/")[0]] = (passed + ok, total + 1)
+    for suite, (passed, total) in sorted(suites.items()):
+        print(f"{suite}: {passed}/{total} {verb} ({100.0 * passed / total:.1f}%)")
+    if args.report:
+        with open(args.report, "w") as f:
+            for case in sorted(results):
+                if not results[case][0]:
+                    f.write(f"{case}\t{results[case][1]}\n")
+
+    passing = sorted(c for c, (ok, _) in results.items() if ok)
+    if args.update:
+        with open(args.expected, "w") as f:
+            f.write("\n".join(passing) + "\n")
+        print(f"wrote {len(passing)} cases to {args.expected}")
+        return 0
+    with open(args.expected) as f:
+        expected = {l.strip() for l in f if l.strip() and not l.startswith("#")}
+    missing = sorted(c for c in expected if c not in results)
+    regressed = sorted(c for c in expected if c in results and not results[c][0])
+    crashes = sorted(c for c, (_, msg) in results.items() if _is_crash(msg))
+    for c in regressed:
+        print(f"REGRESSION: {c}: {results[c][1]}")
+    for c in missing:
+        print(f"MISSING: {c} (expected to pass, not found)")
+    for c in crashes:
+        print(f"{results[c][1].split(':')[0]}: {c}: {results[c][1]}")
+    new = len(set(passing) - expected)
+    if new:
+        print(f"{new} case(s) now {verb.split()[0]} but are not in the expected list; "
+              "run with --update to add them")
+    return 1 if regressed or missing or crashes else 0
