@@ -18,10 +18,11 @@ enum ExitCode : int {
   kIOError = 5,      // cannot write the output
 };
 
-extern llvm::cl::SubCommand importCommand, compileCommand, runCommand;
+extern llvm::cl::SubCommand importCommand, compileCommand, runCommand, inspectCommand;
 int runImport();
 int runCompile();
 int runRun();
+int runInspect();
 
 /// Prints MLIR diagnostics as "kiln: error: node 'n' (Op): message".
 class CliDiagnostics {

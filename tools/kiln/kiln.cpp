@@ -72,13 +72,16 @@ int main(int argc, char **argv) {
       "  kiln import MODEL.onnx [-o OUT.mlir] [--input-shape NAME=2x32x128]\n"
       "  kiln compile MODEL.onnx|MODEL.mlir -o OUT.kiln [--target=cpu] "
       "[--emit=graph|llvm|asm]\n"
-      "  kiln run OUT.kiln --input [NAME=]FILE.npy ... [--output-dir DIR]\n");
+      "  kiln run OUT.kiln --input [NAME=]FILE.npy ... [--output-dir DIR]\n"
+      "  kiln inspect OUT.kiln\n");
   if (kiln::cli::importCommand)
     return kiln::cli::runImport();
   if (kiln::cli::compileCommand)
     return kiln::cli::runCompile();
   if (kiln::cli::runCommand)
     return kiln::cli::runRun();
+  if (kiln::cli::inspectCommand)
+    return kiln::cli::runInspect();
   llvm::errs() << "kiln: error: no subcommand given (try 'kiln --help')\n";
   return kiln::cli::kUsage;
 }
