@@ -513,6 +513,14 @@ static bool expandFunctionsIn(onnx::ModelProto &model, const LoadedModel &m,
             for (auto &n : *expanded.mutable_node()) {
               if (n.name().empty())
                 n.set_name(prefix + n.op_type());
+              // An attribute reference the caller leaves unset comes back as
+              // the schema's (empty, typeless) default; it means "absent".
+              // Kept, SoftmaxCrossEntropyLoss's inner NLL ignored class 0.
+              auto *attrs = n.mutable_attribute();
+              for (int i = attrs->size() - 1; i >= 0; --i)
+                if (attrs->Get(i).type() == onnx::AttributeProto::UNDEFINED ||
+                    !attrs->Get(i).ref_attr_name().empty())
+                  attrs->DeleteSubrange(i, 1);
               *g.add_node() = std::move(n);
             }
             changed = true;
