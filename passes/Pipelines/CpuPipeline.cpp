@@ -17,40 +17,44 @@
 
 using namespace mlir;
 
-/// Kept as one textual pipeline so `kiln-opt --pass-pipeline` replays it
-/// verbatim.
-static constexpr llvm::StringLiteral kCpuLowering =
+/// Textual pipelines, so `kiln-opt --pass-pipeline` replays them verbatim.
+/// kiln on tensors to bufferized linalg; shared with the GPU targets.
+static constexpr llvm::StringLiteral kToBuffers =
     "func.func(kiln-to-linalg{strict},linalg-fuse-elementwise-ops),"
     "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map},"
-    "func.func(buffer-deallocation-pipeline,kiln-copies-to-linalg,convert-linalg-to-loops),"
-    "lower-affine,expand-strided-metadata,convert-scf-to-cf,"
-    "convert-math-to-funcs,convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
-    "convert-cf-to-llvm,convert-index-to-llvm,finalize-memref-to-llvm,"
-    "convert-func-to-llvm,reconcile-unrealized-casts";
+    "function-boundary-type-conversion=identity-layout-map},";
 
 /// The kernel ABI: results become out-parameters and every (static) memref
 /// is passed as a bare pointer, so the entry is `main(T *in..., T *out...)`.
-static constexpr llvm::StringLiteral kCpuKernelAbi =
-    "func.func(kiln-to-linalg{strict},linalg-fuse-elementwise-ops),"
-    "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},"
+static constexpr llvm::StringLiteral kOutParams =
+    "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},";
+
+static constexpr llvm::StringLiteral kLoopsToLLVM =
     "func.func(buffer-deallocation-pipeline,kiln-copies-to-linalg,convert-linalg-to-loops),"
     "lower-affine,expand-strided-metadata,convert-scf-to-cf,"
     "convert-math-to-funcs,convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
-    "convert-cf-to-llvm,convert-index-to-llvm,finalize-memref-to-llvm,"
-    "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
-    "reconcile-unrealized-casts";
+    "convert-cf-to-llvm,convert-index-to-llvm,finalize-memref-to-llvm,";
 
-LogicalResult kiln::buildCpuLoweringPipeline(OpPassManager &pm, bool kernelAbi) {
-  // The textual pipeline names passes; make sure every process that builds
-  // it (kiln, not only kiln-opt) has them registered.
+void kiln::registerPassesForTextualPipelines() {
+  // Every process that parses a textual pipeline (kiln, not only kiln-opt)
+  // needs the passes it names registered; once is enough.
   static bool registered = [] {
     registerAllPasses();
     registerKilnConversionPasses();
     return true;
   }();
   (void)registered;
-  return parsePassPipeline(kernelAbi ? kCpuKernelAbi : kCpuLowering, pm);
+}
+
+std::string kiln::tensorsToBuffersPipeline(bool outParams) {
+  return (kToBuffers + (outParams ? kOutParams : "")).str();
+}
+
+LogicalResult kiln::buildCpuLoweringPipeline(OpPassManager &pm, bool kernelAbi) {
+  registerPassesForTextualPipelines();
+  std::string pipeline = tensorsToBuffersPipeline(kernelAbi) + kLoopsToLLVM.str() +
+                         (kernelAbi ? "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
+                                    : "convert-func-to-llvm,") +
+                         "reconcile-unrealized-casts";
+  return parsePassPipeline(pipeline, pm);
 }

@@ -32,6 +32,14 @@ void buildGraphPipeline(mlir::OpPassManager &pm,
 llvm::LogicalResult buildCpuLoweringPipeline(mlir::OpPassManager &pm,
                                              bool kernelAbi = false);
 
+/// Registers every pass a textual pipeline may name (idempotent).
+void registerPassesForTextualPipelines();
+
+/// The textual pipeline from kiln ops on tensors to bufferized linalg
+/// (with `outParams`, results become out-parameters), ending in a comma:
+/// the common front of every target's lowering.
+std::string tensorsToBuffersPipeline(bool outParams);
+
 /// Registers `kiln-graph-pipeline` and `kiln-cpu-lowering-pipeline`.
 void registerPipelines();
 

@@ -10,10 +10,9 @@
 #include "targets/nvptx/NvptxTarget.h"
 
 #include "dialects/kiln/IR/KilnOps.h"
-#include "passes/Conversion/Passes.h"
+#include "passes/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
@@ -73,20 +72,12 @@ FailureOr<KernelBlob> NvptxTarget::compile(ModuleOp module, const CompileOptions
   });
   if (walk.wasInterrupted())
     return failure();
-  static bool registered = [] {
-    registerAllPasses();
-    registerKilnConversionPasses();
-    return true;
-  }();
-  (void)registered;
+  registerPassesForTextualPipelines();
   DialectRegistry registry;
   registerAllToLLVMIRTranslations(registry);
   module.getContext()->appendDialectRegistry(registry);
   std::string pipeline =
-      "func.func(kiln-to-linalg{strict},linalg-fuse-elementwise-ops),"
-      "one-shot-bufferize{bufferize-function-boundaries "
-      "function-boundary-type-conversion=identity-layout-map},"
-      "buffer-results-to-out-params{modify-public-functions},"
+      tensorsToBuffersPipeline(/*outParams=*/true) +
       "func.func(convert-linalg-to-parallel-loops,gpu-map-parallel-loops,"
       "convert-parallel-loops-to-gpu),gpu-kernel-outlining,"
       "nvvm-attach-target{chip=" + chip + " features=+" + ptx + libdeviceOption() + "},"

@@ -16,13 +16,23 @@ using namespace mlir;
 namespace kiln::onnx_frontend {
 namespace {
 
-/// A 1-D per-axis parameter reshaped to broadcast against `x` at `axis`;
-/// scalars (and [1]) are returned as they are.
-FailureOr<Value> alongAxis(NodeImporter &n, Value param, RankedTensorType x) {
+/// A 1-D per-axis parameter reshaped so it lines up with dimension `axis`
+/// of a rank-`rank` tensor; scalars (and [1]) are returned as they are.
+Value lineUp(NodeImporter &n, Value param, int64_t rank, int64_t axis) {
   auto t = cast<RankedTensorType>(param.getType());
   if (t.getRank() == 0 || (t.getRank() == 1 && t.getDimSize(0) == 1))
     return param;
-  if (t.getRank() != 1) {
+  SmallVector<int64_t> shape(rank - axis, 1);
+  shape[0] = t.getDimSize(0);
+  return n.reshape(param, shape);
+}
+
+/// lineUp at the node's `axis` attribute, after checking it and the rank.
+FailureOr<Value> alongAxis(NodeImporter &n, Value param, RankedTensorType x) {
+  auto t = cast<RankedTensorType>(param.getType());
+  if (t.getRank() == 0 || (t.getRank() == 1 && t.getDimSize(0) == 1))
+    return param; // a per-tensor parameter: no axis involved
+  if (t.getRank() > 1) {
     (void)n.unsupported("blocked quantization (scale of rank " +
                         std::to_string(t.getRank()) + ")");
     return failure();
@@ -34,9 +44,7 @@ FailureOr<Value> alongAxis(NodeImporter &n, Value param, RankedTensorType x) {
     (void)n.error("axis is out of range");
     return failure();
   }
-  SmallVector<int64_t> shape(x.getRank() - axis, 1);
-  shape[0] = t.getDimSize(0);
-  return n.reshape(param, shape);
+  return lineUp(n, param, x.getRank(), axis);
 }
 
 /// Integer range of a quantized type, for saturation.
@@ -137,17 +145,6 @@ LogicalResult convertDynamicQuantizeLinear(NodeImporter &n) {
 }
 
 //===--- integer matmul and convolution ------------------------------------===//
-
-/// A per-axis 1-D parameter of length > 1 reshaped so it lines up with
-/// dimension `axis` of a rank-`rank` tensor; scalars are left alone.
-Value lineUp(NodeImporter &n, Value param, int64_t rank, int64_t axis) {
-  auto t = cast<RankedTensorType>(param.getType());
-  if (t.getRank() == 0 || t.getNumElements() == 1)
-    return t.getRank() == 0 ? param : n.reshape(param, {});
-  SmallVector<int64_t> shape(rank - axis, 1);
-  shape[0] = t.getDimSize(0);
-  return n.reshape(param, shape);
-}
 
 /// (v - zero_point) in `elt`, with the zero point lined up at `axis`.
 Value centered(NodeImporter &n, Value v, Value zp, Type elt, int64_t axis) {
