@@ -55,6 +55,8 @@ kiln_status kiln_model_open(const char *path, kiln_model **model);
 void kiln_model_close(kiln_model *model);
 size_t kiln_model_num_inputs(const kiln_model *model);
 size_t kiln_model_num_outputs(const kiln_model *model);
+/* 2 x multiply-adds of one run (matmuls, convolutions); 0 when unknown. */
+uint64_t kiln_model_flops(const kiln_model *model);
 /* Describes input/output `index`; the returned pointers live as long as the model. */
 kiln_status kiln_model_input(const kiln_model *model, size_t index, kiln_tensor *info);
 kiln_status kiln_model_output(const kiln_model *model, size_t index, kiln_tensor *info);

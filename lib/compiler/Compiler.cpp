@@ -27,11 +27,38 @@ static LogicalResult signatureOf(Value v, Location loc, StringRef what, StringRe
   return success();
 }
 
+/// 2 x multiply-adds of the ops that dominate arithmetic, from result
+/// shapes: every result element of a matmul/gemm/conv is a K-long dot.
+static uint64_t countFlops(func::FuncOp main) {
+  uint64_t flops = 0;
+  auto elements = [](Value v) -> uint64_t {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    return t && t.hasStaticShape() ? (uint64_t)t.getNumElements() : 0;
+  };
+  auto dim = [](Value v, int64_t i) -> uint64_t {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (!t || t.getRank() == 0 || t.isDynamicDim((i + t.getRank()) % t.getRank()))
+      return 0;
+    return (uint64_t)t.getDimSize((i + t.getRank()) % t.getRank());
+  };
+  main.walk([&](Operation *op) {
+    if (auto m = dyn_cast<MatmulOp>(op))
+      flops += 2 * elements(m.getResult()) * dim(m.getLhs(), -1);
+    else if (auto g = dyn_cast<GemmOp>(op))
+      flops += 2 * elements(g.getResult()) * dim(g.getA(), g.getTransA() ? 0 : 1);
+    else if (auto c = dyn_cast<ConvOp>(op))
+      if (uint64_t cout = dim(c.getWeight(), 0))
+        flops += 2 * elements(c.getResult()) * (elements(c.getWeight()) / cout);
+  });
+  return flops;
+}
+
 LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
     return module.emitError("the model has no @main function");
   Block &body = main.getBody().front();
+  model.flops = countFlops(main);
   for (auto [i, arg] : llvm::enumerate(main.getArguments())) {
     auto name = main.getArgAttrOfType<StringAttr>(i, "kiln.name");
     std::string n = name ? name.str() : "arg" + std::to_string(i);

@@ -35,6 +35,9 @@ struct CompiledModel {
   std::vector<TensorSignature> inputs, outputs;
   std::vector<WeightBinding> weights;
   std::vector<target::KernelBlob> kernels;
+  /// Multiply-adds x 2 of the contractions and convolutions (what `kiln
+  /// bench` divides by time); other ops are not counted.
+  uint64_t flops = 0;
 };
 
 /// Rewrites @main for code generation (weights to arguments) and records

@@ -81,6 +81,10 @@ void kiln_model_close(kiln_model *model) { delete model; }
 size_t kiln_model_num_inputs(const kiln_model *m) { return m ? m->inNames.size() : 0; }
 size_t kiln_model_num_outputs(const kiln_model *m) { return m ? m->outNames.size() : 0; }
 
+uint64_t kiln_model_flops(const kiln_model *m) {
+  return m ? m->artifact->manifest().flops() : 0;
+}
+
 static kiln_status describe(const kiln_model *m, bool input, size_t i, kiln_tensor *info) {
   if (!m || !info)
     return fail(KILN_ERROR_BAD_ARGUMENT, "null argument");

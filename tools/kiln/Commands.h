@@ -18,10 +18,12 @@ enum ExitCode : int {
   kIOError = 5,      // cannot write the output
 };
 
-extern llvm::cl::SubCommand importCommand, compileCommand, runCommand, inspectCommand;
+extern llvm::cl::SubCommand importCommand, compileCommand, runCommand, benchCommand,
+    inspectCommand;
 int runImport();
 int runCompile();
 int runRun();
+int runBench();
 int runInspect();
 
 /// Prints MLIR diagnostics as "kiln: error: node 'n' (Op): message".

@@ -160,7 +160,8 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
     }
   auto manifest = fb::CreateManifest(
       fbb, fbb.CreateString("kiln"), fbb.CreateVector(ins), fbb.CreateVector(outs),
-      fbb.CreateVector(weights), fbb.CreateVector(kernels), fbb.CreateVector(plan));
+      fbb.CreateVector(weights), fbb.CreateVector(kernels), fbb.CreateVector(plan),
+      model.flops);
   fb::FinishManifestBuffer(fbb, manifest);
   if (!writer.commit(fbb.GetBufferPointer(), fbb.GetSize(), error)) {
     llvm::errs() << "kiln: error: " << error << "\n";

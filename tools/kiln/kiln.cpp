@@ -72,7 +72,8 @@ int main(int argc, char **argv) {
       "  kiln import MODEL.onnx [-o OUT.mlir] [--input-shape NAME=2x32x128]\n"
       "  kiln compile MODEL.onnx|MODEL.mlir -o OUT.kiln [--target=cpu] "
       "[--emit=graph|llvm|asm]\n"
-      "  kiln run OUT.kiln --input [NAME=]FILE.npy ... [--output-dir DIR]\n"
+      "  kiln run OUT.kiln --input [NAME=]FILE.npy|FILE.pb ... [--output-dir DIR]\n"
+      "  kiln bench OUT.kiln [--input ...] [--warmup 3] [--iterations 20] [--json]\n"
       "  kiln inspect OUT.kiln\n");
   if (kiln::cli::importCommand)
     return kiln::cli::runImport();
@@ -80,6 +81,8 @@ int main(int argc, char **argv) {
     return kiln::cli::runCompile();
   if (kiln::cli::runCommand)
     return kiln::cli::runRun();
+  if (kiln::cli::benchCommand)
+    return kiln::cli::runBench();
   if (kiln::cli::inspectCommand)
     return kiln::cli::runInspect();
   llvm::errs() << "kiln: error: no subcommand given (try 'kiln --help')\n";

@@ -467,3 +467,28 @@ void registerImporterDialects(DialectRegistry &registry) {
 }
 
 } // namespace kiln::onnx_frontend
+
+namespace kiln::onnx_frontend {
+
+FailureOr<DenseElementsAttr> readTensorProto(MLIRContext &ctx, StringRef bytes,
+                                             Location loc) {
+  onnx::TensorProto t;
+  if (bytes.size() > (size_t)INT32_MAX || !t.ParseFromArray(bytes.data(), (int)bytes.size()))
+    return emitError(loc) << "is not a serialized ONNX TensorProto";
+  if (t.data_location() == onnx::TensorProto::EXTERNAL)
+    return emitError(loc) << "keeps its data in an external file, which kiln "
+                             "does not read for inputs";
+  Type elt = convertElementType(&ctx, t.data_type());
+  if (!elt || isa<StringType>(elt))
+    return emitError(loc) << "has element type " << onnxTypeName(t.data_type())
+                          << ", which kiln does not support for inputs";
+  SmallVector<int64_t> dims(t.dims().begin(), t.dims().end());
+  if (llvm::any_of(dims, [](int64_t d) { return d < 0; }))
+    return emitError(loc) << "has a negative dimension";
+  std::optional<StringRef> raw;
+  if (t.has_raw_data())
+    raw = StringRef(t.raw_data());
+  return decodeTensor(t, RankedTensorType::get(dims, elt), raw, loc);
+}
+
+} // namespace kiln::onnx_frontend

@@ -5,6 +5,7 @@
 
 #include "lib/frontend/onnx/ModelLoader.h"
 
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 
@@ -23,6 +24,11 @@ struct ImportOptions {
 mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
 importModel(mlir::MLIRContext &context, const LoadedModel &model,
             const ImportOptions &options = {});
+
+/// Decodes a serialized ONNX TensorProto (a test case's input_0.pb, say);
+/// errors are reported at `loc`, which should name the file.
+mlir::FailureOr<mlir::DenseElementsAttr>
+readTensorProto(mlir::MLIRContext &context, llvm::StringRef bytes, mlir::Location loc);
 
 /// Load options that expand exactly the function ops the importer lacks.
 LoadOptions importerLoadOptions();

@@ -1,0 +1,164 @@
+//===- Inputs.cpp - tensors for kiln run and kiln bench -------------------===//
+
+#include "tools/kiln/Inputs.h"
+
+#include "lib/frontend/onnx/Importer.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <cstring>
+#include <random>
+
+using namespace mlir;
+
+namespace kiln::cli {
+namespace {
+
+std::optional<kiln_dtype> dtypeOf(Type t) {
+  if (t.isF32()) return KILN_F32;
+  if (t.isF16()) return KILN_F16;
+  if (t.isBF16()) return KILN_BF16;
+  if (t.isF64()) return KILN_F64;
+  if (t.isInteger(1)) return KILN_BOOL;
+  if (auto i = dyn_cast<IntegerType>(t)) {
+    bool u = i.isUnsigned();
+    switch (i.getWidth()) {
+    case 8: return u ? KILN_U8 : KILN_I8;
+    case 16: return u ? KILN_U16 : KILN_I16;
+    case 32: return u ? KILN_U32 : KILN_I32;
+    case 64: return u ? KILN_U64 : KILN_I64;
+    default: break;
+    }
+  }
+  return std::nullopt;
+}
+
+/// An ONNX TensorProto file as a host array.
+bool readPb(const std::string &path, NpyArray &out, std::string &error) {
+  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                         /*RequiresNullTerminator=*/false);
+  if (!buf) {
+    error = "cannot read '" + path + "': " + buf.getError().message();
+    return false;
+  }
+  MLIRContext ctx;
+  std::string message;
+  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
+    message = d.str();
+    return success();
+  });
+  FailureOr<DenseElementsAttr> attr = onnx_frontend::readTensorProto(
+      ctx, (*buf)->getBuffer(), FileLineColLoc::get(&ctx, path, 0, 0));
+  if (failed(attr)) {
+    error = "'" + path + "' " + message;
+    return false;
+  }
+  auto type = attr->getType();
+  std::optional<kiln_dtype> dtype = dtypeOf(type.getElementType());
+  if (!dtype) {
+    error = "'" + path + "' has an element type kiln cannot bind";
+    return false;
+  }
+  out.dtype = *dtype;
+  out.shape.assign(type.getShape().begin(), type.getShape().end());
+  size_t n = type.getNumElements(), size = kiln_dtype_size(*dtype);
+  out.data.resize(n * size);
+  if (*dtype == KILN_BOOL) {
+    size_t i = 0;
+    for (bool v : attr->getValues<bool>())
+      out.data[i++] = v;
+    return true;
+  }
+  ArrayRef<char> raw = attr->getRawData();
+  for (size_t i = 0; i < n; ++i) // a splat holds one element
+    memcpy(out.data.data() + i * size, raw.data() + (attr->isSplat() ? 0 : i * size), size);
+  return true;
+}
+
+} // namespace
+
+bool readInputs(const std::vector<std::string> &specs, HostTensors &inputs,
+                std::string &error) {
+  inputs.arrays.resize(specs.size());
+  inputs.names.resize(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    llvm::StringRef spec = specs[i];
+    std::string file = spec.str();
+    if (size_t eq = spec.find('='); eq != llvm::StringRef::npos) {
+      inputs.names[i] = spec.take_front(eq).str();
+      file = spec.drop_front(eq + 1).str();
+    }
+    bool ok = llvm::StringRef(file).ends_with(".pb") ? readPb(file, inputs.arrays[i], error)
+                                                     : readNpy(file, inputs.arrays[i], error);
+    if (!ok)
+      return false;
+  }
+  for (size_t i = 0; i < specs.size(); ++i) {
+    NpyArray &a = inputs.arrays[i];
+    inputs.views.push_back({inputs.names[i].empty() ? nullptr : inputs.names[i].c_str(),
+                            a.dtype, (int32_t)a.shape.size(), a.shape.data(), a.data.data()});
+  }
+  return true;
+}
+
+/// Storage for `info`'s dtype and shape, bound into `views`.
+static void allocate(const kiln_tensor &info, HostTensors &t) {
+  NpyArray a;
+  a.dtype = info.dtype;
+  a.shape.assign(info.shape, info.shape + info.rank);
+  size_t n = kiln_dtype_size(info.dtype);
+  for (int64_t d : a.shape)
+    n *= (size_t)d;
+  a.data.resize(n);
+  t.arrays.push_back(std::move(a));
+  t.names.push_back(info.name ? info.name : "");
+}
+
+static void bindAll(HostTensors &t) {
+  t.views.clear();
+  for (size_t i = 0; i < t.arrays.size(); ++i) {
+    NpyArray &a = t.arrays[i];
+    t.views.push_back({t.names[i].c_str(), a.dtype, (int32_t)a.shape.size(), a.shape.data(),
+                       a.data.data()});
+  }
+}
+
+void syntheticInputs(const kiln_model *model, HostTensors &inputs) {
+  std::mt19937 rng(0);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  for (size_t i = 0, e = kiln_model_num_inputs(model); i < e; ++i) {
+    kiln_tensor info;
+    kiln_model_input(model, i, &info);
+    allocate(info, inputs);
+    NpyArray &a = inputs.arrays.back();
+    size_t size = kiln_dtype_size(a.dtype), n = a.data.size() / size;
+    for (size_t k = 0; k < n; ++k) {
+      char *p = a.data.data() + k * size;
+      if (a.dtype == KILN_F32) {
+        float v = uniform(rng);
+        memcpy(p, &v, 4);
+      } else if (a.dtype == KILN_F64) {
+        double v = uniform(rng);
+        memcpy(p, &v, 8);
+      } else if (a.dtype != KILN_BOOL && a.dtype != KILN_F16 && a.dtype != KILN_BF16) {
+        *p = char(rng() % 4); // small non-negative integers: valid indices
+      }
+    }
+  }
+  bindAll(inputs);
+}
+
+void allocateOutputs(const kiln_model *model, HostTensors &outputs) {
+  for (size_t i = 0, e = kiln_model_num_outputs(model); i < e; ++i) {
+    kiln_tensor info;
+    kiln_model_output(model, i, &info);
+    allocate(info, outputs);
+  }
+  bindAll(outputs);
+}
+
+} // namespace kiln::cli

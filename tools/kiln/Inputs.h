@@ -1,0 +1,34 @@
+//===- Inputs.h - tensors for kiln run and kiln bench -------------*- C++ -*-===//
+
+#ifndef KILN_TOOLS_KILN_INPUTS_H
+#define KILN_TOOLS_KILN_INPUTS_H
+
+#include "tools/kiln/Npy.h"
+
+#include <string>
+#include <vector>
+
+namespace kiln::cli {
+
+/// Host tensors and the kiln_tensor views the runtime binds.
+struct HostTensors {
+  std::vector<NpyArray> arrays;
+  std::vector<std::string> names;
+  std::vector<kiln_tensor> views;
+};
+
+/// Reads `[NAME=]FILE` specs; FILE is a .npy array or an ONNX TensorProto
+/// (.pb). Inputs without a name bind by position.
+bool readInputs(const std::vector<std::string> &specs, HostTensors &inputs,
+                std::string &error);
+
+/// One input per model input with its dtype and shape, filled with values
+/// from a fixed seed (small integers for integer types, false for bool).
+void syntheticInputs(const kiln_model *model, HostTensors &inputs);
+
+/// Caller-owned storage for every model output.
+void allocateOutputs(const kiln_model *model, HostTensors &outputs);
+
+} // namespace kiln::cli
+
+#endif // KILN_TOOLS_KILN_INPUTS_H
