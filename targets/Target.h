@@ -27,6 +27,7 @@ struct TargetCapabilities {
   std::string arch;        // "x86_64", "sm_90"
   std::string cpu;         // LLVM CPU name ("znver3", "x86-64-v3")
   unsigned vectorBits = 0; // widest SIMD register
+  unsigned vectorRegisters = 0; // architectural SIMD registers of that width
   bool hasFma = false;
 };
 

@@ -29,9 +29,12 @@ static constexpr llvm::StringLiteral kToBuffers =
 static constexpr llvm::StringLiteral kOutParams =
     "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},";
 
+static constexpr llvm::StringLiteral kDeallocate =
+    "func.func(buffer-deallocation-pipeline,kiln-copies-to-linalg,";
+
 static constexpr llvm::StringLiteral kLoopsToLLVM =
-    "func.func(buffer-deallocation-pipeline,kiln-copies-to-linalg,convert-linalg-to-loops),"
-    "lower-affine,expand-strided-metadata,convert-scf-to-cf,"
+    "convert-linalg-to-loops),"
+    "expand-strided-metadata,lower-affine,convert-scf-to-cf,convert-vector-to-llvm,"
     "convert-math-to-funcs,convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
     "convert-cf-to-llvm,convert-index-to-llvm,finalize-memref-to-llvm,";
 
@@ -50,9 +53,11 @@ std::string kiln::tensorsToBuffersPipeline(bool outParams) {
   return (kToBuffers + (outParams ? kOutParams : "")).str();
 }
 
-LogicalResult kiln::buildCpuLoweringPipeline(OpPassManager &pm, bool kernelAbi) {
+LogicalResult kiln::buildCpuLoweringPipeline(OpPassManager &pm, bool kernelAbi,
+                                             llvm::StringRef bufferStrategy) {
   registerPassesForTextualPipelines();
-  std::string pipeline = tensorsToBuffersPipeline(kernelAbi) + kLoopsToLLVM.str() +
+  std::string pipeline = tensorsToBuffersPipeline(kernelAbi) + kDeallocate.str() +
+                         bufferStrategy.str() + kLoopsToLLVM.str() +
                          (kernelAbi ? "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
                                     : "convert-func-to-llvm,") +
                          "reconcile-unrealized-casts";

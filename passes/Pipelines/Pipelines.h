@@ -29,8 +29,12 @@ void buildGraphPipeline(mlir::OpPassManager &pm,
 /// (kiln-to-linalg, bufferization, loops, LLVM conversions).
 /// With `kernelAbi`, results become out-parameters and static memrefs bare
 /// pointers: @main(T *inputs..., T *outputs...) as the runtime calls it.
+/// `bufferStrategy` names function passes (comma-terminated, registered by
+/// the caller) that a target runs on bufferized linalg before the generic
+/// loops: the CPU target's matmul micro-kernel, say.
 llvm::LogicalResult buildCpuLoweringPipeline(mlir::OpPassManager &pm,
-                                             bool kernelAbi = false);
+                                             bool kernelAbi = false,
+                                             llvm::StringRef bufferStrategy = "");
 
 /// Registers every pass a textual pipeline may name (idempotent).
 void registerPassesForTextualPipelines();

@@ -11,6 +11,7 @@
 #include "targets/cpu/CpuTarget.h"
 
 #include "passes/Pipelines/Pipelines.h"
+#include "targets/cpu/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/PassManager.h"
@@ -22,6 +23,7 @@
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
@@ -35,11 +37,13 @@ constexpr llvm::StringLiteral kEntry = "kiln_entry";
 
 class CpuTarget : public Target {
 public:
-  CpuTarget(std::string cpu, std::string features, unsigned vectorBits, bool fma)
+  CpuTarget(std::string cpu, std::string features, unsigned vectorBits, unsigned registers,
+            bool fma)
       : specName("cpu:" + cpu), features(std::move(features)) {
     caps.arch = llvm::sys::getDefaultTargetTriple();
     caps.cpu = std::move(cpu);
     caps.vectorBits = vectorBits;
+    caps.vectorRegisters = registers;
     caps.hasFma = fma;
   }
   llvm::StringRef spec() const override { return specName; }
@@ -83,7 +87,15 @@ LogicalResult addEntryWrapper(ModuleOp module) {
 FailureOr<KernelBlob> CpuTarget::compile(ModuleOp module, const CompileOptions &options) {
   MLIRContext *ctx = module.getContext();
   PassManager pm(ctx);
-  if (failed(buildCpuLoweringPipeline(pm, /*kernelAbi=*/true)) ||
+  // The matmul strategy is sized from this CPU's vector registers.
+  static bool registered = (registerKilnCpuPasses(), true);
+  (void)registered;
+  std::string strategy;
+  if (caps.hasFma && caps.vectorBits >= 128)
+    strategy = llvm::formatv("kiln-cpu-matmul-microkernel{{vector-bits={0} registers={1}},",
+                             caps.vectorBits, caps.vectorRegisters)
+                   .str();
+  if (failed(buildCpuLoweringPipeline(pm, /*kernelAbi=*/true, strategy)) ||
       failed(pm.run(module)) || failed(addEntryWrapper(module)))
     return failure();
 
@@ -176,13 +188,15 @@ std::unique_ptr<Target> createCpuTarget(llvm::StringRef variant, std::string &er
     return nullptr;
   }
   const llvm::MCSubtargetInfo *sti = tm->getMCSubtargetInfo();
-  unsigned bits = 128; // SSE2 / NEON baseline
+  unsigned bits = 128, registers = triple.isAArch64() ? 32 : 16; // SSE2 / NEON baseline
   bool fma = triple.isAArch64();
   if (triple.isX86()) {
-    bits = sti->checkFeatures("+avx512f") ? 512 : sti->checkFeatures("+avx2") ? 256 : 128;
+    bool avx512 = sti->checkFeatures("+avx512f");
+    bits = avx512 ? 512 : sti->checkFeatures("+avx2") ? 256 : 128;
+    registers = avx512 ? 32 : 16;
     fma = sti->checkFeatures("+fma");
   }
-  return std::make_unique<CpuTarget>(cpu, features, bits, fma);
+  return std::make_unique<CpuTarget>(cpu, features, bits, registers, fma);
 }
 
 } // namespace kiln::target

@@ -8,6 +8,7 @@
 #include "dialects/kiln/IR/KilnOps.h"
 #include "dialects/kiln/Transforms/Passes.h"
 #include "passes/Conversion/Passes.h"
+#include "targets/cpu/Passes.h"
 #include "passes/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -27,6 +28,7 @@ int main(int argc, char **argv) {
   registry.insert<kiln::KilnDialect>();
   kiln::registerKilnPasses();
   kiln::registerKilnConversionPasses();
+  kiln::registerKilnCpuPasses();
   kiln::registerPipelines();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Kiln optimizer driver\n", registry));

@@ -1,0 +1,298 @@
+//===- MatmulMicrokernel.cpp - packed register-blocked f32 matmul ---------===//
+//
+// The CPU target's matmul strategy (see Passes.td for the loop nest). The
+// shape of the kernel follows BLIS: a B panel packed once per K block and
+// reused by every row block, an A micro-panel packed once and reused by
+// every column tile, and an MR x NR accumulator tile that lives in vector
+// registers for a whole K block. Everything is emitted as scf/vector/memref
+// ops, so the LLVM backend only allocates registers and schedules.
+//
+//===----------------------------------------------------------------------===//
+
+#include "targets/cpu/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_KILNCPUMATMULMICROKERNEL
+#include "targets/cpu/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+
+namespace {
+
+/// Tile sizes chosen from the target's registers and caches.
+struct Tiling {
+  int64_t vw; // f32 lanes per vector
+  int64_t nr; // columns per micro-tile (a multiple of vw)
+  int64_t mr; // rows per micro-tile
+  int64_t kc; // K block
+  int64_t nc; // columns per panel (workgroup), a multiple of nr
+};
+
+/// Emits C += A x B for 2-D memrefs A [M,K], B [K,N], C [M,N] (static, f32,
+/// unit inner stride) at the builder's insertion point.
+class MatmulEmitter {
+public:
+  MatmulEmitter(OpBuilder &b, Location loc, Tiling t) : b(b), loc(loc), t(t) {}
+
+  void emit(Value a, Value bm, Value c) {
+    auto shapeA = cast<MemRefType>(a.getType()).getShape();
+    auto shapeC = cast<MemRefType>(c.getType()).getShape();
+    int64_t m = shapeC[0], n = shapeC[1], k = shapeA[1];
+    int64_t mr = std::min(t.mr, m);
+    int64_t nMain = n - n % t.nr;
+    if (nMain > 0)
+      emitPanels(a, bm, c, m, nMain, k, mr);
+    if (nMain < n) { // leftover columns: the generic loops
+      Value aAll = a;
+      Value bTail = subview(bm, {0, nMain}, {k, n - nMain});
+      Value cTail = subview(c, {0, nMain}, {m, n - nMain});
+      linalg::MatmulOp::create(b, loc, ValueRange{aAll, bTail}, ValueRange{cTail});
+    }
+  }
+
+private:
+  OpBuilder &b;
+  Location loc;
+  Tiling t;
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, int64_t y) { return arith::MulIOp::create(b, loc, x, idx(y)); }
+  Value min(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
+
+  Value subview(Value v, ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes) {
+    SmallVector<int64_t> strides(offsets.size(), 1);
+    return memref::SubViewOp::create(b, loc, v, offsets, sizes, strides);
+  }
+
+  void emitPanels(Value a, Value bm, Value c, int64_t m, int64_t n, int64_t k,
+                  int64_t mr) {
+    int64_t nc = std::max(t.nr, std::min(t.nc - t.nc % t.nr, n));
+    int64_t kc = std::min(t.kc, k);
+    int64_t panels = (n + nc - 1) / nc;
+    int64_t mMain = m - m % mr;
+    // With a single row block nothing reuses a packed B: read it in place.
+    bool packB = mMain / mr > 1 || (mMain / mr == 1 && m > mMain);
+    auto f32 = b.getF32Type();
+    auto par = scf::ParallelOp::create(b, loc, ValueRange{idx(0)}, ValueRange{idx(panels)},
+                                       ValueRange{idx(1)});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(par.getBody());
+    Value jc = mul(par.getInductionVars()[0], nc);
+    Value ncHere = min(idx(nc), arith::SubIOp::create(b, loc, idx(n), jc));
+    Value bPacked = packB ? memref::AllocOp::create(b, loc, MemRefType::get({kc * nc}, f32),
+                                                    b.getI64IntegerAttr(64))
+                                .getResult()
+                          : Value();
+    Value aPacked = memref::AllocOp::create(b, loc, MemRefType::get({kc * t.mr}, f32),
+                                            b.getI64IntegerAttr(64));
+    scf::ForOp::create(
+        b, loc, idx(0), idx(k), idx(kc), ValueRange{},
+        [&](OpBuilder &, Location, Value pc, ValueRange) {
+          Value kcHere = min(idx(kc), arith::SubIOp::create(b, loc, idx(k), pc));
+          if (packB)
+            emitPackB(bm, bPacked, pc, kcHere, jc, ncHere, kc);
+          Operands ops{a, bm, c, bPacked, aPacked, pc, kcHere, jc, ncHere, kc};
+          if (mMain > 0)
+            scf::ForOp::create(b, loc, idx(0), idx(mMain), idx(mr), ValueRange{},
+                               [&](OpBuilder &, Location, Value i0, ValueRange) {
+                                 emitRowBlock(ops, i0, mr);
+                                 scf::YieldOp::create(b, loc);
+                               });
+          if (m > mMain)
+            emitRowBlock(ops, idx(mMain), m - mMain);
+          scf::YieldOp::create(b, loc);
+        });
+    if (packB)
+      memref::DeallocOp::create(b, loc, bPacked);
+    memref::DeallocOp::create(b, loc, aPacked);
+  }
+
+  /// B[pc + k, jc + jr + 0..nr) -> bPacked[jr * kc + k * nr + 0..nr).
+  void emitPackB(Value bm, Value bPacked, Value pc, Value kcHere, Value jc, Value ncHere,
+                 int64_t kc) {
+    auto vecType = VectorType::get({t.vw}, b.getF32Type());
+    scf::ForOp::create(
+        b, loc, idx(0), ncHere, idx(t.nr), ValueRange{},
+        [&](OpBuilder &, Location, Value jr, ValueRange) {
+          scf::ForOp::create(
+              b, loc, idx(0), kcHere, idx(1), ValueRange{},
+              [&](OpBuilder &, Location, Value kk, ValueRange) {
+                Value row = add(pc, kk), col = add(jc, jr);
+                Value dst = add(mul(jr, kc), mul(kk, t.nr));
+                for (int64_t v = 0; v < t.nr / t.vw; ++v) {
+                  Value x = vector::LoadOp::create(b, loc, vecType, bm,
+                                                   ValueRange{row, add(col, idx(v * t.vw))});
+                  vector::StoreOp::create(b, loc, x, bPacked,
+                                          ValueRange{add(dst, idx(v * t.vw))});
+                }
+                scf::YieldOp::create(b, loc);
+              });
+          scf::YieldOp::create(b, loc);
+        });
+  }
+
+  struct Operands {
+    Value a, bm, c, bPacked, aPacked, pc, kcHere, jc, ncHere;
+    int64_t kc;
+  };
+
+  /// Rows [i0, i0 + mr) against every column tile of the panel.
+  void emitRowBlock(const Operands &o, Value i0, int64_t mr) {
+    // A[i0 + i, pc + k] -> aPacked[k * mr + i]: the kernel's broadcasts then
+    // read consecutive floats instead of mr rows K floats apart.
+    bool packA = mr > 1;
+    if (packA)
+      scf::ForOp::create(b, loc, idx(0), o.kcHere, idx(1), ValueRange{},
+                         [&](OpBuilder &, Location, Value kk, ValueRange) {
+                           for (int64_t i = 0; i < mr; ++i) {
+                             Value x = memref::LoadOp::create(
+                                 b, loc, o.a, ValueRange{add(i0, idx(i)), add(o.pc, kk)});
+                             memref::StoreOp::create(b, loc, x, o.aPacked,
+                                                     ValueRange{add(mul(kk, mr), idx(i))});
+                           }
+                           scf::YieldOp::create(b, loc);
+                         });
+    scf::ForOp::create(b, loc, idx(0), o.ncHere, idx(t.nr), ValueRange{},
+                       [&](OpBuilder &, Location, Value jr, ValueRange) {
+                         emitMicroTile(o, i0, jr, mr, packA);
+                         scf::YieldOp::create(b, loc);
+                       });
+  }
+
+  /// C[i0 + 0..mr, jc + jr + 0..nr) += A-panel x B-panel over the K block.
+  void emitMicroTile(const Operands &o, Value i0, Value jr, int64_t mr, bool packA) {
+    auto vecType = VectorType::get({t.vw}, b.getF32Type());
+    int64_t nv = t.nr / t.vw;
+    Value col = add(o.jc, jr);
+    SmallVector<Value> acc;
+    for (int64_t i = 0; i < mr; ++i)
+      for (int64_t v = 0; v < nv; ++v)
+        acc.push_back(vector::LoadOp::create(
+            b, loc, vecType, o.c, ValueRange{add(i0, idx(i)), add(col, idx(v * t.vw))}));
+    Value bBase = o.bPacked ? mul(jr, o.kc) : Value();
+    auto loop = scf::ForOp::create(
+        b, loc, idx(0), o.kcHere, idx(1), acc,
+        [&](OpBuilder &, Location, Value kk, ValueRange carried) {
+          SmallVector<Value> bv;
+          for (int64_t v = 0; v < nv; ++v)
+            bv.push_back(
+                o.bPacked
+                    ? vector::LoadOp::create(b, loc, vecType, o.bPacked,
+                                             ValueRange{add(add(bBase, mul(kk, t.nr)),
+                                                            idx(v * t.vw))})
+                          .getResult()
+                    : vector::LoadOp::create(b, loc, vecType, o.bm,
+                                             ValueRange{add(o.pc, kk), add(col, idx(v * t.vw))})
+                          .getResult());
+          SmallVector<Value> next;
+          for (int64_t i = 0; i < mr; ++i) {
+            Value x = packA ? memref::LoadOp::create(b, loc, o.aPacked,
+                                                     ValueRange{add(mul(kk, mr), idx(i))})
+                                  .getResult()
+                            : memref::LoadOp::create(b, loc, o.a,
+                                                     ValueRange{add(i0, idx(i)), add(o.pc, kk)})
+                                  .getResult();
+            Value splat = vector::BroadcastOp::create(b, loc, vecType, x);
+            for (int64_t v = 0; v < nv; ++v)
+              next.push_back(
+                  vector::FMAOp::create(b, loc, splat, bv[v], carried[i * nv + v]));
+          }
+          scf::YieldOp::create(b, loc, next);
+        });
+    for (int64_t i = 0; i < mr; ++i)
+      for (int64_t v = 0; v < nv; ++v)
+        vector::StoreOp::create(b, loc, loop.getResult(i * nv + v), o.c,
+                                ValueRange{add(i0, idx(i)), add(col, idx(v * t.vw))});
+  }
+};
+
+/// A memref the kernel can address with vector loads along its last dim.
+bool isKernelOperand(Value v) {
+  auto type = dyn_cast<MemRefType>(v.getType());
+  if (!type || !type.hasStaticShape() || !type.getElementType().isF32())
+    return false;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(type.getStridesAndOffset(strides, offset)) && strides.back() == 1;
+}
+
+struct MatmulMicrokernelPass
+    : kiln::impl::KilnCpuMatmulMicrokernelBase<MatmulMicrokernelPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    int64_t vw = vectorBits / 32;
+    if (vw < 4 || registers < 8) {
+      getOperation().emitError("kiln-cpu-matmul-microkernel needs vectors of at least 128 "
+                               "bits and 8 registers");
+      return signalPassFailure();
+    }
+    Tiling t;
+    t.vw = vw;
+    t.nr = 2 * vw;
+    // 2 * mr accumulators + 2 B vectors + 1 broadcast must fit.
+    t.mr = std::clamp<int64_t>((registers - 3) / 2, 1, 8);
+    t.kc = kBlock;
+    t.nc = std::max<int64_t>(panelCols, t.nr);
+
+    SmallVector<linalg::LinalgOp> work;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) && op.hasPureBufferSemantics() &&
+          llvm::all_of(op->getOperands(), isKernelOperand))
+        work.push_back(op);
+    });
+    for (linalg::LinalgOp op : work) {
+      if (auto mm = dyn_cast<linalg::MatmulOp>(op.getOperation()))
+        if (mm.hasUserDefinedMaps())
+          continue; // transposed variants keep the generic loops for now
+      if (auto bm = dyn_cast<linalg::BatchMatmulOp>(op.getOperation()))
+        if (bm.hasUserDefinedMaps())
+          continue;
+      rewrite(op, t);
+    }
+  }
+
+  void rewrite(linalg::LinalgOp op, const Tiling &t) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Value a = op.getDpsInputs()[0], bm = op.getDpsInputs()[1], c = op.getDpsInits()[0];
+    MatmulEmitter emitter(b, loc, t);
+    if (isa<linalg::MatmulOp>(op)) {
+      emitter.emit(a, bm, c);
+    } else {
+      // One 2-D product per batch entry, on rank-reducing subviews.
+      int64_t batch = cast<MemRefType>(c.getType()).getDimSize(0);
+      auto slice = [&](Value v, Value i) -> Value {
+        auto type = cast<MemRefType>(v.getType());
+        SmallVector<OpFoldResult> offsets{i, b.getIndexAttr(0), b.getIndexAttr(0)};
+        SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(type.getDimSize(1)),
+                                        b.getIndexAttr(type.getDimSize(2))};
+        SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+        auto reduced = memref::SubViewOp::inferRankReducedResultType(
+            {type.getDimSize(1), type.getDimSize(2)}, type, offsets, sizes, strides);
+        return memref::SubViewOp::create(b, loc, cast<MemRefType>(reduced), v, offsets,
+                                         sizes, strides);
+      };
+      Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+      Value one = arith::ConstantIndexOp::create(b, loc, 1);
+      Value n = arith::ConstantIndexOp::create(b, loc, batch);
+      scf::ForOp::create(b, loc, zero, n, one, ValueRange{},
+                         [&](OpBuilder &nested, Location, Value i, ValueRange) {
+                           MatmulEmitter inner(nested, loc, t);
+                           inner.emit(slice(a, i), slice(bm, i), slice(c, i));
+                           scf::YieldOp::create(nested, loc);
+                         });
+    }
+    op->erase();
+  }
+};
+
+} // namespace
