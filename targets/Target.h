@@ -31,12 +31,32 @@ struct TargetCapabilities {
   bool hasFma = false;
 };
 
-/// One compiled kernel: the bytes and how to call them.
+/// A buffer a dispatch is given: argument `value` of the model's entry
+/// (inputs, then weights, then outputs) or the arena at byte offset `value`.
+struct DispatchBinding {
+  enum Kind { Argument, Arena } kind;
+  uint64_t value;
+};
+
+/// One step of the host plan: `entry(void **bindings, int64_t first,
+/// int64_t last)` runs workgroups [first, last) of `workgroups`; the
+/// runtime splits the range over its threads.
+struct DispatchInfo {
+  std::string entry;
+  uint64_t workgroups = 1;
+  std::vector<DispatchBinding> bindings;
+};
+
+/// One compiled kernel: the bytes, how to call them, and (for targets that
+/// plan) the dispatches in order with the arena they share.
 struct KernelBlob {
   std::string target; // the spec it was compiled for, e.g. "cpu:znver3"
   std::string format; // "elf-shared-object", "ptx"
-  std::string entry;  // symbol of `void entry(void **buffers)`
+  std::string entry;  // the first entry symbol
   std::vector<char> data;
+  std::vector<DispatchInfo> dispatches;
+  uint64_t arenaBytes = 0;        // intermediates placed by liveness
+  uint64_t intermediateBytes = 0; // what they would take unshared
 };
 
 enum class Emit { Blob, LLVMIR, Assembly };

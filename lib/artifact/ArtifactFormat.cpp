@@ -101,15 +101,20 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
     }
   auto count = [](auto *v) { return v ? v->size() : 0u; };
   for (const fb::Dispatch *d : *m->plan()) {
-    if (d->kernel() >= m->kernels()->size() || !d->buffers()) {
+    if (d->kernel() >= m->kernels()->size() || !d->buffers() || !d->entry()) {
       error = "'" + path + "' has a plan naming a missing kernel";
       return nullptr;
     }
     for (const fb::Binding *b : *d->buffers()) {
-      uint32_t limit = b->kind() == fb::BufferKind::Input    ? count(m->inputs())
-                       : b->kind() == fb::BufferKind::Output ? count(m->outputs())
-                                                             : count(m->weights());
-      if (b->index() >= limit) {
+      // The verifier does not range-check enums.
+      bool bad = (int)b->kind() < 0 || b->kind() > fb::BufferKind::MAX;
+      switch (b->kind()) {
+      case fb::BufferKind::Input: bad = b->index() >= count(m->inputs()); break;
+      case fb::BufferKind::Output: bad = b->index() >= count(m->outputs()); break;
+      case fb::BufferKind::Weight: bad = b->index() >= count(m->weights()); break;
+      case fb::BufferKind::Arena: bad = b->offset() >= m->arena_bytes(); break;
+      }
+      if (bad) {
         error = "'" + path + "' has a plan binding a missing buffer";
         return nullptr;
       }

@@ -20,7 +20,7 @@
 namespace kiln::artifact {
 
 constexpr char kMagic[8] = {'K', 'I', 'L', 'N', 'A', 'R', 'T', '\0'};
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2; // 2: dispatch entries, workgroups, arena
 constexpr uint64_t kAlignment = 64;
 constexpr size_t kHeaderSize = 32;
 

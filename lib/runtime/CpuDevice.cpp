@@ -16,17 +16,16 @@
 namespace kiln::runtime {
 namespace {
 
-using EntryFn = void (*)(void **);
-
 class CpuKernel : public LoadedKernel {
 public:
-  CpuKernel(void *handle, EntryFn entry) : handle(handle), entry(entry) {}
+  explicit CpuKernel(void *handle) : handle(handle) {}
   ~CpuKernel() override { dlclose(handle); }
-  void run(void **buffers) override { entry(buffers); }
+  DispatchFn lookup(const std::string &symbol) override {
+    return reinterpret_cast<DispatchFn>(dlsym(handle, symbol.c_str()));
+  }
 
 private:
   void *handle;
-  EntryFn entry;
 };
 
 } // namespace
@@ -59,13 +58,12 @@ std::unique_ptr<LoadedKernel> loadCpuKernel(const artifact::fb::Kernel &kernel,
     error = std::string("cannot load the cpu kernel: ") + dlerror();
     return nullptr;
   }
-  auto entry = reinterpret_cast<EntryFn>(dlsym(handle, kernel.entry()->c_str()));
-  if (!entry) {
+  auto loaded = std::make_unique<CpuKernel>(handle);
+  if (!loaded->lookup(kernel.entry()->str())) {
     error = "the cpu kernel has no entry '" + kernel.entry()->str() + "'";
-    dlclose(handle);
     return nullptr;
   }
-  return std::make_unique<CpuKernel>(handle, entry);
+  return loaded;
 }
 
 } // namespace kiln::runtime

@@ -10,7 +10,9 @@
 #include "kiln/runtime.h"
 #include "lib/artifact/ArtifactFormat.h"
 #include "lib/runtime/Device.h"
+#include "lib/runtime/ThreadPool.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -33,6 +35,10 @@ struct kiln_model {
 struct kiln_session {
   kiln_model *model;
   std::vector<std::unique_ptr<runtime::LoadedKernel>> kernels;
+  std::vector<runtime::DispatchFn> entries; // one per plan step
+  std::unique_ptr<runtime::ThreadPool> pool;
+  void *arena = nullptr;
+  ~kiln_session() { std::free(arena); }
 };
 
 extern "C" {
@@ -131,14 +137,29 @@ kiln_status kiln_session_create(kiln_model *model, const char *device,
                                        targets + ")");
   }
   for (const fb::Dispatch *d : *m.plan()) {
-    if (s->kernels[d->kernel()])
-      continue;
-    const fb::Kernel *k = m.kernels()->Get(d->kernel());
-    std::string error;
-    auto loaded = runtime::loadCpuKernel(*k, model->artifact->bytes(*k->data()), error);
-    if (!loaded)
-      return fail(KILN_ERROR_DEVICE, error);
-    s->kernels[d->kernel()] = std::move(loaded);
+    auto &kernel = s->kernels[d->kernel()];
+    if (!kernel) {
+      const fb::Kernel *k = m.kernels()->Get(d->kernel());
+      std::string error;
+      kernel = runtime::loadCpuKernel(*k, model->artifact->bytes(*k->data()), error);
+      if (!kernel)
+        return fail(KILN_ERROR_DEVICE, error);
+    }
+    runtime::DispatchFn fn = kernel->lookup(d->entry()->str());
+    if (!fn)
+      return fail(KILN_ERROR_DEVICE, "the cpu kernel has no entry '" + d->entry()->str() + "'");
+    s->entries.push_back(fn);
+  }
+  std::string error;
+  unsigned threads = runtime::threadCountFromEnvironment(error);
+  if (!threads)
+    return fail(KILN_ERROR_BAD_ARGUMENT, error);
+  s->pool = std::make_unique<runtime::ThreadPool>(threads);
+  if (uint64_t bytes = m.arena_bytes()) {
+    s->arena = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!s->arena)
+      return fail(KILN_ERROR_DEVICE, "cannot allocate the " + std::to_string(bytes) +
+                                         "-byte arena");
   }
   *out = s.release();
   return KILN_OK;
@@ -220,19 +241,34 @@ kiln_status kiln_session_run(kiln_session *s, const kiln_tensor *inputs, size_t 
     out[i] = outputs[i].data;
   }
   const fb::Manifest &man = m->artifact->manifest();
-  for (const fb::Dispatch *d : *man.plan()) {
-    std::vector<void *> table;
+  std::vector<void *> table;
+  for (uint32_t step = 0; step < man.plan()->size(); ++step) {
+    const fb::Dispatch *d = man.plan()->Get(step);
+    table.clear();
     for (const fb::Binding *b : *d->buffers()) {
       switch (b->kind()) {
       case fb::BufferKind::Input: table.push_back(in[b->index()]); break;
       case fb::BufferKind::Output: table.push_back(out[b->index()]); break;
+      case fb::BufferKind::Arena:
+        table.push_back(static_cast<char *>(s->arena) + b->offset());
+        break;
       case fb::BufferKind::Weight:
         table.push_back(const_cast<uint8_t *>(
             m->artifact->bytes(*man.weights()->Get(b->index())->data())));
         break;
       }
     }
-    s->kernels[d->kernel()]->run(table.data());
+    struct Call {
+      runtime::DispatchFn fn;
+      void **table;
+    } call{s->entries[step], table.data()};
+    s->pool->parallelFor(
+        d->workgroups(),
+        [](void *ctx, uint64_t first, uint64_t last) {
+          auto *c = static_cast<Call *>(ctx);
+          c->fn(c->table, (int64_t)first, (int64_t)last);
+        },
+        &call);
   }
   return KILN_OK;
 }

@@ -33,7 +33,6 @@ static constexpr llvm::StringLiteral kDeallocate =
     "func.func(buffer-deallocation-pipeline,kiln-copies-to-linalg,";
 
 static constexpr llvm::StringLiteral kLoopsToLLVM =
-    "convert-linalg-to-loops),"
     "expand-strided-metadata,lower-affine,convert-scf-to-cf,convert-vector-to-llvm,"
     "convert-math-to-funcs,convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
     "convert-cf-to-llvm,convert-index-to-llvm,finalize-memref-to-llvm,";
@@ -53,13 +52,16 @@ std::string kiln::tensorsToBuffersPipeline(bool outParams) {
   return (kToBuffers + (outParams ? kOutParams : "")).str();
 }
 
-LogicalResult kiln::buildCpuLoweringPipeline(OpPassManager &pm, bool kernelAbi,
-                                             llvm::StringRef bufferStrategy) {
+LogicalResult kiln::buildCpuLoweringPipeline(OpPassManager &pm,
+                                             const CpuLoweringOptions &options) {
   registerPassesForTextualPipelines();
-  std::string pipeline = tensorsToBuffersPipeline(kernelAbi) + kDeallocate.str() +
-                         bufferStrategy.str() + kLoopsToLLVM.str() +
-                         (kernelAbi ? "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
-                                    : "convert-func-to-llvm,") +
-                         "reconcile-unrealized-casts";
+  bool kernelAbi = options.kernelAbi;
+  std::string pipeline =
+      tensorsToBuffersPipeline(kernelAbi) + kDeallocate.str() + options.bufferPasses +
+      (options.loopPasses.empty() ? "convert-linalg-to-loops)," : "convert-linalg-to-parallel-loops),") +
+      options.loopPasses + kLoopsToLLVM.str() +
+      (kernelAbi ? "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
+                 : "convert-func-to-llvm,") +
+      "reconcile-unrealized-casts";
   return parsePassPipeline(pipeline, pm);
 }

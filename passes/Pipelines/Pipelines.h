@@ -11,6 +11,8 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
+#include <string>
+
 namespace kiln {
 
 struct GraphPipelineOptions
@@ -25,16 +27,24 @@ struct GraphPipelineOptions
 void buildGraphPipeline(mlir::OpPassManager &pm,
                         const GraphPipelineOptions &options);
 
+struct CpuLoweringOptions {
+  /// Results become out-parameters and static memrefs bare pointers:
+  /// @main(T *inputs..., T *outputs...) as a kernel entry is called.
+  bool kernelAbi = false;
+  /// Function passes (comma-terminated, registered by the caller) a target
+  /// runs on bufferized linalg before the generic loops: the CPU target's
+  /// matmul micro-kernel, say.
+  std::string bufferPasses;
+  /// Module passes (comma-terminated) run on the loops before the LLVM
+  /// conversions; when set, parallel linalg dimensions become scf.parallel
+  /// (the CPU target's dispatch partitioning reads them as grids).
+  std::string loopPasses;
+};
+
 /// Lowers kiln ops on tensors to the LLVM dialect for the host CPU
 /// (kiln-to-linalg, bufferization, loops, LLVM conversions).
-/// With `kernelAbi`, results become out-parameters and static memrefs bare
-/// pointers: @main(T *inputs..., T *outputs...) as the runtime calls it.
-/// `bufferStrategy` names function passes (comma-terminated, registered by
-/// the caller) that a target runs on bufferized linalg before the generic
-/// loops: the CPU target's matmul micro-kernel, say.
 llvm::LogicalResult buildCpuLoweringPipeline(mlir::OpPassManager &pm,
-                                             bool kernelAbi = false,
-                                             llvm::StringRef bufferStrategy = "");
+                                             const CpuLoweringOptions &options = {});
 
 /// Registers every pass a textual pipeline may name (idempotent).
 void registerPassesForTextualPipelines();

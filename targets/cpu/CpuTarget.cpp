@@ -33,8 +33,6 @@ using namespace mlir;
 namespace kiln::target {
 namespace {
 
-constexpr llvm::StringLiteral kEntry = "kiln_entry";
-
 class CpuTarget : public Target {
 public:
   CpuTarget(std::string cpu, std::string features, unsigned vectorBits, unsigned registers,
@@ -55,48 +53,85 @@ private:
   TargetCapabilities caps;
 };
 
-/// Adds `void kiln_entry(void **buffers)` calling @main with buffers[0..n).
-LogicalResult addEntryWrapper(ModuleOp module) {
-  auto main = module.lookupSymbol<LLVM::LLVMFuncOp>("main");
-  if (!main)
-    return module.emitError("no @main function after lowering");
+/// Reads the host plan kiln-cpu-partition-dispatches left on the module and
+/// gives each dispatch its ABI entry `void entry(void **bindings, int64_t
+/// first, int64_t last)` around the lowered function (renamed entry_impl).
+LogicalResult addDispatchEntries(ModuleOp module, KernelBlob &blob) {
+  auto plan = module->getAttrOfType<ArrayAttr>("kiln.plan");
+  if (!plan || plan.empty())
+    return module.emitError("the CPU lowering produced no host plan");
   MLIRContext *ctx = module.getContext();
   OpBuilder b(ctx);
-  b.setInsertionPointToEnd(module.getBody());
-  Location loc = main.getLoc();
   auto ptr = LLVM::LLVMPointerType::get(ctx);
-  auto fnType = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptr});
-  auto entry = LLVM::LLVMFuncOp::create(b, loc, kEntry, fnType);
-  Block *body = entry.addEntryBlock(b);
-  b.setInsertionPointToStart(body);
-  SmallVector<Value> args;
-  for (auto [i, t] : llvm::enumerate(main.getArgumentTypes())) {
-    if (!isa<LLVM::LLVMPointerType>(t))
-      return main.emitError("argument ")
-             << i << " of the lowered @main is " << t
-             << ", not a pointer: the kernel ABI needs static shapes";
-    Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, body->getArgument(0),
-                                     ArrayRef<LLVM::GEPArg>{(int32_t)i});
-    args.push_back(LLVM::LoadOp::create(b, loc, ptr, slot));
+  auto i64 = IntegerType::get(ctx, 64);
+  for (Attribute a : plan) {
+    auto d = cast<DictionaryAttr>(a);
+    DispatchInfo info;
+    info.entry = cast<StringAttr>(d.get("entry")).str();
+    info.workgroups = cast<IntegerAttr>(d.get("workgroups")).getInt();
+    ArrayRef<int64_t> pairs = cast<DenseI64ArrayAttr>(d.get("bindings")).asArrayRef();
+    for (size_t i = 0; i + 1 < pairs.size(); i += 2)
+      info.bindings.push_back({pairs[i] == 0 ? DispatchBinding::Argument
+                                             : DispatchBinding::Arena,
+                               (uint64_t)pairs[i + 1]});
+    auto impl = module.lookupSymbol<LLVM::LLVMFuncOp>(info.entry);
+    if (!impl)
+      return module.emitError("no lowered function for dispatch ") << info.entry;
+    impl.setSymName(info.entry + "_impl");
+    impl.setLinkage(LLVM::Linkage::Internal);
+    b.setInsertionPointToEnd(module.getBody());
+    Location loc = impl.getLoc();
+    auto fnType = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptr, i64, i64});
+    auto entry = LLVM::LLVMFuncOp::create(b, loc, info.entry, fnType);
+    Block *body = entry.addEntryBlock(b);
+    b.setInsertionPointToStart(body);
+    SmallVector<Value> args;
+    ArrayRef<Type> params = impl.getArgumentTypes();
+    if (params.size() != info.bindings.size() + 2)
+      return impl.emitError("dispatch ") << info.entry << " takes " << params.size()
+                                         << " arguments, expected bindings + 2";
+    for (size_t i = 0; i < info.bindings.size(); ++i) {
+      if (!isa<LLVM::LLVMPointerType>(params[i]))
+        return impl.emitError("binding ")
+               << i << " of " << info.entry << " lowered to " << params[i]
+               << ", not a pointer: the kernel ABI needs static shapes";
+      Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, body->getArgument(0),
+                                       ArrayRef<LLVM::GEPArg>{(int32_t)i});
+      args.push_back(LLVM::LoadOp::create(b, loc, ptr, slot));
+    }
+    args.push_back(body->getArgument(1));
+    args.push_back(body->getArgument(2));
+    LLVM::CallOp::create(b, loc, impl, args);
+    LLVM::ReturnOp::create(b, loc, ValueRange{});
+    blob.dispatches.push_back(std::move(info));
   }
-  LLVM::CallOp::create(b, loc, main, args);
-  LLVM::ReturnOp::create(b, loc, ValueRange{});
+  auto bytes = [&](llvm::StringRef name) -> uint64_t {
+    auto attr = module->getAttrOfType<IntegerAttr>(name);
+    return attr ? attr.getInt() : 0;
+  };
+  blob.arenaBytes = bytes("kiln.arena_bytes");
+  blob.intermediateBytes = bytes("kiln.intermediate_bytes");
   return success();
 }
 
 FailureOr<KernelBlob> CpuTarget::compile(ModuleOp module, const CompileOptions &options) {
   MLIRContext *ctx = module.getContext();
   PassManager pm(ctx);
-  // The matmul strategy is sized from this CPU's vector registers.
+  // The matmul strategy is sized from this CPU's vector registers; the
+  // partitioning turns @main into dispatches over an arena.
   static bool registered = (registerKilnCpuPasses(), true);
   (void)registered;
-  std::string strategy;
+  CpuLoweringOptions lowering;
+  lowering.kernelAbi = true;
   if (caps.hasFma && caps.vectorBits >= 128)
-    strategy = llvm::formatv("kiln-cpu-matmul-microkernel{{vector-bits={0} registers={1}},",
-                             caps.vectorBits, caps.vectorRegisters)
-                   .str();
-  if (failed(buildCpuLoweringPipeline(pm, /*kernelAbi=*/true, strategy)) ||
-      failed(pm.run(module)) || failed(addEntryWrapper(module)))
+    lowering.bufferPasses =
+        llvm::formatv("kiln-cpu-matmul-microkernel{{vector-bits={0} registers={1}},",
+                      caps.vectorBits, caps.vectorRegisters)
+            .str();
+  lowering.loopPasses = "kiln-cpu-partition-dispatches,";
+  KernelBlob blob;
+  if (failed(buildCpuLoweringPipeline(pm, lowering)) || failed(pm.run(module)) ||
+      failed(addDispatchEntries(module, blob)))
     return failure();
 
   registerBuiltinDialectTranslation(*ctx);
@@ -158,10 +193,9 @@ FailureOr<KernelBlob> CpuTarget::compile(ModuleOp module, const CompileOptions &
   FailureOr<std::vector<char>> so = linkSharedObject(object, error);
   if (failed(so))
     return module.emitError("linking the kernel shared object failed: ") << error;
-  KernelBlob blob;
   blob.target = specName;
   blob.format = "elf-shared-object";
-  blob.entry = kEntry.str();
+  blob.entry = blob.dispatches.front().entry;
   blob.data = std::move(*so);
   return blob;
 }

@@ -41,14 +41,50 @@ class MatmulEmitter {
 public:
   MatmulEmitter(OpBuilder &b, Location loc, Tiling t) : b(b), loc(loc), t(t) {}
 
-  void emit(Value a, Value bm, Value c) {
+  /// Packing buffers, created once before the loops (stack memory of the
+  /// thread that runs them: a dispatch re-creates them on entry).
+  struct Scratch {
+    Value aPacked, bPacked;
+  };
+  /// Sized for an M x K x N product; B's buffer only when it is packed.
+  static Scratch makeScratch(OpBuilder &b, Location loc, const Tiling &t, int64_t m,
+                             int64_t k, int64_t n) {
+    auto f32 = b.getF32Type();
+    auto make = [&](int64_t size) -> Value {
+      return memref::AllocaOp::create(b, loc, MemRefType::get({size}, f32),
+                                      b.getI64IntegerAttr(64));
+    };
+    int64_t mr = std::min(t.mr, m), nMain = n - n % t.nr;
+    if (nMain == 0)
+      return {};
+    int64_t kc = std::min(t.kc, k);
+    Scratch s;
+    if (mr > 1)
+      s.aPacked = make(kc * mr);
+    if (packsB(m, mr))
+      s.bPacked = make(kc * panelWidth(t, nMain));
+    return s;
+  }
+
+  /// With a single row block nothing reuses a packed B: read it in place.
+  static bool packsB(int64_t m, int64_t mr) {
+    int64_t blocks = m / mr;
+    return blocks > 1 || (blocks == 1 && m % mr != 0);
+  }
+  static int64_t panelWidth(const Tiling &t, int64_t n) {
+    return std::max(t.nr, std::min(t.nc - t.nc % t.nr, n));
+  }
+
+  /// `parallel`: the column panels are an scf.parallel (a workgroup grid);
+  /// otherwise a loop (an enclosing loop is the grid).
+  void emit(Value a, Value bm, Value c, const Scratch &scratch, bool parallel = true) {
     auto shapeA = cast<MemRefType>(a.getType()).getShape();
     auto shapeC = cast<MemRefType>(c.getType()).getShape();
     int64_t m = shapeC[0], n = shapeC[1], k = shapeA[1];
     int64_t mr = std::min(t.mr, m);
     int64_t nMain = n - n % t.nr;
     if (nMain > 0)
-      emitPanels(a, bm, c, m, nMain, k, mr);
+      emitPanels(a, bm, c, m, nMain, k, mr, scratch, parallel);
     if (nMain < n) { // leftover columns: the generic loops
       Value aAll = a;
       Value bTail = subview(bm, {0, nMain}, {k, n - nMain});
@@ -72,27 +108,29 @@ private:
     return memref::SubViewOp::create(b, loc, v, offsets, sizes, strides);
   }
 
-  void emitPanels(Value a, Value bm, Value c, int64_t m, int64_t n, int64_t k,
-                  int64_t mr) {
-    int64_t nc = std::max(t.nr, std::min(t.nc - t.nc % t.nr, n));
+  void emitPanels(Value a, Value bm, Value c, int64_t m, int64_t n, int64_t k, int64_t mr,
+                  const Scratch &scratch, bool parallel) {
+    int64_t nc = panelWidth(t, n);
     int64_t kc = std::min(t.kc, k);
     int64_t panels = (n + nc - 1) / nc;
     int64_t mMain = m - m % mr;
-    // With a single row block nothing reuses a packed B: read it in place.
-    bool packB = mMain / mr > 1 || (mMain / mr == 1 && m > mMain);
-    auto f32 = b.getF32Type();
-    auto par = scf::ParallelOp::create(b, loc, ValueRange{idx(0)}, ValueRange{idx(panels)},
-                                       ValueRange{idx(1)});
+    bool packB = packsB(m, mr);
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(par.getBody());
-    Value jc = mul(par.getInductionVars()[0], nc);
+    Value panel;
+    if (parallel) {
+      auto par = scf::ParallelOp::create(b, loc, ValueRange{idx(0)}, ValueRange{idx(panels)},
+                                         ValueRange{idx(1)});
+      b.setInsertionPointToStart(par.getBody());
+      panel = par.getInductionVars()[0];
+    } else {
+      auto loop = scf::ForOp::create(b, loc, idx(0), idx(panels), idx(1));
+      b.setInsertionPointToStart(loop.getBody());
+      panel = loop.getInductionVar();
+    }
+    Value jc = mul(panel, nc);
     Value ncHere = min(idx(nc), arith::SubIOp::create(b, loc, idx(n), jc));
-    Value bPacked = packB ? memref::AllocOp::create(b, loc, MemRefType::get({kc * nc}, f32),
-                                                    b.getI64IntegerAttr(64))
-                                .getResult()
-                          : Value();
-    Value aPacked = memref::AllocOp::create(b, loc, MemRefType::get({kc * t.mr}, f32),
-                                            b.getI64IntegerAttr(64));
+    Value bPacked = packB ? scratch.bPacked : Value();
+    Value aPacked = scratch.aPacked;
     scf::ForOp::create(
         b, loc, idx(0), idx(k), idx(kc), ValueRange{},
         [&](OpBuilder &, Location, Value pc, ValueRange) {
@@ -110,9 +148,6 @@ private:
             emitRowBlock(ops, idx(mMain), m - mMain);
           scf::YieldOp::create(b, loc);
         });
-    if (packB)
-      memref::DeallocOp::create(b, loc, bPacked);
-    memref::DeallocOp::create(b, loc, aPacked);
   }
 
   /// B[pc + k, jc + jr + 0..nr) -> bPacked[jr * kc + k * nr + 0..nr).
@@ -148,7 +183,7 @@ private:
   void emitRowBlock(const Operands &o, Value i0, int64_t mr) {
     // A[i0 + i, pc + k] -> aPacked[k * mr + i]: the kernel's broadcasts then
     // read consecutive floats instead of mr rows K floats apart.
-    bool packA = mr > 1;
+    bool packA = mr > 1 && o.aPacked;
     if (packA)
       scf::ForOp::create(b, loc, idx(0), o.kcHere, idx(1), ValueRange{},
                          [&](OpBuilder &, Location, Value kk, ValueRange) {
@@ -264,11 +299,16 @@ struct MatmulMicrokernelPass
     OpBuilder b(op);
     Location loc = op.getLoc();
     Value a = op.getDpsInputs()[0], bm = op.getDpsInputs()[1], c = op.getDpsInits()[0];
+    auto shapeC = cast<MemRefType>(c.getType()).getShape();
+    int64_t k = cast<MemRefType>(a.getType()).getShape().back();
+    MatmulEmitter::Scratch scratch = MatmulEmitter::makeScratch(
+        b, loc, t, shapeC[shapeC.size() - 2], k, shapeC.back());
     MatmulEmitter emitter(b, loc, t);
     if (isa<linalg::MatmulOp>(op)) {
-      emitter.emit(a, bm, c);
+      emitter.emit(a, bm, c, scratch);
     } else {
-      // One 2-D product per batch entry, on rank-reducing subviews.
+      // The batch is the grid; each entry is a 2-D product on rank-reducing
+      // subviews with its panels in sequence.
       int64_t batch = cast<MemRefType>(c.getType()).getDimSize(0);
       auto slice = [&](Value v, Value i) -> Value {
         auto type = cast<MemRefType>(v.getType());
@@ -284,12 +324,11 @@ struct MatmulMicrokernelPass
       Value zero = arith::ConstantIndexOp::create(b, loc, 0);
       Value one = arith::ConstantIndexOp::create(b, loc, 1);
       Value n = arith::ConstantIndexOp::create(b, loc, batch);
-      scf::ForOp::create(b, loc, zero, n, one, ValueRange{},
-                         [&](OpBuilder &nested, Location, Value i, ValueRange) {
-                           MatmulEmitter inner(nested, loc, t);
-                           inner.emit(slice(a, i), slice(bm, i), slice(c, i));
-                           scf::YieldOp::create(nested, loc);
-                         });
+      auto par = scf::ParallelOp::create(b, loc, ValueRange{zero}, ValueRange{n}, ValueRange{one});
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(par.getBody());
+      Value i = par.getInductionVars()[0];
+      emitter.emit(slice(a, i), slice(bm, i), slice(c, i), scratch, /*parallel=*/false);
     }
     op->erase();
   }

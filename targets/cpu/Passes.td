@@ -35,7 +35,9 @@ def KilnCpuMatmulMicrokernel
                   outs(%c : memref<64x512xf32>)
     ```
     After: `scf.parallel` over 2 panels of 256 columns, each packing B
-    into `memref<4096x...>` scratch and running 8 x 8 micro-tiles whose
+    into stack scratch (a `memref.alloca` before the loops, which dispatch
+    partitioning re-creates per dispatch, so no thread shares it and no
+    panel calls the allocator) and running 8 x 32 micro-tiles whose
     inner `scf.for` over K carries 16 `vector<16xf32>` accumulators.
   }];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::vector::VectorDialect",
@@ -50,6 +52,47 @@ def KilnCpuMatmulMicrokernel
     Option<"panelCols", "panel-cols", "int64_t", "256",
            "Columns per workgroup panel (a multiple of NR)">
   ];
+}
+
+def KilnCpuPartitionDispatches
+    : Pass<"kiln-cpu-partition-dispatches", "mlir::ModuleOp"> {
+  let summary = "Split the bufferized @main into dispatches, an arena and a host plan";
+  let description = [{
+    Runs on the kernel-ABI form of `@main` (memref arguments: inputs,
+    weights, then outputs as out-parameters) after linalg has become
+    `scf.parallel` loops. Every top-level operation that does work becomes
+    one dispatch function
+
+    ```mlir
+    func.func @kiln_dispatch_3(%b0: memref<...>, ..., %first: index, %last: index)
+    ```
+
+    whose arguments are its buffer bindings and a range of workgroups. A
+    top-level `scf.parallel` becomes a grid: its first dimension's
+    iterations are the workgroups, and the dispatch runs iterations
+    `[first, last)` of it, so the runtime's threads split the grid. Other
+    operations are one workgroup. Cheap view and constant operations, and
+    top-level `memref.alloca` scratch, are re-created inside each dispatch
+    that needs them.
+
+    Every top-level `memref.alloc` becomes a slot in one arena: slots whose
+    live ranges (first to last dispatch using them or a view of them) do not
+    overlap share bytes; offsets are 64-byte aligned. `@main` is removed and
+    the module records the plan:
+
+    - `kiln.plan`: one dictionary per dispatch in execution order with
+      `entry`, `workgroups` and `bindings`, an array of (kind, value)
+      pairs: kind 0 is `@main` argument `value`, kind 1 the arena at byte
+      offset `value`;
+    - `kiln.arena_bytes`, `kiln.intermediate_bytes` (the sum of the slots,
+      what the arena saves against).
+
+    When a non-buffer value crosses top-level operations (a scalar loaded
+    by one and used by the next), the whole function stays one dispatch
+    with its own allocations, which is always correct.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::memref::MemRefDialect",
+                           "mlir::func::FuncDialect"];
 }
 
 #endif // KILN_TARGETS_CPU_PASSES_TD

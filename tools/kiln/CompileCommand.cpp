@@ -143,25 +143,39 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
                                        fbb.CreateString(k.format),
                                        fbb.CreateString(k.entry), &s));
   }
-  // One dispatch (the whole model) on the CPU kernel: inputs, weights,
-  // outputs. Other targets' kernels ride along in the file (fat artifact).
-  std::vector<fb::Binding> bindings;
-  for (uint32_t i = 0; i < model.inputs.size(); ++i)
-    bindings.emplace_back(fb::BufferKind::Input, i);
-  for (uint32_t i = 0; i < model.weights.size(); ++i)
-    bindings.emplace_back(fb::BufferKind::Weight, i);
-  for (uint32_t i = 0; i < model.outputs.size(); ++i)
-    bindings.emplace_back(fb::BufferKind::Output, i);
+  // The plan of the first kernel that has one (the CPU's); other targets'
+  // kernels ride along in the file (fat artifact). Entry arguments are
+  // inputs, then weights, then outputs.
   std::vector<flatbuffers::Offset<fb::Dispatch>> plan;
-  for (uint32_t k = 0; k < model.kernels.size(); ++k)
-    if (model.kernels[k].format == "elf-shared-object") {
-      plan.push_back(fb::CreateDispatch(fbb, k, fbb.CreateVectorOfStructs(bindings)));
-      break;
+  uint64_t arenaBytes = 0, intermediateBytes = 0;
+  size_t nin = model.inputs.size(), nw = model.weights.size();
+  for (uint32_t k = 0; k < model.kernels.size(); ++k) {
+    const target::KernelBlob &blob = model.kernels[k];
+    if (blob.dispatches.empty())
+      continue;
+    for (const target::DispatchInfo &d : blob.dispatches) {
+      std::vector<fb::Binding> bindings;
+      for (const target::DispatchBinding &b : d.bindings) {
+        if (b.kind == target::DispatchBinding::Arena)
+          bindings.emplace_back(fb::BufferKind::Arena, 0, b.value);
+        else if (b.value < nin)
+          bindings.emplace_back(fb::BufferKind::Input, (uint32_t)b.value, 0);
+        else if (b.value < nin + nw)
+          bindings.emplace_back(fb::BufferKind::Weight, (uint32_t)(b.value - nin), 0);
+        else
+          bindings.emplace_back(fb::BufferKind::Output, (uint32_t)(b.value - nin - nw), 0);
+      }
+      plan.push_back(fb::CreateDispatch(fbb, k, fbb.CreateString(d.entry), d.workgroups,
+                                        fbb.CreateVectorOfStructs(bindings)));
     }
+    arenaBytes = blob.arenaBytes;
+    intermediateBytes = blob.intermediateBytes;
+    break;
+  }
   auto manifest = fb::CreateManifest(
       fbb, fbb.CreateString("kiln"), fbb.CreateVector(ins), fbb.CreateVector(outs),
       fbb.CreateVector(weights), fbb.CreateVector(kernels), fbb.CreateVector(plan),
-      model.flops);
+      model.flops, arenaBytes, intermediateBytes);
   fb::FinishManifestBuffer(fbb, manifest);
   if (!writer.commit(fbb.GetBufferPointer(), fbb.GetSize(), error)) {
     llvm::errs() << "kiln: error: " << error << "\n";

@@ -61,13 +61,22 @@ int runInspect() {
                  << k->entry()->str() << ", " << k->data()->size() << " bytes\n";
   llvm::outs() << "plan: " << m.plan()->size() << " dispatch(es)\n";
   for (const fb::Dispatch *d : *m.plan()) {
-    llvm::outs() << "  kernel " << d->kernel() << " buffers:";
-    for (const fb::Binding *b : *d->buffers())
-      llvm::outs() << " " << fb::EnumNameBufferKind(b->kind()) << b->index();
+    llvm::outs() << "  " << d->entry()->str() << " (kernel " << d->kernel() << ", "
+                 << d->workgroups() << " workgroup" << (d->workgroups() == 1 ? "" : "s")
+                 << "):";
+    for (const fb::Binding *b : *d->buffers()) {
+      if (b->kind() == fb::BufferKind::Arena)
+        llvm::outs() << " Arena+" << b->offset();
+      else
+        llvm::outs() << " " << fb::EnumNameBufferKind(b->kind()) << b->index();
+    }
     llvm::outs() << "\n";
   }
-  llvm::outs() << "arena: none (each dispatch writes the caller's output buffers; "
-                  "intermediates live inside the kernel)\n";
+  uint64_t arena = m.arena_bytes(), sum = m.intermediate_bytes();
+  llvm::outs() << "arena: " << arena << " bytes for " << sum << " bytes of intermediates";
+  if (sum)
+    llvm::outs() << llvm::format(" (%.1f%%)", 100.0 * arena / sum);
+  llvm::outs() << "\n";
   return kOk;
 }
 

@@ -42,9 +42,10 @@ std::string writeSample(const char *name) {
   auto wt = fb::CreateWeight(fbb, fbb.CreateString("w"), &ws);
   auto k = fb::CreateKernel(fbb, fbb.CreateString("cpu:x"), fbb.CreateString("elf-shared-object"),
                             fbb.CreateString("kiln_entry"), &ks);
-  std::vector<fb::Binding> b = {{fb::BufferKind::Input, 0}, {fb::BufferKind::Weight, 0},
-                                {fb::BufferKind::Output, 0}};
-  auto d = fb::CreateDispatch(fbb, 0, fbb.CreateVectorOfStructs(b));
+  std::vector<fb::Binding> b = {{fb::BufferKind::Input, 0, 0}, {fb::BufferKind::Weight, 0, 0},
+                                {fb::BufferKind::Output, 0, 0}};
+  auto d = fb::CreateDispatch(fbb, 0, fbb.CreateString("kiln_entry"), 1,
+                              fbb.CreateVectorOfStructs(b));
   auto m = fb::CreateManifest(fbb, fbb.CreateString("test"),
                               fbb.CreateVector(std::vector{in}), fbb.CreateVector(std::vector{out}),
                               fbb.CreateVector(std::vector{wt}), fbb.CreateVector(std::vector{k}),

@@ -1,0 +1,298 @@
+//===- PartitionDispatches.cpp - @main to dispatches, arena and plan -------===//
+//
+// See Passes.td. The host plan is data (module attributes) the target copies
+// into the artifact; the runtime executes it: it never sees @main.
+//
+//===----------------------------------------------------------------------===//
+
+#include "targets/cpu/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_KILNCPUPARTITIONDISPATCHES
+#include "targets/cpu/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+
+namespace {
+
+constexpr int64_t kArgBinding = 0, kArenaBinding = 1;
+constexpr uint64_t kAlign = 64;
+
+/// Ops that cost nothing and are re-created in each dispatch that uses them.
+/// A top-level alloca is per-invocation scratch (the matmul's packing
+/// buffers): each dispatch gets its own on the stack of the thread.
+bool isRematerializable(Operation *op) {
+  if (op->getNumRegions() != 0)
+    return false;
+  return op->hasTrait<OpTrait::ConstantLike>() || isa<ViewLikeOpInterface>(op) ||
+         isa<memref::AllocaOp>(op) ||
+         isa<memref::GetGlobalOp, memref::CastOp, memref::ExpandShapeOp,
+             memref::CollapseShapeOp, memref::ReinterpretCastOp>(op);
+}
+
+bool isArenaAlloc(Operation *op) {
+  auto alloc = dyn_cast<memref::AllocOp>(op);
+  if (!alloc)
+    return false;
+  MemRefType t = alloc.getType();
+  return t.hasStaticShape() && t.getLayout().isIdentity() &&
+         (t.getElementType().isIntOrFloat()) && alloc->getNumOperands() == 0;
+}
+
+uint64_t byteSize(MemRefType t) {
+  uint64_t bits = t.getElementType().getIntOrFloatBitWidth();
+  uint64_t bytes = (t.getNumElements() * (bits < 8 ? 8 : bits) + 7) / 8;
+  return (bytes + kAlign - 1) / kAlign * kAlign;
+}
+
+struct Slot {
+  memref::AllocOp alloc;
+  uint64_t bytes = 0, offset = 0;
+  int first = INT32_MAX, last = -1; // dispatch indices using it
+};
+
+/// First-fit by decreasing size among slots whose live ranges overlap.
+uint64_t placeSlots(std::vector<Slot> &slots) {
+  std::vector<Slot *> order;
+  for (Slot &s : slots)
+    if (s.last >= 0)
+      order.push_back(&s);
+  // Slots live in one vector, so pointer order is program order: ties stay
+  // deterministic.
+  llvm::sort(order, [](Slot *a, Slot *b) {
+    return a->bytes != b->bytes ? a->bytes > b->bytes : a < b;
+  });
+  std::vector<Slot *> placed;
+  uint64_t total = 0;
+  for (Slot *s : order) {
+    std::vector<std::pair<uint64_t, uint64_t>> busy;
+    for (Slot *p : placed)
+      if (p->first <= s->last && s->first <= p->last)
+        busy.push_back({p->offset, p->offset + p->bytes});
+    llvm::sort(busy);
+    uint64_t offset = 0;
+    for (auto [b, e] : busy) {
+      if (offset + s->bytes <= b)
+        break;
+      offset = std::max(offset, e);
+    }
+    s->offset = offset;
+    total = std::max(total, offset + s->bytes);
+    placed.push_back(s);
+  }
+  return total;
+}
+
+/// The static trip count of the first dimension of a top-level parallel
+/// loop, or 0 when it is not a usable grid.
+int64_t gridSize(scf::ParallelOp par) {
+  std::optional<int64_t> lb = getConstantIntValue(par.getLowerBound()[0]);
+  std::optional<int64_t> ub = getConstantIntValue(par.getUpperBound()[0]);
+  std::optional<int64_t> step = getConstantIntValue(par.getStep()[0]);
+  if (!lb || !ub || !step || *step <= 0 || *ub <= *lb || par.getNumReductions() != 0)
+    return 0;
+  return (*ub - *lb + *step - 1) / *step;
+}
+
+struct PartitionDispatchesPass
+    : kiln::impl::KilnCpuPartitionDispatchesBase<PartitionDispatchesPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto main = module.lookupSymbol<func::FuncOp>("main");
+    if (!main || main.getBlocks().size() != 1) {
+      module.emitError("kiln-cpu-partition-dispatches needs a single-block @main");
+      return signalPassFailure();
+    }
+    if (failed(partition(module, main)))
+      return signalPassFailure();
+  }
+
+  LogicalResult partition(ModuleOp module, func::FuncOp main) {
+    Block &body = main.front();
+    SmallVector<Operation *> work;
+    std::vector<Slot> slots;
+    llvm::DenseMap<Operation *, size_t> slotOf;
+    bool splittable = true;
+    for (Operation &op : body.without_terminator()) {
+      if (isArenaAlloc(&op)) {
+        slotOf[&op] = slots.size();
+        slots.push_back({cast<memref::AllocOp>(op), byteSize(cast<MemRefType>(op.getResult(0).getType()))});
+      } else if (isa<memref::DeallocOp>(op) ||
+                 isRematerializable(&op)) {
+        continue;
+      } else {
+        work.push_back(&op);
+        // A non-buffer result used by another top-level op cannot cross a
+        // dispatch boundary.
+        for (Value r : op.getResults())
+          if (!isa<MemRefType>(r.getType()) && !r.use_empty())
+            splittable = false;
+      }
+    }
+    for (Operation &op : body.without_terminator())
+      if (auto d = dyn_cast<memref::DeallocOp>(op))
+        if (!slotOf.count(d.getMemref().getDefiningOp()))
+          splittable = false; // frees something not in the arena
+    // (A model whose outputs are all empty has no work: keep one dispatch,
+    // so every plan has an entry.)
+    if (!splittable || work.empty())
+      return single(module, main);
+
+    MLIRContext *ctx = module.getContext();
+    OpBuilder b(ctx);
+    SmallVector<Attribute> plan;
+    SmallVector<func::FuncOp> dispatches;
+    std::vector<SmallVector<Value>> rootsOf;
+    for (auto [index, op] : llvm::enumerate(work)) {
+      // Values from above: operands and captures, traced through views to
+      // their roots (arguments and arena allocations).
+      llvm::SetVector<Value> used;
+      for (Value v : op->getOperands())
+        used.insert(v);
+      for (Region &r : op->getRegions()) {
+        llvm::SetVector<Value> captured;
+        getUsedValuesDefinedAbove(r, captured);
+        used.insert(captured.begin(), captured.end());
+      }
+      llvm::SetVector<Value> roots;
+      llvm::SetVector<Operation *> remat;
+      SmallVector<Value> stack(used.begin(), used.end());
+      while (!stack.empty()) {
+        Value v = stack.pop_back_val();
+        if (isa<BlockArgument>(v)) {
+          roots.insert(v);
+          continue;
+        }
+        Operation *def = v.getDefiningOp();
+        if (slotOf.count(def)) {
+          roots.insert(v);
+          Slot &s = slots[slotOf[def]];
+          s.first = std::min<int>(s.first, index);
+          s.last = std::max<int>(s.last, index);
+          continue;
+        }
+        if (!isRematerializable(def) || !remat.insert(def))
+          continue;
+        for (Value o : def->getOperands())
+          stack.push_back(o);
+      }
+      // Bindings in a stable order: arguments by number, then arena slots
+      // in program order.
+      SmallVector<Value> sorted(roots.begin(), roots.end());
+      llvm::sort(sorted, [](Value x, Value y) {
+        auto ax = dyn_cast<BlockArgument>(x), ay = dyn_cast<BlockArgument>(y);
+        if (ax && ay)
+          return ax.getArgNumber() < ay.getArgNumber();
+        if (ax || ay)
+          return bool(ax);
+        return x.getDefiningOp()->isBeforeInBlock(y.getDefiningOp());
+      });
+      roots = llvm::SetVector<Value>(sorted.begin(), sorted.end());
+      // Dispatch function: roots, then the workgroup range.
+      SmallVector<Type> types;
+      for (Value r : roots)
+        types.push_back(r.getType());
+      types.push_back(b.getIndexType());
+      types.push_back(b.getIndexType());
+      b.setInsertionPoint(main);
+      std::string name = "kiln_dispatch_" + std::to_string(index);
+      auto fn = func::FuncOp::create(b, op->getLoc(), name, b.getFunctionType(types, {}));
+      Block *entry = fn.addEntryBlock();
+      b.setInsertionPointToStart(entry);
+      IRMapping map;
+      for (auto [i, r] : llvm::enumerate(roots))
+        map.map(r, entry->getArgument(i));
+      // Re-created views and constants, in their original order.
+      SmallVector<Operation *> ordered(remat.begin(), remat.end());
+      llvm::sort(ordered, [](Operation *a, Operation *c) { return a->isBeforeInBlock(c); });
+      for (Operation *r : ordered)
+        b.clone(*r, map);
+      Operation *clone = b.clone(*op, map);
+      int64_t workgroups = 1;
+      if (auto par = dyn_cast<scf::ParallelOp>(clone)) {
+        if (int64_t n = gridSize(par)) {
+          // Iterations [first, last) of dimension 0.
+          Value first = entry->getArgument(roots.size());
+          Value last = entry->getArgument(roots.size() + 1);
+          b.setInsertionPoint(par);
+          Location loc = par.getLoc();
+          Value lb = par.getLowerBound()[0], step = par.getStep()[0];
+          Value newLb = arith::AddIOp::create(b, loc, lb, arith::MulIOp::create(b, loc, first, step));
+          Value newUb = arith::MinSIOp::create(
+              b, loc, par.getUpperBound()[0],
+              arith::AddIOp::create(b, loc, lb, arith::MulIOp::create(b, loc, last, step)));
+          par.getLowerBoundMutable()[0].set(newLb);
+          par.getUpperBoundMutable()[0].set(newUb);
+          b.setInsertionPointAfter(par);
+          workgroups = n;
+        }
+      }
+      func::ReturnOp::create(b, op->getLoc());
+      dispatches.push_back(fn);
+      rootsOf.push_back(SmallVector<Value>(roots.begin(), roots.end()));
+      plan.push_back(b.getDictionaryAttr({b.getNamedAttr("entry", b.getStringAttr(name)),
+                                          b.getNamedAttr("workgroups",
+                                                         b.getI64IntegerAttr(workgroups))}));
+    }
+    uint64_t intermediate = 0;
+    for (Slot &s : slots)
+      intermediate += s.last >= 0 ? s.bytes : 0;
+    uint64_t arena = placeSlots(slots);
+    // Bindings, now that arena offsets are known.
+    for (auto [i, roots] : llvm::enumerate(rootsOf)) {
+      SmallVector<int64_t> bindings;
+      for (Value r : roots) {
+        if (auto arg = dyn_cast<BlockArgument>(r)) {
+          bindings.append({kArgBinding, (int64_t)arg.getArgNumber()});
+        } else {
+          bindings.append({kArenaBinding, (int64_t)slots[slotOf[r.getDefiningOp()]].offset});
+        }
+      }
+      auto dict = cast<DictionaryAttr>(plan[i]);
+      NamedAttrList attrs(dict);
+      attrs.set("bindings", b.getDenseI64ArrayAttr(bindings));
+      plan[i] = attrs.getDictionary(ctx);
+    }
+    module->setAttr("kiln.plan", b.getArrayAttr(plan));
+    module->setAttr("kiln.arena_bytes", b.getI64IntegerAttr(arena));
+    module->setAttr("kiln.intermediate_bytes", b.getI64IntegerAttr(intermediate));
+    main.erase();
+    return success();
+  }
+
+  /// The fallback: @main itself is the only dispatch (one workgroup, its
+  /// own allocations), bound to every argument in order.
+  LogicalResult single(ModuleOp module, func::FuncOp main) {
+    OpBuilder b(module.getContext());
+    std::string name = "kiln_dispatch_0";
+    main.setName(name);
+    Block &body = main.front();
+    body.addArgument(b.getIndexType(), main.getLoc());
+    body.addArgument(b.getIndexType(), main.getLoc());
+    SmallVector<Type> types(body.getArgumentTypes());
+    main.setType(b.getFunctionType(types, {}));
+    SmallVector<int64_t> bindings;
+    for (unsigned i = 0; i + 2 < body.getNumArguments(); ++i)
+      bindings.append({kArgBinding, (int64_t)i});
+    module->setAttr("kiln.plan",
+                    b.getArrayAttr({b.getDictionaryAttr(
+                        {b.getNamedAttr("entry", b.getStringAttr(name)),
+                         b.getNamedAttr("workgroups", b.getI64IntegerAttr(1)),
+                         b.getNamedAttr("bindings", b.getDenseI64ArrayAttr(bindings))})}));
+    module->setAttr("kiln.arena_bytes", b.getI64IntegerAttr(0));
+    module->setAttr("kiln.intermediate_bytes", b.getI64IntegerAttr(0));
+    return success();
+  }
+};
+
+} // namespace
