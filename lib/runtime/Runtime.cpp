@@ -12,6 +12,8 @@
 #include "lib/runtime/Device.h"
 #include "lib/runtime/ThreadPool.h"
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -38,7 +40,10 @@ struct kiln_session {
   std::vector<runtime::DispatchFn> entries; // one per plan step
   std::unique_ptr<runtime::ThreadPool> pool;
   void *arena = nullptr;
-  ~kiln_session() { std::free(arena); }
+  // KILN_PROFILE=1: time per dispatch, printed to stderr when destroyed.
+  bool profile = false;
+  std::vector<double> seconds;
+  ~kiln_session();
 };
 
 extern "C" {
@@ -155,6 +160,9 @@ kiln_status kiln_session_create(kiln_model *model, const char *device,
   if (!threads)
     return fail(KILN_ERROR_BAD_ARGUMENT, error);
   s->pool = std::make_unique<runtime::ThreadPool>(threads);
+  const char *profile = std::getenv("KILN_PROFILE");
+  s->profile = profile && *profile && std::strcmp(profile, "0") != 0;
+  s->seconds.assign(m.plan()->size(), 0.0);
   if (uint64_t bytes = m.arena_bytes()) {
     s->arena = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
     if (!s->arena)
@@ -163,6 +171,22 @@ kiln_status kiln_session_create(kiln_model *model, const char *device,
   }
   *out = s.release();
   return KILN_OK;
+}
+
+kiln_session::~kiln_session() {
+  if (profile) {
+    const fb::Manifest &m = model->artifact->manifest();
+    double total = 0;
+    for (double t : seconds)
+      total += t;
+    std::fprintf(stderr, "kiln: profile (total %.3f ms)\n", total * 1e3);
+    for (size_t i = 0; i < seconds.size(); ++i)
+      std::fprintf(stderr, "  %6.2f%% %10.3f ms  %s (%llu workgroups)\n",
+                   total > 0 ? 100 * seconds[i] / total : 0.0, seconds[i] * 1e3,
+                   m.plan()->Get(i)->entry()->c_str(),
+                   (unsigned long long)m.plan()->Get(i)->workgroups());
+  }
+  std::free(arena);
 }
 
 void kiln_session_destroy(kiln_session *s) { delete s; }
@@ -262,6 +286,7 @@ kiln_status kiln_session_run(kiln_session *s, const kiln_tensor *inputs, size_t 
       runtime::DispatchFn fn;
       void **table;
     } call{s->entries[step], table.data()};
+    auto start = std::chrono::steady_clock::now();
     s->pool->parallelFor(
         d->workgroups(),
         [](void *ctx, uint64_t first, uint64_t last) {
@@ -269,6 +294,9 @@ kiln_status kiln_session_run(kiln_session *s, const kiln_tensor *inputs, size_t 
           c->fn(c->table, (int64_t)first, (int64_t)last);
         },
         &call);
+    if (s->profile)
+      s->seconds[step] +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
   return KILN_OK;
 }

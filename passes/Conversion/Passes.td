@@ -35,6 +35,42 @@ def KilnToLinalg : Pass<"kiln-to-linalg", "mlir::func::FuncOp"> {
   ];
 }
 
+def KilnFuseElementwise : Pass<"kiln-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Fuse elementwise linalg producers into consumers that read each element once";
+  let description = [{
+    Upstream's elementwise fusion (`linalg-fuse-elementwise-ops` patterns,
+    reshape propagation by expansion, constant folding) with one rule
+    added: a producer fuses into a consumer only when the consumer's
+    indexing map for it is a permutation, so every produced element is
+    computed once. Upstream's default also fuses into contractions, which
+    recomputes the producer once per element of the other operand: a SiLU
+    gate fused into the down projection of a gated MLP evaluates `exp`
+    N times per element and hides the matmul from the CPU micro-kernel.
+
+    ```mlir
+    %g = linalg.generic ... { silu }          // [128, 1376]
+    %y = linalg.matmul ins(%g, %w ...)        // stays a matmul
+    %z = linalg.generic ins(%y) { add bias }  // fuses: identity map
+    ```
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::affine::AffineDialect"];
+}
+
+def KilnApproximateMath : Pass<"kiln-approximate-math", "mlir::func::FuncOp"> {
+  let summary = "Expand f32 exp, tanh, erf, log, sin/cos, ... into polynomials";
+  let description = [{
+    Upstream's math polynomial approximations (and the f32 expansions they
+    build on) so elementwise loops hold plain arithmetic the LLVM loop
+    vectorizer turns into SIMD code, instead of one libm call per element.
+    The approximations are accurate to a few ulp, well inside the ONNX
+    conformance tolerance (rtol 1e-3).
+  }];
+  let dependentDialects = ["mlir::math::MathDialect", "mlir::arith::ArithDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
 def KilnCopiesToLinalg : Pass<"kiln-copies-to-linalg", "mlir::func::FuncOp"> {
   let summary = "Rewrite memref.copy as linalg.copy";
   let description = [{

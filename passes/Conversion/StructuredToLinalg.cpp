@@ -87,6 +87,42 @@ struct MatmulLowering : OpRewritePattern<MatmulOp> {
                          linalg::BatchMatmulOp::create(rewriter, loc, ins, init)->getResults());
       return success();
     }
+    // Static batches fold into the named ops, which the targets' matmul
+    // strategies take: [..., M, K] x [K, N] is one [(...) M, K] x [K, N]
+    // product, and equal batches [..., M, K] x [..., K, N] one batch_matmul.
+    auto allStatic = [](RankedTensorType t) { return t.hasStaticShape(); };
+    if (allStatic(a) && allStatic(bt) && allStatic(out)) {
+      auto collapse = [&](Value v, ArrayRef<ReassociationIndices> groups) -> Value {
+        return tensor::CollapseShapeOp::create(rewriter, loc, v, groups);
+      };
+      auto lead = [](int64_t n) {
+        ReassociationIndices g;
+        for (int64_t i = 0; i < n; ++i)
+          g.push_back(i);
+        return g;
+      };
+      if (a.getRank() > 2 && bt.getRank() == 2) {
+        SmallVector<ReassociationIndices> rows = {lead(r - 1), {r - 1}};
+        Value init2 = collapse(init, rows);
+        Value mm = linalg::MatmulOp::create(rewriter, loc, ValueRange{collapse(op.getLhs(), rows),
+                                                                       op.getRhs()},
+                                            init2)
+                       ->getResult(0);
+        rewriter.replaceOp(op, tensor::ExpandShapeOp::create(rewriter, loc, out, mm, rows));
+        return success();
+      }
+      if (a.getRank() > 3 && a.getRank() == bt.getRank() &&
+          a.getShape().drop_back(2) == bt.getShape().drop_back(2)) {
+        SmallVector<ReassociationIndices> batch = {lead(r - 2), {r - 2}, {r - 1}};
+        Value bmm = linalg::BatchMatmulOp::create(
+                        rewriter, loc,
+                        ValueRange{collapse(op.getLhs(), batch), collapse(op.getRhs(), batch)},
+                        collapse(init, batch))
+                        ->getResult(0);
+        rewriter.replaceOp(op, tensor::ExpandShapeOp::create(rewriter, loc, out, bmm, batch));
+        return success();
+      }
+    }
     // General case: loops (batch..., m, n, k).
     MLIRContext *ctx = op.getContext();
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };

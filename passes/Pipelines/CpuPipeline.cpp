@@ -20,7 +20,7 @@ using namespace mlir;
 /// Textual pipelines, so `kiln-opt --pass-pipeline` replays them verbatim.
 /// kiln on tensors to bufferized linalg; shared with the GPU targets.
 static constexpr llvm::StringLiteral kToBuffers =
-    "func.func(kiln-to-linalg{strict},linalg-fuse-elementwise-ops),"
+    "func.func(kiln-to-linalg{strict},kiln-fuse-elementwise),"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},";
 
@@ -30,7 +30,7 @@ static constexpr llvm::StringLiteral kOutParams =
     "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},";
 
 static constexpr llvm::StringLiteral kDeallocate =
-    "func.func(buffer-deallocation-pipeline,kiln-copies-to-linalg,";
+    "func.func(buffer-deallocation-pipeline,kiln-copies-to-linalg,kiln-approximate-math,";
 
 static constexpr llvm::StringLiteral kLoopsToLLVM =
     "expand-strided-metadata,lower-affine,convert-scf-to-cf,convert-vector-to-llvm,"

@@ -39,7 +39,9 @@ struct Tiling {
 /// unit inner stride) at the builder's insertion point.
 class MatmulEmitter {
 public:
-  MatmulEmitter(OpBuilder &b, Location loc, Tiling t) : b(b), loc(loc), t(t) {}
+  /// `bTransposed`: B is given as [N, K] (what `x @ W.T` exports as).
+  MatmulEmitter(OpBuilder &b, Location loc, Tiling t, bool bTransposed = false)
+      : b(b), loc(loc), t(t), bTransposed(bTransposed) {}
 
   /// Packing buffers, created once before the loops (stack memory of the
   /// thread that runs them: a dispatch re-creates them on entry).
@@ -48,7 +50,7 @@ public:
   };
   /// Sized for an M x K x N product; B's buffer only when it is packed.
   static Scratch makeScratch(OpBuilder &b, Location loc, const Tiling &t, int64_t m,
-                             int64_t k, int64_t n) {
+                             int64_t k, int64_t n, bool bTransposed) {
     auto f32 = b.getF32Type();
     auto make = [&](int64_t size) -> Value {
       return memref::AllocaOp::create(b, loc, MemRefType::get({size}, f32),
@@ -61,7 +63,7 @@ public:
     Scratch s;
     if (mr > 1)
       s.aPacked = make(kc * mr);
-    if (packsB(m, mr))
+    if (packsB(m, mr) || bTransposed)
       s.bPacked = make(kc * panelWidth(t, nMain));
     return s;
   }
@@ -81,22 +83,45 @@ public:
     auto shapeA = cast<MemRefType>(a.getType()).getShape();
     auto shapeC = cast<MemRefType>(c.getType()).getShape();
     int64_t m = shapeC[0], n = shapeC[1], k = shapeA[1];
+    (void)bm;
     int64_t mr = std::min(t.mr, m);
     int64_t nMain = n - n % t.nr;
     if (nMain > 0)
       emitPanels(a, bm, c, m, nMain, k, mr, scratch, parallel);
     if (nMain < n) { // leftover columns: the generic loops
-      Value aAll = a;
-      Value bTail = subview(bm, {0, nMain}, {k, n - nMain});
+      Value bTail = bTransposed ? subview(bm, {nMain, 0}, {n - nMain, k})
+                                : subview(bm, {0, nMain}, {k, n - nMain});
       Value cTail = subview(c, {0, nMain}, {m, n - nMain});
-      linalg::MatmulOp::create(b, loc, ValueRange{aAll, bTail}, ValueRange{cTail});
+      emitLoops(a, bTail, cTail);
     }
+  }
+
+  /// C += A x B (or A x B^T) as a plain linalg.generic, for the leftovers.
+  void emitLoops(Value a, Value bm, Value c) {
+    MLIRContext *ctx = b.getContext();
+    AffineExpr m, n, k;
+    bindDims(ctx, m, n, k);
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(3, 0, {m, k}, ctx),
+        AffineMap::get(3, 0, bTransposed ? ArrayRef<AffineExpr>{n, k} : ArrayRef<AffineExpr>{k, n},
+                       ctx),
+        AffineMap::get(3, 0, {m, n}, ctx)};
+    SmallVector<utils::IteratorType> iters = {utils::IteratorType::parallel,
+                                              utils::IteratorType::parallel,
+                                              utils::IteratorType::reduction};
+    linalg::GenericOp::create(b, loc, ValueRange{a, bm}, ValueRange{c}, maps, iters,
+                              [](OpBuilder &nb, Location l, ValueRange args) {
+                                Value p = arith::MulFOp::create(nb, l, args[0], args[1]);
+                                linalg::YieldOp::create(
+                                    nb, l, ValueRange{arith::AddFOp::create(nb, l, args[2], p)});
+                              });
   }
 
 private:
   OpBuilder &b;
   Location loc;
   Tiling t;
+  bool bTransposed;
 
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
@@ -114,7 +139,7 @@ private:
     int64_t kc = std::min(t.kc, k);
     int64_t panels = (n + nc - 1) / nc;
     int64_t mMain = m - m % mr;
-    bool packB = packsB(m, mr);
+    bool packB = packsB(m, mr) || bTransposed;
     OpBuilder::InsertionGuard guard(b);
     Value panel;
     if (parallel) {
@@ -151,6 +176,7 @@ private:
   }
 
   /// B[pc + k, jc + jr + 0..nr) -> bPacked[jr * kc + k * nr + 0..nr).
+  /// A transposed B is read one element at a time (its columns are rows).
   void emitPackB(Value bm, Value bPacked, Value pc, Value kcHere, Value jc, Value ncHere,
                  int64_t kc) {
     auto vecType = VectorType::get({t.vw}, b.getF32Type());
@@ -162,11 +188,18 @@ private:
               [&](OpBuilder &, Location, Value kk, ValueRange) {
                 Value row = add(pc, kk), col = add(jc, jr);
                 Value dst = add(mul(jr, kc), mul(kk, t.nr));
-                for (int64_t v = 0; v < t.nr / t.vw; ++v) {
-                  Value x = vector::LoadOp::create(b, loc, vecType, bm,
-                                                   ValueRange{row, add(col, idx(v * t.vw))});
-                  vector::StoreOp::create(b, loc, x, bPacked,
-                                          ValueRange{add(dst, idx(v * t.vw))});
+                if (bTransposed) {
+                  for (int64_t j = 0; j < t.nr; ++j) {
+                    Value x = memref::LoadOp::create(b, loc, bm, ValueRange{add(col, idx(j)), row});
+                    memref::StoreOp::create(b, loc, x, bPacked, ValueRange{add(dst, idx(j))});
+                  }
+                } else {
+                  for (int64_t v = 0; v < t.nr / t.vw; ++v) {
+                    Value x = vector::LoadOp::create(
+                        b, loc, vecType, bm, ValueRange{row, add(col, idx(v * t.vw))});
+                    vector::StoreOp::create(b, loc, x, bPacked,
+                                            ValueRange{add(dst, idx(v * t.vw))});
+                  }
                 }
                 scf::YieldOp::create(b, loc);
               });
@@ -280,31 +313,103 @@ struct MatmulMicrokernelPass
 
     SmallVector<linalg::LinalgOp> work;
     getOperation().walk([&](linalg::LinalgOp op) {
-      if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) && op.hasPureBufferSemantics() &&
-          llvm::all_of(op->getOperands(), isKernelOperand))
+      if (op.hasPureBufferSemantics() && op.getNumDpsInputs() == 2 &&
+          op.getNumDpsInits() == 1 && llvm::all_of(op->getOperands(), isKernelOperand) &&
+          linalg::isaContractionOpInterface(op))
         work.push_back(op);
     });
-    for (linalg::LinalgOp op : work) {
-      if (auto mm = dyn_cast<linalg::MatmulOp>(op.getOperation()))
-        if (mm.hasUserDefinedMaps())
-          continue; // transposed variants keep the generic loops for now
-      if (auto bm = dyn_cast<linalg::BatchMatmulOp>(op.getOperation()))
-        if (bm.hasUserDefinedMaps())
-          continue;
-      rewrite(op, t);
-    }
+    for (linalg::LinalgOp op : work)
+      if (std::optional<MatmulForm> form = matchMatmul(op))
+        rewrite(op, *form, t);
   }
 
-  void rewrite(linalg::LinalgOp op, const Tiling &t) {
+  /// A contraction the kernel runs: C[batch.., m.., n] += A[batch.., m.., k]
+  /// * B[batch.., k, n] (or B[batch.., n, k]), with the m dims collapsible
+  /// into one row index.
+  struct MatmulForm {
+    SmallVector<ReassociationIndices> aGroups, bGroups, cGroups;
+    bool batched = false, bTransposed = false;
+  };
+
+  static std::optional<MatmulForm> matchMatmul(linalg::LinalgOp op) {
+    FailureOr<linalg::ContractionDimensions> dims = linalg::inferContractionDims(op);
+    if (failed(dims) || dims->k.size() != 1 || dims->n.size() != 1 || dims->m.empty())
+      return std::nullopt;
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    auto positions = [](AffineMap map) {
+      SmallVector<unsigned> p;
+      for (AffineExpr e : map.getResults()) {
+        auto d = dyn_cast<AffineDimExpr>(e);
+        if (!d)
+          return SmallVector<unsigned>{};
+        p.push_back(d.getPosition());
+      }
+      return p;
+    };
+    auto concat = [](std::initializer_list<ArrayRef<unsigned>> parts) {
+      SmallVector<unsigned> r;
+      for (ArrayRef<unsigned> p : parts)
+        r.append(p.begin(), p.end());
+      return r;
+    };
+    unsigned k = dims->k[0], n = dims->n[0];
+    MatmulForm form;
+    if (positions(maps[0]) != concat({dims->batch, dims->m, {k}}) ||
+        positions(maps[2]) != concat({dims->batch, dims->m, {n}}))
+      return std::nullopt;
+    SmallVector<unsigned> bPos = positions(maps[1]);
+    if (bPos == concat({dims->batch, {k, n}}))
+      form.bTransposed = false;
+    else if (bPos == concat({dims->batch, {n, k}}))
+      form.bTransposed = true;
+    else
+      return std::nullopt;
+    // Groups: [batch dims] (if any), [m dims], [last].
+    int64_t nb = dims->batch.size(), nm = dims->m.size();
+    form.batched = nb > 0;
+    auto range = [](int64_t from, int64_t count) {
+      ReassociationIndices g;
+      for (int64_t i = 0; i < count; ++i)
+        g.push_back(from + i);
+      return g;
+    };
+    if (form.batched) {
+      form.aGroups = {range(0, nb), range(nb, nm), {nb + nm}};
+      form.cGroups = form.aGroups;
+      form.bGroups = {range(0, nb), {nb}, {nb + 1}};
+    } else {
+      form.aGroups = {range(0, nm), {nm}};
+      form.cGroups = form.aGroups;
+      form.bGroups = {{0}, {1}};
+    }
+    auto collapsible = [](Value v, ArrayRef<ReassociationIndices> groups) {
+      return memref::CollapseShapeOp::isGuaranteedCollapsible(cast<MemRefType>(v.getType()),
+                                                              groups);
+    };
+    if (!collapsible(op.getDpsInputs()[0], form.aGroups) ||
+        !collapsible(op.getDpsInputs()[1], form.bGroups) ||
+        !collapsible(op.getDpsInits()[0], form.cGroups))
+      return std::nullopt;
+    return form;
+  }
+
+  void rewrite(linalg::LinalgOp op, const MatmulForm &form, const Tiling &t) {
     OpBuilder b(op);
     Location loc = op.getLoc();
-    Value a = op.getDpsInputs()[0], bm = op.getDpsInputs()[1], c = op.getDpsInits()[0];
+    auto collapse = [&](Value v, ArrayRef<ReassociationIndices> groups) -> Value {
+      if (groups.size() == (size_t)cast<MemRefType>(v.getType()).getRank())
+        return v;
+      return memref::CollapseShapeOp::create(b, loc, v, groups);
+    };
+    Value a = collapse(op.getDpsInputs()[0], form.aGroups);
+    Value bm = collapse(op.getDpsInputs()[1], form.bGroups);
+    Value c = collapse(op.getDpsInits()[0], form.cGroups);
     auto shapeC = cast<MemRefType>(c.getType()).getShape();
     int64_t k = cast<MemRefType>(a.getType()).getShape().back();
     MatmulEmitter::Scratch scratch = MatmulEmitter::makeScratch(
-        b, loc, t, shapeC[shapeC.size() - 2], k, shapeC.back());
-    MatmulEmitter emitter(b, loc, t);
-    if (isa<linalg::MatmulOp>(op)) {
+        b, loc, t, shapeC[shapeC.size() - 2], k, shapeC.back(), form.bTransposed);
+    MatmulEmitter emitter(b, loc, t, form.bTransposed);
+    if (!form.batched) {
       emitter.emit(a, bm, c, scratch);
     } else {
       // The batch is the grid; each entry is a 2-D product on rank-reducing

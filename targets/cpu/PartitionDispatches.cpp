@@ -93,15 +93,28 @@ uint64_t placeSlots(std::vector<Slot> &slots) {
   return total;
 }
 
-/// The static trip count of the first dimension of a top-level parallel
-/// loop, or 0 when it is not a usable grid.
-int64_t gridSize(scf::ParallelOp par) {
-  std::optional<int64_t> lb = getConstantIntValue(par.getLowerBound()[0]);
-  std::optional<int64_t> ub = getConstantIntValue(par.getUpperBound()[0]);
-  std::optional<int64_t> step = getConstantIntValue(par.getStep()[0]);
-  if (!lb || !ub || !step || *step <= 0 || *ub <= *lb || par.getNumReductions() != 0)
-    return 0;
-  return (*ub - *lb + *step - 1) / *step;
+/// The grid of a top-level parallel loop: its first dimension with more
+/// than one static iteration (dimension 0 when none has), with the trip
+/// count; count 0 when the loop is not a usable grid.
+std::pair<unsigned, int64_t> gridOf(scf::ParallelOp par) {
+  if (par.getNumReductions() != 0)
+    return {0, 0};
+  std::pair<unsigned, int64_t> grid = {0, 0};
+  for (unsigned d = 0; d < par.getNumLoops(); ++d) {
+    std::optional<int64_t> lb = getConstantIntValue(par.getLowerBound()[d]);
+    std::optional<int64_t> ub = getConstantIntValue(par.getUpperBound()[d]);
+    std::optional<int64_t> step = getConstantIntValue(par.getStep()[d]);
+    if (!lb || !ub || !step || *step <= 0 || *ub <= *lb)
+      return {0, 0};
+    int64_t n = (*ub - *lb + *step - 1) / *step;
+    if (d == 0)
+      grid = {0, n};
+    if (n > 1) {
+      grid = {d, n};
+      break;
+    }
+  }
+  return grid;
 }
 
 struct PartitionDispatchesPass
@@ -220,19 +233,20 @@ struct PartitionDispatchesPass
       Operation *clone = b.clone(*op, map);
       int64_t workgroups = 1;
       if (auto par = dyn_cast<scf::ParallelOp>(clone)) {
-        if (int64_t n = gridSize(par)) {
-          // Iterations [first, last) of dimension 0.
+        auto [dim, n] = gridOf(par);
+        if (n > 0) {
+          // Iterations [first, last) of the grid dimension.
           Value first = entry->getArgument(roots.size());
           Value last = entry->getArgument(roots.size() + 1);
           b.setInsertionPoint(par);
           Location loc = par.getLoc();
-          Value lb = par.getLowerBound()[0], step = par.getStep()[0];
+          Value lb = par.getLowerBound()[dim], step = par.getStep()[dim];
           Value newLb = arith::AddIOp::create(b, loc, lb, arith::MulIOp::create(b, loc, first, step));
           Value newUb = arith::MinSIOp::create(
-              b, loc, par.getUpperBound()[0],
+              b, loc, par.getUpperBound()[dim],
               arith::AddIOp::create(b, loc, lb, arith::MulIOp::create(b, loc, last, step)));
-          par.getLowerBoundMutable()[0].set(newLb);
-          par.getUpperBoundMutable()[0].set(newUb);
+          par.getLowerBoundMutable()[dim].set(newLb);
+          par.getUpperBoundMutable()[dim].set(newUb);
           b.setInsertionPointAfter(par);
           workgroups = n;
         }

@@ -36,15 +36,59 @@ func.func @row(%a: memref<1x64xf32>, %b: memref<64x64xf32>, %c: memref<1x64xf32>
 
 // -----
 
-// Leftover columns (N mod NR) stay a linalg.matmul on subviews; batches
-// loop over rank-reduced 2-D slices.
+// Leftover columns (N mod NR) stay loops (a linalg.generic) on subviews;
+// the batch is the grid, each entry a rank-reduced 2-D slice.
 // CHECK-LABEL: func.func @batch_ragged
 // CHECK: scf.parallel (%[[I:.*]]) = (%c0) to (%c3) step (%c1)
 // CHECK: memref.subview %arg0[%[[I]], 0, 0] [1, 17, 8] [1, 1, 1]
 // CHECK: scf.for
-// CHECK: linalg.matmul ins({{.*}} : memref<17x8xf32, strided<[8, 1], offset: ?>>, memref<8x8xf32, strided<[40, 1], offset: ?>>)
+// CHECK: linalg.generic {{.*}} ins({{.*}} : memref<17x8xf32, strided<[8, 1], offset: ?>>, memref<8x8xf32, strided<[40, 1], offset: ?>>)
 func.func @batch_ragged(%a: memref<3x17x8xf32>, %b: memref<3x8x40xf32>, %c: memref<3x17x40xf32>) {
   linalg.batch_matmul ins(%a, %b : memref<3x17x8xf32>, memref<3x8x40xf32>) outs(%c : memref<3x17x40xf32>)
+  return
+}
+
+// -----
+
+// What exporters write for x @ W.T on a [1, S, D] activation: a contraction
+// generic with the rows spread over two dims and B given as [N, K]. The rows
+// collapse into one, and B is packed from its transpose (scalar gathers).
+// CHECK-LABEL: func.func @generic_transposed
+// CHECK: memref.collapse_shape %arg0 {{\[}}[0, 1], [2]] : memref<1x64x32xf32> into memref<64x32xf32>
+// CHECK: memref.collapse_shape %arg2 {{\[}}[0, 1], [2]] : memref<1x64x64xf32> into memref<64x64xf32>
+// CHECK: scf.parallel
+// CHECK: memref.load %arg1[{{.*}}] : memref<64x32xf32>
+// CHECK: vector.fma
+#lhs = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+#rhs = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#out = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+func.func @generic_transposed(%a: memref<1x64x32xf32>, %b: memref<64x32xf32>, %c: memref<1x64x64xf32>) {
+  linalg.generic {indexing_maps = [#lhs, #rhs, #out],
+                  iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<1x64x32xf32>, memref<64x32xf32>) outs(%c : memref<1x64x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// A contraction whose body is not multiply-add is not a matmul.
+// CHECK-LABEL: func.func @max_plus
+// CHECK: linalg.generic
+// CHECK-NOT: vector.fma
+func.func @max_plus(%a: memref<64x32xf32>, %b: memref<32x64xf32>, %c: memref<64x64xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>],
+                  iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x32xf32>, memref<32x64xf32>) outs(%c : memref<64x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.addf %x, %y : f32
+    %s = arith.maximumf %acc, %p : f32
+    linalg.yield %s : f32
+  }
   return
 }
 

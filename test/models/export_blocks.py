@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Exports the transformer blocks the benchmarks and end-to-end tests use,
+from torch (Debian's 1.13 or a current PyPI torch), with fixed shapes and
+deterministic weights (seed 0):
+
+- llama_block.onnx: Llama-style decoder block (RMSNorm, Q/K/V projections,
+  rotate-half RoPE, causal softmax attention, output projection, residual,
+  RMSNorm, SwiGLU MLP, residual); hidden 512, 8 heads of 64, seq 128, batch 1.
+- moe_block.onnx: Mixtral-style sparse MoE layer, dense-masked form (every
+  expert computed and weighted by its routing weight, zero when not in the
+  token's top-k); hidden 512, 8 SwiGLU experts of 1024, top-2, seq 128.
+  `--moe-top-k 8` exports the same layer routed to all experts.
+
+usage: export_blocks.py OUTDIR [--opset 17] [--seq 128] [--moe-top-k 2]
+Writes OUTDIR/<name>.onnx and OUTDIR/<name>.input.npy (a sample input).
+"""
+import argparse
+import os
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim, eps=1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim) + 0.1 * torch.randn(dim))
+        self.eps = eps
+
+    def forward(self, x):
+        var = x.pow(2).mean(-1, keepdim=True)
+        return x * torch.rsqrt(var + self.eps) * self.weight
+
+
+def rotate_half(x):
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+class SwiGLU(nn.Module):
+    def __init__(self, dim, hidden):
+        super().__init__()
+        self.gate = nn.Linear(dim, hidden, bias=False)
+        self.up = nn.Linear(dim, hidden, bias=False)
+        self.down = nn.Linear(hidden, dim, bias=False)
+
+    def forward(self, x):
+        return self.down(nn.functional.silu(self.gate(x)) * self.up(x))
+
+
+class LlamaBlock(nn.Module):
+    def __init__(self, dim=512, heads=8, seq=128, mlp=1376):
+        super().__init__()
+        self.heads, self.head_dim = heads, dim // heads
+        self.norm1, self.norm2 = RMSNorm(dim), RMSNorm(dim)
+        self.q = nn.Linear(dim, dim, bias=False)
+        self.k = nn.Linear(dim, dim, bias=False)
+        self.v = nn.Linear(dim, dim, bias=False)
+        self.o = nn.Linear(dim, dim, bias=False)
+        self.mlp = SwiGLU(dim, mlp)
+        inv = 1.0 / (10000 ** (torch.arange(0, self.head_dim, 2).float() / self.head_dim))
+        freqs = torch.outer(torch.arange(seq).float(), inv)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        self.register_buffer("cos", emb.cos())
+        self.register_buffer("sin", emb.sin())
+        self.register_buffer("mask", torch.triu(torch.full((seq, seq), float("-inf")), 1))
+
+    def forward(self, x):
+        b, s, d = x.shape
+        h = self.norm1(x)
+        q = self.q(h).view(b, s, self.heads, self.head_dim).transpose(1, 2)
+        k = self.k(h).view(b, s, self.heads, self.head_dim).transpose(1, 2)
+        v = self.v(h).view(b, s, self.heads, self.head_dim).transpose(1, 2)
+        q = q * self.cos + rotate_half(q) * self.sin
+        k = k * self.cos + rotate_half(k) * self.sin
+        scores = torch.matmul(q, k.transpose(-2, -1)) / (self.head_dim ** 0.5) + self.mask
+        attn = torch.matmul(torch.softmax(scores, dim=-1), v)
+        x = x + self.o(attn.transpose(1, 2).reshape(b, s, d))
+        return x + self.mlp(self.norm2(x))
+
+
+class DenseMaskedMoE(nn.Module):
+    def __init__(self, dim=512, experts=8, hidden=1024, top_k=2):
+        super().__init__()
+        self.top_k = top_k
+        self.router = nn.Linear(dim, experts, bias=False)
+        self.experts = nn.ModuleList(SwiGLU(dim, hidden) for _ in range(experts))
+
+    def forward(self, x):
+        logits = self.router(x)
+        probs = torch.softmax(logits, dim=-1)
+        weights, index = torch.topk(probs, self.top_k, dim=-1)
+        weights = weights / weights.sum(dim=-1, keepdim=True)
+        out = torch.zeros_like(x)
+        for e, expert in enumerate(self.experts):
+            w = (weights * (index == e).to(x.dtype)).sum(dim=-1, keepdim=True)
+            out = out + w * expert(x)
+        return out
+
+
+def export(model, example, path, opset):
+    model.eval()
+    with torch.no_grad():
+        torch.onnx.export(model, (example,), path, input_names=["x"], output_names=["y"],
+                          opset_version=opset, do_constant_folding=True)
+    np.save(path.replace(".onnx", ".input.npy"), example.numpy())
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("outdir")
+    ap.add_argument("--opset", type=int, default=17)
+    ap.add_argument("--seq", type=int, default=128)
+    ap.add_argument("--moe-top-k", type=int, default=2)
+    ap.add_argument("--only", choices=["llama", "moe"])
+    args = ap.parse_args()
+    os.makedirs(args.outdir, exist_ok=True)
+    torch.manual_seed(0)
+    x = torch.randn(1, args.seq, 512)
+    if args.only in (None, "llama"):
+        export(LlamaBlock(seq=args.seq), x, os.path.join(args.outdir, "llama_block.onnx"),
+               args.opset)
+    if args.only in (None, "moe"):
+        torch.manual_seed(1)
+        name = "moe_block.onnx" if args.moe_top_k == 2 else f"moe_block_top{args.moe_top_k}.onnx"
+        export(DenseMaskedMoE(top_k=args.moe_top_k), x, os.path.join(args.outdir, name),
+               args.opset)
+
+
+if __name__ == "__main__":
+    main()
