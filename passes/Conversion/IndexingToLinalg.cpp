@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <limits>
@@ -179,10 +180,119 @@ struct ArgReduceLowering : OpRewritePattern<ArgReduceOp> {
   }
 };
 
+/// TopK as k selection passes over the axis, each a two-output reduction
+/// that picks the best element ordered after the previous pick (value, then
+/// lower index first, as ONNX breaks ties). O(k n): meant for the small k
+/// of routers and beam search; the results come out sorted.
+struct TopKLowering : OpRewritePattern<TopKOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TopKOp op, PatternRewriter &rewriter) const override {
+    auto in = cast<RankedTensorType>(op.getInput().getType());
+    auto valuesT = cast<RankedTensorType>(op.getValues().getType());
+    Type elt = in.getElementType();
+    if (op.getRuntimeK() || !in.hasStaticShape() || !valuesT.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "run-time k or dynamic shape not lowered yet");
+    if (!isLowerableElement(elt) || elt.isInteger(1))
+      return rewriter.notifyMatchFailure(op, "element type not lowered yet");
+    int64_t rank = in.getRank(), axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += rank;
+    int64_t k = valuesT.getDimSize(axis);
+    bool largest = op.getLargest();
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    Type i64 = rewriter.getI64Type();
+
+    SmallVector<int64_t> rowShape(in.getShape());
+    rowShape[axis] = 1;
+    auto constant = [&](TypedAttr a) { return arith::ConstantOp::create(rewriter, loc, a); };
+    auto extreme = [&](bool high) -> TypedAttr {
+      if (isa<FloatType>(elt))
+        return rewriter.getFloatAttr(elt, high ? std::numeric_limits<double>::infinity()
+                                               : -std::numeric_limits<double>::infinity());
+      unsigned w = elt.getIntOrFloatBitWidth();
+      return rewriter.getIntegerAttr(elt, high ? APInt::getSignedMaxValue(w)
+                                               : APInt::getSignedMinValue(w));
+    };
+    // Pass j reads pick j - 1 back from the results; pass 0 takes all.
+    Value worstV = constant(extreme(!largest));
+    Value lastI = constant(rewriter.getI64IntegerAttr(std::numeric_limits<int64_t>::max()));
+    Value values = tensor::EmptyOp::create(rewriter, loc, valuesT.getShape(), elt);
+    Value indices = tensor::EmptyOp::create(rewriter, loc, valuesT.getShape(), i64);
+
+    SmallVector<AffineExpr> rowExprs;
+    SmallVector<utils::IteratorType> iters;
+    for (int64_t d = 0; d < rank; ++d) {
+      rowExprs.push_back(d == axis ? getAffineConstantExpr(0, ctx) : getAffineDimExpr(d, ctx));
+      iters.push_back(d == axis ? utils::IteratorType::reduction
+                                : utils::IteratorType::parallel);
+    }
+    AffineMap rowMap = AffineMap::get(rank, 0, rowExprs, ctx);
+    SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx), rowMap, rowMap,
+                                   rowMap, rowMap};
+    Value lb = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value ub = arith::ConstantIndexOp::create(rewriter, loc, k);
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, lb, ub, one, ValueRange{values, indices},
+        [&](OpBuilder &b, Location l, Value j, ValueRange carried) {
+          auto rowType = [&](Type t) { return RankedTensorType::get(rowShape, t); };
+          SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), sizes,
+              strides(rank, b.getIndexAttr(1));
+          for (int64_t s : rowShape)
+            sizes.push_back(b.getIndexAttr(s));
+          Value isFirst = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, j, lb);
+          offsets[axis] = Value(arith::SelectOp::create(
+              b, l, isFirst, lb, arith::SubIOp::create(b, l, j, one)));
+          Value prevV = tensor::ExtractSliceOp::create(b, l, rowType(elt), carried[0], offsets,
+                                                       sizes, strides);
+          Value prevI = tensor::ExtractSliceOp::create(b, l, rowType(i64), carried[1], offsets,
+                                                       sizes, strides);
+          Value bestV = linalg::FillOp::create(
+                            b, l, worstV, Value(tensor::EmptyOp::create(b, l, rowShape, elt)))
+                            .getResult(0);
+          Value bestI = linalg::FillOp::create(
+                            b, l, lastI, Value(tensor::EmptyOp::create(b, l, rowShape, i64)))
+                            .getResult(0);
+          auto pass = linalg::GenericOp::create(
+              b, l, TypeRange{bestV.getType(), bestI.getType()},
+              ValueRange{op.getInput(), prevV, prevI}, ValueRange{bestV, bestI}, maps, iters,
+              [&](OpBuilder &nb, Location nl, ValueRange args) {
+                Value x = args[0], pv = args[1], pi = args[2], bv = args[3], bi = args[4];
+                Value i = arith::IndexCastOp::create(nb, nl, i64,
+                                                     linalg::IndexOp::create(nb, nl, axis));
+                CompareKind beats = largest ? CompareKind::gt : CompareKind::lt;
+                auto before = [&](Value v, Value vi, Value w, Value wi) -> Value {
+                  // (v, vi) comes first: a better value, or equal and a lower index.
+                  Value strict = buildCompare(nb, nl, beats, v, w);
+                  Value tie = arith::AndIOp::create(
+                      nb, nl, buildCompare(nb, nl, CompareKind::eq, v, w),
+                      arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, vi, wi));
+                  return arith::OrIOp::create(nb, nl, strict, tie);
+                };
+                Value after = arith::OrIOp::create(nb, nl, isFirst, before(pv, pi, x, i));
+                Value take = arith::AndIOp::create(nb, nl, after, before(x, i, bv, bi));
+                linalg::YieldOp::create(
+                    nb, nl,
+                    ValueRange{Value(arith::SelectOp::create(nb, nl, take, x, bv)),
+                               Value(arith::SelectOp::create(nb, nl, take, i, bi))});
+              });
+          offsets[axis] = j;
+          Value v = tensor::InsertSliceOp::create(b, l, pass.getResult(0), carried[0], offsets,
+                                                  sizes, strides);
+          Value ix = tensor::InsertSliceOp::create(b, l, pass.getResult(1), carried[1], offsets,
+                                                   sizes, strides);
+          scf::YieldOp::create(b, l, ValueRange{v, ix});
+        });
+    rewriter.replaceOp(op, {loop.getResult(0), loop.getResult(1)});
+    return success();
+  }
+};
+
 } // namespace
 
 void populateIndexingPatterns(RewritePatternSet &patterns) {
-  patterns.add<GatherLowering, GatherElementsLowering, ArgReduceLowering>(
+  patterns.add<GatherLowering, GatherElementsLowering, ArgReduceLowering, TopKLowering>(
       patterns.getContext());
 }
 

@@ -28,7 +28,8 @@ def KilnToLinalg : Pass<"kiln-to-linalg", "mlir::func::FuncOp"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect",
                            "mlir::arith::ArithDialect",
-                           "mlir::math::MathDialect"];
+                           "mlir::math::MathDialect",
+                           "mlir::scf::SCFDialect"];
   let options = [
     Option<"strict", "strict", "bool", "false",
            "Fail on kiln ops that have no lowering">

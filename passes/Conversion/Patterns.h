@@ -18,7 +18,7 @@ namespace kiln::conversion {
 void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
 /// matmul, reduce, softmax, transpose, reshape, concat.
 void populateStructuredPatterns(mlir::RewritePatternSet &patterns);
-/// gather, gather_elements, arg_reduce.
+/// gather, gather_elements, arg_reduce, topk.
 void populateIndexingPatterns(mlir::RewritePatternSet &patterns);
 /// slice, pad, trilu, cumsum.
 void populateTensorPatterns(mlir::RewritePatternSet &patterns);

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Benchmark 2 and 3 of issue 5: a Llama-style decoder block and a small
+MoE block (exported from torch by test/models/export_blocks.py), Kiln vs
+onnxruntime on the same thread count, plus Kiln's compile time and peak
+compiler RSS. Also checks Kiln's outputs against onnxruntime's.
+
+usage: bench/transformer_blocks.py [--kiln build/bin/kiln] [--threads N]
+                                   [--iterations 20] [--workdir DIR]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnxruntime as ort
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import median_ms, run_measured, table  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODELS = [("llama_block", "Llama decoder block (hidden 512, 8 heads, seq 128)"),
+          ("moe_block", "MoE block (8 SwiGLU experts of 1024, top-2, seq 128)")]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kiln", default=os.path.join(ROOT, "build", "bin", "kiln"))
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--iterations", type=int, default=20)
+    ap.add_argument("--workdir", default=None)
+    args = ap.parse_args()
+    work = args.workdir or tempfile.mkdtemp(prefix="kiln-bench-")
+    os.makedirs(work, exist_ok=True)
+    subprocess.check_call([sys.executable, os.path.join(ROOT, "test", "models", "export_blocks.py"),
+                           work])
+    env = dict(os.environ, KILN_NUM_THREADS=str(args.threads))
+    rows = []
+    for name, what in MODELS:
+        onnx_path = os.path.join(work, name + ".onnx")
+        art = os.path.join(work, name + ".kiln")
+        compile_s, compile_rss, _ = run_measured([args.kiln, "compile", onnx_path, "-o", art])
+        x = np.load(os.path.join(work, name + ".input.npy"))
+        inp = os.path.join(work, name + ".input.npy")
+        out_dir = os.path.join(work, name + ".out")
+        subprocess.check_call([args.kiln, "run", art, "--input", "x=" + inp, "--output-dir", out_dir],
+                              env=env)
+        _, _, bench = run_measured([args.kiln, "bench", art, "--input", "x=" + inp, "--json",
+                                    "--iterations", str(args.iterations)], env=env)
+        kiln_ms = json.loads(bench)["median_ms"]
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = args.threads
+        so.inter_op_num_threads = 1
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        sess = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
+        ref = sess.run(None, {"x": x})[0]
+        err = float(np.abs(np.load(os.path.join(out_dir, "y.npy")) - ref).max())
+        ort_ms = median_ms(lambda: sess.run(None, {"x": x}), iterations=args.iterations)
+        rows.append([what, f"{kiln_ms:.2f}", f"{ort_ms:.2f}", f"{kiln_ms / ort_ms:.2f}",
+                     f"{compile_s:.2f}", f"{compile_rss:.0f}", f"{err:.1e}"])
+    print(f"threads: {args.threads} (KILN_NUM_THREADS, onnxruntime intra_op_num_threads)")
+    table(rows, ["model", "kiln ms", "onnxruntime ms", "kiln/ort", "compile s",
+                 "compile RSS MiB", "max |kiln - ort|"])
+
+
+if __name__ == "__main__":
+    main()
