@@ -25,7 +25,7 @@ if os.path.exists(venv_python):
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 llvm_config.add_tool_substitutions(
-    ["kiln-opt", "kiln", "not", "count"],
+    ["kiln-opt", "kiln", "kiln-embed-example", "not", "count"],
     [config.kiln_tools_dir, config.llvm_tools_dir])
 config.substitutions.append(("%kiln_src_root", config.kiln_src_root))
 
