@@ -62,15 +62,19 @@ AffineMap broadcastMap(MLIRContext *ctx, RankedTensorType operand,
 using ScalarFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
 
 /// Replaces `op` by a linalg.generic computing `fn` elementwise over
-/// `inputs` into a tensor of the op's result type.
+/// `inputs` into a tensor of the op's result type. Unsigned elements stay
+/// in the tensor types; `fn` gets signless scalars (arith is signless) and
+/// chooses unsigned operations itself.
 LogicalResult lowerElementwise(PatternRewriter &rewriter, Operation *op,
                                ValueRange inputs, ScalarFn fn) {
   auto result = cast<RankedTensorType>(op->getResult(0).getType());
+  auto supported = [](Type t) { return isLowerableElement(t) || isUnsignedElement(t); };
   for (Value v : inputs)
-    if (!isLowerableElement(cast<RankedTensorType>(v.getType()).getElementType()))
+    if (!supported(cast<RankedTensorType>(v.getType()).getElementType()))
       return rewriter.notifyMatchFailure(op, "element type not lowered yet");
-  if (!isLowerableElement(result.getElementType()))
+  if (!supported(result.getElementType()))
     return rewriter.notifyMatchFailure(op, "result element type not lowered yet");
+  Type bodyResult = signlessElement(result.getElementType());
   // Build the body once in a detached block first: a pattern that fails must
   // leave the IR untouched (or the greedy driver never converges).
   {
@@ -78,11 +82,12 @@ LogicalResult lowerElementwise(PatternRewriter &rewriter, Operation *op,
     SmallVector<Value> args;
     for (Value v : inputs)
       args.push_back(scratch.addArgument(
-          cast<RankedTensorType>(v.getType()).getElementType(), op->getLoc()));
+          signlessElement(cast<RankedTensorType>(v.getType()).getElementType()),
+          op->getLoc()));
     OpBuilder b(op->getContext());
     b.setInsertionPointToEnd(&scratch);
     Value probe = fn(b, op->getLoc(), args);
-    if (!probe || probe.getType() != result.getElementType())
+    if (!probe || probe.getType() != bodyResult)
       return rewriter.notifyMatchFailure(op, "this kind has no scalar lowering for "
                                              "the element type");
   }
@@ -95,20 +100,36 @@ LogicalResult lowerElementwise(PatternRewriter &rewriter, Operation *op,
   SmallVector<utils::IteratorType> iters(result.getRank(),
                                          utils::IteratorType::parallel);
   Value init = emptyLike(rewriter, loc, result, inputs);
+  // Unsigned scalars meet the signless body through casts that vanish in
+  // the LLVM conversion (both sides become the same iN there).
+  auto cast = [](OpBuilder &b, Location l, Value v, Type to) -> Value {
+    if (v.getType() == to)
+      return v;
+    return UnrealizedConversionCastOp::create(b, l, to, v).getResult(0);
+  };
   auto generic = linalg::GenericOp::create(
       rewriter, loc, TypeRange{result}, inputs, ValueRange{init}, maps, iters,
       [&](OpBuilder &b, Location l, ValueRange args) {
-        linalg::YieldOp::create(b, l, fn(b, l, args.drop_back()));
+        SmallVector<Value> scalars;
+        for (Value a : args.drop_back())
+          scalars.push_back(cast(b, l, a, signlessElement(a.getType())));
+        linalg::YieldOp::create(b, l, cast(b, l, fn(b, l, scalars), result.getElementType()));
       });
   rewriter.replaceOp(op, generic.getResults());
   return success();
+}
+
+/// Whether the op's operands are unsigned integers.
+bool unsignedOperands(Operation *op) {
+  return isUnsignedElement(cast<ShapedType>(op->getOperand(0).getType()).getElementType());
 }
 
 struct UnaryLowering : OpRewritePattern<UnaryOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(UnaryOp op, PatternRewriter &rewriter) const override {
     UnaryKind kind = op.getKind();
-    Type out = op.getType().getElementType();
+    Type out = signlessElement(op.getType().getElementType());
+    bool uns = unsignedOperands(op);
     return lowerElementwise(rewriter, op, op->getOperands(),
                             [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                               // is_nan / is_inf produce i1 from floats.
@@ -123,7 +144,7 @@ struct UnaryLowering : OpRewritePattern<UnaryOp> {
                                     b, l, arith::CmpFPredicate::OEQ,
                                     math::AbsFOp::create(b, l, a[0]), inf);
                               }
-                              Value v = buildUnary(b, l, kind, a[0]);
+                              Value v = buildUnary(b, l, kind, a[0], uns);
                               return v && v.getType() == out ? v : Value();
                             });
   }
@@ -133,9 +154,10 @@ struct BinaryLowering : OpRewritePattern<BinaryOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(BinaryOp op, PatternRewriter &rewriter) const override {
     BinaryKind kind = op.getKind();
+    bool uns = unsignedOperands(op);
     return lowerElementwise(rewriter, op, op->getOperands(),
                             [&](OpBuilder &b, Location l, ValueRange a) {
-                              return buildBinary(b, l, kind, a[0], a[1]);
+                              return buildBinary(b, l, kind, a[0], a[1], uns);
                             });
   }
 };
@@ -144,9 +166,10 @@ struct CompareLowering : OpRewritePattern<CompareOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(CompareOp op, PatternRewriter &rewriter) const override {
     CompareKind kind = op.getKind();
+    bool uns = unsignedOperands(op);
     return lowerElementwise(rewriter, op, op->getOperands(),
                             [&](OpBuilder &b, Location l, ValueRange a) {
-                              return buildCompare(b, l, kind, a[0], a[1]);
+                              return buildCompare(b, l, kind, a[0], a[1], uns);
                             });
   }
 };
@@ -165,9 +188,10 @@ struct CastLowering : OpRewritePattern<CastOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(CastOp op, PatternRewriter &rewriter) const override {
     Type to = op.getType().getElementType();
+    bool fromUns = unsignedOperands(op), toUns = isUnsignedElement(to);
     return lowerElementwise(rewriter, op, op->getOperands(),
                             [&](OpBuilder &b, Location l, ValueRange a) {
-                              return buildCast(b, l, a[0], to);
+                              return buildCast(b, l, a[0], signlessElement(to), fromUns, toUns);
                             });
   }
 };

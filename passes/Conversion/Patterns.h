@@ -30,18 +30,26 @@ void populateDecompositionPatterns(mlir::RewritePatternSet &patterns);
 //===--- scalar math (ScalarMath.cpp) -------------------------------------===//
 // Each returns null when the kind has no lowering for that element type.
 
+// Bodies work on signless integers; `isUnsigned` selects the unsigned
+// operations (division, remainder, min/max, comparisons, conversions).
+
 mlir::Value buildUnary(mlir::OpBuilder &b, mlir::Location loc, UnaryKind kind,
-                       mlir::Value x);
+                       mlir::Value x, bool isUnsigned = false);
 mlir::Value buildBinary(mlir::OpBuilder &b, mlir::Location loc, BinaryKind kind,
-                        mlir::Value x, mlir::Value y);
+                        mlir::Value x, mlir::Value y, bool isUnsigned = false);
 mlir::Value buildCompare(mlir::OpBuilder &b, mlir::Location loc,
-                         CompareKind kind, mlir::Value x, mlir::Value y);
+                         CompareKind kind, mlir::Value x, mlir::Value y,
+                         bool isUnsigned = false);
 mlir::Value buildCast(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
-                      mlir::Type to);
+                      mlir::Type to, bool fromUnsigned = false, bool toUnsigned = false);
 
 /// Whether the lowering handles tensors of this element type (floats and
-/// signless integers; unsigned and string elements are not lowered yet).
+/// signless integers; unsigned integers only in elementwise ops, which
+/// bitcast them to signless around the generic).
 bool isLowerableElement(mlir::Type t);
+bool isUnsignedElement(mlir::Type t);
+/// ui8 -> i8 (other types unchanged).
+mlir::Type signlessElement(mlir::Type t);
 
 /// `tensor.empty` of `type`, taking each dynamic extent from the first of
 /// `like` whose aligned (right-justified) dimension is not a static 1.

@@ -20,6 +20,14 @@ bool isLowerableElement(Type t) {
   return isa<FloatType>(t) || (isa<IntegerType>(t) && t.isSignlessInteger());
 }
 
+bool isUnsignedElement(Type t) { return t.isUnsignedInteger(); }
+
+Type signlessElement(Type t) {
+  if (auto i = dyn_cast<IntegerType>(t); i && !i.isSignless())
+    return IntegerType::get(t.getContext(), i.getWidth());
+  return t;
+}
+
 static Value fconst(OpBuilder &b, Location loc, Type t, double v) {
   return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, v));
 }
@@ -27,8 +35,23 @@ static Value iconst(OpBuilder &b, Location loc, Type t, int64_t v) {
   return arith::ConstantOp::create(b, loc, b.getIntegerAttr(t, v));
 }
 
-Value buildUnary(OpBuilder &b, Location loc, UnaryKind kind, Value x) {
+Value buildUnary(OpBuilder &b, Location loc, UnaryKind kind, Value x, bool isUnsigned) {
   Type t = x.getType();
+  if (isa<IntegerType>(t) && isUnsigned) {
+    switch (kind) {
+    case UnaryKind::abs:
+    case UnaryKind::relu:
+      return x;
+    case UnaryKind::sign:
+      return arith::ExtUIOp::create(
+          b, loc, t,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, x, iconst(b, loc, t, 0)));
+    case UnaryKind::neg:
+      return {};
+    default:
+      break; // bit operations are the same
+    }
+  }
   if (isa<IntegerType>(t)) {
     switch (kind) {
     case UnaryKind::abs:
@@ -136,7 +159,8 @@ Value buildUnary(OpBuilder &b, Location loc, UnaryKind kind, Value x) {
   }
 }
 
-Value buildBinary(OpBuilder &b, Location loc, BinaryKind kind, Value x, Value y) {
+Value buildBinary(OpBuilder &b, Location loc, BinaryKind kind, Value x, Value y,
+                  bool isUnsigned) {
   Type t = x.getType();
   if (isa<FloatType>(t)) {
     switch (kind) {
@@ -153,6 +177,16 @@ Value buildBinary(OpBuilder &b, Location loc, BinaryKind kind, Value x, Value y)
   }
   if (!isa<IntegerType>(t))
     return {};
+  if (isUnsigned) {
+    switch (kind) {
+    case BinaryKind::div: return arith::DivUIOp::create(b, loc, x, y);
+    case BinaryKind::max: return arith::MaxUIOp::create(b, loc, x, y);
+    case BinaryKind::min: return arith::MinUIOp::create(b, loc, x, y);
+    case BinaryKind::fmod:
+    case BinaryKind::mod: return arith::RemUIOp::create(b, loc, x, y);
+    default: break; // the rest do not depend on the sign
+    }
+  }
   switch (kind) {
   case BinaryKind::add: return arith::AddIOp::create(b, loc, x, y);
   case BinaryKind::sub: return arith::SubIOp::create(b, loc, x, y);
@@ -185,7 +219,8 @@ Value buildBinary(OpBuilder &b, Location loc, BinaryKind kind, Value x, Value y)
   return {};
 }
 
-Value buildCompare(OpBuilder &b, Location loc, CompareKind kind, Value x, Value y) {
+Value buildCompare(OpBuilder &b, Location loc, CompareKind kind, Value x, Value y,
+                   bool isUnsigned) {
   if (isa<FloatType>(x.getType())) {
     arith::CmpFPredicate p;
     switch (kind) {
@@ -202,15 +237,16 @@ Value buildCompare(OpBuilder &b, Location loc, CompareKind kind, Value x, Value 
   switch (kind) {
   case CompareKind::eq: p = arith::CmpIPredicate::eq; break;
   case CompareKind::ne: p = arith::CmpIPredicate::ne; break;
-  case CompareKind::lt: p = arith::CmpIPredicate::slt; break;
-  case CompareKind::le: p = arith::CmpIPredicate::sle; break;
-  case CompareKind::gt: p = arith::CmpIPredicate::sgt; break;
-  case CompareKind::ge: p = arith::CmpIPredicate::sge; break;
+  case CompareKind::lt: p = isUnsigned ? arith::CmpIPredicate::ult : arith::CmpIPredicate::slt; break;
+  case CompareKind::le: p = isUnsigned ? arith::CmpIPredicate::ule : arith::CmpIPredicate::sle; break;
+  case CompareKind::gt: p = isUnsigned ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt; break;
+  case CompareKind::ge: p = isUnsigned ? arith::CmpIPredicate::uge : arith::CmpIPredicate::sge; break;
   }
   return arith::CmpIOp::create(b, loc, p, x, y);
 }
 
-Value buildCast(OpBuilder &b, Location loc, Value x, Type to) {
+Value buildCast(OpBuilder &b, Location loc, Value x, Type to, bool fromUnsigned,
+                bool toUnsigned) {
   Type from = x.getType();
   if (from == to)
     return x;
@@ -224,19 +260,23 @@ Value buildCast(OpBuilder &b, Location loc, Value x, Type to) {
                                  iconst(b, loc, from, 0));
   }
   bool fromBool = fi && fi.getWidth() == 1;
+  fromUnsigned |= fromBool;
   if (ff && tf)
     return ff.getWidth() < tf.getWidth()
                ? Value(arith::ExtFOp::create(b, loc, to, x))
                : Value(arith::TruncFOp::create(b, loc, to, x));
   if (fi && tf)
-    return fromBool ? Value(arith::UIToFPOp::create(b, loc, to, x))
-                    : Value(arith::SIToFPOp::create(b, loc, to, x));
+    return fromUnsigned ? Value(arith::UIToFPOp::create(b, loc, to, x))
+                        : Value(arith::SIToFPOp::create(b, loc, to, x));
   if (ff && ti)
-    return arith::FPToSIOp::create(b, loc, to, x);
+    return toUnsigned ? Value(arith::FPToUIOp::create(b, loc, to, x))
+                      : Value(arith::FPToSIOp::create(b, loc, to, x));
   if (fi && ti) {
+    if (fi.getWidth() == ti.getWidth())
+      return x; // signedness lives in the types around the body
     if (fi.getWidth() < ti.getWidth())
-      return fromBool ? Value(arith::ExtUIOp::create(b, loc, to, x))
-                      : Value(arith::ExtSIOp::create(b, loc, to, x));
+      return fromUnsigned ? Value(arith::ExtUIOp::create(b, loc, to, x))
+                          : Value(arith::ExtSIOp::create(b, loc, to, x));
     return arith::TruncIOp::create(b, loc, to, x);
   }
   return {};

@@ -54,3 +54,25 @@ func.func @casts(%a: tensor<3xf32>, %m: tensor<3xi1>) -> (tensor<3xi32>, tensor<
   %1 = kiln.cast %m : tensor<3xi1> to tensor<3xf16>
   return %0, %1 : tensor<3xi32>, tensor<3xf16>
 }
+
+// -----
+
+// Unsigned integers keep their tensor types; the body works on signless
+// scalars (casts that vanish in the LLVM conversion) with unsigned
+// operations: max, division, comparison, conversion.
+// CHECK-LABEL: func.func @unsigned
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%{{.*}}, %{{.*}} : tensor<4xui8>, tensor<4xui8>) outs(%{{.*}} : tensor<4xui8>)
+// CHECK: builtin.unrealized_conversion_cast %{{.*}} : ui8 to i8
+// CHECK: arith.maxui
+// CHECK: builtin.unrealized_conversion_cast %{{.*}} : i8 to ui8
+// CHECK: arith.divui
+// CHECK: arith.cmpi ult
+// CHECK: arith.uitofp
+func.func @unsigned(%a: tensor<4xui8>, %b: tensor<4xui8>) -> (tensor<4xui8>, tensor<4xui8>, tensor<4xi1>, tensor<4xf32>) {
+  %m = kiln.binary max %a, %b : tensor<4xui8>, tensor<4xui8>
+  %d = kiln.binary div %a, %b : tensor<4xui8>, tensor<4xui8>
+  %c = kiln.compare lt %a, %b : tensor<4xui8>, tensor<4xui8>
+  %f = kiln.cast %a : tensor<4xui8> to tensor<4xf32>
+  return %m, %d, %c, %f : tensor<4xui8>, tensor<4xui8>, tensor<4xi1>, tensor<4xf32>
+}
