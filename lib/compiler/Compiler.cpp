@@ -2,6 +2,8 @@
 
 #include "lib/compiler/Compiler.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
 #include "dialects/kiln/IR/KilnOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -24,6 +26,37 @@ static LogicalResult signatureOf(Value v, Location loc, StringRef what, StringRe
   sig.name = name.str();
   sig.elementType = t.getElementType();
   sig.shape.assign(t.getShape().begin(), t.getShape().end());
+  return success();
+}
+
+LogicalResult bindInputValues(ModuleOp module,
+                              ArrayRef<std::pair<std::string, DenseElementsAttr>> values) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main)
+    return module.emitError("the model has no @main function");
+  for (const auto &[name, value] : values) {
+    std::optional<unsigned> index;
+    for (unsigned i = 0; i < main.getNumArguments(); ++i)
+      if (auto n = main.getArgAttrOfType<StringAttr>(i, "kiln.name"); n && n.getValue() == name)
+        index = i;
+    if (!index)
+      return main.emitError("--input-value names '") << name << "', which is not an input";
+    BlockArgument arg = main.getArgument(*index);
+    auto want = dyn_cast<RankedTensorType>(arg.getType());
+    auto have = cast<RankedTensorType>(value.getType());
+    bool compatible = want && want.getElementType() == have.getElementType() &&
+                      want.getRank() == have.getRank();
+    for (int64_t d = 0; compatible && d < have.getRank(); ++d)
+      compatible = want.isDynamicDim(d) || want.getDimSize(d) == have.getDimSize(d);
+    if (!compatible)
+      return main.emitError("input '") << name << "' has type " << arg.getType()
+                                      << ", the value given is " << have;
+    OpBuilder b(main.getBody());
+    Value constant = arith::ConstantOp::create(b, arg.getLoc(), value);
+    arg.replaceAllUsesWith(constant);
+    if (failed(main.eraseArgument(*index)))
+      return failure();
+  }
   return success();
 }
 

@@ -40,6 +40,14 @@ struct CompiledModel {
   uint64_t flops = 0;
 };
 
+/// Freezes inputs of @main to values: each named argument becomes a
+/// constant (and disappears from the signature), so shapes computed from it
+/// become static. The value's type must equal the argument's, except that a
+/// dynamic dimension takes the value's extent. Errors name the input.
+mlir::LogicalResult
+bindInputValues(mlir::ModuleOp module,
+                llvm::ArrayRef<std::pair<std::string, mlir::DenseElementsAttr>> values);
+
 /// Rewrites @main for code generation (weights to arguments) and records
 /// its signature. Errors are diagnostics at the argument or op.
 mlir::LogicalResult prepareForCodegen(mlir::ModuleOp module, CompiledModel &model);

@@ -41,12 +41,17 @@ def main(run_case, verb, description):
             except Exception as e:  # a case the harness itself cannot read
                 results[futures[f]] = (False, f"harness: {e}"[:200])
 
-    suites = {}
-    for case, (ok, _) in results.items():
-        passed, total = suites.get(case.split("/")[0], (0, 0))
-        suites[case.split("/")[0]] = (passed + ok, total + 1)
+    suites, notes = {}, {}
+    for case, (ok, msg) in results.items():
+        suite = case.split("/")[0]
+        passed, total = suites.get(suite, (0, 0))
+        suites[suite] = (passed + ok, total + 1)
+        if ok and msg:  # a pass with a remark (how it passed)
+            notes.setdefault(suite, {}).setdefault(msg, 0)
+            notes[suite][msg] += 1
     for suite, (passed, total) in sorted(suites.items()):
-        print(f"{suite}: {passed}/{total} {verb} ({100.0 * passed / total:.1f}%)")
+        remark = "".join(f"; {n} {m}" for m, n in sorted(notes.get(suite, {}).items()))
+        print(f"{suite}: {passed}/{total} {verb} ({100.0 * passed / total:.1f}%){remark}")
     if args.report:
         with open(args.report, "w") as f:
             for case in sorted(results):

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tools/kiln/Commands.h"
+#include "tools/kiln/Inputs.h"
 
 #include "lib/artifact/ArtifactFormat.h"
 #include "lib/compiler/Compiler.h"
@@ -45,6 +46,11 @@ static cl::list<std::string>
     inputShapes("input-shape",
                 cl::desc("Fix the dynamic dims of an input: NAME=2x32x128 (repeatable)"),
                 cl::value_desc("NAME=DIMS"), cl::sub(compileCommand));
+static cl::list<std::string>
+    inputValues("input-value",
+                cl::desc("Freeze an input to the values in a .npy or ONNX .pb file, so "
+                         "shapes computed from it become static: NAME=FILE (repeatable)"),
+                cl::value_desc("NAME=FILE"), cl::sub(compileCommand));
 static cl::opt<bool> verbose("verbose", cl::desc("Explain each stage"),
                              cl::sub(compileCommand));
 
@@ -94,6 +100,34 @@ std::optional<fb::DType> dtypeOf(Type t) {
     }
   }
   return std::nullopt;
+}
+
+/// ONNX TensorProto element type codes.
+int32_t onnxTypeOf(kiln_dtype d) {
+  switch (d) {
+  case KILN_F32: return 1;
+  case KILN_U8: return 2;
+  case KILN_I8: return 3;
+  case KILN_U16: return 4;
+  case KILN_I16: return 5;
+  case KILN_I32: return 6;
+  case KILN_I64: return 7;
+  case KILN_BOOL: return 9;
+  case KILN_F16: return 10;
+  case KILN_F64: return 11;
+  case KILN_U32: return 12;
+  case KILN_U64: return 13;
+  case KILN_BF16: return 16;
+  }
+  return 0;
+}
+
+std::vector<std::pair<std::string, DenseElementsAttr>> frozenAttrs(MLIRContext &ctx,
+                                                                  const HostTensors &t) {
+  std::vector<std::pair<std::string, DenseElementsAttr>> values;
+  for (size_t i = 0; i < t.arrays.size(); ++i)
+    values.push_back({t.names[i], toElementsAttr(ctx, t.arrays[i])});
+  return values;
 }
 
 int writeArtifact(const compiler::CompiledModel &model, const std::string &path) {
@@ -204,16 +238,43 @@ int runCompile() {
   CliDiagnostics diagnostics(ctx);
   Progress progress(5);
 
+  // --input-value: ONNX models freeze the input before loading (an
+  // initializer then, so every shape computed from it is static); kiln IR
+  // gets a constant in place of the argument.
+  HostTensors frozenValues;
+  if (!inputValues.empty()) {
+    std::string error;
+    std::vector<std::string> specs(inputValues.begin(), inputValues.end());
+    if (!readInputs(specs, frozenValues, error)) {
+      llvm::errs() << "kiln: error: " << error << "\n";
+      return kBadInput;
+    }
+    for (size_t i = 0; i < specs.size(); ++i)
+      if (frozenValues.names[i].empty()) {
+        llvm::errs() << "kiln: error: --input-value needs NAME=FILE, got '" << specs[i]
+                     << "'\n";
+        return kUsage;
+      }
+  }
+  bool isMlir = llvm::StringRef(inputPath).ends_with(".mlir");
+
   progress.stage("import");
   OwningOpRef<ModuleOp> module;
-  if (llvm::StringRef(inputPath).ends_with(".mlir")) {
+  if (isMlir) {
     llvm::SourceMgr sm;
     module = parseSourceFile<ModuleOp>(inputPath, sm, ParserConfig(&ctx));
     if (!module)
       return kBadInput;
   } else {
+    onnx_frontend::LoadOptions load = onnx_frontend::importerLoadOptions();
+    for (size_t i = 0; i < frozenValues.arrays.size(); ++i) {
+      const NpyArray &a = frozenValues.arrays[i];
+      load.frozenInputs[frozenValues.names[i]] = onnx_frontend::serializeTensor(
+          frozenValues.names[i], onnxTypeOf(a.dtype), a.shape,
+          std::string(a.data.begin(), a.data.end()));
+    }
     llvm::Expected<onnx_frontend::LoadedModel> loaded =
-        onnx_frontend::loadModel(inputPath, onnx_frontend::importerLoadOptions());
+        onnx_frontend::loadModel(inputPath, load);
     if (!loaded) {
       llvm::errs() << "kiln: error: " << llvm::toString(loaded.takeError()) << "\n";
       return kBadInput;
@@ -223,6 +284,10 @@ int runCompile() {
       return kUnsupported;
     module = std::move(*imported);
   }
+
+  if (!frozenValues.arrays.empty() && isMlir &&
+      failed(compiler::bindInputValues(*module, frozenAttrs(ctx, frozenValues))))
+    return kBadInput;
 
   progress.stage("graph passes");
   {

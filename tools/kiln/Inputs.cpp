@@ -4,6 +4,7 @@
 
 #include "lib/frontend/onnx/Importer.h"
 
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -79,7 +80,37 @@ bool readPb(const std::string &path, NpyArray &out, std::string &error) {
   return true;
 }
 
+Type mlirTypeOf(MLIRContext &ctx, kiln_dtype d) {
+  Builder b(&ctx);
+  auto u = [&](unsigned w) { return IntegerType::get(&ctx, w, IntegerType::Unsigned); };
+  switch (d) {
+  case KILN_F32: return b.getF32Type();
+  case KILN_F16: return b.getF16Type();
+  case KILN_BF16: return b.getBF16Type();
+  case KILN_F64: return b.getF64Type();
+  case KILN_I8: return b.getI8Type();
+  case KILN_I16: return b.getI16Type();
+  case KILN_I32: return b.getI32Type();
+  case KILN_I64: return b.getI64Type();
+  case KILN_U8: return u(8);
+  case KILN_U16: return u(16);
+  case KILN_U32: return u(32);
+  case KILN_U64: return u(64);
+  case KILN_BOOL: return b.getI1Type();
+  }
+  return {};
+}
+
 } // namespace
+
+DenseElementsAttr toElementsAttr(MLIRContext &ctx, const NpyArray &array) {
+  auto type = RankedTensorType::get(array.shape, mlirTypeOf(ctx, array.dtype));
+  if (array.dtype == KILN_BOOL) {
+    SmallVector<bool> bits(array.data.begin(), array.data.end());
+    return DenseElementsAttr::get(type, ArrayRef<bool>(bits));
+  }
+  return DenseElementsAttr::getFromRawBuffer(type, ArrayRef<char>(array.data));
+}
 
 bool readInputs(const std::vector<std::string> &specs, HostTensors &inputs,
                 std::string &error) {

@@ -5,6 +5,8 @@
 
 #include "tools/kiln/Npy.h"
 
+#include "mlir/IR/BuiltinAttributes.h"
+
 #include <string>
 #include <vector>
 
@@ -21,6 +23,9 @@ struct HostTensors {
 /// (.pb). Inputs without a name bind by position.
 bool readInputs(const std::vector<std::string> &specs, HostTensors &inputs,
                 std::string &error);
+
+/// `array` as a constant of its dtype and shape (for --input-value).
+mlir::DenseElementsAttr toElementsAttr(mlir::MLIRContext &ctx, const NpyArray &array);
 
 /// One input per model input with its dtype and shape, filled with values
 /// from a fixed seed (small integers for integer types, false for bool).

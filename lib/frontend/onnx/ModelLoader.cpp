@@ -597,6 +597,26 @@ Expected<LoadedModel> loadModelFromBuffer(StringRef bytes, StringRef path,
     return fail("'" + path + "' has no graph (is it an ONNX model?)");
   for (const auto &op : m.model->opset_import())
     m.opsets[op.domain() == "ai.onnx" ? "" : op.domain()] = op.version();
+  for (const auto &[name, bytes] : options.frozenInputs) {
+    onnx::GraphProto *g = m.model->mutable_graph();
+    int found = -1;
+    for (int i = 0; i < g->input_size(); ++i)
+      if (g->input(i).name() == name)
+        found = i;
+    if (found < 0)
+      return fail("'" + path + "' has no input '" + name + "' to freeze");
+    onnx::TensorProto value;
+    if (!value.ParseFromString(bytes))
+      return fail("the value for input '" + name + "' is not a TensorProto");
+    int32_t declared = g->input(found).type().tensor_type().elem_type();
+    if (declared && value.data_type() != declared)
+      return fail("input '" + name + "' has element type " +
+                  onnx::TensorProto::DataType_Name(declared) + ", the value given is " +
+                  onnx::TensorProto::DataType_Name(value.data_type()));
+    value.set_name(name);
+    *g->add_initializer() = std::move(value);
+    g->mutable_input()->DeleteSubrange(found, 1);
+  }
   // A graph of only non-default-domain ops (training optimizers) may import
   // no ai.onnx opset; default-domain ops then find no converter.
   m.opset = m.opsets.count("") ? m.opsets[""] : 0;
@@ -630,6 +650,17 @@ Expected<LoadedModel> loadModelFromBuffer(StringRef bytes, StringRef path,
     m.shapesInferred = inferShapesInPlace(*m.model);
   expandFunctions(m, options);
   return m;
+}
+
+std::string serializeTensor(const std::string &name, int32_t onnxType,
+                            const std::vector<int64_t> &dims, const std::string &bytes) {
+  onnx::TensorProto t;
+  t.set_name(name);
+  t.set_data_type(onnxType);
+  for (int64_t d : dims)
+    t.add_dims(d);
+  t.set_raw_data(bytes);
+  return t.SerializeAsString();
 }
 
 } // namespace kiln::onnx_frontend

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace onnx {
 class ModelProto;
@@ -36,6 +37,10 @@ struct LoadOptions {
   std::function<bool(const std::string &domain, const std::string &op,
                      int64_t opset)>
       hasConverter;
+  /// Inputs frozen to values (name -> serialized TensorProto): each becomes
+  /// an initializer before checking and shape inference, so everything
+  /// computed from it (shapes, axes, counts) is static.
+  std::map<std::string, std::string> frozenInputs;
 };
 
 struct LoadedModel {
@@ -53,6 +58,11 @@ struct LoadedModel {
   ~LoadedModel();
   LoadedModel(LoadedModel &&);
 };
+
+/// A serialized TensorProto named `name` of ONNX element type `onnxType`
+/// holding `bytes` (little-endian, dense) in `raw_data`.
+std::string serializeTensor(const std::string &name, int32_t onnxType,
+                            const std::vector<int64_t> &dims, const std::string &bytes);
 
 /// The highest default-domain opset whose schemas the ONNX library knows.
 int64_t libraryMaxOpset();
