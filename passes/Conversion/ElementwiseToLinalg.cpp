@@ -196,11 +196,22 @@ struct CastLowering : OpRewritePattern<CastOp> {
   }
 };
 
+/// Expand with a static result: a broadcasting copy (the maps do it).
+struct ExpandLowering : OpRewritePattern<ExpandOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ExpandOp op, PatternRewriter &rewriter) const override {
+    if (op.getShape() || !cast<RankedTensorType>(op.getType()).hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "run-time target shape not lowered yet");
+    return lowerElementwise(rewriter, op, ValueRange{op.getInput()},
+                            [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+  }
+};
+
 } // namespace
 
 void populateElementwisePatterns(RewritePatternSet &patterns) {
   patterns.add<UnaryLowering, BinaryLowering, CompareLowering, WhereLowering,
-               CastLowering>(patterns.getContext());
+               CastLowering, ExpandLowering>(patterns.getContext());
 }
 
 } // namespace kiln::conversion

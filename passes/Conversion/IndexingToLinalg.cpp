@@ -180,6 +180,50 @@ struct ArgReduceLowering : OpRewritePattern<ArgReduceOp> {
   }
 };
 
+/// GatherND: one generic over the result; each element reads its index
+/// tuple from `indices` and the data element it names.
+struct GatherNdLowering : OpRewritePattern<GatherNdOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GatherNdOp op, PatternRewriter &rewriter) const override {
+    auto dt = cast<RankedTensorType>(op.getData().getType());
+    auto it = cast<RankedTensorType>(op.getIndices().getType());
+    auto out = cast<RankedTensorType>(op.getType());
+    if (!dt.hasStaticShape() || !it.hasStaticShape() || !out.hasStaticShape() ||
+        !isLowerableElement(out.getElementType()))
+      return rewriter.notifyMatchFailure(op, "dynamic shape or element type not lowered yet");
+    int64_t batch = static_cast<int64_t>(op.getBatchDims());
+    int64_t m = it.getDimSize(it.getRank() - 1), lead = it.getRank() - 1;
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    Value data = op.getData(), indices = op.getIndices();
+    Value init = tensor::EmptyOp::create(rewriter, loc, out.getShape(), out.getElementType());
+    SmallVector<utils::IteratorType> iters(out.getRank(), utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{out}, ValueRange{}, ValueRange{init},
+        SmallVector<AffineMap>{AffineMap::getMultiDimIdentityMap(out.getRank(), ctx)}, iters,
+        [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> loops;
+          for (int64_t i = 0; i < out.getRank(); ++i)
+            loops.push_back(linalg::IndexOp::create(b, l, i));
+          // Result dims: indices' leading dims (batch first), then the
+          // trailing data dims the tuple does not index.
+          SmallVector<Value> at(loops.begin(), loops.begin() + batch);
+          for (int64_t j = 0; j < m; ++j) {
+            SmallVector<Value> where(loops.begin(), loops.begin() + lead);
+            where.push_back(arith::ConstantIndexOp::create(b, l, j));
+            Value raw = tensor::ExtractOp::create(b, l, indices, where);
+            Value extent = arith::ConstantIndexOp::create(b, l, dt.getDimSize(batch + j));
+            at.push_back(wrapIndex(b, l, raw, extent));
+          }
+          for (int64_t d = batch + m; d < dt.getRank(); ++d)
+            at.push_back(loops[lead + d - batch - m]);
+          linalg::YieldOp::create(b, l, Value(tensor::ExtractOp::create(b, l, data, at)));
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
 /// TopK as k selection passes over the axis, each a two-output reduction
 /// that picks the best element ordered after the previous pick (value, then
 /// lower index first, as ONNX breaks ties). O(k n): meant for the small k
@@ -292,7 +336,8 @@ struct TopKLowering : OpRewritePattern<TopKOp> {
 } // namespace
 
 void populateIndexingPatterns(RewritePatternSet &patterns) {
-  patterns.add<GatherLowering, GatherElementsLowering, ArgReduceLowering, TopKLowering>(
+  patterns.add<GatherLowering, GatherElementsLowering, GatherNdLowering, ArgReduceLowering,
+               TopKLowering>(
       patterns.getContext());
 }
 

@@ -19,6 +19,8 @@
 
 #include <limits>
 
+#include <map>
+
 using namespace mlir;
 
 namespace kiln::conversion {
@@ -149,6 +151,125 @@ struct MatmulLowering : OpRewritePattern<MatmulOp> {
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value prod = buildBinary(b, l, BinaryKind::mul, args[0], args[1]);
           linalg::YieldOp::create(b, l, buildBinary(b, l, BinaryKind::add, args[2], prod));
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
+//===--- einsum ------------------------------------------------------------===//
+
+/// One contraction generic: a loop per label (output labels first, then the
+/// summed ones), each input read through its subscripts (a repeated label is
+/// a diagonal; a size-1 label against a larger one broadcasts), body
+/// acc + product of the inputs.
+struct EinsumLowering : OpRewritePattern<EinsumOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(EinsumOp op, PatternRewriter &rewriter) const override {
+    auto out = cast<RankedTensorType>(op.getType());
+    Type elt = out.getElementType();
+    if (!isLowerableElement(elt) || !out.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "element type or dynamic shape not lowered yet");
+    std::string eq;
+    for (char c : op.getEquation())
+      if (c != ' ')
+        eq.push_back(c);
+    StringRef lhsRef = eq, rhsRef;
+    bool explicitOut = false;
+    if (size_t arrow = StringRef(eq).find("->"); arrow != StringRef::npos) {
+      lhsRef = StringRef(eq).take_front(arrow);
+      rhsRef = StringRef(eq).drop_front(arrow + 2);
+      explicitOut = true;
+    }
+    SmallVector<StringRef> rawTerms;
+    lhsRef.split(rawTerms, ',');
+    if (rawTerms.size() != op.getInputs().size())
+      return rewriter.notifyMatchFailure(op, "equation does not match the inputs");
+    // "..." becomes digit labels (never letters of the equation), the
+    // broadcast dims right-aligned across the terms.
+    int64_t maxEll = 0;
+    SmallVector<int64_t> ellRanks;
+    for (auto [t, v] : llvm::zip(rawTerms, op.getInputs())) {
+      int64_t r = cast<RankedTensorType>(v.getType()).getRank();
+      int64_t e = t.contains("...") ? r - ((int64_t)t.size() - 3) : 0;
+      if (e < 0 || e > 10)
+        return rewriter.notifyMatchFailure(op, "ellipsis rank not lowered");
+      ellRanks.push_back(e);
+      maxEll = std::max(maxEll, e);
+    }
+    auto ellLabels = [&](int64_t r) {
+      std::string l;
+      for (int64_t i = maxEll - r; i < maxEll; ++i)
+        l.push_back(char('0' + i));
+      return l;
+    };
+    SmallVector<std::string> termStrs;
+    for (auto [t, e] : llvm::zip(rawTerms, ellRanks)) {
+      std::string str = t.str();
+      if (size_t dots = str.find("..."); dots != std::string::npos)
+        str.replace(dots, 3, ellLabels(e));
+      termStrs.push_back(str);
+    }
+    std::string outStr;
+    if (explicitOut) {
+      outStr = rhsRef.str();
+      if (size_t dots = outStr.find("..."); dots != std::string::npos)
+        outStr.replace(dots, 3, ellLabels(maxEll));
+    } else {
+      std::map<char, int> counts;
+      for (const std::string &t : termStrs)
+        for (char c : t)
+          ++counts[c];
+      outStr = ellLabels(maxEll);
+      for (auto [c, n] : counts)
+        if (n == 1 && !llvm::isDigit(c))
+          outStr.push_back(c);
+    }
+    SmallVector<StringRef> terms(termStrs.begin(), termStrs.end());
+    StringRef rhs = outStr;
+    // Loop order: output labels, then the rest in order of appearance.
+    std::string labels = rhs.str();
+    for (StringRef t : terms)
+      for (char c : t)
+        if (labels.find(c) == std::string::npos)
+          labels.push_back(c);
+    std::map<char, int64_t> extent;
+    for (auto [t, v] : llvm::zip(terms, op.getInputs())) {
+      auto type = cast<RankedTensorType>(v.getType());
+      if (!type.hasStaticShape() || type.getElementType() != elt)
+        return rewriter.notifyMatchFailure(op, "dynamic or mixed-type inputs not lowered yet");
+      for (auto [i, c] : llvm::enumerate(t))
+        extent[c] = std::max(extent[c], type.getDimSize(i));
+    }
+    MLIRContext *ctx = op.getContext();
+    int64_t loops = labels.size();
+    auto dimOf = [&](char c) { return getAffineDimExpr(labels.find(c), ctx); };
+    SmallVector<AffineMap> maps;
+    for (auto [t, v] : llvm::zip(terms, op.getInputs())) {
+      auto type = cast<RankedTensorType>(v.getType());
+      SmallVector<AffineExpr> exprs;
+      for (auto [i, c] : llvm::enumerate(t))
+        exprs.push_back(type.getDimSize(i) == 1 && extent[c] != 1 ? getAffineConstantExpr(0, ctx)
+                                                                 : dimOf(c));
+      maps.push_back(AffineMap::get(loops, 0, exprs, ctx));
+    }
+    SmallVector<AffineExpr> outExprs;
+    for (char c : rhs)
+      outExprs.push_back(dimOf(c));
+    maps.push_back(AffineMap::get(loops, 0, outExprs, ctx));
+    SmallVector<utils::IteratorType> iters;
+    for (int64_t i = 0; i < loops; ++i)
+      iters.push_back(i < (int64_t)rhs.size() ? utils::IteratorType::parallel
+                                              : utils::IteratorType::reduction);
+    Location loc = op.getLoc();
+    Value init = filled(rewriter, loc, out, {}, zeroOf(rewriter, loc, elt));
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{out}, op.getInputs(), ValueRange{init}, maps, iters,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value prod = args[0];
+          for (Value a : args.drop_front().drop_back())
+            prod = buildBinary(b, l, BinaryKind::mul, prod, a);
+          linalg::YieldOp::create(b, l, buildBinary(b, l, BinaryKind::add, args.back(), prod));
         });
     rewriter.replaceOp(op, generic.getResults());
     return success();
@@ -454,7 +575,7 @@ struct ConcatLowering : OpRewritePattern<ConcatOp> {
 } // namespace
 
 void populateStructuredPatterns(RewritePatternSet &patterns) {
-  patterns.add<MatmulLowering, ReduceLowering, SoftmaxLowering, TransposeLowering,
+  patterns.add<MatmulLowering, EinsumLowering, ReduceLowering, SoftmaxLowering, TransposeLowering,
                ReshapeLowering, ConcatLowering>(patterns.getContext());
   tensor::populateDecomposeTensorConcatPatterns(patterns);
 }
