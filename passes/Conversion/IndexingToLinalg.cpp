@@ -224,6 +224,89 @@ struct GatherNdLowering : OpRewritePattern<GatherNdOp> {
   }
 };
 
+/// Scatter as a loop nest over the updates carrying the result tensor: each
+/// update is combined with the element it targets (in order, so later
+/// duplicates win with reduction none, as ONNX's reference does).
+LogicalResult lowerScatter(PatternRewriter &rewriter, Operation *op, Value data, Value updates,
+                           ScatterReduction reduction,
+                           function_ref<SmallVector<Value>(OpBuilder &, Location, ValueRange)>
+                               coords) {
+  auto dt = cast<RankedTensorType>(data.getType());
+  auto ut = cast<RankedTensorType>(updates.getType());
+  if (!dt.hasStaticShape() || !ut.hasStaticShape() || !isLowerableElement(dt.getElementType()))
+    return rewriter.notifyMatchFailure(op, "dynamic shape or element type not lowered yet");
+  Location loc = op->getLoc();
+  SmallVector<Value> lbs, ubs, steps;
+  for (int64_t d : ut.getShape()) {
+    lbs.push_back(arith::ConstantIndexOp::create(rewriter, loc, 0));
+    ubs.push_back(arith::ConstantIndexOp::create(rewriter, loc, d));
+    steps.push_back(arith::ConstantIndexOp::create(rewriter, loc, 1));
+  }
+  scf::LoopNest nest = scf::buildLoopNest(
+      rewriter, loc, lbs, ubs, steps, ValueRange{data},
+      [&](OpBuilder &b, Location l, ValueRange ivs, ValueRange acc) -> scf::ValueVector {
+        Value u = tensor::ExtractOp::create(b, l, updates, ivs);
+        SmallVector<Value> at = coords(b, l, ivs);
+        Value v = u;
+        if (reduction != ScatterReduction::none) {
+          Value old = tensor::ExtractOp::create(b, l, acc[0], at);
+          BinaryKind kind = reduction == ScatterReduction::add   ? BinaryKind::add
+                            : reduction == ScatterReduction::mul ? BinaryKind::mul
+                            : reduction == ScatterReduction::max ? BinaryKind::max
+                                                                 : BinaryKind::min;
+          v = buildBinary(b, l, kind, old, u);
+        }
+        return {tensor::InsertOp::create(b, l, v, acc[0], at).getResult()};
+      });
+  rewriter.replaceOp(op, nest.results.empty() ? data : nest.results[0]);
+  return success();
+}
+
+struct ScatterElementsLowering : OpRewritePattern<ScatterElementsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ScatterElementsOp op, PatternRewriter &rewriter) const override {
+    auto dt = cast<RankedTensorType>(op.getData().getType());
+    int64_t axis = static_cast<int64_t>(op.getAxis());
+    if (axis < 0)
+      axis += dt.getRank();
+    Value indices = op.getIndices();
+    return lowerScatter(rewriter, op, op.getData(), op.getUpdates(), op.getReduction(),
+                        [&](OpBuilder &b, Location l, ValueRange ivs) {
+                          SmallVector<Value> at(ivs.begin(), ivs.end());
+                          Value raw = tensor::ExtractOp::create(b, l, indices, ivs);
+                          at[axis] = wrapIndex(
+                              b, l, raw, arith::ConstantIndexOp::create(b, l, dt.getDimSize(axis)));
+                          return at;
+                        });
+  }
+};
+
+struct ScatterNdLowering : OpRewritePattern<ScatterNdOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ScatterNdOp op, PatternRewriter &rewriter) const override {
+    auto dt = cast<RankedTensorType>(op.getData().getType());
+    auto it = cast<RankedTensorType>(op.getIndices().getType());
+    if (!it.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic indices not lowered yet");
+    int64_t lead = it.getRank() - 1, m = it.getDimSize(lead);
+    Value indices = op.getIndices();
+    return lowerScatter(rewriter, op, op.getData(), op.getUpdates(), op.getReduction(),
+                        [&](OpBuilder &b, Location l, ValueRange ivs) {
+                          SmallVector<Value> at;
+                          for (int64_t j = 0; j < m; ++j) {
+                            SmallVector<Value> where(ivs.begin(), ivs.begin() + lead);
+                            where.push_back(arith::ConstantIndexOp::create(b, l, j));
+                            Value raw = tensor::ExtractOp::create(b, l, indices, where);
+                            at.push_back(wrapIndex(
+                                b, l, raw, arith::ConstantIndexOp::create(b, l, dt.getDimSize(j))));
+                          }
+                          for (Value iv : ivs.drop_front(lead))
+                            at.push_back(iv);
+                          return at;
+                        });
+  }
+};
+
 /// TopK as k selection passes over the axis, each a two-output reduction
 /// that picks the best element ordered after the previous pick (value, then
 /// lower index first, as ONNX breaks ties). O(k n): meant for the small k
@@ -337,7 +420,7 @@ struct TopKLowering : OpRewritePattern<TopKOp> {
 
 void populateIndexingPatterns(RewritePatternSet &patterns) {
   patterns.add<GatherLowering, GatherElementsLowering, GatherNdLowering, ArgReduceLowering,
-               TopKLowering>(
+               TopKLowering, ScatterElementsLowering, ScatterNdLowering>(
       patterns.getContext());
 }
 

@@ -18,7 +18,8 @@ namespace kiln::conversion {
 void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
 /// matmul, reduce, softmax, transpose, reshape, concat.
 void populateStructuredPatterns(mlir::RewritePatternSet &patterns);
-/// gather, gather_elements, arg_reduce, topk.
+/// gather, gather_elements, gather_nd, arg_reduce, topk, scatter_elements,
+/// scatter_nd.
 void populateIndexingPatterns(mlir::RewritePatternSet &patterns);
 /// slice, pad, trilu, cumsum.
 void populateTensorPatterns(mlir::RewritePatternSet &patterns);

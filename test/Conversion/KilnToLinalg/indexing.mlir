@@ -49,3 +49,32 @@ func.func @expand(%x: tensor<1x3x1xf32>) -> tensor<2x3x4xf32> {
   %0 = kiln.expand %x : tensor<1x3x1xf32> -> tensor<2x3x4xf32>
   return %0 : tensor<2x3x4xf32>
 }
+
+// -----
+
+// Scatter: a loop nest over the updates carries the result; with a
+// reduction each update combines with the element it targets.
+// CHECK-LABEL: func.func @scatter_elements_add
+// CHECK: scf.for {{.*}} iter_args(%[[ACC:.*]] = %arg0) -> (tensor<3x3xf32>)
+// CHECK: scf.for {{.*}} iter_args(%[[ACC2:.*]] = %[[ACC]]) -> (tensor<3x3xf32>)
+// CHECK: tensor.extract %arg2
+// CHECK: tensor.extract %arg1
+// CHECK: %[[OLD:.*]] = tensor.extract %[[ACC2]]
+// CHECK: arith.addf %[[OLD]]
+// CHECK: tensor.insert
+func.func @scatter_elements_add(%data: tensor<3x3xf32>, %idx: tensor<2x3xi64>, %upd: tensor<2x3xf32>) -> tensor<3x3xf32> {
+  %0 = kiln.scatter_elements %upd into %data[%idx] axis = 0 {reduction = #kiln<reduction add>} : tensor<3x3xf32>, tensor<2x3xi64>, tensor<2x3xf32>
+  return %0 : tensor<3x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @scatter_nd
+// CHECK: scf.for {{.*}} -> (tensor<4x4xf32>)
+// CHECK: scf.for {{.*}} -> (tensor<4x4xf32>)
+// CHECK-NOT: arith.addf
+// CHECK: tensor.insert
+func.func @scatter_nd(%data: tensor<4x4xf32>, %idx: tensor<2x1xi64>, %upd: tensor<2x4xf32>) -> tensor<4x4xf32> {
+  %0 = kiln.scatter_nd %upd into %data[%idx] : tensor<4x4xf32>, tensor<2x1xi64>, tensor<2x4xf32>
+  return %0 : tensor<4x4xf32>
+}
