@@ -113,6 +113,107 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
   }
 };
 
+/// conv_transpose as a convolution: the input spread out by the strides
+/// (zeros between elements, an insert_slice with strides into a zero
+/// tensor), padded by dilation * (K - 1) minus the pads (plus the output
+/// padding at the end), then a stride-1 convolution with the kernel flipped
+/// and its channel roles swapped ([C, M/group, K...] weights).
+struct ConvTransposeLowering : OpRewritePattern<ConvTransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConvTransposeOp op, PatternRewriter &rewriter) const override {
+    auto in = cast<RankedTensorType>(op.getInput().getType());
+    auto wt = cast<RankedTensorType>(op.getWeight().getType());
+    auto out = cast<RankedTensorType>(op.getType());
+    Type elt = out.getElementType();
+    if (!in.hasStaticShape() || !wt.hasStaticShape() || !out.hasStaticShape() ||
+        !isLowerableElement(elt))
+      return rewriter.notifyMatchFailure(op, "dynamic shapes or element type");
+    int64_t k = in.getRank() - 2;
+    if (op.getGroup() != 1)
+      return rewriter.notifyMatchFailure(op, "grouped conv_transpose not lowered yet");
+    ArrayRef<int64_t> strides = op.getStrides(), dil = op.getDilations(), pads = op.getPads(),
+                      outPad = op.getOutputPadding();
+    SmallVector<int64_t> low(k), high(k);
+    for (int64_t i = 0; i < k; ++i) {
+      int64_t kk = wt.getDimSize(2 + i), span = dil[i] * (kk - 1);
+      low[i] = span - pads[i];
+      high[i] = span - pads[k + i] + (outPad.empty() ? 0 : outPad[i]);
+      int64_t size = (in.getDimSize(2 + i) - 1) * strides[i] + 1 + low[i] + high[i] - span;
+      if (low[i] < 0 || high[i] < 0 || size != out.getDimSize(2 + i))
+        return rewriter.notifyMatchFailure(op, "pads beyond the kernel span not lowered yet");
+    }
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(elt));
+    // Spread: [N, C, (I - 1) * s + 1] with x at multiples of s.
+    Value x = op.getInput();
+    if (llvm::any_of(strides, [](int64_t s) { return s != 1; })) {
+      SmallVector<int64_t> shape(in.getShape());
+      SmallVector<OpFoldResult> offsets(in.getRank(), rewriter.getIndexAttr(0)), sizes,
+          steps(in.getRank(), rewriter.getIndexAttr(1));
+      for (int64_t d : in.getShape())
+        sizes.push_back(rewriter.getIndexAttr(d));
+      for (int64_t i = 0; i < k; ++i) {
+        shape[2 + i] = (in.getDimSize(2 + i) - 1) * strides[i] + 1;
+        steps[2 + i] = rewriter.getIndexAttr(strides[i]);
+      }
+      Value spread = linalg::FillOp::create(rewriter, loc, zero,
+                                            Value(tensor::EmptyOp::create(rewriter, loc, shape, elt)))
+                         .getResult(0);
+      x = tensor::InsertSliceOp::create(rewriter, loc, x, spread, offsets, sizes, steps);
+    }
+    SmallVector<int64_t> padList(low);
+    padList.append(high);
+    x = padSpatial(rewriter, loc, x, padList, {}, zero);
+    // Loops: n, m, o_1..o_k, c, k_1..k_k, where k_i indexes the weight
+    // directly (every loop must be a plain dimension of some operand) and
+    // the flip moves into the input's index.
+    int64_t loops = 2 + k + 1 + k;
+    auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    AffineExpr n = d(0), m = d(1), c = d(2 + k);
+    SmallVector<AffineExpr> inExprs = {n, c}, wExprs = {c, m}, outExprs = {n, m};
+    for (int64_t i = 0; i < k; ++i) {
+      AffineExpr o = d(2 + i), kk = d(3 + k + i);
+      inExprs.push_back(o + (wt.getDimSize(2 + i) - 1 - kk) * dil[i]);
+      wExprs.push_back(kk);
+      outExprs.push_back(o);
+    }
+    SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, inExprs, ctx),
+                                   AffineMap::get(loops, 0, wExprs, ctx),
+                                   AffineMap::get(loops, 0, outExprs, ctx)};
+    SmallVector<utils::IteratorType> iters(loops, utils::IteratorType::reduction);
+    for (int64_t i = 0; i < 2 + k; ++i)
+      iters[i] = utils::IteratorType::parallel;
+    Value init = linalg::FillOp::create(
+                     rewriter, loc, zero,
+                     Value(tensor::EmptyOp::create(rewriter, loc, out.getShape(), elt)))
+                     .getResult(0);
+    Value y = linalg::GenericOp::create(
+                  rewriter, loc, TypeRange{out}, ValueRange{x, op.getWeight()}, ValueRange{init},
+                  maps, iters,
+                  [&](OpBuilder &b, Location l, ValueRange a) {
+                    Value p = buildBinary(b, l, BinaryKind::mul, a[0], a[1]);
+                    linalg::YieldOp::create(b, l, buildBinary(b, l, BinaryKind::add, a[2], p));
+                  })
+                  .getResult(0);
+    if (Value bias = op.getBias()) {
+      AffineMap id = AffineMap::getMultiDimIdentityMap(out.getRank(), ctx);
+      SmallVector<AffineMap> bmaps = {id, AffineMap::get(out.getRank(), 0, {d(1)}, ctx), id};
+      SmallVector<utils::IteratorType> piters(out.getRank(), utils::IteratorType::parallel);
+      Value e = tensor::EmptyOp::create(rewriter, loc, out.getShape(), elt);
+      y = linalg::GenericOp::create(rewriter, loc, TypeRange{out}, ValueRange{y, bias},
+                                    ValueRange{e}, bmaps, piters,
+                                    [&](OpBuilder &b, Location l, ValueRange a) {
+                                      linalg::YieldOp::create(
+                                          b, l, buildBinary(b, l, BinaryKind::add, a[0], a[1]));
+                                    })
+              .getResult(0);
+    }
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
 struct PoolLowering : OpRewritePattern<PoolOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(PoolOp op, PatternRewriter &rewriter) const override {
@@ -246,7 +347,7 @@ struct PoolLowering : OpRewritePattern<PoolOp> {
 } // namespace
 
 void populateWindowPatterns(RewritePatternSet &patterns) {
-  patterns.add<ConvLowering, PoolLowering>(patterns.getContext());
+  patterns.add<ConvLowering, ConvTransposeLowering, PoolLowering>(patterns.getContext());
 }
 
 } // namespace kiln::conversion
