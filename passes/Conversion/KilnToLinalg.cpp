@@ -34,6 +34,7 @@ struct KilnToLinalgPass : kiln::impl::KilnToLinalgBase<KilnToLinalgPass> {
     kiln::conversion::populateStructuredPatterns(patterns);
     kiln::conversion::populateIndexingPatterns(patterns);
     kiln::conversion::populateWindowPatterns(patterns);
+    kiln::conversion::populateResizePatterns(patterns);
     kiln::conversion::populateTensorPatterns(patterns);
     kiln::conversion::populateDecompositionPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {

@@ -23,8 +23,10 @@ void populateStructuredPatterns(mlir::RewritePatternSet &patterns);
 void populateIndexingPatterns(mlir::RewritePatternSet &patterns);
 /// slice, pad, trilu, cumsum.
 void populateTensorPatterns(mlir::RewritePatternSet &patterns);
-/// conv and pool.
+/// conv, conv_transpose and pool.
 void populateWindowPatterns(mlir::RewritePatternSet &patterns);
+/// resize (nearest, linear, cubic).
+void populateResizePatterns(mlir::RewritePatternSet &patterns);
 /// gemm, layer_norm, rms_norm rewritten into simpler kiln ops.
 void populateDecompositionPatterns(mlir::RewritePatternSet &patterns);
 

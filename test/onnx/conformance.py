@@ -6,9 +6,9 @@ For each case folder (model.onnx + test_data_set_0/{input,output}_N.pb):
 to .npy, `kiln run`, compare every output with the reference (rtol 1e-3,
 atol 1e-7, NaNs must match). Kiln's artifacts have static shapes: when an
 output's shape depends on the values of integer inputs (Reshape's shape,
-ReduceSum's axes, TopK's k, ...), or an op has no lowering for such a
-run-time parameter (CumSum's axis), the case is compiled again with the
-integer inputs of rank <= 1 frozen to the test's values (`kiln compile
+ReduceSum's axes, TopK's k, Resize's scales, ...), or an op has no
+lowering for such a run-time parameter (CumSum's axis), the case is
+compiled again with the inputs of rank <= 1 frozen to the test's values (`kiln compile
 --input-value`), the way an application fixes them for ahead-of-time
 compilation; such passes are counted separately. The expected file lists the cases (SUITE/CASE)
 that must pass numerically; a listed case that fails is a regression and
@@ -102,8 +102,9 @@ def run_case(kiln, case_dir):
 
         err = run_step("compile", compile_cmd())
         if err and ("has dynamic shape" in err or "has no lowering" in err):
-            # Shape-like inputs: integers of rank <= 1.
-            frozen = {n for n, a in zip(in_names, inputs) if a.dtype.kind in "iu" and a.ndim <= 1}
+            # Parameter-like inputs: vectors and scalars (shapes, axes, k,
+            # Resize's scales).
+            frozen = {n for n, a in zip(in_names, inputs) if a.ndim <= 1}
             if frozen:
                 err = run_step("compile", compile_cmd())
         if err:
@@ -130,7 +131,7 @@ def run_case(kiln, case_dir):
             if not ok:
                 err = np.max(np.abs(got.astype(np.float64) - ref.astype(np.float64)))
                 return False, f"output '{name}' differs (max abs error {err:.3g})"
-    return True, "with shape inputs frozen (--input-value)" if frozen else ""
+    return True, "with parameter inputs frozen (--input-value)" if frozen else ""
 
 
 if __name__ == "__main__":
