@@ -1,9 +1,9 @@
 // RUN: kiln-opt %s --kiln-to-linalg=strict -split-input-file -verify-diagnostics
 
-// Unsigned integers are not lowered yet: strict mode names the op.
-func.func @unsigned(%a: tensor<4xui8>, %b: tensor<4xui8>) -> tensor<4xui8> {
-  // expected-error @+1 {{'kiln.binary' has no lowering to linalg for these types yet}}
-  %0 = kiln.binary add %a, %b : tensor<4xui8>, tensor<4xui8>
+// Unsigned integers have no negation: strict mode names the op.
+func.func @unsigned(%a: tensor<4xui8>) -> tensor<4xui8> {
+  // expected-error @+1 {{'kiln.unary' has no lowering to linalg for these types yet}}
+  %0 = kiln.unary neg %a : tensor<4xui8>
   return %0 : tensor<4xui8>
 }
 
