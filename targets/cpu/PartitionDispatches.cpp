@@ -126,8 +126,31 @@ struct PartitionDispatchesPass
       module.emitError("kiln-cpu-partition-dispatches needs a single-block @main");
       return signalPassFailure();
     }
+    emptyArguments(main);
     if (failed(partition(module, main)))
       return signalPassFailure();
+  }
+
+  /// A tensor with no elements never holds data, but a shape with a zero
+  /// extent has zero strides, which the bare-pointer calling convention
+  /// rejects: such arguments become memref<0xT> (still bound, so argument
+  /// numbers stay), and their uses read an empty stack buffer instead.
+  static void emptyArguments(func::FuncOp main) {
+    Block &body = main.front();
+    OpBuilder b = OpBuilder::atBlockBegin(&body);
+    bool changed = false;
+    for (BlockArgument arg : body.getArguments()) {
+      auto type = dyn_cast<MemRefType>(arg.getType());
+      if (!type || !type.hasStaticShape() || type.getNumElements() != 0 || type.getRank() == 1)
+        continue;
+      Value empty = memref::AllocaOp::create(b, arg.getLoc(), type);
+      arg.replaceAllUsesWith(empty);
+      arg.setType(MemRefType::get({0}, type.getElementType()));
+      changed = true;
+    }
+    if (changed)
+      main.setType(FunctionType::get(main.getContext(), body.getArgumentTypes(),
+                                     main.getResultTypes()));
   }
 
   LogicalResult partition(ModuleOp module, func::FuncOp main) {
