@@ -2,8 +2,8 @@
 """Compile and run ONNX backend test cases with kiln; compare with output_*.pb.
 
 For each case folder (model.onnx + test_data_set_0/{input,output}_N.pb):
-`kiln compile` (input shapes come from the .pb inputs), convert the inputs
-to .npy, `kiln run`, compare every output with the reference (rtol 1e-3,
+`kiln compile` (input shapes come from the .pb inputs), `kiln run` on the
+.pb inputs (as .npy where a declared scalar is stored as [1]), compare every output with the reference (rtol 1e-3,
 atol 1e-7, NaNs must match). Kiln's artifacts have static shapes: when an
 output's shape depends on the values of integer inputs (Reshape's shape,
 ReduceSum's axes, TopK's k, Resize's scales, ...), or an op has no
@@ -34,6 +34,26 @@ def load_pb(path):
     with open(path, "rb") as f:
         t.ParseFromString(f.read())
     return t.name, numpy_helper.to_array(t)
+
+
+def bf16_fixup(pb_path, declared, tmp):
+    """ONNX 1.12's test data stores bfloat16 tensors typed UINT16 (their bit
+    patterns). For a BFLOAT16 model input this writes the same bytes typed
+    BFLOAT16; returns the path to feed."""
+    t = onnx.TensorProto()
+    with open(pb_path, "rb") as f:
+        t.ParseFromString(f.read())
+    if declared != onnx.TensorProto.BFLOAT16 or t.data_type != onnx.TensorProto.UINT16:
+        return pb_path
+    t.data_type = onnx.TensorProto.BFLOAT16
+    fixed = os.path.join(tmp, os.path.basename(pb_path))
+    with open(fixed, "wb") as f:
+        f.write(t.SerializeToString())
+    return fixed
+
+
+def bf16_bits_to_f32(a):
+    return (a.astype(np.uint32) << 16).view(np.float32)
 
 
 def first_error(stderr, rc):
@@ -110,17 +130,25 @@ def run_case(kiln, case_dir):
         if err:
             return False, err
         cmd = [kiln, "run", art, "--output-dir", tmp]
-        for name, arr in zip(in_names, inputs):
+        for k, (name, arr) in enumerate(zip(in_names, inputs)):
             if name in frozen:
                 continue
-            f = os.path.join(tmp, f"in_{len(cmd)}.npy")
-            np.save(f, np.array(arr, order="C"))  # keeps 0-d (ascontiguousarray does not)
+            pb = os.path.join(data, f"input_{k}.pb")
+            if load_pb(pb)[1].shape == arr.shape:
+                # kiln run reads TensorProto files (bfloat16 included)
+                f = bf16_fixup(pb, in_infos[k].type.tensor_type.elem_type, tmp)
+            else:
+                f = os.path.join(tmp, f"in_{len(cmd)}.npy")
+                np.save(f, np.array(arr, order="C"))  # keeps 0-d (ascontiguousarray does not)
             cmd += ["--input", f"{name}={f}"]
         err = run_step("run", cmd)
         if err:
             return False, err
-        for name, ref in zip(out_names, outputs):
+        out_types = [o.type.tensor_type.elem_type for o in graph.output]
+        for name, ref, elem in zip(out_names, outputs, out_types):
             got = np.load(os.path.join(tmp, f"{name}.npy"))
+            if elem == onnx.TensorProto.BFLOAT16 and ref.dtype == np.uint16:
+                ref = bf16_bits_to_f32(ref)  # kiln writes bfloat16 widened to f32
             if got.shape != ref.shape:
                 return False, f"output '{name}' shape {got.shape} != {ref.shape}"
             if ref.dtype.kind in "fc":

@@ -106,7 +106,20 @@ bool readNpy(const std::string &path, NpyArray &out, std::string &error) {
   return true;
 }
 
-bool writeNpy(const std::string &path, const NpyArray &a, std::string &error) {
+bool writeNpy(const std::string &path, const NpyArray &array, std::string &error) {
+  // NumPy has no bfloat16: write it widened to float32 (exact).
+  NpyArray widened;
+  if (array.dtype == KILN_BF16) {
+    widened.dtype = KILN_F32;
+    widened.shape = array.shape;
+    widened.data.resize(array.data.size() * 2);
+    for (size_t i = 0; i < array.data.size() / 2; ++i) {
+      uint32_t bits = (uint32_t)(uint8_t)array.data[2 * i] << 16 |
+                      (uint32_t)(uint8_t)array.data[2 * i + 1] << 24;
+      std::memcpy(widened.data.data() + 4 * i, &bits, 4);
+    }
+  }
+  const NpyArray &a = array.dtype == KILN_BF16 ? widened : array;
   const char *code = nullptr;
   for (const Descr &d : kDescrs)
     if (d.dtype == a.dtype)

@@ -18,7 +18,8 @@ struct NpyArray {
 
 /// Reads a C-order, little-endian .npy file; false with `error` set.
 bool readNpy(const std::string &path, NpyArray &out, std::string &error);
-/// Writes `array` as a version 1.0 .npy file.
+/// Writes `array` as a version 1.0 .npy file (bfloat16 widened to float32,
+/// which NumPy has no type for).
 bool writeNpy(const std::string &path, const NpyArray &array, std::string &error);
 
 } // namespace kiln::cli
