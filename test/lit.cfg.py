@@ -53,3 +53,12 @@ ptxas = shutil.which("ptxas") or "/usr/local/cuda/bin/ptxas"
 if os.path.exists(ptxas):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
+
+# The host can run x86-64-v3 code (AVX2 + FMA): the AVX2 kernels are tested.
+try:
+    with open("/proc/cpuinfo") as f:
+        flags = f.read()
+    if " avx2" in flags and " fma" in flags:
+        config.available_features.add("x86_64-avx2")
+except OSError:
+    pass

@@ -40,6 +40,11 @@ static cl::opt<std::string> outputPath("o", cl::desc("Output artifact"),
                                        cl::value_desc("OUT.kiln"), cl::sub(compileCommand));
 static cl::list<std::string> targets("target", cl::desc("Targets: cpu, cpu:<llvm-cpu>"),
                                      cl::CommaSeparated, cl::sub(compileCommand));
+static cl::opt<std::string>
+    cpuName("cpu",
+            cl::desc("CPU the cpu target compiles for: native (default), x86-64-v3 (AVX2), "
+                     "x86-64-v4 (AVX-512), or any LLVM CPU name (znver4, neoverse-v2, ...)"),
+            cl::value_desc("CPU"), cl::sub(compileCommand));
 static cl::opt<std::string> emit("emit", cl::desc("Print a stage instead: graph|llvm|asm|ptx"),
                                  cl::sub(compileCommand));
 static cl::list<std::string>
@@ -314,8 +319,20 @@ int runCompile() {
   target::registerBuiltinTargets();
   std::vector<std::unique_ptr<target::Target>> owned;
   std::vector<target::Target *> chosen;
-  for (const std::string &spec : targets.empty() ? std::vector<std::string>{"cpu"}
-                                                 : std::vector<std::string>(targets)) {
+  std::vector<std::string> specs = targets.empty() ? std::vector<std::string>{"cpu"}
+                                                   : std::vector<std::string>(targets);
+  for (std::string &spec : specs) {
+    if (cpuName.empty())
+      continue;
+    if (llvm::StringRef(spec).starts_with("cpu:")) {
+      llvm::errs() << "kiln: error: --cpu=" << cpuName << " conflicts with --target=" << spec
+                   << "\n";
+      return kUsage;
+    }
+    if (spec == "cpu")
+      spec = "cpu:" + cpuName;
+  }
+  for (const std::string &spec : specs) {
     std::string error;
     auto t = target::createTarget(spec, error);
     if (!t) {
@@ -324,7 +341,8 @@ int runCompile() {
     }
     if (verbose)
       llvm::errs() << "kiln: target " << t->spec() << ": " << t->capabilities().vectorBits
-                   << "-bit vectors" << (t->capabilities().hasFma ? ", FMA" : "") << "\n";
+                   << "-bit vectors x " << t->capabilities().vectorRegisters
+                   << (t->capabilities().hasFma ? ", FMA" : "") << "\n";
     chosen.push_back(t.get());
     owned.push_back(std::move(t));
   }

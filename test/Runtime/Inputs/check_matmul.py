@@ -3,7 +3,8 @@
 CPU micro-kernel (full tiles, leftover rows and columns, a single row,
 batches, several K blocks and panels) and compares with float64 numpy.
 
-usage: check_matmul.py KILN WORKDIR"""
+usage: check_matmul.py KILN WORKDIR [kiln compile options...]
+(e.g. --cpu=x86-64-v3 checks the AVX2 kernel on an AVX-512 machine)"""
 import os
 import subprocess
 import sys
@@ -41,7 +42,7 @@ def main():
         np.save(os.path.join(work, "a.npy"), a)
         np.save(os.path.join(work, "b.npy"), b)
         art, out = os.path.join(work, name + ".kiln"), os.path.join(work, "out")
-        subprocess.check_call([kiln, "compile", src, "-o", art])
+        subprocess.check_call([kiln, "compile", src, "-o", art] + sys.argv[3:])
         subprocess.check_call([kiln, "run", art, "--input", "a=" + os.path.join(work, "a.npy"),
                                "--input", "b=" + os.path.join(work, "b.npy"), "--output-dir", out])
         got = np.load(os.path.join(out, "c.npy"))
