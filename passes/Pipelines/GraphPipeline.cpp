@@ -16,6 +16,7 @@ void kiln::buildGraphPipeline(OpPassManager &pm,
                             options.inputShapes.end());
     pm.addPass(createKilnSpecializeShapes(spec));
   }
+  pm.addNestedPass<func::FuncOp>(createKilnResolveSequences());
   pm.addNestedPass<func::FuncOp>(createKilnInferShapes());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -58,4 +58,27 @@ def KilnInferShapes : Pass<"kiln-infer-shapes", "mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }
 
+def KilnResolveSequences : Pass<"kiln-resolve-sequences", "mlir::func::FuncOp"> {
+  let summary = "Replace sequences whose structure is known at compile time by their tensors";
+  let description = [{
+    Exporters build small sequences inside a graph (a list of tensors to
+    concatenate, a split whose pieces are picked by index). When every
+    position is a constant, the sequence is a list of SSA values the
+    compiler can track: `seq_empty`, `seq_construct`, `seq_insert`,
+    `seq_erase` and `split_to_seq` (static splits become `kiln.slice`s)
+    build the list; `seq_at` becomes the element, `seq_length` a constant
+    and `concat_from_seq` a `kiln.concat` (with a reshape per element for
+    `new_axis`). Sequence ops left without users are erased; sequences
+    that reach the function's inputs or outputs, or whose positions are
+    computed at run time, stay.
+
+    ```mlir
+    %s = kiln.seq_construct %a, %b : tensor<2x3xf32>, tensor<2x3xf32> -> !kiln.seq<tensor<2x3xf32>>
+    %x = kiln.seq_at %s[%c1 : tensor<i64>] : !kiln.seq<tensor<2x3xf32>> -> tensor<2x3xf32>
+    ```
+    becomes a use of `%b`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::tensor::TensorDialect"];
+}
+
 #endif // KILN_TRANSFORMS_PASSES_TD
