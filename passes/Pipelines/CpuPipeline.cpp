@@ -11,6 +11,7 @@
 #include "passes/Pipelines/Pipelines.h"
 
 #include "passes/Conversion/Passes.h"
+#include "passes/Fusion/Passes.h"
 
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -43,6 +44,7 @@ void kiln::registerPassesForTextualPipelines() {
   static bool registered = [] {
     registerAllPasses();
     registerKilnConversionPasses();
+    registerKilnFusionPasses();
     return true;
   }();
   (void)registered;

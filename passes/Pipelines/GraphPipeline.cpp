@@ -3,6 +3,7 @@
 #include "passes/Pipelines/Pipelines.h"
 
 #include "dialects/kiln/Transforms/Passes.h"
+#include "passes/Fusion/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -20,12 +21,18 @@ void kiln::buildGraphPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createKilnInferShapes());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  KilnFuseOptions fuse;
+  fuse.report = options.fusionReport;
+  pm.addNestedPass<func::FuncOp>(createKilnFuse(fuse));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
 }
 
 void kiln::registerPipelines() {
   PassPipelineRegistration<GraphPipelineOptions>(
       "kiln-graph-pipeline",
-      "Graph-level cleanup: specialize inputs, infer shapes, canonicalize, CSE",
+      "Graph-level passes: specialize inputs, resolve sequences, infer shapes, "
+      "canonicalize, CSE, fuse",
       buildGraphPipeline);
   PassPipelineRegistration<>(
       "kiln-cpu-lowering-pipeline",

@@ -20,10 +20,15 @@ struct GraphPipelineOptions
   ListOption<std::string> inputShapes{
       *this, "input-shapes",
       llvm::cl::desc("NAME=D0xD1x... to specialize dynamic input dims")};
+  Option<bool> fusionReport{
+      *this, "fusion-report",
+      llvm::cl::desc("Remark on each fusion and each near miss (kiln compile --verbose)"),
+      llvm::cl::init(false)};
 };
 
-/// Graph-level cleanup on imported kiln IR: input specialization, shape
-/// inference, canonicalization and CSE.
+/// Graph-level passes on imported kiln IR: input specialization, sequence
+/// resolution, shape inference, canonicalization, CSE, then fusion (raising
+/// exporter subgraphs into fused ops) and another cleanup.
 void buildGraphPipeline(mlir::OpPassManager &pm,
                         const GraphPipelineOptions &options);
 

@@ -8,6 +8,7 @@
 #include "dialects/kiln/IR/KilnOps.h"
 #include "dialects/kiln/Transforms/Passes.h"
 #include "passes/Conversion/Passes.h"
+#include "passes/Fusion/Passes.h"
 #include "targets/cpu/Passes.h"
 #include "passes/Pipelines/Pipelines.h"
 
@@ -29,6 +30,7 @@ int main(int argc, char **argv) {
   kiln::registerKilnPasses();
   kiln::registerKilnConversionPasses();
   kiln::registerKilnCpuPasses();
+  kiln::registerKilnFusionPasses();
   kiln::registerPipelines();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "Kiln optimizer driver\n", registry));

@@ -300,6 +300,7 @@ int runCompile() {
     GraphPipelineOptions options;
     for (const std::string &spec : inputShapes)
       options.inputShapes.push_back(spec);
+    options.fusionReport = verbose;
     buildGraphPipeline(pm, options);
     if (failed(pm.run(*module)))
       return kCompileError;

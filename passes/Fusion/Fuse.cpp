@@ -1,0 +1,108 @@
+//===- Fuse.cpp - the kiln-fuse pass and its report -----------------------===//
+//
+// Runs every pattern family with the greedy driver. A rewriter listener
+// collects what fused (ops replaced by a kiln op from this pass) and the
+// near misses patterns explain; with `report` both become remarks at the
+// ops' locations, which name the ONNX nodes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Fusion/Passes.h"
+#include "passes/Fusion/Patterns.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/StringSet.h"
+
+namespace kiln {
+#define GEN_PASS_DEF_KILNFUSE
+#include "passes/Fusion/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+
+namespace kiln::fusion {
+
+std::optional<double> scalarConstant(Value v) {
+  DenseFPElementsAttr f;
+  if (v && matchPattern(v, m_Constant(&f)) && f.isSplat())
+    return f.getSplatValue<APFloat>().convertToDouble();
+  DenseIntElementsAttr i;
+  if (v && matchPattern(v, m_Constant(&i)) && i.isSplat())
+    return (double)i.getSplatValue<APInt>().getSExtValue();
+  return std::nullopt;
+}
+
+BinaryOp binaryOf(Value v, BinaryKind kind) {
+  auto op = v ? v.getDefiningOp<BinaryOp>() : BinaryOp();
+  return op && op.getKind() == kind ? op : BinaryOp();
+}
+
+UnaryOp unaryOf(Value v, UnaryKind kind) {
+  auto op = v ? v.getDefiningOp<UnaryOp>() : UnaryOp();
+  return op && op.getKind() == kind ? op : UnaryOp();
+}
+
+} // namespace kiln::fusion
+
+namespace {
+
+/// Records fused ops and explained near misses.
+struct FusionReport : RewriterBase::Listener {
+  struct Entry {
+    Location loc;
+    std::string message;
+  };
+  std::vector<Entry> fused, missed;
+
+  void notifyOperationInserted(Operation *op, OpBuilder::InsertPoint) override {
+    if (!isa<kiln::RmsNormOp>(op))
+      return;
+    // The fused op's location joins the matched nodes' (ONNX names).
+    std::string nodes;
+    Location at = op->getLoc();
+    if (auto fusedLoc = dyn_cast<FusedLoc>(op->getLoc())) {
+      for (Location l : fusedLoc.getLocations())
+        if (auto name = dyn_cast<NameLoc>(l))
+          nodes += (nodes.empty() ? "'" : ", '") + name.getName().str() + "'";
+      if (!fusedLoc.getLocations().empty())
+        at = fusedLoc.getLocations().back();
+    }
+    fused.push_back({at, "fused " + (nodes.empty() ? std::string("ops") : "nodes " + nodes) +
+                             " into '" + op->getName().getStringRef().str() + "'"});
+  }
+  void notifyMatchFailure(Location loc, function_ref<void(Diagnostic &)> reason) override {
+    Diagnostic diag(loc, DiagnosticSeverity::Remark);
+    reason(diag);
+    missed.push_back({loc, diag.str()});
+  }
+};
+
+struct FusePass : kiln::impl::KilnFuseBase<FusePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    kiln::fusion::populateRmsNormPatterns(patterns);
+    FusionReport listener;
+    GreedyRewriteConfig config;
+    config.setListener(&listener);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+      return signalPassFailure();
+    if (!report)
+      return;
+    for (const auto &f : listener.fused)
+      emitRemark(f.loc) << f.message;
+    // A near miss can be retried after other fusions; say each reason once.
+    llvm::StringSet<> said;
+    for (const auto &m : listener.missed) {
+      std::string key;
+      llvm::raw_string_ostream(key) << m.loc << m.message;
+      if (said.insert(key).second)
+        emitRemark(m.loc) << "not fused: " << m.message;
+    }
+  }
+};
+
+} // namespace

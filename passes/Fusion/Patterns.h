@@ -1,0 +1,34 @@
+//===- Patterns.h - fusion pattern families and shared matchers ---*- C++ -*-===//
+//
+// Internal to passes/Fusion: each file populates one family; Fuse.cpp runs
+// them. Patterns call notifyMatchFailure only once they have found the
+// start of their form (a near miss worth reporting), and plain failure()
+// for ops that are not candidates at all.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_PASSES_FUSION_PATTERNS_H
+#define KILN_PASSES_FUSION_PATTERNS_H
+
+#include "dialects/kiln/IR/KilnOps.h"
+
+#include "mlir/IR/PatternMatch.h"
+
+#include <optional>
+
+namespace kiln::fusion {
+
+/// x * x^-1/2 * w forms -> kiln.rms_norm (RmsNorm.cpp).
+void populateRmsNormPatterns(mlir::RewritePatternSet &patterns);
+
+/// The value of a constant with a single (splat) element.
+std::optional<double> scalarConstant(mlir::Value v);
+
+/// `v` defined by a kiln.binary of `kind`: its operands, else null.
+BinaryOp binaryOf(mlir::Value v, BinaryKind kind);
+/// `v` defined by a kiln.unary of `kind`, else null.
+UnaryOp unaryOf(mlir::Value v, UnaryKind kind);
+
+} // namespace kiln::fusion
+
+#endif // KILN_PASSES_FUSION_PATTERNS_H

@@ -1,0 +1,35 @@
+// RUN: kiln-opt %s -split-input-file --kiln-fuse=report -verify-diagnostics
+
+// With `report`, a fusion is remarked at its last op and a near miss says
+// why it stopped (what kiln compile --verbose prints; with ONNX node names
+// as locations the fusion remark lists them: test/Fusion/verbose.test).
+func.func @fused(%x: tensor<4x32xf32>, %w: tensor<32xf32>) -> tensor<4x32xf32> {
+  %eps = arith.constant dense<1.0e-6> : tensor<f32>
+  %0 = kiln.binary mul %x, %x : tensor<4x32xf32>, tensor<4x32xf32>
+  %1 = kiln.reduce mean %0 axes = [-1] keepdims : tensor<4x32xf32>
+  %2 = kiln.binary add %1, %eps : tensor<4x1xf32>, tensor<f32>
+  %3 = kiln.unary rsqrt %2 : tensor<4x1xf32>
+  %4 = kiln.binary mul %x, %3 : tensor<4x32xf32>, tensor<4x1xf32>
+  // expected-remark @below {{fused ops into 'kiln.rms_norm'}}
+  %5 = kiln.binary mul %4, %w : tensor<4x32xf32>, tensor<32xf32>
+  return %5 : tensor<4x32xf32>
+}
+
+// -----
+
+func.func @leading_axis(%x: tensor<4x32xf32>) -> tensor<1x32xf32> {
+  %0 = kiln.binary mul %x, %x : tensor<4x32xf32>, tensor<4x32xf32>
+  // expected-remark @below {{not fused: rms_norm: the mean is not over trailing dimensions}}
+  %1 = kiln.reduce mean %0 axes = [0] keepdims : tensor<4x32xf32>
+  return %1 : tensor<1x32xf32>
+}
+
+// -----
+
+func.func @runtime_eps(%x: tensor<4x32xf32>, %eps: tensor<f32>) -> tensor<4x1xf32> {
+  %0 = kiln.binary mul %x, %x : tensor<4x32xf32>, tensor<4x32xf32>
+  %1 = kiln.reduce mean %0 axes = [-1] keepdims : tensor<4x32xf32>
+  // expected-remark @below {{not fused: rms_norm: epsilon is not a constant scalar}}
+  %2 = kiln.binary add %1, %eps : tensor<4x1xf32>, tensor<f32>
+  return %2 : tensor<4x1xf32>
+}
