@@ -35,6 +35,7 @@ struct KilnToLinalgPass : kiln::impl::KilnToLinalgBase<KilnToLinalgPass> {
     kiln::conversion::populateIndexingPatterns(patterns);
     kiln::conversion::populateWindowPatterns(patterns);
     kiln::conversion::populateResizePatterns(patterns);
+    kiln::conversion::populateAttentionPatterns(patterns);
     kiln::conversion::populateTensorPatterns(patterns);
     kiln::conversion::populateDecompositionPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {

@@ -25,6 +25,8 @@ void populateIndexingPatterns(mlir::RewritePatternSet &patterns);
 void populateTensorPatterns(mlir::RewritePatternSet &patterns);
 /// conv, conv_transpose and pool.
 void populateWindowPatterns(mlir::RewritePatternSet &patterns);
+/// attention (the unfused reference composition).
+void populateAttentionPatterns(mlir::RewritePatternSet &patterns);
 /// resize (nearest, linear, cubic).
 void populateResizePatterns(mlir::RewritePatternSet &patterns);
 /// gemm, layer_norm, rms_norm rewritten into simpler kiln ops.

@@ -8,6 +8,8 @@
 
 #include "lib/frontend/onnx/NodeImporter.h"
 
+#include <limits>
+
 using namespace mlir;
 
 namespace kiln::onnx_frontend {
@@ -69,11 +71,41 @@ LogicalResult convertAttention(NodeImporter &n) {
   auto outType = RankedTensorType::get(
       {qt.getDimSize(0), qt.getDimSize(1), qt.getDimSize(2), vt.getDimSize(3)},
       qt.getElementType());
+  if (n.input(6))
+    return n.unsupported("nonpad_kv_seqlen");
+  if (n.attrInt("left_window_size", -1) >= 0 || n.attrInt("right_window_size", -1) >= 0)
+    return n.unsupported("sliding-window attention (left/right_window_size)");
   FloatAttr scale = n.hasAttr("scale") ? n.b.getF32FloatAttr(n.attrFloat("scale", 1.0f))
                                        : FloatAttr();
-  auto op = AttentionOp::create(n.b, n.loc, outType, present, *qh, *kh, *vh,
-                                n.input(3), pastK, pastV,
-                                n.attrInt("is_causal", 0) != 0, scale);
+  // ONNX aligns the causal frontier to the past length: without a cache a
+  // query i sees keys j <= i (top left), where kiln.attention's causal is
+  // bottom right (j <= i + L - Sq). They agree when Sq == L; otherwise the
+  // top-left triangle becomes an explicit boolean mask.
+  bool causal = n.attrInt("is_causal", 0) != 0;
+  Value mask = n.input(3);
+  int64_t sq = qt.getDimSize(2), skv = kt.getDimSize(2);
+  if (causal && !pastK && sq != skv) {
+    if (ShapedType::isDynamic(sq) || ShapedType::isDynamic(skv))
+      return n.unsupported("causal attention with different dynamic query and key lengths");
+    SmallVector<double> tril;
+    for (int64_t i = 0; i < sq; ++i)
+      for (int64_t j = 0; j < skv; ++j)
+        tril.push_back(j <= i ? 1.0 : 0.0);
+    Value keep = n.constant(RankedTensorType::get({sq, skv}, n.b.getI1Type()), tril);
+    if (!mask) {
+      mask = keep;
+    } else if (cast<RankedTensorType>(mask.getType()).getElementType().isInteger(1)) {
+      mask = n.create<BinaryOp>(BinaryKind::And, mask, keep);
+    } else {
+      Type elt = cast<RankedTensorType>(mask.getType()).getElementType();
+      Value hidden = n.constant(RankedTensorType::get({}, elt),
+                                {-std::numeric_limits<double>::infinity()});
+      mask = n.create<WhereOp>(keep, mask, hidden);
+    }
+    causal = false;
+  }
+  auto op = AttentionOp::create(n.b, n.loc, outType, present, *qh, *kh, *vh, mask, pastK, pastV,
+                                causal, scale);
   if (failed(verify(op)))
     return failure();
   Value y = op.getOutput();

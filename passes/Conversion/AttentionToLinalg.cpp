@@ -1,0 +1,237 @@
+//===- AttentionToLinalg.cpp - kiln.attention as linalg (the reference) ---===//
+//
+// The unfused composition every target's fused attention kernel is checked
+// against: with past K/V concatenated in front of the new ones,
+//   s[b,h,i,j] = scale * sum_d q[b,h,i,d] k[b,h/G,j,d]   (G = Hq / Hkv)
+//   s += mask (float) / s = -inf where mask is false (i1) / where causal
+//        hides j > i + (L - Sq)
+//   p = softmax_j(s), a row with every key hidden gives zeros
+//   o[b,h,i,e] = sum_j p[b,h,i,j] v[b,h/G,j,e]
+// Grouped-query heads read their K/V head through the indexing maps, so K
+// and V are never repeated. The S x L scores are materialized: this is the
+// memory the fused kernel avoids.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Conversion/Patterns.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <limits>
+
+using namespace mlir;
+
+namespace kiln::conversion {
+namespace {
+
+struct AttentionLowering : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(AttentionOp op, PatternRewriter &rewriter) const override {
+    auto qt = cast<RankedTensorType>(op.getQuery().getType());
+    auto kt = cast<RankedTensorType>(op.getKey().getType());
+    auto vt = cast<RankedTensorType>(op.getValue().getType());
+    auto ot = cast<RankedTensorType>(op.getOutput().getType());
+    Type elt = qt.getElementType();
+    if (!qt.hasStaticShape() || !kt.hasStaticShape() || !vt.hasStaticShape() ||
+        !ot.hasStaticShape() || qt.getRank() != 4)
+      return rewriter.notifyMatchFailure(op, "dynamic attention shapes not lowered yet");
+    if (kt.getElementType() != elt || vt.getElementType() != elt)
+      return rewriter.notifyMatchFailure(op, "mixed element types not lowered yet");
+    Value mask = op.getMask();
+    auto maskType = mask ? dyn_cast<RankedTensorType>(mask.getType()) : RankedTensorType();
+    if (mask && (!maskType || !maskType.hasStaticShape() ||
+                 (!maskType.getElementType().isInteger(1) && !isa<FloatType>(maskType.getElementType()))))
+      return rewriter.notifyMatchFailure(op, "mask type not lowered yet");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    // Narrow floats (f16, bf16) are stored as given but accumulated in f32.
+    Type io = elt;
+    if (cast<FloatType>(elt).getWidth() < 32)
+      elt = rewriter.getF32Type();
+    auto widen = [&](OpBuilder &nb, Location nl, Value v) -> Value {
+      return v.getType() == elt ? v : Value(arith::ExtFOp::create(nb, nl, elt, v));
+    };
+
+    Value key = op.getKey(), value = op.getValue();
+    SmallVector<Value> present;
+    if (op.getPastKey()) {
+      key = tensor::ConcatOp::create(rewriter, loc, 2, ValueRange{op.getPastKey(), key});
+      value = tensor::ConcatOp::create(rewriter, loc, 2, ValueRange{op.getPastValue(), value});
+      present = {key, value};
+      kt = cast<RankedTensorType>(key.getType());
+      vt = cast<RankedTensorType>(value.getType());
+    }
+    int64_t b = qt.getDimSize(0), hq = qt.getDimSize(1), sq = qt.getDimSize(2);
+    int64_t hkv = kt.getDimSize(1), l = kt.getDimSize(2), dv = vt.getDimSize(3);
+    if (hkv == 0 || hq % hkv)
+      return rewriter.notifyMatchFailure(op, "query heads are not a multiple of K/V heads");
+    int64_t group = hq / hkv;
+
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    auto iters = [](unsigned parallel, unsigned reduction) {
+      SmallVector<utils::IteratorType> it(parallel, utils::IteratorType::parallel);
+      it.append(reduction, utils::IteratorType::reduction);
+      return it;
+    };
+    auto fill = [&](ArrayRef<int64_t> shape, double v) -> Value {
+      Value c = arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(elt, v));
+      return linalg::FillOp::create(rewriter, loc, c,
+                                    Value(tensor::EmptyOp::create(rewriter, loc, shape, elt)))
+          .getResult(0);
+    };
+    SmallVector<int64_t> scoreShape = {b, hq, sq, l}, rowShape = {b, hq, sq};
+    auto scoreType = RankedTensorType::get(scoreShape, elt);
+    AffineExpr kvHead = d(1).floorDiv(group);
+
+    // scores = q . k over d: loops (b, h, i, j, dd).
+    Value dots =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{scoreType}, ValueRange{op.getQuery(), key},
+            ValueRange{fill(scoreShape, 0.0)},
+            SmallVector<AffineMap>{AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, ctx),
+                                   AffineMap::get(5, 0, {d(0), kvHead, d(3), d(4)}, ctx),
+                                   AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
+            iters(4, 1),
+            [&](OpBuilder &nb, Location nl, ValueRange a) {
+              Value p = arith::MulFOp::create(nb, nl, widen(nb, nl, a[0]), widen(nb, nl, a[1]));
+              linalg::YieldOp::create(nb, nl, ValueRange{arith::AddFOp::create(nb, nl, a[2], p)});
+            })
+            .getResult(0);
+
+    // Scale, mask, causal: elementwise over (b, h, i, j).
+    AffineMap id4 = AffineMap::getMultiDimIdentityMap(4, ctx);
+    SmallVector<Value> ins = {dots};
+    SmallVector<AffineMap> maps = {id4};
+    if (mask) {
+      int64_t lead = 4 - maskType.getRank();
+      SmallVector<AffineExpr> exprs;
+      for (int64_t j = 0; j < maskType.getRank(); ++j)
+        exprs.push_back(maskType.getDimSize(j) == 1 && scoreShape[lead + j] != 1
+                            ? getAffineConstantExpr(0, ctx)
+                            : d(lead + j));
+      ins.push_back(mask);
+      maps.push_back(AffineMap::get(4, 0, exprs, ctx));
+    }
+    maps.push_back(id4);
+    double scale = op.getEffectiveScale();
+    bool causal = op.getCausal();
+    double negInf = -std::numeric_limits<double>::infinity();
+    Value scores =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{scoreType}, ins,
+            ValueRange{tensor::EmptyOp::create(rewriter, loc, scoreShape, elt)}, maps, iters(4, 0),
+            [&](OpBuilder &nb, Location nl, ValueRange a) {
+              Value s = arith::MulFOp::create(
+                  nb, nl, a[0], arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, scale)));
+              Value hidden = arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, negInf));
+              if (mask) {
+                if (maskType.getElementType().isInteger(1))
+                  s = arith::SelectOp::create(nb, nl, a[1], s, hidden);
+                else
+                  s = arith::AddFOp::create(nb, nl, s, widen(nb, nl, a[1]));
+              }
+              if (causal) {
+                // j <= i + (L - Sq)
+                Value i = linalg::IndexOp::create(nb, nl, 2), j = linalg::IndexOp::create(nb, nl, 3);
+                Value limit = arith::AddIOp::create(
+                    nb, nl, i, arith::ConstantIndexOp::create(nb, nl, l - sq));
+                Value visible = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sle, j, limit);
+                s = arith::SelectOp::create(nb, nl, visible, s, hidden);
+              }
+              linalg::YieldOp::create(nb, nl, s);
+            })
+            .getResult(0);
+
+    // Softmax over j, zeros for a row with nothing visible.
+    auto rowType = RankedTensorType::get(rowShape, elt);
+    AffineMap toRow = AffineMap::get(4, 0, {d(0), d(1), d(2)}, ctx);
+    Value rowMax = linalg::GenericOp::create(
+                       rewriter, loc, TypeRange{rowType}, ValueRange{scores},
+                       ValueRange{fill(rowShape, negInf)}, SmallVector<AffineMap>{id4, toRow},
+                       iters(3, 1),
+                       [&](OpBuilder &nb, Location nl, ValueRange a) {
+                         linalg::YieldOp::create(
+                             nb, nl, ValueRange{arith::MaximumFOp::create(nb, nl, a[0], a[1])});
+                       })
+                       .getResult(0);
+    auto expOf = [&](OpBuilder &nb, Location nl, Value s, Value m) -> Value {
+      // exp(s - max), or 0 when the whole row is hidden (max = -inf).
+      Value hiddenRow = arith::CmpFOp::create(
+          nb, nl, arith::CmpFPredicate::OEQ, m,
+          arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, negInf)));
+      Value e = math::ExpOp::create(nb, nl, arith::SubFOp::create(nb, nl, s, m));
+      return arith::SelectOp::create(nb, nl, hiddenRow,
+                                     arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, 0.0)),
+                                     e);
+    };
+    Value rowSum = linalg::GenericOp::create(
+                       rewriter, loc, TypeRange{rowType}, ValueRange{scores, rowMax},
+                       ValueRange{fill(rowShape, 0.0)},
+                       SmallVector<AffineMap>{id4, toRow, toRow}, iters(3, 1),
+                       [&](OpBuilder &nb, Location nl, ValueRange a) {
+                         linalg::YieldOp::create(
+                             nb, nl,
+                             ValueRange{arith::AddFOp::create(nb, nl, a[2], expOf(nb, nl, a[0], a[1]))});
+                       })
+                       .getResult(0);
+    Value probs =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{scoreType}, ValueRange{scores, rowMax, rowSum},
+            ValueRange{tensor::EmptyOp::create(rewriter, loc, scoreShape, elt)},
+            SmallVector<AffineMap>{id4, toRow, toRow, id4}, iters(4, 0),
+            [&](OpBuilder &nb, Location nl, ValueRange a) {
+              Value e = expOf(nb, nl, a[0], a[1]);
+              Value zero = arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, 0.0));
+              Value empty = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, a[2], zero);
+              Value p = arith::DivFOp::create(nb, nl, e, a[2]);
+              linalg::YieldOp::create(nb, nl,
+                                      ValueRange{arith::SelectOp::create(nb, nl, empty, zero, p)});
+            })
+            .getResult(0);
+
+    // out = p . v over j: loops (b, h, i, e, j).
+    SmallVector<int64_t> outShape = {b, hq, sq, dv};
+    Value out =
+        linalg::GenericOp::create(
+            rewriter, loc, TypeRange{RankedTensorType::get(outShape, elt)}, ValueRange{probs, value},
+            ValueRange{fill(outShape, 0.0)},
+            SmallVector<AffineMap>{AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, ctx),
+                                   AffineMap::get(5, 0, {d(0), kvHead, d(4), d(3)}, ctx),
+                                   AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
+            iters(4, 1),
+            [&](OpBuilder &nb, Location nl, ValueRange a) {
+              Value p = arith::MulFOp::create(nb, nl, a[0], widen(nb, nl, a[1]));
+              linalg::YieldOp::create(nb, nl, ValueRange{arith::AddFOp::create(nb, nl, a[2], p)});
+            })
+            .getResult(0);
+    if (io != elt) {
+      auto ioType = RankedTensorType::get(outShape, io);
+      AffineMap id = AffineMap::getMultiDimIdentityMap(4, ctx);
+      out = linalg::GenericOp::create(
+                rewriter, loc, TypeRange{ioType}, ValueRange{out},
+                ValueRange{tensor::EmptyOp::create(rewriter, loc, outShape, io)},
+                SmallVector<AffineMap>{id, id}, iters(4, 0),
+                [&](OpBuilder &nb, Location nl, ValueRange a) {
+                  linalg::YieldOp::create(nb, nl,
+                                          ValueRange{arith::TruncFOp::create(nb, nl, io, a[0])});
+                })
+                .getResult(0);
+    }
+    SmallVector<Value> results = {out};
+    results.append(present.begin(), present.end());
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+} // namespace
+
+void populateAttentionPatterns(RewritePatternSet &patterns) {
+  patterns.add<AttentionLowering>(patterns.getContext());
+}
+
+} // namespace kiln::conversion
