@@ -79,7 +79,12 @@ static uint64_t countFlops(func::FuncOp main) {
       flops += 2 * elements(m.getResult()) * dim(m.getLhs(), -1);
     else if (auto g = dyn_cast<GemmOp>(op))
       flops += 2 * elements(g.getResult()) * dim(g.getA(), g.getTransA() ? 0 : 1);
-    else if (auto c = dyn_cast<ConvOp>(op))
+    else if (auto a = dyn_cast<AttentionOp>(op)) {
+      // Q Kᵀ and P V: 2 * B * Hq * Sq * L * (Dqk + Dv).
+      uint64_t l = dim(a.getKey(), 2) + (a.getPastKey() ? dim(a.getPastKey(), 2) : 0);
+      flops += 2 * elements(a.getQuery()) / std::max<uint64_t>(dim(a.getQuery(), 3), 1) * l *
+               (dim(a.getQuery(), 3) + dim(a.getValue(), 3));
+    } else if (auto c = dyn_cast<ConvOp>(op))
       if (uint64_t cout = dim(c.getWeight(), 0))
         flops += 2 * elements(c.getResult()) * (elements(c.getWeight()) / cout);
   });

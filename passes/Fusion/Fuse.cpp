@@ -57,7 +57,7 @@ struct FusionReport : RewriterBase::Listener {
   std::vector<Entry> fused, missed;
 
   void notifyOperationInserted(Operation *op, OpBuilder::InsertPoint) override {
-    if (!isa<kiln::RmsNormOp>(op))
+    if (!isa<kiln::RmsNormOp, kiln::AttentionOp>(op))
       return;
     // The fused op's location joins the matched nodes' (ONNX names).
     std::string nodes;
@@ -85,6 +85,7 @@ struct FusePass : kiln::impl::KilnFuseBase<FusePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     kiln::fusion::populateRmsNormPatterns(patterns);
+    kiln::fusion::populateAttentionPatterns(patterns);
     FusionReport listener;
     GreedyRewriteConfig config;
     config.setListener(&listener);

@@ -20,6 +20,8 @@ namespace kiln::fusion {
 
 /// x * x^-1/2 * w forms -> kiln.rms_norm (RmsNorm.cpp).
 void populateRmsNormPatterns(mlir::RewritePatternSet &patterns);
+/// softmax(Q Kᵀ scale + mask) V -> kiln.attention (Attention.cpp).
+void populateAttentionPatterns(mlir::RewritePatternSet &patterns);
 
 /// The value of a constant with a single (splat) element.
 std::optional<double> scalarConstant(mlir::Value v);

@@ -33,3 +33,14 @@ func.func @runtime_eps(%x: tensor<4x32xf32>, %eps: tensor<f32>) -> tensor<4x1xf3
   %2 = kiln.binary add %1, %eps : tensor<4x1xf32>, tensor<f32>
   return %2 : tensor<4x1xf32>
 }
+
+// -----
+
+func.func @attention_wrong_axis(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32> {
+  %kt = kiln.transpose %k perm = [0, 1, 3, 2] : tensor<1x2x8x4xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x2x8x4xf32>, tensor<1x2x4x8xf32>
+  // expected-remark @below {{not fused: attention: the softmax is not over the keys (last axis)}}
+  %p = kiln.softmax %s axis = 2 : tensor<1x2x8x8xf32>
+  %o = kiln.matmul %p, %v : tensor<1x2x8x8xf32>, tensor<1x2x8x4xf32>
+  return %o : tensor<1x2x8x4xf32>
+}

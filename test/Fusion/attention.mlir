@@ -1,0 +1,56 @@
+// RUN: kiln-opt %s -split-input-file --kiln-fuse | FileCheck %s
+
+// torch's export of scaled dot-product attention with an additive mask:
+// MatMul(Q, Transpose(K)), Div by sqrt(d), Add mask, Softmax, MatMul V.
+// CHECK-LABEL: func.func @torch_form
+// CHECK-NEXT: %[[O:.*]] = kiln.attention %arg0, %arg1, %arg2 mask(%arg3 : tensor<16x16xf32>) {scale = 1.250000e-01 : f32}
+// CHECK-NEXT: return %[[O]]
+func.func @torch_form(%q: tensor<1x4x16x64xf32>, %k: tensor<1x4x16x64xf32>, %v: tensor<1x4x16x64xf32>,
+                      %mask: tensor<16x16xf32>) -> tensor<1x4x16x64xf32> {
+  %c8 = arith.constant dense<8.0> : tensor<f32>
+  %kt = kiln.transpose %k perm = [0, 1, 3, 2] : tensor<1x4x16x64xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x4x16x64xf32>, tensor<1x4x64x16xf32>
+  %d = kiln.binary div %s, %c8 : tensor<1x4x16x16xf32>, tensor<f32>
+  %m = kiln.binary add %d, %mask : tensor<1x4x16x16xf32>, tensor<16x16xf32>
+  %p = kiln.softmax %m axis = -1 : tensor<1x4x16x16xf32>
+  %o = kiln.matmul %p, %v : tensor<1x4x16x16xf32>, tensor<1x4x16x64xf32>
+  return %o : tensor<1x4x16x64xf32>
+}
+
+// -----
+
+// Scale as a multiply on the left, no mask.
+// CHECK-LABEL: func.func @mul_scale
+// CHECK: kiln.attention %arg0, %arg1, %arg2 {scale = 5.000000e-01 : f32}
+func.func @mul_scale(%q: tensor<2x2x8x4xf32>, %k: tensor<2x2x8x4xf32>, %v: tensor<2x2x8x4xf32>) -> tensor<2x2x8x4xf32> {
+  %h = arith.constant dense<0.5> : tensor<f32>
+  %kt = kiln.transpose %k perm = [0, 1, 3, 2] : tensor<2x2x8x4xf32>
+  %s = kiln.matmul %q, %kt : tensor<2x2x8x4xf32>, tensor<2x2x4x8xf32>
+  %d = kiln.binary mul %h, %s : tensor<f32>, tensor<2x2x8x8xf32>
+  %p = kiln.softmax %d axis = 3 : tensor<2x2x8x8xf32>
+  %o = kiln.matmul %p, %v : tensor<2x2x8x8xf32>, tensor<2x2x8x4xf32>
+  return %o : tensor<2x2x8x4xf32>
+}
+
+// -----
+
+// Look-alikes that must not fuse: a softmax over the queries, and keys that
+// are not transposed on their last two dimensions.
+// CHECK-LABEL: func.func @wrong_axis
+// CHECK-NOT: kiln.attention
+// CHECK-LABEL: func.func @wrong_transpose
+// CHECK-NOT: kiln.attention
+func.func @wrong_axis(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32> {
+  %kt = kiln.transpose %k perm = [0, 1, 3, 2] : tensor<1x2x8x4xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x2x8x4xf32>, tensor<1x2x4x8xf32>
+  %p = kiln.softmax %s axis = 2 : tensor<1x2x8x8xf32>
+  %o = kiln.matmul %p, %v : tensor<1x2x8x8xf32>, tensor<1x2x8x4xf32>
+  return %o : tensor<1x2x8x4xf32>
+}
+func.func @wrong_transpose(%q: tensor<1x2x8x8xf32>, %k: tensor<1x8x2x8xf32>, %v: tensor<1x2x8x8xf32>) -> tensor<1x2x8x8xf32> {
+  %kt = kiln.transpose %k perm = [0, 2, 1, 3] : tensor<1x8x2x8xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>
+  %p = kiln.softmax %s axis = -1 : tensor<1x2x8x8xf32>
+  %o = kiln.matmul %p, %v : tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>
+  return %o : tensor<1x2x8x8xf32>
+}
