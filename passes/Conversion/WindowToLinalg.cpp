@@ -48,6 +48,54 @@ Value padSpatial(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> pads,
   return pad.getResult();
 }
 
+/// y + bias[channel] (bias [M] broadcast along dim 1), when there is a bias.
+Value addChannelBias(OpBuilder &b, Location loc, Value y, Value bias) {
+  if (!bias)
+    return y;
+  auto out = cast<RankedTensorType>(y.getType());
+  MLIRContext *ctx = b.getContext();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(out.getRank(), ctx);
+  SmallVector<AffineMap> maps = {id, AffineMap::get(out.getRank(), 0, {getAffineDimExpr(1, ctx)}, ctx),
+                                 id};
+  SmallVector<utils::IteratorType> iters(out.getRank(), utils::IteratorType::parallel);
+  Value e = tensor::EmptyOp::create(b, loc, out.getShape(), out.getElementType());
+  return linalg::GenericOp::create(b, loc, TypeRange{out}, ValueRange{y, bias}, ValueRange{e},
+                                   maps, iters,
+                                   [&](OpBuilder &nb, Location l, ValueRange a) {
+                                     linalg::YieldOp::create(
+                                         nb, l, buildBinary(nb, l, BinaryKind::add, a[0], a[1]));
+                                   })
+      .getResult(0);
+}
+
+/// The multiply-accumulate generic of a convolution over loops (n, m,
+/// o_1..o_k, c, k_1..k_k) into a zero-filled `out`.
+Value convContraction(OpBuilder &b, Location loc, Value x, Value w, RankedTensorType out,
+                      ArrayRef<AffineExpr> inExprs, ArrayRef<AffineExpr> wExprs,
+                      ArrayRef<AffineExpr> outExprs, int64_t k) {
+  MLIRContext *ctx = b.getContext();
+  int64_t loops = 2 + k + 1 + k;
+  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, inExprs, ctx),
+                                 AffineMap::get(loops, 0, wExprs, ctx),
+                                 AffineMap::get(loops, 0, outExprs, ctx)};
+  SmallVector<utils::IteratorType> iters(loops, utils::IteratorType::reduction);
+  for (int64_t i = 0; i < 2 + k; ++i)
+    iters[i] = utils::IteratorType::parallel;
+  Type elt = out.getElementType();
+  Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elt));
+  Value init = linalg::FillOp::create(
+                   b, loc, zero, Value(tensor::EmptyOp::create(b, loc, out.getShape(), elt)))
+                   .getResult(0);
+  return linalg::GenericOp::create(b, loc, TypeRange{out}, ValueRange{x, w}, ValueRange{init},
+                                   maps, iters,
+                                   [&](OpBuilder &nb, Location l, ValueRange a) {
+                                     Value p = buildBinary(nb, l, BinaryKind::mul, a[0], a[1]);
+                                     linalg::YieldOp::create(
+                                         nb, l, buildBinary(nb, l, BinaryKind::add, a[2], p));
+                                   })
+      .getResult(0);
+}
+
 struct ConvLowering : OpRewritePattern<ConvOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ConvOp op, PatternRewriter &rewriter) const override {
@@ -66,7 +114,6 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(elt));
     Value x = padSpatial(rewriter, loc, op.getInput(), op.getPads(), {}, zero);
     // Loops: n, m, o_1..o_k, c, k_1..k_k.
-    int64_t loops = 2 + k + 1 + k;
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
     AffineExpr n = d(0), m = d(1), c = d(2 + k);
     SmallVector<AffineExpr> inExprs = {n, m.floorDiv(mPerGroup) * cPerGroup + c};
@@ -77,37 +124,8 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
       wExprs.push_back(kk);
       outExprs.push_back(o);
     }
-    SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, inExprs, ctx),
-                                   AffineMap::get(loops, 0, wExprs, ctx),
-                                   AffineMap::get(loops, 0, outExprs, ctx)};
-    SmallVector<utils::IteratorType> iters(loops, utils::IteratorType::reduction);
-    for (int64_t i = 0; i < 2 + k; ++i)
-      iters[i] = utils::IteratorType::parallel;
-    Value init = tensor::EmptyOp::create(rewriter, loc, out.getShape(), elt);
-    init = linalg::FillOp::create(rewriter, loc, zero, init).getResult(0);
-    Value y = linalg::GenericOp::create(
-                  rewriter, loc, TypeRange{out}, ValueRange{x, op.getWeight()},
-                  ValueRange{init}, maps, iters,
-                  [&](OpBuilder &b, Location l, ValueRange a) {
-                    Value p = buildBinary(b, l, BinaryKind::mul, a[0], a[1]);
-                    linalg::YieldOp::create(b, l, buildBinary(b, l, BinaryKind::add, a[2], p));
-                  })
-                  .getResult(0);
-    if (Value bias = op.getBias()) {
-      // Bias [M] broadcast along dim 1.
-      SmallVector<AffineExpr> bExprs = {getAffineDimExpr(1, ctx)};
-      AffineMap id = AffineMap::getMultiDimIdentityMap(out.getRank(), ctx);
-      SmallVector<AffineMap> bmaps = {id, AffineMap::get(out.getRank(), 0, bExprs, ctx), id};
-      SmallVector<utils::IteratorType> piters(out.getRank(), utils::IteratorType::parallel);
-      Value e = tensor::EmptyOp::create(rewriter, loc, out.getShape(), elt);
-      y = linalg::GenericOp::create(rewriter, loc, TypeRange{out}, ValueRange{y, bias},
-                                    ValueRange{e}, bmaps, piters,
-                                    [&](OpBuilder &b, Location l, ValueRange a) {
-                                      linalg::YieldOp::create(
-                                          b, l, buildBinary(b, l, BinaryKind::add, a[0], a[1]));
-                                    })
-              .getResult(0);
-    }
+    Value y = convContraction(rewriter, loc, x, op.getWeight(), out, inExprs, wExprs, outExprs, k);
+    y = addChannelBias(rewriter, loc, y, op.getBias());
     rewriter.replaceOp(op, y);
     return success();
   }
@@ -168,7 +186,6 @@ struct ConvTransposeLowering : OpRewritePattern<ConvTransposeOp> {
     // Loops: n, m, o_1..o_k, c, k_1..k_k, where k_i indexes the weight
     // directly (every loop must be a plain dimension of some operand) and
     // the flip moves into the input's index.
-    int64_t loops = 2 + k + 1 + k;
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
     AffineExpr n = d(0), m = d(1), c = d(2 + k);
     SmallVector<AffineExpr> inExprs = {n, c}, wExprs = {c, m}, outExprs = {n, m};
@@ -178,37 +195,8 @@ struct ConvTransposeLowering : OpRewritePattern<ConvTransposeOp> {
       wExprs.push_back(kk);
       outExprs.push_back(o);
     }
-    SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, inExprs, ctx),
-                                   AffineMap::get(loops, 0, wExprs, ctx),
-                                   AffineMap::get(loops, 0, outExprs, ctx)};
-    SmallVector<utils::IteratorType> iters(loops, utils::IteratorType::reduction);
-    for (int64_t i = 0; i < 2 + k; ++i)
-      iters[i] = utils::IteratorType::parallel;
-    Value init = linalg::FillOp::create(
-                     rewriter, loc, zero,
-                     Value(tensor::EmptyOp::create(rewriter, loc, out.getShape(), elt)))
-                     .getResult(0);
-    Value y = linalg::GenericOp::create(
-                  rewriter, loc, TypeRange{out}, ValueRange{x, op.getWeight()}, ValueRange{init},
-                  maps, iters,
-                  [&](OpBuilder &b, Location l, ValueRange a) {
-                    Value p = buildBinary(b, l, BinaryKind::mul, a[0], a[1]);
-                    linalg::YieldOp::create(b, l, buildBinary(b, l, BinaryKind::add, a[2], p));
-                  })
-                  .getResult(0);
-    if (Value bias = op.getBias()) {
-      AffineMap id = AffineMap::getMultiDimIdentityMap(out.getRank(), ctx);
-      SmallVector<AffineMap> bmaps = {id, AffineMap::get(out.getRank(), 0, {d(1)}, ctx), id};
-      SmallVector<utils::IteratorType> piters(out.getRank(), utils::IteratorType::parallel);
-      Value e = tensor::EmptyOp::create(rewriter, loc, out.getShape(), elt);
-      y = linalg::GenericOp::create(rewriter, loc, TypeRange{out}, ValueRange{y, bias},
-                                    ValueRange{e}, bmaps, piters,
-                                    [&](OpBuilder &b, Location l, ValueRange a) {
-                                      linalg::YieldOp::create(
-                                          b, l, buildBinary(b, l, BinaryKind::add, a[0], a[1]));
-                                    })
-              .getResult(0);
-    }
+    Value y = convContraction(rewriter, loc, x, op.getWeight(), out, inExprs, wExprs, outExprs, k);
+    y = addChannelBias(rewriter, loc, y, op.getBias());
     rewriter.replaceOp(op, y);
     return success();
   }
