@@ -7,8 +7,9 @@
 //        hides j > i + (L - Sq)
 //   p = softmax_j(s), a row with every key hidden gives zeros
 //   o[b,h,i,e] = sum_j p[b,h,i,j] v[b,h/G,j,e]
-// Grouped-query heads read their K/V head through the indexing maps, so K
-// and V are never repeated. The S x L scores are materialized: this is the
+// Grouped-query heads are rows of their K/V head ([B, Hq, S, X] viewed as
+// [B, Hkv, G * S, X]), so K and V are never repeated and both contractions
+// are batched matmuls. The S x L scores are materialized: this is the
 // memory the fused kernel avoids.
 //
 //===----------------------------------------------------------------------===//
@@ -85,15 +86,40 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
     };
     SmallVector<int64_t> scoreShape = {b, hq, sq, l}, rowShape = {b, hq, sq};
     auto scoreType = RankedTensorType::get(scoreShape, elt);
-    AffineExpr kvHead = d(1).floorDiv(group);
+    // Grouped queries as rows of their K/V head: [B, Hq, S, X] is the same
+    // memory as [B, Hkv, G * S, X], so both contractions are plain batched
+    // matmuls over the K/V heads (the CPU micro-kernel takes them) and K/V
+    // are never repeated. The reshapes are views.
+    int64_t rows = group * sq;
+    auto toGroups = [&](Value v) -> Value {
+      if (group == 1)
+        return v;
+      auto t = cast<RankedTensorType>(v.getType());
+      auto split = RankedTensorType::get({b, hkv, group, sq, t.getDimSize(3)}, t.getElementType());
+      Value e = tensor::ExpandShapeOp::create(rewriter, loc, split, v,
+                                              SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+      return tensor::CollapseShapeOp::create(rewriter, loc, e,
+                                             SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4}});
+    };
+    auto fromGroups = [&](Value v) -> Value {
+      if (group == 1)
+        return v;
+      auto t = cast<RankedTensorType>(v.getType());
+      auto split = RankedTensorType::get({b, hkv, group, sq, t.getDimSize(3)}, t.getElementType());
+      Value e = tensor::ExpandShapeOp::create(rewriter, loc, split, v,
+                                              SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4}});
+      return tensor::CollapseShapeOp::create(rewriter, loc, e,
+                                             SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
+    };
 
-    // scores = q . k over d: loops (b, h, i, j, dd).
+    // scores = q . k over d: loops (b, kv head, row, j, dd).
+    SmallVector<int64_t> groupedScores = {b, hkv, rows, l};
     Value dots =
         linalg::GenericOp::create(
-            rewriter, loc, TypeRange{scoreType}, ValueRange{op.getQuery(), key},
-            ValueRange{fill(scoreShape, 0.0)},
+            rewriter, loc, TypeRange{RankedTensorType::get(groupedScores, elt)},
+            ValueRange{toGroups(op.getQuery()), key}, ValueRange{fill(groupedScores, 0.0)},
             SmallVector<AffineMap>{AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, ctx),
-                                   AffineMap::get(5, 0, {d(0), kvHead, d(3), d(4)}, ctx),
+                                   AffineMap::get(5, 0, {d(0), d(1), d(3), d(4)}, ctx),
                                    AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
             iters(4, 1),
             [&](OpBuilder &nb, Location nl, ValueRange a) {
@@ -101,6 +127,7 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
               linalg::YieldOp::create(nb, nl, ValueRange{arith::AddFOp::create(nb, nl, a[2], p)});
             })
             .getResult(0);
+    dots = fromGroups(dots);
 
     // Scale, mask, causal: elementwise over (b, h, i, j).
     AffineMap id4 = AffineMap::getMultiDimIdentityMap(4, ctx);
@@ -193,14 +220,14 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
             })
             .getResult(0);
 
-    // out = p . v over j: loops (b, h, i, e, j).
-    SmallVector<int64_t> outShape = {b, hq, sq, dv};
+    // out = p . v over j: loops (b, kv head, row, e, j).
+    SmallVector<int64_t> outShape = {b, hq, sq, dv}, groupedOut = {b, hkv, rows, dv};
     Value out =
         linalg::GenericOp::create(
-            rewriter, loc, TypeRange{RankedTensorType::get(outShape, elt)}, ValueRange{probs, value},
-            ValueRange{fill(outShape, 0.0)},
+            rewriter, loc, TypeRange{RankedTensorType::get(groupedOut, elt)},
+            ValueRange{toGroups(probs), value}, ValueRange{fill(groupedOut, 0.0)},
             SmallVector<AffineMap>{AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, ctx),
-                                   AffineMap::get(5, 0, {d(0), kvHead, d(4), d(3)}, ctx),
+                                   AffineMap::get(5, 0, {d(0), d(1), d(4), d(3)}, ctx),
                                    AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
             iters(4, 1),
             [&](OpBuilder &nb, Location nl, ValueRange a) {
@@ -208,6 +235,7 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
               linalg::YieldOp::create(nb, nl, ValueRange{arith::AddFOp::create(nb, nl, a[2], p)});
             })
             .getResult(0);
+    out = fromGroups(out);
     if (io != elt) {
       auto ioType = RankedTensorType::get(outShape, io);
       AffineMap id = AffineMap::getMultiDimIdentityMap(4, ctx);

@@ -6,8 +6,9 @@
 // (on either side of the mask add), and Q Kᵀ as a matmul whose right
 // operand is K transposed on its last two dimensions. Masks stay float
 // masks added to the scores (a causal triangle is not recognized yet, so
-// the kernel cannot skip tiles). Grouped K/V repeats and RoPE are separate
-// patterns (to come).
+// the kernel cannot skip tiles). K and V repeated for grouped-query
+// attention (Llama's repeat_kv: Reshape, Expand, Reshape) are read from
+// their shared heads instead. RoPE is a separate pattern (to come).
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +18,40 @@ using namespace mlir;
 
 namespace kiln::fusion {
 namespace {
+
+/// K or V repeated for grouped-query attention the way Llama's repeat_kv
+/// exports it: Reshape [B, Hkv, S, D] -> [B, Hkv, 1, S, D], Expand to
+/// [B, Hkv, G, S, D], Reshape to [B, Hkv * G, S, D]. Returns the
+/// unrepeated [B, Hkv, S, D] value, or null.
+Value unrepeatedHeads(Value v) {
+  auto merge = v.getDefiningOp<ReshapeOp>();
+  if (!merge || merge.getShape())
+    return {};
+  auto expand = merge.getInput().getDefiningOp<ExpandOp>();
+  if (!expand || expand.getShape())
+    return {};
+  auto split = expand.getInput().getDefiningOp<ReshapeOp>();
+  if (!split || split.getShape())
+    return {};
+  auto x = dyn_cast<RankedTensorType>(split.getInput().getType());
+  auto e = dyn_cast<RankedTensorType>(expand.getType());
+  auto out = dyn_cast<RankedTensorType>(v.getType());
+  if (!x || !e || !out || x.getRank() != 4 || e.getRank() != 5 || out.getRank() != 4 ||
+      !x.hasStaticShape() || !e.hasStaticShape())
+    return {};
+  SmallVector<int64_t> unsqueezed = {x.getDimSize(0), x.getDimSize(1), 1, x.getDimSize(2),
+                                     x.getDimSize(3)};
+  if (cast<RankedTensorType>(split.getType()).getShape() != ArrayRef<int64_t>(unsqueezed))
+    return {};
+  int64_t g = e.getDimSize(2);
+  SmallVector<int64_t> expanded = {x.getDimSize(0), x.getDimSize(1), g, x.getDimSize(2),
+                                   x.getDimSize(3)};
+  SmallVector<int64_t> merged = {x.getDimSize(0), x.getDimSize(1) * g, x.getDimSize(2),
+                                 x.getDimSize(3)};
+  if (e.getShape() != ArrayRef<int64_t>(expanded) || out.getShape() != ArrayRef<int64_t>(merged))
+    return {};
+  return split.getInput();
+}
 
 struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -88,11 +123,20 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
       return rewriter.notifyMatchFailure(qk, "attention: the keys are not transposed on their "
                                              "last two dimensions");
     Value q = qk.getLhs(), k = kT.getInput(), v = pv.getRhs();
+    // Grouped-query K/V: attend to the shared heads instead of the copies.
+    Value kSmall = unrepeatedHeads(k), vSmall = unrepeatedHeads(v);
+    if (kSmall && vSmall &&
+        cast<RankedTensorType>(kSmall.getType()).getDimSize(1) ==
+            cast<RankedTensorType>(vSmall.getType()).getDimSize(1)) {
+      k = kSmall;
+      v = vSmall;
+    }
     auto qt = dyn_cast<RankedTensorType>(q.getType());
     auto kt = dyn_cast<RankedTensorType>(k.getType());
     auto vt = dyn_cast<RankedTensorType>(v.getType());
     if (!qt || !kt || !vt || qt.getRank() != 4 || kt.getRank() != 4 || vt.getRank() != 4 ||
-        qt.getDimSize(1) != kt.getDimSize(1) || kt.getDimSize(1) != vt.getDimSize(1) ||
+        kt.getDimSize(1) == 0 || qt.getDimSize(1) % kt.getDimSize(1) != 0 ||
+        kt.getDimSize(1) != vt.getDimSize(1) ||
         qt.getDimSize(0) != kt.getDimSize(0) || kt.getDimSize(2) != vt.getDimSize(2) ||
         !qt.hasStaticShape() || !kt.hasStaticShape() || !vt.hasStaticShape())
       return rewriter.notifyMatchFailure(qk, "attention: Q, K, V are not static [batch, heads, "

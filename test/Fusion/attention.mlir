@@ -54,3 +54,26 @@ func.func @wrong_transpose(%q: tensor<1x2x8x8xf32>, %k: tensor<1x8x2x8xf32>, %v:
   %o = kiln.matmul %p, %v : tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>
   return %o : tensor<1x2x8x8xf32>
 }
+
+// -----
+
+// Llama's repeat_kv (Reshape to [B, Hkv, 1, S, D], Expand, Reshape to
+// [B, Hq, S, D]) on K and V: the fused op reads the 2 shared heads.
+// CHECK-LABEL: func.func @gqa
+// CHECK: kiln.attention %arg0, %arg1, %arg2 {scale = 1.250000e-01 : f32} : tensor<1x8x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>
+// CHECK-NOT: kiln.expand
+func.func @gqa(%q: tensor<1x8x16x64xf32>, %k: tensor<1x2x16x64xf32>, %v: tensor<1x2x16x64xf32>) -> tensor<1x8x16x64xf32> {
+  %c8 = arith.constant dense<8.0> : tensor<f32>
+  %k5 = kiln.reshape %k : tensor<1x2x16x64xf32> -> tensor<1x2x1x16x64xf32>
+  %ke = kiln.expand %k5 : tensor<1x2x1x16x64xf32> -> tensor<1x2x4x16x64xf32>
+  %kr = kiln.reshape %ke : tensor<1x2x4x16x64xf32> -> tensor<1x8x16x64xf32>
+  %v5 = kiln.reshape %v : tensor<1x2x16x64xf32> -> tensor<1x2x1x16x64xf32>
+  %ve = kiln.expand %v5 : tensor<1x2x1x16x64xf32> -> tensor<1x2x4x16x64xf32>
+  %vr = kiln.reshape %ve : tensor<1x2x4x16x64xf32> -> tensor<1x8x16x64xf32>
+  %kt = kiln.transpose %kr perm = [0, 1, 3, 2] : tensor<1x8x16x64xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x8x16x64xf32>, tensor<1x8x64x16xf32>
+  %d = kiln.binary div %s, %c8 : tensor<1x8x16x16xf32>, tensor<f32>
+  %p = kiln.softmax %d axis = -1 : tensor<1x8x16x16xf32>
+  %o = kiln.matmul %p, %vr : tensor<1x8x16x16xf32>, tensor<1x8x16x64xf32>
+  return %o : tensor<1x8x16x64xf32>
+}

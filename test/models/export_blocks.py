@@ -6,6 +6,8 @@ deterministic weights (seed 0):
 - llama_block.onnx: Llama-style decoder block (RMSNorm, Q/K/V projections,
   rotate-half RoPE, causal softmax attention, output projection, residual,
   RMSNorm, SwiGLU MLP, residual); hidden 512, 8 heads of 64, seq 128, batch 1.
+- llama_gqa_block.onnx: the same with 2 K/V heads shared by the 8 query
+  heads (Llama's repeat_kv: Unsqueeze, Expand, Reshape).
 - moe_block.onnx: Mixtral-style sparse MoE layer, dense-masked form (every
   expert computed and weighted by its routing weight, zero when not in the
   token's top-k); hidden 512, 8 SwiGLU experts of 1024, top-2, seq 128.
@@ -49,14 +51,23 @@ class SwiGLU(nn.Module):
         return self.down(nn.functional.silu(self.gate(x)) * self.up(x))
 
 
+def repeat_kv(x, n_rep):
+    """Llama's grouped-query expansion: [b, kvh, s, d] -> [b, kvh * n_rep, s, d]."""
+    b, kvh, s, d = x.shape
+    if n_rep == 1:
+        return x
+    return x[:, :, None, :, :].expand(b, kvh, n_rep, s, d).reshape(b, kvh * n_rep, s, d)
+
+
 class LlamaBlock(nn.Module):
-    def __init__(self, dim=512, heads=8, seq=128, mlp=1376):
+    def __init__(self, dim=512, heads=8, seq=128, mlp=1376, kv_heads=None):
         super().__init__()
         self.heads, self.head_dim = heads, dim // heads
+        self.kv_heads = kv_heads or heads
         self.norm1, self.norm2 = RMSNorm(dim), RMSNorm(dim)
         self.q = nn.Linear(dim, dim, bias=False)
-        self.k = nn.Linear(dim, dim, bias=False)
-        self.v = nn.Linear(dim, dim, bias=False)
+        self.k = nn.Linear(dim, self.kv_heads * self.head_dim, bias=False)
+        self.v = nn.Linear(dim, self.kv_heads * self.head_dim, bias=False)
         self.o = nn.Linear(dim, dim, bias=False)
         self.mlp = SwiGLU(dim, mlp)
         inv = 1.0 / (10000 ** (torch.arange(0, self.head_dim, 2).float() / self.head_dim))
@@ -70,10 +81,12 @@ class LlamaBlock(nn.Module):
         b, s, d = x.shape
         h = self.norm1(x)
         q = self.q(h).view(b, s, self.heads, self.head_dim).transpose(1, 2)
-        k = self.k(h).view(b, s, self.heads, self.head_dim).transpose(1, 2)
-        v = self.v(h).view(b, s, self.heads, self.head_dim).transpose(1, 2)
+        k = self.k(h).view(b, s, self.kv_heads, self.head_dim).transpose(1, 2)
+        v = self.v(h).view(b, s, self.kv_heads, self.head_dim).transpose(1, 2)
         q = q * self.cos + rotate_half(q) * self.sin
         k = k * self.cos + rotate_half(k) * self.sin
+        k = repeat_kv(k, self.heads // self.kv_heads)
+        v = repeat_kv(v, self.heads // self.kv_heads)
         scores = torch.matmul(q, k.transpose(-2, -1)) / (self.head_dim ** 0.5) + self.mask
         attn = torch.matmul(torch.softmax(scores, dim=-1), v)
         x = x + self.o(attn.transpose(1, 2).reshape(b, s, d))
@@ -113,7 +126,7 @@ def main():
     ap.add_argument("--opset", type=int, default=17)
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--moe-top-k", type=int, default=2)
-    ap.add_argument("--only", choices=["llama", "moe"])
+    ap.add_argument("--only", choices=["llama", "gqa", "moe"])
     args = ap.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
     torch.manual_seed(0)
@@ -121,6 +134,10 @@ def main():
     if args.only in (None, "llama"):
         export(LlamaBlock(seq=args.seq), x, os.path.join(args.outdir, "llama_block.onnx"),
                args.opset)
+    if args.only in (None, "gqa"):
+        torch.manual_seed(2)
+        export(LlamaBlock(seq=args.seq, kv_heads=2), x,
+               os.path.join(args.outdir, "llama_gqa_block.onnx"), args.opset)
     if args.only in (None, "moe"):
         torch.manual_seed(1)
         name = "moe_block.onnx" if args.moe_top_k == 2 else f"moe_block_top{args.moe_top_k}.onnx"
