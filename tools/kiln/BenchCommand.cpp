@@ -11,7 +11,6 @@
 #include "tools/kiln/Commands.h"
 #include "tools/kiln/Inputs.h"
 
-#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -42,31 +41,10 @@ int runBench() {
     llvm::errs() << "kiln: error: --iterations must be at least 1\n";
     return kUsage;
   }
-  kiln_model *model = nullptr;
-  if (kiln_model_open(artifactPath.c_str(), &model) != KILN_OK) {
-    llvm::errs() << "kiln: error: " << kiln_last_error() << "\n";
-    return kBadInput;
-  }
-  auto closeModel = llvm::scope_exit([&] { kiln_model_close(model); });
-  HostTensors inputs, outputs;
-  std::string error;
-  if (inputFiles.empty())
-    syntheticInputs(model, inputs);
-  else if (!readInputs(inputFiles, inputs, error)) {
-    llvm::errs() << "kiln: error: " << error << "\n";
-    return kBadInput;
-  }
-  allocateOutputs(model, outputs);
-  kiln_session *session = nullptr;
-  if (kiln_session_create(model, device.c_str(), &session) != KILN_OK) {
-    llvm::errs() << "kiln: error: " << kiln_last_error() << "\n";
-    return kUnsupported;
-  }
-  auto destroy = llvm::scope_exit([&] { kiln_session_destroy(session); });
-  auto runOnce = [&] {
-    return kiln_session_run(session, inputs.views.data(), inputs.views.size(),
-                            outputs.views.data(), outputs.views.size());
-  };
+  HostSession host;
+  if (int code = host.open(artifactPath, inputFiles, device, /*synthesize=*/true))
+    return code;
+  auto runOnce = [&] { return host.run(); };
   std::vector<double> ms;
   for (unsigned i = 0; i < warmup + iterations; ++i) {
     auto start = std::chrono::steady_clock::now();
@@ -82,7 +60,7 @@ int runBench() {
   std::sort(ms.begin(), ms.end());
   double min = ms.front(), median = ms[ms.size() / 2],
          p90 = ms[std::min(ms.size() - 1, (size_t)(0.9 * ms.size()))];
-  uint64_t flops = kiln_model_flops(model);
+  uint64_t flops = kiln_model_flops(host.model);
   double gflops = flops ? flops / (median * 1e6) : 0;
   auto &os = llvm::outs();
   if (json) {

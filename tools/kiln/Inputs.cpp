@@ -1,6 +1,7 @@
 //===- Inputs.cpp - tensors for kiln run and kiln bench -------------------===//
 
 #include "tools/kiln/Inputs.h"
+#include "tools/kiln/Commands.h"
 
 #include "lib/frontend/onnx/Importer.h"
 
@@ -10,6 +11,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
 #include <random>
@@ -190,6 +192,41 @@ void allocateOutputs(const kiln_model *model, HostTensors &outputs) {
     allocate(info, outputs);
   }
   bindAll(outputs);
+}
+
+HostSession::~HostSession() {
+  if (session)
+    kiln_session_destroy(session);
+  if (model)
+    kiln_model_close(model);
+}
+
+int HostSession::open(const std::string &artifact, const std::vector<std::string> &inputSpecs,
+                      const std::string &device, bool synthesize) {
+  if (kiln_model_open(artifact.c_str(), &model) != KILN_OK) {
+    model = nullptr;
+    llvm::errs() << "kiln: error: " << kiln_last_error() << "\n";
+    return kBadInput;
+  }
+  std::string error;
+  if (inputSpecs.empty() && synthesize) {
+    syntheticInputs(model, inputs);
+  } else if (!readInputs(inputSpecs, inputs, error)) {
+    llvm::errs() << "kiln: error: " << error << "\n";
+    return kBadInput;
+  }
+  allocateOutputs(model, outputs);
+  if (kiln_session_create(model, device.c_str(), &session) != KILN_OK) {
+    session = nullptr;
+    llvm::errs() << "kiln: error: " << kiln_last_error() << "\n";
+    return kUnsupported;
+  }
+  return 0;
+}
+
+kiln_status HostSession::run() {
+  return kiln_session_run(session, inputs.views.data(), inputs.views.size(),
+                          outputs.views.data(), outputs.views.size());
 }
 
 } // namespace kiln::cli

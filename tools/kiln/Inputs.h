@@ -34,6 +34,23 @@ void syntheticInputs(const kiln_model *model, HostTensors &inputs);
 /// Caller-owned storage for every model output.
 void allocateOutputs(const kiln_model *model, HostTensors &outputs);
 
+/// The common prologue of kiln run and kiln bench: the model opened, its
+/// inputs read (or synthesized when there are no specs and `synthesize`),
+/// output storage, and a session on `device`. Closes everything on
+/// destruction.
+class HostSession {
+public:
+  ~HostSession();
+  /// 0, or the exit code after printing the error.
+  int open(const std::string &artifact, const std::vector<std::string> &inputSpecs,
+           const std::string &device, bool synthesize);
+  kiln_status run();
+
+  kiln_model *model = nullptr;
+  kiln_session *session = nullptr;
+  HostTensors inputs, outputs;
+};
+
 } // namespace kiln::cli
 
 #endif // KILN_TOOLS_KILN_INPUTS_H

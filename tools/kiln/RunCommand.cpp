@@ -9,7 +9,6 @@
 #include "tools/kiln/Commands.h"
 #include "tools/kiln/Inputs.h"
 
-#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -31,30 +30,15 @@ static cl::opt<std::string> device("device", cl::desc("cpu"), cl::init("cpu"),
                                    cl::sub(runCommand));
 
 int runRun() {
-  kiln_model *model = nullptr;
-  if (kiln_model_open(artifactPath.c_str(), &model) != KILN_OK) {
+  HostSession host;
+  if (int code = host.open(artifactPath, inputFiles, device, /*synthesize=*/false))
+    return code;
+  if (host.run() != KILN_OK) {
     llvm::errs() << "kiln: error: " << kiln_last_error() << "\n";
     return kBadInput;
   }
-  auto closeModel = llvm::scope_exit([&] { kiln_model_close(model); });
-  HostTensors inputs, outputs;
+  HostTensors &outputs = host.outputs;
   std::string error;
-  if (!readInputs(inputFiles, inputs, error)) {
-    llvm::errs() << "kiln: error: " << error << "\n";
-    return kBadInput;
-  }
-  allocateOutputs(model, outputs);
-  kiln_session *session = nullptr;
-  if (kiln_session_create(model, device.c_str(), &session) != KILN_OK) {
-    llvm::errs() << "kiln: error: " << kiln_last_error() << "\n";
-    return kUnsupported;
-  }
-  auto destroy = llvm::scope_exit([&] { kiln_session_destroy(session); });
-  if (kiln_session_run(session, inputs.views.data(), inputs.views.size(),
-                       outputs.views.data(), outputs.views.size()) != KILN_OK) {
-    llvm::errs() << "kiln: error: " << kiln_last_error() << "\n";
-    return kBadInput;
-  }
   if (std::error_code ec = llvm::sys::fs::create_directories(outputDir)) {
     llvm::errs() << "kiln: error: cannot create '" << outputDir << "': " << ec.message() << "\n";
     return kIOError;
