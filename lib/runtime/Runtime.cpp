@@ -286,7 +286,9 @@ kiln_status kiln_session_run(kiln_session *s, const kiln_tensor *inputs, size_t 
       runtime::DispatchFn fn;
       void **table;
     } call{s->entries[step], table.data()};
-    auto start = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point start;
+    if (s->profile)
+      start = std::chrono::steady_clock::now();
     s->pool->parallelFor(
         d->workgroups(),
         [](void *ctx, uint64_t first, uint64_t last) {

@@ -80,9 +80,7 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
     };
     auto fill = [&](ArrayRef<int64_t> shape, double v) -> Value {
       Value c = arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(elt, v));
-      return linalg::FillOp::create(rewriter, loc, c,
-                                    Value(tensor::EmptyOp::create(rewriter, loc, shape, elt)))
-          .getResult(0);
+      return filled(rewriter, loc, RankedTensorType::get(shape, elt), {}, c);
     };
     SmallVector<int64_t> scoreShape = {b, hq, sq, l}, rowShape = {b, hq, sq};
     auto scoreType = RankedTensorType::get(scoreShape, elt);

@@ -29,6 +29,20 @@ Value wrapIndex(OpBuilder &b, Location loc, Value raw, Value extent) {
   return arith::SelectOp::create(b, loc, neg, arith::AddIOp::create(b, loc, i, extent), i);
 }
 
+/// The data coordinates an index tuple names: `indices[lead..., 0..m)`,
+/// each wrapped once against `extents[j]` (GatherND, ScatterND).
+SmallVector<Value> indexTuple(OpBuilder &b, Location loc, Value indices, ValueRange lead,
+                              ArrayRef<int64_t> extents) {
+  SmallVector<Value> at;
+  for (auto [j, extent] : llvm::enumerate(extents)) {
+    SmallVector<Value> where(lead.begin(), lead.end());
+    where.push_back(arith::ConstantIndexOp::create(b, loc, j));
+    Value raw = tensor::ExtractOp::create(b, loc, indices, where);
+    at.push_back(wrapIndex(b, loc, raw, arith::ConstantIndexOp::create(b, loc, extent)));
+  }
+  return at;
+}
+
 /// A generic over `resultType` reading `indices` through `indexMap`; the body
 /// builds the data coordinates from the loop indices and the index value.
 LogicalResult lowerGather(PatternRewriter &rewriter, Operation *op, Value data,
@@ -67,9 +81,7 @@ struct GatherLowering : OpRewritePattern<GatherOp> {
   LogicalResult matchAndRewrite(GatherOp op, PatternRewriter &rewriter) const override {
     auto dt = cast<RankedTensorType>(op.getData().getType());
     auto it = cast<RankedTensorType>(op.getIndices().getType());
-    int64_t axis = static_cast<int64_t>(op.getAxis());
-    if (axis < 0)
-      axis += dt.getRank();
+    int64_t axis = normalizeAxis(op.getAxis(), dt.getRank());
     int64_t ri = it.getRank();
     MLIRContext *ctx = op.getContext();
     int64_t outRank = dt.getRank() - 1 + ri;
@@ -99,9 +111,7 @@ struct GatherElementsLowering : OpRewritePattern<GatherElementsOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(GatherElementsOp op, PatternRewriter &rewriter) const override {
     auto dt = cast<RankedTensorType>(op.getData().getType());
-    int64_t axis = static_cast<int64_t>(op.getAxis());
-    if (axis < 0)
-      axis += dt.getRank();
+    int64_t axis = normalizeAxis(op.getAxis(), dt.getRank());
     Value data = op.getData();
     AffineMap id = AffineMap::getMultiDimIdentityMap(dt.getRank(), op.getContext());
     return lowerGather(rewriter, op, data, op.getIndices(), id,
@@ -121,9 +131,7 @@ struct ArgReduceLowering : OpRewritePattern<ArgReduceOp> {
     Type elt = in.getElementType();
     if (!isLowerableElement(elt) || !out.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "element type or dynamic shape not lowered yet");
-    int64_t axis = static_cast<int64_t>(op.getAxis());
-    if (axis < 0)
-      axis += in.getRank();
+    int64_t axis = normalizeAxis(op.getAxis(), in.getRank());
     bool isMax = op.getKind() == ArgKind::argmax, last = op.getSelectLastIndex();
     Location loc = op.getLoc();
     MLIRContext *ctx = op.getContext();
@@ -148,15 +156,8 @@ struct ArgReduceLowering : OpRewritePattern<ArgReduceOp> {
                      : APInt::getSignedMaxValue(elt.getIntOrFloatBitWidth()));
     Value worstV = arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(worst));
     Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getI64IntegerAttr(0));
-    Value vals = linalg::FillOp::create(
-                     rewriter, loc, worstV,
-                     Value(tensor::EmptyOp::create(rewriter, loc, out.getShape(), elt)))
-                     .getResult(0);
-    Value idxs = linalg::FillOp::create(
-                     rewriter, loc, zero,
-                     Value(tensor::EmptyOp::create(rewriter, loc, out.getShape(),
-                                                   rewriter.getI64Type())))
-                     .getResult(0);
+    Value vals = filled(rewriter, loc, out.clone(elt), {}, worstV);
+    Value idxs = filled(rewriter, loc, out.clone(rewriter.getI64Type()), {}, zero);
     AffineMap outMap = AffineMap::get(in.getRank(), 0, outExprs, ctx);
     SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(in.getRank(), ctx),
                                    outMap, outMap};
@@ -208,13 +209,8 @@ struct GatherNdLowering : OpRewritePattern<GatherNdOp> {
           // Result dims: indices' leading dims (batch first), then the
           // trailing data dims the tuple does not index.
           SmallVector<Value> at(loops.begin(), loops.begin() + batch);
-          for (int64_t j = 0; j < m; ++j) {
-            SmallVector<Value> where(loops.begin(), loops.begin() + lead);
-            where.push_back(arith::ConstantIndexOp::create(b, l, j));
-            Value raw = tensor::ExtractOp::create(b, l, indices, where);
-            Value extent = arith::ConstantIndexOp::create(b, l, dt.getDimSize(batch + j));
-            at.push_back(wrapIndex(b, l, raw, extent));
-          }
+          at.append(indexTuple(b, l, indices, ValueRange(loops).take_front(lead),
+                               dt.getShape().slice(batch, m)));
           for (int64_t d = batch + m; d < dt.getRank(); ++d)
             at.push_back(loops[lead + d - batch - m]);
           linalg::YieldOp::create(b, l, Value(tensor::ExtractOp::create(b, l, data, at)));
@@ -266,9 +262,7 @@ struct ScatterElementsLowering : OpRewritePattern<ScatterElementsOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ScatterElementsOp op, PatternRewriter &rewriter) const override {
     auto dt = cast<RankedTensorType>(op.getData().getType());
-    int64_t axis = static_cast<int64_t>(op.getAxis());
-    if (axis < 0)
-      axis += dt.getRank();
+    int64_t axis = normalizeAxis(op.getAxis(), dt.getRank());
     Value indices = op.getIndices();
     return lowerScatter(rewriter, op, op.getData(), op.getUpdates(), op.getReduction(),
                         [&](OpBuilder &b, Location l, ValueRange ivs) {
@@ -292,14 +286,8 @@ struct ScatterNdLowering : OpRewritePattern<ScatterNdOp> {
     Value indices = op.getIndices();
     return lowerScatter(rewriter, op, op.getData(), op.getUpdates(), op.getReduction(),
                         [&](OpBuilder &b, Location l, ValueRange ivs) {
-                          SmallVector<Value> at;
-                          for (int64_t j = 0; j < m; ++j) {
-                            SmallVector<Value> where(ivs.begin(), ivs.begin() + lead);
-                            where.push_back(arith::ConstantIndexOp::create(b, l, j));
-                            Value raw = tensor::ExtractOp::create(b, l, indices, where);
-                            at.push_back(wrapIndex(
-                                b, l, raw, arith::ConstantIndexOp::create(b, l, dt.getDimSize(j))));
-                          }
+                          SmallVector<Value> at = indexTuple(
+                              b, l, indices, ivs.take_front(lead), dt.getShape().take_front(m));
                           for (Value iv : ivs.drop_front(lead))
                             at.push_back(iv);
                           return at;
@@ -321,9 +309,7 @@ struct TopKLowering : OpRewritePattern<TopKOp> {
       return rewriter.notifyMatchFailure(op, "run-time k or dynamic shape not lowered yet");
     if (!isLowerableElement(elt) || elt.isInteger(1))
       return rewriter.notifyMatchFailure(op, "element type not lowered yet");
-    int64_t rank = in.getRank(), axis = static_cast<int64_t>(op.getAxis());
-    if (axis < 0)
-      axis += rank;
+    int64_t rank = in.getRank(), axis = normalizeAxis(op.getAxis(), rank);
     int64_t k = valuesT.getDimSize(axis);
     bool largest = op.getLargest();
     Location loc = op.getLoc();
@@ -375,12 +361,8 @@ struct TopKLowering : OpRewritePattern<TopKOp> {
                                                        sizes, strides);
           Value prevI = tensor::ExtractSliceOp::create(b, l, rowType(i64), carried[1], offsets,
                                                        sizes, strides);
-          Value bestV = linalg::FillOp::create(
-                            b, l, worstV, Value(tensor::EmptyOp::create(b, l, rowShape, elt)))
-                            .getResult(0);
-          Value bestI = linalg::FillOp::create(
-                            b, l, lastI, Value(tensor::EmptyOp::create(b, l, rowShape, i64)))
-                            .getResult(0);
+          Value bestV = filled(b, l, rowType(elt), {}, worstV);
+          Value bestI = filled(b, l, rowType(i64), {}, lastI);
           auto pass = linalg::GenericOp::create(
               b, l, TypeRange{bestV.getType(), bestI.getType()},
               ValueRange{op.getInput(), prevV, prevI}, ValueRange{bestV, bestI}, maps, iters,

@@ -56,6 +56,16 @@ bool isUnsignedElement(mlir::Type t);
 /// ui8 -> i8 (other types unchanged).
 mlir::Type signlessElement(mlir::Type t);
 
+/// An ONNX-style axis attribute (negative counts from the end) in [0, rank).
+inline int64_t normalizeAxis(int64_t axis, int64_t rank) {
+  return axis < 0 ? axis + rank : axis;
+}
+
+/// `tensor.empty` of `type` (dynamic extents from `dynamicSizes`) filled
+/// with `value`.
+mlir::Value filled(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
+                   mlir::ValueRange dynamicSizes, mlir::Value value);
+
 /// `tensor.empty` of `type`, taking each dynamic extent from the first of
 /// `like` whose aligned (right-justified) dimension is not a static 1.
 mlir::Value emptyLike(mlir::OpBuilder &b, mlir::Location loc,

@@ -24,19 +24,20 @@
 using namespace mlir;
 
 namespace kiln::conversion {
+
+Value filled(OpBuilder &b, Location loc, RankedTensorType type, ValueRange dynamicSizes,
+             Value value) {
+  Value empty = tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(),
+                                        dynamicSizes);
+  return linalg::FillOp::create(b, loc, value, empty).getResult(0);
+}
+
 namespace {
 
 Value zeroOf(OpBuilder &b, Location loc, Type t) {
   return arith::ConstantOp::create(b, loc, b.getZeroAttr(t));
 }
 
-/// `tensor.empty` of `type` filled with `value`.
-Value filled(OpBuilder &b, Location loc, RankedTensorType type,
-             ValueRange dynamicSizes, Value value) {
-  Value empty = tensor::EmptyOp::create(b, loc, type.getShape(),
-                                        type.getElementType(), dynamicSizes);
-  return linalg::FillOp::create(b, loc, value, empty).getResult(0);
-}
 
 /// Dynamic extents of `type`, each read from (operand, dim) in `sources`.
 SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc, RankedTensorType type,
@@ -475,9 +476,7 @@ struct SoftmaxLowering : OpRewritePattern<SoftmaxOp> {
   LogicalResult matchAndRewrite(SoftmaxOp op, PatternRewriter &rewriter) const override {
     auto t = cast<RankedTensorType>(op.getType());
     Type elt = t.getElementType();
-    int64_t axis = static_cast<int64_t>(op.getAxis());
-    if (axis < 0)
-      axis += t.getRank();
+    int64_t axis = normalizeAxis(op.getAxis(), t.getRank());
     Location loc = op.getLoc();
     SmallVector<int64_t> rowShape(t.getShape());
     rowShape[axis] = 1;
@@ -563,9 +562,7 @@ struct ConcatLowering : OpRewritePattern<ConcatOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ConcatOp op, PatternRewriter &rewriter) const override {
     auto out = cast<RankedTensorType>(op.getType());
-    int64_t axis = static_cast<int64_t>(op.getAxis());
-    if (axis < 0)
-      axis += out.getRank();
+    int64_t axis = normalizeAxis(op.getAxis(), out.getRank());
     rewriter.replaceOpWithNewOp<tensor::ConcatOp>(op, out, rewriter.getI64IntegerAttr(axis),
                                                   op.getInputs());
     return success();

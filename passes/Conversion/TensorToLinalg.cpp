@@ -192,8 +192,7 @@ struct CumsumLowering : OpRewritePattern<CumsumOp> {
         return rewriter.notifyMatchFailure(op, "axis computed at run time");
       axis = (*c.begin()).getSExtValue();
     }
-    if (axis < 0)
-      axis += r;
+    axis = normalizeAxis(axis, r);
     Location loc = op.getLoc();
     MLIRContext *ctx = op.getContext();
     // Loops: the output dims, then j along the axis.

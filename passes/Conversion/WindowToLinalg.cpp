@@ -83,9 +83,7 @@ Value convContraction(OpBuilder &b, Location loc, Value x, Value w, RankedTensor
     iters[i] = utils::IteratorType::parallel;
   Type elt = out.getElementType();
   Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elt));
-  Value init = linalg::FillOp::create(
-                   b, loc, zero, Value(tensor::EmptyOp::create(b, loc, out.getShape(), elt)))
-                   .getResult(0);
+  Value init = filled(b, loc, out, {}, zero);
   return linalg::GenericOp::create(b, loc, TypeRange{out}, ValueRange{x, w}, ValueRange{init},
                                    maps, iters,
                                    [&](OpBuilder &nb, Location l, ValueRange a) {
@@ -175,9 +173,7 @@ struct ConvTransposeLowering : OpRewritePattern<ConvTransposeOp> {
         shape[2 + i] = (in.getDimSize(2 + i) - 1) * strides[i] + 1;
         steps[2 + i] = rewriter.getIndexAttr(strides[i]);
       }
-      Value spread = linalg::FillOp::create(rewriter, loc, zero,
-                                            Value(tensor::EmptyOp::create(rewriter, loc, shape, elt)))
-                         .getResult(0);
+      Value spread = filled(rewriter, loc, RankedTensorType::get(shape, elt), {}, zero);
       x = tensor::InsertSliceOp::create(rewriter, loc, x, spread, offsets, sizes, steps);
     }
     SmallVector<int64_t> padList(low);

@@ -83,7 +83,6 @@ public:
     auto shapeA = cast<MemRefType>(a.getType()).getShape();
     auto shapeC = cast<MemRefType>(c.getType()).getShape();
     int64_t m = shapeC[0], n = shapeC[1], k = shapeA[1];
-    (void)bm;
     int64_t mr = std::min(t.mr, m);
     int64_t nMain = n - n % t.nr;
     if (nMain > 0)
