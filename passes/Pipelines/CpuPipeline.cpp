@@ -20,8 +20,9 @@ using namespace mlir;
 
 /// Textual pipelines, so `kiln-opt --pass-pipeline` replays them verbatim.
 /// kiln on tensors to bufferized linalg; shared with the GPU targets.
-static constexpr llvm::StringLiteral kToBuffers =
-    "func.func(kiln-to-linalg{strict},kiln-fuse-elementwise),"
+static constexpr llvm::StringLiteral kToLinalg =
+    "kiln-to-linalg{strict},kiln-fuse-elementwise),";
+static constexpr llvm::StringLiteral kBufferize =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},";
 
@@ -50,8 +51,9 @@ void kiln::registerPassesForTextualPipelines() {
   (void)registered;
 }
 
-std::string kiln::tensorsToBuffersPipeline(bool outParams) {
-  return (kToBuffers + (outParams ? kOutParams : "")).str();
+std::string kiln::tensorsToBuffersPipeline(bool outParams, llvm::StringRef tensorPasses) {
+  return ("func.func(" + tensorPasses + kToLinalg + kBufferize + (outParams ? kOutParams : ""))
+      .str();
 }
 
 LogicalResult kiln::buildCpuLoweringPipeline(OpPassManager &pm,
@@ -59,7 +61,7 @@ LogicalResult kiln::buildCpuLoweringPipeline(OpPassManager &pm,
   registerPassesForTextualPipelines();
   bool kernelAbi = options.kernelAbi;
   std::string pipeline =
-      tensorsToBuffersPipeline(kernelAbi) + kDeallocate.str() + options.bufferPasses +
+      tensorsToBuffersPipeline(kernelAbi, options.tensorPasses) + kDeallocate.str() + options.bufferPasses +
       (options.loopPasses.empty() ? "convert-linalg-to-loops)," : "convert-linalg-to-parallel-loops),") +
       options.loopPasses + kLoopsToLLVM.str() +
       (kernelAbi ? "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"

@@ -36,6 +36,10 @@ struct CpuLoweringOptions {
   /// Results become out-parameters and static memrefs bare pointers:
   /// @main(T *inputs..., T *outputs...) as a kernel entry is called.
   bool kernelAbi = false;
+  /// Function passes (comma-terminated) a target runs on kiln tensors
+  /// before the generic kiln-to-linalg: its fused kernels (the CPU
+  /// target's flash attention), say.
+  std::string tensorPasses;
   /// Function passes (comma-terminated, registered by the caller) a target
   /// runs on bufferized linalg before the generic loops: the CPU target's
   /// matmul micro-kernel, say.
@@ -56,8 +60,9 @@ void registerPassesForTextualPipelines();
 
 /// The textual pipeline from kiln ops on tensors to bufferized linalg
 /// (with `outParams`, results become out-parameters), ending in a comma:
-/// the common front of every target's lowering.
-std::string tensorsToBuffersPipeline(bool outParams);
+/// the common front of every target's lowering. `tensorPasses`
+/// (comma-terminated function passes) run first, on kiln tensors.
+std::string tensorsToBuffersPipeline(bool outParams, llvm::StringRef tensorPasses = "");
 
 /// Registers `kiln-graph-pipeline` and `kiln-cpu-lowering-pipeline`.
 void registerPipelines();

@@ -117,17 +117,23 @@ LogicalResult addDispatchEntries(ModuleOp module, KernelBlob &blob) {
 FailureOr<KernelBlob> CpuTarget::compile(ModuleOp module, const CompileOptions &options) {
   MLIRContext *ctx = module.getContext();
   PassManager pm(ctx);
-  // The matmul strategy is sized from this CPU's vector registers; the
-  // partitioning turns @main into dispatches over an arena.
+  // The attention kernel and the matmul strategy are sized from this CPU's
+  // vector registers; the partitioning turns @main into dispatches over an
+  // arena.
   static bool registered = (registerKilnCpuPasses(), true);
   (void)registered;
   CpuLoweringOptions lowering;
   lowering.kernelAbi = true;
-  if (caps.hasFma && caps.vectorBits >= 128)
+  if (caps.hasFma && caps.vectorBits >= 128) {
+    lowering.tensorPasses =
+        llvm::formatv("kiln-cpu-flash-attention{{vector-bits={0} registers={1}},",
+                      caps.vectorBits, caps.vectorRegisters)
+            .str();
     lowering.bufferPasses =
         llvm::formatv("kiln-cpu-matmul-microkernel{{vector-bits={0} registers={1}},",
                       caps.vectorBits, caps.vectorRegisters)
             .str();
+  }
   lowering.loopPasses = "kiln-cpu-partition-dispatches,";
   KernelBlob blob;
   if (failed(buildCpuLoweringPipeline(pm, lowering)) || failed(pm.run(module)) ||

@@ -127,6 +127,7 @@ struct PartitionDispatchesPass
       return signalPassFailure();
     }
     emptyArguments(main);
+    sharedScratchToArena(main);
     if (failed(partition(module, main)))
       return signalPassFailure();
   }
@@ -151,6 +152,43 @@ struct PartitionDispatchesPass
     if (changed)
       main.setType(FunctionType::get(main.getContext(), body.getArgumentTypes(),
                                      main.getResultTypes()));
+  }
+
+  /// A top-level alloca is re-created in each dispatch that uses it, which
+  /// is right for per-workgroup scratch but would lose what one dispatch
+  /// leaves there for the next (a fused kernel whose one-iteration grid was
+  /// folded away leaves its loops at the top level). An alloca used by more
+  /// than one dispatch becomes an arena allocation instead.
+  static void sharedScratchToArena(func::FuncOp main) {
+    Block &body = main.front();
+    SmallVector<memref::AllocaOp> shared;
+    for (auto alloca : body.getOps<memref::AllocaOp>()) {
+      if (!alloca.getType().hasStaticShape() || alloca.getType().getNumElements() == 0)
+        continue;
+      llvm::SmallPtrSet<Operation *, 4> users;
+      SmallVector<Value> stack = {alloca.getResult()};
+      while (!stack.empty()) {
+        Value v = stack.pop_back_val();
+        for (Operation *user : v.getUsers()) {
+          Operation *top = body.findAncestorOpInBlock(*user);
+          if (!top)
+            continue;
+          if (top == user && isRematerializable(top))
+            llvm::append_range(stack, top->getResults());
+          else
+            users.insert(top);
+        }
+      }
+      if (users.size() > 1)
+        shared.push_back(alloca);
+    }
+    for (memref::AllocaOp alloca : shared) {
+      OpBuilder b(alloca);
+      auto alloc = memref::AllocOp::create(b, alloca.getLoc(), alloca.getType(),
+                                           alloca.getAlignmentAttr());
+      alloca.replaceAllUsesWith(alloc.getResult());
+      alloca.erase();
+    }
   }
 
   LogicalResult partition(ModuleOp module, func::FuncOp main) {

@@ -54,6 +54,59 @@ def KilnCpuMatmulMicrokernel
   ];
 }
 
+def KilnCpuFlashAttention
+    : Pass<"kiln-cpu-flash-attention", "mlir::func::FuncOp"> {
+  let summary = "kiln.attention as a fused online-softmax kernel (no S x L scores)";
+  let description = [{
+    Rewrites `kiln.attention` on static f32 tensors, before bufferization,
+    into the CPU target's flash-style kernel. Rows are query positions
+    times the query heads of one K/V head (row `r` is position `r / G` of
+    query head `kv * G + r % G`), in blocks of `block-rows`; keys come in
+    blocks of `block-cols`:
+
+    - the grid (`scf.parallel`) is batch x K/V head x row block; each
+      workgroup packs its rows of Q (pre-multiplied by the scale) and keeps
+      a running max, sum and output accumulator per row in stack tiles;
+    - per key block: scores = Q_blk K_blkᵀ by the matmul emitter (K is
+      transposed once per call, `[B, Hkv, D, L]`), mask and causal limit
+      applied, `p = exp(s - max)` with the max, sum and accumulator
+      rescaled (online softmax), and `acc += p V_blk` by the emitter;
+    - with `causal`, key blocks past the block's last row's limit are not
+      visited (about half the work at Sq = L);
+    - rows are written as `acc / sum`, zeros for a row that saw no key.
+
+    Scratch is O(block rows x (block cols + head dims)) per thread; nothing
+    is S x L. A K/V block is read once per row block for every query head
+    of its group. Other element types and dynamic shapes keep the
+    reference lowering (kiln-to-linalg).
+
+    Before:
+    ```mlir
+    %o = kiln.attention %q, %k, %v {causal} : tensor<1x8x4096x32xf32>,
+           tensor<1x8x4096x32xf32>, tensor<1x8x4096x32xf32> -> tensor<1x8x4096x32xf32>
+    ```
+    After: a `linalg.transpose` of K, `bufferization.to_buffer` of the
+    operands, a `memref.alloc` for the output written by an `scf.parallel`
+    over 512 workgroups (8 heads x 64 row blocks of 64), and
+    `bufferization.to_tensor restrict writable` of it.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::vector::VectorDialect",
+                           "mlir::memref::MemRefDialect", "mlir::arith::ArithDialect",
+                           "mlir::math::MathDialect", "mlir::linalg::LinalgDialect",
+                           "mlir::bufferization::BufferizationDialect",
+                           "mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"vectorBits", "vector-bits", "unsigned", "256",
+           "Width of a SIMD register in bits (128, 256, 512)">,
+    Option<"registers", "registers", "unsigned", "16",
+           "Number of SIMD registers the micro-kernels may use">,
+    Option<"blockRows", "block-rows", "int64_t", "64",
+           "Query rows per workgroup (rounded to the micro-tile height)">,
+    Option<"blockCols", "block-cols", "int64_t", "64",
+           "Keys per block (rounded to the micro-tile width)">
+  ];
+}
+
 def KilnCpuPartitionDispatches
     : Pass<"kiln-cpu-partition-dispatches", "mlir::ModuleOp"> {
   let summary = "Split the bufferized @main into dispatches, an arena and a host plan";

@@ -68,3 +68,33 @@ func.func @main(%in: memref<4xf32>, %out: memref<4xf32>) {
   return
 }
 
+
+// -----
+
+// Scratch that one dispatch fills and the next reads (a fused kernel whose
+// one-workgroup grid was folded away) moves to the arena; scratch used by
+// one dispatch stays a stack alloca re-created in it.
+// CHECK: module attributes {kiln.arena_bytes = 64 : i64, kiln.intermediate_bytes = 64 : i64
+// CHECK-SAME: {bindings = array<i64: 1, 0>, entry = "kiln_dispatch_0"
+// CHECK-SAME: {bindings = array<i64: 0, 0, 1, 0>, entry = "kiln_dispatch_1"
+// CHECK: func.func @kiln_dispatch_0
+// CHECK-NOT: memref.alloca() : memref<16xf32>
+// CHECK: func.func @kiln_dispatch_1
+// CHECK: memref.alloca() : memref<8xf32>
+func.func @main(%out: memref<16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %cst = arith.constant 1.0 : f32
+  %state = memref.alloca() : memref<16xf32>
+  %tmp = memref.alloca() : memref<8xf32>
+  scf.for %i = %c0 to %c16 step %c1 {
+    memref.store %cst, %state[%i] : memref<16xf32>
+  }
+  scf.for %i = %c0 to %c16 step %c1 {
+    %x = memref.load %state[%i] : memref<16xf32>
+    memref.store %x, %tmp[%c0] : memref<8xf32>
+    memref.store %x, %out[%i] : memref<16xf32>
+  }
+  return
+}

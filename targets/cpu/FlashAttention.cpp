@@ -1,0 +1,436 @@
+//===- FlashAttention.cpp - fused attention kernel for the CPU ------------===//
+//
+// The CPU target's kernel for `kiln.attention` (see Passes.td for the loop
+// nest): online softmax over blocks of keys, so the scores never exist
+// beyond one [block rows x block cols] tile per thread. Rows are query
+// positions x grouped heads (row r is position r / G of head h * G + r % G),
+// so a block of rows reads each K/V block once for the whole group and the
+// causal limit grows with r. Both products go through the matmul emitter;
+// the softmax bookkeeping is vector code over the tile's rows.
+//
+// The op is rewritten on tensors, before bufferization: its operands are
+// taken as buffers (`bufferization.to_buffer`), the kernel writes a new
+// buffer, and `bufferization.to_tensor restrict` hands it back to the
+// tensor program, which one-shot bufferization then handles as usual.
+//
+//===----------------------------------------------------------------------===//
+
+#include "targets/cpu/MatmulEmitter.h"
+#include "targets/cpu/Passes.h"
+
+#include "dialects/kiln/IR/KilnOps.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <limits>
+
+namespace kiln {
+#define GEN_PASS_DEF_KILNCPUFLASHATTENTION
+#include "targets/cpu/Passes.h.inc"
+} // namespace kiln
+
+using namespace mlir;
+using kiln::AttentionOp;
+using kiln::cpu::MatmulEmitter;
+using kiln::cpu::Tiling;
+
+namespace {
+
+/// Static facts of one attention op the kernel is built for.
+struct Shape {
+  int64_t b, hq, hkv, group, sq, l, d, dv;
+  int64_t rows;   // group * sq rows per K/V head
+  int64_t br, bc; // block rows, block columns (keys)
+};
+
+class FlashEmitter {
+public:
+  FlashEmitter(OpBuilder &b, Location loc, const Tiling &t, const Shape &s)
+      : b(b), loc(loc), t(t), s(s), f32(b.getF32Type()) {}
+
+  /// Writes softmax(q kᵀ scale + mask) v into `out` ([B, Hq, Sq, Dv]);
+  /// `kt` is the key transposed to [B, Hkv, D, L].
+  void emit(Value q, Value kt, Value v, Value mask, Value out, float scale, bool causal) {
+    this->mask = mask;
+    this->causal = causal;
+    // Per-thread tiles: allocas before the grid, which dispatch
+    // partitioning re-creates in every dispatch call.
+    qs = scratch({s.br, s.d});
+    tile = scratch({s.br, s.bc});
+    acc = scratch({s.br, s.dv});
+    rowMax = scratch({s.br});
+    rowSum = scratch({s.br});
+    qkScratch = MatmulEmitter::makeScratch(b, loc, t, s.br, s.d, s.bc, false);
+    pvScratch = MatmulEmitter::makeScratch(b, loc, t, s.br, s.bc, s.dv, false);
+
+    int64_t rowBlocks = ceilDiv(s.rows, s.br);
+    auto grid = scf::ParallelOp::create(b, loc, ValueRange{idx(0)},
+                                        ValueRange{idx(s.b * s.hkv * rowBlocks)},
+                                        ValueRange{idx(1)});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(grid.getBody());
+    Value wg = grid.getInductionVars()[0];
+    Value rb = arith::RemUIOp::create(b, loc, wg, idx(rowBlocks));
+    Value bh = arith::DivUIOp::create(b, loc, wg, idx(rowBlocks));
+    batch = arith::DivUIOp::create(b, loc, bh, idx(s.hkv));
+    kvHead = arith::RemUIOp::create(b, loc, bh, idx(s.hkv));
+    r0 = mul(rb, s.br);
+    Value rowsHere = arith::MinSIOp::create(b, loc, idx(s.br), sub(idx(s.rows), r0));
+
+    packQuery(q, scale);
+    fill(rowMax, -std::numeric_limits<float>::infinity());
+    fill(rowSum, 0.0f);
+    fill(acc, 0.0f);
+
+    // Key blocks [0, end): with a causal mask the last row of the block
+    // sees keys up to its position + (L - Sq); later blocks are skipped.
+    Value end = idx(s.l);
+    if (causal) {
+      Value lastPos = div(add(r0, sub(rowsHere, idx(1))), s.group);
+      Value limit = add(lastPos, idx(s.l - s.sq + 1));
+      end = arith::MaxSIOp::create(b, loc, idx(0),
+                                   arith::MinSIOp::create(b, loc, end, limit));
+    }
+    int64_t full = s.l / s.bc, tail = s.l % s.bc;
+    Value fullBlocks = arith::MinSIOp::create(
+        b, loc, idx(full), div(add(end, idx(s.bc - 1)), s.bc));
+    scf::ForOp::create(b, loc, idx(0), fullBlocks, idx(1), ValueRange{},
+                       [&](OpBuilder &, Location, Value blk, ValueRange) {
+                         keyBlock(kt, v, mul(blk, s.bc), s.bc);
+                         scf::YieldOp::create(b, loc);
+                       });
+    if (tail) {
+      Value reaches = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, end,
+                                            idx(full * s.bc));
+      scf::IfOp::create(b, loc, reaches, [&](OpBuilder &, Location) {
+        keyBlock(kt, v, idx(full * s.bc), tail);
+        scf::YieldOp::create(b, loc);
+      });
+    }
+    writeOutput(out, rowsHere);
+  }
+
+private:
+  OpBuilder &b;
+  Location loc;
+  Tiling t;
+  Shape s;
+  Type f32;
+  Value mask;
+  bool causal = false;
+  Value qs, tile, acc, rowMax, rowSum;
+  MatmulEmitter::Scratch qkScratch, pvScratch;
+  Value batch, kvHead, r0;
+
+  static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value mul(Value x, int64_t y) { return arith::MulIOp::create(b, loc, x, idx(y)); }
+  Value div(Value x, int64_t y) { return arith::DivUIOp::create(b, loc, x, idx(y)); }
+  Value rem(Value x, int64_t y) { return arith::RemUIOp::create(b, loc, x, idx(y)); }
+  Value cst(float v) { return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v)); }
+
+  Value scratch(ArrayRef<int64_t> shape) {
+    return memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32), b.getI64IntegerAttr(64));
+  }
+  void fill(Value buffer, float v) {
+    linalg::FillOp::create(b, loc, ValueRange{cst(v)}, ValueRange{buffer});
+  }
+  /// A [rows, cols] window of a 4-D buffer at (i0, i1, o2, o3), rank-reduced.
+  Value window(Value m, Value i0, Value i1, OpFoldResult o2, OpFoldResult o3, int64_t rows,
+               int64_t cols) {
+    auto type = cast<MemRefType>(m.getType());
+    SmallVector<OpFoldResult> offsets{i0, i1, o2, o3};
+    SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(rows),
+                                    b.getIndexAttr(cols)};
+    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+    auto reduced = memref::SubViewOp::inferRankReducedResultType({rows, cols}, type, offsets,
+                                                                 sizes, strides);
+    return memref::SubViewOp::create(b, loc, cast<MemRefType>(reduced), m, offsets, sizes,
+                                     strides);
+  }
+  Value tileCols(Value m, int64_t cols) {
+    auto type = cast<MemRefType>(m.getType());
+    if (type.getDimSize(1) == cols)
+      return m;
+    SmallVector<int64_t> offsets{0, 0}, sizes{type.getDimSize(0), cols}, strides{1, 1};
+    return memref::SubViewOp::create(b, loc, m, offsets, sizes, strides);
+  }
+
+  /// Lanes for a loop over `n` contiguous floats: full vectors when they
+  /// divide it, else one at a time.
+  int64_t lanesFor(int64_t n) const { return n % t.vw == 0 ? t.vw : 1; }
+  /// for (c = 0; c < n; c += lanes) body(c, carried), carrying `init`.
+  scf::ForOp chunks(int64_t n, int64_t lanes, ValueRange init,
+                    function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    return scf::ForOp::create(b, loc, idx(0), idx(n), idx(lanes), init,
+                              [&](OpBuilder &, Location, Value c, ValueRange carried) {
+                                scf::YieldOp::create(b, loc, body(c, carried));
+                              });
+  }
+  VectorType vec(int64_t lanes) { return VectorType::get({lanes}, f32); }
+  Value splat(int64_t lanes, Value x) { return vector::BroadcastOp::create(b, loc, vec(lanes), x); }
+
+  /// (position, query head) of block row `rr`; rows past the end repeat
+  /// the last one (their results are never written).
+  std::pair<Value, Value> rowCoordinates(Value rr) {
+    Value r = arith::MinSIOp::create(b, loc, add(r0, rr), idx(s.rows - 1));
+    Value pos = div(r, s.group);
+    Value head = add(mul(kvHead, s.group), rem(r, s.group));
+    return {pos, head};
+  }
+
+  /// qs[rr, :] = q[b, head, pos, :] * scale.
+  void packQuery(Value q, float scale) {
+    int64_t lanes = lanesFor(s.d);
+    Value sc = splat(lanes, cst(scale));
+    scf::ForOp::create(b, loc, idx(0), idx(s.br), idx(1), ValueRange{},
+                       [&](OpBuilder &, Location, Value rr, ValueRange) {
+                         auto [posV, headV] = rowCoordinates(rr);
+    Value pos = posV, head = headV;
+                         chunks(s.d, lanes, {}, [&](Value c, ValueRange) {
+                           Value x = vector::LoadOp::create(b, loc, vec(lanes), q,
+                                                            ValueRange{batch, head, pos, c});
+                           x = arith::MulFOp::create(b, loc, x, sc);
+                           vector::StoreOp::create(b, loc, x, qs, ValueRange{rr, c});
+                           return SmallVector<Value>{};
+                         });
+                         scf::YieldOp::create(b, loc);
+                       });
+  }
+
+  /// One block of `w` keys from j0: scores, online softmax, P V.
+  void keyBlock(Value kt, Value v, Value j0, int64_t w) {
+    Value scores = tileCols(tile, w);
+    fill(scores, 0.0f);
+    MatmulEmitter(b, loc, t).emit(qs, window(kt, batch, kvHead, b.getIndexAttr(0), j0, s.d, w),
+                                  scores, qkScratch, /*parallel=*/false);
+    scf::ForOp::create(b, loc, idx(0), idx(s.br), idx(1), ValueRange{},
+                       [&](OpBuilder &, Location, Value rr, ValueRange) {
+                         softmaxRow(scores, rr, j0, w);
+                         scf::YieldOp::create(b, loc);
+                       });
+    MatmulEmitter(b, loc, t).emit(scores, window(v, batch, kvHead, j0, b.getIndexAttr(0), w, s.dv),
+                                  acc, pvScratch, /*parallel=*/false);
+  }
+
+  /// The mask value(s) for row (pos, head) at keys j .. j + lanes.
+  Value maskAt(Value pos, Value head, Value j, int64_t lanes) {
+    auto type = cast<MemRefType>(mask.getType());
+    int64_t lead = 4 - type.getRank();
+    Value full[4] = {batch, head, pos, j};
+    SmallVector<Value> indices;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      indices.push_back(type.getDimSize(i) == 1 ? idx(0) : full[lead + i]);
+    if (type.getShape().back() == 1 && lanes > 1)
+      return splat(lanes, memref::LoadOp::create(b, loc, mask, indices));
+    return vector::LoadOp::create(b, loc, VectorType::get({lanes}, type.getElementType()), mask,
+                                  indices);
+  }
+
+  /// Row rr of the tile: apply scale-free mask and causal limit, then the
+  /// online softmax update of (max, sum, acc) and p = exp(s - max) in place.
+  void softmaxRow(Value scores, Value rr, Value j0, int64_t w) {
+    // An i1 mask is read one element at a time: vectors of i1 are bit-packed
+    // in memory, its elements are bytes.
+    bool boolMask = mask && cast<MemRefType>(mask.getType()).getElementType().isInteger(1);
+    int64_t lanes = boolMask ? 1 : lanesFor(w);
+    float negInf = -std::numeric_limits<float>::infinity();
+    Value hidden = splat(lanes, cst(negInf));
+    auto [posV, headV] = rowCoordinates(rr);
+    Value pos = posV, head = headV;
+    Value limit = causal ? add(pos, idx(s.l - s.sq)) : Value();
+    SmallVector<Attribute> steps;
+    for (int64_t i = 0; i < lanes; ++i)
+      steps.push_back(b.getIndexAttr(i));
+    auto indexVec = VectorType::get({lanes}, b.getIndexType());
+    Value iota = causal ? arith::ConstantOp::create(
+                              b, loc, DenseElementsAttr::get(indexVec, ArrayRef(steps)))
+                        : Value();
+    scf::ForOp maxLoop = chunks(w, lanes, {hidden}, [&](Value c, ValueRange carried) {
+      Value x = vector::LoadOp::create(b, loc, vec(lanes), scores, ValueRange{rr, c});
+      Value j = add(j0, c);
+      if (mask) {
+        Value m = maskAt(pos, head, j, lanes);
+        x = boolMask ? arith::SelectOp::create(b, loc, m, x, hidden).getResult()
+                     : arith::AddFOp::create(b, loc, x, m).getResult();
+      }
+      if (causal) {
+        Value js = arith::AddIOp::create(b, loc, vector::BroadcastOp::create(b, loc, indexVec, j),
+                                         iota);
+        Value visible =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, js,
+                                  vector::BroadcastOp::create(b, loc, indexVec, limit));
+        x = arith::SelectOp::create(b, loc, visible, x, hidden);
+      }
+      vector::StoreOp::create(b, loc, x, scores, ValueRange{rr, c});
+      return SmallVector<Value>{arith::MaximumFOp::create(b, loc, x, carried[0])};
+    });
+    Value blockMax = vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF,
+                                                 maxLoop.getResult(0));
+    Value oldMax = memref::LoadOp::create(b, loc, rowMax, ValueRange{rr});
+    Value newMax = arith::MaximumFOp::create(b, loc, oldMax, blockMax);
+    // Everything seen so far is hidden: p = 0 and nothing to rescale.
+    Value allHidden = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, newMax, cst(negInf));
+    Value shift = arith::SelectOp::create(b, loc, allHidden, cst(0.0f), newMax);
+    Value shiftVec = splat(lanes, shift);
+    scf::ForOp sumLoop = chunks(w, lanes, {splat(lanes, cst(0.0f))}, [&](Value c, ValueRange carried) {
+      Value x = vector::LoadOp::create(b, loc, vec(lanes), scores, ValueRange{rr, c});
+      Value p = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, x, shiftVec));
+      vector::StoreOp::create(b, loc, p, scores, ValueRange{rr, c});
+      return SmallVector<Value>{arith::AddFOp::create(b, loc, p, carried[0])};
+    });
+    Value blockSum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                                 sumLoop.getResult(0));
+    // alpha = exp(old max - new max) rescales what earlier blocks summed.
+    Value alpha = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, oldMax, shift));
+    alpha = arith::SelectOp::create(b, loc, allHidden, cst(1.0f), alpha);
+    Value sum = memref::LoadOp::create(b, loc, rowSum, ValueRange{rr});
+    sum = arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, sum, alpha), blockSum);
+    memref::StoreOp::create(b, loc, sum, rowSum, ValueRange{rr});
+    memref::StoreOp::create(b, loc, newMax, rowMax, ValueRange{rr});
+    int64_t accLanes = lanesFor(s.dv);
+    Value alphaVec = splat(accLanes, alpha);
+    chunks(s.dv, accLanes, {}, [&](Value c, ValueRange) {
+      Value x = vector::LoadOp::create(b, loc, vec(accLanes), acc, ValueRange{rr, c});
+      vector::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, x, alphaVec), acc,
+                              ValueRange{rr, c});
+      return SmallVector<Value>{};
+    });
+  }
+
+  /// out[b, head, pos, :] = acc[rr, :] / sum (zeros for a row that saw
+  /// nothing) for the block's real rows.
+  void writeOutput(Value out, Value rowsHere) {
+    int64_t lanes = lanesFor(s.dv);
+    scf::ForOp::create(
+        b, loc, idx(0), rowsHere, idx(1), ValueRange{},
+        [&](OpBuilder &, Location, Value rr, ValueRange) {
+          auto [posV, headV] = rowCoordinates(rr);
+    Value pos = posV, head = headV;
+          Value sum = memref::LoadOp::create(b, loc, rowSum, ValueRange{rr});
+          Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, sum, cst(0.0f));
+          Value inv = arith::DivFOp::create(b, loc, cst(1.0f), sum);
+          inv = splat(lanes, arith::SelectOp::create(b, loc, empty, cst(0.0f), inv));
+          chunks(s.dv, lanes, {}, [&](Value c, ValueRange) {
+            Value x = vector::LoadOp::create(b, loc, vec(lanes), acc, ValueRange{rr, c});
+            vector::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, x, inv), out,
+                                    ValueRange{batch, head, pos, c});
+            return SmallVector<Value>{};
+          });
+          scf::YieldOp::create(b, loc);
+        });
+  }
+};
+
+/// Block sizes: columns a multiple of the micro-tile width, rows a
+/// multiple of its height (or all rows when there are fewer).
+Shape shapeOf(AttentionOp op, RankedTensorType k, const Tiling &t, int64_t blockRows,
+              int64_t blockCols) {
+  auto q = op.getQuery().getType();
+  auto v = op.getValue().getType();
+  Shape s;
+  s.b = q.getDimSize(0);
+  s.hq = q.getDimSize(1);
+  s.sq = q.getDimSize(2);
+  s.d = q.getDimSize(3);
+  s.hkv = k.getDimSize(1);
+  s.l = k.getDimSize(2);
+  s.dv = v.getDimSize(3);
+  s.group = s.hq / s.hkv;
+  s.rows = s.group * s.sq;
+  s.bc = std::max(t.nr, blockCols - blockCols % t.nr);
+  int64_t br = std::max(t.mr, blockRows - blockRows % t.mr);
+  s.br = std::min(br, s.rows);
+  return s;
+}
+
+struct FlashAttentionPass : kiln::impl::KilnCpuFlashAttentionBase<FlashAttentionPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    std::optional<Tiling> tiling = Tiling::forRegisters(vectorBits, registers, 256, 256);
+    if (!tiling) {
+      getOperation().emitError("kiln-cpu-flash-attention needs vectors of at least 128 bits "
+                               "and 8 registers");
+      return signalPassFailure();
+    }
+    SmallVector<AttentionOp> work;
+    getOperation().walk([&](AttentionOp op) {
+      if (supported(op))
+        work.push_back(op);
+    });
+    for (AttentionOp op : work)
+      rewrite(op, *tiling);
+  }
+
+  /// Static f32 shapes with a mask of static shape; everything else keeps
+  /// the reference lowering.
+  static bool supported(AttentionOp op) {
+    auto isStaticF32 = [](Value v) {
+      auto type = dyn_cast<RankedTensorType>(v.getType());
+      return type && type.hasStaticShape() && type.getElementType().isF32();
+    };
+    if (!isStaticF32(op.getQuery()) || !isStaticF32(op.getKey()) || !isStaticF32(op.getValue()))
+      return false;
+    if (op.getPastKey() && (!isStaticF32(op.getPastKey()) || !isStaticF32(op.getPastValue())))
+      return false;
+    if (Value m = op.getMask()) {
+      auto type = dyn_cast<RankedTensorType>(m.getType());
+      if (!type || !type.hasStaticShape() || type.getRank() > 4 ||
+          !(type.getElementType().isF32() || type.getElementType().isInteger(1)))
+        return false;
+    }
+    auto q = op.getQuery().getType(), k = op.getKey().getType();
+    return q.getRank() == 4 && k.getDimSize(1) > 0 && q.getDimSize(1) % k.getDimSize(1) == 0 &&
+           q.getNumElements() > 0 && k.getNumElements() > 0;
+  }
+
+  void rewrite(AttentionOp op, const Tiling &t) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Value key = op.getKey(), value = op.getValue();
+    SmallVector<Value> results;
+    if (op.getPastKey()) {
+      key = tensor::ConcatOp::create(b, loc, 2, ValueRange{op.getPastKey(), key});
+      value = tensor::ConcatOp::create(b, loc, 2, ValueRange{op.getPastValue(), value});
+    }
+    auto kType = cast<RankedTensorType>(key.getType());
+    Shape s = shapeOf(op, kType, t, blockRows, blockCols);
+    // Kᵀ once per call, so the score product reads key blocks as rows.
+    SmallVector<int64_t> ktShape = {s.b, s.hkv, s.d, s.l};
+    Value ktInit = tensor::EmptyOp::create(b, loc, ktShape, b.getF32Type());
+    Value kt = linalg::TransposeOp::create(b, loc, key, ktInit, ArrayRef<int64_t>{0, 1, 3, 2})
+                   .getResult()[0];
+    auto buffer = [&](Value tensor) -> Value {
+      auto type = cast<RankedTensorType>(tensor.getType());
+      auto toBuffer = bufferization::ToBufferOp::create(
+          b, loc, MemRefType::get(type.getShape(), type.getElementType()), tensor);
+      toBuffer.setReadOnly(true);
+      return toBuffer;
+    };
+    Value mask = op.getMask() ? buffer(op.getMask()) : Value();
+    auto outType = cast<RankedTensorType>(op.getOutput().getType());
+    auto outBufferType = MemRefType::get(outType.getShape(), outType.getElementType());
+    Value out = memref::AllocOp::create(b, loc, outBufferType, b.getI64IntegerAttr(64));
+    FlashEmitter(b, loc, t, s)
+        .emit(buffer(op.getQuery()), buffer(kt), buffer(value), mask, out,
+              op.getEffectiveScale(), op.getCausal());
+    auto result = bufferization::ToTensorOp::create(b, loc, outType, out);
+    result.setRestrict(true);
+    result.setWritable(true);
+    results.push_back(result);
+    if (op.getPastKey())
+      results.append({key, value});
+    op->replaceAllUsesWith(results);
+    op->erase();
+  }
+};
+
+} // namespace

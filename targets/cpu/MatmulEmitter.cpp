@@ -1,0 +1,252 @@
+//===- MatmulEmitter.cpp - packed register-blocked f32 matmul loops -------===//
+//
+// The shape of the kernel follows BLIS: a B panel packed once per K block and
+// reused by every row block, an A micro-panel packed once and reused by
+// every column tile, and an MR x NR accumulator tile that lives in vector
+// registers for a whole K block. Everything is emitted as scf/vector/memref
+// ops, so the LLVM backend only allocates registers and schedules.
+//
+//===----------------------------------------------------------------------===//
+
+#include "targets/cpu/MatmulEmitter.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <algorithm>
+
+using namespace mlir;
+
+namespace kiln::cpu {
+
+std::optional<Tiling> Tiling::forRegisters(unsigned vectorBits, unsigned registers,
+                                           int64_t kBlock, int64_t panelCols) {
+  int64_t vw = vectorBits / 32;
+  if (vw < 4 || registers < 8)
+    return std::nullopt;
+  Tiling t;
+  t.vw = vw;
+  t.nr = 2 * vw;
+  // 2 * mr accumulators + 2 B vectors + 1 broadcast must fit.
+  t.mr = std::clamp<int64_t>((registers - 3) / 2, 1, 8);
+  t.kc = kBlock;
+  t.nc = std::max<int64_t>(panelCols, t.nr);
+  return t;
+}
+
+/// Sized for an M x K x N product; B's buffer only when it is packed.
+MatmulEmitter::Scratch MatmulEmitter::makeScratch(OpBuilder &b, Location loc, const Tiling &t, int64_t m,
+                           int64_t k, int64_t n, bool bTransposed) {
+  auto f32 = b.getF32Type();
+  auto make = [&](int64_t size) -> Value {
+    return memref::AllocaOp::create(b, loc, MemRefType::get({size}, f32),
+                                    b.getI64IntegerAttr(64));
+  };
+  int64_t mr = std::min(t.mr, m), nMain = n - n % t.nr;
+  if (nMain == 0)
+    return {};
+  int64_t kc = std::min(t.kc, k);
+  Scratch s;
+  if (mr > 1)
+    s.aPacked = make(kc * mr);
+  if (packsB(m, mr) || bTransposed)
+    s.bPacked = make(kc * panelWidth(t, nMain));
+  return s;
+}
+
+/// With a single row block nothing reuses a packed B: read it in place.
+bool MatmulEmitter::packsB(int64_t m, int64_t mr) {
+  int64_t blocks = m / mr;
+  return blocks > 1 || (blocks == 1 && m % mr != 0);
+}
+int64_t MatmulEmitter::panelWidth(const Tiling &t, int64_t n) {
+  return std::max(t.nr, std::min(t.nc - t.nc % t.nr, n));
+}
+
+/// `parallel`: the column panels are an scf.parallel (a workgroup grid);
+/// otherwise a loop (an enclosing loop is the grid).
+void MatmulEmitter::emit(Value a, Value bm, Value c, const Scratch &scratch, bool parallel) {
+  auto shapeA = cast<MemRefType>(a.getType()).getShape();
+  auto shapeC = cast<MemRefType>(c.getType()).getShape();
+  int64_t m = shapeC[0], n = shapeC[1], k = shapeA[1];
+  int64_t mr = std::min(t.mr, m);
+  int64_t nMain = n - n % t.nr;
+  if (nMain > 0)
+    emitPanels(a, bm, c, m, nMain, k, mr, scratch, parallel);
+  if (nMain < n) { // leftover columns: the generic loops
+    Value bTail = bTransposed ? subview(bm, {nMain, 0}, {n - nMain, k})
+                              : subview(bm, {0, nMain}, {k, n - nMain});
+    Value cTail = subview(c, {0, nMain}, {m, n - nMain});
+    emitLoops(a, bTail, cTail);
+  }
+}
+
+/// C += A x B (or A x B^T) as a plain linalg.generic, for the leftovers.
+void MatmulEmitter::emitLoops(Value a, Value bm, Value c) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr m, n, k;
+  bindDims(ctx, m, n, k);
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(3, 0, {m, k}, ctx),
+      AffineMap::get(3, 0, bTransposed ? ArrayRef<AffineExpr>{n, k} : ArrayRef<AffineExpr>{k, n},
+                     ctx),
+      AffineMap::get(3, 0, {m, n}, ctx)};
+  SmallVector<utils::IteratorType> iters = {utils::IteratorType::parallel,
+                                            utils::IteratorType::parallel,
+                                            utils::IteratorType::reduction};
+  linalg::GenericOp::create(b, loc, ValueRange{a, bm}, ValueRange{c}, maps, iters,
+                            [](OpBuilder &nb, Location l, ValueRange args) {
+                              Value p = arith::MulFOp::create(nb, l, args[0], args[1]);
+                              linalg::YieldOp::create(
+                                  nb, l, ValueRange{arith::AddFOp::create(nb, l, args[2], p)});
+                            });
+}
+
+
+
+void MatmulEmitter::emitPanels(Value a, Value bm, Value c, int64_t m, int64_t n, int64_t k, int64_t mr,
+                const Scratch &scratch, bool parallel) {
+  int64_t nc = panelWidth(t, n);
+  int64_t kc = std::min(t.kc, k);
+  int64_t panels = (n + nc - 1) / nc;
+  int64_t mMain = m - m % mr;
+  bool packB = packsB(m, mr) || bTransposed;
+  OpBuilder::InsertionGuard guard(b);
+  Value panel;
+  if (parallel) {
+    auto par = scf::ParallelOp::create(b, loc, ValueRange{idx(0)}, ValueRange{idx(panels)},
+                                       ValueRange{idx(1)});
+    b.setInsertionPointToStart(par.getBody());
+    panel = par.getInductionVars()[0];
+  } else {
+    auto loop = scf::ForOp::create(b, loc, idx(0), idx(panels), idx(1));
+    b.setInsertionPointToStart(loop.getBody());
+    panel = loop.getInductionVar();
+  }
+  Value jc = mul(panel, nc);
+  Value ncHere = min(idx(nc), arith::SubIOp::create(b, loc, idx(n), jc));
+  Value bPacked = packB ? scratch.bPacked : Value();
+  Value aPacked = scratch.aPacked;
+  scf::ForOp::create(
+      b, loc, idx(0), idx(k), idx(kc), ValueRange{},
+      [&](OpBuilder &, Location, Value pc, ValueRange) {
+        Value kcHere = min(idx(kc), arith::SubIOp::create(b, loc, idx(k), pc));
+        if (packB)
+          emitPackB(bm, bPacked, pc, kcHere, jc, ncHere, kc);
+        Operands ops{a, bm, c, bPacked, aPacked, pc, kcHere, jc, ncHere, kc};
+        if (mMain > 0)
+          scf::ForOp::create(b, loc, idx(0), idx(mMain), idx(mr), ValueRange{},
+                             [&](OpBuilder &, Location, Value i0, ValueRange) {
+                               emitRowBlock(ops, i0, mr);
+                               scf::YieldOp::create(b, loc);
+                             });
+        if (m > mMain)
+          emitRowBlock(ops, idx(mMain), m - mMain);
+        scf::YieldOp::create(b, loc);
+      });
+}
+
+/// B[pc + k, jc + jr + 0..nr) -> bPacked[jr * kc + k * nr + 0..nr).
+/// A transposed B is read one element at a time (its columns are rows).
+void MatmulEmitter::emitPackB(Value bm, Value bPacked, Value pc, Value kcHere, Value jc, Value ncHere,
+               int64_t kc) {
+  auto vecType = VectorType::get({t.vw}, b.getF32Type());
+  scf::ForOp::create(
+      b, loc, idx(0), ncHere, idx(t.nr), ValueRange{},
+      [&](OpBuilder &, Location, Value jr, ValueRange) {
+        scf::ForOp::create(
+            b, loc, idx(0), kcHere, idx(1), ValueRange{},
+            [&](OpBuilder &, Location, Value kk, ValueRange) {
+              Value row = add(pc, kk), col = add(jc, jr);
+              Value dst = add(mul(jr, kc), mul(kk, t.nr));
+              if (bTransposed) {
+                for (int64_t j = 0; j < t.nr; ++j) {
+                  Value x = memref::LoadOp::create(b, loc, bm, ValueRange{add(col, idx(j)), row});
+                  memref::StoreOp::create(b, loc, x, bPacked, ValueRange{add(dst, idx(j))});
+                }
+              } else {
+                for (int64_t v = 0; v < t.nr / t.vw; ++v) {
+                  Value x = vector::LoadOp::create(
+                      b, loc, vecType, bm, ValueRange{row, add(col, idx(v * t.vw))});
+                  vector::StoreOp::create(b, loc, x, bPacked,
+                                          ValueRange{add(dst, idx(v * t.vw))});
+                }
+              }
+              scf::YieldOp::create(b, loc);
+            });
+        scf::YieldOp::create(b, loc);
+      });
+}
+
+
+/// Rows [i0, i0 + mr) against every column tile of the panel.
+void MatmulEmitter::emitRowBlock(const Operands &o, Value i0, int64_t mr) {
+  // A[i0 + i, pc + k] -> aPacked[k * mr + i]: the kernel's broadcasts then
+  // read consecutive floats instead of mr rows K floats apart.
+  bool packA = mr > 1 && o.aPacked;
+  if (packA)
+    scf::ForOp::create(b, loc, idx(0), o.kcHere, idx(1), ValueRange{},
+                       [&](OpBuilder &, Location, Value kk, ValueRange) {
+                         for (int64_t i = 0; i < mr; ++i) {
+                           Value x = memref::LoadOp::create(
+                               b, loc, o.a, ValueRange{add(i0, idx(i)), add(o.pc, kk)});
+                           memref::StoreOp::create(b, loc, x, o.aPacked,
+                                                   ValueRange{add(mul(kk, mr), idx(i))});
+                         }
+                         scf::YieldOp::create(b, loc);
+                       });
+  scf::ForOp::create(b, loc, idx(0), o.ncHere, idx(t.nr), ValueRange{},
+                     [&](OpBuilder &, Location, Value jr, ValueRange) {
+                       emitMicroTile(o, i0, jr, mr, packA);
+                       scf::YieldOp::create(b, loc);
+                     });
+}
+
+/// C[i0 + 0..mr, jc + jr + 0..nr) += A-panel x B-panel over the K block.
+void MatmulEmitter::emitMicroTile(const Operands &o, Value i0, Value jr, int64_t mr, bool packA) {
+  auto vecType = VectorType::get({t.vw}, b.getF32Type());
+  int64_t nv = t.nr / t.vw;
+  Value col = add(o.jc, jr);
+  SmallVector<Value> acc;
+  for (int64_t i = 0; i < mr; ++i)
+    for (int64_t v = 0; v < nv; ++v)
+      acc.push_back(vector::LoadOp::create(
+          b, loc, vecType, o.c, ValueRange{add(i0, idx(i)), add(col, idx(v * t.vw))}));
+  Value bBase = o.bPacked ? mul(jr, o.kc) : Value();
+  auto loop = scf::ForOp::create(
+      b, loc, idx(0), o.kcHere, idx(1), acc,
+      [&](OpBuilder &, Location, Value kk, ValueRange carried) {
+        SmallVector<Value> bv;
+        for (int64_t v = 0; v < nv; ++v)
+          bv.push_back(
+              o.bPacked
+                  ? vector::LoadOp::create(b, loc, vecType, o.bPacked,
+                                           ValueRange{add(add(bBase, mul(kk, t.nr)),
+                                                          idx(v * t.vw))})
+                        .getResult()
+                  : vector::LoadOp::create(b, loc, vecType, o.bm,
+                                           ValueRange{add(o.pc, kk), add(col, idx(v * t.vw))})
+                        .getResult());
+        SmallVector<Value> next;
+        for (int64_t i = 0; i < mr; ++i) {
+          Value x = packA ? memref::LoadOp::create(b, loc, o.aPacked,
+                                                   ValueRange{add(mul(kk, mr), idx(i))})
+                                .getResult()
+                          : memref::LoadOp::create(b, loc, o.a,
+                                                   ValueRange{add(i0, idx(i)), add(o.pc, kk)})
+                                .getResult();
+          Value splat = vector::BroadcastOp::create(b, loc, vecType, x);
+          for (int64_t v = 0; v < nv; ++v)
+            next.push_back(
+                vector::FMAOp::create(b, loc, splat, bv[v], carried[i * nv + v]));
+        }
+        scf::YieldOp::create(b, loc, next);
+      });
+  for (int64_t i = 0; i < mr; ++i)
+    for (int64_t v = 0; v < nv; ++v)
+      vector::StoreOp::create(b, loc, loop.getResult(i * nv + v), o.c,
+                              ValueRange{add(i0, idx(i)), add(col, idx(v * t.vw))});
+}
+
+} // namespace kiln::cpu

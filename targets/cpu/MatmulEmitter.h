@@ -1,0 +1,94 @@
+//===- MatmulEmitter.h - packed register-blocked f32 matmul loops --*- C++ -*-===//
+//
+// Emits C += A x B on 2-D f32 memrefs as the CPU target's micro-kernel loop
+// nest (BLIS-shaped: packed B panels, packed A micro-panels, an MR x NR
+// accumulator tile in vector registers). Used by the matmul strategy
+// (MatmulMicrokernel.cpp) and by the fused kernels that contain products
+// (FlashAttention.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KILN_TARGETS_CPU_MATMULEMITTER_H
+#define KILN_TARGETS_CPU_MATMULEMITTER_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+
+namespace kiln::cpu {
+
+/// Tile sizes chosen from the target's registers and caches.
+struct Tiling {
+  int64_t vw; // f32 lanes per vector
+  int64_t nr; // columns per micro-tile (a multiple of vw)
+  int64_t mr; // rows per micro-tile
+  int64_t kc; // K block
+  int64_t nc; // columns per panel (workgroup), a multiple of nr
+
+  /// The tiling for `vectorBits`-wide registers, `registers` of them;
+  /// null when the vectors are narrower than 128 bits or fewer than 8.
+  static std::optional<Tiling> forRegisters(unsigned vectorBits, unsigned registers,
+                                            int64_t kBlock, int64_t panelCols);
+};
+
+/// Emits C += A x B for 2-D memrefs A [M,K], B [K,N], C [M,N] (static
+/// shapes, f32, unit inner stride; offsets may be dynamic) at the builder's
+/// insertion point.
+class MatmulEmitter {
+public:
+  /// `bTransposed`: B is given as [N, K] (what `x @ W.T` exports as).
+  MatmulEmitter(mlir::OpBuilder &b, mlir::Location loc, Tiling t, bool bTransposed = false)
+      : b(b), loc(loc), t(t), bTransposed(bTransposed) {}
+
+  /// Packing buffers, created once before the loops (stack memory of the
+  /// thread that runs them: a dispatch re-creates them on entry).
+  struct Scratch {
+    mlir::Value aPacked, bPacked;
+  };
+  /// Sized for an M x K x N product; B's buffer only when it is packed.
+  static Scratch makeScratch(mlir::OpBuilder &b, mlir::Location loc, const Tiling &t, int64_t m,
+                             int64_t k, int64_t n, bool bTransposed);
+  /// With a single row block nothing reuses a packed B: read it in place.
+  static bool packsB(int64_t m, int64_t mr);
+  static int64_t panelWidth(const Tiling &t, int64_t n);
+
+  /// `parallel`: the column panels are an scf.parallel (a workgroup grid);
+  /// otherwise a loop (an enclosing loop is the grid).
+  void emit(mlir::Value a, mlir::Value bm, mlir::Value c, const Scratch &scratch,
+            bool parallel = true);
+  /// C += A x B (or A x B^T) as a plain linalg.generic, for the leftovers.
+  void emitLoops(mlir::Value a, mlir::Value bm, mlir::Value c);
+
+private:
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  Tiling t;
+  bool bTransposed;
+
+  struct Operands {
+    mlir::Value a, bm, c, bPacked, aPacked, pc, kcHere, jc, ncHere;
+    int64_t kc;
+  };
+
+  mlir::Value idx(int64_t v) { return mlir::arith::ConstantIndexOp::create(b, loc, v); }
+  mlir::Value add(mlir::Value x, mlir::Value y) { return mlir::arith::AddIOp::create(b, loc, x, y); }
+  mlir::Value mul(mlir::Value x, int64_t y) { return mlir::arith::MulIOp::create(b, loc, x, idx(y)); }
+  mlir::Value min(mlir::Value x, mlir::Value y) {
+    return mlir::arith::MinSIOp::create(b, loc, x, y);
+  }
+  mlir::Value subview(mlir::Value v, llvm::ArrayRef<int64_t> offsets, llvm::ArrayRef<int64_t> sizes) {
+    llvm::SmallVector<int64_t> strides(offsets.size(), 1);
+    return mlir::memref::SubViewOp::create(b, loc, v, offsets, sizes, strides);
+  }
+
+  void emitPanels(mlir::Value a, mlir::Value bm, mlir::Value c, int64_t m, int64_t n, int64_t k,
+                  int64_t mr, const Scratch &scratch, bool parallel);
+  void emitPackB(mlir::Value bm, mlir::Value bPacked, mlir::Value pc, mlir::Value kcHere,
+                 mlir::Value jc, mlir::Value ncHere, int64_t kc);
+  void emitRowBlock(const Operands &o, mlir::Value i0, int64_t mr);
+  void emitMicroTile(const Operands &o, mlir::Value i0, mlir::Value jr, int64_t mr, bool packA);
+};
+
+} // namespace kiln::cpu
+
+#endif // KILN_TARGETS_CPU_MATMULEMITTER_H

@@ -1,0 +1,126 @@
+"""Checks kiln.attention on the CPU target against a NumPy reference.
+
+Each case writes a one-op MLIR model, compiles it with `kiln compile`, runs
+it with `kiln run` and compares the output with softmax(q kᵀ scale + mask) v
+computed here (rtol 1e-4, atol 1e-5). The cases cover the fused kernel's
+edges: grouped heads, causal with and without a cache, key and row counts
+that are not multiples of the blocks, head dims that are not multiples of
+the vector width, float and boolean masks (with fully hidden rows), and a
+single workgroup. Prints one line per case; exits 1 on any mismatch.
+"""
+import argparse
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+
+def reference(q, k, v, mask, causal, scale):
+    _, hq, sq, _ = q.shape
+    hkv, length = k.shape[1], k.shape[2]
+    k = np.repeat(k, hq // hkv, axis=1).astype(np.float64)
+    v = np.repeat(v, hq // hkv, axis=1).astype(np.float64)
+    s = np.einsum("bhid,bhjd->bhij", q.astype(np.float64), k) * scale
+    if mask is not None:
+        s = np.where(mask, s, -np.inf) if mask.dtype == bool else s + mask
+    if causal:
+        i = np.arange(sq)[:, None]
+        j = np.arange(length)[None, :]
+        s = np.where(j <= i + (length - sq), s, -np.inf)
+    m = s.max(-1, keepdims=True)
+    e = np.exp(s - np.where(np.isinf(m), 0, m))
+    z = e.sum(-1, keepdims=True)
+    p = np.where(z == 0, 0, e / np.where(z == 0, 1, z))
+    return np.einsum("bhij,bhje->bhie", p, v)
+
+
+def tensor_type(a):
+    dims = "x".join(map(str, a.shape))
+    return f"tensor<{dims}x{'i1' if a.dtype == bool else 'f32'}>"
+
+
+def run_case(kiln, work, name, b, hq, hkv, sq, length, d, dv, causal=False, mask=None, past=0):
+    rng = np.random.default_rng(len(name))
+    new = length - past
+    q = rng.standard_normal((b, hq, sq, d), dtype=np.float32)
+    k = rng.standard_normal((b, hkv, new, d), dtype=np.float32)
+    v = rng.standard_normal((b, hkv, new, dv), dtype=np.float32)
+    inputs = {"q": q, "k": k, "v": v}
+    if mask is not None:
+        inputs["m"] = mask
+    if past:
+        inputs["pk"] = rng.standard_normal((b, hkv, past, d), dtype=np.float32)
+        inputs["pv"] = rng.standard_normal((b, hkv, past, dv), dtype=np.float32)
+    args = ", ".join(f"%{n}: {tensor_type(a)}" for n, a in inputs.items())
+    out = f"tensor<{b}x{hq}x{sq}x{dv}xf32>"
+    extra = f" mask(%m : {tensor_type(mask)})" if mask is not None else ""
+    results = out
+    if past:
+        extra += (f" past(%pk, %pv : {tensor_type(inputs['pk'])}, "
+                  f"{tensor_type(inputs['pv'])})")
+        results = (f"{out}, tensor<{b}x{hkv}x{length}x{d}xf32>, "
+                   f"tensor<{b}x{hkv}x{length}x{dv}xf32>")
+    attrs = " {causal}" if causal else ""
+    count = "%o:3" if past else "%o"
+    source = (f"func.func @main({args}) -> ({results}) {{\n"
+              f"  {count} = kiln.attention %q, %k, %v{extra}{attrs} : {tensor_type(q)}, "
+              f"{tensor_type(k)}, {tensor_type(v)} -> {results}\n"
+              f"  return {'%o#0, %o#1, %o#2' if past else '%o'} : {results}\n}}\n")
+    case_dir = os.path.join(work, name)
+    os.makedirs(case_dir, exist_ok=True)
+    model = os.path.join(case_dir, "model.mlir")
+    with open(model, "w") as f:
+        f.write(source)
+    cmd = [kiln, "run", os.path.join(case_dir, "model.kiln"), "--output-dir",
+           os.path.join(case_dir, "out")]
+    for n, a in inputs.items():
+        np.save(os.path.join(case_dir, n + ".npy"), a)
+        cmd.append("--input=" + os.path.join(case_dir, n + ".npy"))
+    for step in ([kiln, "compile", model, "-o", os.path.join(case_dir, "model.kiln")], cmd):
+        r = subprocess.run(step, capture_output=True, text=True)
+        if r.returncode:
+            print(f"{name}: FAIL ({os.path.basename(step[0])} {step[1]}: {r.stderr.strip()})")
+            return False
+    got = np.load(os.path.join(case_dir, "out", "result0.npy"))
+    key = np.concatenate([inputs["pk"], k], axis=2) if past else k
+    value = np.concatenate([inputs["pv"], v], axis=2) if past else v
+    want = reference(q, key, value, mask, causal, 1 / np.sqrt(d))
+    ok = np.allclose(got, want, rtol=1e-4, atol=1e-5)
+    print(f"{name}: {'ok' if ok else 'FAIL'} (max |diff| {np.abs(got - want).max():.2e})")
+    return ok
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kiln", required=True)
+    parser.add_argument("--work", required=True)
+    a = parser.parse_args()
+    rng = np.random.default_rng(7)
+    hidden_rows = rng.standard_normal((1, 2, 70, 70)) > 0
+    hidden_rows[0, 1, 5, :] = False
+    cases = [
+        ("gqa_causal_ragged", dict(b=1, hq=4, hkv=2, sq=100, length=100, d=32, dv=32,
+                                   causal=True)),
+        ("batched_mha", dict(b=2, hq=8, hkv=8, sq=64, length=64, d=64, dv=64)),
+        ("decode_cache", dict(b=1, hq=8, hkv=2, sq=1, length=77, d=32, dv=32, causal=True,
+                              past=76)),
+        ("prefill_cache_causal", dict(b=1, hq=2, hkv=2, sq=20, length=150, d=16, dv=16,
+                                      causal=True, past=130)),
+        ("odd_head_dims_float_mask", dict(b=1, hq=2, hkv=1, sq=5, length=5, d=12, dv=7,
+                                          mask=rng.standard_normal((1, 1, 5, 5)).astype(
+                                              np.float32))),
+        ("bool_mask_hidden_row", dict(b=1, hq=2, hkv=2, sq=70, length=70, d=16, dv=16,
+                                      mask=hidden_rows)),
+        ("mla_dims_full_mask", dict(b=1, hq=4, hkv=4, sq=130, length=130, d=48, dv=32,
+                                    causal=True, mask=rng.standard_normal(
+                                        (1, 4, 130, 130)).astype(np.float32))),
+        ("one_workgroup", dict(b=1, hq=1, hkv=1, sq=16, length=64, d=32, dv=32)),
+    ]
+    results = [run_case(a.kiln, a.work, name, **kw) for name, kw in cases]
+    print(f"{sum(results)}/{len(results)} attention cases match")
+    sys.exit(0 if all(results) else 1)
+
+
+if __name__ == "__main__":
+    main()

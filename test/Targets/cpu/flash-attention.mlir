@@ -1,0 +1,60 @@
+// RUN: kiln-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kiln-cpu-flash-attention{vector-bits=512 registers=32},cse))' | FileCheck %s
+
+// Causal GQA, 4 query heads on 2 K/V heads, 100 positions: 200 rows per K/V
+// head in blocks of 64 (4 row blocks x 2 heads = 8 workgroups), keys in
+// blocks of 64 (one full block and a tail of 36). The per-thread tiles are
+// 64 x 32 (Q), 64 x 64 (scores), 64 x 32 (accumulator): nothing is 100 x 100.
+// CHECK-LABEL: func.func @causal_gqa
+// CHECK-NOT: kiln.attention
+// CHECK: linalg.transpose ins(%arg1 : tensor<1x2x100x32xf32>) {{.*}} permutation = [0, 1, 3, 2]
+// CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x4x100x32xf32>
+// CHECK: bufferization.to_buffer %arg0 read_only
+// CHECK: memref.alloca() {alignment = 64 : i64} : memref<64x32xf32>
+// CHECK: memref.alloca() {alignment = 64 : i64} : memref<64x64xf32>
+// CHECK-NOT: memref<{{.*}}100x100
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c8) step (%c1)
+// The causal limit bounds the key blocks: min(1, ceil(end / 64)) full
+// blocks, then the tail if the limit reaches past 64.
+// CHECK: arith.minsi
+// CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c1
+// CHECK: vector.fma
+// CHECK: vector.reduction <maximumf>
+// CHECK: math.exp
+// CHECK: vector.reduction <add>
+// CHECK: arith.cmpi sgt
+// CHECK: scf.if
+// CHECK: bufferization.to_tensor %[[OUT]] restrict writable
+func.func @causal_gqa(%q: tensor<1x4x100x32xf32>, %k: tensor<1x2x100x32xf32>, %v: tensor<1x2x100x32xf32>) -> tensor<1x4x100x32xf32> {
+  %o = kiln.attention %q, %k, %v {causal} : tensor<1x4x100x32xf32>, tensor<1x2x100x32xf32>, tensor<1x2x100x32xf32> -> tensor<1x4x100x32xf32>
+  return %o : tensor<1x4x100x32xf32>
+}
+
+// -----
+
+// A decode step with a cache: the past is concatenated in front (and
+// returned as the present), the 8 grouped query rows of a K/V head are one
+// block, so each K/V head is read once for its 4 query heads.
+// CHECK-LABEL: func.func @decode
+// CHECK: %[[K:.*]] = tensor.concat dim(2) %arg3, %arg1
+// CHECK: %[[V:.*]] = tensor.concat dim(2) %arg4, %arg2
+// CHECK: memref.alloca() {alignment = 64 : i64} : memref<4x64xf32>
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c2) step (%c1)
+// CHECK: return %{{.*}}, %[[K]], %[[V]]
+func.func @decode(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x1x64xf32>, %v: tensor<1x2x1x64xf32>,
+                  %pk: tensor<1x2x255x64xf32>, %pv: tensor<1x2x255x64xf32>)
+    -> (tensor<1x8x1x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>) {
+  %o:3 = kiln.attention %q, %k, %v past(%pk, %pv : tensor<1x2x255x64xf32>, tensor<1x2x255x64xf32>) {causal}
+      : tensor<1x8x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x1x64xf32>
+      -> tensor<1x8x1x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>
+  return %o#0, %o#1, %o#2 : tensor<1x8x1x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>
+}
+
+// -----
+
+// Narrow floats keep the reference lowering (kiln-to-linalg) for now.
+// CHECK-LABEL: func.func @half
+// CHECK: kiln.attention
+func.func @half(%q: tensor<1x2x8x16xf16>, %k: tensor<1x2x8x16xf16>, %v: tensor<1x2x8x16xf16>) -> tensor<1x2x8x16xf16> {
+  %o = kiln.attention %q, %k, %v : tensor<1x2x8x16xf16>, tensor<1x2x8x16xf16>, tensor<1x2x8x16xf16> -> tensor<1x2x8x16xf16>
+  return %o : tensor<1x2x8x16xf16>
+}
