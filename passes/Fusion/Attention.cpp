@@ -4,8 +4,9 @@
 // walking back from the softmax input it accepts an additive mask (either
 // operand of an add), a scale as a multiply or a division by a constant
 // (on either side of the mask add), and Q Kᵀ as a matmul whose right
-// operand is K transposed on its last two dimensions. Masks stay float
-// masks added to the scores (a causal triangle is not recognized yet, so
+// operand is K transposed on its last two dimensions. A mask that is the
+// causal triangle (as data or built in the graph, CausalMask.cpp) becomes
+// the `causal` attribute; other masks stay float masks added to the scores (so
 // the kernel cannot skip tiles). K and V repeated for grouped-query
 // attention (Llama's repeat_kv: Reshape, Expand, Reshape) are read from
 // their shared heads instead. RoPE is a separate pattern (to come).
@@ -141,11 +142,18 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
         !qt.hasStaticShape() || !kt.hasStaticShape() || !vt.hasStaticShape())
       return rewriter.notifyMatchFailure(qk, "attention: Q, K, V are not static [batch, heads, "
                                              "seq, dim] with matching heads and lengths");
+    bool causal = false;
     if (mask) {
       auto mt = dyn_cast<RankedTensorType>(mask.getType());
       if (!mt || mt.getElementType() != qt.getElementType() || mt.getRank() > 4)
         return rewriter.notifyMatchFailure(softmax, "attention: the mask is not a float tensor "
                                                     "that broadcasts to the scores");
+      // A causal triangle, given or built in the graph, becomes the
+      // attribute: kernels skip the hidden blocks instead of adding -inf.
+      if (isCausalMask(mask, qt.getDimSize(2), kt.getDimSize(2))) {
+        causal = true;
+        mask = Value();
+      }
     }
     matched.append({kT.getLoc(), qk.getLoc(), softmax.getLoc(), pv.getLoc()});
     rewriter.setInsertionPoint(pv);
@@ -155,7 +163,7 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
     if (out != pv.getType())
       return rewriter.notifyMatchFailure(pv, "attention: the output type differs");
     auto attn = AttentionOp::create(rewriter, rewriter.getFusedLoc(matched), out, TypeRange{}, q,
-                                    k, v, mask, Value(), Value(), /*causal=*/false,
+                                    k, v, mask, Value(), Value(), causal,
                                     rewriter.getF32FloatAttr((float)scale));
     rewriter.replaceOp(pv, attn.getOutput());
     return success();

@@ -26,6 +26,12 @@ void populateAttentionPatterns(mlir::RewritePatternSet &patterns);
 /// The value of a constant with a single (splat) element.
 std::optional<double> scalarConstant(mlir::Value v);
 
+/// Whether the additive float `mask` on [.., Sq, L] scores is the causal
+/// triangle (0 where j <= i + L - Sq, -inf or a float's lowest elsewhere),
+/// evaluated from constants, weights and the ops that build it
+/// (CausalMask.cpp).
+bool isCausalMask(mlir::Value mask, int64_t sq, int64_t l);
+
 /// `v` defined by a kiln.binary of `kind`: its operands, else null.
 BinaryOp binaryOf(mlir::Value v, BinaryKind kind);
 /// `v` defined by a kiln.unary of `kind`, else null.

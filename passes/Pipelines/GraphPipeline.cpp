@@ -21,6 +21,8 @@ void kiln::buildGraphPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createKilnInferShapes());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (!options.fusion)
+    return;
   KilnFuseOptions fuse;
   fuse.report = options.fusionReport;
   pm.addNestedPass<func::FuncOp>(createKilnFuse(fuse));

@@ -20,6 +20,10 @@ struct GraphPipelineOptions
   ListOption<std::string> inputShapes{
       *this, "input-shapes",
       llvm::cl::desc("NAME=D0xD1x... to specialize dynamic input dims")};
+  Option<bool> fusion{
+      *this, "fusion",
+      llvm::cl::desc("Raise attention, MoE, norms, ... into fused ops (kiln-fuse)"),
+      llvm::cl::init(true)};
   Option<bool> fusionReport{
       *this, "fusion-report",
       llvm::cl::desc("Remark on each fusion and each near miss (kiln compile --verbose)"),

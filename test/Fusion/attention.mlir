@@ -77,3 +77,112 @@ func.func @gqa(%q: tensor<1x8x16x64xf32>, %k: tensor<1x2x16x64xf32>, %v: tensor<
   %o = kiln.matmul %p, %vr : tensor<1x8x16x16xf32>, tensor<1x8x16x64xf32>
   return %o : tensor<1x8x16x64xf32>
 }
+
+// -----
+
+// Causal masks become the attribute, whether given as data or built in the
+// graph: Trilu(upper, k = 1) of a -inf fill (torch.triu), and
+// Where(j > i, lowest, 0) from a position vector (a Range once folded) and
+// its column view (masked_fill with finfo.min).
+// CHECK-LABEL: func.func @causal_trilu
+// CHECK: kiln.attention %arg0, %arg1, %arg2 {causal, scale = 1.250000e-01 : f32}
+// CHECK-LABEL: func.func @causal_where_ranges
+// CHECK: kiln.attention %arg0, %arg1, %arg2 {causal, scale = 1.250000e-01 : f32}
+// CHECK-LABEL: func.func @causal_data
+// CHECK: kiln.attention %arg0, %arg1, %arg2 {causal, scale = 1.250000e-01 : f32}
+func.func @causal_trilu(%q: tensor<1x4x16x64xf32>, %k: tensor<1x4x16x64xf32>, %v: tensor<1x4x16x64xf32>) -> tensor<1x4x16x64xf32> {
+  %c8 = arith.constant dense<8.0> : tensor<f32>
+  %ninf = arith.constant dense<0xFF800000> : tensor<16x16xf32>
+  %one = arith.constant dense<1> : tensor<i64>
+  %mask = kiln.trilu %ninf k %one : tensor<i64> upper : tensor<16x16xf32>
+  %kt = kiln.transpose %k perm = [0, 1, 3, 2] : tensor<1x4x16x64xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x4x16x64xf32>, tensor<1x4x64x16xf32>
+  %d = kiln.binary div %s, %c8 : tensor<1x4x16x16xf32>, tensor<f32>
+  %m = kiln.binary add %d, %mask : tensor<1x4x16x16xf32>, tensor<16x16xf32>
+  %p = kiln.softmax %m axis = -1 : tensor<1x4x16x16xf32>
+  %o = kiln.matmul %p, %v : tensor<1x4x16x16xf32>, tensor<1x4x16x64xf32>
+  return %o : tensor<1x4x16x64xf32>
+}
+func.func @causal_where_ranges(%q: tensor<1x4x16x64xf32>, %k: tensor<1x4x16x64xf32>, %v: tensor<1x4x16x64xf32>) -> tensor<1x4x16x64xf32> {
+  %c8 = arith.constant dense<8.0> : tensor<f32>
+  %lowest = arith.constant dense<-3.40282347E+38> : tensor<f32>
+  %zero = arith.constant dense<0.0> : tensor<f32>
+  %j = arith.constant dense<[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]> : tensor<16xi64>
+  %i = kiln.reshape %j : tensor<16xi64> -> tensor<16x1xi64>
+  %later = kiln.compare gt %j, %i : tensor<16xi64>, tensor<16x1xi64>
+  %m2 = kiln.where %later, %lowest, %zero : tensor<16x16xi1>, tensor<f32>, tensor<f32>
+  %mask = kiln.reshape %m2 : tensor<16x16xf32> -> tensor<1x1x16x16xf32>
+  %kt = kiln.transpose %k perm = [0, 1, 3, 2] : tensor<1x4x16x64xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x4x16x64xf32>, tensor<1x4x64x16xf32>
+  %d = kiln.binary div %s, %c8 : tensor<1x4x16x16xf32>, tensor<f32>
+  %m = kiln.binary add %d, %mask : tensor<1x4x16x16xf32>, tensor<1x1x16x16xf32>
+  %p = kiln.softmax %m axis = -1 : tensor<1x4x16x16xf32>
+  %o = kiln.matmul %p, %v : tensor<1x4x16x16xf32>, tensor<1x4x16x64xf32>
+  return %o : tensor<1x4x16x64xf32>
+}
+func.func @causal_data(%q: tensor<1x4x4x64xf32>, %k: tensor<1x4x4x64xf32>, %v: tensor<1x4x4x64xf32>) -> tensor<1x4x4x64xf32> {
+  %c8 = arith.constant dense<8.0> : tensor<f32>
+  %mask = arith.constant dense<[[0.0, 0xFF800000, 0xFF800000, 0xFF800000], [0.0, 0.0, 0xFF800000, 0xFF800000],
+                                [0.0, 0.0, 0.0, 0xFF800000], [0.0, 0.0, 0.0, 0.0]]> : tensor<4x4xf32>
+  %kt = kiln.transpose %k perm = [0, 1, 3, 2] : tensor<1x4x4x64xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x4x4x64xf32>, tensor<1x4x64x4xf32>
+  %d = kiln.binary div %s, %c8 : tensor<1x4x4x4xf32>, tensor<f32>
+  %m = kiln.binary add %d, %mask : tensor<1x4x4x4xf32>, tensor<4x4xf32>
+  %p = kiln.softmax %m axis = -1 : tensor<1x4x4x4xf32>
+  %o = kiln.matmul %p, %v : tensor<1x4x4x4xf32>, tensor<1x4x4x64xf32>
+  return %o : tensor<1x4x4x64xf32>
+}
+
+// -----
+
+// Masks that only look causal stay masks: the diagonal hidden too
+// (Trilu k = 0), a -10000 fill (not -inf: large scores survive it), and a
+// triangle aligned top-left with fewer queries than keys (causal aligns
+// bottom-right).
+// CHECK-LABEL: func.func @diagonal_hidden
+// CHECK: kiln.attention {{.*}} mask(
+// CHECK-NOT: causal
+// CHECK-LABEL: func.func @finite_fill
+// CHECK: kiln.attention {{.*}} mask(
+// CHECK-NOT: causal
+// CHECK-LABEL: func.func @top_left
+// CHECK: kiln.attention {{.*}} mask(
+// CHECK-NOT: causal
+func.func @diagonal_hidden(%q: tensor<1x4x16x64xf32>, %k: tensor<1x4x16x64xf32>, %v: tensor<1x4x16x64xf32>) -> tensor<1x4x16x64xf32> {
+  %c8 = arith.constant dense<8.0> : tensor<f32>
+  %ninf = arith.constant dense<0xFF800000> : tensor<16x16xf32>
+  %mask = kiln.trilu %ninf upper : tensor<16x16xf32>
+  %kt = kiln.transpose %k perm = [0, 1, 3, 2] : tensor<1x4x16x64xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x4x16x64xf32>, tensor<1x4x64x16xf32>
+  %d = kiln.binary div %s, %c8 : tensor<1x4x16x16xf32>, tensor<f32>
+  %m = kiln.binary add %d, %mask : tensor<1x4x16x16xf32>, tensor<16x16xf32>
+  %p = kiln.softmax %m axis = -1 : tensor<1x4x16x16xf32>
+  %o = kiln.matmul %p, %v : tensor<1x4x16x16xf32>, tensor<1x4x16x64xf32>
+  return %o : tensor<1x4x16x64xf32>
+}
+func.func @finite_fill(%q: tensor<1x4x16x64xf32>, %k: tensor<1x4x16x64xf32>, %v: tensor<1x4x16x64xf32>) -> tensor<1x4x16x64xf32> {
+  %c8 = arith.constant dense<8.0> : tensor<f32>
+  %fill = arith.constant dense<-10000.0> : tensor<16x16xf32>
+  %one = arith.constant dense<1> : tensor<i64>
+  %mask = kiln.trilu %fill k %one : tensor<i64> upper : tensor<16x16xf32>
+  %kt = kiln.transpose %k perm = [0, 1, 3, 2] : tensor<1x4x16x64xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x4x16x64xf32>, tensor<1x4x64x16xf32>
+  %d = kiln.binary div %s, %c8 : tensor<1x4x16x16xf32>, tensor<f32>
+  %m = kiln.binary add %d, %mask : tensor<1x4x16x16xf32>, tensor<16x16xf32>
+  %p = kiln.softmax %m axis = -1 : tensor<1x4x16x16xf32>
+  %o = kiln.matmul %p, %v : tensor<1x4x16x16xf32>, tensor<1x4x16x64xf32>
+  return %o : tensor<1x4x16x64xf32>
+}
+func.func @top_left(%q: tensor<1x4x4x64xf32>, %k: tensor<1x4x16x64xf32>, %v: tensor<1x4x16x64xf32>) -> tensor<1x4x4x64xf32> {
+  %c8 = arith.constant dense<8.0> : tensor<f32>
+  %ninf = arith.constant dense<0xFF800000> : tensor<4x16xf32>
+  %one = arith.constant dense<1> : tensor<i64>
+  %mask = kiln.trilu %ninf k %one : tensor<i64> upper : tensor<4x16xf32>
+  %kt = kiln.transpose %k perm = [0, 1, 3, 2] : tensor<1x4x16x64xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x4x4x64xf32>, tensor<1x4x64x16xf32>
+  %d = kiln.binary div %s, %c8 : tensor<1x4x4x16xf32>, tensor<f32>
+  %m = kiln.binary add %d, %mask : tensor<1x4x4x16xf32>, tensor<4x16xf32>
+  %p = kiln.softmax %m axis = -1 : tensor<1x4x4x16xf32>
+  %o = kiln.matmul %p, %v : tensor<1x4x4x16xf32>, tensor<1x4x16x64xf32>
+  return %o : tensor<1x4x4x64xf32>
+}

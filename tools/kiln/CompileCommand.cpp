@@ -58,6 +58,10 @@ static cl::list<std::string>
                 cl::value_desc("NAME=FILE"), cl::sub(compileCommand));
 static cl::opt<bool> verbose("verbose", cl::desc("Explain each stage"),
                              cl::sub(compileCommand));
+static cl::opt<bool> noFusion("no-fusion",
+                              cl::desc("Keep attention, MoE, norms as the graph wrote them "
+                                       "(the unfused path, for comparison)"),
+                              cl::sub(compileCommand));
 
 namespace {
 
@@ -301,6 +305,7 @@ int runCompile() {
     for (const std::string &spec : inputShapes)
       options.inputShapes.push_back(spec);
     options.fusionReport = verbose;
+    options.fusion = !noFusion;
     buildGraphPipeline(pm, options);
     if (failed(pm.run(*module)))
       return kCompileError;
