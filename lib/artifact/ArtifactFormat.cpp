@@ -186,35 +186,41 @@ bool ArtifactWriter::append(const void *data, uint64_t size, fb::Section &out,
 
 bool ArtifactWriter::appendFromFile(const std::string &file, uint64_t offset,
                                     uint64_t size, fb::Section &out, std::string &error) {
-  int in = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) {
-    error = sysError("cannot open weight file '" + file + "'");
+  return appendFromFiles({FileSlice{file, offset, size}}, out, error);
+}
+
+bool ArtifactWriter::appendFromFiles(const std::vector<FileSlice> &slices, fb::Section &out,
+                                     std::string &error) {
+  if (!pad(error))
     return false;
-  }
-  if (!pad(error)) {
-    ::close(in);
-    return false;
-  }
-  out = fb::Section(pos_, size);
+  uint64_t start = pos_;
   std::vector<char> buf(1 << 20);
-  for (uint64_t done = 0; done < size;) {
-    size_t want = (size_t)std::min<uint64_t>(buf.size(), size - done);
-    ssize_t n = ::pread(in, buf.data(), want, (off_t)(offset + done));
-    if (n <= 0) {
-      error = "weight file '" + file + "' ends before byte " +
-              std::to_string(offset + size);
-      ::close(in);
+  for (const FileSlice &s : slices) {
+    int in = ::open(s.file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+      error = sysError("cannot open weight file '" + s.file + "'");
       return false;
     }
-    if (::write(fd_, buf.data(), (size_t)n) != n) {
-      error = sysError("cannot write '" + tmp_ + "'");
-      ::close(in);
-      return false;
+    for (uint64_t done = 0; done < s.size;) {
+      size_t want = (size_t)std::min<uint64_t>(buf.size(), s.size - done);
+      ssize_t n = ::pread(in, buf.data(), want, (off_t)(s.offset + done));
+      if (n <= 0) {
+        error = "weight file '" + s.file + "' ends before byte " +
+                std::to_string(s.offset + s.size);
+        ::close(in);
+        return false;
+      }
+      if (::write(fd_, buf.data(), (size_t)n) != n) {
+        error = sysError("cannot write '" + tmp_ + "'");
+        ::close(in);
+        return false;
+      }
+      done += (uint64_t)n;
     }
-    done += (uint64_t)n;
+    ::close(in);
+    pos_ += s.size;
   }
-  ::close(in);
-  pos_ += size;
+  out = fb::Section(start, pos_ - start);
   return true;
 }
 

@@ -45,6 +45,12 @@ private:
   const fb::Manifest *manifest_ = nullptr;
 };
 
+/// Bytes [offset, offset + size) of a file.
+struct FileSlice {
+  std::string file;
+  uint64_t offset = 0, size = 0;
+};
+
 /// Builds an artifact in memory-light steps: sections are appended to a
 /// temporary file next to the destination, which is renamed over it only
 /// when everything was written (a failed compile leaves nothing).
@@ -59,6 +65,9 @@ public:
   /// Appends `size` bytes copied from `file` at `offset`.
   bool appendFromFile(const std::string &file, uint64_t offset, uint64_t size,
                       fb::Section &out, std::string &error);
+  /// Appends the slices back to back as one section (a packed weight).
+  bool appendFromFiles(const std::vector<FileSlice> &slices, fb::Section &out,
+                       std::string &error);
   /// Writes the manifest and header, then renames into place.
   bool commit(const uint8_t *manifest, uint64_t size, std::string &error);
 

@@ -91,6 +91,92 @@ static uint64_t countFlops(func::FuncOp main) {
   return flops;
 }
 
+/// The weight `v` reads, seen through reshapes (which keep the bytes).
+static WeightOp weightBytes(Value v) {
+  while (auto r = v.getDefiningOp<ReshapeOp>()) {
+    if (r.getShape())
+      return {};
+    v = r.getInput();
+  }
+  return v.getDefiningOp<WeightOp>();
+}
+
+static uint64_t byteSize(RankedTensorType t) {
+  return (t.getNumElements() * t.getElementTypeBitWidth() + 7) / 8;
+}
+
+/// Weights become arguments of @main bound to file bytes: one per distinct
+/// (file, offset, type) weight, and one per concatenation of weights on
+/// axis 0 (row-major, so the bytes of the inputs back to back), which is
+/// packed into one artifact weight instead of copied at run time.
+static LogicalResult bindWeights(func::FuncOp main, CompiledModel &model) {
+  auto addArgument = [&](RankedTensorType t, Location loc,
+                         WeightBinding binding) -> FailureOr<BlockArgument> {
+    unsigned index = main.getNumArguments();
+    if (failed(main.insertArgument(index, t, {}, loc)))
+      return failure();
+    model.weights.push_back(std::move(binding));
+    return main.getArgument(index);
+  };
+  SmallVector<ConcatOp> packs;
+  main.walk([&](ConcatOp c) {
+    auto t = dyn_cast<RankedTensorType>(c.getType());
+    if (t && t.hasStaticShape() && c.getAxis() == 0 &&
+        llvm::all_of(c.getInputs(), [](Value v) { return bool(weightBytes(v)); }))
+      packs.push_back(c);
+  });
+  for (ConcatOp c : packs) {
+    WeightBinding binding;
+    for (Value v : c.getInputs()) {
+      WeightOp w = weightBytes(v);
+      auto wt = cast<RankedTensorType>(w.getType());
+      if (!wt.hasStaticShape())
+        return w.emitError("weight of dynamic shape ") << wt;
+      binding.name += (binding.name.empty() ? "" : "+") + w.getName().str();
+      binding.slices.push_back({w.getFile().str(), (uint64_t)w.getOffset(), byteSize(wt)});
+    }
+    FailureOr<BlockArgument> arg =
+        addArgument(cast<RankedTensorType>(c.getType()), c.getLoc(), std::move(binding));
+    if (failed(arg))
+      return failure();
+    c.getResult().replaceAllUsesWith(*arg);
+    SmallVector<Value> inputs(c.getInputs());
+    c.erase();
+    for (Value v : inputs) // the views, now unused unless shared
+      while (v && v.use_empty() && v.getDefiningOp<ReshapeOp>()) {
+        Operation *r = v.getDefiningOp();
+        v = r->getOperand(0);
+        r->erase();
+      }
+  }
+  llvm::StringMap<BlockArgument> seen;
+  SmallVector<WeightOp> weights;
+  main.walk([&](WeightOp w) { weights.push_back(w); });
+  for (WeightOp w : weights) {
+    if (w.use_empty()) {
+      w.erase();
+      continue;
+    }
+    auto t = cast<RankedTensorType>(w.getType());
+    std::string key = w.getFile().str() + "@" + std::to_string(w.getOffset());
+    llvm::raw_string_ostream(key) << ":" << t;
+    BlockArgument &arg = seen[key];
+    if (!arg) {
+      if (!t.hasStaticShape())
+        return w.emitError("weight of dynamic shape ") << t;
+      FailureOr<BlockArgument> added = addArgument(
+          t, w.getLoc(),
+          {w.getName().str(), {{w.getFile().str(), (uint64_t)w.getOffset(), byteSize(t)}}});
+      if (failed(added))
+        return failure();
+      arg = *added;
+    }
+    w.getResult().replaceAllUsesWith(arg);
+    w.erase();
+  }
+  return success();
+}
+
 LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
@@ -119,31 +205,7 @@ LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model) {
     main.setArgAttrs(i, DictionaryAttr::get(module.getContext()));
   for (unsigned i = 0; i < main.getNumResults(); ++i)
     main.setResultAttrs(i, DictionaryAttr::get(module.getContext()));
-  // One argument per distinct (file, offset, type) weight.
-  llvm::StringMap<BlockArgument> seen;
-  SmallVector<WeightOp> weights;
-  main.walk([&](WeightOp w) { weights.push_back(w); });
-  for (WeightOp w : weights) {
-    auto t = cast<RankedTensorType>(w.getType());
-    std::string key = w.getFile().str() + "@" + std::to_string(w.getOffset());
-    llvm::raw_string_ostream(key) << ":" << t;
-    BlockArgument &arg = seen[key];
-    if (!arg) {
-      if (!t.hasStaticShape())
-        return w.emitError("weight of dynamic shape ") << t;
-      uint64_t bits = t.getElementTypeBitWidth();
-      uint64_t bytes = (t.getNumElements() * bits + 7) / 8;
-      unsigned index = main.getNumArguments();
-      if (failed(main.insertArgument(index, t, {}, w.getLoc())))
-        return failure();
-      arg = main.getArgument(index);
-      model.weights.push_back({w.getName().str(), w.getFile().str(),
-                               (uint64_t)w.getOffset(), bytes});
-    }
-    w.getResult().replaceAllUsesWith(arg);
-    w.erase();
-  }
-  return success();
+  return bindWeights(main, model);
 }
 
 LogicalResult compileKernels(ModuleOp module, ArrayRef<target::Target *> targets,

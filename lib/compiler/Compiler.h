@@ -25,10 +25,16 @@ struct TensorSignature {
   std::vector<int64_t> shape;
 };
 
-/// Bytes [offset, offset + size) of `file` feed weight argument `name`.
+/// Weight argument `name` is the bytes of `slices` back to back: one slice
+/// of a model file, or several when code generation packed weights the
+/// graph concatenates (a MoE layer's stacked experts).
 struct WeightBinding {
-  std::string name, file;
-  uint64_t offset = 0, size = 0;
+  struct Slice {
+    std::string file;
+    uint64_t offset = 0, size = 0;
+  };
+  std::string name;
+  std::vector<Slice> slices;
 };
 
 struct CompiledModel {

@@ -5,7 +5,7 @@
 // operand of an add), a scale as a multiply or a division by a constant
 // (on either side of the mask add), and Q Kᵀ as a matmul whose right
 // operand is K transposed on its last two dimensions. A mask that is the
-// causal triangle (as data or built in the graph, CausalMask.cpp) becomes
+// causal triangle (as data or built in the graph, ConstantEvaluation.cpp) becomes
 // the `causal` attribute; other masks stay float masks added to the scores (so
 // the kernel cannot skip tiles). K and V repeated for grouped-query
 // attention (Llama's repeat_kv: Reshape, Expand, Reshape) are read from

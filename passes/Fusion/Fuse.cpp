@@ -55,14 +55,17 @@ struct FusionReport : RewriterBase::Listener {
     std::string message;
   };
   std::vector<Entry> fused, missed;
+  /// Locations of every op some fusion took in.
+  llvm::DenseSet<Location> joined;
 
   void notifyOperationInserted(Operation *op, OpBuilder::InsertPoint) override {
-    if (!isa<kiln::RmsNormOp, kiln::AttentionOp>(op))
+    if (!isa<kiln::RmsNormOp, kiln::AttentionOp, kiln::MoeOp>(op))
       return;
     // The fused op's location joins the matched nodes' (ONNX names).
     std::string nodes;
     Location at = op->getLoc();
     if (auto fusedLoc = dyn_cast<FusedLoc>(op->getLoc())) {
+      joined.insert(fusedLoc.getLocations().begin(), fusedLoc.getLocations().end());
       for (Location l : fusedLoc.getLocations())
         if (auto name = dyn_cast<NameLoc>(l))
           nodes += (nodes.empty() ? "'" : ", '") + name.getName().str() + "'";
@@ -86,6 +89,7 @@ struct FusePass : kiln::impl::KilnFuseBase<FusePass> {
     RewritePatternSet patterns(&getContext());
     kiln::fusion::populateRmsNormPatterns(patterns);
     kiln::fusion::populateAttentionPatterns(patterns);
+    kiln::fusion::populateMoePatterns(patterns);
     FusionReport listener;
     GreedyRewriteConfig config;
     config.setListener(&listener);
@@ -95,9 +99,13 @@ struct FusePass : kiln::impl::KilnFuseBase<FusePass> {
       return;
     for (const auto &f : listener.fused)
       emitRemark(f.loc) << f.message;
-    // A near miss can be retried after other fusions; say each reason once.
+    // A near miss can be retried after other fusions; say each reason once,
+    // and nothing for an anchor that fused in the end (the driver revisits
+    // the remains of a fused form while it erases them).
     llvm::StringSet<> said;
     for (const auto &m : listener.missed) {
+      if (listener.joined.contains(m.loc))
+        continue;
       std::string key;
       llvm::raw_string_ostream(key) << m.loc << m.message;
       if (said.insert(key).second)

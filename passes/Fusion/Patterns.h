@@ -22,6 +22,8 @@ namespace kiln::fusion {
 void populateRmsNormPatterns(mlir::RewritePatternSet &patterns);
 /// softmax(Q Kᵀ scale + mask) V -> kiln.attention (Attention.cpp).
 void populateAttentionPatterns(mlir::RewritePatternSet &patterns);
+/// Router, TopK and weighted expert MLPs -> kiln.moe (Moe.cpp).
+void populateMoePatterns(mlir::RewritePatternSet &patterns);
 
 /// The value of a constant with a single (splat) element.
 std::optional<double> scalarConstant(mlir::Value v);
@@ -29,8 +31,11 @@ std::optional<double> scalarConstant(mlir::Value v);
 /// Whether the additive float `mask` on [.., Sq, L] scores is the causal
 /// triangle (0 where j <= i + L - Sq, -inf or a float's lowest elsewhere),
 /// evaluated from constants, weights and the ops that build it
-/// (CausalMask.cpp).
+/// (ConstantEvaluation.cpp).
 bool isCausalMask(mlir::Value mask, int64_t sq, int64_t l);
+/// Whether every element of a constant, weight or constant-only subgraph is
+/// zero (ConstantEvaluation.cpp).
+bool isZeroTensor(mlir::Value v);
 
 /// `v` defined by a kiln.binary of `kind`: its operands, else null.
 BinaryOp binaryOf(mlir::Value v, BinaryKind kind);

@@ -111,7 +111,7 @@ void MatmulEmitter::emitPanels(Value a, Value bm, Value c, int64_t m, int64_t n,
   int64_t kc = std::min(t.kc, k);
   int64_t panels = (n + nc - 1) / nc;
   int64_t mMain = m - m % mr;
-  bool packB = packsB(m, mr) || bTransposed;
+  bool packB = (packsB(m, mr) && allowPackB) || bTransposed;
   OpBuilder::InsertionGuard guard(b);
   Value panel;
   if (parallel) {
@@ -135,8 +135,15 @@ void MatmulEmitter::emitPanels(Value a, Value bm, Value c, int64_t m, int64_t n,
         if (packB)
           emitPackB(bm, bPacked, pc, kcHere, jc, ncHere, kc);
         Operands ops{a, bm, c, bPacked, aPacked, pc, kcHere, jc, ncHere, kc};
+        // With a dynamic row count only the micro-tiles holding live rows
+        // run (the buffer's rows past it are padding).
+        Value rowEnd = idx(mMain);
+        if (activeRows && m % mr == 0)
+          rowEnd = min(rowEnd, mul(arith::DivUIOp::create(b, loc, add(activeRows, idx(mr - 1)),
+                                                          idx(mr)),
+                                   mr));
         if (mMain > 0)
-          scf::ForOp::create(b, loc, idx(0), idx(mMain), idx(mr), ValueRange{},
+          scf::ForOp::create(b, loc, idx(0), rowEnd, idx(mr), ValueRange{},
                              [&](OpBuilder &, Location, Value i0, ValueRange) {
                                emitRowBlock(ops, i0, mr);
                                scf::YieldOp::create(b, loc);

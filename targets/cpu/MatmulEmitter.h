@@ -52,6 +52,13 @@ public:
   static bool packsB(int64_t m, int64_t mr);
   static int64_t panelWidth(const Tiling &t, int64_t n);
 
+  /// Only the first `rows` rows (a dynamic count, at most M) hold data: row
+  /// micro-tiles past them are skipped when M is a multiple of MR.
+  void setActiveRows(mlir::Value rows) { activeRows = rows; }
+  /// Read B in place even when several row blocks would reuse a packed
+  /// copy (when each B is used by few rows, packing costs what it saves).
+  void setPackB(bool allow) { allowPackB = allow; }
+
   /// `parallel`: the column panels are an scf.parallel (a workgroup grid);
   /// otherwise a loop (an enclosing loop is the grid).
   void emit(mlir::Value a, mlir::Value bm, mlir::Value c, const Scratch &scratch,
@@ -64,6 +71,8 @@ private:
   mlir::Location loc;
   Tiling t;
   bool bTransposed;
+  mlir::Value activeRows;
+  bool allowPackB = true;
 
   struct Operands {
     mlir::Value a, bm, c, bPacked, aPacked, pc, kcHere, jc, ncHere;

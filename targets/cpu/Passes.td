@@ -107,6 +107,47 @@ def KilnCpuFlashAttention
   ];
 }
 
+def KilnCpuMoe : Pass<"kiln-cpu-moe", "mlir::func::FuncOp"> {
+  let summary = "kiln.moe as routing plus grouped expert GEMMs over routed tokens only";
+  let description = [{
+    Rewrites `kiln.moe` (static f32), before bufferization, into:
+
+    - routing in kiln ops on `[T, H]` tokens: router matmul, softmax or
+      sigmoid, the score-correction bias and group-limited selection
+      (DeepSeek-V3: groups scored by their two best, the best `topk_group`
+      groups eligible), TopK, weights from the unbiased scores, normalized
+      and scaled as the op says;
+    - one sequential dispatch building per-expert token lists (counts,
+      offsets, (token, slot) pairs grouped by expert);
+    - a grid (`scf.parallel`) over experts x blocks of `block-rows` of
+      their tokens: each workgroup gathers its rows, computes
+      `act(rows · G_e) * (rows · U_e) · D_e` with the matmul emitter into
+      stack tiles, and writes `weight * row` to the pair's slot row of a
+      `[T * k, H]` buffer (each pair belongs to one expert: no races);
+      blocks past an expert's count return at once;
+    - the slots summed per token, plus shared experts (dense, optionally
+      scaled by `sigmoid(x · shared_expert_gate)`).
+
+    Expert work and weight reads follow the routed tokens: top_k / E of the
+    dense layer. With one token (decode) blocks are one row and expert
+    weights are read in place, once per chosen expert.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::vector::VectorDialect",
+                           "mlir::memref::MemRefDialect", "mlir::arith::ArithDialect",
+                           "mlir::math::MathDialect", "mlir::linalg::LinalgDialect",
+                           "mlir::bufferization::BufferizationDialect"];
+  let options = [
+    Option<"vectorBits", "vector-bits", "unsigned", "256",
+           "Width of a SIMD register in bits (128, 256, 512)">,
+    Option<"registers", "registers", "unsigned", "16",
+           "Number of SIMD registers the micro-kernels may use">,
+    Option<"blockRows", "block-rows", "int64_t", "64",
+           "Routed tokens per workgroup (rounded to the micro-tile height)">,
+    Option<"packWeights", "pack-weights", "bool", "false",
+           "Pack expert weight panels per block (pays off only for many rows)">
+  ];
+}
+
 def KilnCpuPartitionDispatches
     : Pass<"kiln-cpu-partition-dispatches", "mlir::ModuleOp"> {
   let summary = "Split the bufferized @main into dispatches, an arena and a host plan";

@@ -169,7 +169,10 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
   std::vector<flatbuffers::Offset<fb::Weight>> weights;
   for (const auto &w : model.weights) {
     fb::Section s;
-    if (!writer.appendFromFile(w.file, w.offset, w.size, s, error)) {
+    std::vector<artifact::FileSlice> slices;
+    for (const auto &piece : w.slices)
+      slices.push_back({piece.file, piece.offset, piece.size});
+    if (!writer.appendFromFiles(slices, s, error)) {
       llvm::errs() << "kiln: error: " << error << "\n";
       return kIOError;
     }

@@ -1,6 +1,8 @@
-//===- CausalMask.cpp - is an additive attention mask the causal triangle? ===//
+//===- ConstantEvaluation.cpp - values of constant-only subgraphs ---------===//
 //
-// Exporters write the causal mask as data (a registered buffer of -inf above
+// Some fusions depend on values, not only on structure: whether an
+// attention mask is the causal triangle, whether an accumulator starts at
+// zero. Exporters write the causal mask as data (a registered buffer of -inf above
 // the diagonal) or build it in the graph (Trilu of a -inf fill, or
 // Where(Range_j > Range_i, -inf, 0), with Expand/Reshape/Cast/Slice around
 // it). Either way the mask only depends on constants, so it is evaluated
@@ -342,6 +344,26 @@ bool isCausalMask(Value mask, int64_t sq, int64_t l) {
       if (visible ? *x != 0.0 : !(*x <= -1e30))
         return false;
     }
+  }
+  return true;
+}
+
+bool isZeroTensor(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!type || !type.hasStaticShape())
+    return false;
+  PointEvaluator evaluator;
+  Eval eval = evaluator.build(v);
+  if (!eval)
+    return false;
+  auto shape = type.getShape();
+  SmallVector<int64_t> index(shape.size(), 0);
+  for (int64_t n = 0; n < type.getNumElements(); ++n) {
+    std::optional<double> x = eval(index);
+    if (!x || *x != 0.0)
+      return false;
+    for (int64_t d = (int64_t)shape.size() - 1; d >= 0 && ++index[d] == shape[d]; --d)
+      index[d] = 0;
   }
   return true;
 }
