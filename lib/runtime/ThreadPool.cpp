@@ -4,6 +4,15 @@
 
 #include <cstdlib>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define KILN_PAUSE() _mm_pause()
+#elif defined(__aarch64__)
+#define KILN_PAUSE() __asm__ __volatile__("yield")
+#else
+#define KILN_PAUSE() ((void)0)
+#endif
+
 namespace kiln::runtime {
 
 ThreadPool::ThreadPool(unsigned threads) {
@@ -31,9 +40,21 @@ void ThreadPool::runChunks() {
   }
 }
 
+/// About 50 microseconds of pause instructions: longer than the gap
+/// between two dispatches of one run, far shorter than a run.
+static constexpr int kSpins = 1 << 12;
+
 void ThreadPool::workerLoop() {
   uint64_t seen = 0;
   for (;;) {
+    // A new job is published with release order after its fields, so a
+    // spinner that sees it reads them without the mutex.
+    bool ready = false;
+    for (int i = 0; i < kSpins && !ready; ++i) {
+      ready = published.load(std::memory_order_acquire) != seen;
+      if (!ready)
+        KILN_PAUSE();
+    }
     {
       std::unique_lock<std::mutex> lock(mutex);
       wake.wait(lock, [&] { return stopping || generation != seen; });
@@ -42,9 +63,10 @@ void ThreadPool::workerLoop() {
       seen = generation;
     }
     runChunks();
-    std::lock_guard<std::mutex> lock(mutex);
-    if (--busy == 0)
+    if (busy.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard<std::mutex> lock(mutex);
       finished.notify_one();
+    }
   }
 }
 
@@ -64,13 +86,16 @@ void ThreadPool::parallelFor(uint64_t n, RangeFn f, void *c) {
     uint64_t parts = 4 * (uint64_t)size();
     chunk = n / parts ? n / parts : 1;
     next.store(0, std::memory_order_relaxed);
-    busy = (unsigned)workers.size();
+    busy.store((unsigned)workers.size(), std::memory_order_relaxed);
     ++generation;
+    published.store(generation, std::memory_order_release);
   }
   wake.notify_all();
   runChunks();
+  for (int i = 0; i < kSpins && busy.load(std::memory_order_acquire) != 0; ++i)
+    KILN_PAUSE();
   std::unique_lock<std::mutex> lock(mutex);
-  finished.wait(lock, [&] { return busy == 0; });
+  finished.wait(lock, [&] { return busy.load(std::memory_order_acquire) == 0; });
 }
 
 unsigned threadCountFromEnvironment(std::string &error) {

@@ -3,6 +3,9 @@
 // A fixed set of threads that split a dispatch's workgroup range. The caller
 // works too, so a pool of N threads starts N - 1. Chunks are handed out from
 // an atomic counter (dynamic scheduling), so uneven workgroups balance.
+// Between dispatches (microseconds apart) workers and the caller spin for a
+// short while before sleeping on a condition variable, so a plan of many
+// small dispatches does not pay a futex wake-up per dispatch.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,9 +44,10 @@ private:
   std::vector<std::thread> workers;
   std::mutex mutex;
   std::condition_variable wake, finished;
-  uint64_t generation = 0;
+  uint64_t generation = 0;           // under `mutex`, for sleepers
+  std::atomic<uint64_t> published{0}; // the same, for spinners
   bool stopping = false;
-  unsigned busy = 0; // workers still on the current job
+  std::atomic<unsigned> busy{0}; // workers still on the current job
 
   // The current job.
   RangeFn fn = nullptr;

@@ -78,7 +78,17 @@ void MatmulEmitter::emit(Value a, Value bm, Value c, const Scratch &scratch, boo
     Value bTail = bTransposed ? subview(bm, {nMain, 0}, {n - nMain, k})
                               : subview(bm, {0, nMain}, {k, n - nMain});
     Value cTail = subview(c, {0, nMain}, {m, n - nMain});
-    emitLoops(a, bTail, cTail);
+    Value aRows = a;
+    if (activeRows) {
+      // Only the live rows: C's rows past them may belong to someone else.
+      SmallVector<OpFoldResult> zero(2, b.getIndexAttr(0)), one(2, b.getIndexAttr(1));
+      aRows = memref::SubViewOp::create(
+          b, loc, a, zero, SmallVector<OpFoldResult>{activeRows, b.getIndexAttr(k)}, one);
+      cTail = memref::SubViewOp::create(
+          b, loc, cTail, zero, SmallVector<OpFoldResult>{activeRows, b.getIndexAttr(n - nMain)},
+          one);
+    }
+    emitLoops(aRows, bTail, cTail);
   }
 }
 
@@ -221,9 +231,20 @@ void MatmulEmitter::emitMicroTile(const Operands &o, Value i0, Value jr, int64_t
       acc.push_back(vector::LoadOp::create(
           b, loc, vecType, o.c, ValueRange{add(i0, idx(i)), add(col, idx(v * t.vw))}));
   Value bBase = o.bPacked ? mul(jr, o.kc) : Value();
+  int64_t k = cast<MemRefType>(o.a.getType()).getDimSize(1);
+  bool prefetch = prefetchB && o.bPacked && !bTransposed;
   auto loop = scf::ForOp::create(
       b, loc, idx(0), o.kcHere, idx(1), acc,
       [&](OpBuilder &, Location, Value kk, ValueRange carried) {
+        if (prefetch) {
+          // This tile's columns of the next K block's B rows, so the next
+          // packing reads cache instead of memory.
+          Value row = min(add(add(o.pc, idx(o.kc)), kk), idx(k - 1));
+          for (int64_t v = 0; v < nv; ++v)
+            memref::PrefetchOp::create(b, loc, o.bm, ValueRange{row, add(col, idx(v * t.vw))},
+                                       /*isWrite=*/false, /*localityHint=*/2,
+                                       /*isDataCache=*/true);
+        }
         SmallVector<Value> bv;
         for (int64_t v = 0; v < nv; ++v)
           bv.push_back(

@@ -53,11 +53,16 @@ public:
   static int64_t panelWidth(const Tiling &t, int64_t n);
 
   /// Only the first `rows` rows (a dynamic count, at most M) hold data: row
-  /// micro-tiles past them are skipped when M is a multiple of MR.
+  /// micro-tiles past them are skipped when M is a multiple of MR, and
+  /// leftover columns are computed for those rows only (C's rows past the
+  /// live micro-tiles are never written).
   void setActiveRows(mlir::Value rows) { activeRows = rows; }
   /// Read B in place even when several row blocks would reuse a packed
   /// copy (when each B is used by few rows, packing costs what it saves).
   void setPackB(bool allow) { allowPackB = allow; }
+  /// While a packed B block is used, prefetch the next one (B streamed
+  /// from memory once, as expert weights are).
+  void setPrefetchB(bool on) { prefetchB = on; }
 
   /// `parallel`: the column panels are an scf.parallel (a workgroup grid);
   /// otherwise a loop (an enclosing loop is the grid).
@@ -73,6 +78,7 @@ private:
   bool bTransposed;
   mlir::Value activeRows;
   bool allowPackB = true;
+  bool prefetchB = false;
 
   struct Operands {
     mlir::Value a, bm, c, bPacked, aPacked, pc, kcHere, jc, ncHere;

@@ -3,13 +3,15 @@
 // The CPU target's kernel for `kiln.moe` (see Passes.td): routing stays in
 // kiln ops (router matmul, softmax/sigmoid, group-limited selection, TopK,
 // weights), lowered like any other; the experts run only on the tokens
-// routed to them. A sequential pass builds per-expert token lists, then a
-// grid over (expert, block of its tokens) gathers each block's rows, runs
-// the gated MLP with the matmul emitter, and writes routing weight x output
-// to the token's slot row. Slots are summed per token afterwards (every
-// (token, slot) pair belongs to one expert, so no two workgroups write the
-// same row). Work and weight traffic are those of the chosen experts:
-// proportional to top_k / E, not E.
+// routed to them (grouped GEMMs). A sequential pass counts the rows each
+// expert gets and gives each (token, slot) pair a row in its expert's
+// range; a grid gathers the tokens' rows there; the three products are
+// grids over (expert, column panel) on all of an expert's rows; a last
+// grid writes routing weight x output row to the pair's slot row. Slots are
+// summed per token afterwards (every pair belongs to one expert, so no two
+// workgroups write the same row). Work follows the routed tokens:
+// proportional to top_k / E, not E, and each chosen expert's weights are
+// read once per call.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,7 +44,6 @@ namespace {
 /// Static facts of one MoE layer.
 struct MoeShape {
   int64_t tokens, hidden, inter, experts, topK;
-  int64_t block; // token rows per workgroup
 };
 
 Value scalarTensor(OpBuilder &b, Location loc, Type elt, double v) {
@@ -139,70 +140,75 @@ Value denseMlp(OpBuilder &b, Location loc, Value x2, Value gate, Value up, Value
   return MatmulOp::create(b, loc, h, down);
 }
 
-/// The expert loops on buffers: token lists, then the (expert, block) grid.
+/// The expert loops on buffers. Rows routed to one expert are gathered
+/// into a contiguous range of a [rows, H] buffer (each expert's range
+/// padded to the micro-tile height, so a micro-tile never spills into the
+/// next expert's rows), then each product is a grid over (expert, column
+/// panel) running the emitter on all of the expert's rows at once: a
+/// weight panel is packed once per K block and reused by every routed row.
 class ExpertEmitter {
 public:
-  ExpertEmitter(OpBuilder &b, Location loc, const Tiling &t, const MoeShape &s, bool packWeights)
-      : b(b), loc(loc), t(t), s(s), f32(b.getF32Type()), packWeights(packWeights) {}
+  ExpertEmitter(OpBuilder &b, Location loc, const Tiling &t, const MoeShape &s)
+      : b(b), loc(loc), t(t), s(s), f32(b.getF32Type()) {
+    // Rows an expert may own: every token, rounded to whole micro-tiles
+    // (so live-row bounds apply), or the token count below one tile.
+    maxRows = s.tokens < t.mr ? s.tokens : (s.tokens + t.mr - 1) / t.mr * t.mr;
+    pairs = s.tokens * s.topK;
+    // Each expert's range starts on a micro-tile boundary, and the last
+    // one may be read maxRows long.
+    bufferRows = pairs + s.experts * t.mr + maxRows;
+  }
 
   /// slots[t * k + j, :] = weight[t, j] * expert(idx[t, j])(x[t, :]).
   void emit(Value x, Value idx, Value weight, Value gate, Value up, Value down, Value slots,
             Activation act) {
-    int64_t pairs = s.tokens * s.topK;
-    // Token lists, shared by the grid's workgroups: intermediates, not
-    // per-thread scratch.
+    // Shared by the dispatches: intermediates in the arena (i64, not
+    // index: arena slots hold integers and floats).
     auto alloc = [&](ArrayRef<int64_t> shape, Type elt) -> Value {
       return memref::AllocOp::create(b, loc, MemRefType::get(shape, elt), b.getI64IntegerAttr(64));
     };
-    // (i64 rather than index: arena slots hold integers and floats.)
     Value count = alloc({s.experts}, b.getI64Type());
-    Value start = alloc({s.experts + 1}, b.getI64Type());
-    Value list = alloc({pairs}, b.getI64Type());
-    buildLists(idx, count, start, list, pairs);
+    Value start = alloc({s.experts}, b.getI64Type());
+    Value rowOf = alloc({pairs}, b.getI64Type());
+    Value xg = alloc({bufferRows, s.hidden}, f32);
+    Value h1 = alloc({bufferRows, s.inter}, f32);
+    Value h2 = alloc({bufferRows, s.inter}, f32);
+    Value yg = alloc({bufferRows, s.hidden}, f32);
 
-    // Per-thread tiles.
-    Value rows = scratch({s.block, s.hidden});
-    Value h1 = scratch({s.block, s.inter});
-    Value h2 = scratch({s.block, s.inter});
-    Value out = scratch({s.block, s.hidden});
+    buildLists(idx, count, start, rowOf);
+    // Gather: each token's row to its slots' rows.
+    grid(s.tokens, [&](Value tok) {
+      forRange(idx0(0), idx0(s.topK), 1, [&](Value j) {
+        Value p = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, tok, idx0(s.topK)), j);
+        copyRow(x, tok, xg, load(rowOf, p), s.hidden, Value());
+      });
+    });
+    // act(X G) * (X U) per column panel of I, then (.) D per panel of H.
+    int64_t pi = panelWidth(s.inter), ph = panelWidth(s.hidden);
     MatmulEmitter::Scratch upScratch =
-        MatmulEmitter::makeScratch(b, loc, t, s.block, s.hidden, s.inter, false);
+        MatmulEmitter::makeScratch(b, loc, t, maxRows, s.hidden, pi, false);
     MatmulEmitter::Scratch downScratch =
-        MatmulEmitter::makeScratch(b, loc, t, s.block, s.inter, s.hidden, false);
-
-    int64_t blocks = (s.tokens + s.block - 1) / s.block;
-    auto grid = scf::ParallelOp::create(b, loc, ValueRange{idx0(0)},
-                                        ValueRange{idx0(s.experts * blocks)},
-                                        ValueRange{idx0(1)});
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(grid.getBody());
-    Value wg = grid.getInductionVars()[0];
-    Value e = arith::DivUIOp::create(b, loc, wg, idx0(blocks));
-    Value first = arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, wg, idx0(blocks)),
-                                        idx0(s.block));
-    Value n = load(count, e);
-    Value busy = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, first, n);
-    scf::IfOp::create(b, loc, busy, [&](OpBuilder &, Location) {
-      Value base = arith::AddIOp::create(
-          b, loc, load(start, e), first);
-      Value here = arith::MinSIOp::create(b, loc, idx0(s.block),
-                                          arith::SubIOp::create(b, loc, n, first));
-      gatherRows(x, list, base, here, rows);
-      fill(h1);
-      fill(h2);
-      fill(out);
-      auto product = [&](Value a, Value w, Value c, const MatmulEmitter::Scratch &sc) {
-        MatmulEmitter mm(b, loc, t);
-        mm.setActiveRows(here);
-        mm.setPackB(packWeights);
-        mm.emit(a, w, c, sc, /*parallel=*/false);
-      };
-      product(rows, expertWeight(gate, e, s.hidden, s.inter), h1, upScratch);
-      product(rows, expertWeight(up, e, s.hidden, s.inter), h2, upScratch);
-      activate(h1, h2, act);
-      product(h1, expertWeight(down, e, s.inter, s.hidden), out, downScratch);
-      scatterRows(out, list, weight, base, here, slots);
-      scf::YieldOp::create(b, loc);
+        MatmulEmitter::makeScratch(b, loc, t, maxRows, s.inter, ph, false);
+    expertGrid(count, start, s.inter / pi, [&](Value e, Value first, Value live, Value panel) {
+      Value col = arith::MulIOp::create(b, loc, panel, idx0(pi));
+      Value a = rowsOf(xg, first, s.hidden, idx0(0));
+      Value g = rowsOf(h1, first, pi, col), u = rowsOf(h2, first, pi, col);
+      product(a, expertWeight(gate, e, s.hidden, pi, col), g, live, upScratch);
+      product(a, expertWeight(up, e, s.hidden, pi, col), u, live, upScratch);
+      activate(g, u, live, pi, act);
+    });
+    expertGrid(count, start, s.hidden / ph, [&](Value e, Value first, Value live, Value panel) {
+      Value col = arith::MulIOp::create(b, loc, panel, idx0(ph));
+      product(rowsOf(h1, first, s.inter, idx0(0)), expertWeight(down, e, s.inter, ph, col),
+              rowsOf(yg, first, ph, col), live, downScratch);
+    });
+    // Scatter: slot row = routing weight x its expert's output row.
+    grid(s.tokens, [&](Value tok) {
+      forRange(idx0(0), idx0(s.topK), 1, [&](Value j) {
+        Value p = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, tok, idx0(s.topK)), j);
+        Value w = memref::LoadOp::create(b, loc, weight, ValueRange{tok, j});
+        copyRow(yg, load(rowOf, p), slots, p, s.hidden, w);
+      });
     });
   }
 
@@ -212,7 +218,7 @@ private:
   Tiling t;
   MoeShape s;
   Type f32;
-  bool packWeights;
+  int64_t maxRows, pairs, bufferRows;
 
   Value idx0(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   /// An index kept in an i64 buffer.
@@ -224,15 +230,12 @@ private:
     memref::StoreOp::create(b, loc, arith::IndexCastOp::create(b, loc, b.getI64Type(), v), buffer,
                             ValueRange{i});
   }
-  Value scratch(ArrayRef<int64_t> shape) {
-    return memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32), b.getI64IntegerAttr(64));
-  }
-  void fill(Value buffer) {
-    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-    linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{buffer});
-  }
   int64_t lanesFor(int64_t n) const { return n % t.vw == 0 ? t.vw : 1; }
   VectorType vec(int64_t lanes) { return VectorType::get({lanes}, f32); }
+  Value splat(int64_t lanes, float v) {
+    return vector::BroadcastOp::create(b, loc, vec(lanes),
+                                       arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v)));
+  }
   void forRange(Value lb, Value ub, int64_t step, function_ref<void(Value)> body) {
     scf::ForOp::create(b, loc, lb, ub, idx0(step), ValueRange{},
                        [&](OpBuilder &, Location, Value i, ValueRange) {
@@ -240,71 +243,103 @@ private:
                          scf::YieldOp::create(b, loc);
                        });
   }
-
-  /// count[e] = pairs routed to e; start = exclusive prefix sum; list holds
-  /// the pairs (t * k + j) grouped by expert, in token order.
-  void buildLists(Value idx, Value count, Value start, Value list, int64_t pairs) {
-    Value zero = idx0(0), one = idx0(1);
-    // One workgroup: a plain loop nest at the top level.
-    auto once = scf::ParallelOp::create(b, loc, ValueRange{zero}, ValueRange{one},
-                                        ValueRange{one});
+  /// A top-level workgroup grid of `n` iterations.
+  void grid(int64_t n, function_ref<void(Value)> body) {
+    auto par = scf::ParallelOp::create(b, loc, ValueRange{idx0(0)}, ValueRange{idx0(n)},
+                                       ValueRange{idx0(1)});
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(once.getBody());
-    forRange(zero, idx0(s.experts), 1, [&](Value e) {
-      store(zero, count, e);
-    });
-    auto expertOf = [&](Value p) -> Value {
-      Value tok = arith::DivUIOp::create(b, loc, p, idx0(s.topK));
-      Value j = arith::RemUIOp::create(b, loc, p, idx0(s.topK));
-      Value id = memref::LoadOp::create(b, loc, idx, ValueRange{tok, j});
-      // Out-of-range expert ids (never produced by TopK) are clamped so a
-      // bad index cannot write outside the lists.
-      Value e = arith::IndexCastOp::create(b, loc, b.getIndexType(), id);
-      return arith::MinUIOp::create(b, loc, e, idx0(s.experts - 1));
-    };
-    forRange(zero, idx0(pairs), 1, [&](Value p) {
-      Value e = expertOf(p);
-      Value c = load(count, e);
-      store(arith::AddIOp::create(b, loc, c, one), count, e);
-    });
-    store(zero, start, zero);
-    forRange(zero, idx0(s.experts), 1, [&](Value e) {
-      Value next = arith::AddIOp::create(
-          b, loc, load(start, e),
-          load(count, e));
-      store(next, start, arith::AddIOp::create(b, loc, e, one));
-      store(zero, count, e);
-    });
-    // Second pass: place each pair, counting again.
-    forRange(zero, idx0(pairs), 1, [&](Value p) {
-      Value e = expertOf(p);
-      Value c = load(count, e);
-      Value at = arith::AddIOp::create(b, loc,
-                                       load(start, e), c);
-      store(p, list, at);
-      store(arith::AddIOp::create(b, loc, c, one), count, e);
+    b.setInsertionPointToStart(par.getBody());
+    body(par.getInductionVars()[0]);
+  }
+  /// A grid over (expert, panel) that skips experts no token chose;
+  /// body(expert, first row, live rows, panel).
+  void expertGrid(Value count, Value start, int64_t panels,
+                  function_ref<void(Value, Value, Value, Value)> body) {
+    grid(s.experts * panels, [&](Value wg) {
+      Value e = arith::DivUIOp::create(b, loc, wg, idx0(panels));
+      Value panel = arith::RemUIOp::create(b, loc, wg, idx0(panels));
+      Value live = load(count, e);
+      Value busy = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, live, idx0(0));
+      scf::IfOp::create(b, loc, busy, [&](OpBuilder &, Location) {
+        body(e, load(start, e), live, panel);
+        scf::YieldOp::create(b, loc);
+      });
     });
   }
+  /// Panel width: the widest multiple of the micro-tile width up to 256
+  /// that divides n (n itself when none does).
+  int64_t panelWidth(int64_t n) const {
+    for (int64_t w = 256 - 256 % t.nr; w >= t.nr; w -= t.nr)
+      if (n % w == 0)
+        return w;
+    return n;
+  }
 
-  /// rows[r, :] = x[token of list[base + r], :], rows past `here` repeat
-  /// the last one (their results are never written).
-  void gatherRows(Value x, Value list, Value base, Value here, Value rows) {
-    int64_t lanes = lanesFor(s.hidden);
-    forRange(idx0(0), idx0(s.block), 1, [&](Value r) {
-      Value rr = arith::MinSIOp::create(b, loc, r, arith::SubIOp::create(b, loc, here, idx0(1)));
-      Value p = load(list, arith::AddIOp::create(b, loc, base, rr));
-      Value tok = arith::DivUIOp::create(b, loc, p, idx0(s.topK));
-      forRange(idx0(0), idx0(s.hidden), lanes, [&](Value c) {
-        Value v = vector::LoadOp::create(b, loc, vec(lanes), x, ValueRange{tok, c});
-        vector::StoreOp::create(b, loc, v, rows, ValueRange{r, c});
+  /// count[e] = pairs routed to e; start[e] = first row of e's range
+  /// (ranges rounded up to the micro-tile height); rowOf[p] = p's row.
+  void buildLists(Value idx, Value count, Value start, Value rowOf) {
+    Value zero = idx0(0), one = idx0(1);
+    grid(1, [&](Value) {
+      forRange(zero, idx0(s.experts), 1, [&](Value e) { store(zero, count, e); });
+      auto expertOf = [&](Value p) -> Value {
+        Value tok = arith::DivUIOp::create(b, loc, p, idx0(s.topK));
+        Value j = arith::RemUIOp::create(b, loc, p, idx0(s.topK));
+        Value id = memref::LoadOp::create(b, loc, idx, ValueRange{tok, j});
+        // Clamped, so a bad index cannot write outside the buffers.
+        Value e = arith::IndexCastOp::create(b, loc, b.getIndexType(), id);
+        return arith::MinUIOp::create(b, loc, e, idx0(s.experts - 1));
+      };
+      forRange(zero, idx0(pairs), 1, [&](Value p) {
+        Value e = expertOf(p);
+        store(arith::AddIOp::create(b, loc, load(count, e), one), count, e);
+      });
+      scf::ForOp::create(
+          b, loc, zero, idx0(s.experts), one, ValueRange{zero},
+          [&](OpBuilder &, Location, Value e, ValueRange acc) {
+            store(acc[0], start, e);
+            Value n = load(count, e);
+            Value padded = arith::MulIOp::create(
+                b, loc,
+                arith::DivUIOp::create(b, loc, arith::AddIOp::create(b, loc, n, idx0(t.mr - 1)),
+                                       idx0(t.mr)),
+                idx0(t.mr));
+            store(zero, count, e);
+            scf::YieldOp::create(b, loc, ValueRange{arith::AddIOp::create(b, loc, acc[0], padded)});
+          });
+      forRange(zero, idx0(pairs), 1, [&](Value p) {
+        Value e = expertOf(p);
+        Value c = load(count, e);
+        store(arith::AddIOp::create(b, loc, load(start, e), c), rowOf, p);
+        store(arith::AddIOp::create(b, loc, c, one), count, e);
       });
     });
   }
 
-  /// Expert e's [rows, cols] matrix of a stacked [E, rows, cols] weight.
-  Value expertWeight(Value w, Value e, int64_t rows, int64_t cols) {
+  /// dst[dstRow, :] = src[srcRow, :] (times `scale` when given).
+  void copyRow(Value src, Value srcRow, Value dst, Value dstRow, int64_t n, Value scale) {
+    int64_t lanes = lanesFor(n);
+    Value w = scale ? vector::BroadcastOp::create(b, loc, vec(lanes), scale).getResult() : Value();
+    forRange(idx0(0), idx0(n), lanes, [&](Value c) {
+      Value v = vector::LoadOp::create(b, loc, vec(lanes), src, ValueRange{srcRow, c});
+      if (w)
+        v = arith::MulFOp::create(b, loc, v, w);
+      vector::StoreOp::create(b, loc, v, dst, ValueRange{dstRow, c});
+    });
+  }
+
+  /// maxRows x cols window of a [rows, N] buffer from row `first`, col `col`.
+  Value rowsOf(Value buffer, Value first, int64_t cols, Value col) {
+    SmallVector<OpFoldResult> offsets{first, col}, sizes{b.getIndexAttr(maxRows),
+                                                         b.getIndexAttr(cols)};
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    return memref::SubViewOp::create(b, loc, buffer, offsets, sizes, strides);
+  }
+
+  /// Columns [col, col + cols) of expert e's [rows, N] matrix of a stacked
+  /// [E, rows, N] weight.
+  Value expertWeight(Value w, Value e, int64_t rows, int64_t cols, Value col) {
     auto type = cast<MemRefType>(w.getType());
-    SmallVector<OpFoldResult> offsets{e, b.getIndexAttr(0), b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> offsets{e, b.getIndexAttr(0), col};
     SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(rows), b.getIndexAttr(cols)};
     SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
     auto reduced = memref::SubViewOp::inferRankReducedResultType({rows, cols}, type, offsets,
@@ -313,73 +348,68 @@ private:
                                      strides);
   }
 
-  /// h1 = act(h1) * h2.
-  void activate(Value h1, Value h2, Activation act) {
-    int64_t lanes = lanesFor(s.inter);
-    Value one = vector::BroadcastOp::create(
-        b, loc, vec(lanes), arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0f)));
-    forRange(idx0(0), idx0(s.block), 1, [&](Value r) {
-      forRange(idx0(0), idx0(s.inter), lanes, [&](Value c) {
-        Value g = vector::LoadOp::create(b, loc, vec(lanes), h1, ValueRange{r, c});
-        Value u = vector::LoadOp::create(b, loc, vec(lanes), h2, ValueRange{r, c});
+  /// c = a x w on the first `live` rows (whole micro-tiles; c's rows past
+  /// them are the expert's own padding).
+  void product(Value a, Value w, Value c, Value live, const MatmulEmitter::Scratch &scratch) {
+    int64_t cols = cast<MemRefType>(c.getType()).getDimSize(1);
+    int64_t lanes = lanesFor(cols);
+    Value tiles = arith::MinUIOp::create(
+        b, loc, idx0(maxRows),
+        arith::MulIOp::create(
+            b, loc,
+            arith::DivUIOp::create(b, loc, arith::AddIOp::create(b, loc, live, idx0(t.mr - 1)),
+                                   idx0(t.mr)),
+            idx0(t.mr)));
+    Value zero = splat(lanes, 0.0f);
+    forRange(idx0(0), tiles, 1, [&](Value r) {
+      forRange(idx0(0), idx0(cols), lanes, [&](Value k) {
+        vector::StoreOp::create(b, loc, zero, c, ValueRange{r, k});
+      });
+    });
+    MatmulEmitter mm(b, loc, t);
+    mm.setActiveRows(live);
+    mm.setPrefetchB(true);
+    mm.emit(a, w, c, scratch, /*parallel=*/false);
+  }
+
+  /// g = act(g) * u on the live rows.
+  void activate(Value g, Value u, Value live, int64_t cols, Activation act) {
+    int64_t lanes = lanesFor(cols);
+    Value one = splat(lanes, 1.0f);
+    forRange(idx0(0), live, 1, [&](Value r) {
+      forRange(idx0(0), idx0(cols), lanes, [&](Value c) {
+        Value x = vector::LoadOp::create(b, loc, vec(lanes), g, ValueRange{r, c});
+        Value y = vector::LoadOp::create(b, loc, vec(lanes), u, ValueRange{r, c});
         Value a;
         switch (act) {
-        case Activation::silu: { // g / (1 + exp(-g))
-          Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, g));
-          a = arith::DivFOp::create(b, loc, g, arith::AddFOp::create(b, loc, one, e));
+        case Activation::silu: { // x / (1 + exp(-x))
+          Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
+          a = arith::DivFOp::create(b, loc, x, arith::AddFOp::create(b, loc, one, e));
           break;
         }
         case Activation::relu:
-          a = arith::MaximumFOp::create(
-              b, loc, g,
-              vector::BroadcastOp::create(
-                  b, loc, vec(lanes), arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f))));
+          a = arith::MaximumFOp::create(b, loc, x, splat(lanes, 0.0f));
           break;
-        case Activation::gelu: { // g * (1 + erf(g / sqrt 2)) / 2
-          Value half = vector::BroadcastOp::create(
-              b, loc, vec(lanes), arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.5f)));
-          Value inv = vector::BroadcastOp::create(
-              b, loc, vec(lanes),
-              arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.70710678118654752f)));
-          Value erf = math::ErfOp::create(b, loc, arith::MulFOp::create(b, loc, g, inv));
-          a = arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, g, half),
+        case Activation::gelu: { // x (1 + erf(x / sqrt 2)) / 2
+          Value erf = math::ErfOp::create(
+              b, loc, arith::MulFOp::create(b, loc, x, splat(lanes, 0.70710678118654752f)));
+          a = arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, x, splat(lanes, 0.5f)),
                                     arith::AddFOp::create(b, loc, one, erf));
           break;
         }
-        case Activation::gelu_tanh: { // g/2 * (1 + tanh(sqrt(2/pi) (g + 0.044715 g^3)))
-          auto c = [&](float v) {
-            return vector::BroadcastOp::create(
-                b, loc, vec(lanes), arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v)));
-          };
-          Value g3 = arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, g, g), g);
+        case Activation::gelu_tanh: { // x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+          Value x3 = arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, x, x), x);
           Value inner = arith::MulFOp::create(
-              b, loc, c(0.7978845608f),
-              arith::AddFOp::create(b, loc, g, arith::MulFOp::create(b, loc, c(0.044715f), g3)));
-          Value th = math::TanhOp::create(b, loc, inner);
-          a = arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, g, c(0.5f)),
-                                    arith::AddFOp::create(b, loc, one, th));
+              b, loc, splat(lanes, 0.7978845608f),
+              arith::AddFOp::create(b, loc, x,
+                                    arith::MulFOp::create(b, loc, splat(lanes, 0.044715f), x3)));
+          a = arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, x, splat(lanes, 0.5f)),
+                                    arith::AddFOp::create(b, loc, one,
+                                                          math::TanhOp::create(b, loc, inner)));
           break;
         }
         }
-        vector::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, a, u), h1,
-                                ValueRange{r, c});
-      });
-    });
-  }
-
-  /// slots[list[base + r], :] = weight[pair] * out[r, :] for the real rows.
-  void scatterRows(Value out, Value list, Value weight, Value base, Value here, Value slots) {
-    int64_t lanes = lanesFor(s.hidden);
-    forRange(idx0(0), here, 1, [&](Value r) {
-      Value p = load(list, arith::AddIOp::create(b, loc, base, r));
-      Value tok = arith::DivUIOp::create(b, loc, p, idx0(s.topK));
-      Value j = arith::RemUIOp::create(b, loc, p, idx0(s.topK));
-      Value w = vector::BroadcastOp::create(
-          b, loc, vec(lanes), memref::LoadOp::create(b, loc, weight, ValueRange{tok, j}));
-      forRange(idx0(0), idx0(s.hidden), lanes, [&](Value c) {
-        Value v = vector::LoadOp::create(b, loc, vec(lanes), out, ValueRange{r, c});
-        vector::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, v, w), slots,
-                                ValueRange{p, c});
+        vector::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, a, y), g, ValueRange{r, c});
       });
     });
   }
@@ -418,13 +448,6 @@ struct MoePass : kiln::impl::KilnCpuMoeBase<MoePass> {
     s.inter = gt.getDimSize(2);
     s.experts = gt.getDimSize(0);
     s.topK = op.getTopK();
-    // Rows per block: a multiple of the micro-tile height, at most the
-    // token count (a decode step runs one row and reads B in place), and
-    // small enough that the per-thread tiles stay around 1 MiB.
-    int64_t fit = (1 << 20) / (4 * (2 * s.hidden + 2 * s.inter));
-    int64_t block = std::clamp<int64_t>(blockRows, 1, std::max<int64_t>(fit, t.mr));
-    block = std::max<int64_t>(t.mr, block - block % t.mr);
-    s.block = std::min(block, s.tokens);
 
     OpBuilder b(op);
     Location loc = op.getLoc();
@@ -444,7 +467,7 @@ struct MoePass : kiln::impl::KilnCpuMoeBase<MoePass> {
     // kernel reads them through to_buffer like any operand.
     Value slots = memref::AllocOp::create(
         b, loc, MemRefType::get({s.tokens * s.topK, s.hidden}, f32), b.getI64IntegerAttr(64));
-    ExpertEmitter(b, loc, t, s, packWeights)
+    ExpertEmitter(b, loc, t, s)
         .emit(buffer(x2), buffer(idx), buffer(weights), buffer(op.getGateWeight()),
               buffer(op.getUpWeight()), buffer(op.getDownWeight()), slots, op.getActivation());
     auto slotsTensor = bufferization::ToTensorOp::create(

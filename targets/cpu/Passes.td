@@ -117,20 +117,24 @@ def KilnCpuMoe : Pass<"kiln-cpu-moe", "mlir::func::FuncOp"> {
       (DeepSeek-V3: groups scored by their two best, the best `topk_group`
       groups eligible), TopK, weights from the unbiased scores, normalized
       and scaled as the op says;
-    - one sequential dispatch building per-expert token lists (counts,
-      offsets, (token, slot) pairs grouped by expert);
-    - a grid (`scf.parallel`) over experts x blocks of `block-rows` of
-      their tokens: each workgroup gathers its rows, computes
-      `act(rows · G_e) * (rows · U_e) · D_e` with the matmul emitter into
-      stack tiles, and writes `weight * row` to the pair's slot row of a
-      `[T * k, H]` buffer (each pair belongs to one expert: no races);
-      blocks past an expert's count return at once;
+    - one sequential dispatch counting each expert's rows and giving each
+      (token, slot) pair a row in its expert's range of a gathered buffer
+      (ranges start on micro-tile boundaries, so a tile never touches the
+      next expert's rows);
+    - a grid over tokens gathering their rows;
+    - grids (`scf.parallel`) over experts x column panels for
+      `act(X_e · G_e) * (X_e · U_e)` and then `(.) · D_e`: the matmul
+      emitter on all of the expert's rows at once (live rows bound the
+      row loop; a weight panel is packed once per K block and reused by
+      every routed row); experts no token chose return at once;
+    - a grid over tokens writing `weight * row` to each pair's slot row of
+      a `[T * k, H]` buffer (each pair belongs to one expert: no races);
     - the slots summed per token, plus shared experts (dense, optionally
       scaled by `sigmoid(x · shared_expert_gate)`).
 
-    Expert work and weight reads follow the routed tokens: top_k / E of the
-    dense layer. With one token (decode) blocks are one row and expert
-    weights are read in place, once per chosen expert.
+    Expert work follows the routed tokens: top_k / E of the dense layer.
+    With one token (decode) the products have one row and read the chosen
+    experts' weights in place, once each.
   }];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::vector::VectorDialect",
                            "mlir::memref::MemRefDialect", "mlir::arith::ArithDialect",
@@ -140,11 +144,7 @@ def KilnCpuMoe : Pass<"kiln-cpu-moe", "mlir::func::FuncOp"> {
     Option<"vectorBits", "vector-bits", "unsigned", "256",
            "Width of a SIMD register in bits (128, 256, 512)">,
     Option<"registers", "registers", "unsigned", "16",
-           "Number of SIMD registers the micro-kernels may use">,
-    Option<"blockRows", "block-rows", "int64_t", "64",
-           "Routed tokens per workgroup (rounded to the micro-tile height)">,
-    Option<"packWeights", "pack-weights", "bool", "false",
-           "Pack expert weight panels per block (pays off only for many rows)">
+           "Number of SIMD registers the micro-kernels may use">
   ];
 }
 

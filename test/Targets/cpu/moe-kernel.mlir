@@ -1,21 +1,32 @@
 // RUN: kiln-opt %s --pass-pipeline='builtin.module(func.func(kiln-cpu-moe{vector-bits=512 registers=32},cse))' | FileCheck %s
 
-// 64 tokens, 8 experts of 32 -> 64 -> 32, top-2: routing stays kiln ops, the
-// experts run on a grid of 8 experts x 1 block of (up to) 64 routed tokens, each
-// block's three products by the matmul emitter into per-thread tiles; the
-// 128 (token, slot) rows are summed per token.
+// 64 tokens, 8 experts of 32 -> 64 -> 32, top-2. Routing stays kiln ops; the
+// 128 (token, slot) pairs get rows in their expert's range of a gathered
+// buffer (128 rows + 8 x 8 of micro-tile padding + 64 so the last range can
+// be read 64 rows long); the products are grids over 8 experts x 1 column
+// panel, each the matmul emitter on all of that expert's rows; the slot rows
+// are written scaled by the routing weight and summed per token.
 // CHECK-LABEL: func.func @mixtral
 // CHECK: kiln.matmul
 // CHECK: kiln.softmax
 // CHECK: %{{.*}}, %[[IDX:.*]] = kiln.topk %{{.*}} k = 2 axis = -1
 // CHECK: %[[SLOTS:.*]] = memref.alloc() {alignment = 64 : i64} : memref<128x32xf32>
 // CHECK: memref.alloc() {alignment = 64 : i64} : memref<8xi64>
-// CHECK: memref.alloca() {alignment = 64 : i64} : memref<64x64xf32>
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<128xi64>
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<256x32xf32>
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<256x64xf32>
+// The lists: one workgroup.
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c1) step (%c1)
+// The gather: one workgroup per token.
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c64) step (%c1)
+// Gate and up, then down: experts x panels, skipping unchosen experts.
 // CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c8) step (%c1)
 // CHECK: scf.if
 // CHECK: vector.fma
 // CHECK: math.exp
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c8) step (%c1)
 // CHECK: vector.fma
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c64) step (%c1)
 // CHECK: bufferization.to_tensor %[[SLOTS]] restrict writable
 // CHECK: kiln.reduce sum %{{.*}} axes = [1] : tensor<64x2x32xf32>
 // CHECK-NOT: kiln.moe
