@@ -419,7 +419,7 @@ struct MoePass : kiln::impl::KilnCpuMoeBase<MoePass> {
   using Base::Base;
 
   void runOnOperation() override {
-    std::optional<Tiling> tiling = Tiling::forRegisters(vectorBits, registers, 256, 256);
+    std::optional<Tiling> tiling = Tiling::forRegisters(vectorBits, registers, kBlock, 256);
     if (!tiling) {
       getOperation().emitError("kiln-cpu-moe needs vectors of at least 128 bits and 8 "
                                "registers");
