@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Benchmark 2 and 3 of issue 5: a Llama-style decoder block and a small
-MoE block (exported from torch by test/models/export_blocks.py), Kiln vs
-onnxruntime on the same thread count, plus Kiln's compile time and peak
-compiler RSS. Also checks Kiln's outputs against onnxruntime's.
+"""A Llama-style decoder block (MHA and GQA) and a small MoE block (exported
+from torch by test/models/export_blocks.py): Kiln (fused) vs Kiln unfused
+(--no-fusion) vs onnxruntime (all graph optimizations) on the same thread
+count, plus Kiln's compile time and peak compiler RSS. Also checks Kiln's
+outputs against onnxruntime's.
 
 usage: bench/transformer_blocks.py [--kiln build/bin/kiln] [--threads N]
                                    [--iterations 20] [--workdir DIR]
@@ -51,6 +52,12 @@ def main():
         _, _, bench = run_measured([args.kiln, "bench", art, "--input", "x=" + inp, "--json",
                                     "--iterations", str(args.iterations)], env=env)
         kiln_ms = json.loads(bench)["median_ms"]
+        # The unfused path: the same model as the graph wrote it.
+        unfused = os.path.join(work, name + ".unfused.kiln")
+        subprocess.check_call([args.kiln, "compile", onnx_path, "-o", unfused, "--no-fusion"])
+        _, _, bench = run_measured([args.kiln, "bench", unfused, "--input", "x=" + inp, "--json",
+                                    "--iterations", str(args.iterations)], env=env)
+        unfused_ms = json.loads(bench)["median_ms"]
         so = ort.SessionOptions()
         so.intra_op_num_threads = args.threads
         so.inter_op_num_threads = 1
@@ -59,11 +66,12 @@ def main():
         ref = sess.run(None, {"x": x})[0]
         err = float(np.abs(np.load(os.path.join(out_dir, "y.npy")) - ref).max())
         ort_ms = median_ms(lambda: sess.run(None, {"x": x}), iterations=args.iterations)
-        rows.append([what, f"{kiln_ms:.2f}", f"{ort_ms:.2f}", f"{kiln_ms / ort_ms:.2f}",
+        rows.append([what, f"{kiln_ms:.2f}", f"{unfused_ms:.2f}", f"{ort_ms:.2f}",
+                     f"{kiln_ms / ort_ms:.2f}", f"{kiln_ms / unfused_ms:.2f}",
                      f"{compile_s:.2f}", f"{compile_rss:.0f}", f"{err:.1e}"])
     print(f"threads: {args.threads} (KILN_NUM_THREADS, onnxruntime intra_op_num_threads)")
-    table(rows, ["model", "kiln ms", "onnxruntime ms", "kiln/ort", "compile s",
-                 "compile RSS MiB", "max |kiln - ort|"])
+    table(rows, ["model", "kiln ms", "kiln --no-fusion ms", "onnxruntime ms", "kiln/ort",
+                 "kiln/unfused", "compile s", "compile RSS MiB", "max |kiln - ort|"])
 
 
 if __name__ == "__main__":
