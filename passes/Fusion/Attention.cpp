@@ -54,6 +54,19 @@ Value unrepeatedHeads(Value v) {
   return split.getInput();
 }
 
+/// A KV cache step: K (or V) = Concat(past, new) on the sequence axis.
+/// Returns (past, new), or nulls.
+std::pair<Value, Value> cacheParts(Value v) {
+  auto concat = v.getDefiningOp<ConcatOp>();
+  if (!concat || concat.getInputs().size() != 2)
+    return {};
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  int64_t axis = static_cast<int64_t>(concat.getAxis());
+  if (!t || (axis != 2 && axis != -2))
+    return {};
+  return {concat.getInputs()[0], concat.getInputs()[1]};
+}
+
 struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -155,6 +168,19 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
         mask = Value();
       }
     }
+    // A decode or chunked-prefill step: past K/V concatenated with the new
+    // ones. The op takes the past and returns the concatenations (the
+    // present cache the graph outputs).
+    auto [pastK, newK] = cacheParts(k);
+    auto [pastV, newV] = cacheParts(v);
+    Value presentK, presentV;
+    if (pastK && pastV &&
+        cast<RankedTensorType>(pastK.getType()).getDimSize(2) ==
+            cast<RankedTensorType>(pastV.getType()).getDimSize(2)) {
+      presentK = k;
+      presentV = v;
+      matched.append({k.getLoc(), v.getLoc()});
+    }
     matched.append({kT.getLoc(), qk.getLoc(), softmax.getLoc(), pv.getLoc()});
     rewriter.setInsertionPoint(pv);
     auto out = RankedTensorType::get(
@@ -162,6 +188,22 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
         qt.getElementType());
     if (out != pv.getType())
       return rewriter.notifyMatchFailure(pv, "attention: the output type differs");
+    if (presentK) {
+      auto attn = AttentionOp::create(
+          rewriter, rewriter.getFusedLoc(matched), out,
+          TypeRange{presentK.getType(), presentV.getType()}, q, newK, newV, mask, pastK, pastV,
+          causal, rewriter.getF32FloatAttr((float)scale));
+      rewriter.replaceOp(pv, attn.getOutput());
+      // Users after the op read its present cache (a graph output, say);
+      // users before it (the now dead transpose) keep the concatenation.
+      auto after = [&](OpOperand &use) {
+        Operation *user = attn->getBlock()->findAncestorOpInBlock(*use.getOwner());
+        return user && attn->isBeforeInBlock(user);
+      };
+      rewriter.replaceUsesWithIf(presentK, attn.getPresent()[0], after);
+      rewriter.replaceUsesWithIf(presentV, attn.getPresent()[1], after);
+      return success();
+    }
     auto attn = AttentionOp::create(rewriter, rewriter.getFusedLoc(matched), out, TypeRange{}, q,
                                     k, v, mask, Value(), Value(), causal,
                                     rewriter.getF32FloatAttr((float)scale));
