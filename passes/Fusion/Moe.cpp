@@ -8,6 +8,7 @@
 //   for e:  w_e = ReduceSum(w * Cast(idx == e), -1, keepdims)
 //           y_e = (act(x · G_e) * (x · U_e)) · D_e   (act = SiLU as a*sigmoid(a))
 //   out     = sum_e w_e * y_e                  (an Add tree, maybe from zeros)
+//             [+ shared(x) [* sigmoid(x · g)]]   (DeepSeek / Qwen-MoE shared expert)
 //
 // Anchored on the TopK: every `idx == e` user must lead to one weighted
 // expert term, the terms must cover experts 0..E-1 of the router exactly
@@ -194,6 +195,10 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
     llvm::SmallPtrSet<Value, 16> termSet(terms.begin(), terms.end());
     SmallVector<Value> stack = {root->getResult(0)};
     int64_t found = 0;
+    // A shared expert (DeepSeek, Qwen-MoE) is one more leaf: a gated MLP
+    // of x, optionally scaled by sigmoid(x · g) with g [H, 1] (Qwen-MoE).
+    std::optional<ExpertMlp> shared;
+    Value sharedGate;
     while (!stack.empty()) {
       Value v = stack.pop_back_val();
       if (termSet.contains(v)) {
@@ -207,9 +212,33 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
           locs.push_back(add.getLoc());
         continue;
       }
-      if (!isZeroTensor(v))
-        return rewriter.notifyMatchFailure(root, "moe: the sum of expert outputs also adds "
-                                                 "something else");
+      if (isZeroTensor(v))
+        continue;
+      if (!shared) {
+        Value mlpOut = v;
+        if (BinaryOp mul = binaryOf(v, BinaryKind::mul)) {
+          for (auto [g, y] : {std::pair(mul.getLhs(), mul.getRhs()),
+                              std::pair(mul.getRhs(), mul.getLhs())}) {
+            UnaryOp sig = unaryOf(g, UnaryKind::sigmoid);
+            auto gm = sig ? sig.getInput().getDefiningOp<MatmulOp>() : MatmulOp();
+            auto gt = gm ? dyn_cast<RankedTensorType>(gm.getRhs().getType()) : RankedTensorType();
+            if (gm && gm.getLhs() == x && gt && gt.getRank() == 2 && gt.getDimSize(1) == 1) {
+              sharedGate = gm.getRhs();
+              mlpOut = y;
+              locs.append({gm.getLoc(), sig.getLoc(), mul.getLoc()});
+              break;
+            }
+          }
+        }
+        shared = matchExpert(mlpOut, x);
+        if (shared) {
+          locs.append(shared->locs);
+          continue;
+        }
+        sharedGate = Value();
+      }
+      return rewriter.notifyMatchFailure(root, "moe: the sum of expert outputs also adds "
+                                               "something else");
     }
     if (found != experts)
       return rewriter.notifyMatchFailure(root, "moe: the sum does not take every expert once");
@@ -228,6 +257,14 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
           return e.gate.getType() != gt || e.up.getType() != gt || e.down.getType() != dt;
         }))
       return rewriter.notifyMatchFailure(root, "moe: the experts' weights differ in shape or type");
+    if (shared) {
+      auto sgt = cast<RankedTensorType>(shared->gate.getType());
+      if (sgt.getDimSize(0) != g2.getDimSize(0) || sgt.getElementType() != g2.getElementType() ||
+          shared->up.getType() != sgt ||
+          shared->down.getType() != RankedTensorType::get({sgt.getDimSize(1), sgt.getDimSize(0)},
+                                                          sgt.getElementType()))
+        return rewriter.notifyMatchFailure(root, "moe: the shared expert's weights do not fit");
+    }
 
     // Stack the experts' weights: [1, ., .] views concatenated on axis 0.
     locs.push_back(root->getLoc()); // last: the report names the output node
@@ -247,8 +284,10 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
     Value up = stack3([](ExpertMlp &e) { return e.up; });
     Value down = stack3([](ExpertMlp &e) { return e.down; });
     OperationState state(loc, MoeOp::getOperationName());
-    MoeOp::build(rewriter, state, outType, x, router.getRhs(), gate, up, down, Value(), Value(),
-                 Value(), Value(), Value(), rewriter.getI64IntegerAttr(topk.getK()),
+    Value sg = shared ? shared->gate : Value(), su = shared ? shared->up : Value(),
+          sd = shared ? shared->down : Value();
+    MoeOp::build(rewriter, state, outType, x, router.getRhs(), gate, up, down, Value(), sg, su, sd,
+                 sharedGate, rewriter.getI64IntegerAttr(topk.getK()),
                  ScoreFuncAttr::get(rewriter.getContext(), scoring),
                  normalize ? rewriter.getUnitAttr() : UnitAttr(), rewriter.getI64IntegerAttr(1),
                  rewriter.getI64IntegerAttr(1), rewriter.getF32FloatAttr(1.0f),
