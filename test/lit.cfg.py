@@ -21,6 +21,9 @@ venv_python = os.path.join(config.kiln_src_root, ".venv", "bin", "python")
 if os.path.exists(venv_python):
     config.substitutions.append(("%python", venv_python))
     config.available_features.add("onnx-pypi")
+    import subprocess
+    if subprocess.run([venv_python, "-c", "import torch"], capture_output=True).returncode == 0:
+        config.available_features.add("torch")
 
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()

@@ -14,7 +14,8 @@ deterministic weights (seed 0):
   `--moe-top-k 8` exports the same layer routed to all experts.
 
 usage: export_blocks.py OUTDIR [--opset 17] [--seq 128] [--moe-top-k 2]
-Writes OUTDIR/<name>.onnx and OUTDIR/<name>.input.npy (a sample input).
+Writes OUTDIR/<name>.onnx, OUTDIR/<name>.input.npy (a sample input) and
+OUTDIR/<name>.torch.npy (torch's output for it, the numerics reference).
 """
 import argparse
 import os
@@ -112,12 +113,28 @@ class DenseMaskedMoE(nn.Module):
         return out
 
 
+# The newest opset this torch's exporter writes (1.13: 17).
+TORCH_MAX_OPSET = 17
+
+
 def export(model, example, path, opset):
+    """torch.onnx.export at `opset`; above what this torch writes, export at
+    its newest and convert with onnx's version converter (opset 18 moves
+    ReduceMean/ReduceSum axes into inputs, 18+ changes Split/Resize/Pad
+    attributes: the forms a current exporter writes)."""
     model.eval()
     with torch.no_grad():
         torch.onnx.export(model, (example,), path, input_names=["x"], output_names=["y"],
-                          opset_version=opset, do_constant_folding=True)
+                          opset_version=min(opset, TORCH_MAX_OPSET), do_constant_folding=True)
+    if opset > TORCH_MAX_OPSET:
+        import onnx
+        from onnx import version_converter
+        converted = version_converter.convert_version(onnx.load(path), opset)
+        converted.ir_version = min(converted.ir_version, 8)  # what onnxruntime reads
+        onnx.save(converted, path)
     np.save(path.replace(".onnx", ".input.npy"), example.numpy())
+    with torch.no_grad():
+        np.save(path.replace(".onnx", ".torch.npy"), model(example).numpy())
 
 
 def main():
