@@ -24,7 +24,8 @@ from common import median_ms, run_measured, table  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = [("llama_block", "Llama decoder block (hidden 512, 8 heads, seq 128)"),
           ("llama_gqa_block", "Llama block with GQA (8 query heads, 2 K/V heads)"),
-          ("moe_block", "MoE block (8 SwiGLU experts of 1024, top-2, seq 128)")]
+          ("moe_block", "MoE block (8 SwiGLU experts of 1024, top-2, seq 128)"),
+          ("deepseek_moe", "DeepSeek-V3 MoE (sigmoid, bias, group-limited top-2, shared)")]
 
 
 def main():

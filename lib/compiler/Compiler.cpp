@@ -205,7 +205,15 @@ LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model) {
     main.setArgAttrs(i, DictionaryAttr::get(module.getContext()));
   for (unsigned i = 0; i < main.getNumResults(); ++i)
     main.setResultAttrs(i, DictionaryAttr::get(module.getContext()));
-  return bindWeights(main, model);
+  if (failed(bindWeights(main, model)))
+    return failure();
+  // Inputs are the caller's buffers and weights are mapped read-only from
+  // the artifact: bufferization must never write into an argument (an op
+  // updating a copy of one, like ScatterElements on a zeros initializer,
+  // would otherwise do it in place).
+  for (unsigned i = 0; i < main.getNumArguments(); ++i)
+    main.setArgAttr(i, "bufferization.writable", BoolAttr::get(module.getContext(), false));
+  return success();
 }
 
 LogicalResult compileKernels(ModuleOp module, ArrayRef<target::Target *> targets,

@@ -23,6 +23,8 @@
 
 #include "mlir/IR/Matchers.h"
 
+#include <cmath>
+
 using namespace mlir;
 
 namespace kiln::fusion {
@@ -83,6 +85,130 @@ std::optional<ExpertMlp> matchExpert(Value y, Value x) {
   return std::nullopt;
 }
 
+/// How a MoE layer picks its experts.
+struct Routing {
+  ScoreFunc scoring;
+  MatmulOp router;
+  Value scores;         // softmax or sigmoid of x · W_router
+  Value bias;           // added for selection only (DeepSeek-V3), or null
+  int64_t nGroup = 1, topkGroup = 1;
+};
+
+/// softmax (last axis) or sigmoid of a matmul.
+std::optional<Routing> matchScores(Value v, SmallVectorImpl<Location> &locs) {
+  Routing r;
+  r.scores = v;
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (!t)
+    return std::nullopt;
+  if (auto sm = v.getDefiningOp<SoftmaxOp>();
+      sm && !sm.getLog() &&
+      (static_cast<int64_t>(sm.getAxis()) == -1 ||
+       static_cast<int64_t>(sm.getAxis()) == t.getRank() - 1)) {
+    r.scoring = ScoreFunc::softmax;
+    r.router = sm.getInput().getDefiningOp<MatmulOp>();
+    locs.push_back(sm.getLoc());
+  } else if (UnaryOp sig = unaryOf(v, UnaryKind::sigmoid)) {
+    r.scoring = ScoreFunc::sigmoid;
+    r.router = sig.getInput().getDefiningOp<MatmulOp>();
+    locs.push_back(sig.getLoc());
+  } else {
+    return std::nullopt;
+  }
+  if (!r.router)
+    return std::nullopt;
+  locs.push_back(r.router.getLoc());
+  return r;
+}
+
+/// The scores, or scores + bias (selection only).
+std::optional<Routing> matchChoice(Value v, SmallVectorImpl<Location> &locs) {
+  if (BinaryOp add = binaryOf(v, BinaryKind::add)) {
+    for (auto [s, b] : {std::pair(add.getLhs(), add.getRhs()), std::pair(add.getRhs(), add.getLhs())}) {
+      SmallVector<Location> inner;
+      if (std::optional<Routing> r = matchScores(s, inner)) {
+        r->bias = b;
+        locs.append(inner);
+        locs.push_back(add.getLoc());
+        return r;
+      }
+    }
+  }
+  return matchScores(v, locs);
+}
+
+/// DeepSeek-V3's group limit: Where(!eligible, -inf, choice) (or
+/// Where(eligible, choice, -inf)) where eligible is a [T, G] 0/1 mask,
+/// scattered at the TopK(topk_group) of the groups' scores (the sum of each
+/// group's two best choices, from choice viewed as [T, G, E / G]) and
+/// expanded to [T, E]. Returns the choice with the group counts, or the
+/// plain choice.
+std::optional<Routing> matchSelection(Value v, SmallVectorImpl<Location> &locs) {
+  auto where = v.getDefiningOp<WhereOp>();
+  if (!where)
+    return matchChoice(v, locs);
+  auto isNegInf = [](Value c) {
+    std::optional<double> x = scalarConstant(c);
+    return x && std::isinf(*x) && *x < 0;
+  };
+  // `marksIneligible`: the value being followed is true for the experts
+  // that must not be chosen (-inf where it holds).
+  Value cond = where.getCondition(), choice;
+  bool marksIneligible;
+  if (isNegInf(where.getTrueValue())) {
+    choice = where.getFalseValue();
+    marksIneligible = true;
+  } else if (isNegInf(where.getFalseValue())) {
+    choice = where.getTrueValue();
+    marksIneligible = false;
+  } else {
+    return std::nullopt;
+  }
+  SmallVector<Location> path = {where.getLoc()};
+  // Strip Not / Cast / Reshape / Expand down to the scatter.
+  ScatterElementsOp scatter;
+  for (Value c = cond; !scatter;) {
+    Operation *def = c.getDefiningOp();
+    if (!def)
+      return std::nullopt;
+    path.push_back(def->getLoc());
+    if (auto n = dyn_cast<UnaryOp>(def); n && n.getKind() == UnaryKind::Not) {
+      marksIneligible = !marksIneligible;
+      c = n.getInput();
+    } else if (isa<CastOp, ReshapeOp, ExpandOp>(def)) {
+      c = def->getOperand(0);
+    } else if (auto s = dyn_cast<ScatterElementsOp>(def)) {
+      scatter = s;
+    } else {
+      return std::nullopt;
+    }
+  }
+  std::optional<double> one = scalarConstant(scatter.getUpdates());
+  // The scatter sets the chosen groups to 1: it must mark the eligible.
+  if (marksIneligible || !one || *one != 1.0 || !isZeroTensor(scatter.getData()))
+    return std::nullopt;
+  auto groupsTopk = scatter.getIndices().getDefiningOp<TopKOp>();
+  auto groupScore = groupsTopk ? groupsTopk.getInput().getDefiningOp<ReduceOp>() : ReduceOp();
+  auto bestTwo = groupScore ? groupScore.getInput().getDefiningOp<TopKOp>() : TopKOp();
+  auto view = bestTwo ? bestTwo.getInput().getDefiningOp<ReshapeOp>() : ReshapeOp();
+  if (!groupScore || groupScore.getKind() != ReduceKind::sum || !bestTwo ||
+      bestTwo.getK() != 2 || groupScore.getInput() != bestTwo.getValues() || !view ||
+      view.getInput() != choice)
+    return std::nullopt;
+  auto vt = dyn_cast<RankedTensorType>(view.getType());
+  if (!vt || vt.getRank() != 3 || !vt.hasStaticShape())
+    return std::nullopt;
+  std::optional<Routing> r = matchChoice(choice, locs);
+  if (!r)
+    return std::nullopt;
+  r->nGroup = vt.getDimSize(1);
+  r->topkGroup = groupsTopk.getK();
+  locs.append(path);
+  locs.append({view.getLoc(), bestTwo.getLoc(), groupScore.getLoc(), groupsTopk.getLoc(),
+               scatter.getLoc()});
+  return r;
+}
+
 /// The single user of `v`, or null.
 Operation *soleUser(Value v) { return v.hasOneUse() ? *v.getUsers().begin() : nullptr; }
 
@@ -99,44 +225,79 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
       axis += it.getRank();
     if (axis != it.getRank() - 1)
       return failure();
-    ScoreFunc scoring;
-    MatmulOp router;
     SmallVector<Location> locs;
-    if (auto sm = topk.getInput().getDefiningOp<SoftmaxOp>();
-        sm && !sm.getLog() &&
-        (static_cast<int64_t>(sm.getAxis()) == -1 || static_cast<int64_t>(sm.getAxis()) == it.getRank() - 1)) {
-      scoring = ScoreFunc::softmax;
-      router = sm.getInput().getDefiningOp<MatmulOp>();
-      locs.push_back(sm.getLoc());
-    } else if (UnaryOp sig = unaryOf(topk.getInput(), UnaryKind::sigmoid)) {
-      scoring = ScoreFunc::sigmoid;
-      router = sig.getInput().getDefiningOp<MatmulOp>();
-      locs.push_back(sig.getLoc());
-    } else {
+    std::optional<Routing> routing = matchSelection(topk.getInput(), locs);
+    if (!routing)
       return failure();
-    }
-    auto rt = router ? dyn_cast<RankedTensorType>(router.getRhs().getType()) : RankedTensorType();
+    MatmulOp router = routing->router;
+    ScoreFunc scoring = routing->scoring;
+    auto rt = dyn_cast<RankedTensorType>(router.getRhs().getType());
     if (!rt || rt.getRank() != 2 || !rt.hasStaticShape())
       return failure();
     // From here on a near miss is worth explaining.
     Value x = router.getLhs();
     int64_t experts = rt.getDimSize(1);
-    locs.push_back(router.getLoc());
     locs.push_back(topk.getLoc());
+    if (routing->bias) {
+      auto bt = dyn_cast<RankedTensorType>(routing->bias.getType());
+      if (!bt || bt.getRank() != 1 || bt.getDimSize(0) != experts ||
+          bt.getElementType() != rt.getElementType())
+        return rewriter.notifyMatchFailure(topk, "moe: the selection bias is not one value per "
+                                                 "expert");
+    }
+    if (routing->nGroup > 1 && experts % routing->nGroup)
+      return rewriter.notifyMatchFailure(topk, "moe: expert groups do not divide the experts");
 
-    // Routing weights: the TopK values, maybe divided by their sum.
-    Value values = topk.getValues();
-    Value weights = values;
+    // Routing weights: the TopK values, or (with a selection bias or group
+    // limit) the unbiased scores gathered at the chosen experts; maybe
+    // divided by their sum (+ epsilon), maybe times a constant.
+    Value weights = topk.getValues();
+    Operation *weightsGather = nullptr;
+    if (routing->bias || routing->nGroup > 1) {
+      weights = Value();
+      for (Operation *user : topk.getIndices().getUsers())
+        if (auto g = dyn_cast<GatherElementsOp>(user);
+            g && g.getData() == routing->scores && g.getIndices() == topk.getIndices()) {
+          weights = g.getResult();
+          weightsGather = g;
+          locs.push_back(g.getLoc());
+        }
+      if (!weights)
+        return rewriter.notifyMatchFailure(topk, "moe: the routing weights are not the unbiased "
+                                                 "scores of the chosen experts");
+    }
     bool normalize = false;
-    for (Operation *user : values.getUsers())
-      if (auto div = dyn_cast<BinaryOp>(user); div && div.getKind() == BinaryKind::div &&
-                                               div.getLhs() == values) {
-        auto sum = div.getRhs().getDefiningOp<ReduceOp>();
-        if (sum && sum.getKind() == ReduceKind::sum && sum.getInput() == values &&
+    for (Operation *user : weights.getUsers())
+      if (auto div = dyn_cast<BinaryOp>(user);
+          div && div.getKind() == BinaryKind::div && div.getLhs() == weights) {
+        Value denom = div.getRhs();
+        SmallVector<Location> extra;
+        if (BinaryOp eps = binaryOf(denom, BinaryKind::add)) {
+          std::optional<double> c = scalarConstant(eps.getRhs());
+          if (c && *c >= 0 && *c < 1e-6) { // DeepSeek's + 1e-20
+            denom = eps.getLhs();
+            extra.push_back(eps.getLoc());
+          }
+        }
+        auto sum = denom.getDefiningOp<ReduceOp>();
+        if (sum && sum.getKind() == ReduceKind::sum && sum.getInput() == weights &&
             sum.getKeepdims() && sum.getAxes().size() == 1) {
           weights = div.getResult();
           normalize = true;
+          locs.append(extra);
           locs.append({sum.getLoc(), div.getLoc()});
+          break;
+        }
+      }
+    float factor = 1.0f;
+    if (weights.hasOneUse())
+      if (auto mul = dyn_cast<BinaryOp>(*weights.getUsers().begin());
+          mul && mul.getKind() == BinaryKind::mul) {
+        Value other = mul.getLhs() == weights ? mul.getRhs() : mul.getLhs();
+        if (std::optional<double> c = scalarConstant(other)) {
+          factor = (float)*c;
+          weights = mul.getResult();
+          locs.push_back(mul.getLoc());
         }
       }
 
@@ -145,6 +306,8 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
     SmallVector<Value> terms;
     SmallVector<bool> seen(experts, false);
     for (Operation *user : topk.getIndices().getUsers()) {
+      if (weightsGather && user == weightsGather)
+        continue;
       auto eq = dyn_cast<CompareOp>(user);
       std::optional<double> e = eq ? scalarConstant(eq.getRhs()) : std::nullopt;
       if (!eq || eq.getKind() != CompareKind::eq || eq.getLhs() != topk.getIndices() || !e)
@@ -286,11 +449,12 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
     OperationState state(loc, MoeOp::getOperationName());
     Value sg = shared ? shared->gate : Value(), su = shared ? shared->up : Value(),
           sd = shared ? shared->down : Value();
-    MoeOp::build(rewriter, state, outType, x, router.getRhs(), gate, up, down, Value(), sg, su, sd,
-                 sharedGate, rewriter.getI64IntegerAttr(topk.getK()),
+    MoeOp::build(rewriter, state, outType, x, router.getRhs(), gate, up, down, routing->bias, sg,
+                 su, sd, sharedGate, rewriter.getI64IntegerAttr(topk.getK()),
                  ScoreFuncAttr::get(rewriter.getContext(), scoring),
-                 normalize ? rewriter.getUnitAttr() : UnitAttr(), rewriter.getI64IntegerAttr(1),
-                 rewriter.getI64IntegerAttr(1), rewriter.getF32FloatAttr(1.0f),
+                 normalize ? rewriter.getUnitAttr() : UnitAttr(),
+                 rewriter.getI64IntegerAttr(routing->nGroup),
+                 rewriter.getI64IntegerAttr(routing->topkGroup), rewriter.getF32FloatAttr(factor),
                  ActivationAttr::get(rewriter.getContext(), Activation::silu));
     Operation *moe = rewriter.create(state);
     rewriter.replaceOp(root, moe->getResults());

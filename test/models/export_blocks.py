@@ -12,6 +12,10 @@ deterministic weights (seed 0):
   expert computed and weighted by its routing weight, zero when not in the
   token's top-k); hidden 512, 8 SwiGLU experts of 1024, top-2, seq 128.
   `--moe-top-k 8` exports the same layer routed to all experts.
+- deepseek_moe.onnx: DeepSeek-V3's MoE layer, dense-masked: sigmoid router
+  with a score-correction bias, group-limited top-2 (4 groups, 2 eligible),
+  normalized weights times 2.5, 8 experts of 512 and a shared expert of
+  1024.
 
 usage: export_blocks.py OUTDIR [--opset 17] [--seq 128] [--moe-top-k 2]
 Writes OUTDIR/<name>.onnx, OUTDIR/<name>.input.npy (a sample input) and
@@ -117,6 +121,45 @@ class DenseMaskedMoE(nn.Module):
 TORCH_MAX_OPSET = 17
 
 
+class DeepSeekMoE(nn.Module):
+    """DeepSeek-V3's MoE layer written as a dense-masked expert loop: sigmoid
+    scores, a score-correction bias for selection only, group-limited top-k
+    (groups scored by their two best, the best topk_group groups eligible),
+    weights from the unbiased scores, normalized, times the routed scaling
+    factor, plus a shared expert."""
+
+    def __init__(self, dim=512, experts=8, hidden=512, top_k=2, n_group=4, topk_group=2,
+                 scaling=2.5, shared_hidden=1024):
+        super().__init__()
+        self.top_k, self.n_group, self.topk_group, self.scaling = top_k, n_group, topk_group, scaling
+        self.router = nn.Linear(dim, experts, bias=False)
+        self.register_buffer("correction_bias", 0.1 * torch.randn(experts))
+        self.experts = nn.ModuleList(SwiGLU(dim, hidden) for _ in range(experts))
+        self.shared = SwiGLU(dim, shared_hidden)
+
+    def forward(self, x):
+        b, s, d = x.shape
+        h = x.reshape(-1, d)
+        experts = len(self.experts)
+        scores = torch.sigmoid(self.router(h))
+        choice = scores + self.correction_bias
+        group_scores = choice.view(-1, self.n_group, experts // self.n_group).topk(
+            2, dim=-1)[0].sum(dim=-1)
+        group_idx = torch.topk(group_scores, k=self.topk_group, dim=-1)[1]
+        group_mask = torch.zeros_like(group_scores).scatter_(1, group_idx, 1)
+        score_mask = group_mask.unsqueeze(-1).expand(
+            -1, self.n_group, experts // self.n_group).reshape(-1, experts)
+        eligible = choice.masked_fill(~score_mask.bool(), float("-inf"))
+        index = torch.topk(eligible, k=self.top_k, dim=-1)[1]
+        weights = scores.gather(1, index)
+        weights = weights / (weights.sum(dim=-1, keepdim=True) + 1e-20) * self.scaling
+        out = torch.zeros_like(h)
+        for e, expert in enumerate(self.experts):
+            w = (weights * (index == e).to(h.dtype)).sum(dim=-1, keepdim=True)
+            out = out + w * expert(h)
+        return (out + self.shared(h)).reshape(b, s, d)
+
+
 def export(model, example, path, opset):
     """torch.onnx.export at `opset`; above what this torch writes, export at
     its newest and convert with onnx's version converter (opset 18 moves
@@ -143,7 +186,7 @@ def main():
     ap.add_argument("--opset", type=int, default=17)
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--moe-top-k", type=int, default=2)
-    ap.add_argument("--only", choices=["llama", "gqa", "moe"])
+    ap.add_argument("--only", choices=["llama", "gqa", "moe", "deepseek"])
     args = ap.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
     torch.manual_seed(0)
@@ -160,6 +203,9 @@ def main():
         name = "moe_block.onnx" if args.moe_top_k == 2 else f"moe_block_top{args.moe_top_k}.onnx"
         export(DenseMaskedMoE(top_k=args.moe_top_k), x, os.path.join(args.outdir, name),
                args.opset)
+    if args.only in (None, "deepseek"):
+        torch.manual_seed(3)
+        export(DeepSeekMoE(), x, os.path.join(args.outdir, "deepseek_moe.onnx"), args.opset)
 
 
 if __name__ == "__main__":
