@@ -25,7 +25,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = [("llama_block", "Llama decoder block (hidden 512, 8 heads, seq 128)"),
           ("llama_gqa_block", "Llama block with GQA (8 query heads, 2 K/V heads)"),
           ("moe_block", "MoE block (8 SwiGLU experts of 1024, top-2, seq 128)"),
-          ("deepseek_moe", "DeepSeek-V3 MoE (sigmoid, bias, group-limited top-2, shared)")]
+          ("deepseek_moe", "DeepSeek-V3 MoE (sigmoid, bias, group-limited top-2, shared)"),
+          ("deepseek_block", "DeepSeek-V3-style block (MLA + that MoE, seq 128)")]
 
 
 def main():

@@ -16,6 +16,9 @@ deterministic weights (seed 0):
   with a score-correction bias, group-limited top-2 (4 groups, 2 eligible),
   normalized weights times 2.5, 8 experts of 512 and a shared expert of
   1024.
+- deepseek_block.onnx: a DeepSeek-V3-style decoder block: MLA (latent Q/KV
+  projections with RMSNorm, decoupled RoPE, shared RoPE key, QK dim 48, V
+  dim 32, causal) then the DeepSeek MoE layer.
 
 usage: export_blocks.py OUTDIR [--opset 17] [--seq 128] [--moe-top-k 2]
 Writes OUTDIR/<name>.onnx, OUTDIR/<name>.input.npy (a sample input) and
@@ -160,6 +163,55 @@ class DeepSeekMoE(nn.Module):
         return (out + self.shared(h)).reshape(b, s, d)
 
 
+class MLABlock(nn.Module):
+    """A DeepSeek-V3-style decoder block: multi-head latent attention
+    (latent Q and KV projections with RMSNorm, a decoupled RoPE part
+    concatenated to the no-RoPE part, one RoPE key shared by all heads,
+    QK head dim 48 != V head dim 32) in its prefill form, then DeepSeekMoE."""
+
+    def __init__(self, dim=512, heads=8, seq=128, q_lora=192, kv_lora=128, nope=32, rope=16,
+                 v_dim=32):
+        super().__init__()
+        self.heads, self.nope, self.rope, self.v_dim, self.kv_lora = heads, nope, rope, v_dim, kv_lora
+        self.norm1, self.norm2 = RMSNorm(dim), RMSNorm(dim)
+        self.q_a = nn.Linear(dim, q_lora, bias=False)
+        self.q_norm = RMSNorm(q_lora)
+        self.q_b = nn.Linear(q_lora, heads * (nope + rope), bias=False)
+        self.kv_a = nn.Linear(dim, kv_lora + rope, bias=False)
+        self.kv_norm = RMSNorm(kv_lora)
+        self.kv_b = nn.Linear(kv_lora, heads * (nope + v_dim), bias=False)
+        self.o = nn.Linear(heads * v_dim, dim, bias=False)
+        self.moe = DeepSeekMoE(dim=dim)
+        pos = torch.arange(seq, dtype=torch.float32)[:, None]
+        inv = 1.0 / (10000 ** (torch.arange(0, rope, 2, dtype=torch.float32) / rope))
+        ang = torch.cat([pos * inv, pos * inv], dim=-1)
+        self.register_buffer("cos", ang.cos())
+        self.register_buffer("sin", ang.sin())
+        self.register_buffer("mask", torch.triu(torch.full((seq, seq), float("-inf")), 1))
+
+    def forward(self, x):
+        b, s, d = x.shape
+        h = self.norm1(x)
+        q = self.q_b(self.q_norm(self.q_a(h))).view(b, s, self.heads, self.nope + self.rope)
+        q = q.transpose(1, 2)
+        q_nope, q_pe = q[..., :self.nope], q[..., self.nope:]
+        kv_a = self.kv_a(h)
+        c_kv, k_pe = kv_a[..., :self.kv_lora], kv_a[..., self.kv_lora:]
+        k_pe = k_pe.view(b, s, 1, self.rope).transpose(1, 2)
+        kv = self.kv_b(self.kv_norm(c_kv)).view(b, s, self.heads, self.nope + self.v_dim)
+        kv = kv.transpose(1, 2)
+        k_nope, v = kv[..., :self.nope], kv[..., self.nope:]
+        q_pe = q_pe * self.cos + rotate_half(q_pe) * self.sin
+        k_pe = k_pe * self.cos + rotate_half(k_pe) * self.sin
+        q = torch.cat([q_nope, q_pe], dim=-1)
+        k = torch.cat([k_nope, k_pe.expand(b, self.heads, s, self.rope)], dim=-1)
+        scale = (self.nope + self.rope) ** -0.5
+        scores = torch.matmul(q, k.transpose(-2, -1)) * scale + self.mask
+        attn = torch.matmul(torch.softmax(scores, dim=-1), v)
+        x = x + self.o(attn.transpose(1, 2).reshape(b, s, self.heads * self.v_dim))
+        return x + self.moe(self.norm2(x))
+
+
 def export(model, example, path, opset):
     """torch.onnx.export at `opset`; above what this torch writes, export at
     its newest and convert with onnx's version converter (opset 18 moves
@@ -186,7 +238,7 @@ def main():
     ap.add_argument("--opset", type=int, default=17)
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--moe-top-k", type=int, default=2)
-    ap.add_argument("--only", choices=["llama", "gqa", "moe", "deepseek"])
+    ap.add_argument("--only", choices=["llama", "gqa", "moe", "deepseek", "mla"])
     args = ap.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
     torch.manual_seed(0)
@@ -206,6 +258,10 @@ def main():
     if args.only in (None, "deepseek"):
         torch.manual_seed(3)
         export(DeepSeekMoE(), x, os.path.join(args.outdir, "deepseek_moe.onnx"), args.opset)
+    if args.only in (None, "mla"):
+        torch.manual_seed(4)
+        export(MLABlock(seq=args.seq), x, os.path.join(args.outdir, "deepseek_block.onnx"),
+               args.opset)
 
 
 if __name__ == "__main__":
