@@ -216,8 +216,20 @@ private:
     };
   }
 
+  /// f(x(i), y(i)), or null when either operand is not known there.
+  template <typename F>
+  static Eval both(Eval x, Eval y, F f) {
+    if (!x || !y)
+      return nullptr;
+    return [=](ArrayRef<int64_t> i) -> std::optional<double> {
+      std::optional<double> a = x(i), b = y(i);
+      if (!a || !b)
+        return std::nullopt;
+      return f(*a, *b);
+    };
+  }
+
   Eval binary(BinaryOp op, bool isInt) {
-    Eval x = operand(op.getLhs()), y = operand(op.getRhs());
     BinaryKind kind = op.getKind();
     switch (kind) {
     case BinaryKind::add:
@@ -232,65 +244,47 @@ private:
     default:
       return nullptr;
     }
-    if (!x || !y)
-      return nullptr;
-    return [=](ArrayRef<int64_t> i) -> std::optional<double> {
-      std::optional<double> a = x(i), b = y(i);
-      if (!a || !b)
-        return std::nullopt;
+    return both(operand(op.getLhs()), operand(op.getRhs()), [=](double a, double b) -> double {
       switch (kind) {
       case BinaryKind::add:
-        return *a + *b;
+        return a + b;
       case BinaryKind::sub:
-        return *a - *b;
+        return a - b;
       case BinaryKind::mul:
-        return *a * *b;
+        return a * b;
       case BinaryKind::div:
-        return isInt ? std::trunc(*a / *b) : *a / *b;
+        return isInt ? std::trunc(a / b) : a / b;
       case BinaryKind::max:
-        return std::max(*a, *b);
+        return std::max(a, b);
       case BinaryKind::min:
-        return std::min(*a, *b);
+        return std::min(a, b);
       case BinaryKind::And:
-        return (*a != 0 && *b != 0) ? 1.0 : 0.0;
+        return (a != 0 && b != 0) ? 1.0 : 0.0;
       default: // Or
-        return (*a != 0 || *b != 0) ? 1.0 : 0.0;
+        return (a != 0 || b != 0) ? 1.0 : 0.0;
       }
-    };
+    });
   }
 
   Eval compare(CompareOp op) {
-    Eval x = operand(op.getLhs()), y = operand(op.getRhs());
     CompareKind kind = op.getKind();
-    if (!x || !y)
-      return nullptr;
-    return [=](ArrayRef<int64_t> i) -> std::optional<double> {
-      std::optional<double> a = x(i), b = y(i);
-      if (!a || !b)
-        return std::nullopt;
-      bool r = false;
+    return both(operand(op.getLhs()), operand(op.getRhs()), [=](double a, double b) -> double {
       switch (kind) {
       case CompareKind::eq:
-        r = *a == *b;
-        break;
+        return a == b;
       case CompareKind::ne:
-        r = *a != *b;
-        break;
+        return a != b;
       case CompareKind::lt:
-        r = *a < *b;
-        break;
+        return a < b;
       case CompareKind::le:
-        r = *a <= *b;
-        break;
+        return a <= b;
       case CompareKind::gt:
-        r = *a > *b;
-        break;
+        return a > b;
       case CompareKind::ge:
-        r = *a >= *b;
-        break;
+        return a >= b;
       }
-      return r ? 1.0 : 0.0;
-    };
+      return 0.0;
+    });
   }
 
   Eval slice(SliceOp op) {

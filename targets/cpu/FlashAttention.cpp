@@ -17,6 +17,7 @@
 
 #include "targets/cpu/MatmulEmitter.h"
 #include "targets/cpu/Passes.h"
+#include "targets/cpu/TensorBuffers.h"
 
 #include "dialects/kiln/IR/KilnOps.h"
 
@@ -408,13 +409,7 @@ struct FlashAttentionPass : kiln::impl::KilnCpuFlashAttentionBase<FlashAttention
     Value ktInit = tensor::EmptyOp::create(b, loc, ktShape, b.getF32Type());
     Value kt = linalg::TransposeOp::create(b, loc, key, ktInit, ArrayRef<int64_t>{0, 1, 3, 2})
                    .getResult()[0];
-    auto buffer = [&](Value tensor) -> Value {
-      auto type = cast<RankedTensorType>(tensor.getType());
-      auto toBuffer = bufferization::ToBufferOp::create(
-          b, loc, MemRefType::get(type.getShape(), type.getElementType()), tensor);
-      toBuffer.setReadOnly(true);
-      return toBuffer;
-    };
+    auto buffer = [&](Value tensor) { return kiln::cpu::readOnlyBuffer(b, loc, tensor); };
     Value mask = op.getMask() ? buffer(op.getMask()) : Value();
     auto outType = cast<RankedTensorType>(op.getOutput().getType());
     auto outBufferType = MemRefType::get(outType.getShape(), outType.getElementType());
@@ -422,10 +417,7 @@ struct FlashAttentionPass : kiln::impl::KilnCpuFlashAttentionBase<FlashAttention
     FlashEmitter(b, loc, t, s)
         .emit(buffer(op.getQuery()), buffer(kt), buffer(value), mask, out,
               op.getEffectiveScale(), op.getCausal());
-    auto result = bufferization::ToTensorOp::create(b, loc, outType, out);
-    result.setRestrict(true);
-    result.setWritable(true);
-    results.push_back(result);
+    results.push_back(kiln::cpu::resultTensor(b, loc, outType, out));
     if (op.getPastKey())
       results.append({key, value});
     op->replaceAllUsesWith(results);

@@ -17,6 +17,7 @@
 
 #include "targets/cpu/MatmulEmitter.h"
 #include "targets/cpu/Passes.h"
+#include "targets/cpu/TensorBuffers.h"
 
 #include "dialects/kiln/IR/KilnOps.h"
 
@@ -456,13 +457,7 @@ struct MoePass : kiln::impl::KilnCpuMoeBase<MoePass> {
     Value x2 = ReshapeOp::create(b, loc, x2Type, op.getHidden(), Value(), false);
     auto [idx, weights] = route(b, loc, op, x2, s);
 
-    auto buffer = [&](Value tensor) -> Value {
-      auto type = cast<RankedTensorType>(tensor.getType());
-      auto toBuffer = bufferization::ToBufferOp::create(
-          b, loc, MemRefType::get(type.getShape(), type.getElementType()), tensor);
-      toBuffer.setReadOnly(true);
-      return toBuffer;
-    };
+    auto buffer = [&](Value tensor) { return kiln::cpu::readOnlyBuffer(b, loc, tensor); };
     // The routing results are kiln tensors until kiln-to-linalg: the
     // kernel reads them through to_buffer like any operand.
     Value slots = memref::AllocOp::create(
@@ -470,10 +465,8 @@ struct MoePass : kiln::impl::KilnCpuMoeBase<MoePass> {
     ExpertEmitter(b, loc, t, s)
         .emit(buffer(x2), buffer(idx), buffer(weights), buffer(op.getGateWeight()),
               buffer(op.getUpWeight()), buffer(op.getDownWeight()), slots, op.getActivation());
-    auto slotsTensor = bufferization::ToTensorOp::create(
+    Value slotsTensor = kiln::cpu::resultTensor(
         b, loc, RankedTensorType::get({s.tokens * s.topK, s.hidden}, f32), slots);
-    slotsTensor.setRestrict(true);
-    slotsTensor.setWritable(true);
     Value perSlot = ReshapeOp::create(
         b, loc, RankedTensorType::get({s.tokens, s.topK, s.hidden}, f32), slotsTensor, Value(),
         false);
