@@ -112,11 +112,105 @@ struct RmsNormDecomposition : OpRewritePattern<RmsNormOp> {
   }
 };
 
+/// Features [from, to) (step `step`) of the last dimension.
+Value lastDimSlice(PatternRewriter &rewriter, Location loc, Value x, int64_t from, int64_t to,
+                   int64_t step = 1) {
+  auto t = cast<RankedTensorType>(x.getType());
+  int64_t rank = t.getRank();
+  SmallVector<int64_t> starts(rank, 0), ends(t.getShape()), steps(rank, 1);
+  starts.back() = from;
+  ends.back() = to;
+  steps.back() = step;
+  return SliceOp::create(rewriter, loc, x, Value(), Value(), Value(), Value(),
+                         rewriter.getDenseI64ArrayAttr(starts), rewriter.getDenseI64ArrayAttr(ends),
+                         rewriter.getDenseI64ArrayAttr(steps));
+}
+
+/// x * cos + rotate(x) * sin on the first R features (R = cos's last dim),
+/// the rest passed through. rotate: (-x2, x1) of the halves, or of each
+/// adjacent pair when interleaved.
+struct RopeDecomposition : OpRewritePattern<RopeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RopeOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = op.getInput();
+    auto t = cast<RankedTensorType>(x.getType());
+    auto ct = cast<RankedTensorType>(op.getCos().getType());
+    int64_t d = t.getShape().back(), r = ct.getShape().back();
+    if (!t.hasStaticShape() || ShapedType::isDynamic(r) || r % 2 || r > d)
+      return rewriter.notifyMatchFailure(op, "rope needs static shapes and an even rotary size");
+    Value xr = r == d ? x : lastDimSlice(rewriter, loc, x, 0, r);
+    Value rotated;
+    if (!op.getInterleaved()) {
+      Value x1 = lastDimSlice(rewriter, loc, xr, 0, r / 2);
+      Value x2 = lastDimSlice(rewriter, loc, xr, r / 2, r);
+      Value neg = UnaryOp::create(rewriter, loc, UnaryKind::neg, x2);
+      rotated = ConcatOp::create(rewriter, loc, ValueRange{neg, x1},
+                                 rewriter.getI64IntegerAttr(t.getRank() - 1));
+    } else {
+      // Pairs (x_2i, x_2i+1) -> (-x_2i+1, x_2i): [.., R/2, 1] halves side
+      // by side, then back to [.., R].
+      auto rt = cast<RankedTensorType>(xr.getType());
+      SmallVector<int64_t> pairShape(rt.getShape());
+      pairShape.back() = r / 2;
+      pairShape.push_back(1);
+      auto pairType = RankedTensorType::get(pairShape, rt.getElementType());
+      Value even = ReshapeOp::create(rewriter, loc, pairType,
+                                     lastDimSlice(rewriter, loc, xr, 0, r, 2), Value(), false);
+      Value odd = ReshapeOp::create(rewriter, loc, pairType,
+                                    lastDimSlice(rewriter, loc, xr, 1, r, 2), Value(), false);
+      Value neg = UnaryOp::create(rewriter, loc, UnaryKind::neg, odd);
+      Value pairs = ConcatOp::create(rewriter, loc, ValueRange{neg, even},
+                                     rewriter.getI64IntegerAttr(rt.getRank()));
+      rotated = ReshapeOp::create(rewriter, loc, rt, pairs, Value(), false);
+    }
+    Value y = BinaryOp::create(
+        rewriter, loc, BinaryKind::add,
+        BinaryOp::create(rewriter, loc, BinaryKind::mul, xr, op.getCos()),
+        BinaryOp::create(rewriter, loc, BinaryKind::mul, rotated, op.getSin()));
+    if (r != d)
+      y = ConcatOp::create(rewriter, loc, ValueRange{y, lastDimSlice(rewriter, loc, x, r, d)},
+                           rewriter.getI64IntegerAttr(t.getRank() - 1));
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+/// down(act(x · gate) * (x · up)).
+struct GatedMlpDecomposition : OpRewritePattern<GatedMlpOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GatedMlpOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = op.getInput();
+    UnaryKind kind = UnaryKind::silu;
+    switch (op.getActivation()) {
+    case Activation::silu:
+      kind = UnaryKind::silu;
+      break;
+    case Activation::gelu:
+      kind = UnaryKind::gelu;
+      break;
+    case Activation::gelu_tanh:
+      kind = UnaryKind::gelu_tanh;
+      break;
+    case Activation::relu:
+      kind = UnaryKind::relu;
+      break;
+    }
+    Value g = UnaryOp::create(rewriter, loc, kind,
+                              MatmulOp::create(rewriter, loc, x, op.getGateWeight()));
+    Value h = BinaryOp::create(rewriter, loc, BinaryKind::mul, g,
+                               MatmulOp::create(rewriter, loc, x, op.getUpWeight()));
+    rewriter.replaceOp(op, MatmulOp::create(rewriter, loc, h, op.getDownWeight()));
+    return success();
+  }
+};
+
 } // namespace
 
 void populateDecompositionPatterns(RewritePatternSet &patterns) {
-  patterns.add<GemmDecomposition, LayerNormDecomposition, RmsNormDecomposition>(
-      patterns.getContext());
+  patterns.add<GemmDecomposition, LayerNormDecomposition, RmsNormDecomposition,
+               RopeDecomposition, GatedMlpDecomposition>(patterns.getContext());
 }
 
 } // namespace kiln::conversion
