@@ -59,7 +59,7 @@ struct FusionReport : RewriterBase::Listener {
   llvm::DenseSet<Location> joined;
 
   void notifyOperationInserted(Operation *op, OpBuilder::InsertPoint) override {
-    if (!isa<kiln::RmsNormOp, kiln::AttentionOp, kiln::MoeOp>(op))
+    if (!isa<kiln::RmsNormOp, kiln::AttentionOp, kiln::MoeOp, kiln::GatedMlpOp, kiln::RopeOp>(op))
       return;
     // The fused op's location joins the matched nodes' (ONNX names).
     std::string nodes;
@@ -90,6 +90,8 @@ struct FusePass : kiln::impl::KilnFuseBase<FusePass> {
     kiln::fusion::populateRmsNormPatterns(patterns);
     kiln::fusion::populateAttentionPatterns(patterns);
     kiln::fusion::populateMoePatterns(patterns);
+    kiln::fusion::populateGatedMlpPatterns(patterns);
+    kiln::fusion::populateRopePatterns(patterns);
     FusionReport listener;
     GreedyRewriteConfig config;
     config.setListener(&listener);

@@ -30,61 +30,6 @@ using namespace mlir;
 namespace kiln::fusion {
 namespace {
 
-/// One expert's gated MLP on `x`: (act(x · gate) * (x · up)) · down.
-struct ExpertMlp {
-  Value gate, up, down;
-  SmallVector<Location> locs;
-};
-
-/// a * sigmoid(a) (either order): the SiLU of `a`.
-Value siluInput(Value v, SmallVectorImpl<Location> &locs) {
-  if (auto u = unaryOf(v, UnaryKind::silu)) {
-    locs.push_back(u.getLoc());
-    return u.getInput();
-  }
-  BinaryOp mul = binaryOf(v, BinaryKind::mul);
-  if (!mul)
-    return {};
-  for (auto [a, s] : {std::pair(mul.getLhs(), mul.getRhs()), std::pair(mul.getRhs(), mul.getLhs())})
-    if (UnaryOp sig = unaryOf(s, UnaryKind::sigmoid); sig && sig.getInput() == a) {
-      locs.append({sig.getLoc(), mul.getLoc()});
-      return a;
-    }
-  return {};
-}
-
-/// y = MatMul(MatMul-gated product, down) with both inner products on `x`
-/// and a 2-D weight.
-std::optional<ExpertMlp> matchExpert(Value y, Value x) {
-  auto isWeight2d = [](Value w) {
-    auto t = dyn_cast<RankedTensorType>(w.getType());
-    return t && t.getRank() == 2 && t.hasStaticShape();
-  };
-  auto down = y.getDefiningOp<MatmulOp>();
-  if (!down || !isWeight2d(down.getRhs()))
-    return std::nullopt;
-  BinaryOp prod = binaryOf(down.getLhs(), BinaryKind::mul);
-  if (!prod)
-    return std::nullopt;
-  ExpertMlp e;
-  for (auto [g, u] : {std::pair(prod.getLhs(), prod.getRhs()), std::pair(prod.getRhs(), prod.getLhs())}) {
-    SmallVector<Location> locs;
-    Value gateIn = siluInput(g, locs);
-    auto gate = gateIn ? gateIn.getDefiningOp<MatmulOp>() : MatmulOp();
-    auto up = u.getDefiningOp<MatmulOp>();
-    if (!gate || !up || gate.getLhs() != x || up.getLhs() != x || !isWeight2d(gate.getRhs()) ||
-        !isWeight2d(up.getRhs()))
-      continue;
-    e.gate = gate.getRhs();
-    e.up = up.getRhs();
-    e.down = down.getRhs();
-    e.locs = locs;
-    e.locs.append({gate.getLoc(), up.getLoc(), prod.getLoc(), down.getLoc()});
-    return e;
-  }
-  return std::nullopt;
-}
-
 /// How a MoE layer picks its experts.
 struct Routing {
   ScoreFunc scoring;
@@ -302,7 +247,7 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
       }
 
     // Each `idx == e` leads to w_e * y_e.
-    SmallVector<ExpertMlp> byExpert(experts);
+    SmallVector<GatedMlpMatch> byExpert(experts);
     SmallVector<Value> terms;
     SmallVector<bool> seen(experts, false);
     for (Operation *user : topk.getIndices().getUsers()) {
@@ -332,7 +277,7 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
         return rewriter.notifyMatchFailure(sum, "moe: the expert weight does not scale an "
                                                 "expert output");
       Value y = scaled.getLhs() == sum.getResult() ? scaled.getRhs() : scaled.getLhs();
-      std::optional<ExpertMlp> mlp = matchExpert(y, x);
+      std::optional<GatedMlpMatch> mlp = matchGatedMlp(y, x);
       if (!mlp)
         return rewriter.notifyMatchFailure(scaled, "moe: the weighted value is not a gated MLP "
                                                    "(act(x·G) * (x·U))·D of the router's input");
@@ -360,7 +305,7 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
     int64_t found = 0;
     // A shared expert (DeepSeek, Qwen-MoE) is one more leaf: a gated MLP
     // of x, optionally scaled by sigmoid(x · g) with g [H, 1] (Qwen-MoE).
-    std::optional<ExpertMlp> shared;
+    std::optional<GatedMlpMatch> shared;
     Value sharedGate;
     while (!stack.empty()) {
       Value v = stack.pop_back_val();
@@ -393,7 +338,7 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
             }
           }
         }
-        shared = matchExpert(mlpOut, x);
+        shared = matchGatedMlp(mlpOut, x);
         if (shared) {
           locs.append(shared->locs);
           continue;
@@ -416,7 +361,7 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
     if (g2.getDimSize(0) != xt.getShape().back() || g2.getElementType() != xt.getElementType() ||
         dt != RankedTensorType::get({g2.getDimSize(1), g2.getDimSize(0)}, g2.getElementType()) ||
         rt.getElementType() != xt.getElementType() || rt.getDimSize(0) != g2.getDimSize(0) ||
-        llvm::any_of(byExpert, [&](ExpertMlp &e) {
+        llvm::any_of(byExpert, [&](GatedMlpMatch &e) {
           return e.gate.getType() != gt || e.up.getType() != gt || e.down.getType() != dt;
         }))
       return rewriter.notifyMatchFailure(root, "moe: the experts' weights differ in shape or type");
@@ -435,7 +380,7 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
     Location loc = rewriter.getFusedLoc(locs);
     auto stack3 = [&](auto get) -> Value {
       SmallVector<Value> parts;
-      for (ExpertMlp &e : byExpert) {
+      for (GatedMlpMatch &e : byExpert) {
         Value w = get(e);
         auto t = cast<RankedTensorType>(w.getType());
         auto t3 = RankedTensorType::get({1, t.getDimSize(0), t.getDimSize(1)}, t.getElementType());
@@ -443,9 +388,9 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
       }
       return ConcatOp::create(rewriter, loc, parts, rewriter.getI64IntegerAttr(0));
     };
-    Value gate = stack3([](ExpertMlp &e) { return e.gate; });
-    Value up = stack3([](ExpertMlp &e) { return e.up; });
-    Value down = stack3([](ExpertMlp &e) { return e.down; });
+    Value gate = stack3([](GatedMlpMatch &e) { return e.gate; });
+    Value up = stack3([](GatedMlpMatch &e) { return e.up; });
+    Value down = stack3([](GatedMlpMatch &e) { return e.down; });
     OperationState state(loc, MoeOp::getOperationName());
     Value sg = shared ? shared->gate : Value(), su = shared ? shared->up : Value(),
           sd = shared ? shared->down : Value();

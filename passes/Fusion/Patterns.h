@@ -24,6 +24,19 @@ void populateRmsNormPatterns(mlir::RewritePatternSet &patterns);
 void populateAttentionPatterns(mlir::RewritePatternSet &patterns);
 /// Router, TopK and weighted expert MLPs -> kiln.moe (Moe.cpp).
 void populateMoePatterns(mlir::RewritePatternSet &patterns);
+/// down(SiLU(x · gate) * (x · up)) -> kiln.gated_mlp (GatedMlp.cpp).
+void populateGatedMlpPatterns(mlir::RewritePatternSet &patterns);
+/// x * cos + rotate_half(x) * sin -> kiln.rope (Rope.cpp).
+void populateRopePatterns(mlir::RewritePatternSet &patterns);
+
+/// A SwiGLU MLP: (SiLU(input · gate) * (input · up)) · down, 2-D weights.
+struct GatedMlpMatch {
+  mlir::Value input, gate, up, down;
+  llvm::SmallVector<mlir::Location> locs;
+};
+/// `y` as a SwiGLU MLP (the ops, or a kiln.gated_mlp) of `x` (any input
+/// when null) (GatedMlp.cpp).
+std::optional<GatedMlpMatch> matchGatedMlp(mlir::Value y, mlir::Value x);
 
 /// The value of a constant with a single (splat) element.
 std::optional<double> scalarConstant(mlir::Value v);

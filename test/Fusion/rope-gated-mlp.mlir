@@ -1,0 +1,62 @@
+// RUN: kiln-opt %s -split-input-file --kiln-fuse | FileCheck %s
+
+// Llama's rotate_half RoPE: x * cos + Concat(-x[..., 32:], x[..., :32]) * sin.
+// CHECK-LABEL: func.func @rope_rotate_half
+// CHECK-NEXT: %[[R:.*]] = kiln.rope %arg0, %arg1, %arg2 : tensor<1x8x16x64xf32>, tensor<16x64xf32>, tensor<16x64xf32>
+// CHECK-NEXT: return %[[R]]
+func.func @rope_rotate_half(%x: tensor<1x8x16x64xf32>, %cos: tensor<16x64xf32>, %sin: tensor<16x64xf32>) -> tensor<1x8x16x64xf32> {
+  %lo = kiln.slice %x starts = [0, 0, 0, 0] ends = [1, 8, 16, 32] steps = [1, 1, 1, 1] : tensor<1x8x16x64xf32>
+  %hi = kiln.slice %x starts = [0, 0, 0, 32] ends = [1, 8, 16, 9223372036854775807] steps = [1, 1, 1, 1] : tensor<1x8x16x64xf32>
+  %neg = kiln.unary neg %hi : tensor<1x8x16x32xf32>
+  %rot = kiln.concat %neg, %lo axis = -1 : tensor<1x8x16x32xf32>, tensor<1x8x16x32xf32>
+  %a = kiln.binary mul %x, %cos : tensor<1x8x16x64xf32>, tensor<16x64xf32>
+  %b = kiln.binary mul %rot, %sin : tensor<1x8x16x64xf32>, tensor<16x64xf32>
+  %y = kiln.binary add %a, %b : tensor<1x8x16x64xf32>, tensor<1x8x16x64xf32>
+  return %y : tensor<1x8x16x64xf32>
+}
+
+// -----
+
+// Look-alike: the halves swapped without the negation is not a rotation.
+// CHECK-LABEL: func.func @no_negation
+// CHECK-NOT: kiln.rope
+func.func @no_negation(%x: tensor<1x8x16x64xf32>, %cos: tensor<16x64xf32>, %sin: tensor<16x64xf32>) -> tensor<1x8x16x64xf32> {
+  %lo = kiln.slice %x starts = [0, 0, 0, 0] ends = [1, 8, 16, 32] steps = [1, 1, 1, 1] : tensor<1x8x16x64xf32>
+  %hi = kiln.slice %x starts = [0, 0, 0, 32] ends = [1, 8, 16, 64] steps = [1, 1, 1, 1] : tensor<1x8x16x64xf32>
+  %rot = kiln.concat %hi, %lo axis = -1 : tensor<1x8x16x32xf32>, tensor<1x8x16x32xf32>
+  %a = kiln.binary mul %x, %cos : tensor<1x8x16x64xf32>, tensor<16x64xf32>
+  %b = kiln.binary mul %rot, %sin : tensor<1x8x16x64xf32>, tensor<16x64xf32>
+  %y = kiln.binary add %a, %b : tensor<1x8x16x64xf32>, tensor<1x8x16x64xf32>
+  return %y : tensor<1x8x16x64xf32>
+}
+
+// -----
+
+// SwiGLU: down(x·G * sigmoid(x·G) * (x·U)).
+// CHECK-LABEL: func.func @swiglu
+// CHECK-NEXT: %[[M:.*]] = kiln.gated_mlp %arg0, %arg1, %arg2, %arg3 : tensor<4x32xf32>, tensor<32x64xf32>, tensor<32x64xf32>, tensor<64x32xf32>
+// CHECK-NEXT: return %[[M]]
+func.func @swiglu(%x: tensor<4x32xf32>, %g: tensor<32x64xf32>, %u: tensor<32x64xf32>, %d: tensor<64x32xf32>) -> tensor<4x32xf32> {
+  %a = kiln.matmul %x, %g : tensor<4x32xf32>, tensor<32x64xf32>
+  %s = kiln.unary sigmoid %a : tensor<4x64xf32>
+  %silu = kiln.binary mul %a, %s : tensor<4x64xf32>, tensor<4x64xf32>
+  %b = kiln.matmul %x, %u : tensor<4x32xf32>, tensor<32x64xf32>
+  %h = kiln.binary mul %silu, %b : tensor<4x64xf32>, tensor<4x64xf32>
+  %y = kiln.matmul %h, %d : tensor<4x64xf32>, tensor<64x32xf32>
+  return %y : tensor<4x32xf32>
+}
+
+// -----
+
+// Look-alike: gate and up read different inputs.
+// CHECK-LABEL: func.func @different_inputs
+// CHECK-NOT: kiln.gated_mlp
+func.func @different_inputs(%x: tensor<4x32xf32>, %z: tensor<4x32xf32>, %g: tensor<32x64xf32>, %u: tensor<32x64xf32>, %d: tensor<64x32xf32>) -> tensor<4x32xf32> {
+  %a = kiln.matmul %x, %g : tensor<4x32xf32>, tensor<32x64xf32>
+  %s = kiln.unary sigmoid %a : tensor<4x64xf32>
+  %silu = kiln.binary mul %a, %s : tensor<4x64xf32>, tensor<4x64xf32>
+  %b = kiln.matmul %z, %u : tensor<4x32xf32>, tensor<32x64xf32>
+  %h = kiln.binary mul %silu, %b : tensor<4x64xf32>, tensor<4x64xf32>
+  %y = kiln.matmul %h, %d : tensor<4x64xf32>, tensor<64x32xf32>
+  return %y : tensor<4x32xf32>
+}
