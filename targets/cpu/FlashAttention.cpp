@@ -47,6 +47,8 @@ struct Shape {
   int64_t b, hq, hkv, group, sq, l, d, dv;
   int64_t rows;   // group * sq rows per K/V head
   int64_t br, bc; // block rows, block columns (keys)
+  int64_t splits; // key ranges per row block (decode: few rows, long cache)
+  bool directScores; // rows <= MR: dot products on K as stored, no Kᵀ
 };
 
 class FlashEmitter {
@@ -70,50 +72,166 @@ public:
     pvScratch = MatmulEmitter::makeScratch(b, loc, t, s.br, s.bc, s.dv, false);
 
     int64_t rowBlocks = ceilDiv(s.rows, s.br);
-    auto grid = scf::ParallelOp::create(b, loc, ValueRange{idx(0)},
-                                        ValueRange{idx(s.b * s.hkv * rowBlocks)},
+    int64_t heads = s.b * s.hkv * rowBlocks;
+    // Split over the keys (decode): partial (max, sum, acc) per split, in
+    // an arena buffer both dispatches see, combined afterwards.
+    int64_t stride = s.dv + 2;
+    Value partial;
+    if (s.splits > 1)
+      partial = memref::AllocOp::create(
+          b, loc, MemRefType::get({heads * s.splits * s.br * stride}, f32),
+          b.getI64IntegerAttr(64));
+    {
+      auto grid = scf::ParallelOp::create(b, loc, ValueRange{idx(0)},
+                                          ValueRange{idx(heads * s.splits)}, ValueRange{idx(1)});
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(grid.getBody());
+      Value wg = grid.getInductionVars()[0];
+      Value split = rem(wg, s.splits);
+      Value head = div(wg, s.splits);
+      Value rowsHere = locate(head, rowBlocks);
+
+      packQuery(q, scale);
+      fill(rowMax, -std::numeric_limits<float>::infinity());
+      fill(rowSum, 0.0f);
+      fill(acc, 0.0f);
+
+      // Key blocks [0, end): with a causal mask the last row of the block
+      // sees keys up to its position + (L - Sq); later blocks are skipped.
+      Value end = idx(s.l);
+      if (causal) {
+        Value lastPos = div(add(r0, sub(rowsHere, idx(1))), s.group);
+        Value limit = add(lastPos, idx(s.l - s.sq + 1));
+        end = arith::MaxSIOp::create(b, loc, idx(0),
+                                     arith::MinSIOp::create(b, loc, end, limit));
+      }
+      // This split's blocks [first, last) of the ceil(L / bc) blocks.
+      int64_t blocks = ceilDiv(s.l, s.bc), per = ceilDiv(blocks, s.splits);
+      Value first = mul(split, per);
+      Value last = arith::MinSIOp::create(b, loc, add(first, idx(per)), idx(blocks));
+      int64_t full = s.l / s.bc, tail = s.l % s.bc;
+      Value fullEnd = arith::MinSIOp::create(
+          b, loc, arith::MinSIOp::create(b, loc, idx(full), last),
+          div(add(end, idx(s.bc - 1)), s.bc));
+      scf::ForOp::create(b, loc, first, arith::MaxSIOp::create(b, loc, first, fullEnd), idx(1),
+                         ValueRange{}, [&](OpBuilder &, Location, Value blk, ValueRange) {
+                           keyBlock(kt, v, mul(blk, s.bc), s.bc);
+                           scf::YieldOp::create(b, loc);
+                         });
+      if (tail) {
+        // The tail block is block `full`: this split's, and visible.
+        Value mine = arith::AndIOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, first, idx(full)),
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, last, idx(full)));
+        Value reaches = arith::AndIOp::create(
+            b, loc, mine,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, end, idx(full * s.bc)));
+        scf::IfOp::create(b, loc, reaches, [&](OpBuilder &, Location) {
+          keyBlock(kt, v, idx(full * s.bc), tail);
+          scf::YieldOp::create(b, loc);
+        });
+      }
+      if (s.splits == 1)
+        writeOutput(out, rowsHere);
+      else
+        writePartial(partial, wg, rowsHere);
+    }
+    if (s.splits > 1)
+      combine(partial, out, heads, rowBlocks);
+  }
+
+private:
+  /// (batch, kvHead, r0) of row block `head`; returns its live row count.
+  Value locate(Value head, int64_t rowBlocks) {
+    Value rb = rem(head, rowBlocks);
+    Value bh = div(head, rowBlocks);
+    batch = div(bh, s.hkv);
+    kvHead = rem(bh, s.hkv);
+    r0 = mul(rb, s.br);
+    return arith::MinSIOp::create(b, loc, idx(s.br), sub(idx(s.rows), r0));
+  }
+
+  /// partial[wg][rr] = (acc[rr, :], max, sum).
+  void writePartial(Value partial, Value wg, Value rowsHere) {
+    int64_t stride = s.dv + 2;
+    scf::ForOp::create(
+        b, loc, idx(0), rowsHere, idx(1), ValueRange{},
+        [&](OpBuilder &, Location, Value rr, ValueRange) {
+          Value base = mul(add(mul(wg, s.br), rr), stride);
+          scf::ForOp::create(b, loc, idx(0), idx(s.dv), idx(1), ValueRange{},
+                             [&](OpBuilder &, Location, Value e, ValueRange) {
+                               memref::StoreOp::create(
+                                   b, loc, memref::LoadOp::create(b, loc, acc, ValueRange{rr, e}),
+                                   partial, ValueRange{add(base, e)});
+                               scf::YieldOp::create(b, loc);
+                             });
+          memref::StoreOp::create(b, loc, memref::LoadOp::create(b, loc, rowMax, ValueRange{rr}),
+                                  partial, ValueRange{add(base, idx(s.dv))});
+          memref::StoreOp::create(b, loc, memref::LoadOp::create(b, loc, rowSum, ValueRange{rr}),
+                                  partial, ValueRange{add(base, idx(s.dv + 1))});
+          scf::YieldOp::create(b, loc);
+        });
+  }
+
+  /// out = sum_s exp(m_s - M) acc_s / sum_s exp(m_s - M) l_s, per row.
+  void combine(Value partial, Value out, int64_t heads, int64_t rowBlocks) {
+    int64_t stride = s.dv + 2;
+    float negInf = -std::numeric_limits<float>::infinity();
+    auto grid = scf::ParallelOp::create(b, loc, ValueRange{idx(0)}, ValueRange{idx(heads)},
                                         ValueRange{idx(1)});
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(grid.getBody());
-    Value wg = grid.getInductionVars()[0];
-    Value rb = arith::RemUIOp::create(b, loc, wg, idx(rowBlocks));
-    Value bh = arith::DivUIOp::create(b, loc, wg, idx(rowBlocks));
-    batch = arith::DivUIOp::create(b, loc, bh, idx(s.hkv));
-    kvHead = arith::RemUIOp::create(b, loc, bh, idx(s.hkv));
-    r0 = mul(rb, s.br);
-    Value rowsHere = arith::MinSIOp::create(b, loc, idx(s.br), sub(idx(s.rows), r0));
-
-    packQuery(q, scale);
-    fill(rowMax, -std::numeric_limits<float>::infinity());
-    fill(rowSum, 0.0f);
-    fill(acc, 0.0f);
-
-    // Key blocks [0, end): with a causal mask the last row of the block
-    // sees keys up to its position + (L - Sq); later blocks are skipped.
-    Value end = idx(s.l);
-    if (causal) {
-      Value lastPos = div(add(r0, sub(rowsHere, idx(1))), s.group);
-      Value limit = add(lastPos, idx(s.l - s.sq + 1));
-      end = arith::MaxSIOp::create(b, loc, idx(0),
-                                   arith::MinSIOp::create(b, loc, end, limit));
-    }
-    int64_t full = s.l / s.bc, tail = s.l % s.bc;
-    Value fullBlocks = arith::MinSIOp::create(
-        b, loc, idx(full), div(add(end, idx(s.bc - 1)), s.bc));
-    scf::ForOp::create(b, loc, idx(0), fullBlocks, idx(1), ValueRange{},
-                       [&](OpBuilder &, Location, Value blk, ValueRange) {
-                         keyBlock(kt, v, mul(blk, s.bc), s.bc);
-                         scf::YieldOp::create(b, loc);
-                       });
-    if (tail) {
-      Value reaches = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, end,
-                                            idx(full * s.bc));
-      scf::IfOp::create(b, loc, reaches, [&](OpBuilder &, Location) {
-        keyBlock(kt, v, idx(full * s.bc), tail);
-        scf::YieldOp::create(b, loc);
-      });
-    }
-    writeOutput(out, rowsHere);
+    Value head = grid.getInductionVars()[0];
+    Value rowsHere = locate(head, rowBlocks);
+    auto at = [&](Value split, Value rr, int64_t e) -> Value {
+      Value wg = add(mul(head, s.splits), split);
+      return add(mul(add(mul(wg, s.br), rr), stride), idx(e));
+    };
+    scf::ForOp::create(
+        b, loc, idx(0), rowsHere, idx(1), ValueRange{},
+        [&](OpBuilder &, Location, Value rr, ValueRange) {
+          auto overSplits = [&](Value init, function_ref<Value(Value, Value)> body) {
+            return scf::ForOp::create(b, loc, idx(0), idx(s.splits), idx(1), ValueRange{init},
+                                      [&](OpBuilder &, Location, Value sp, ValueRange c) {
+                                        scf::YieldOp::create(b, loc, body(sp, c[0]));
+                                      })
+                .getResult(0);
+          };
+          Value m = overSplits(cst(negInf), [&](Value sp, Value c) -> Value {
+            Value ms = memref::LoadOp::create(b, loc, partial, ValueRange{at(sp, rr, s.dv)});
+            return arith::MaximumFOp::create(b, loc, c, ms);
+          });
+          Value hidden = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, cst(negInf));
+          Value shift = arith::SelectOp::create(b, loc, hidden, cst(0.0f), m);
+          auto weightOf = [&](Value sp) -> Value {
+            Value ms = memref::LoadOp::create(b, loc, partial, ValueRange{at(sp, rr, s.dv)});
+            return math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, ms, shift));
+          };
+          Value sum = overSplits(cst(0.0f), [&](Value sp, Value c) -> Value {
+            Value ls = memref::LoadOp::create(b, loc, partial, ValueRange{at(sp, rr, s.dv + 1)});
+            return arith::AddFOp::create(b, loc, c, arith::MulFOp::create(b, loc, weightOf(sp), ls));
+          });
+          Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, sum, cst(0.0f));
+          Value inv = arith::SelectOp::create(b, loc, empty, cst(0.0f),
+                                              arith::DivFOp::create(b, loc, cst(1.0f), sum));
+          auto [posV, headV] = rowCoordinates(rr);
+          Value pos = posV, qHead = headV;
+          scf::ForOp::create(
+              b, loc, idx(0), idx(s.dv), idx(1), ValueRange{},
+              [&](OpBuilder &, Location, Value e, ValueRange) {
+                Value y = overSplits(cst(0.0f), [&](Value sp, Value c) -> Value {
+                  Value a = memref::LoadOp::create(
+                      b, loc, partial, ValueRange{add(at(sp, rr, 0), e)});
+                  return arith::AddFOp::create(b, loc, c,
+                                               arith::MulFOp::create(b, loc, weightOf(sp), a));
+                });
+                memref::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, y, inv), out,
+                                        ValueRange{batch, qHead, pos, e});
+                scf::YieldOp::create(b, loc);
+              });
+          scf::YieldOp::create(b, loc);
+        });
   }
 
 private:
@@ -209,9 +327,13 @@ private:
   /// One block of `w` keys from j0: scores, online softmax, P V.
   void keyBlock(Value kt, Value v, Value j0, int64_t w) {
     Value scores = tileCols(tile, w);
-    fill(scores, 0.0f);
-    MatmulEmitter(b, loc, t).emit(qs, window(kt, batch, kvHead, b.getIndexAttr(0), j0, s.d, w),
-                                  scores, qkScratch, /*parallel=*/false);
+    if (s.directScores) {
+      directScores(kt, scores, j0, w);
+    } else {
+      fill(scores, 0.0f);
+      MatmulEmitter(b, loc, t).emit(qs, window(kt, batch, kvHead, b.getIndexAttr(0), j0, s.d, w),
+                                    scores, qkScratch, /*parallel=*/false);
+    }
     scf::ForOp::create(b, loc, idx(0), idx(s.br), idx(1), ValueRange{},
                        [&](OpBuilder &, Location, Value rr, ValueRange) {
                          softmaxRow(scores, rr, j0, w);
@@ -219,6 +341,32 @@ private:
                        });
     MatmulEmitter(b, loc, t).emit(scores, window(v, batch, kvHead, j0, b.getIndexAttr(0), w, s.dv),
                                   acc, pvScratch, /*parallel=*/false);
+  }
+
+  /// scores[rr, c] = qs[rr, :] . key[b, kv, j0 + c, :] for a few rows: dot
+  /// products along the head dim read K as stored (no transposed copy).
+  void directScores(Value key, Value scores, Value j0, int64_t w) {
+    int64_t lanes = lanesFor(s.d);
+    scf::ForOp::create(
+        b, loc, idx(0), idx(w), idx(1), ValueRange{},
+        [&](OpBuilder &, Location, Value c, ValueRange) {
+          Value j = add(j0, c);
+          for (int64_t rr = 0; rr < s.br; ++rr) {
+            Value sum = chunks(s.d, lanes, {splat(lanes, cst(0.0f))},
+                               [&](Value dd, ValueRange carried) {
+                                 Value kv = vector::LoadOp::create(
+                                     b, loc, vec(lanes), key, ValueRange{batch, kvHead, j, dd});
+                                 Value qv = vector::LoadOp::create(b, loc, vec(lanes), qs,
+                                                                   ValueRange{idx(rr), dd});
+                                 return SmallVector<Value>{
+                                     vector::FMAOp::create(b, loc, qv, kv, carried[0])};
+                               })
+                            .getResult(0);
+            Value dot = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, sum);
+            memref::StoreOp::create(b, loc, dot, scores, ValueRange{idx(rr), c});
+          }
+          scf::YieldOp::create(b, loc);
+        });
   }
 
   /// The mask value(s) for row (pos, head) at keys j .. j + lanes.
@@ -349,6 +497,14 @@ Shape shapeOf(AttentionOp op, RankedTensorType k, const Tiling &t, int64_t block
   s.bc = std::max(t.nr, blockCols - blockCols % t.nr);
   int64_t br = std::max(t.mr, blockRows - blockRows % t.mr);
   s.br = std::min(br, s.rows);
+  // Few row blocks (a decode step) would leave threads idle: split the keys
+  // so each split has at least 4 key blocks, up to 16 splits.
+  int64_t rowBlocks = (s.rows + s.br - 1) / s.br;
+  int64_t keyBlocks = (s.l + s.bc - 1) / s.bc;
+  s.splits = s.b * s.hkv * rowBlocks < 16 ? std::clamp<int64_t>(keyBlocks / 4, 1, 16) : 1;
+  // With a micro-tile's worth of rows or fewer (decode), transposing all
+  // of K per call would cost more than the attention: dot products instead.
+  s.directScores = s.br <= t.mr;
   return s;
 }
 
@@ -404,11 +560,15 @@ struct FlashAttentionPass : kiln::impl::KilnCpuFlashAttentionBase<FlashAttention
     }
     auto kType = cast<RankedTensorType>(key.getType());
     Shape s = shapeOf(op, kType, t, blockRows, blockCols);
-    // Kᵀ once per call, so the score product reads key blocks as rows.
-    SmallVector<int64_t> ktShape = {s.b, s.hkv, s.d, s.l};
-    Value ktInit = tensor::EmptyOp::create(b, loc, ktShape, b.getF32Type());
-    Value kt = linalg::TransposeOp::create(b, loc, key, ktInit, ArrayRef<int64_t>{0, 1, 3, 2})
-                   .getResult()[0];
+    // Kᵀ once per call, so the score product reads key blocks as rows
+    // (not for a few rows: they take dot products on K as stored).
+    Value kt = key;
+    if (!s.directScores) {
+      SmallVector<int64_t> ktShape = {s.b, s.hkv, s.d, s.l};
+      Value ktInit = tensor::EmptyOp::create(b, loc, ktShape, b.getF32Type());
+      kt = linalg::TransposeOp::create(b, loc, key, ktInit, ArrayRef<int64_t>{0, 1, 3, 2})
+               .getResult()[0];
+    }
     auto buffer = [&](Value tensor) { return kiln::cpu::readOnlyBuffer(b, loc, tensor); };
     Value mask = op.getMask() ? buffer(op.getMask()) : Value();
     auto outType = cast<RankedTensorType>(op.getOutput().getType());

@@ -5,8 +5,8 @@ it with `kiln run` and compares the output with softmax(q kᵀ scale + mask) v
 computed here (rtol 1e-4, atol 1e-5). The cases cover the fused kernel's
 edges: grouped heads, causal with and without a cache, key and row counts
 that are not multiples of the blocks, head dims that are not multiples of
-the vector width, float and boolean masks (with fully hidden rows), and a
-single workgroup. Prints one line per case; exits 1 on any mismatch.
+the vector width, float and boolean masks (with fully hidden rows), a
+single workgroup, and decode steps whose keys are split across workgroups. Prints one line per case; exits 1 on any mismatch.
 """
 import argparse
 import os
@@ -116,6 +116,13 @@ def main():
                                     causal=True, mask=rng.standard_normal(
                                         (1, 4, 130, 130)).astype(np.float32))),
         ("one_workgroup", dict(b=1, hq=1, hkv=1, sq=16, length=64, d=32, dv=32)),
+        # Decode with a long cache: few row blocks, so the keys are split
+        # (4 and 10 splits) and the partial softmaxes combined.
+        ("decode_split_keys", dict(b=1, hq=8, hkv=2, sq=1, length=1000, d=64, dv=64,
+                                   causal=True, past=999)),
+        ("mqa_decode_split_float_mask", dict(b=1, hq=4, hkv=1, sq=1, length=2600, d=32, dv=16,
+                                             past=2599, mask=rng.standard_normal(
+                                                 (1, 1, 1, 2600)).astype(np.float32))),
     ]
     results = [run_case(a.kiln, a.work, name, **kw) for name, kw in cases]
     print(f"{sum(results)}/{len(results)} attention cases match")

@@ -32,9 +32,11 @@ func.func @causal_gqa(%q: tensor<1x4x100x32xf32>, %k: tensor<1x2x100x32xf32>, %v
 // -----
 
 // A decode step with a cache: the past is concatenated in front (and
-// returned as the present), the 8 grouped query rows of a K/V head are one
-// block, so each K/V head is read once for its 4 query heads.
+// returned as the present), the 4 grouped query rows of a K/V head are one
+// block, so each K/V head is read once for its 4 query heads; so few rows
+// take dot products on K as stored (no transposed copy of the cache).
 // CHECK-LABEL: func.func @decode
+// CHECK-NOT: linalg.transpose
 // CHECK: %[[K:.*]] = tensor.concat dim(2) %arg3, %arg1
 // CHECK: %[[V:.*]] = tensor.concat dim(2) %arg4, %arg2
 // CHECK: memref.alloca() {alignment = 64 : i64} : memref<4x64xf32>
@@ -57,4 +59,26 @@ func.func @decode(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x1x64xf32>, %v: tensor
 func.func @half(%q: tensor<1x2x8x16xf16>, %k: tensor<1x2x8x16xf16>, %v: tensor<1x2x8x16xf16>) -> tensor<1x2x8x16xf16> {
   %o = kiln.attention %q, %k, %v : tensor<1x2x8x16xf16>, tensor<1x2x8x16xf16>, tensor<1x2x8x16xf16> -> tensor<1x2x8x16xf16>
   return %o : tensor<1x2x8x16xf16>
+}
+
+// -----
+
+// Decode against 1024 cached keys on 2 K/V heads: too few row blocks to fill
+// the threads, so the keys split 4 ways (16 blocks of 64, 4 per split):
+// 8 workgroups write partial (acc, max, sum) rows to an arena buffer
+// (2 heads x 4 splits x 4 rows x (64 + 2)), then 2 combine them.
+// CHECK-LABEL: func.func @decode_split
+// CHECK: %[[P:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2112xf32>
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c8) step (%c1)
+// CHECK: memref.store %{{.*}}, %[[P]]
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c2) step (%c1)
+// CHECK: memref.load %[[P]]
+// CHECK: math.exp
+func.func @decode_split(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x1x64xf32>, %v: tensor<1x2x1x64xf32>,
+                        %pk: tensor<1x2x1023x64xf32>, %pv: tensor<1x2x1023x64xf32>)
+    -> (tensor<1x8x1x64xf32>, tensor<1x2x1024x64xf32>, tensor<1x2x1024x64xf32>) {
+  %o:3 = kiln.attention %q, %k, %v past(%pk, %pv : tensor<1x2x1023x64xf32>, tensor<1x2x1023x64xf32>) {causal}
+      : tensor<1x8x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x1x64xf32>
+      -> tensor<1x8x1x64xf32>, tensor<1x2x1024x64xf32>, tensor<1x2x1024x64xf32>
+  return %o#0, %o#1, %o#2 : tensor<1x8x1x64xf32>, tensor<1x2x1024x64xf32>, tensor<1x2x1024x64xf32>
 }
