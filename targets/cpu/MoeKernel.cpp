@@ -117,29 +117,6 @@ std::pair<Value, Value> route(OpBuilder &b, Location loc, MoeOp op, Value x2,
   return {top.getIndices(), weights};
 }
 
-/// act(x · gate) * (x · up) · down over all tokens (shared experts), in
-/// kiln ops.
-Value denseMlp(OpBuilder &b, Location loc, Value x2, Value gate, Value up, Value down,
-               Activation act) {
-  Value g = MatmulOp::create(b, loc, x2, gate);
-  Value a;
-  switch (act) {
-  case Activation::silu:
-    a = UnaryOp::create(b, loc, UnaryKind::silu, g);
-    break;
-  case Activation::gelu:
-    a = UnaryOp::create(b, loc, UnaryKind::gelu, g);
-    break;
-  case Activation::gelu_tanh:
-    a = UnaryOp::create(b, loc, UnaryKind::gelu_tanh, g);
-    break;
-  case Activation::relu:
-    a = UnaryOp::create(b, loc, UnaryKind::relu, g);
-    break;
-  }
-  Value h = BinaryOp::create(b, loc, BinaryKind::mul, a, MatmulOp::create(b, loc, x2, up));
-  return MatmulOp::create(b, loc, h, down);
-}
 
 /// The expert loops on buffers. Rows routed to one expert are gathered
 /// into a contiguous range of a [rows, H] buffer (each expert's range
@@ -473,8 +450,9 @@ struct MoePass : kiln::impl::KilnCpuMoeBase<MoePass> {
     Value out = ReduceOp::create(b, loc, ReduceKind::sum, perSlot, ArrayRef<int64_t>{1}, Value(),
                                  false);
     if (op.getSharedGate()) {
-      Value shared = denseMlp(b, loc, x2, op.getSharedGate(), op.getSharedUp(),
-                              op.getSharedDown(), op.getActivation());
+      // Dense over all tokens: a kiln.gated_mlp (lowered like any other).
+      Value shared = GatedMlpOp::create(b, loc, x2, op.getSharedGate(), op.getSharedUp(),
+                                        op.getSharedDown(), op.getActivation());
       if (Value g = op.getSharedExpertGate())
         shared = BinaryOp::create(
             b, loc, BinaryKind::mul, shared,
