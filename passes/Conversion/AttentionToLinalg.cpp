@@ -89,26 +89,19 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
     // matmuls over the K/V heads (the CPU micro-kernel takes them) and K/V
     // are never repeated. The reshapes are views.
     int64_t rows = group * sq;
-    auto toGroups = [&](Value v) -> Value {
+    // [B, Hq, S, X] <-> [B, Hkv, G * S, X] through [B, Hkv, G, S, X].
+    auto regroup = [&](Value v, bool toRows) -> Value {
       if (group == 1)
         return v;
       auto t = cast<RankedTensorType>(v.getType());
       auto split = RankedTensorType::get({b, hkv, group, sq, t.getDimSize(3)}, t.getElementType());
-      Value e = tensor::ExpandShapeOp::create(rewriter, loc, split, v,
-                                              SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
-      return tensor::CollapseShapeOp::create(rewriter, loc, e,
-                                             SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4}});
+      SmallVector<ReassociationIndices> heads = {{0}, {1, 2}, {3}, {4}};
+      SmallVector<ReassociationIndices> rowsOf = {{0}, {1}, {2, 3}, {4}};
+      Value e = tensor::ExpandShapeOp::create(rewriter, loc, split, v, toRows ? heads : rowsOf);
+      return tensor::CollapseShapeOp::create(rewriter, loc, e, toRows ? rowsOf : heads);
     };
-    auto fromGroups = [&](Value v) -> Value {
-      if (group == 1)
-        return v;
-      auto t = cast<RankedTensorType>(v.getType());
-      auto split = RankedTensorType::get({b, hkv, group, sq, t.getDimSize(3)}, t.getElementType());
-      Value e = tensor::ExpandShapeOp::create(rewriter, loc, split, v,
-                                              SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4}});
-      return tensor::CollapseShapeOp::create(rewriter, loc, e,
-                                             SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}, {4}});
-    };
+    auto toGroups = [&](Value v) { return regroup(v, true); };
+    auto fromGroups = [&](Value v) { return regroup(v, false); };
 
     // scores = q . k over d: loops (b, kv head, row, j, dd).
     SmallVector<int64_t> groupedScores = {b, hkv, rows, l};

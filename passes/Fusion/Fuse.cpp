@@ -39,6 +39,8 @@ BinaryOp binaryOf(Value v, BinaryKind kind) {
   return op && op.getKind() == kind ? op : BinaryOp();
 }
 
+Operation *soleUser(Value v) { return v.hasOneUse() ? *v.getUsers().begin() : nullptr; }
+
 UnaryOp unaryOf(Value v, UnaryKind kind) {
   auto op = v ? v.getDefiningOp<UnaryOp>() : UnaryOp();
   return op && op.getKind() == kind ? op : UnaryOp();

@@ -154,8 +154,6 @@ std::optional<Routing> matchSelection(Value v, SmallVectorImpl<Location> &locs) 
   return r;
 }
 
-/// The single user of `v`, or null.
-Operation *soleUser(Value v) { return v.hasOneUse() ? *v.getUsers().begin() : nullptr; }
 
 struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -235,16 +233,15 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
         }
       }
     float factor = 1.0f;
-    if (weights.hasOneUse())
-      if (auto mul = dyn_cast<BinaryOp>(*weights.getUsers().begin());
-          mul && mul.getKind() == BinaryKind::mul) {
-        Value other = mul.getLhs() == weights ? mul.getRhs() : mul.getLhs();
-        if (std::optional<double> c = scalarConstant(other)) {
-          factor = (float)*c;
-          weights = mul.getResult();
-          locs.push_back(mul.getLoc());
-        }
+    if (auto mul = dyn_cast_or_null<BinaryOp>(soleUser(weights));
+        mul && mul.getKind() == BinaryKind::mul) {
+      Value other = mul.getLhs() == weights ? mul.getRhs() : mul.getLhs();
+      if (std::optional<double> c = scalarConstant(other)) {
+        factor = (float)*c;
+        weights = mul.getResult();
+        locs.push_back(mul.getLoc());
       }
+    }
 
     // Each `idx == e` leads to w_e * y_e.
     SmallVector<GatedMlpMatch> byExpert(experts);

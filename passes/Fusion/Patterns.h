@@ -52,6 +52,8 @@ bool isZeroTensor(mlir::Value v);
 
 /// `v` defined by a kiln.binary of `kind`: its operands, else null.
 BinaryOp binaryOf(mlir::Value v, BinaryKind kind);
+/// The single user of `v`, or null.
+mlir::Operation *soleUser(mlir::Value v);
 /// `v` defined by a kiln.unary of `kind`, else null.
 UnaryOp unaryOf(mlir::Value v, UnaryKind kind);
 

@@ -56,12 +56,11 @@ struct RaiseRope : OpRewritePattern<ConcatOp> {
     if (!x || d % 2 || lastDimSliceOf(cat.getInputs()[1], 0, h) != x || x.getType() != t)
       return failure();
     // rotate_half(x) found: from here on, explain misses.
-    auto sinMul = dyn_cast_or_null<BinaryOp>(cat->hasOneUse() ? *cat->getUsers().begin() : nullptr);
+    auto sinMul = dyn_cast_or_null<BinaryOp>(soleUser(cat.getResult()));
     if (!sinMul || sinMul.getKind() != BinaryKind::mul)
       return rewriter.notifyMatchFailure(cat, "rope: rotate_half(x) is not multiplied by sin");
     Value sin = sinMul.getLhs() == cat.getResult() ? sinMul.getRhs() : sinMul.getLhs();
-    auto add = dyn_cast_or_null<BinaryOp>(sinMul->hasOneUse() ? *sinMul->getUsers().begin()
-                                                               : nullptr);
+    auto add = dyn_cast_or_null<BinaryOp>(soleUser(sinMul.getResult()));
     if (!add || add.getKind() != BinaryKind::add)
       return rewriter.notifyMatchFailure(sinMul, "rope: the sin term is not added to x * cos");
     Value other = add.getLhs() == sinMul.getResult() ? add.getRhs() : add.getLhs();

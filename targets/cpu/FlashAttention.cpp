@@ -68,7 +68,8 @@ public:
     acc = scratch({s.br, s.dv});
     rowMax = scratch({s.br});
     rowSum = scratch({s.br});
-    qkScratch = MatmulEmitter::makeScratch(b, loc, t, s.br, s.d, s.bc, false);
+    if (!s.directScores) // a few rows take dot products, no Q Kᵀ product
+      qkScratch = MatmulEmitter::makeScratch(b, loc, t, s.br, s.d, s.bc, false);
     pvScratch = MatmulEmitter::makeScratch(b, loc, t, s.br, s.bc, s.dv, false);
 
     int64_t rowBlocks = ceilDiv(s.rows, s.br);

@@ -121,7 +121,7 @@ void MatmulEmitter::emitPanels(Value a, Value bm, Value c, int64_t m, int64_t n,
   int64_t kc = std::min(t.kc, k);
   int64_t panels = (n + nc - 1) / nc;
   int64_t mMain = m - m % mr;
-  bool packB = (packsB(m, mr) && allowPackB) || bTransposed;
+  bool packB = packsB(m, mr) || bTransposed;
   OpBuilder::InsertionGuard guard(b);
   Value panel;
   if (parallel) {

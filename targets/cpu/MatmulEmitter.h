@@ -57,9 +57,6 @@ public:
   /// leftover columns are computed for those rows only (C's rows past the
   /// live micro-tiles are never written).
   void setActiveRows(mlir::Value rows) { activeRows = rows; }
-  /// Read B in place even when several row blocks would reuse a packed
-  /// copy (when each B is used by few rows, packing costs what it saves).
-  void setPackB(bool allow) { allowPackB = allow; }
   /// While a packed B block is used, prefetch the next one (B streamed
   /// from memory once, as expert weights are).
   void setPrefetchB(bool on) { prefetchB = on; }
@@ -77,7 +74,6 @@ private:
   Tiling t;
   bool bTransposed;
   mlir::Value activeRows;
-  bool allowPackB = true;
   bool prefetchB = false;
 
   struct Operands {
