@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""A Llama-style decoder block (MHA and GQA) and a small MoE block (exported
+"""A Llama-style decoder block (MHA and GQA), MoE blocks and DeepSeek-V3-style
+prefill and decode steps (exported
 from torch by test/models/export_blocks.py): Kiln (fused) vs Kiln unfused
 (--no-fusion) vs onnxruntime (all graph optimizations) on the same thread
 count, plus Kiln's compile time and peak compiler RSS. Also checks Kiln's
@@ -26,7 +27,10 @@ MODELS = [("llama_block", "Llama decoder block (hidden 512, 8 heads, seq 128)"),
           ("llama_gqa_block", "Llama block with GQA (8 query heads, 2 K/V heads)"),
           ("moe_block", "MoE block (8 SwiGLU experts of 1024, top-2, seq 128)"),
           ("deepseek_moe", "DeepSeek-V3 MoE (sigmoid, bias, group-limited top-2, shared)"),
-          ("deepseek_block", "DeepSeek-V3-style block (MLA + that MoE, seq 128)")]
+          ("deepseek_block", "DeepSeek-V3-style block (MLA + that MoE, seq 128)"),
+          ("deepseek_decode", "its decode step, absorbed MLA, 4095 cached + 1")]
+# Inputs beyond x (saved by export_blocks.py as <name>.<input>.npy).
+EXTRA_INPUTS = {"deepseek_decode": ["past_kv", "past_pe"]}
 
 
 def main():
@@ -40,24 +44,28 @@ def main():
     os.makedirs(work, exist_ok=True)
     subprocess.check_call([sys.executable, os.path.join(ROOT, "test", "models", "export_blocks.py"),
                            work])
+    # The decode step over a long cache (the latent cache is what it reads).
+    subprocess.check_call([sys.executable, os.path.join(ROOT, "test", "models", "export_blocks.py"),
+                           work, "--only", "decode", "--seq", "4096"])
     env = dict(os.environ, KILN_NUM_THREADS=str(args.threads))
     rows = []
     for name, what in MODELS:
         onnx_path = os.path.join(work, name + ".onnx")
         art = os.path.join(work, name + ".kiln")
         compile_s, compile_rss, _ = run_measured([args.kiln, "compile", onnx_path, "-o", art])
-        x = np.load(os.path.join(work, name + ".input.npy"))
-        inp = os.path.join(work, name + ".input.npy")
+        files = {"x": os.path.join(work, name + ".input.npy")}
+        files.update({n: os.path.join(work, f"{name}.{n}.npy") for n in EXTRA_INPUTS.get(name, [])})
+        feeds = {n: np.load(f) for n, f in files.items()}
+        inputs = [a for n, f in files.items() for a in ("--input", f"{n}={f}")]
         out_dir = os.path.join(work, name + ".out")
-        subprocess.check_call([args.kiln, "run", art, "--input", "x=" + inp, "--output-dir", out_dir],
-                              env=env)
-        _, _, bench = run_measured([args.kiln, "bench", art, "--input", "x=" + inp, "--json",
+        subprocess.check_call([args.kiln, "run", art, *inputs, "--output-dir", out_dir], env=env)
+        _, _, bench = run_measured([args.kiln, "bench", art, *inputs, "--json",
                                     "--iterations", str(args.iterations)], env=env)
         kiln_ms = json.loads(bench)["median_ms"]
         # The unfused path: the same model as the graph wrote it.
         unfused = os.path.join(work, name + ".unfused.kiln")
         subprocess.check_call([args.kiln, "compile", onnx_path, "-o", unfused, "--no-fusion"])
-        _, _, bench = run_measured([args.kiln, "bench", unfused, "--input", "x=" + inp, "--json",
+        _, _, bench = run_measured([args.kiln, "bench", unfused, *inputs, "--json",
                                     "--iterations", str(args.iterations)], env=env)
         unfused_ms = json.loads(bench)["median_ms"]
         so = ort.SessionOptions()
@@ -65,9 +73,9 @@ def main():
         so.inter_op_num_threads = 1
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         sess = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
-        ref = sess.run(None, {"x": x})[0]
+        ref = sess.run(None, feeds)[0]
         err = float(np.abs(np.load(os.path.join(out_dir, "y.npy")) - ref).max())
-        ort_ms = median_ms(lambda: sess.run(None, {"x": x}), iterations=args.iterations)
+        ort_ms = median_ms(lambda: sess.run(None, feeds), iterations=args.iterations)
         rows.append([what, f"{kiln_ms:.2f}", f"{unfused_ms:.2f}", f"{ort_ms:.2f}",
                      f"{kiln_ms / ort_ms:.2f}", f"{kiln_ms / unfused_ms:.2f}",
                      f"{compile_s:.2f}", f"{compile_rss:.0f}", f"{err:.1e}"])

@@ -9,7 +9,11 @@
 // the `causal` attribute; other masks stay float masks added to the scores (so
 // the kernel cannot skip tiles). K and V repeated for grouped-query
 // attention (Llama's repeat_kv: Reshape, Expand, Reshape) are read from
-// their shared heads instead. RoPE is a separate pattern (to come).
+// their shared heads instead. Scores written as the sum of two products,
+// Qa Kaᵀ + Qb Kbᵀ (DeepSeek's absorbed MLA decode: the latent query times
+// the latent cache plus the RoPE query times the shared RoPE key), are one
+// attention over Q = [Qa Qb] and K = [Ka Kb] concatenated on the feature
+// axis. RoPE is a separate pattern (Rope.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -54,6 +58,18 @@ Value unrepeatedHeads(Value v) {
   return split.getInput();
 }
 
+/// `s` as Q Kᵀ: a matmul whose right operand is K transposed on its last
+/// two dimensions. Returns the matmul and the transpose, or nulls.
+std::pair<MatmulOp, TransposeOp> scoresProduct(Value s) {
+  auto qk = s.getDefiningOp<MatmulOp>();
+  if (!qk)
+    return {};
+  auto kT = qk.getRhs().getDefiningOp<TransposeOp>();
+  if (!kT || kT.getPerm() != ArrayRef<int64_t>{0, 1, 3, 2})
+    return {};
+  return {qk, kT};
+}
+
 /// A KV cache step: K (or V) = Concat(past, new) on the sequence axis.
 /// Returns (past, new), or nulls.
 std::pair<Value, Value> cacheParts(Value v) {
@@ -92,6 +108,9 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
     SmallVector<Location> matched;
     for (int step = 0; step < 3; ++step) {
       if (auto add = binaryOf(s, BinaryKind::add); add && !mask) {
+        if (scoresProduct(add.getLhs()).first && scoresProduct(add.getRhs()).first)
+          break; // Qa Kaᵀ + Qb Kbᵀ: split scores, not a mask
+
         // The mask is the operand that is not the scores chain (not a matmul
         // product reaching back here).
         Value l = add.getLhs(), r = add.getRhs();
@@ -129,24 +148,58 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
       }
       break;
     }
-    auto qk = s.getDefiningOp<MatmulOp>();
-    if (!qk)
-      return rewriter.notifyMatchFailure(softmax, "attention: the scores are not a matmul");
-    auto kT = qk.getRhs().getDefiningOp<TransposeOp>();
-    if (!kT || kT.getPerm() != ArrayRef<int64_t>{0, 1, 3, 2})
-      return rewriter.notifyMatchFailure(qk, "attention: the keys are not transposed on their "
-                                             "last two dimensions");
-    Value q = qk.getLhs(), k = kT.getInput(), v = pv.getRhs();
+    // Q and K as parts to concatenate on the feature axis (one part unless
+    // the scores are split); the concatenation is built once all checks pass.
+    SmallVector<Value, 2> qParts, kParts;
+    Value v = pv.getRhs();
+    MatmulOp qk;
+    if (auto split = binaryOf(s, BinaryKind::add)) {
+      auto [qkA, kTA] = scoresProduct(split.getLhs());
+      auto [qkB, kTB] = scoresProduct(split.getRhs());
+      if (!qkA || !qkB)
+        return rewriter.notifyMatchFailure(split, "attention: the scores are not a matmul or "
+                                                  "a sum of two Q Kᵀ matmuls");
+      // The parts must agree on everything but their feature width.
+      auto compatible = [](Value a, Value b) {
+        auto at = dyn_cast<RankedTensorType>(a.getType());
+        auto bt = dyn_cast<RankedTensorType>(b.getType());
+        return at && bt && at.getRank() == 4 && bt.getRank() == 4 && at.hasStaticShape() &&
+               bt.hasStaticShape() && at.getElementType() == bt.getElementType() &&
+               at.getShape().drop_back() == bt.getShape().drop_back();
+      };
+      if (!compatible(qkA.getLhs(), qkB.getLhs()) || !compatible(kTA.getInput(), kTB.getInput()))
+        return rewriter.notifyMatchFailure(split, "attention: the two score products' Q or K "
+                                                  "parts differ in batch, heads or length");
+      qParts = {qkA.getLhs(), qkB.getLhs()};
+      kParts = {kTA.getInput(), kTB.getInput()};
+      matched.append({kTB.getLoc(), qkB.getLoc(), split.getLoc()});
+      qk = qkA;
+    } else {
+      auto [single, kT] = scoresProduct(s);
+      if (!single)
+        return rewriter.notifyMatchFailure(softmax, "attention: the scores are not a matmul");
+      qParts = {single.getLhs()};
+      kParts = {kT.getInput()};
+      qk = single;
+    }
     // Grouped-query K/V: attend to the shared heads instead of the copies.
-    Value kSmall = unrepeatedHeads(k), vSmall = unrepeatedHeads(v);
-    if (kSmall && vSmall &&
+    Value kSmall = unrepeatedHeads(kParts[0]), vSmall = unrepeatedHeads(v);
+    if (kParts.size() == 1 && kSmall && vSmall &&
         cast<RankedTensorType>(kSmall.getType()).getDimSize(1) ==
             cast<RankedTensorType>(vSmall.getType()).getDimSize(1)) {
-      k = kSmall;
+      kParts[0] = kSmall;
       v = vSmall;
     }
-    auto qt = dyn_cast<RankedTensorType>(q.getType());
-    auto kt = dyn_cast<RankedTensorType>(k.getType());
+    // The type of the parts concatenated on the last axis.
+    auto joinedType = [](ArrayRef<Value> parts) -> RankedTensorType {
+      auto first = dyn_cast<RankedTensorType>(parts[0].getType());
+      if (!first || parts.size() == 1)
+        return first;
+      SmallVector<int64_t> shape(first.getShape());
+      shape.back() += cast<RankedTensorType>(parts[1].getType()).getShape().back();
+      return RankedTensorType::get(shape, first.getElementType());
+    };
+    RankedTensorType qt = joinedType(qParts), kt = joinedType(kParts);
     auto vt = dyn_cast<RankedTensorType>(v.getType());
     if (!qt || !kt || !vt || qt.getRank() != 4 || kt.getRank() != 4 || vt.getRank() != 4 ||
         kt.getDimSize(1) == 0 || qt.getDimSize(1) % kt.getDimSize(1) != 0 ||
@@ -171,23 +224,29 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
     // A decode or chunked-prefill step: past K/V concatenated with the new
     // ones. The op takes the past and returns the concatenations (the
     // present cache the graph outputs).
-    auto [pastK, newK] = cacheParts(k);
+    auto [pastK, newK] = cacheParts(kParts[0]);
     auto [pastV, newV] = cacheParts(v);
     Value presentK, presentV;
-    if (pastK && pastV &&
+    if (kParts.size() == 1 && pastK && pastV &&
         cast<RankedTensorType>(pastK.getType()).getDimSize(2) ==
             cast<RankedTensorType>(pastV.getType()).getDimSize(2)) {
-      presentK = k;
+      presentK = kParts[0];
       presentV = v;
-      matched.append({k.getLoc(), v.getLoc()});
+      matched.append({presentK.getLoc(), v.getLoc()});
     }
-    matched.append({kT.getLoc(), qk.getLoc(), softmax.getLoc(), pv.getLoc()});
+    matched.append({qk.getRhs().getLoc(), qk.getLoc(), softmax.getLoc(), pv.getLoc()});
     rewriter.setInsertionPoint(pv);
     auto out = RankedTensorType::get(
         {qt.getDimSize(0), qt.getDimSize(1), qt.getDimSize(2), vt.getDimSize(3)},
         qt.getElementType());
     if (out != pv.getType())
       return rewriter.notifyMatchFailure(pv, "attention: the output type differs");
+    auto joined = [&](ArrayRef<Value> parts) -> Value {
+      if (parts.size() == 1)
+        return parts[0];
+      return ConcatOp::create(rewriter, parts[0].getLoc(), parts, rewriter.getI64IntegerAttr(3));
+    };
+    Value q = joined(qParts), k = joined(kParts);
     if (presentK) {
       auto attn = AttentionOp::create(
           rewriter, rewriter.getFusedLoc(matched), out,

@@ -186,3 +186,46 @@ func.func @top_left(%q: tensor<1x4x4x64xf32>, %k: tensor<1x4x16x64xf32>, %v: ten
   %o = kiln.matmul %p, %v : tensor<1x4x4x16xf32>, tensor<1x4x16x64xf32>
   return %o : tensor<1x4x4x64xf32>
 }
+
+// -----
+
+// DeepSeek's absorbed MLA decode: scores = (q_latent · latentᵀ + q_pe ·
+// peᵀ) * scale over one latent "head" shared by all query heads, V the
+// latent itself: one attention over the concatenated features.
+// CHECK-LABEL: func.func @split_scores
+// CHECK-DAG: %[[Q:.*]] = kiln.concat %arg0, %arg1 axis = 3 : tensor<1x4x1x32xf32>, tensor<1x4x1x8xf32>
+// CHECK-DAG: %[[K:.*]] = kiln.concat %arg2, %arg3 axis = 3 : tensor<1x1x16x32xf32>, tensor<1x1x16x8xf32>
+// CHECK: kiln.attention %[[Q]], %[[K]], %arg2 {scale = 2.500000e-01 : f32} : tensor<1x4x1x40xf32>, tensor<1x1x16x40xf32>, tensor<1x1x16x32xf32> -> tensor<1x4x1x32xf32>
+func.func @split_scores(%ql: tensor<1x4x1x32xf32>, %qp: tensor<1x4x1x8xf32>, %lat: tensor<1x1x16x32xf32>,
+                        %pe: tensor<1x1x16x8xf32>) -> tensor<1x4x1x32xf32> {
+  %c = arith.constant dense<0.25> : tensor<f32>
+  %lt = kiln.transpose %lat perm = [0, 1, 3, 2] : tensor<1x1x16x32xf32>
+  %pt = kiln.transpose %pe perm = [0, 1, 3, 2] : tensor<1x1x16x8xf32>
+  %a = kiln.matmul %ql, %lt : tensor<1x4x1x32xf32>, tensor<1x1x32x16xf32>
+  %b = kiln.matmul %qp, %pt : tensor<1x4x1x8xf32>, tensor<1x1x8x16xf32>
+  %s = kiln.binary add %a, %b : tensor<1x4x1x16xf32>, tensor<1x4x1x16xf32>
+  %d = kiln.binary mul %s, %c : tensor<1x4x1x16xf32>, tensor<f32>
+  %p = kiln.softmax %d axis = -1 : tensor<1x4x1x16xf32>
+  %o = kiln.matmul %p, %lat : tensor<1x4x1x16xf32>, tensor<1x1x16x32xf32>
+  return %o : tensor<1x4x1x32xf32>
+}
+
+// -----
+
+// Split scores whose K parts have different head counts (per-head keys
+// against one broadcast RoPE key) are not one concatenation: unfused, with
+// the reason in the report.
+// CHECK-LABEL: func.func @split_scores_mismatch
+// CHECK-NOT: kiln.concat
+// CHECK-NOT: kiln.attention
+func.func @split_scores_mismatch(%ql: tensor<1x4x1x32xf32>, %qp: tensor<1x4x1x8xf32>, %lat: tensor<1x4x16x32xf32>,
+                                 %pe: tensor<1x1x16x8xf32>) -> tensor<1x4x1x32xf32> {
+  %lt = kiln.transpose %lat perm = [0, 1, 3, 2] : tensor<1x4x16x32xf32>
+  %pt = kiln.transpose %pe perm = [0, 1, 3, 2] : tensor<1x1x16x8xf32>
+  %a = kiln.matmul %ql, %lt : tensor<1x4x1x32xf32>, tensor<1x4x32x16xf32>
+  %b = kiln.matmul %qp, %pt : tensor<1x4x1x8xf32>, tensor<1x1x8x16xf32>
+  %s = kiln.binary add %a, %b : tensor<1x4x1x16xf32>, tensor<1x4x1x16xf32>
+  %p = kiln.softmax %s axis = -1 : tensor<1x4x1x16xf32>
+  %o = kiln.matmul %p, %lat : tensor<1x4x1x16xf32>, tensor<1x4x16x32xf32>
+  return %o : tensor<1x4x1x32xf32>
+}

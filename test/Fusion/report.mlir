@@ -44,3 +44,18 @@ func.func @attention_wrong_axis(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>
   %o = kiln.matmul %p, %v : tensor<1x2x8x8xf32>, tensor<1x2x8x4xf32>
   return %o : tensor<1x2x8x4xf32>
 }
+
+// -----
+
+func.func @attention_split_mismatch(%ql: tensor<1x4x1x32xf32>, %qp: tensor<1x4x1x8xf32>, %lat: tensor<1x4x16x32xf32>,
+                                    %pe: tensor<1x1x16x8xf32>) -> tensor<1x4x1x32xf32> {
+  %lt = kiln.transpose %lat perm = [0, 1, 3, 2] : tensor<1x4x16x32xf32>
+  %pt = kiln.transpose %pe perm = [0, 1, 3, 2] : tensor<1x1x16x8xf32>
+  %a = kiln.matmul %ql, %lt : tensor<1x4x1x32xf32>, tensor<1x4x32x16xf32>
+  %b = kiln.matmul %qp, %pt : tensor<1x4x1x8xf32>, tensor<1x1x8x16xf32>
+  // expected-remark @below {{not fused: attention: the two score products' Q or K parts differ in batch, heads or length}}
+  %s = kiln.binary add %a, %b : tensor<1x4x1x16xf32>, tensor<1x4x1x16xf32>
+  %p = kiln.softmax %s axis = -1 : tensor<1x4x1x16xf32>
+  %o = kiln.matmul %p, %lat : tensor<1x4x1x16xf32>, tensor<1x4x16x32xf32>
+  return %o : tensor<1x4x1x32xf32>
+}

@@ -19,10 +19,18 @@ deterministic weights (seed 0):
 - deepseek_block.onnx: a DeepSeek-V3-style decoder block: MLA (latent Q/KV
   projections with RMSNorm, decoupled RoPE, shared RoPE key, QK dim 48, V
   dim 32, causal) then the DeepSeek MoE layer.
+- deepseek_decode.onnx: the same block's decode step in DeepSeek-V3's
+  absorbed form: W_UK folded into the query, W_UV into the output, scores
+  as the sum of a latent and a RoPE product, the cache only the normalized
+  latent and the shared RoPE key (inputs past_kv [1, P, 128], past_pe
+  [1, P, 16]; outputs y, present_kv, present_pe); `--decode-new` tokens
+  after `--seq` - that many cached.
 
 usage: export_blocks.py OUTDIR [--opset 17] [--seq 128] [--moe-top-k 2]
 Writes OUTDIR/<name>.onnx, OUTDIR/<name>.input.npy (a sample input) and
-OUTDIR/<name>.torch.npy (torch's output for it, the numerics reference).
+OUTDIR/<name>.torch.npy (torch's output for it, the numerics reference);
+further inputs and outputs as OUTDIR/<name>.<input>.npy and
+OUTDIR/<name>.torch.<output>.npy.
 """
 import argparse
 import os
@@ -212,14 +220,57 @@ class MLABlock(nn.Module):
         return x + self.moe(self.norm2(x))
 
 
-def export(model, example, path, opset):
+class MLADecode(MLABlock):
+    """MLABlock's decode step as DeepSeek-V3's inference code writes it with
+    attn_impl="absorb": the per-head W_UK of kv_b multiplies the no-RoPE
+    query (into the latent space), the scores are that times the cached
+    latent plus the RoPE query times the cached RoPE key, the probabilities
+    times the latent are multiplied by the per-head W_UV. The cache holds
+    only the normalized latent and the RoPE key, shared by all heads."""
+
+    def __init__(self, past, new, **kw):
+        super().__init__(seq=past + new, **kw)
+        self.past = past
+        mask = torch.full((new, past + new), float("-inf")).triu(past + 1)
+        self.register_buffer("step_mask", mask)
+
+    def forward(self, x, past_kv, past_pe):
+        b, s, d = x.shape
+        h = self.norm1(x)
+        q = self.q_b(self.q_norm(self.q_a(h))).view(b, s, self.heads, self.nope + self.rope)
+        q = q.transpose(1, 2)
+        q_nope, q_pe = q[..., :self.nope], q[..., self.nope:]
+        kv_a = self.kv_a(h)
+        c_kv, k_pe = self.kv_norm(kv_a[..., :self.kv_lora]), kv_a[..., self.kv_lora:]
+        cos, sin = self.cos[self.past:], self.sin[self.past:]
+        q_pe = q_pe * cos + rotate_half(q_pe) * sin
+        k_pe = k_pe * cos + rotate_half(k_pe) * sin
+        kv_cache = torch.cat([past_kv, c_kv], dim=1)
+        pe_cache = torch.cat([past_pe, k_pe], dim=1)
+        w = self.kv_b.weight.view(self.heads, self.nope + self.v_dim, self.kv_lora)
+        q_latent = torch.matmul(q_nope, w[:, :self.nope])
+        latent = kv_cache.unsqueeze(1)
+        scale = (self.nope + self.rope) ** -0.5
+        scores = (torch.matmul(q_latent, latent.transpose(-2, -1)) +
+                  torch.matmul(q_pe, pe_cache.unsqueeze(1).transpose(-2, -1))) * scale
+        if s > 1:
+            scores = scores + self.step_mask
+        attn = torch.matmul(torch.softmax(scores, dim=-1), latent)
+        attn = torch.matmul(attn, w[:, self.nope:].transpose(1, 2))
+        x = x + self.o(attn.transpose(1, 2).reshape(b, s, self.heads * self.v_dim))
+        return x + self.moe(self.norm2(x)), kv_cache, pe_cache
+
+
+def export(model, example, path, opset, inputs=None, outputs=("y",)):
     """torch.onnx.export at `opset`; above what this torch writes, export at
     its newest and convert with onnx's version converter (opset 18 moves
     ReduceMean/ReduceSum axes into inputs, 18+ changes Split/Resize/Pad
     attributes: the forms a current exporter writes)."""
+    inputs = {"x": example, **(inputs or {})}
     model.eval()
     with torch.no_grad():
-        torch.onnx.export(model, (example,), path, input_names=["x"], output_names=["y"],
+        torch.onnx.export(model, tuple(inputs.values()), path, input_names=list(inputs),
+                          output_names=list(outputs),
                           opset_version=min(opset, TORCH_MAX_OPSET), do_constant_folding=True)
     if opset > TORCH_MAX_OPSET:
         import onnx
@@ -227,9 +278,13 @@ def export(model, example, path, opset):
         converted = version_converter.convert_version(onnx.load(path), opset)
         converted.ir_version = min(converted.ir_version, 8)  # what onnxruntime reads
         onnx.save(converted, path)
-    np.save(path.replace(".onnx", ".input.npy"), example.numpy())
+    stem = path[:-len(".onnx")]
+    for i, (name, value) in enumerate(inputs.items()):
+        np.save(stem + (".input.npy" if i == 0 else f".{name}.npy"), value.numpy())
     with torch.no_grad():
-        np.save(path.replace(".onnx", ".torch.npy"), model(example).numpy())
+        got = model(*inputs.values())
+    for i, (name, value) in enumerate(zip(outputs, got if len(outputs) > 1 else (got,))):
+        np.save(stem + (".torch.npy" if i == 0 else f".torch.{name}.npy"), value.numpy())
 
 
 def main():
@@ -238,7 +293,8 @@ def main():
     ap.add_argument("--opset", type=int, default=17)
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--moe-top-k", type=int, default=2)
-    ap.add_argument("--only", choices=["llama", "gqa", "moe", "deepseek", "mla"])
+    ap.add_argument("--decode-new", type=int, default=1)
+    ap.add_argument("--only", choices=["llama", "gqa", "moe", "deepseek", "mla", "decode"])
     args = ap.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
     torch.manual_seed(0)
@@ -262,6 +318,16 @@ def main():
         torch.manual_seed(4)
         export(MLABlock(seq=args.seq), x, os.path.join(args.outdir, "deepseek_block.onnx"),
                args.opset)
+    if args.only in (None, "decode"):
+        torch.manual_seed(4)  # MLABlock's weights
+        new, past = args.decode_new, args.seq - args.decode_new
+        model = MLADecode(past, new)
+        g = torch.Generator().manual_seed(5)
+        export(model, torch.randn(1, new, 512, generator=g),
+               os.path.join(args.outdir, "deepseek_decode.onnx"), args.opset,
+               inputs={"past_kv": torch.randn(1, past, 128, generator=g),
+                       "past_pe": torch.randn(1, past, 16, generator=g)},
+               outputs=("y", "present_kv", "present_pe"))
 
 
 if __name__ == "__main__":
