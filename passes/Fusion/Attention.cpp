@@ -8,8 +8,8 @@
 // causal triangle (as data or built in the graph, ConstantEvaluation.cpp) becomes
 // the `causal` attribute; other masks stay float masks added to the scores (so
 // the kernel cannot skip tiles). K and V repeated for grouped-query
-// attention (Llama's repeat_kv: Reshape, Expand, Reshape) are read from
-// their shared heads instead. Scores written as the sum of two products,
+// attention (Llama's repeat_kv: Reshape, Expand, Reshape; Tile; torch's
+// repeat_interleave) are read from their shared heads instead. Scores written as the sum of two products,
 // Qa Kaᵀ + Qb Kbᵀ (DeepSeek's absorbed MLA decode: the latent query times
 // the latent cache plus the RoPE query times the shared RoPE key), are one
 // attention over Q = [Qa Qb] and K = [Ka Kb] concatenated on the feature
@@ -24,11 +24,14 @@ using namespace mlir;
 namespace kiln::fusion {
 namespace {
 
-/// K or V repeated for grouped-query attention the way Llama's repeat_kv
-/// exports it: Reshape [B, Hkv, S, D] -> [B, Hkv, 1, S, D], Expand to
-/// [B, Hkv, G, S, D], Reshape to [B, Hkv * G, S, D]. Returns the
-/// unrepeated [B, Hkv, S, D] value, or null.
-Value unrepeatedHeads(Value v) {
+/// `v` [B, Hkv * G, S, D] as `x` [B, Hkv, S, D] with each head repeated G
+/// times in place (query head h reads K/V head h / G) by Reshape, Expand,
+/// Reshape: Llama's repeat_kv (unit axis after the heads, expanded), and
+/// what Tile on such an axis canonicalizes to. Any reshapes qualify as long
+/// as every expanded axis sits where the row-major prefix is exactly B * Hkv
+/// (so the copies land next to their head); a Tile of the head axis itself
+/// (head h reads h % Hkv) does not. Returns (x, G), or (null, 0).
+std::pair<Value, int64_t> repeatedInPlace(Value v) {
   auto merge = v.getDefiningOp<ReshapeOp>();
   if (!merge || merge.getShape())
     return {};
@@ -39,23 +42,62 @@ Value unrepeatedHeads(Value v) {
   if (!split || split.getShape())
     return {};
   auto x = dyn_cast<RankedTensorType>(split.getInput().getType());
+  auto u = dyn_cast<RankedTensorType>(split.getType());
   auto e = dyn_cast<RankedTensorType>(expand.getType());
   auto out = dyn_cast<RankedTensorType>(v.getType());
-  if (!x || !e || !out || x.getRank() != 4 || e.getRank() != 5 || out.getRank() != 4 ||
-      !x.hasStaticShape() || !e.hasStaticShape())
+  if (!x || !u || !e || !out || x.getRank() != 4 || out.getRank() != 4 ||
+      u.getRank() != e.getRank() || !x.hasStaticShape() || !e.hasStaticShape())
     return {};
-  SmallVector<int64_t> unsqueezed = {x.getDimSize(0), x.getDimSize(1), 1, x.getDimSize(2),
-                                     x.getDimSize(3)};
-  if (cast<RankedTensorType>(split.getType()).getShape() != ArrayRef<int64_t>(unsqueezed))
-    return {};
-  int64_t g = e.getDimSize(2);
-  SmallVector<int64_t> expanded = {x.getDimSize(0), x.getDimSize(1), g, x.getDimSize(2),
-                                   x.getDimSize(3)};
+  int64_t heads = x.getDimSize(0) * x.getDimSize(1), prefix = 1, g = 1;
+  for (int64_t i = 0; i < u.getRank(); ++i) {
+    if (e.getDimSize(i) != u.getDimSize(i)) {
+      if (u.getDimSize(i) != 1 || prefix != heads)
+        return {};
+      g *= e.getDimSize(i);
+    }
+    prefix *= u.getDimSize(i);
+  }
   SmallVector<int64_t> merged = {x.getDimSize(0), x.getDimSize(1) * g, x.getDimSize(2),
                                  x.getDimSize(3)};
-  if (e.getShape() != ArrayRef<int64_t>(expanded) || out.getShape() != ArrayRef<int64_t>(merged))
+  if (g == 1 || out.getShape() != ArrayRef<int64_t>(merged))
     return {};
-  return split.getInput();
+  return {split.getInput(), g};
+}
+
+/// K or V repeated for grouped-query attention: in place
+/// (repeatedInPlace), or torch's repeat_interleave export, which slices
+/// each head, repeats it G times and concatenates the groups in head order.
+/// Returns the unrepeated [B, Hkv, S, D] value, or null.
+Value unrepeatedHeads(Value v) {
+  if (Value x = repeatedInPlace(v).first)
+    return x;
+  auto concat = v.getDefiningOp<ConcatOp>();
+  if (!concat || concat.getAxis() != 1)
+    return {};
+  Value source;
+  int64_t g = 0, next = 0;
+  for (Value part : concat.getInputs()) {
+    auto [head, partG] = repeatedInPlace(part);
+    auto slice = head ? head.getDefiningOp<SliceOp>() : SliceOp();
+    if (!slice || slice.getRuntimeStarts() || (g && partG != g) ||
+        (source && slice.getInput() != source))
+      return {};
+    // Head `next` alone: starts/ends select [next, next + 1) on axis 1,
+    // everything on the others.
+    ArrayRef<int64_t> starts = slice.getStarts(), ends = slice.getEnds(), steps = slice.getSteps();
+    auto st = cast<RankedTensorType>(slice.getInput().getType());
+    if (starts.size() != 4 || starts[1] != next || ends[1] != next + 1 || steps[1] != 1)
+      return {};
+    for (int64_t i : {0, 2, 3})
+      if (starts[i] != 0 || ends[i] < st.getDimSize(i) || steps[i] != 1)
+        return {};
+    source = slice.getInput();
+    g = partG;
+    ++next;
+  }
+  if (!source || next != cast<RankedTensorType>(source.getType()).getDimSize(1))
+    return {};
+  return source;
 }
 
 /// `s` as Q Kᵀ: a matmul whose right operand is K transposed on its last

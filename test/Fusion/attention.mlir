@@ -80,6 +80,57 @@ func.func @gqa(%q: tensor<1x8x16x64xf32>, %k: tensor<1x2x16x64xf32>, %v: tensor<
 
 // -----
 
+// The same repeat from Tensor.repeat (a Tile of an inserted unit axis, as
+// the importer canonicalizes it: unit axes everywhere, the copies right
+// after the K/V head) and from torch.repeat_interleave (each head sliced,
+// repeated, the groups concatenated in order): the 2 shared heads again.
+// A Tile of the head axis itself (query head h reads h % 2, not h / 4) is
+// not grouped-query attention: the op keeps the 8 repeated heads.
+// CHECK-LABEL: func.func @gqa_tile
+// CHECK: kiln.attention %arg0, %arg1, %arg1 {{.*}} : tensor<1x8x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>
+// CHECK-LABEL: func.func @gqa_interleave
+// CHECK: kiln.attention %arg0, %arg1, %arg1 {{.*}} : tensor<1x8x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>
+// CHECK-LABEL: func.func @head_axis_tile
+// CHECK: kiln.attention %arg0, %[[R:.*]], %[[R]] {{.*}} : tensor<1x8x16x64xf32>, tensor<1x8x16x64xf32>, tensor<1x8x16x64xf32>
+func.func @gqa_tile(%q: tensor<1x8x16x64xf32>, %k: tensor<1x2x16x64xf32>) -> tensor<1x8x16x64xf32> {
+  %u = kiln.reshape %k : tensor<1x2x16x64xf32> -> tensor<1x1x1x2x1x1x1x16x1x64xf32>
+  %e = kiln.expand %u : tensor<1x1x1x2x1x1x1x16x1x64xf32> -> tensor<1x1x1x2x4x1x1x16x1x64xf32>
+  %r = kiln.reshape %e : tensor<1x1x1x2x4x1x1x16x1x64xf32> -> tensor<1x8x16x64xf32>
+  %kt = kiln.transpose %r perm = [0, 1, 3, 2] : tensor<1x8x16x64xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x8x16x64xf32>, tensor<1x8x64x16xf32>
+  %p = kiln.softmax %s axis = -1 : tensor<1x8x16x16xf32>
+  %o = kiln.matmul %p, %r : tensor<1x8x16x16xf32>, tensor<1x8x16x64xf32>
+  return %o : tensor<1x8x16x64xf32>
+}
+func.func @gqa_interleave(%q: tensor<1x8x16x64xf32>, %k: tensor<1x2x16x64xf32>) -> tensor<1x8x16x64xf32> {
+  %h0 = kiln.slice %k starts = [0, 0, 0, 0] ends = [9223372036854775807, 1, 9223372036854775807, 9223372036854775807] steps = [1, 1, 1, 1] : tensor<1x2x16x64xf32>
+  %h1 = kiln.slice %k starts = [0, 1, 0, 0] ends = [9223372036854775807, 2, 9223372036854775807, 9223372036854775807] steps = [1, 1, 1, 1] : tensor<1x2x16x64xf32>
+  %u0 = kiln.reshape %h0 : tensor<1x1x16x64xf32> -> tensor<1x1x1x16x64xf32>
+  %e0 = kiln.expand %u0 : tensor<1x1x1x16x64xf32> -> tensor<1x1x4x16x64xf32>
+  %r0 = kiln.reshape %e0 : tensor<1x1x4x16x64xf32> -> tensor<1x4x16x64xf32>
+  %u1 = kiln.reshape %h1 : tensor<1x1x16x64xf32> -> tensor<1x1x1x16x64xf32>
+  %e1 = kiln.expand %u1 : tensor<1x1x1x16x64xf32> -> tensor<1x1x4x16x64xf32>
+  %r1 = kiln.reshape %e1 : tensor<1x1x4x16x64xf32> -> tensor<1x4x16x64xf32>
+  %r = kiln.concat %r0, %r1 axis = 1 : tensor<1x4x16x64xf32>, tensor<1x4x16x64xf32>
+  %kt = kiln.transpose %r perm = [0, 1, 3, 2] : tensor<1x8x16x64xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x8x16x64xf32>, tensor<1x8x64x16xf32>
+  %p = kiln.softmax %s axis = -1 : tensor<1x8x16x16xf32>
+  %o = kiln.matmul %p, %r : tensor<1x8x16x16xf32>, tensor<1x8x16x64xf32>
+  return %o : tensor<1x8x16x64xf32>
+}
+func.func @head_axis_tile(%q: tensor<1x8x16x64xf32>, %k: tensor<1x2x16x64xf32>) -> tensor<1x8x16x64xf32> {
+  %u = kiln.reshape %k : tensor<1x2x16x64xf32> -> tensor<1x1x2x16x64xf32>
+  %e = kiln.expand %u : tensor<1x1x2x16x64xf32> -> tensor<1x4x2x16x64xf32>
+  %r = kiln.reshape %e : tensor<1x4x2x16x64xf32> -> tensor<1x8x16x64xf32>
+  %kt = kiln.transpose %r perm = [0, 1, 3, 2] : tensor<1x8x16x64xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x8x16x64xf32>, tensor<1x8x64x16xf32>
+  %p = kiln.softmax %s axis = -1 : tensor<1x8x16x16xf32>
+  %o = kiln.matmul %p, %r : tensor<1x8x16x16xf32>, tensor<1x8x16x64xf32>
+  return %o : tensor<1x8x16x64xf32>
+}
+
+// -----
+
 // Causal masks become the attribute, whether given as data or built in the
 // graph: Trilu(upper, k = 1) of a -inf fill (torch.triu), and
 // Where(j > i, lowest, 0) from a position vector (a Range once folded) and

@@ -7,7 +7,9 @@ deterministic weights (seed 0):
   rotate-half RoPE, causal softmax attention, output projection, residual,
   RMSNorm, SwiGLU MLP, residual); hidden 512, 8 heads of 64, seq 128, batch 1.
 - llama_gqa_block.onnx: the same with 2 K/V heads shared by the 8 query
-  heads (Llama's repeat_kv: Unsqueeze, Expand, Reshape).
+  heads (Llama's repeat_kv: Unsqueeze, Expand, Reshape); llama_gqa_tile_block
+  and llama_gqa_interleave_block repeat them with Tile and with
+  repeat_interleave instead.
 - moe_block.onnx: Mixtral-style sparse MoE layer, dense-masked form (every
   expert computed and weighted by its routing weight, zero when not in the
   token's top-k); hidden 512, 8 SwiGLU experts of 1024, top-2, seq 128.
@@ -67,17 +69,24 @@ class SwiGLU(nn.Module):
         return self.down(nn.functional.silu(self.gate(x)) * self.up(x))
 
 
-def repeat_kv(x, n_rep):
-    """Llama's grouped-query expansion: [b, kvh, s, d] -> [b, kvh * n_rep, s, d]."""
+def repeat_kv(x, n_rep, how="expand"):
+    """Grouped-query expansion [b, kvh, s, d] -> [b, kvh * n_rep, s, d], head
+    h reading K/V head h // n_rep, written as Llama does (expand), with
+    Tensor.repeat (an ONNX Tile) or with torch.repeat_interleave."""
     b, kvh, s, d = x.shape
     if n_rep == 1:
         return x
+    if how == "tile":
+        return x[:, :, None].repeat(1, 1, n_rep, 1, 1).reshape(b, kvh * n_rep, s, d)
+    if how == "interleave":
+        return torch.repeat_interleave(x, n_rep, dim=1)
     return x[:, :, None, :, :].expand(b, kvh, n_rep, s, d).reshape(b, kvh * n_rep, s, d)
 
 
 class LlamaBlock(nn.Module):
-    def __init__(self, dim=512, heads=8, seq=128, mlp=1376, kv_heads=None):
+    def __init__(self, dim=512, heads=8, seq=128, mlp=1376, kv_heads=None, repeat="expand"):
         super().__init__()
+        self.repeat = repeat
         self.heads, self.head_dim = heads, dim // heads
         self.kv_heads = kv_heads or heads
         self.norm1, self.norm2 = RMSNorm(dim), RMSNorm(dim)
@@ -101,8 +110,8 @@ class LlamaBlock(nn.Module):
         v = self.v(h).view(b, s, self.kv_heads, self.head_dim).transpose(1, 2)
         q = q * self.cos + rotate_half(q) * self.sin
         k = k * self.cos + rotate_half(k) * self.sin
-        k = repeat_kv(k, self.heads // self.kv_heads)
-        v = repeat_kv(v, self.heads // self.kv_heads)
+        k = repeat_kv(k, self.heads // self.kv_heads, self.repeat)
+        v = repeat_kv(v, self.heads // self.kv_heads, self.repeat)
         scores = torch.matmul(q, k.transpose(-2, -1)) / (self.head_dim ** 0.5) + self.mask
         attn = torch.matmul(torch.softmax(scores, dim=-1), v)
         x = x + self.o(attn.transpose(1, 2).reshape(b, s, d))
@@ -306,6 +315,10 @@ def main():
         torch.manual_seed(2)
         export(LlamaBlock(seq=args.seq, kv_heads=2), x,
                os.path.join(args.outdir, "llama_gqa_block.onnx"), args.opset)
+        for how in ("tile", "interleave"):
+            torch.manual_seed(2)
+            export(LlamaBlock(seq=args.seq, kv_heads=2, repeat=how), x,
+                   os.path.join(args.outdir, f"llama_gqa_{how}_block.onnx"), args.opset)
     if args.only in (None, "moe"):
         torch.manual_seed(1)
         name = "moe_block.onnx" if args.moe_top_k == 2 else f"moe_block_top{args.moe_top_k}.onnx"
