@@ -189,11 +189,10 @@ bool ArtifactWriter::appendFromFile(const std::string &file, uint64_t offset,
   return appendFromFiles({FileSlice{file, offset, size}}, out, error);
 }
 
-bool ArtifactWriter::appendFromFiles(const std::vector<FileSlice> &slices, fb::Section &out,
-                                     std::string &error) {
-  if (!pad(error))
-    return false;
-  uint64_t start = pos_;
+/// Calls `sink(data, n)` with the bytes of each slice in order, 1 MiB at a
+/// time.
+template <typename Sink>
+static bool forEachChunk(const std::vector<FileSlice> &slices, std::string &error, Sink sink) {
   std::vector<char> buf(1 << 20);
   for (const FileSlice &s : slices) {
     int in = ::open(s.file.c_str(), O_RDONLY | O_CLOEXEC);
@@ -210,16 +209,41 @@ bool ArtifactWriter::appendFromFiles(const std::vector<FileSlice> &slices, fb::S
         ::close(in);
         return false;
       }
-      if (::write(fd_, buf.data(), (size_t)n) != n) {
-        error = sysError("cannot write '" + tmp_ + "'");
+      if (!sink(buf.data(), (size_t)n)) {
         ::close(in);
         return false;
       }
       done += (uint64_t)n;
     }
     ::close(in);
-    pos_ += s.size;
   }
+  return true;
+}
+
+bool readFileSlices(const std::vector<FileSlice> &slices, std::vector<char> &out,
+                    std::string &error) {
+  out.clear();
+  return forEachChunk(slices, error, [&](const char *data, size_t n) {
+    out.insert(out.end(), data, data + n);
+    return true;
+  });
+}
+
+bool ArtifactWriter::appendFromFiles(const std::vector<FileSlice> &slices, fb::Section &out,
+                                     std::string &error) {
+  if (!pad(error))
+    return false;
+  uint64_t start = pos_;
+  bool ok = forEachChunk(slices, error, [&](const char *data, size_t n) {
+    if (::write(fd_, data, n) != (ssize_t)n) {
+      error = sysError("cannot write '" + tmp_ + "'");
+      return false;
+    }
+    pos_ += n;
+    return true;
+  });
+  if (!ok)
+    return false;
   out = fb::Section(start, pos_ - start);
   return true;
 }

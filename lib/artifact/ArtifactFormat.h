@@ -51,6 +51,11 @@ struct FileSlice {
   uint64_t offset = 0, size = 0;
 };
 
+/// Reads the slices back to back into `out` (a weight the compiler
+/// rearranges before writing it).
+bool readFileSlices(const std::vector<FileSlice> &slices, std::vector<char> &out,
+                    std::string &error);
+
 /// Builds an artifact in memory-light steps: sections are appended to a
 /// temporary file next to the destination, which is renamed over it only
 /// when everything was written (a failed compile leaves nothing).

@@ -10,6 +10,8 @@
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/StringMap.h"
 
+#include <algorithm>
+
 using namespace mlir;
 
 namespace kiln::compiler {
@@ -105,6 +107,136 @@ static uint64_t byteSize(RankedTensorType t) {
   return (t.getNumElements() * t.getElementTypeBitWidth() + 7) / 8;
 }
 
+static bool isContiguous(const WeightView &v) {
+  int64_t expect = 1;
+  for (size_t k = v.shape.size(); k-- > 0;) {
+    if (v.shape[k] != 1 && v.strides[k] != expect)
+      return false;
+    expect *= v.shape[k];
+  }
+  return true;
+}
+
+static void setContiguous(WeightView &v, ArrayRef<int64_t> shape) {
+  v.shape.assign(shape.begin(), shape.end());
+  v.strides.assign(shape.size(), 1);
+  for (size_t k = shape.size(); k-- > 1;)
+    v.strides[k - 1] = v.strides[k] * shape[k];
+}
+
+/// `v` as a strided view of one weight's elements through Transpose,
+/// Reshape (of a contiguous view) and static Slice with positive steps.
+static WeightOp viewOfWeight(Value v, WeightView &view) {
+  if (auto w = v.getDefiningOp<WeightOp>()) {
+    auto t = cast<RankedTensorType>(w.getType());
+    if (!t.hasStaticShape() || t.getElementTypeBitWidth() % 8)
+      return {};
+    view = WeightView();
+    view.elementBytes = t.getElementTypeBitWidth() / 8;
+    setContiguous(view, t.getShape());
+    return w;
+  }
+  if (auto tr = v.getDefiningOp<TransposeOp>()) {
+    WeightOp w = viewOfWeight(tr.getInput(), view);
+    if (!w)
+      return {};
+    WeightView in = view;
+    for (auto [i, p] : llvm::enumerate(tr.getPerm())) {
+      view.shape[i] = in.shape[p];
+      view.strides[i] = in.strides[p];
+    }
+    return w;
+  }
+  if (auto r = v.getDefiningOp<ReshapeOp>()) {
+    auto t = dyn_cast<RankedTensorType>(r.getType());
+    WeightOp w = r.getShape() || !t || !t.hasStaticShape() ? WeightOp()
+                                                            : viewOfWeight(r.getInput(), view);
+    if (!w || !isContiguous(view))
+      return {};
+    setContiguous(view, t.getShape());
+    return w;
+  }
+  if (auto s = v.getDefiningOp<SliceOp>()) {
+    if (s.getRuntimeStarts() || s.getRuntimeEnds() || s.getRuntimeAxes() || s.getRuntimeSteps())
+      return {};
+    WeightOp w = viewOfWeight(s.getInput(), view);
+    if (!w || s.getStarts().size() != view.shape.size())
+      return {};
+    for (size_t k = 0; k < view.shape.size(); ++k) {
+      int64_t dim = view.shape[k], step = s.getSteps()[k];
+      auto clampIndex = [&](int64_t i) {
+        if (i < 0)
+          i += dim;
+        return std::clamp<int64_t>(i, 0, dim);
+      };
+      int64_t start = clampIndex(s.getStarts()[k]), end = clampIndex(s.getEnds()[k]);
+      if (step <= 0)
+        return {};
+      view.offset += start * view.strides[k];
+      view.strides[k] *= step;
+      view.shape[k] = end > start ? (end - start + step - 1) / step : 0;
+    }
+    return w;
+  }
+  return {};
+}
+
+/// Transposes and slices of weights become weights of their own, gathered
+/// when the artifact is written (WeightViews.h): only the outermost op of a
+/// chain, the one some non-view op reads.
+static LogicalResult bindWeightViews(func::FuncOp main, CompiledModel &model) {
+  SmallVector<Operation *> candidates;
+  main.walk([&](Operation *op) {
+    WeightView view;
+    if (isa<TransposeOp, SliceOp>(op) && viewOfWeight(op->getResult(0), view))
+      candidates.push_back(op);
+  });
+  SmallVector<Operation *> bound;
+  for (Operation *op : llvm::reverse(candidates)) {
+    Value result = op->getResult(0);
+    if (result.use_empty())
+      continue;
+    bool coveredByUser = llvm::all_of(result.getUsers(), [](Operation *user) {
+      WeightView view;
+      return isa<TransposeOp, SliceOp, ReshapeOp>(user) &&
+             viewOfWeight(user->getResult(0), view);
+    });
+    if (coveredByUser)
+      continue;
+    WeightView view;
+    WeightOp w = viewOfWeight(result, view);
+    auto t = cast<RankedTensorType>(result.getType());
+    if (t.getShape() != ArrayRef<int64_t>(view.shape))
+      continue;
+    auto wt = cast<RankedTensorType>(w.getType());
+    WeightBinding binding;
+    binding.name = w.getName().str() + "." + op->getName().stripDialect().str();
+    if (isContiguous(view)) { // a byte range of the weight
+      binding.slices.push_back({w.getFile().str(),
+                                (uint64_t)w.getOffset() + view.offset * view.elementBytes,
+                                view.size()});
+    } else {
+      binding.slices.push_back({w.getFile().str(), (uint64_t)w.getOffset(), byteSize(wt)});
+      binding.view = view;
+    }
+    unsigned index = main.getNumArguments();
+    if (failed(main.insertArgument(index, t, {}, op->getLoc())))
+      return failure();
+    model.weights.push_back(std::move(binding));
+    result.replaceAllUsesWith(main.getArgument(index));
+    bound.push_back(op);
+  }
+  // Drop the chains down to the weights once no candidate is visited any
+  // more (the binding loop drops a weight nothing else reads).
+  for (Operation *op : bound)
+    for (Operation *dead = op; dead && !isa<WeightOp>(dead) && dead->use_empty();) {
+      Operation *next = dead->getOperand(0).getDefiningOp();
+      dead->erase();
+      dead = next;
+    }
+  return success();
+}
+
 /// Weights become arguments of @main bound to file bytes: one per distinct
 /// (file, offset, type) weight, and one per concatenation of weights on
 /// axis 0 (row-major, so the bytes of the inputs back to back), which is
@@ -149,6 +281,8 @@ static LogicalResult bindWeights(func::FuncOp main, CompiledModel &model) {
         r->erase();
       }
   }
+  if (failed(bindWeightViews(main, model)))
+    return failure();
   llvm::StringMap<BlockArgument> seen;
   SmallVector<WeightOp> weights;
   main.walk([&](WeightOp w) { weights.push_back(w); });
@@ -166,7 +300,7 @@ static LogicalResult bindWeights(func::FuncOp main, CompiledModel &model) {
         return w.emitError("weight of dynamic shape ") << t;
       FailureOr<BlockArgument> added = addArgument(
           t, w.getLoc(),
-          {w.getName().str(), {{w.getFile().str(), (uint64_t)w.getOffset(), byteSize(t)}}});
+          {w.getName().str(), {{w.getFile().str(), (uint64_t)w.getOffset(), byteSize(t)}}, std::nullopt});
       if (failed(added))
         return failure();
       arg = *added;

@@ -10,10 +10,12 @@
 #ifndef KILN_LIB_COMPILER_COMPILER_H
 #define KILN_LIB_COMPILER_COMPILER_H
 
+#include "lib/compiler/WeightViews.h"
 #include "targets/Target.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,9 @@ struct WeightBinding {
   };
   std::string name;
   std::vector<Slice> slices;
+  /// When set, the argument is this strided view of the slices' elements
+  /// (a transpose or slice of a weight done at compile time).
+  std::optional<WeightView> view;
 };
 
 struct CompiledModel {

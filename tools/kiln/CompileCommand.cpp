@@ -172,7 +172,19 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
     std::vector<artifact::FileSlice> slices;
     for (const auto &piece : w.slices)
       slices.push_back({piece.file, piece.offset, piece.size});
-    if (!writer.appendFromFiles(slices, s, error)) {
+    bool written;
+    if (w.view) {
+      // A transpose or slice of the weight, gathered once here.
+      std::vector<char> source, gathered;
+      written = artifact::readFileSlices(slices, source, error);
+      if (written) {
+        compiler::gatherView(*w.view, source.data(), gathered);
+        written = writer.append(gathered.data(), gathered.size(), s, error);
+      }
+    } else {
+      written = writer.appendFromFiles(slices, s, error);
+    }
+    if (!written) {
       llvm::errs() << "kiln: error: " << error << "\n";
       return kIOError;
     }
