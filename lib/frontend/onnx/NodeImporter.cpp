@@ -305,6 +305,7 @@ const OpRegistry &OpRegistry::get() {
     registerConvOps(r);
     registerIndexingOps(r);
     registerTransformerOps(r);
+    registerContribOps(r);
     registerControlFlowOps(r);
     registerQuantizationOps(r);
     registerSpecialOps(r);

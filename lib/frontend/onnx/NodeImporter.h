@@ -183,6 +183,17 @@ void registerNNOps(OpRegistry &registry);
 void registerConvOps(OpRegistry &registry);
 void registerIndexingOps(OpRegistry &registry);
 void registerTransformerOps(OpRegistry &registry);
+void registerContribOps(OpRegistry &registry);
+
+// Shared by the attention importers (ops/Transformer.cpp).
+/// [B, S, H*D] -> [B, H, S, D] (static H*D needed to know D); 4-D passes.
+mlir::FailureOr<mlir::Value> splitHeads(NodeImporter &n, mlir::Value x, int64_t heads,
+                                        llvm::StringRef what);
+/// [B, H, S, D] -> [B, S, H*D].
+mlir::Value mergeHeads(NodeImporter &n, mlir::Value y);
+/// cos/sin caches [.., R/2] -> the [.., R] layout kiln.rope takes: both
+/// halves repeated (rotate-half) or each angle twice in a row (interleaved).
+mlir::Value fullRotary(NodeImporter &n, mlir::Value half, bool interleaved);
 void registerControlFlowOps(OpRegistry &registry);
 void registerQuantizationOps(OpRegistry &registry);
 void registerSpecialOps(OpRegistry &registry);

@@ -13,10 +13,8 @@
 using namespace mlir;
 
 namespace kiln::onnx_frontend {
-namespace {
 constexpr int64_t kDyn = ShapedType::kDynamic;
 
-/// [B, S, H*D] -> [B, H, S, D] (static H*D needed to know D).
 FailureOr<Value> splitHeads(NodeImporter &n, Value x, int64_t heads,
                             StringRef what) {
   auto t = cast<RankedTensorType>(x.getType());
@@ -36,6 +34,17 @@ FailureOr<Value> splitHeads(NodeImporter &n, Value x, int64_t heads,
   Value r = n.reshape(x, {b, s, heads, t.getDimSize(2) / heads});
   return n.create<TransposeOp>(r, ArrayRef<int64_t>{0, 2, 1, 3});
 }
+
+Value mergeHeads(NodeImporter &n, Value y) {
+  y = n.create<TransposeOp>(y, ArrayRef<int64_t>{0, 2, 1, 3});
+  auto yt = cast<RankedTensorType>(y.getType());
+  int64_t hidden = ShapedType::isDynamic(yt.getDimSize(2)) || ShapedType::isDynamic(yt.getDimSize(3))
+                       ? kDyn
+                       : yt.getDimSize(2) * yt.getDimSize(3);
+  return n.reshape(y, {yt.getDimSize(0), yt.getDimSize(1), hidden});
+}
+
+namespace {
 
 LogicalResult convertAttention(NodeImporter &n) {
   FailureOr<Value> q = n.required(0), k = n.required(1), v = n.required(2);
@@ -109,15 +118,8 @@ LogicalResult convertAttention(NodeImporter &n) {
   if (failed(verify(op)))
     return failure();
   Value y = op.getOutput();
-  if (threeD) {
-    y = n.create<TransposeOp>(y, ArrayRef<int64_t>{0, 2, 1, 3});
-    auto yt = cast<RankedTensorType>(y.getType());
-    int64_t hidden = ShapedType::isDynamic(yt.getDimSize(2)) ||
-                             ShapedType::isDynamic(yt.getDimSize(3))
-                         ? kDyn
-                         : yt.getDimSize(2) * yt.getDimSize(3);
-    y = n.reshape(y, {yt.getDimSize(0), yt.getDimSize(1), hidden});
-  }
+  if (threeD)
+    y = mergeHeads(n, y);
   n.setOutput(0, y);
   if (pastK) {
     n.setOutput(1, op.getPresent()[0]);
@@ -126,8 +128,8 @@ LogicalResult convertAttention(NodeImporter &n) {
   return success();
 }
 
-/// cos/sin caches [.., R/2] -> the [.., R] layout kiln.rope takes: both
-/// halves repeated (rotate-half) or each angle twice in a row (interleaved).
+} // namespace
+
 Value fullRotary(NodeImporter &n, Value half, bool interleaved) {
   auto t = cast<RankedTensorType>(half.getType());
   if (!interleaved)
@@ -142,6 +144,8 @@ Value fullRotary(NodeImporter &n, Value half, bool interleaved) {
   shape.back() *= 2;
   return n.reshape(twice, shape);
 }
+
+namespace {
 
 LogicalResult convertRotaryEmbedding(NodeImporter &n) {
   FailureOr<Value> x = n.required(0), cosC = n.required(1), sinC = n.required(2);
