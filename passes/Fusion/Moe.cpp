@@ -10,7 +10,8 @@
 //   out     = sum_e w_e * y_e                  (an Add tree, maybe from zeros)
 //             [+ shared(x) [* sigmoid(x · g)]]   (DeepSeek / Qwen-MoE shared expert)
 //
-// Anchored on the TopK: every `idx == e` user must lead to one weighted
+// and the sparse form (below). Anchored on the TopK: every `idx == e` user
+// (or each expert's token list) must lead to one weighted
 // expert term, the terms must cover experts 0..E-1 of the router exactly
 // once, and they must meet in one Add tree whose other leaves are zeros.
 // The per-expert weights are stacked with kiln.concat of [1, ., .] views;
@@ -154,6 +155,238 @@ std::optional<Routing> matchSelection(Value v, SmallVectorImpl<Location> &locs) 
   return r;
 }
 
+//===--- the sparse form -------------------------------------------------===//
+//
+// Mixtral's loop as Hugging Face writes it (torch's export):
+//
+//   mask    = one_hot(idx, E).permute(2, 1, 0)          [E, k, T]
+//   for e:  slot, tok = where(mask[e])                  NonZero, Transpose, Slice
+//           y_e = expert_e(x[tok]) * w.view(-1)[tok * k + slot]
+//           out.index_add_(0, tok, y_e)                 ScatterElements + Add
+//
+// Each expert's term is the ScatterElements of y_e at its tokens' rows
+// into zeros (reduction none: a token picks an expert once) or with
+// reduction add into zeros; the terms meet in the same Add tree as the dense
+// form's.
+
+/// `v` without no-op expands (same type) and reshapes.
+Value stripViews(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto r = dyn_cast<ReshapeOp>(def); r && !r.getShape())
+      v = r.getInput();
+    else if (auto e = dyn_cast<ExpandOp>(def);
+             e && !e.getShape() && e.getInput().getType() == v.getType())
+      v = e.getInput();
+    else
+      break;
+  }
+  return v;
+}
+
+/// Whether `c` is the constant 0, 1, ..., n-1 (any shape of n elements).
+bool isIota(Value c, int64_t n) {
+  DenseElementsAttr d;
+  if (!matchPattern(c, m_Constant(&d)) || d.getNumElements() != n ||
+      !d.getElementType().isInteger(64))
+    return false;
+  int64_t i = 0;
+  for (const APInt &v : d.getValues<APInt>())
+    if (v.getSExtValue() != i++)
+      return false;
+  return true;
+}
+
+/// The one-hot [T, k, E] of `indices` (0/1, as Where(idx == iota, 1, 0)
+/// with negative indices wrapped by Where(idx < 0, idx + E, idx)).
+bool isOneHotOf(Value v, Value indices, int64_t experts) {
+  auto where = v.getDefiningOp<WhereOp>();
+  std::optional<double> one = where ? scalarConstant(where.getTrueValue()) : std::nullopt;
+  std::optional<double> zero = where ? scalarConstant(where.getFalseValue()) : std::nullopt;
+  auto eq = where ? where.getCondition().getDefiningOp<CompareOp>() : CompareOp();
+  if (!one || !zero || *one != 1 || *zero != 0 || !eq || eq.getKind() != CompareKind::eq)
+    return false;
+  Value idx = eq.getLhs(), classes = eq.getRhs();
+  if (!isIota(classes, experts))
+    std::swap(idx, classes);
+  if (!isIota(classes, experts))
+    return false;
+  idx = stripViews(idx);
+  if (auto wrap = idx.getDefiningOp<WhereOp>(); wrap && wrap.getFalseValue() == indices)
+    idx = wrap.getFalseValue(); // the wrap of negative indices
+  return idx == indices;
+}
+
+/// `v` as x's rows gathered at `tokens` (x itself or a view of it with
+/// leading unit dimensions before the gathered axis).
+bool isRowsOf(Value v, Value x, Value tokens) {
+  auto g = stripViews(v).getDefiningOp<GatherOp>();
+  if (!g || g.getIndices() != tokens)
+    return false;
+  auto dt = dyn_cast<RankedTensorType>(g.getData().getType());
+  int64_t axis = static_cast<int64_t>(g.getAxis());
+  if (!dt || axis < 0 || axis != dt.getRank() - 2 || stripViews(g.getData()) != stripViews(x))
+    return false;
+  for (int64_t i = 0; i < axis; ++i)
+    if (dt.getDimSize(i) != 1)
+      return false;
+  return true;
+}
+
+/// Fills one term per expert from the sparse form, or names what differs.
+LogicalResult matchSparseTerms(TopKOp topk, Value x, Value weights, int64_t experts,
+                               SmallVectorImpl<GatedMlpMatch> &byExpert,
+                               SmallVectorImpl<Value> &terms, SmallVectorImpl<Location> &locs,
+                               std::string &why) {
+  int64_t k = static_cast<int64_t>(topk.getK());
+  // The [E, k, T] mask: the one-hot of the indices, transposed.
+  // Found a few ops downstream of the indices (wrap, reshape, compare,
+  // where, transpose).
+  TransposeOp mask;
+  SmallVector<Value> frontier = {topk.getIndices()};
+  for (int depth = 0; depth < 6 && !mask; ++depth) {
+    SmallVector<Value> next;
+    for (Value v : frontier)
+      for (Operation *user : v.getUsers()) {
+        if (auto tr = dyn_cast<TransposeOp>(user);
+            tr && tr.getPerm() == ArrayRef<int64_t>{2, 1, 0} &&
+            isOneHotOf(tr.getInput(), topk.getIndices(), experts))
+          mask = tr;
+        if (isa<CompareOp, WhereOp, BinaryOp, ReshapeOp>(user))
+          next.push_back(user->getResult(0));
+      }
+    frontier = std::move(next);
+  }
+  if (!mask) {
+    why = "moe: the expert indices are neither compared with expert numbers nor one-hot "
+          "encoded into a per-expert mask";
+    return failure();
+  }
+  locs.push_back(mask.getLoc());
+  SmallVector<bool> seen(experts, false);
+  for (Operation *user : mask.getResult().getUsers()) {
+    auto pick = dyn_cast<GatherOp>(user);
+    std::optional<double> e = pick ? scalarConstant(pick.getIndices()) : std::nullopt;
+    if (!pick || pick.getAxis() != 0 || !e || *e < 0 || *e >= experts || seen[(int64_t)*e]) {
+      why = "moe: the expert mask is used other than picking each expert once";
+      return failure();
+    }
+    int64_t id = (int64_t)*e;
+    seen[id] = true;
+    // where(mask[e]) -> slot (k) and token columns.
+    auto cast = dyn_cast_or_null<CastOp>(soleUser(pick.getResult()));
+    auto nz = cast ? dyn_cast_or_null<NonZeroOp>(soleUser(cast.getResult())) : NonZeroOp();
+    auto cols = nz ? dyn_cast_or_null<TransposeOp>(soleUser(nz.getResult())) : TransposeOp();
+    if (!nz || !cols) {
+      why = "moe: an expert's mask does not give its (slot, token) pairs by NonZero";
+      return failure();
+    }
+    Value slotCol, tokenCol;
+    for (Operation *u : cols.getResult().getUsers()) {
+      auto sl = dyn_cast<SliceOp>(u);
+      if (!sl || sl.getRuntimeStarts() || sl.getStarts().size() != 2)
+        continue;
+      if (sl.getStarts()[1] == 0 && sl.getEnds()[1] == 1)
+        slotCol = sl.getResult();
+      if (sl.getStarts()[1] == 1 && sl.getEnds()[1] == 2)
+        tokenCol = sl.getResult();
+    }
+    if (!slotCol || !tokenCol) {
+      why = "moe: an expert's (slot, token) pairs are not split into columns";
+      return failure();
+    }
+    // The term: ScatterElements at the token rows (indices expanded from
+    // the token column) of y_e * weight into zeros.
+    ScatterElementsOp scatter;
+    SmallVector<Value> views = {tokenCol};
+    for (size_t i = 0; i < views.size() && i < 16; ++i)
+      for (OpOperand &use : views[i].getUses()) {
+        Operation *user = use.getOwner();
+        if (auto sc = dyn_cast<ScatterElementsOp>(user);
+            sc && use.getOperandNumber() == sc.getIndicesMutable().getOperandNumber())
+          scatter = sc;
+        else if (isa<ReshapeOp, ExpandOp>(user) && use.getOperandNumber() == 0)
+          views.push_back(user->getResult(0));
+      }
+    if (!scatter || scatter.getAxis() != 0 || !isZeroTensor(scatter.getData()) ||
+        (scatter.getReduction() != ScatterReduction::none &&
+         scatter.getReduction() != ScatterReduction::add)) {
+      why = "moe: an expert's output is not scattered (index_add) into zeros at its tokens' rows";
+      return failure();
+    }
+    BinaryOp scaled = binaryOf(stripViews(scatter.getUpdates()), BinaryKind::mul);
+    if (!scaled) {
+      why = "moe: an expert's scattered output is not weighted";
+      return failure();
+    }
+    // weight: w viewed as [T * k, 1] gathered at token * k + slot.
+    auto isWeightPick = [&](Value v) {
+      v = stripViews(v);
+      // The exporter's [n, 1] view with a computed shape (opset 18+):
+      // Reshape(g, Concat(Shape(g's indices), [1])).
+      if (auto r = v.getDefiningOp<ReshapeOp>(); r && r.getShape()) {
+        auto shape = r.getShape().getDefiningOp<ConcatOp>();
+        auto g = stripViews(r.getInput()).getDefiningOp<GatherOp>();
+        std::optional<double> one =
+            shape && shape.getInputs().size() == 2 ? scalarConstant(shape.getInputs()[1])
+                                                   : std::nullopt;
+        auto count = shape ? shape.getInputs()[0].getDefiningOp<ShapeOp>() : ShapeOp();
+        if (!g || !one || *one != 1 || !count || count.getInput() != g.getIndices())
+          return false;
+        v = r.getInput();
+      }
+      auto g = stripViews(v).getDefiningOp<GatherOp>();
+      if (!g || g.getAxis() != 0 || stripViews(g.getData()) != weights)
+        return false;
+      BinaryOp add = binaryOf(g.getIndices(), BinaryKind::add);
+      if (!add)
+        return false;
+      for (auto [a, b] : {std::pair(add.getLhs(), add.getRhs()),
+                          std::pair(add.getRhs(), add.getLhs())}) {
+        if (stripViews(a) != slotCol)
+          continue;
+        // token * k (just token when k = 1 folded the multiply away).
+        BinaryOp mul = binaryOf(b, BinaryKind::mul);
+        std::optional<double> kk = mul ? scalarConstant(mul.getRhs()) : std::nullopt;
+        if ((mul && stripViews(mul.getLhs()) == tokenCol && kk && (int64_t)*kk == k) ||
+            (k == 1 && stripViews(b) == tokenCol))
+          return true;
+      }
+      return false;
+    };
+    Value y;
+    if (isWeightPick(scaled.getRhs()))
+      y = scaled.getLhs();
+    else if (isWeightPick(scaled.getLhs()))
+      y = scaled.getRhs();
+    if (!y) {
+      why = "moe: an expert's output is not weighted by the routing weight of its (token, slot)";
+      return failure();
+    }
+    std::optional<GatedMlpMatch> mlp = matchGatedMlp(y, Value());
+    if (!mlp || !isRowsOf(mlp->input, x, stripViews(tokenCol))) {
+      // The token vector is the column reshaped to 1-D.
+      bool rows = false;
+      if (mlp)
+        for (Operation *u : tokenCol.getUsers())
+          if (auto r = dyn_cast<ReshapeOp>(u); r && isRowsOf(mlp->input, x, r.getResult()))
+            rows = true;
+      if (!rows) {
+        why = "moe: an expert is not a gated MLP of the router input's rows at its tokens";
+        return failure();
+      }
+    }
+    byExpert[id] = *mlp;
+    terms.push_back(scatter.getResult());
+    locs.append({pick.getLoc(), cast.getLoc(), nz.getLoc(), cols.getLoc(), scaled.getLoc(),
+                 scatter.getLoc()});
+    locs.append(mlp->locs);
+  }
+  if (llvm::count(seen, true) != experts) {
+    why = "moe: not every expert of the router is used";
+    return failure();
+  }
+  return success();
+}
 
 struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -243,48 +476,61 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
       }
     }
 
-    // Each `idx == e` leads to w_e * y_e.
+    // Each `idx == e` leads to w_e * y_e (dense), or the indices are
+    // one-hot encoded into per-expert token lists (sparse).
     SmallVector<GatedMlpMatch> byExpert(experts);
     SmallVector<Value> terms;
-    SmallVector<bool> seen(experts, false);
-    for (Operation *user : topk.getIndices().getUsers()) {
-      if (weightsGather && user == weightsGather)
-        continue;
+    bool dense = llvm::all_of(topk.getIndices().getUsers(), [&](Operation *user) {
       auto eq = dyn_cast<CompareOp>(user);
-      std::optional<double> e = eq ? scalarConstant(eq.getRhs()) : std::nullopt;
-      if (!eq || eq.getKind() != CompareKind::eq || eq.getLhs() != topk.getIndices() || !e)
-        return rewriter.notifyMatchFailure(topk, "moe: the expert indices are used other than "
-                                                 "compared with an expert number");
-      int64_t id = (int64_t)*e;
-      if (id < 0 || id >= experts || seen[id])
-        return rewriter.notifyMatchFailure(eq, "moe: expert number out of range or repeated");
-      seen[id] = true;
-      auto cast = dyn_cast_or_null<CastOp>(soleUser(eq.getResult()));
-      auto mul = cast ? dyn_cast_or_null<BinaryOp>(soleUser(cast.getResult())) : BinaryOp();
-      if (!mul || mul.getKind() != BinaryKind::mul ||
-          (mul.getLhs() != weights && mul.getRhs() != weights))
-        return rewriter.notifyMatchFailure(eq, "moe: the expert mask does not select the routing "
-                                               "weights of the same TopK");
-      auto sum = dyn_cast_or_null<ReduceOp>(soleUser(mul.getResult()));
-      if (!sum || sum.getKind() != ReduceKind::sum || !sum.getKeepdims())
-        return rewriter.notifyMatchFailure(mul, "moe: the masked weights are not summed per "
-                                                "token");
-      auto scaled = dyn_cast_or_null<BinaryOp>(soleUser(sum.getResult()));
-      if (!scaled || scaled.getKind() != BinaryKind::mul)
-        return rewriter.notifyMatchFailure(sum, "moe: the expert weight does not scale an "
-                                                "expert output");
-      Value y = scaled.getLhs() == sum.getResult() ? scaled.getRhs() : scaled.getLhs();
-      std::optional<GatedMlpMatch> mlp = matchGatedMlp(y, x);
-      if (!mlp)
-        return rewriter.notifyMatchFailure(scaled, "moe: the weighted value is not a gated MLP "
-                                                   "(act(x·G) * (x·U))·D of the router's input");
-      byExpert[id] = *mlp;
-      terms.push_back(scaled.getResult());
-      locs.append({eq.getLoc(), cast.getLoc(), mul.getLoc(), sum.getLoc(), scaled.getLoc()});
-      locs.append(mlp->locs);
+      return user == weightsGather ||
+             (eq && eq.getKind() == CompareKind::eq && scalarConstant(eq.getRhs()));
+    });
+    if (!dense) {
+      std::string why;
+      if (failed(matchSparseTerms(topk, x, weights, experts, byExpert, terms, locs, why)))
+        return rewriter.notifyMatchFailure(topk, why);
+    } else {
+      SmallVector<bool> seen(experts, false);
+      for (Operation *user : topk.getIndices().getUsers()) {
+        if (weightsGather && user == weightsGather)
+          continue;
+        auto eq = dyn_cast<CompareOp>(user);
+        std::optional<double> e = eq ? scalarConstant(eq.getRhs()) : std::nullopt;
+        if (!eq || eq.getKind() != CompareKind::eq || eq.getLhs() != topk.getIndices() || !e)
+          return rewriter.notifyMatchFailure(topk, "moe: the expert indices are used other than "
+                                                   "compared with an expert number");
+        int64_t id = (int64_t)*e;
+        if (id < 0 || id >= experts || seen[id])
+          return rewriter.notifyMatchFailure(eq, "moe: expert number out of range or repeated");
+        seen[id] = true;
+        auto cast = dyn_cast_or_null<CastOp>(soleUser(eq.getResult()));
+        auto mul = cast ? dyn_cast_or_null<BinaryOp>(soleUser(cast.getResult())) : BinaryOp();
+        if (!mul || mul.getKind() != BinaryKind::mul ||
+            (mul.getLhs() != weights && mul.getRhs() != weights))
+          return rewriter.notifyMatchFailure(eq, "moe: the expert mask does not select the routing "
+                                                 "weights of the same TopK");
+        auto sum = dyn_cast_or_null<ReduceOp>(soleUser(mul.getResult()));
+        if (!sum || sum.getKind() != ReduceKind::sum || !sum.getKeepdims())
+          return rewriter.notifyMatchFailure(mul, "moe: the masked weights are not summed per "
+                                                  "token");
+        auto scaled = dyn_cast_or_null<BinaryOp>(soleUser(sum.getResult()));
+        if (!scaled || scaled.getKind() != BinaryKind::mul)
+          return rewriter.notifyMatchFailure(sum, "moe: the expert weight does not scale an "
+                                                  "expert output");
+        Value y = scaled.getLhs() == sum.getResult() ? scaled.getRhs() : scaled.getLhs();
+        std::optional<GatedMlpMatch> mlp = matchGatedMlp(y, x);
+        if (!mlp)
+          return rewriter.notifyMatchFailure(
+              scaled, "moe: the weighted value is not a gated MLP (act(x·G) * (x·U))·D of the "
+                      "router's input");
+        byExpert[id] = *mlp;
+        terms.push_back(scaled.getResult());
+        locs.append({eq.getLoc(), cast.getLoc(), mul.getLoc(), sum.getLoc(), scaled.getLoc()});
+        locs.append(mlp->locs);
+      }
+      if (llvm::count(seen, true) != experts)
+        return rewriter.notifyMatchFailure(topk, "moe: not every expert of the router is used");
     }
-    if (llvm::count(seen, true) != experts)
-      return rewriter.notifyMatchFailure(topk, "moe: not every expert of the router is used");
 
     // The terms meet in one Add tree (whose other leaves are zeros).
     Operation *root = nullptr;

@@ -31,6 +31,53 @@ def KilnFuse : Pass<"kiln-fuse", "mlir::func::FuncOp"> {
     %y = kiln.rms_norm %x, %w {epsilon = 1.0e-06 : f32} : tensor<1x16x512xf32>, tensor<512xf32>
     ```
 
+    - `Attention.cpp`: `softmax(Q Kᵀ * scale + mask) V` (scale as Div or Mul
+      on either side of the mask; K/V repeated for grouped-query attention
+      by Expand, Tile or repeat_interleave read from the shared heads; a
+      causal mask given or built in the graph becomes `causal`;
+      `Concat(past, new)` K/V become `past(...)`; scores written as
+      `Qa Kaᵀ + Qb Kbᵀ`, MLA's absorbed decode, concatenate the parts)
+      becomes `kiln.attention`.
+
+    Before:
+    ```mlir
+    %kt = kiln.transpose %k perm = [0, 1, 3, 2] : tensor<1x8x128x64xf32>
+    %s = kiln.matmul %q, %kt : tensor<1x8x128x64xf32>, tensor<1x8x64x128xf32>
+    %d = kiln.binary div %s, %c8 : tensor<1x8x128x128xf32>, tensor<f32>
+    %m = kiln.binary add %d, %triangle : tensor<1x8x128x128xf32>, tensor<128x128xf32>
+    %p = kiln.softmax %m axis = -1 : tensor<1x8x128x128xf32>
+    %o = kiln.matmul %p, %v : tensor<1x8x128x128xf32>, tensor<1x8x128x64xf32>
+    ```
+    After:
+    ```mlir
+    %o = kiln.attention %q, %k, %v {causal, scale = 1.250000e-01 : f32} : ...
+    ```
+
+    - `Moe.cpp`: a router (softmax or sigmoid of `x · W`, DeepSeek-V3's
+      bias and group limit), TopK, renormalized weights and E gated-MLP
+      experts combined either dense-masked (`ReduceSum(w * (idx == e)) *
+      expert_e(x)` summed) or sparse (NonZero token lists, Gather,
+      ScatterElements back), plus shared experts, becomes `kiln.moe`.
+
+    Before (dense, one of E terms):
+    ```mlir
+    %values, %indices = kiln.topk %probs k = 2 axis = -1 : tensor<128x8xf32>
+    %is0 = kiln.compare eq %indices, %c0 : tensor<128x2xi64>, tensor<i64>
+    %m0 = kiln.cast %is0 : tensor<128x2xi1> to tensor<128x2xf32>
+    %w0 = kiln.binary mul %w, %m0 : tensor<128x2xf32>, tensor<128x2xf32>
+    %s0 = kiln.reduce sum %w0 axes = [-1] keepdims : tensor<128x2xf32>
+    %t0 = kiln.binary mul %s0, %expert0 : tensor<128x1xf32>, tensor<128x512xf32>
+    ```
+    After:
+    ```mlir
+    %y = kiln.moe %x router(%W : tensor<512x8xf32>) experts(%G, %U, %D : ...)
+           {normalize, top_k = 2 : i64} : tensor<128x512xf32>
+    ```
+
+    - `Rope.cpp`: `x * cos + rotate_half(x) * sin` (Slice, Neg, Concat)
+      becomes `kiln.rope %x, %cos, %sin`; `GatedMlp.cpp`:
+      `(SiLU(x · G) * (x · U)) · D` becomes `kiln.gated_mlp %x, %G, %U, %D`.
+
     A pattern that finds the start of a form but cannot complete it says why
     (`notifyMatchFailure`). With `report`, every fusion and every such near
     miss is emitted as a remark at the op's location (the ONNX node names):

@@ -14,6 +14,10 @@ deterministic weights (seed 0):
   expert computed and weighted by its routing weight, zero when not in the
   token's top-k); hidden 512, 8 SwiGLU experts of 1024, top-2, seq 128.
   `--moe-top-k 8` exports the same layer routed to all experts.
+- moe_sparse_block.onnx: the same layer in Hugging Face's sparse form
+  (one_hot mask, torch.where token lists -> NonZero, per-expert Gather,
+  index_add_ -> ScatterElements + Add): data-dependent shapes that only
+  compile raised.
 - deepseek_moe.onnx: DeepSeek-V3's MoE layer, dense-masked: sigmoid router
   with a score-correction bias, group-limited top-2 (4 groups, 2 eligible),
   normalized weights times 2.5, 8 experts of 512 and a shared expert of
@@ -135,6 +139,26 @@ class DenseMaskedMoE(nn.Module):
             w = (weights * (index == e).to(x.dtype)).sum(dim=-1, keepdim=True)
             out = out + w * expert(x)
         return out
+
+
+class SparseMoE(DenseMaskedMoE):
+    """Mixtral's MoE as Hugging Face's MixtralSparseMoeBlock writes it: each
+    expert runs on its own tokens only (torch.where over the one-hot expert
+    mask), its output weighted and index_add_-ed back."""
+
+    def forward(self, x):
+        b, s, d = x.shape
+        h = x.view(-1, d)
+        probs = torch.softmax(self.router(h), dim=1, dtype=torch.float)
+        weights, index = torch.topk(probs, self.top_k, dim=-1)
+        weights = weights / weights.sum(dim=-1, keepdim=True)
+        out = torch.zeros((b * s, d), dtype=h.dtype)
+        mask = nn.functional.one_hot(index, num_classes=len(self.experts)).permute(2, 1, 0)
+        for e, expert in enumerate(self.experts):
+            slot, tokens = torch.where(mask[e])
+            y = expert(h[None, tokens].reshape(-1, d)) * weights[tokens, slot, None]
+            out.index_add_(0, tokens, y.to(h.dtype))
+        return out.reshape(b, s, d)
 
 
 # The newest opset this torch's exporter writes (1.13: 17).
@@ -323,6 +347,10 @@ def main():
         torch.manual_seed(1)
         name = "moe_block.onnx" if args.moe_top_k == 2 else f"moe_block_top{args.moe_top_k}.onnx"
         export(DenseMaskedMoE(top_k=args.moe_top_k), x, os.path.join(args.outdir, name),
+               args.opset)
+        torch.manual_seed(1)  # the same weights
+        export(SparseMoE(top_k=args.moe_top_k), x,
+               os.path.join(args.outdir, name.replace("moe_block", "moe_sparse_block")),
                args.opset)
     if args.only in (None, "deepseek"):
         torch.manual_seed(3)
