@@ -18,6 +18,8 @@ deterministic weights (seed 0):
   (one_hot mask, torch.where token lists -> NonZero, per-expert Gather,
   index_add_ -> ScatterElements + Add): data-dependent shapes that only
   compile raised.
+- qwen_moe.onnx: Qwen-MoE's layer: softmax top-4 of 8 not renormalized,
+  a shared expert of 1024 scaled by sigmoid(x · g).
 - deepseek_moe.onnx: DeepSeek-V3's MoE layer, dense-masked: sigmoid router
   with a score-correction bias, group-limited top-2 (4 groups, 2 eligible),
   normalized weights times 2.5, 8 experts of 512 and a shared expert of
@@ -139,6 +141,32 @@ class DenseMaskedMoE(nn.Module):
             w = (weights * (index == e).to(x.dtype)).sum(dim=-1, keepdim=True)
             out = out + w * expert(x)
         return out
+
+
+class QwenMoE(nn.Module):
+    """Qwen-MoE's sparse MoE block written dense-masked: softmax top-4 of 8
+    without renormalizing (norm_topk_prob = False), plus a shared expert
+    scaled by its own sigmoid gate."""
+
+    def __init__(self, dim=512, experts=8, hidden=512, top_k=4, shared_hidden=1024):
+        super().__init__()
+        self.top_k = top_k
+        self.router = nn.Linear(dim, experts, bias=False)
+        self.experts = nn.ModuleList(SwiGLU(dim, hidden) for _ in range(experts))
+        self.shared = SwiGLU(dim, shared_hidden)
+        self.shared_gate = nn.Linear(dim, 1, bias=False)
+
+    def forward(self, x):
+        b, s, d = x.shape
+        h = x.view(-1, d)
+        probs = torch.softmax(self.router(h), dim=1, dtype=torch.float)
+        weights, index = torch.topk(probs, self.top_k, dim=-1)
+        out = torch.zeros_like(h)
+        for e, expert in enumerate(self.experts):
+            w = (weights * (index == e).to(h.dtype)).sum(dim=-1, keepdim=True)
+            out = out + w * expert(h)
+        out = out + torch.sigmoid(self.shared_gate(h)) * self.shared(h)
+        return out.reshape(b, s, d)
 
 
 class SparseMoE(DenseMaskedMoE):
@@ -327,7 +355,8 @@ def main():
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--moe-top-k", type=int, default=2)
     ap.add_argument("--decode-new", type=int, default=1)
-    ap.add_argument("--only", choices=["llama", "gqa", "moe", "deepseek", "mla", "decode"])
+    ap.add_argument("--only", choices=["llama", "gqa", "moe", "qwen", "deepseek", "mla",
+                                       "decode"])
     args = ap.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
     torch.manual_seed(0)
@@ -352,6 +381,9 @@ def main():
         export(SparseMoE(top_k=args.moe_top_k), x,
                os.path.join(args.outdir, name.replace("moe_block", "moe_sparse_block")),
                args.opset)
+    if args.only in (None, "qwen"):
+        torch.manual_seed(6)
+        export(QwenMoE(), x, os.path.join(args.outdir, "qwen_moe.onnx"), args.opset)
     if args.only in (None, "deepseek"):
         torch.manual_seed(3)
         export(DeepSeekMoE(), x, os.path.join(args.outdir, "deepseek_moe.onnx"), args.opset)
