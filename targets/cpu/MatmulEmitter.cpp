@@ -88,6 +88,10 @@ void MatmulEmitter::emit(Value a, Value bm, Value c, const Scratch &scratch, boo
           b, loc, cTail, zero, SmallVector<OpFoldResult>{activeRows, b.getIndexAttr(n - nMain)},
           one);
     }
+    if (zeroInit)
+      linalg::FillOp::create(b, loc, ValueRange{arith::ConstantOp::create(
+                                         b, loc, b.getF32FloatAttr(0.0f))},
+                             ValueRange{cTail});
     emitLoops(aRows, bTail, cTail);
   }
 }
@@ -134,8 +138,14 @@ void MatmulEmitter::emitPanels(Value a, Value bm, Value c, int64_t m, int64_t n,
     b.setInsertionPointToStart(loop.getBody());
     panel = loop.getInductionVar();
   }
-  Value jc = mul(panel, nc);
-  Value ncHere = min(idx(nc), arith::SubIOp::create(b, loc, idx(n), jc));
+  // The micro-tile columns spread evenly over the panels (a short last
+  // panel would leave one thread idle at the end).
+  int64_t tiles = n / t.nr;
+  auto panelStart = [&](Value p) {
+    return mul(arith::DivUIOp::create(b, loc, mul(p, tiles), idx(panels)), t.nr);
+  };
+  Value jc = panelStart(panel);
+  Value ncHere = arith::SubIOp::create(b, loc, panelStart(add(panel, idx(1))), jc);
   Value bPacked = packB ? scratch.bPacked : Value();
   Value aPacked = scratch.aPacked;
   scf::ForOp::create(
@@ -225,11 +235,30 @@ void MatmulEmitter::emitMicroTile(const Operands &o, Value i0, Value jr, int64_t
   auto vecType = VectorType::get({t.vw}, b.getF32Type());
   int64_t nv = t.nr / t.vw;
   Value col = add(o.jc, jr);
+  auto loadC = [&](OpBuilder &, Location) {
+    SmallVector<Value> acc;
+    for (int64_t i = 0; i < mr; ++i)
+      for (int64_t v = 0; v < nv; ++v)
+        acc.push_back(vector::LoadOp::create(
+            b, loc, vecType, o.c, ValueRange{add(i0, idx(i)), add(col, idx(v * t.vw))}));
+    return acc;
+  };
   SmallVector<Value> acc;
-  for (int64_t i = 0; i < mr; ++i)
-    for (int64_t v = 0; v < nv; ++v)
-      acc.push_back(vector::LoadOp::create(
-          b, loc, vecType, o.c, ValueRange{add(i0, idx(i)), add(col, idx(v * t.vw))}));
+  if (zeroInit) {
+    // The first K block starts from zero; later ones from C.
+    Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, o.pc, idx(0));
+    auto init = scf::IfOp::create(
+        b, loc, first,
+        [&](OpBuilder &nb, Location l) {
+          Value zero = arith::ConstantOp::create(nb, l, vecType,
+                                                 DenseElementsAttr::get(vecType, 0.0f));
+          scf::YieldOp::create(nb, l, SmallVector<Value>(mr * nv, zero));
+        },
+        [&](OpBuilder &nb, Location l) { scf::YieldOp::create(nb, l, loadC(nb, l)); });
+    acc.assign(init.getResults().begin(), init.getResults().end());
+  } else {
+    acc = loadC(b, loc);
+  }
   Value bBase = o.bPacked ? mul(jr, o.kc) : Value();
   int64_t k = cast<MemRefType>(o.a.getType()).getDimSize(1);
   bool prefetch = prefetchB && o.bPacked && !bTransposed;

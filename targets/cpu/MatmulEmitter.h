@@ -60,6 +60,10 @@ public:
   /// While a packed B block is used, prefetch the next one (B streamed
   /// from memory once, as expert weights are).
   void setPrefetchB(bool on) { prefetchB = on; }
+  /// C = A x B instead of C += A x B: the first K block starts its
+  /// accumulators at zero instead of loading C (the zero fill before a
+  /// matmul, folded away).
+  void setZeroInit(bool on) { zeroInit = on; }
 
   /// `parallel`: the column panels are an scf.parallel (a workgroup grid);
   /// otherwise a loop (an enclosing loop is the grid).
@@ -75,6 +79,7 @@ private:
   bool bTransposed;
   mlir::Value activeRows;
   bool prefetchB = false;
+  bool zeroInit = false;
 
   struct Operands {
     mlir::Value a, bm, c, bPacked, aPacked, pc, kcHere, jc, ncHere;

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h" // the pass creates vector ops
+#include "mlir/IR/Matchers.h"
 
 namespace kiln {
 #define GEN_PASS_DEF_KILNCPUMATMULMICROKERNEL
@@ -132,6 +133,15 @@ struct MatmulMicrokernelPass
   }
 
   void rewrite(linalg::LinalgOp op, const MatmulForm &form, const Tiling &t) {
+    // A zero fill of C right before: the kernel writes C instead (one
+    // dispatch and one pass over C fewer).
+    linalg::FillOp zeroFill;
+    if (auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
+        fill && fill.hasPureBufferSemantics() && fill.getDpsInits()[0] == op.getDpsInits()[0]) {
+      FloatAttr value;
+      if (matchPattern(fill.getInputs()[0], m_Constant(&value)) && value.getValue().isZero())
+        zeroFill = fill;
+    }
     OpBuilder b(op);
     Location loc = op.getLoc();
     auto collapse = [&](Value v, ArrayRef<ReassociationIndices> groups) -> Value {
@@ -147,6 +157,10 @@ struct MatmulMicrokernelPass
     MatmulEmitter::Scratch scratch = MatmulEmitter::makeScratch(
         b, loc, t, shapeC[shapeC.size() - 2], k, shapeC.back(), form.bTransposed);
     MatmulEmitter emitter(b, loc, t, form.bTransposed);
+    if (zeroFill) {
+      emitter.setZeroInit(true);
+      zeroFill->erase();
+    }
     if (!form.batched) {
       emitter.emit(a, bm, c, scratch);
     } else {
