@@ -30,9 +30,11 @@ MODELS = [("llama_block", "Llama decoder block (hidden 512, 8 heads, seq 128)"),
           ("qwen_moe", "Qwen-MoE (top-4 of 8, gated shared expert)"),
           ("deepseek_moe", "DeepSeek-V3 MoE (sigmoid, bias, group-limited top-2, shared)"),
           ("deepseek_block", "DeepSeek-V3-style block (MLA + that MoE, seq 128)"),
-          ("deepseek_decode", "its decode step, absorbed MLA, 4095 cached + 1")]
+          ("deepseek_decode", "its decode step, absorbed MLA, 4095 cached + 1"),
+          ("deepseek_naive_decode", "the same step written naively (K/V from the latent)")]
 # Inputs beyond x (saved by export_blocks.py as <name>.<input>.npy).
-EXTRA_INPUTS = {"deepseek_decode": ["past_kv", "past_pe"]}
+EXTRA_INPUTS = {"deepseek_decode": ["past_kv", "past_pe"],
+                "deepseek_naive_decode": ["past_kv", "past_pe"]}
 
 
 def main():

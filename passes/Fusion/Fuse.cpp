@@ -66,7 +66,15 @@ struct FusionReport : RewriterBase::Listener {
     // The fused op's location joins the matched nodes' (ONNX names).
     std::string nodes;
     Location at = op->getLoc();
-    if (auto fusedLoc = dyn_cast<FusedLoc>(op->getLoc())) {
+    auto fusedLoc = dyn_cast<FusedLoc>(op->getLoc());
+    if (fusedLoc && fusedLoc.getMetadata() == StringAttr::get(op->getContext(),
+                                                              "kiln.mla-absorbed")) {
+      fused.push_back({fusedLoc.getLocations().back(),
+                       "absorbed the key/value up-projection into the query and the output: "
+                       "attention over the latent cache (MlaAbsorb.cpp)"});
+      return;
+    }
+    if (fusedLoc) {
       joined.insert(fusedLoc.getLocations().begin(), fusedLoc.getLocations().end());
       for (Location l : fusedLoc.getLocations())
         if (auto name = dyn_cast<NameLoc>(l))
@@ -94,6 +102,7 @@ struct FusePass : kiln::impl::KilnFuseBase<FusePass> {
     kiln::fusion::populateMoePatterns(patterns);
     kiln::fusion::populateGatedMlpPatterns(patterns);
     kiln::fusion::populateRopePatterns(patterns);
+    kiln::fusion::populateMlaAbsorbPatterns(patterns);
     FusionReport listener;
     GreedyRewriteConfig config;
     config.setListener(&listener);

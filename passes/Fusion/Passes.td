@@ -74,6 +74,19 @@ def KilnFuse : Pass<"kiln-fuse", "mlir::func::FuncOp"> {
            {normalize, top_k = 2 : i64} : tensor<128x512xf32>
     ```
 
+    - `MlaAbsorb.cpp`: MLA written naively over a latent cache (every
+      head's K and V recomputed from the latent L by W each step) becomes
+      the attention over L with W's key half folded into Q and its value
+      half applied to the output, when that costs less (decode).
+
+    Before / after (shapes elided):
+    ```mlir
+    %x = kiln.transpose (kiln.reshape (kiln.matmul %L, %W)) perm = [0, 2, 1, 3]
+    %o = kiln.attention [%q_nope %q_rope], [%x[.., :dn] %k_rope], %x[.., dn:]
+    // becomes
+    %o = kiln.attention [%q_nope · W_UKᵀ  %q_rope], [%L  %k_rope], %L  // then · W_UV
+    ```
+
     - `Rope.cpp`: `x * cos + rotate_half(x) * sin` (Slice, Neg, Concat)
       becomes `kiln.rope %x, %cos, %sin`; `GatedMlp.cpp`:
       `(SiLU(x · G) * (x · U)) · D` becomes `kiln.gated_mlp %x, %G, %U, %D`.

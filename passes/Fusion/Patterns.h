@@ -28,6 +28,8 @@ void populateMoePatterns(mlir::RewritePatternSet &patterns);
 void populateGatedMlpPatterns(mlir::RewritePatternSet &patterns);
 /// x * cos + rotate_half(x) * sin -> kiln.rope (Rope.cpp).
 void populateRopePatterns(mlir::RewritePatternSet &patterns);
+/// Naive MLA over a latent cache -> attention over the latent (MlaAbsorb.cpp).
+void populateMlaAbsorbPatterns(mlir::RewritePatternSet &patterns);
 
 /// A SwiGLU MLP: (SiLU(input · gate) * (input · up)) · down, 2-D weights.
 struct GatedMlpMatch {

@@ -27,6 +27,8 @@ deterministic weights (seed 0):
 - deepseek_block.onnx: a DeepSeek-V3-style decoder block: MLA (latent Q/KV
   projections with RMSNorm, decoupled RoPE, shared RoPE key, QK dim 48, V
   dim 32, causal) then the DeepSeek MoE layer.
+- deepseek_naive_decode.onnx: that decode step written naively (K and V
+  recomputed from the cached latent every step); Kiln absorbs it.
 - deepseek_decode.onnx: the same block's decode step in DeepSeek-V3's
   absorbed form: W_UK folded into the query, W_UV into the output, scores
   as the sum of a latent and a RoPE product, the cache only the normalized
@@ -322,6 +324,39 @@ class MLADecode(MLABlock):
         return x + self.moe(self.norm2(x)), kv_cache, pe_cache
 
 
+class MLANaiveDecode(MLADecode):
+    """The same decode step with the same latent-only cache, written the
+    naive way: every step recomputes all heads' keys and values from the
+    cached latent (kv_b over the whole cache), then ordinary attention.
+    Kiln absorbs kv_b into the query and the output (MlaAbsorb.cpp)."""
+
+    def forward(self, x, past_kv, past_pe):
+        b, s, d = x.shape
+        h = self.norm1(x)
+        q = self.q_b(self.q_norm(self.q_a(h))).view(b, s, self.heads, self.nope + self.rope)
+        q = q.transpose(1, 2)
+        q_nope, q_pe = q[..., :self.nope], q[..., self.nope:]
+        kv_a = self.kv_a(h)
+        c_kv, k_pe = self.kv_norm(kv_a[..., :self.kv_lora]), kv_a[..., self.kv_lora:]
+        cos, sin = self.cos[self.past:], self.sin[self.past:]
+        q_pe = q_pe * cos + rotate_half(q_pe) * sin
+        k_pe = k_pe * cos + rotate_half(k_pe) * sin
+        kv_cache = torch.cat([past_kv, c_kv], dim=1)
+        pe_cache = torch.cat([past_pe, k_pe], dim=1)
+        t = kv_cache.shape[1]
+        kv = self.kv_b(kv_cache).view(b, t, self.heads, self.nope + self.v_dim).transpose(1, 2)
+        k_nope, v = kv[..., :self.nope], kv[..., self.nope:]
+        k = torch.cat([k_nope, pe_cache.unsqueeze(1).expand(b, self.heads, t, self.rope)], -1)
+        q = torch.cat([q_nope, q_pe], dim=-1)
+        scale = (self.nope + self.rope) ** -0.5
+        scores = torch.matmul(q, k.transpose(-2, -1)) * scale
+        if s > 1:
+            scores = scores + self.step_mask
+        attn = torch.matmul(torch.softmax(scores, dim=-1), v)
+        x = x + self.o(attn.transpose(1, 2).reshape(b, s, self.heads * self.v_dim))
+        return x + self.moe(self.norm2(x)), kv_cache, pe_cache
+
+
 def export(model, example, path, opset, inputs=None, outputs=("y",)):
     """torch.onnx.export at `opset`; above what this torch writes, export at
     its newest and convert with onnx's version converter (opset 18 moves
@@ -398,6 +433,14 @@ def main():
         g = torch.Generator().manual_seed(5)
         export(model, torch.randn(1, new, 512, generator=g),
                os.path.join(args.outdir, "deepseek_decode.onnx"), args.opset,
+               inputs={"past_kv": torch.randn(1, past, 128, generator=g),
+                       "past_pe": torch.randn(1, past, 16, generator=g)},
+               outputs=("y", "present_kv", "present_pe"))
+        torch.manual_seed(4)
+        naive = MLANaiveDecode(past, new)
+        g = torch.Generator().manual_seed(5)
+        export(naive, torch.randn(1, new, 512, generator=g),
+               os.path.join(args.outdir, "deepseek_naive_decode.onnx"), args.opset,
                inputs={"past_kv": torch.randn(1, past, 128, generator=g),
                        "past_pe": torch.randn(1, past, 16, generator=g)},
                outputs=("y", "present_kv", "present_pe"))
