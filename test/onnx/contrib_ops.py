@@ -176,12 +176,39 @@ def valid_part(case, feeds, name, got, want):
     return got, want
 
 
+def write_bad(d):
+    """Models the importer must reject with a clear error."""
+    os.makedirs(d, exist_ok=True)
+    q, kv = randn(1, 4, 32), randn(1, 4, 32)
+    save(model("MultiHeadAttention", [("q", q), ("k", kv), ("v", kv)], ["y"], {})[0],
+         os.path.join(d, "mha_no_heads.onnx"))
+    save(model("MultiHeadAttention", [("q", q), ("k", kv), ("v", kv), ("bias", randn(7))], ["y"],
+               {"num_heads": 4})[0], os.path.join(d, "mha_bias.onnx"))
+    gqa = [("q", randn(1, 2, 48)), ("k", randn(1, 2, 32)), ("v", randn(1, 2, 32)),
+           ("past_key", None), ("past_value", None), ("seqlens_k", np.array([1], np.int32)),
+           ("total_sequence_length", np.array(2, np.int32))]
+    save(model("GroupQueryAttention", gqa, ["y", "pk", "pv"],
+               {"num_heads": 3, "kv_num_heads": 2})[0], os.path.join(d, "gqa_heads.onnx"))
+    save(model("GroupQueryAttention", gqa, ["y", "pk", "pv"],
+               {"num_heads": 4, "kv_num_heads": 2, "local_window_size": 8})[0],
+         os.path.join(d, "gqa_window.onnx"))
+    e, hid = 2, 8
+    m = model("MoE", [("x", randn(3, hid)), ("probs", randn(3, e)),
+                      ("fc1", randn(e, 2 * 4, hid)), ("b1", None), ("fc2", randn(e, hid, 4))],
+              ["y"], {"k": 1, "activation_type": "swiglu", "swiglu_fusion": 1})[0]
+    save(m, os.path.join(d, "moe_router.onnx"))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--kiln", required=True)
-    ap.add_argument("workdir")
+    ap.add_argument("--kiln")
+    ap.add_argument("workdir", nargs="?")
     ap.add_argument("--only")
+    ap.add_argument("--write-bad", metavar="DIR")
     a = ap.parse_args()
+    if a.write_bad:
+        write_bad(a.write_bad)
+        return
     passed = failed = 0
     for case, (m, feeds) in [*attention_cases(), *mha_cases(), *gqa_cases(), *moe_cases()]:
         if a.only and a.only != case:
