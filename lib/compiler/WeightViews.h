@@ -2,7 +2,7 @@
 //
 // A chain of Transpose / Slice / Reshape over a kiln.weight (onnxruntime's
 // [E, out, in] expert weights turned to [E, in, out], a fused SwiGLU
-// matrix split into its gate and up rows, Gemm's transB) is a strided view
+// matrix split into its gate and up rows, MLA's per-head W_UKᵀ) is a strided view
 // of the weight's elements. Instead of running it on every call, the
 // compiler binds the view's result as its own artifact weight and gathers
 // the bytes once while writing the artifact.
