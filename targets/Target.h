@@ -29,6 +29,11 @@ struct TargetCapabilities {
   unsigned vectorBits = 0; // widest SIMD register
   unsigned vectorRegisters = 0; // architectural SIMD registers of that width
   bool hasFma = false;
+  /// Whether the fused kernels (attention, MoE) take f16/bf16 operands. When
+  /// a target does not, the compiler runs those ops in f32 for it: half
+  /// activations are widened on the fly, half weights once, when the
+  /// artifact is written.
+  bool fusedHalfPrecision = false;
 };
 
 /// A buffer a dispatch is given: argument `value` of the model's entry

@@ -93,14 +93,39 @@ static uint64_t countFlops(func::FuncOp main) {
   return flops;
 }
 
-/// The weight `v` reads, seen through reshapes (which keep the bytes).
-static WeightOp weightBytes(Value v) {
-  while (auto r = v.getDefiningOp<ReshapeOp>()) {
-    if (r.getShape())
-      return {};
-    v = r.getInput();
+/// The f16/bf16 -> f32 widening a cast does, if it is one.
+static std::optional<WeightView::Widen> widening(CastOp c) {
+  auto in = cast<RankedTensorType>(c.getInput().getType()).getElementType();
+  auto out = cast<RankedTensorType>(c.getType()).getElementType();
+  if (!out.isF32())
+    return std::nullopt;
+  if (in.isF16())
+    return WeightView::Widen::F16;
+  if (in.isBF16())
+    return WeightView::Widen::BF16;
+  return std::nullopt;
+}
+
+/// The weight `v` reads, seen through reshapes (which keep the bytes) and,
+/// when `widen` is given, one widening cast (reported there), or null.
+static WeightOp weightBytes(Value v, WeightView::Widen *widen = nullptr) {
+  if (widen)
+    *widen = WeightView::Widen::None;
+  while (true) {
+    if (auto r = v.getDefiningOp<ReshapeOp>(); r && !r.getShape()) {
+      v = r.getInput();
+      continue;
+    }
+    if (auto c = v.getDefiningOp<CastOp>(); c && widen && *widen == WeightView::Widen::None) {
+      std::optional<WeightView::Widen> w = widening(c);
+      if (!w)
+        return {};
+      *widen = *w;
+      v = c.getInput();
+      continue;
+    }
+    return v.getDefiningOp<WeightOp>();
   }
-  return v.getDefiningOp<WeightOp>();
 }
 
 static uint64_t byteSize(RankedTensorType t) {
@@ -134,6 +159,14 @@ static WeightOp viewOfWeight(Value v, WeightView &view) {
     view = WeightView();
     view.elementBytes = t.getElementTypeBitWidth() / 8;
     setContiguous(view, t.getShape());
+    return w;
+  }
+  if (auto c = v.getDefiningOp<CastOp>()) {
+    std::optional<WeightView::Widen> widen = widening(c);
+    WeightOp w = widen ? viewOfWeight(c.getInput(), view) : WeightOp();
+    if (!w || view.widen != WeightView::Widen::None)
+      return {};
+    view.widen = *widen;
     return w;
   }
   if (auto tr = v.getDefiningOp<TransposeOp>()) {
@@ -188,7 +221,7 @@ static LogicalResult bindWeightViews(func::FuncOp main, CompiledModel &model) {
   SmallVector<Operation *> candidates;
   main.walk([&](Operation *op) {
     WeightView view;
-    if (isa<TransposeOp, SliceOp>(op) && viewOfWeight(op->getResult(0), view))
+    if (isa<TransposeOp, SliceOp, CastOp>(op) && viewOfWeight(op->getResult(0), view))
       candidates.push_back(op);
   });
   SmallVector<Operation *> bound;
@@ -198,7 +231,7 @@ static LogicalResult bindWeightViews(func::FuncOp main, CompiledModel &model) {
       continue;
     bool coveredByUser = llvm::all_of(result.getUsers(), [](Operation *user) {
       WeightView view;
-      return isa<TransposeOp, SliceOp, ReshapeOp>(user) &&
+      return isa<TransposeOp, SliceOp, ReshapeOp, CastOp>(user) &&
              viewOfWeight(user->getResult(0), view);
     });
     if (coveredByUser)
@@ -211,7 +244,7 @@ static LogicalResult bindWeightViews(func::FuncOp main, CompiledModel &model) {
     auto wt = cast<RankedTensorType>(w.getType());
     WeightBinding binding;
     binding.name = w.getName().str() + "." + op->getName().stripDialect().str();
-    if (isContiguous(view)) { // a byte range of the weight
+    if (isContiguous(view) && view.widen == WeightView::Widen::None) { // a byte range
       binding.slices.push_back({w.getFile().str(),
                                 (uint64_t)w.getOffset() + view.offset * view.elementBytes,
                                 view.size()});
@@ -250,22 +283,44 @@ static LogicalResult bindWeights(func::FuncOp main, CompiledModel &model) {
     model.weights.push_back(std::move(binding));
     return main.getArgument(index);
   };
+  // The parts may be widened from f16/bf16 (all the same way): the packed
+  // weight is then widened as a whole when written.
+  auto packWidening = [](ConcatOp c) -> std::optional<WeightView::Widen> {
+    std::optional<WeightView::Widen> common;
+    for (Value v : c.getInputs()) {
+      WeightView::Widen widen;
+      if (!weightBytes(v, &widen) || (common && *common != widen))
+        return std::nullopt;
+      common = widen;
+    }
+    return common;
+  };
   SmallVector<ConcatOp> packs;
   main.walk([&](ConcatOp c) {
     auto t = dyn_cast<RankedTensorType>(c.getType());
-    if (t && t.hasStaticShape() && c.getAxis() == 0 &&
-        llvm::all_of(c.getInputs(), [](Value v) { return bool(weightBytes(v)); }))
+    if (t && t.hasStaticShape() && c.getAxis() == 0 && packWidening(c))
       packs.push_back(c);
   });
   for (ConcatOp c : packs) {
     WeightBinding binding;
+    WeightView::Widen widen = *packWidening(c);
+    uint64_t sourceBytes = 0;
     for (Value v : c.getInputs()) {
-      WeightOp w = weightBytes(v);
+      WeightView::Widen ignored;
+      WeightOp w = weightBytes(v, &ignored);
       auto wt = cast<RankedTensorType>(w.getType());
       if (!wt.hasStaticShape())
         return w.emitError("weight of dynamic shape ") << wt;
       binding.name += (binding.name.empty() ? "" : "+") + w.getName().str();
       binding.slices.push_back({w.getFile().str(), (uint64_t)w.getOffset(), byteSize(wt)});
+      sourceBytes = wt.getElementTypeBitWidth() / 8;
+    }
+    if (widen != WeightView::Widen::None) {
+      WeightView view;
+      view.elementBytes = sourceBytes;
+      view.widen = widen;
+      setContiguous(view, {cast<RankedTensorType>(c.getType()).getNumElements()});
+      binding.view = view;
     }
     FailureOr<BlockArgument> arg =
         addArgument(cast<RankedTensorType>(c.getType()), c.getLoc(), std::move(binding));
@@ -275,7 +330,7 @@ static LogicalResult bindWeights(func::FuncOp main, CompiledModel &model) {
     SmallVector<Value> inputs(c.getInputs());
     c.erase();
     for (Value v : inputs) // the views, now unused unless shared
-      while (v && v.use_empty() && v.getDefiningOp<ReshapeOp>()) {
+      while (v && v.use_empty() && (v.getDefiningOp<ReshapeOp>() || v.getDefiningOp<CastOp>())) {
         Operation *r = v.getDefiningOp();
         v = r->getOperand(0);
         r->erase();
@@ -311,7 +366,56 @@ static LogicalResult bindWeights(func::FuncOp main, CompiledModel &model) {
   return success();
 }
 
-LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model) {
+static bool isHalf(Type t) {
+  auto rt = dyn_cast<RankedTensorType>(t);
+  return rt && (rt.getElementType().isF16() || rt.getElementType().isBF16());
+}
+
+/// `v` (f16/bf16) as f32: the cast is pushed below concatenations and
+/// reshapes so that a stacked weight's parts are each a cast of a weight
+/// (folded when the artifact is written).
+static Value widened(OpBuilder &b, Value v) {
+  auto t = cast<RankedTensorType>(v.getType());
+  auto f32 = RankedTensorType::get(t.getShape(), b.getF32Type());
+  if (auto c = v.getDefiningOp<ConcatOp>()) {
+    SmallVector<Value> parts;
+    for (Value in : c.getInputs())
+      parts.push_back(widened(b, in));
+    return ConcatOp::create(b, c.getLoc(), parts, c.getAxisAttr());
+  }
+  if (auto r = v.getDefiningOp<ReshapeOp>(); r && !r.getShape())
+    return ReshapeOp::create(b, r.getLoc(), f32, widened(b, r.getInput()), Value(), false);
+  return CastOp::create(b, v.getLoc(), f32, v);
+}
+
+/// f16/bf16 kiln.attention and kiln.moe computed in f32: operands widened,
+/// results narrowed back.
+static void widenHalfFusedOps(func::FuncOp main) {
+  SmallVector<Operation *> work;
+  main.walk([&](Operation *op) {
+    if (isa<AttentionOp, MoeOp>(op) && llvm::any_of(op->getOperandTypes(), isHalf))
+      work.push_back(op);
+  });
+  for (Operation *op : work) {
+    OpBuilder b(op);
+    IRMapping map;
+    for (Value v : op->getOperands())
+      if (isHalf(v.getType()))
+        map.map(v, widened(b, v));
+    Operation *wide = b.clone(*op, map);
+    for (auto [narrow, result] : llvm::zip(op->getResults(), wide->getResults())) {
+      if (!isHalf(narrow.getType()))
+        continue;
+      auto t = cast<RankedTensorType>(narrow.getType());
+      result.setType(RankedTensorType::get(t.getShape(), b.getF32Type()));
+      narrow.replaceAllUsesWith(CastOp::create(b, op->getLoc(), t, result).getResult());
+    }
+    op->erase();
+  }
+}
+
+LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model,
+                                const PrepareOptions &options) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
     return module.emitError("the model has no @main function");
@@ -339,6 +443,8 @@ LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model) {
     main.setArgAttrs(i, DictionaryAttr::get(module.getContext()));
   for (unsigned i = 0; i < main.getNumResults(); ++i)
     main.setResultAttrs(i, DictionaryAttr::get(module.getContext()));
+  if (options.widenHalfFusedOps)
+    widenHalfFusedOps(main);
   if (failed(bindWeights(main, model)))
     return failure();
   // Inputs are the caller's buffers and weights are mapped read-only from

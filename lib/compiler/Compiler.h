@@ -59,9 +59,17 @@ mlir::LogicalResult
 bindInputValues(mlir::ModuleOp module,
                 llvm::ArrayRef<std::pair<std::string, mlir::DenseElementsAttr>> values);
 
+struct PrepareOptions {
+  /// Run f16/bf16 kiln.attention and kiln.moe in f32 (some target's fused
+  /// kernels take f32 only): activations are cast around the op, weights
+  /// converted when the artifact is written.
+  bool widenHalfFusedOps = false;
+};
+
 /// Rewrites @main for code generation (weights to arguments) and records
 /// its signature. Errors are diagnostics at the argument or op.
-mlir::LogicalResult prepareForCodegen(mlir::ModuleOp module, CompiledModel &model);
+mlir::LogicalResult prepareForCodegen(mlir::ModuleOp module, CompiledModel &model,
+                                      const PrepareOptions &options = {});
 
 /// Compiles a copy of `module` for each target into `model.kernels`.
 mlir::LogicalResult compileKernels(mlir::ModuleOp module,

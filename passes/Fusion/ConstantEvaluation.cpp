@@ -181,12 +181,19 @@ private:
     return std::nullopt;
   }
 
+  static double halfToDouble(FloatType type, uint16_t bits) {
+    APFloat f(type.getFloatSemantics(), APInt(16, bits));
+    bool lost;
+    f.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lost);
+    return f.convertToDouble();
+  }
+
   /// Little-endian data of a weight, read through a file mapping.
   Eval weight(WeightOp w, SmallVector<int64_t> shape) {
     Type elt = cast<RankedTensorType>(w.getType()).getElementType();
     unsigned bytes = elt.isInteger(1) ? 1 : elt.getIntOrFloatBitWidth() / 8;
-    if (!(elt.isF32() || elt.isF64() || elt.isInteger(64) || elt.isInteger(32) ||
-          elt.isInteger(8) || elt.isInteger(1)))
+    if (!(elt.isF32() || elt.isF64() || elt.isF16() || elt.isBF16() || elt.isInteger(64) ||
+          elt.isInteger(32) || elt.isInteger(8) || elt.isInteger(1)))
       return nullptr;
     int64_t count = 1;
     for (int64_t d : shape)
@@ -206,6 +213,8 @@ private:
       };
       if (elt.isF32())
         return (double)read(float());
+      if (elt.isF16() || elt.isBF16()) // half precision checkpoints
+        return halfToDouble(cast<FloatType>(elt), read(uint16_t()));
       if (elt.isF64())
         return read(double());
       if (elt.isInteger(64))

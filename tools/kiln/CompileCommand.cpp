@@ -332,10 +332,6 @@ int runCompile() {
     return kOk;
   }
 
-  progress.stage("prepare for code generation");
-  compiler::CompiledModel model;
-  if (failed(compiler::prepareForCodegen(*module, model)))
-    return kCompileError;
 
   target::registerBuiltinTargets();
   std::vector<std::unique_ptr<target::Target>> owned;
@@ -367,6 +363,14 @@ int runCompile() {
     chosen.push_back(t.get());
     owned.push_back(std::move(t));
   }
+
+  progress.stage("prepare for code generation");
+  compiler::CompiledModel model;
+  compiler::PrepareOptions prepare;
+  prepare.widenHalfFusedOps = llvm::any_of(
+      chosen, [](target::Target *t) { return !t->capabilities().fusedHalfPrecision; });
+  if (failed(compiler::prepareForCodegen(*module, model, prepare)))
+    return kCompileError;
 
   progress.stage("code generation");
   // lld (linking CPU kernels) resets every llvm::cl option to its default:

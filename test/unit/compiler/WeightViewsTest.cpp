@@ -48,3 +48,26 @@ TEST(WeightViews, ContiguousRowsAndScalars) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(WeightViews, WidensHalfPrecisionWhileGathering) {
+  // f16 1.0, -2.5, 65504 (max), 2^-24 (smallest subnormal), transposed 2x2.
+  std::vector<uint16_t> f16 = {0x3c00, 0xc100, 0x7bff, 0x0001};
+  WeightView v{{2, 2}, {1, 2}, 0, 2, WeightView::Widen::F16};
+  EXPECT_EQ(v.size(), 4 * sizeof(float));
+  std::vector<char> out;
+  gatherView(v, reinterpret_cast<const char *>(f16.data()), out);
+  std::vector<float> f(4);
+  std::memcpy(f.data(), out.data(), out.size());
+  EXPECT_EQ(f, (std::vector<float>{1.0f, 65504.0f, -2.5f, 5.9604645e-08f}));
+  // bf16 is the top half of an f32.
+  std::vector<uint16_t> bf16 = {0x3f80, 0xc020};
+  gatherView(WeightView{{2}, {1}, 0, 2, WeightView::Widen::BF16},
+             reinterpret_cast<const char *>(bf16.data()), out);
+  std::memcpy(f.data(), out.data(), out.size());
+  EXPECT_EQ(f[0], 1.0f);
+  EXPECT_EQ(f[1], -2.5f);
+}
+
+} // namespace
