@@ -297,7 +297,9 @@ class MLADecode(MLABlock):
         mask = torch.full((new, past + new), float("-inf")).triu(past + 1)
         self.register_buffer("step_mask", mask)
 
-    def forward(self, x, past_kv, past_pe):
+    def new_step(self, x, past_kv, past_pe):
+        """The new tokens' query (no-RoPE and RoPE parts, [B, H, S, .]) and
+        the caches with their latent and RoPE key appended."""
         b, s, d = x.shape
         h = self.norm1(x)
         q = self.q_b(self.q_norm(self.q_a(h))).view(b, s, self.heads, self.nope + self.rope)
@@ -308,8 +310,17 @@ class MLADecode(MLABlock):
         cos, sin = self.cos[self.past:], self.sin[self.past:]
         q_pe = q_pe * cos + rotate_half(q_pe) * sin
         k_pe = k_pe * cos + rotate_half(k_pe) * sin
-        kv_cache = torch.cat([past_kv, c_kv], dim=1)
-        pe_cache = torch.cat([past_pe, k_pe], dim=1)
+        return q_nope, q_pe, torch.cat([past_kv, c_kv], dim=1), torch.cat([past_pe, k_pe], dim=1)
+
+    def finish(self, x, attn):
+        """Output projection, residual, the MoE."""
+        b, s, d = x.shape
+        x = x + self.o(attn.transpose(1, 2).reshape(b, s, self.heads * self.v_dim))
+        return x + self.moe(self.norm2(x))
+
+    def forward(self, x, past_kv, past_pe):
+        s = x.shape[1]
+        q_nope, q_pe, kv_cache, pe_cache = self.new_step(x, past_kv, past_pe)
         w = self.kv_b.weight.view(self.heads, self.nope + self.v_dim, self.kv_lora)
         q_latent = torch.matmul(q_nope, w[:, :self.nope])
         latent = kv_cache.unsqueeze(1)
@@ -320,8 +331,7 @@ class MLADecode(MLABlock):
             scores = scores + self.step_mask
         attn = torch.matmul(torch.softmax(scores, dim=-1), latent)
         attn = torch.matmul(attn, w[:, self.nope:].transpose(1, 2))
-        x = x + self.o(attn.transpose(1, 2).reshape(b, s, self.heads * self.v_dim))
-        return x + self.moe(self.norm2(x)), kv_cache, pe_cache
+        return self.finish(x, attn), kv_cache, pe_cache
 
 
 class MLANaiveDecode(MLADecode):
@@ -331,18 +341,8 @@ class MLANaiveDecode(MLADecode):
     Kiln absorbs kv_b into the query and the output (MlaAbsorb.cpp)."""
 
     def forward(self, x, past_kv, past_pe):
-        b, s, d = x.shape
-        h = self.norm1(x)
-        q = self.q_b(self.q_norm(self.q_a(h))).view(b, s, self.heads, self.nope + self.rope)
-        q = q.transpose(1, 2)
-        q_nope, q_pe = q[..., :self.nope], q[..., self.nope:]
-        kv_a = self.kv_a(h)
-        c_kv, k_pe = self.kv_norm(kv_a[..., :self.kv_lora]), kv_a[..., self.kv_lora:]
-        cos, sin = self.cos[self.past:], self.sin[self.past:]
-        q_pe = q_pe * cos + rotate_half(q_pe) * sin
-        k_pe = k_pe * cos + rotate_half(k_pe) * sin
-        kv_cache = torch.cat([past_kv, c_kv], dim=1)
-        pe_cache = torch.cat([past_pe, k_pe], dim=1)
+        b, s = x.shape[:2]
+        q_nope, q_pe, kv_cache, pe_cache = self.new_step(x, past_kv, past_pe)
         t = kv_cache.shape[1]
         kv = self.kv_b(kv_cache).view(b, t, self.heads, self.nope + self.v_dim).transpose(1, 2)
         k_nope, v = kv[..., :self.nope], kv[..., self.nope:]
@@ -353,8 +353,7 @@ class MLANaiveDecode(MLADecode):
         if s > 1:
             scores = scores + self.step_mask
         attn = torch.matmul(torch.softmax(scores, dim=-1), v)
-        x = x + self.o(attn.transpose(1, 2).reshape(b, s, self.heads * self.v_dim))
-        return x + self.moe(self.norm2(x)), kv_cache, pe_cache
+        return self.finish(x, attn), kv_cache, pe_cache
 
 
 def export(model, example, path, opset, inputs=None, outputs=("y",)):

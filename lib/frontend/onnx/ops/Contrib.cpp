@@ -62,6 +62,31 @@ Value addMasks(NodeImporter &n, Value a, Value b) {
   return n.create<BinaryOp>(BinaryKind::add, a, b);
 }
 
+/// Q, K, V [B, S, N * D] (K and V may come split already) as
+/// [B, N, S, D]; K and V have `kvHeads` heads.
+struct Heads {
+  Value q, k, v;
+};
+FailureOr<Heads> splitQkv(NodeImporter &n, Value q, Value k, Value v, int64_t heads,
+                          int64_t kvHeads) {
+  FailureOr<Value> qh = splitHeads(n, q, heads, "query");
+  FailureOr<Value> kh = splitHeads(n, k, kvHeads, "key");
+  FailureOr<Value> vh = splitHeads(n, v, kvHeads, "value");
+  if (failed(qh) || failed(kh) || failed(vh) || n.failed())
+    return failure();
+  return Heads{*qh, *kh, *vh};
+}
+
+/// The past_key / past_value inputs `i` and `i + 1`: both or neither.
+FailureOr<std::pair<Value, Value>> pastCache(NodeImporter &n, size_t i) {
+  Value k = n.input(i), v = n.input(i + 1);
+  if ((bool)k != (bool)v) {
+    (void)n.error("past_key and past_value must be given together");
+    return failure();
+  }
+  return std::pair(k, v);
+}
+
 /// Creates the attention op and sets output 0 ([B, S, H*Dv]); the caller
 /// sets the present cache from the op's present results.
 FailureOr<AttentionOp> emitAttention(NodeImporter &n, Value q, Value k, Value v, Value mask,
@@ -141,16 +166,13 @@ LogicalResult convertMultiHeadAttention(NodeImporter &n) {
     k = n.create<BinaryOp>(BinaryKind::add, k, n.slice(bias, {dq}, {dq + dk}, {1}));
     v = n.create<BinaryOp>(BinaryKind::add, v, n.slice(bias, {dq + dk}, {dq + dk + dv}, {1}));
   }
-  FailureOr<Value> qh = splitHeads(n, *q, heads, "query");
-  FailureOr<Value> kh = splitHeads(n, k, heads, "key");
-  FailureOr<Value> vh = splitHeads(n, v, heads, "value");
-  if (failed(qh) || failed(kh) || failed(vh) || n.failed())
+  FailureOr<Heads> hs = splitQkv(n, *q, k, v, heads, heads);
+  FailureOr<std::pair<Value, Value>> past = pastCache(n, 6);
+  if (failed(hs) || failed(past))
     return failure();
-  Value pastK = n.input(6), pastV = n.input(7);
-  if ((bool)pastK != (bool)pastV)
-    return n.error("past_key and past_value must be given together");
-  auto qt = cast<RankedTensorType>(qh->getType());
-  auto kt = cast<RankedTensorType>(kh->getType());
+  auto [pastK, pastV] = *past;
+  auto qt = cast<RankedTensorType>(hs->q.getType());
+  auto kt = cast<RankedTensorType>(hs->k.getType());
   int64_t total = kt.getDimSize(2) + (pastK ? n.inputType(6).getDimSize(2) : 0);
   Value mask;
   if (Value padding = n.input(4)) {
@@ -164,7 +186,7 @@ LogicalResult convertMultiHeadAttention(NodeImporter &n) {
     mask = *m;
   }
   mask = addMasks(n, mask, n.input(5));
-  return setPresent(n, emitAttention(n, *qh, *kh, *vh, mask, pastK, pastV,
+  return setPresent(n, emitAttention(n, hs->q, hs->k, hs->v, mask, pastK, pastV,
                                      n.attrInt("unidirectional", 0) != 0));
 }
 
@@ -203,12 +225,10 @@ LogicalResult convertMsAttention(NodeImporter &n) {
       y = n.create<BinaryOp>(BinaryKind::add, y, n.slice(bias, {at}, {at + sizes[i]}, {1}));
     parts.push_back(y);
   }
-  FailureOr<Value> qh = splitHeads(n, parts[0], heads, "query");
-  FailureOr<Value> kh = splitHeads(n, parts[1], heads, "key");
-  FailureOr<Value> vh = splitHeads(n, parts[2], heads, "value");
-  if (failed(qh) || failed(kh) || failed(vh) || n.failed())
+  FailureOr<Heads> hs = splitQkv(n, parts[0], parts[1], parts[2], heads, heads);
+  if (failed(hs))
     return failure();
-  auto qt = cast<RankedTensorType>(qh->getType());
+  auto qt = cast<RankedTensorType>(hs->q.getType());
   Value pastK, pastV;
   int64_t p = 0;
   if (Value past = n.input(4)) {
@@ -240,23 +260,15 @@ LogicalResult convertMsAttention(NodeImporter &n) {
     mask = *m;
   }
   mask = addMasks(n, mask, n.input(5));
-  FailureOr<AttentionOp> op = emitAttention(n, *qh, *kh, *vh, mask, pastK, pastV,
+  FailureOr<AttentionOp> op = emitAttention(n, hs->q, hs->k, hs->v, mask, pastK, pastV,
                                             n.attrInt("unidirectional", 0) != 0);
   if (failed(op))
     return failure();
-  if (pastK && n.hasOutput(1)) {
-    // present: [2, B, H, P + S, Dh].
+  if (n.hasOutput(1)) {
+    // present: K and V (the op's, after the past) stacked as [2, B, H, L, Dh].
     SmallVector<Value, 2> halves;
-    for (Value h : op->getPresent()) {
-      auto t = cast<RankedTensorType>(h.getType());
-      SmallVector<int64_t> shape = {1};
-      shape.append(t.getShape().begin(), t.getShape().end());
-      halves.push_back(n.reshape(h, shape));
-    }
-    n.setOutput(1, n.create<ConcatOp>(halves, 0));
-  } else if (n.hasOutput(1)) {
-    SmallVector<Value, 2> halves;
-    for (Value h : {*kh, *vh}) {
+    for (Value h : pastK ? SmallVector<Value, 2>(op->getPresent())
+                         : SmallVector<Value, 2>{hs->k, hs->v}) {
       auto t = cast<RankedTensorType>(h.getType());
       SmallVector<int64_t> shape = {1};
       shape.append(t.getShape().begin(), t.getShape().end());
@@ -307,14 +319,12 @@ LogicalResult convertGroupQueryAttention(NodeImporter &n) {
     k = n.slice(*query, {0, 0, dq}, {b, s, dq + dkv}, {1, 1, 1});
     v = n.slice(*query, {0, 0, dq + dkv}, {b, s, dq + 2 * dkv}, {1, 1, 1});
   }
-  FailureOr<Value> qh = splitHeads(n, q, heads, "query");
-  FailureOr<Value> kh = splitHeads(n, k, kvHeads, "key");
-  FailureOr<Value> vh = splitHeads(n, v, kvHeads, "value");
-  if (failed(qh) || failed(kh) || failed(vh) || n.failed())
+  FailureOr<Heads> hs = splitQkv(n, q, k, v, heads, kvHeads);
+  FailureOr<std::pair<Value, Value>> past = pastCache(n, 3);
+  if (failed(hs) || failed(past))
     return failure();
-  Value pastK = n.input(3), pastV = n.input(4);
-  if ((bool)pastK != (bool)pastV)
-    return n.error("past_key and past_value must be given together");
+  auto [pastK, pastV] = *past;
+  Value qh = hs->q, kh = hs->k, vh = hs->v;
   int64_t p = pastK ? n.inputType(3).getDimSize(2) : 0;
   if (ShapedType::isDynamic(p))
     return n.unsupported("a past cache of dynamic length");
@@ -344,13 +354,13 @@ LogicalResult convertGroupQueryAttention(NodeImporter &n) {
     int64_t r = cast<RankedTensorType>(cos.getType()).getDimSize(2);
     cos = n.reshape(cos, {b, 1, s, r});
     sin = n.reshape(sin, {b, 1, s, r});
-    *qh = n.create<RopeOp>(*qh, cos, sin, interleaved);
-    *kh = n.create<RopeOp>(*kh, cos, sin, interleaved);
+    qh = n.create<RopeOp>(qh, cos, sin, interleaved);
+    kh = n.create<RopeOp>(kh, cos, sin, interleaved);
   }
   // Key j is visible to query i (rows [B, 1, S, L]).
   Value i = iota(n, s, {1, 1, s, 1}), j = iota(n, l, {1, 1, 1, l});
   Value keep;
-  Value key = *kh, value = *vh;
+  Value key = kh, value = vh;
   if (!pastK) {
     Value seqlen = seq;
     keep = n.create<BinaryOp>(BinaryKind::And, n.create<CompareOp>(CompareKind::le, j, i),
@@ -358,8 +368,8 @@ LogicalResult convertGroupQueryAttention(NodeImporter &n) {
   } else {
     // The present: batch b's first past_b cached entries, then its S new
     // ones, gathered from Concat(past, new) (index j, or P + j - past_b).
-    Value joinedK = n.create<ConcatOp>(ValueRange{pastK, *kh}, 2);
-    Value joinedV = n.create<ConcatOp>(ValueRange{pastV, *vh}, 2);
+    Value joinedK = n.create<ConcatOp>(ValueRange{pastK, kh}, 2);
+    Value joinedV = n.create<ConcatOp>(ValueRange{pastV, vh}, 2);
     Value jj = iota(n, l, {1, 1, l, 1});
     Value pb = n.reshape(pastLen, {b, 1, 1, 1});
     Value fromNew = n.create<BinaryOp>(
@@ -391,15 +401,10 @@ LogicalResult convertGroupQueryAttention(NodeImporter &n) {
                     n.create<WhereOp>(keep, n.splat(elt, 0.0),
                                       n.splat(elt, -std::numeric_limits<float>::infinity())),
                     bias);
-  if (failed(emitAttention(n, *qh, key, value, mask, Value(), Value(), /*causal=*/false)))
+  if (failed(emitAttention(n, qh, key, value, mask, Value(), Value(), /*causal=*/false)))
     return failure();
-  if (pastK) {
-    n.setOutput(1, key);
-    n.setOutput(2, value);
-  } else {
-    n.setOutput(1, *kh);
-    n.setOutput(2, *vh);
-  }
+  n.setOutput(1, key); // the gathered present, or the new keys of a prompt
+  n.setOutput(2, value);
   return success();
 }
 
