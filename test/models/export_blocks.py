@@ -426,24 +426,15 @@ def main():
         export(MLABlock(seq=args.seq), x, os.path.join(args.outdir, "deepseek_block.onnx"),
                args.opset)
     if args.only in (None, "decode"):
-        torch.manual_seed(4)  # MLABlock's weights
         new, past = args.decode_new, args.seq - args.decode_new
-        model = MLADecode(past, new)
-        g = torch.Generator().manual_seed(5)
-        export(model, torch.randn(1, new, 512, generator=g),
-               os.path.join(args.outdir, "deepseek_decode.onnx"), args.opset,
-               inputs={"past_kv": torch.randn(1, past, 128, generator=g),
-                       "past_pe": torch.randn(1, past, 16, generator=g)},
-               outputs=("y", "present_kv", "present_pe"))
-        torch.manual_seed(4)
-        naive = MLANaiveDecode(past, new)
-        g = torch.Generator().manual_seed(5)
-        export(naive, torch.randn(1, new, 512, generator=g),
-               os.path.join(args.outdir, "deepseek_naive_decode.onnx"), args.opset,
-               inputs={"past_kv": torch.randn(1, past, 128, generator=g),
-                       "past_pe": torch.randn(1, past, 16, generator=g)},
-               outputs=("y", "present_kv", "present_pe"))
-
+        for name, cls in (("deepseek_decode", MLADecode), ("deepseek_naive_decode", MLANaiveDecode)):
+            torch.manual_seed(4)  # MLABlock's weights
+            g = torch.Generator().manual_seed(5)
+            export(cls(past, new), torch.randn(1, new, 512, generator=g),
+                   os.path.join(args.outdir, name + ".onnx"), args.opset,
+                   inputs={"past_kv": torch.randn(1, past, 128, generator=g),
+                           "past_pe": torch.randn(1, past, 16, generator=g)},
+                   outputs=("y", "present_kv", "present_pe"))
 
 if __name__ == "__main__":
     main()

@@ -62,6 +62,25 @@ Value addMasks(NodeImporter &n, Value a, Value b) {
   return n.create<BinaryOp>(BinaryKind::add, a, b);
 }
 
+/// The key padding mask (input `padding`, if given) plus the additive
+/// attention_bias (input 5), for [B, H, S, L] scores of `qt` queries.
+FailureOr<Value> paddingAndBias(NodeImporter &n, Value padding, RankedTensorType qt,
+                                int64_t keys) {
+  Value mask;
+  if (padding) {
+    if (!qt.hasStaticShape() || ShapedType::isDynamic(keys)) {
+      (void)n.unsupported("a key padding mask with dynamic shapes");
+      return failure();
+    }
+    FailureOr<Value> m = keyPaddingMask(n, padding, qt.getDimSize(0), keys, qt.getElementType(),
+                                        n.attrFloat("mask_filter_value", -10000.0f));
+    if (failed(m))
+      return failure();
+    mask = *m;
+  }
+  return addMasks(n, mask, n.input(5));
+}
+
 /// Q, K, V [B, S, N * D] (K and V may come split already) as
 /// [B, N, S, D]; K and V have `kvHeads` heads.
 struct Heads {
@@ -174,19 +193,10 @@ LogicalResult convertMultiHeadAttention(NodeImporter &n) {
   auto qt = cast<RankedTensorType>(hs->q.getType());
   auto kt = cast<RankedTensorType>(hs->k.getType());
   int64_t total = kt.getDimSize(2) + (pastK ? n.inputType(6).getDimSize(2) : 0);
-  Value mask;
-  if (Value padding = n.input(4)) {
-    if (!qt.hasStaticShape() || ShapedType::isDynamic(total))
-      return n.unsupported("key_padding_mask with dynamic shapes");
-    FailureOr<Value> m = keyPaddingMask(n, padding, qt.getDimSize(0), total,
-                                        qt.getElementType(),
-                                        n.attrFloat("mask_filter_value", -10000.0f));
-    if (failed(m))
-      return failure();
-    mask = *m;
-  }
-  mask = addMasks(n, mask, n.input(5));
-  return setPresent(n, emitAttention(n, hs->q, hs->k, hs->v, mask, pastK, pastV,
+  FailureOr<Value> mask = paddingAndBias(n, n.input(4), qt, total);
+  if (failed(mask))
+    return failure();
+  return setPresent(n, emitAttention(n, hs->q, hs->k, hs->v, *mask, pastK, pastV,
                                      n.attrInt("unidirectional", 0) != 0));
 }
 
@@ -242,25 +252,18 @@ LogicalResult convertMsAttention(NodeImporter &n) {
     pastV = n.reshape(n.slice(past, {1, 0, 0, 0, 0}, {2, d[1], d[2], d[3], d[4]}, {1, 1, 1, 1, 1}),
                       {d[1], d[2], d[3], d[4]});
   }
-  Value mask;
   if (Value index = n.input(3)) {
-    if (!qt.hasStaticShape())
-      return n.unsupported("mask_index with dynamic shapes");
     auto mt = n.inputType(3);
     if (mt.getRank() == 1 && mt.getDimSize(0) != qt.getDimSize(0))
       return n.unsupported("mask_index of left-padding [2 * batch] or packed [3 * batch + 2] "
                            "positions");
     if (mt.getRank() == 4)
       return n.unsupported("mask_index of [batch, 1, max_seq, max_seq]");
-    FailureOr<Value> m = keyPaddingMask(n, index, qt.getDimSize(0), p + qt.getDimSize(2),
-                                        qt.getElementType(),
-                                        n.attrFloat("mask_filter_value", -10000.0f));
-    if (failed(m))
-      return failure();
-    mask = *m;
   }
-  mask = addMasks(n, mask, n.input(5));
-  FailureOr<AttentionOp> op = emitAttention(n, hs->q, hs->k, hs->v, mask, pastK, pastV,
+  FailureOr<Value> mask = paddingAndBias(n, n.input(3), qt, p + qt.getDimSize(2));
+  if (failed(mask))
+    return failure();
+  FailureOr<AttentionOp> op = emitAttention(n, hs->q, hs->k, hs->v, *mask, pastK, pastV,
                                             n.attrInt("unidirectional", 0) != 0);
   if (failed(op))
     return failure();
