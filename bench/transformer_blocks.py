@@ -29,6 +29,7 @@ MODELS = [("llama_block", "Llama decoder block (hidden 512, 8 heads, seq 128)"),
           ("moe_sparse_block", "the same MoE in Hugging Face's sparse form"),
           ("qwen_moe", "Qwen-MoE (top-4 of 8, gated shared expert)"),
           ("deepseek_moe", "DeepSeek-V3 MoE (sigmoid, bias, group-limited top-2, shared)"),
+          ("deepseek_sparse_moe", "the same MoE in Hugging Face's sparse form"),
           ("deepseek_block", "DeepSeek-V3-style block (MLA + that MoE, seq 128)"),
           ("deepseek_decode", "its decode step, absorbed MLA, 4095 cached + 1"),
           ("deepseek_naive_decode", "the same step written naively (K/V from the latent)")]

@@ -160,6 +160,7 @@ std::optional<Routing> matchSelection(Value v, SmallVectorImpl<Location> &locs) 
 // Mixtral's loop as Hugging Face writes it (torch's export):
 //
 //   mask    = one_hot(idx, E).permute(2, 1, 0)          [E, k, T]
+//             (DeepSeek-V3's: permute(2, 0, 1), [E, T, k], pairs (tok, slot))
 //   for e:  slot, tok = where(mask[e])                  NonZero, Transpose, Slice
 //           y_e = expert_e(x[tok]) * w.view(-1)[tok * k + slot]
 //           out.index_add_(0, tok, y_e)                 ScatterElements + Add
@@ -248,7 +249,8 @@ LogicalResult matchSparseTerms(TopKOp topk, Value x, Value weights, int64_t expe
     for (Value v : frontier)
       for (Operation *user : v.getUsers()) {
         if (auto tr = dyn_cast<TransposeOp>(user);
-            tr && tr.getPerm() == ArrayRef<int64_t>{2, 1, 0} &&
+            tr && (tr.getPerm() == ArrayRef<int64_t>{2, 1, 0} ||
+                   tr.getPerm() == ArrayRef<int64_t>{2, 0, 1}) &&
             isOneHotOf(tr.getInput(), topk.getIndices(), experts))
           mask = tr;
         if (isa<CompareOp, WhereOp, BinaryOp, ReshapeOp>(user))
@@ -280,15 +282,18 @@ LogicalResult matchSparseTerms(TopKOp topk, Value x, Value weights, int64_t expe
       why = "moe: an expert's mask does not give its (slot, token) pairs by NonZero";
       return failure();
     }
+    // Mixtral permutes the mask to [E, k, T] (pairs (slot, token)),
+    // DeepSeek-V3 to [E, T, k] (pairs (token, slot)).
+    bool tokenFirst = mask.getPerm() == ArrayRef<int64_t>{2, 0, 1};
     Value slotCol, tokenCol;
     for (Operation *u : cols.getResult().getUsers()) {
       auto sl = dyn_cast<SliceOp>(u);
       if (!sl || sl.getRuntimeStarts() || sl.getStarts().size() != 2)
         continue;
       if (sl.getStarts()[1] == 0 && sl.getEnds()[1] == 1)
-        slotCol = sl.getResult();
+        (tokenFirst ? tokenCol : slotCol) = sl.getResult();
       if (sl.getStarts()[1] == 1 && sl.getEnds()[1] == 2)
-        tokenCol = sl.getResult();
+        (tokenFirst ? slotCol : tokenCol) = sl.getResult();
     }
     if (!slotCol || !tokenCol) {
       why = "moe: an expert's (slot, token) pairs are not split into columns";

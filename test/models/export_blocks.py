@@ -24,6 +24,8 @@ deterministic weights (seed 0):
   with a score-correction bias, group-limited top-2 (4 groups, 2 eligible),
   normalized weights times 2.5, 8 experts of 512 and a shared expert of
   1024.
+- deepseek_sparse_moe.onnx: that layer with Hugging Face's DeepseekV3MoE
+  sparse expert loop (torch.where token lists, index_add_).
 - deepseek_block.onnx: a DeepSeek-V3-style decoder block: MLA (latent Q/KV
   projections with RMSNorm, decoupled RoPE, shared RoPE key, QK dim 48, V
   dim 32, causal) then the DeepSeek MoE layer.
@@ -234,6 +236,36 @@ class DeepSeekMoE(nn.Module):
         return (out + self.shared(h)).reshape(b, s, d)
 
 
+class DeepSeekSparseMoE(DeepSeekMoE):
+    """The same layer with Hugging Face's DeepseekV3MoE expert loop: the
+    one-hot mask permuted (2, 0, 1), torch.where giving (token, slot)
+    pairs, weights topk_weights[token, slot], index_add_ back."""
+
+    def forward(self, x):
+        b, s, d = x.shape
+        h = x.reshape(-1, d)
+        experts = len(self.experts)
+        scores = torch.sigmoid(self.router(h))
+        choice = scores + self.correction_bias
+        group_scores = choice.view(-1, self.n_group, experts // self.n_group).topk(
+            2, dim=-1)[0].sum(dim=-1)
+        group_idx = torch.topk(group_scores, k=self.topk_group, dim=-1)[1]
+        group_mask = torch.zeros_like(group_scores).scatter_(1, group_idx, 1)
+        score_mask = group_mask.unsqueeze(-1).expand(
+            -1, self.n_group, experts // self.n_group).reshape(-1, experts)
+        eligible = choice.masked_fill(~score_mask.bool(), float("-inf"))
+        index = torch.topk(eligible, k=self.top_k, dim=-1)[1]
+        weights = scores.gather(1, index)
+        weights = weights / (weights.sum(dim=-1, keepdim=True) + 1e-20) * self.scaling
+        out = torch.zeros_like(h)
+        mask = nn.functional.one_hot(index, num_classes=experts).permute(2, 0, 1)
+        for e, expert in enumerate(self.experts):
+            tokens, slots = torch.where(mask[e])
+            y = expert(h[tokens]) * weights[tokens, slots].unsqueeze(-1)
+            out.index_add_(0, tokens, y)
+        return (out + self.shared(h)).reshape(b, s, d)
+
+
 class MLABlock(nn.Module):
     """A DeepSeek-V3-style decoder block: multi-head latent attention
     (latent Q and KV projections with RMSNorm, a decoupled RoPE part
@@ -421,6 +453,9 @@ def main():
     if args.only in (None, "deepseek"):
         torch.manual_seed(3)
         export(DeepSeekMoE(), x, os.path.join(args.outdir, "deepseek_moe.onnx"), args.opset)
+        torch.manual_seed(3)  # the same weights
+        export(DeepSeekSparseMoE(), x, os.path.join(args.outdir, "deepseek_sparse_moe.onnx"),
+               args.opset)
     if args.only in (None, "mla"):
         torch.manual_seed(4)
         export(MLABlock(seq=args.seq), x, os.path.join(args.outdir, "deepseek_block.onnx"),
