@@ -213,9 +213,8 @@ class DeepSeekMoE(nn.Module):
         self.experts = nn.ModuleList(SwiGLU(dim, hidden) for _ in range(experts))
         self.shared = SwiGLU(dim, shared_hidden)
 
-    def forward(self, x):
-        b, s, d = x.shape
-        h = x.reshape(-1, d)
+    def route(self, h):
+        """The chosen experts [T, k] and their weights [T, k]."""
         experts = len(self.experts)
         scores = torch.sigmoid(self.router(h))
         choice = scores + self.correction_bias
@@ -228,7 +227,12 @@ class DeepSeekMoE(nn.Module):
         eligible = choice.masked_fill(~score_mask.bool(), float("-inf"))
         index = torch.topk(eligible, k=self.top_k, dim=-1)[1]
         weights = scores.gather(1, index)
-        weights = weights / (weights.sum(dim=-1, keepdim=True) + 1e-20) * self.scaling
+        return index, weights / (weights.sum(dim=-1, keepdim=True) + 1e-20) * self.scaling
+
+    def forward(self, x):
+        b, s, d = x.shape
+        h = x.reshape(-1, d)
+        index, weights = self.route(h)
         out = torch.zeros_like(h)
         for e, expert in enumerate(self.experts):
             w = (weights * (index == e).to(h.dtype)).sum(dim=-1, keepdim=True)
@@ -244,21 +248,9 @@ class DeepSeekSparseMoE(DeepSeekMoE):
     def forward(self, x):
         b, s, d = x.shape
         h = x.reshape(-1, d)
-        experts = len(self.experts)
-        scores = torch.sigmoid(self.router(h))
-        choice = scores + self.correction_bias
-        group_scores = choice.view(-1, self.n_group, experts // self.n_group).topk(
-            2, dim=-1)[0].sum(dim=-1)
-        group_idx = torch.topk(group_scores, k=self.topk_group, dim=-1)[1]
-        group_mask = torch.zeros_like(group_scores).scatter_(1, group_idx, 1)
-        score_mask = group_mask.unsqueeze(-1).expand(
-            -1, self.n_group, experts // self.n_group).reshape(-1, experts)
-        eligible = choice.masked_fill(~score_mask.bool(), float("-inf"))
-        index = torch.topk(eligible, k=self.top_k, dim=-1)[1]
-        weights = scores.gather(1, index)
-        weights = weights / (weights.sum(dim=-1, keepdim=True) + 1e-20) * self.scaling
+        index, weights = self.route(h)
         out = torch.zeros_like(h)
-        mask = nn.functional.one_hot(index, num_classes=experts).permute(2, 0, 1)
+        mask = nn.functional.one_hot(index, num_classes=len(self.experts)).permute(2, 0, 1)
         for e, expert in enumerate(self.experts):
             tokens, slots = torch.where(mask[e])
             y = expert(h[tokens]) * weights[tokens, slots].unsqueeze(-1)
