@@ -217,11 +217,11 @@ bool isOneHotOf(Value v, Value indices, int64_t experts) {
   return idx == indices;
 }
 
-/// `v` as x's rows gathered at `tokens` (x itself or a view of it with
-/// leading unit dimensions before the gathered axis).
+/// `v` as x's rows gathered at `tokens` (any view of them; x itself or a
+/// view of it with leading unit dimensions before the gathered axis).
 bool isRowsOf(Value v, Value x, Value tokens) {
   auto g = stripViews(v).getDefiningOp<GatherOp>();
-  if (!g || g.getIndices() != tokens)
+  if (!g || stripViews(g.getIndices()) != tokens)
     return false;
   auto dt = dyn_cast<RankedTensorType>(g.getData().getType());
   int64_t axis = static_cast<int64_t>(g.getAxis());
@@ -368,17 +368,9 @@ LogicalResult matchSparseTerms(TopKOp topk, Value x, Value weights, int64_t expe
       return failure();
     }
     std::optional<GatedMlpMatch> mlp = matchGatedMlp(y, Value());
-    if (!mlp || !isRowsOf(mlp->input, x, stripViews(tokenCol))) {
-      // The token vector is the column reshaped to 1-D.
-      bool rows = false;
-      if (mlp)
-        for (Operation *u : tokenCol.getUsers())
-          if (auto r = dyn_cast<ReshapeOp>(u); r && isRowsOf(mlp->input, x, r.getResult()))
-            rows = true;
-      if (!rows) {
-        why = "moe: an expert is not a gated MLP of the router input's rows at its tokens";
-        return failure();
-      }
+    if (!mlp || !isRowsOf(mlp->input, x, tokenCol)) {
+      why = "moe: an expert is not a gated MLP of the router input's rows at its tokens";
+      return failure();
     }
     byExpert[id] = *mlp;
     terms.push_back(scatter.getResult());

@@ -35,9 +35,9 @@ namespace {
 
 class CpuTarget : public Target {
 public:
-  CpuTarget(std::string cpu, std::string features, unsigned vectorBits, unsigned registers,
-            bool fma)
-      : specName("cpu:" + cpu), features(std::move(features)) {
+  CpuTarget(std::string cpu, std::unique_ptr<llvm::TargetMachine> tm, unsigned vectorBits,
+            unsigned registers, bool fma)
+      : specName("cpu:" + cpu), tm(std::move(tm)) {
     caps.arch = llvm::sys::getDefaultTargetTriple();
     caps.cpu = std::move(cpu);
     caps.vectorBits = vectorBits;
@@ -49,7 +49,10 @@ public:
   FailureOr<KernelBlob> compile(ModuleOp module, const CompileOptions &options) override;
 
 private:
-  std::string specName, features;
+  std::string specName;
+  /// Made once when the target is created (its features give the
+  /// capabilities) and used for every compile.
+  std::unique_ptr<llvm::TargetMachine> tm;
   TargetCapabilities caps;
 };
 
@@ -148,20 +151,10 @@ FailureOr<KernelBlob> CpuTarget::compile(ModuleOp module, const CompileOptions &
   if (!llvmModule)
     return module.emitError("cannot translate the lowered module to LLVM IR");
 
-  llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
-  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
   std::string error;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
-  if (!target)
-    return module.emitError("no LLVM target for ") << triple.str() << ": " << error;
-  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
-      triple, caps.cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
-      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
-  if (!tm)
-    return module.emitError("cannot create a target machine for CPU '") << caps.cpu << "'";
   llvmModule->setDataLayout(tm->createDataLayout());
-  llvmModule->setTargetTriple(triple);
+  llvmModule->setTargetTriple(tm->getTargetTriple());
 
   // O3 over the whole module (vectorizes the loops linalg produced).
   {
@@ -223,7 +216,8 @@ std::unique_ptr<Target> createCpuTarget(llvm::StringRef variant, std::string &er
   if (!target)
     return nullptr;
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
-      triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_));
+      triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
   if (!tm || !tm->getMCSubtargetInfo()->isCPUStringValid(cpu)) {
     error = "unknown CPU '" + cpu + "' for " + triple.str();
     return nullptr;
@@ -237,7 +231,7 @@ std::unique_ptr<Target> createCpuTarget(llvm::StringRef variant, std::string &er
     registers = avx512 ? 32 : 16;
     fma = sti->checkFeatures("+fma");
   }
-  return std::make_unique<CpuTarget>(cpu, features, bits, registers, fma);
+  return std::make_unique<CpuTarget>(cpu, std::move(tm), bits, registers, fma);
 }
 
 } // namespace kiln::target

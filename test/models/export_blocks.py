@@ -68,6 +68,17 @@ def rotate_half(x):
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
+def register_rope_and_mask(module, seq, dim):
+    """Buffers `cos`, `sin` [seq, dim] (rotate-half RoPE, base 10000) and the
+    causal `mask` [seq, seq] (-inf above the diagonal)."""
+    pos = torch.arange(seq, dtype=torch.float32)[:, None]
+    inv = 1.0 / (10000 ** (torch.arange(0, dim, 2, dtype=torch.float32) / dim))
+    ang = torch.cat([pos * inv, pos * inv], dim=-1)
+    module.register_buffer("cos", ang.cos())
+    module.register_buffer("sin", ang.sin())
+    module.register_buffer("mask", torch.triu(torch.full((seq, seq), float("-inf")), 1))
+
+
 class SwiGLU(nn.Module):
     def __init__(self, dim, hidden):
         super().__init__()
@@ -105,12 +116,7 @@ class LlamaBlock(nn.Module):
         self.v = nn.Linear(dim, self.kv_heads * self.head_dim, bias=False)
         self.o = nn.Linear(dim, dim, bias=False)
         self.mlp = SwiGLU(dim, mlp)
-        inv = 1.0 / (10000 ** (torch.arange(0, self.head_dim, 2).float() / self.head_dim))
-        freqs = torch.outer(torch.arange(seq).float(), inv)
-        emb = torch.cat((freqs, freqs), dim=-1)
-        self.register_buffer("cos", emb.cos())
-        self.register_buffer("sin", emb.sin())
-        self.register_buffer("mask", torch.triu(torch.full((seq, seq), float("-inf")), 1))
+        register_rope_and_mask(self, seq, self.head_dim)
 
     def forward(self, x):
         b, s, d = x.shape
@@ -277,12 +283,7 @@ class MLABlock(nn.Module):
         self.kv_b = nn.Linear(kv_lora, heads * (nope + v_dim), bias=False)
         self.o = nn.Linear(heads * v_dim, dim, bias=False)
         self.moe = DeepSeekMoE(dim=dim)
-        pos = torch.arange(seq, dtype=torch.float32)[:, None]
-        inv = 1.0 / (10000 ** (torch.arange(0, rope, 2, dtype=torch.float32) / rope))
-        ang = torch.cat([pos * inv, pos * inv], dim=-1)
-        self.register_buffer("cos", ang.cos())
-        self.register_buffer("sin", ang.sin())
-        self.register_buffer("mask", torch.triu(torch.full((seq, seq), float("-inf")), 1))
+        register_rope_and_mask(self, seq, rope)
 
     def forward(self, x):
         b, s, d = x.shape
