@@ -25,6 +25,16 @@ if os.path.exists(venv_python):
     if subprocess.run([venv_python, "-c", "import torch"], capture_output=True).returncode == 0:
         config.available_features.add("torch")
 
+# %exporter_python: the current torch exporter (torch.export + onnxscript,
+# requirements-exporter.txt) for the opset 18+ models.
+exporter_python = os.path.join(config.kiln_src_root, ".venv-exporter", "bin", "python")
+if os.path.exists(exporter_python):
+    import subprocess
+    if subprocess.run([exporter_python, "-c", "import torch, onnxscript"],
+                      capture_output=True).returncode == 0:
+        config.substitutions.append(("%exporter_python", exporter_python))
+        config.available_features.add("torch-export")
+
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 llvm_config.add_tool_substitutions(

@@ -13,7 +13,9 @@
 // Qa Kaᵀ + Qb Kbᵀ (DeepSeek's absorbed MLA decode: the latent query times
 // the latent cache plus the RoPE query times the shared RoPE key), are one
 // attention over Q = [Qa Qb] and K = [Ka Kb] concatenated on the feature
-// axis. RoPE is a separate pattern (Rope.cpp).
+// axis. An attention imported as one op (ONNX Attention) over repeated
+// K/V heads reads the shared heads too. RoPE is a separate pattern
+// (Rope.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -100,16 +102,44 @@ Value unrepeatedHeads(Value v) {
   return source;
 }
 
+/// Q Kᵀ: the matmul, Q, the transpose giving Kᵀ and the constant factors
+/// on Q and Kᵀ (onnxscript's scaled_dot_product_attention scales each by
+/// sqrt(scale)).
+struct ScoresProduct {
+  MatmulOp qk;
+  Value q;
+  TransposeOp kT;
+  double scale = 1.0;
+  SmallVector<Location, 2> scaleLocs;
+  explicit operator bool() const { return static_cast<bool>(qk); }
+};
+
+/// `v` times a constant (either side), or `v` itself with factor 1.
+Value stripConstantFactor(Value v, double &factor, SmallVectorImpl<Location> &locs) {
+  if (BinaryOp mul = binaryOf(v, BinaryKind::mul))
+    for (auto [x, c] : {std::pair(mul.getLhs(), mul.getRhs()), std::pair(mul.getRhs(), mul.getLhs())})
+      if (std::optional<double> f = scalarConstant(c); f && x.getType() == mul.getType()) {
+        factor *= *f;
+        locs.push_back(mul.getLoc());
+        return x;
+      }
+  return v;
+}
+
 /// `s` as Q Kᵀ: a matmul whose right operand is K transposed on its last
-/// two dimensions. Returns the matmul and the transpose, or nulls.
-std::pair<MatmulOp, TransposeOp> scoresProduct(Value s) {
+/// two dimensions, either operand maybe scaled by a constant.
+ScoresProduct scoresProduct(Value s) {
+  ScoresProduct p;
   auto qk = s.getDefiningOp<MatmulOp>();
   if (!qk)
     return {};
-  auto kT = qk.getRhs().getDefiningOp<TransposeOp>();
-  if (!kT || kT.getPerm() != ArrayRef<int64_t>{0, 1, 3, 2})
+  Value kT = stripConstantFactor(qk.getRhs(), p.scale, p.scaleLocs);
+  p.kT = kT.getDefiningOp<TransposeOp>();
+  if (!p.kT || p.kT.getPerm() != ArrayRef<int64_t>{0, 1, 3, 2})
     return {};
-  return {qk, kT};
+  p.q = stripConstantFactor(qk.getLhs(), p.scale, p.scaleLocs);
+  p.qk = qk;
+  return p;
 }
 
 /// A KV cache step: K (or V) = Concat(past, new) on the sequence axis.
@@ -150,7 +180,7 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
     SmallVector<Location> matched;
     for (int step = 0; step < 3; ++step) {
       if (auto add = binaryOf(s, BinaryKind::add); add && !mask) {
-        if (scoresProduct(add.getLhs()).first && scoresProduct(add.getRhs()).first)
+        if (scoresProduct(add.getLhs()) && scoresProduct(add.getRhs()))
           break; // Qa Kaᵀ + Qb Kbᵀ: split scores, not a mask
 
         // The mask is the operand that is not the scores chain (not a matmul
@@ -196,11 +226,13 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
     Value v = pv.getRhs();
     MatmulOp qk;
     if (auto split = binaryOf(s, BinaryKind::add)) {
-      auto [qkA, kTA] = scoresProduct(split.getLhs());
-      auto [qkB, kTB] = scoresProduct(split.getRhs());
-      if (!qkA || !qkB)
+      ScoresProduct a = scoresProduct(split.getLhs()), b = scoresProduct(split.getRhs());
+      if (!a || !b)
         return rewriter.notifyMatchFailure(split, "attention: the scores are not a matmul or "
                                                   "a sum of two Q Kᵀ matmuls");
+      if (a.scale != b.scale)
+        return rewriter.notifyMatchFailure(split, "attention: the two score products are scaled "
+                                                  "differently");
       // The parts must agree on everything but their feature width.
       auto compatible = [](Value a, Value b) {
         auto at = dyn_cast<RankedTensorType>(a.getType());
@@ -209,20 +241,26 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
                bt.hasStaticShape() && at.getElementType() == bt.getElementType() &&
                at.getShape().drop_back() == bt.getShape().drop_back();
       };
-      if (!compatible(qkA.getLhs(), qkB.getLhs()) || !compatible(kTA.getInput(), kTB.getInput()))
+      if (!compatible(a.q, b.q) || !compatible(a.kT.getInput(), b.kT.getInput()))
         return rewriter.notifyMatchFailure(split, "attention: the two score products' Q or K "
                                                   "parts differ in batch, heads or length");
-      qParts = {qkA.getLhs(), qkB.getLhs()};
-      kParts = {kTA.getInput(), kTB.getInput()};
-      matched.append({kTB.getLoc(), qkB.getLoc(), split.getLoc()});
-      qk = qkA;
+      qParts = {a.q, b.q};
+      kParts = {a.kT.getInput(), b.kT.getInput()};
+      scale *= a.scale;
+      matched.append(a.scaleLocs);
+      matched.append(b.scaleLocs);
+      matched.append({a.kT.getLoc(), b.kT.getLoc(), b.qk.getLoc(), split.getLoc()});
+      qk = a.qk;
     } else {
-      auto [single, kT] = scoresProduct(s);
+      ScoresProduct single = scoresProduct(s);
       if (!single)
         return rewriter.notifyMatchFailure(softmax, "attention: the scores are not a matmul");
-      qParts = {single.getLhs()};
-      kParts = {kT.getInput()};
-      qk = single;
+      qParts = {single.q};
+      kParts = {single.kT.getInput()};
+      scale *= single.scale;
+      matched.append(single.scaleLocs);
+      matched.push_back(single.kT.getLoc());
+      qk = single.qk;
     }
     // Grouped-query K/V: attend to the shared heads instead of the copies.
     Value kSmall = unrepeatedHeads(kParts[0]), vSmall = unrepeatedHeads(v);
@@ -313,10 +351,31 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
   }
 };
 
+/// An attention that already is one op (ONNX Attention, imported) over K/V
+/// heads repeated for grouped-query attention (torch's exporter writes
+/// repeat_kv before scaled_dot_product_attention) reads the shared heads.
+struct AttendSharedHeads : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionOp op, PatternRewriter &rewriter) const override {
+    if (op.getPastKey() || op.getPastValue())
+      return failure(); // the present cache must keep the heads it has
+    Value k = unrepeatedHeads(op.getKey()), v = unrepeatedHeads(op.getValue());
+    if (!k || !v ||
+        cast<RankedTensorType>(k.getType()).getDimSize(1) !=
+            cast<RankedTensorType>(v.getType()).getDimSize(1))
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] {
+      op.getKeyMutable().assign(k);
+      op.getValueMutable().assign(v);
+    });
+    return success();
+  }
+};
+
 } // namespace
 
 void populateAttentionPatterns(RewritePatternSet &patterns) {
-  patterns.add<RaiseAttention>(patterns.getContext());
+  patterns.add<RaiseAttention, AttendSharedHeads>(patterns.getContext());
 }
 
 } // namespace kiln::fusion

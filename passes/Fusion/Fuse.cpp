@@ -96,6 +96,12 @@ struct FusePass : kiln::impl::KilnFuseBase<FusePass> {
   using Base::Base;
 
   void runOnOperation() override {
+    // One form per idiom first, so no raising pattern gives up on an
+    // anchor whose inputs would change form later.
+    RewritePatternSet normalize(&getContext());
+    kiln::fusion::populateNormalizePatterns(normalize);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(normalize))))
+      return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     kiln::fusion::populateRmsNormPatterns(patterns);
     kiln::fusion::populateAttentionPatterns(patterns);

@@ -170,11 +170,31 @@ std::optional<Routing> matchSelection(Value v, SmallVectorImpl<Location> &locs) 
 // reduction add into zeros; the terms meet in the same Add tree as the dense
 // form's.
 
-/// `v` without no-op expands (same type) and reshapes.
+/// Whether `t` only moves unit dimensions (the other dimensions keep their
+/// order): the same elements in the same order, a view.
+bool movesOnlyUnitDims(TransposeOp t) {
+  auto in = dyn_cast<RankedTensorType>(t.getInput().getType());
+  if (!in)
+    return false;
+  int64_t last = -1;
+  for (int64_t from : t.getPerm()) {
+    if (in.getDimSize(from) == 1)
+      continue;
+    if (from < last)
+      return false;
+    last = from;
+  }
+  return true;
+}
+
+/// `v` without no-op expands (same type), reshapes and transposes that
+/// only move unit dimensions.
 Value stripViews(Value v) {
   while (Operation *def = v.getDefiningOp()) {
     if (auto r = dyn_cast<ReshapeOp>(def); r && !r.getShape())
       v = r.getInput();
+    else if (auto t = dyn_cast<TransposeOp>(def); t && movesOnlyUnitDims(t))
+      v = t.getInput();
     else if (auto e = dyn_cast<ExpandOp>(def);
              e && !e.getShape() && e.getInput().getType() == v.getType())
       v = e.getInput();
@@ -198,13 +218,26 @@ bool isIota(Value c, int64_t n) {
 }
 
 /// The one-hot [T, k, E] of `indices` (0/1, as Where(idx == iota, 1, 0)
-/// with negative indices wrapped by Where(idx < 0, idx + E, idx)).
+/// with negative indices wrapped by Where(idx < 0, idx + E, idx) from the
+/// TorchScript exporter, or Cast(idx[..., None] == iota) from torch.export).
 bool isOneHotOf(Value v, Value indices, int64_t experts) {
-  auto where = v.getDefiningOp<WhereOp>();
-  std::optional<double> one = where ? scalarConstant(where.getTrueValue()) : std::nullopt;
-  std::optional<double> zero = where ? scalarConstant(where.getFalseValue()) : std::nullopt;
-  auto eq = where ? where.getCondition().getDefiningOp<CompareOp>() : CompareOp();
-  if (!one || !zero || *one != 1 || *zero != 0 || !eq || eq.getKind() != CompareKind::eq)
+  Value cond;
+  if (auto where = v.getDefiningOp<WhereOp>()) {
+    std::optional<double> one = scalarConstant(where.getTrueValue());
+    std::optional<double> zero = scalarConstant(where.getFalseValue());
+    if (!one || !zero || *one != 1 || *zero != 0)
+      return false;
+    cond = where.getCondition();
+  } else if (auto cast = v.getDefiningOp<CastOp>()) {
+    auto from = dyn_cast<RankedTensorType>(cast.getInput().getType());
+    if (!from || !from.getElementType().isInteger(1))
+      return false;
+    cond = cast.getInput();
+  } else {
+    return false;
+  }
+  auto eq = cond.getDefiningOp<CompareOp>();
+  if (!eq || eq.getKind() != CompareKind::eq)
     return false;
   Value idx = eq.getLhs(), classes = eq.getRhs();
   if (!isIota(classes, experts))
@@ -218,8 +251,21 @@ bool isOneHotOf(Value v, Value indices, int64_t experts) {
 }
 
 /// `v` as x's rows gathered at `tokens` (any view of them; x itself or a
-/// view of it with leading unit dimensions before the gathered axis).
+/// view of it with leading unit dimensions before the gathered axis; or
+/// GatherND at [n, 1] row numbers of a view of x whose first dimension is
+/// x's rows).
 bool isRowsOf(Value v, Value x, Value tokens) {
+  if (auto nd = stripViews(v).getDefiningOp<GatherNdOp>()) {
+    auto dt = dyn_cast<RankedTensorType>(nd.getData().getType());
+    auto it = dyn_cast<RankedTensorType>(nd.getIndices().getType());
+    auto xt = dyn_cast<RankedTensorType>(x.getType());
+    if (nd.getBatchDims() != 0 || !dt || !it || !xt || !dt.hasStaticShape() ||
+        !xt.hasStaticShape() || it.getRank() != 2 || it.getDimSize(1) != 1 ||
+        stripViews(nd.getIndices()) != tokens || stripViews(nd.getData()) != stripViews(x))
+      return false;
+    // Row r of the data is row r of x: the same row count.
+    return dt.getDimSize(0) == xt.getNumElements() / xt.getShape().back();
+  }
   auto g = stripViews(v).getDefiningOp<GatherOp>();
   if (!g || stripViews(g.getIndices()) != tokens)
     return false;
@@ -253,7 +299,7 @@ LogicalResult matchSparseTerms(TopKOp topk, Value x, Value weights, int64_t expe
                    tr.getPerm() == ArrayRef<int64_t>{2, 0, 1}) &&
             isOneHotOf(tr.getInput(), topk.getIndices(), experts))
           mask = tr;
-        if (isa<CompareOp, WhereOp, BinaryOp, ReshapeOp>(user))
+        if (isa<CompareOp, WhereOp, BinaryOp, ReshapeOp, CastOp>(user))
           next.push_back(user->getResult(0));
       }
     frontier = std::move(next);
@@ -274,9 +320,10 @@ LogicalResult matchSparseTerms(TopKOp topk, Value x, Value weights, int64_t expe
     }
     int64_t id = (int64_t)*e;
     seen[id] = true;
-    // where(mask[e]) -> slot (k) and token columns.
+    // where(mask[e]) -> slot (k) and token columns (a cast to bool first,
+    // or not).
     auto cast = dyn_cast_or_null<CastOp>(soleUser(pick.getResult()));
-    auto nz = cast ? dyn_cast_or_null<NonZeroOp>(soleUser(cast.getResult())) : NonZeroOp();
+    auto nz = dyn_cast_or_null<NonZeroOp>(soleUser(cast ? cast.getResult() : pick.getResult()));
     auto cols = nz ? dyn_cast_or_null<TransposeOp>(soleUser(nz.getResult())) : TransposeOp();
     if (!nz || !cols) {
       why = "moe: an expert's mask does not give its (slot, token) pairs by NonZero";
@@ -299,26 +346,41 @@ LogicalResult matchSparseTerms(TopKOp topk, Value x, Value weights, int64_t expe
       why = "moe: an expert's (slot, token) pairs are not split into columns";
       return failure();
     }
-    // The term: ScatterElements at the token rows (indices expanded from
-    // the token column) of y_e * weight into zeros.
-    ScatterElementsOp scatter;
+    // The term: y_e * weight scattered at the token rows into zeros:
+    // ScatterElements with the token column expanded over the row, or
+    // ScatterND at [n, 1] row numbers, into zeros or (reduction add) into
+    // the previous experts' sum (torch.export chains index_add_).
+    Operation *scatter = nullptr;
+    Value updates;
     SmallVector<Value> views = {tokenCol};
     for (size_t i = 0; i < views.size() && i < 16; ++i)
       for (OpOperand &use : views[i].getUses()) {
         Operation *user = use.getOwner();
         if (auto sc = dyn_cast<ScatterElementsOp>(user);
-            sc && use.getOperandNumber() == sc.getIndicesMutable().getOperandNumber())
+            sc && use.getOperandNumber() == sc.getIndicesMutable().getOperandNumber() &&
+            sc.getAxis() == 0 && isZeroTensor(sc.getData()) &&
+            (sc.getReduction() == ScatterReduction::none ||
+             sc.getReduction() == ScatterReduction::add)) {
           scatter = sc;
-        else if (isa<ReshapeOp, ExpandOp>(user) && use.getOperandNumber() == 0)
+          updates = sc.getUpdates();
+        } else if (auto nd = dyn_cast<ScatterNdOp>(user);
+                   nd && use.getOperandNumber() == nd.getIndicesMutable().getOperandNumber()) {
+          auto it = llvm::cast<RankedTensorType>(nd.getIndices().getType());
+          if (it.getRank() == 2 && it.getDimSize(1) == 1 &&
+              (nd.getReduction() == ScatterReduction::add ||
+               (nd.getReduction() == ScatterReduction::none && isZeroTensor(nd.getData())))) {
+            scatter = nd;
+            updates = nd.getUpdates();
+          }
+        } else if (isa<ReshapeOp, ExpandOp>(user) && use.getOperandNumber() == 0) {
           views.push_back(user->getResult(0));
+        }
       }
-    if (!scatter || scatter.getAxis() != 0 || !isZeroTensor(scatter.getData()) ||
-        (scatter.getReduction() != ScatterReduction::none &&
-         scatter.getReduction() != ScatterReduction::add)) {
+    if (!scatter) {
       why = "moe: an expert's output is not scattered (index_add) into zeros at its tokens' rows";
       return failure();
     }
-    BinaryOp scaled = binaryOf(stripViews(scatter.getUpdates()), BinaryKind::mul);
+    BinaryOp scaled = binaryOf(stripViews(updates), BinaryKind::mul);
     if (!scaled) {
       why = "moe: an expert's scattered output is not weighted";
       return failure();
@@ -338,6 +400,18 @@ LogicalResult matchSparseTerms(TopKOp topk, Value x, Value weights, int64_t expe
         if (!g || !one || *one != 1 || !count || count.getInput() != g.getIndices())
           return false;
         v = r.getInput();
+      }
+      // torch.export: GatherND of w [T, k] (viewed [T, k, 1]) at the
+      // (token, slot) pairs Concat(token[:, None], slot[:, None]).
+      if (auto nd = stripViews(v).getDefiningOp<GatherNdOp>()) {
+        auto pairs = nd.getIndices().getDefiningOp<ConcatOp>();
+        auto dt = dyn_cast<RankedTensorType>(nd.getData().getType());
+        auto wt = dyn_cast<RankedTensorType>(weights.getType());
+        return nd.getBatchDims() == 0 && stripViews(nd.getData()) == weights && dt && wt &&
+               wt.getRank() == 2 && dt.getRank() >= 2 && dt.getDimSize(0) == wt.getDimSize(0) &&
+               dt.getDimSize(1) == wt.getDimSize(1) && pairs &&
+               pairs.getInputs().size() == 2 && stripViews(pairs.getInputs()[0]) == tokenCol &&
+               stripViews(pairs.getInputs()[1]) == slotCol;
       }
       auto g = stripViews(v).getDefiningOp<GatherOp>();
       if (!g || g.getAxis() != 0 || stripViews(g.getData()) != weights)
@@ -373,9 +447,10 @@ LogicalResult matchSparseTerms(TopKOp topk, Value x, Value weights, int64_t expe
       return failure();
     }
     byExpert[id] = *mlp;
-    terms.push_back(scatter.getResult());
-    locs.append({pick.getLoc(), cast.getLoc(), nz.getLoc(), cols.getLoc(), scaled.getLoc(),
-                 scatter.getLoc()});
+    terms.push_back(scatter->getResult(0));
+    locs.append({pick.getLoc(), nz.getLoc(), cols.getLoc(), scaled.getLoc(), scatter->getLoc()});
+    if (cast)
+      locs.push_back(cast.getLoc());
     locs.append(mlp->locs);
   }
   if (llvm::count(seen, true) != experts) {
@@ -529,18 +604,28 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
         return rewriter.notifyMatchFailure(topk, "moe: not every expert of the router is used");
     }
 
-    // The terms meet in one Add tree (whose other leaves are zeros).
+    // The terms meet in one Add tree (whose other leaves are zeros); a
+    // sparse term that accumulates into another (ScatterND add) is that
+    // term plus its data.
+    llvm::SmallPtrSet<Value, 16> termSet(terms.begin(), terms.end());
+    auto accumulated = [&](Value term) {
+      auto nd = term.getDefiningOp<ScatterNdOp>();
+      return nd && !isZeroTensor(nd.getData()) ? nd.getData() : Value();
+    };
     Operation *root = nullptr;
     Value cur = terms.front();
-    while (auto add = dyn_cast_or_null<BinaryOp>(soleUser(cur))) {
-      if (add.getKind() != BinaryKind::add)
+    while (Operation *user = soleUser(cur)) {
+      auto add = dyn_cast<BinaryOp>(user);
+      if (!(add && add.getKind() == BinaryKind::add) &&
+          !(termSet.contains(user->getResult(0)) && accumulated(user->getResult(0)) == cur))
         break;
-      root = add;
-      cur = add.getResult();
+      root = user;
+      cur = user->getResult(0);
     }
+    if (!root && accumulated(terms.front())) // the last of a chain, nothing added after
+      root = terms.front().getDefiningOp();
     if (!root)
       return rewriter.notifyMatchFailure(topk, "moe: the expert outputs are not added up");
-    llvm::SmallPtrSet<Value, 16> termSet(terms.begin(), terms.end());
     SmallVector<Value> stack = {root->getResult(0)};
     int64_t found = 0;
     // A shared expert (DeepSeek, Qwen-MoE) is one more leaf: a gated MLP
@@ -551,6 +636,12 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
       Value v = stack.pop_back_val();
       if (termSet.contains(v)) {
         ++found;
+        if (Value before = accumulated(v)) {
+          if (!before.hasOneUse())
+            return rewriter.notifyMatchFailure(root, "moe: a partial sum of expert outputs is "
+                                                     "used elsewhere");
+          stack.push_back(before);
+        }
         continue;
       }
       auto add = v.getDefiningOp<BinaryOp>();
@@ -615,7 +706,8 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
     }
 
     // Stack the experts' weights: [1, ., .] views concatenated on axis 0.
-    locs.push_back(root->getLoc()); // last: the report names the output node
+    llvm::erase(locs, root->getLoc()); // (a sparse term can be the root)
+    locs.push_back(root->getLoc());     // last: the report names the output node
     rewriter.setInsertionPoint(root);
     Location loc = rewriter.getFusedLoc(locs);
     auto stack3 = [&](auto get) -> Value {

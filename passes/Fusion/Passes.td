@@ -9,7 +9,23 @@ def KilnFuse : Pass<"kiln-fuse", "mlir::func::FuncOp"> {
   let summary = "Raise the subgraphs exporters write into fused kiln ops";
   let description = [{
     Pattern families, one per file, that find what exporters really emit
-    and replace it with one fused op the targets implement directly:
+    and replace it with one fused op the targets implement directly.
+
+    - `Normalize.cpp` runs first, as its own phase: idioms exporters write
+      differently get one form. A Gemm that is a bare linear layer
+      (torch.export's `nn.Linear`) becomes a matmul with the transposed
+      weight; Kᵀ written through `[B*H, L, D]` reshapes (onnxscript's
+      scaled dot-product attention) becomes a 4-D transpose.
+
+    Before:
+    ```mlir
+    %y = kiln.gemm %x, %w {trans_b} : tensor<4x8xf32>, tensor<16x8xf32>
+    ```
+    After:
+    ```mlir
+    %t = kiln.transpose %w perm = [1, 0] : tensor<16x8xf32>
+    %y = kiln.matmul %x, %t : tensor<4x8xf32>, tensor<8x16xf32>
+    ```
 
     - `RmsNorm.cpp`: `x * rsqrt(mean(x^2) + eps) * w` in the forms torch and
       hand-written exports use (`Pow(x, 2)` or `x * x`; `Sqrt` then `Div`,

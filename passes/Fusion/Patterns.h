@@ -18,6 +18,9 @@
 
 namespace kiln::fusion {
 
+/// One form per idiom for the families below (Normalize.cpp): Gemm linear
+/// layers as kiln.matmul, Kᵀ through leading-axis reshapes as a transpose.
+void populateNormalizePatterns(mlir::RewritePatternSet &patterns);
 /// x * x^-1/2 * w forms -> kiln.rms_norm (RmsNorm.cpp).
 void populateRmsNormPatterns(mlir::RewritePatternSet &patterns);
 /// softmax(Q Kᵀ scale + mask) V -> kiln.attention (Attention.cpp).

@@ -280,3 +280,51 @@ func.func @split_scores_mismatch(%ql: tensor<1x4x1x32xf32>, %qp: tensor<1x4x1x8x
   %o = kiln.matmul %p, %lat : tensor<1x4x1x16xf32>, tensor<1x4x16x32xf32>
   return %o : tensor<1x4x1x32xf32>
 }
+
+// -----
+
+// onnxscript's scaled_dot_product_attention (torch.export, opsets 18-22)
+// after repeat_kv: Q and Kᵀ each times sqrt(scale), Kᵀ through [B*H, L,
+// D] reshapes, the causal mask a folded constant: the product of the two
+// factors is the scale, the repeated K/V heads are read shared.
+// CHECK-LABEL: func.func @sdpa_onnxscript
+// CHECK: kiln.attention %arg0, %arg1, %arg2 {causal, scale = 2.500000e-01 : f32} : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>
+// CHECK-NOT: kiln.softmax
+func.func @sdpa_onnxscript(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  %c = arith.constant dense<0.5> : tensor<1xf32>
+  %mask = arith.constant dense<[[0.000000e+00, -3.40282347E+38, -3.40282347E+38, -3.40282347E+38, -3.40282347E+38, -3.40282347E+38, -3.40282347E+38, -3.40282347E+38], [0.000000e+00, 0.000000e+00, -3.40282347E+38, -3.40282347E+38, -3.40282347E+38, -3.40282347E+38, -3.40282347E+38, -3.40282347E+38], [0.000000e+00, 0.000000e+00, 0.000000e+00, -3.40282347E+38, -3.40282347E+38, -3.40282347E+38, -3.40282347E+38, -3.40282347E+38], [0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, -3.40282347E+38, -3.40282347E+38, -3.40282347E+38, -3.40282347E+38], [0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, -3.40282347E+38, -3.40282347E+38, -3.40282347E+38], [0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, -3.40282347E+38, -3.40282347E+38], [0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, -3.40282347E+38], [0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00]]> : tensor<8x8xf32>
+  %k5 = kiln.reshape %k : tensor<1x2x8x16xf32> -> tensor<1x2x1x8x16xf32>
+  %ke = kiln.expand %k5 : tensor<1x2x1x8x16xf32> -> tensor<1x2x2x8x16xf32>
+  %km = kiln.reshape %ke : tensor<1x2x2x8x16xf32> -> tensor<4x8x16xf32>
+  %kmt = kiln.transpose %km perm = [0, 2, 1] : tensor<4x8x16xf32>
+  %kt = kiln.reshape %kmt : tensor<4x16x8xf32> -> tensor<1x4x16x8xf32>
+  %v5 = kiln.reshape %v : tensor<1x2x8x16xf32> -> tensor<1x2x1x8x16xf32>
+  %ve = kiln.expand %v5 : tensor<1x2x1x8x16xf32> -> tensor<1x2x2x8x16xf32>
+  %vr = kiln.reshape %ve : tensor<1x2x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  %qc = kiln.binary mul %q, %c : tensor<1x4x8x16xf32>, tensor<1xf32>
+  %ktc = kiln.binary mul %kt, %c : tensor<1x4x16x8xf32>, tensor<1xf32>
+  %s = kiln.matmul %qc, %ktc : tensor<1x4x8x16xf32>, tensor<1x4x16x8xf32>
+  %sm = kiln.binary add %s, %mask : tensor<1x4x8x8xf32>, tensor<8x8xf32>
+  %p = kiln.softmax %sm axis = -1 : tensor<1x4x8x8xf32>
+  %o = kiln.matmul %p, %vr : tensor<1x4x8x8xf32>, tensor<1x4x8x16xf32>
+  return %o : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+// ONNX Attention (opset 23, imported as one op) over K/V heads repeated
+// for grouped-query attention: the op reads the 2 shared heads. With a
+// past cache the present outputs keep the heads they were given.
+// CHECK-LABEL: func.func @imported_gqa
+// CHECK: kiln.attention %arg0, %arg1, %arg2 {causal} : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>
+// CHECK-NOT: kiln.expand
+func.func @imported_gqa(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  %k5 = kiln.reshape %k : tensor<1x2x8x16xf32> -> tensor<1x2x1x8x16xf32>
+  %ke = kiln.expand %k5 : tensor<1x2x1x8x16xf32> -> tensor<1x2x2x8x16xf32>
+  %kr = kiln.reshape %ke : tensor<1x2x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  %v5 = kiln.reshape %v : tensor<1x2x8x16xf32> -> tensor<1x2x1x8x16xf32>
+  %ve = kiln.expand %v5 : tensor<1x2x1x8x16xf32> -> tensor<1x2x2x8x16xf32>
+  %vr = kiln.reshape %ve : tensor<1x2x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  %o = kiln.attention %q, %kr, %vr {causal} : tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %o : tensor<1x4x8x16xf32>
+}

@@ -199,3 +199,137 @@ func.func @sparse_other_weights(%x: tensor<1x4x8xf32>, %r: tensor<8x2xf32>, %g0:
   %74 = kiln.reshape %73 : tensor<4x8xf32> -> tensor<1x4x8xf32>
   return %74 : tensor<1x4x8xf32>
 }
+
+// -----
+
+// The same loop as torch.export writes it (torch.onnx.export(dynamo=True)):
+// one_hot as Cast(idx[..., None] == iota), NonZero on the int mask, the
+// rows by GatherND of x viewed [T, 1, H], the weight by GatherND of w
+// viewed [T, k, 1] at Concat(token, slot), index_add_ as a chain of
+// ScatterND (reduction add) from zeros, the router a transposed weight.
+// CHECK-LABEL: func.func @sparse_torch_export
+// CHECK: kiln.moe %{{.*}} router(%{{.*}} : tensor<8x2xf32>) experts({{.*}} : tensor<2x8x8xf32>, tensor<2x8x8xf32>, tensor<2x8x8xf32>) {normalize, top_k = 1 : i64} : tensor<4x8xf32>
+// CHECK-NOT: kiln.nonzero
+// CHECK-NOT: kiln.scatter_nd
+func.func @sparse_torch_export(%x: tensor<1x4x8xf32>, %r: tensor<2x8xf32>, %g0: tensor<8x8xf32>, %u0: tensor<8x8xf32>, %d0: tensor<8x8xf32>, %g1: tensor<8x8xf32>, %u1: tensor<8x8xf32>, %d1: tensor<8x8xf32>) -> tensor<1x4x8xf32> {
+  %c0 = arith.constant dense<0> : tensor<i64>
+  %c1 = arith.constant dense<1> : tensor<i64>
+  %iota = arith.constant dense<[0, 1]> : tensor<2xi64>
+  %zeros = arith.constant dense<0.000000e+00> : tensor<4x8xf32>
+  %x2 = kiln.reshape %x : tensor<1x4x8xf32> -> tensor<4x8xf32>
+  %rT = kiln.transpose %r perm = [1, 0] : tensor<2x8xf32>
+  %logits = kiln.matmul %x2, %rT : tensor<4x8xf32>, tensor<8x2xf32>
+  %probs = kiln.softmax %logits axis = 1 : tensor<4x2xf32>
+  %values, %indices = kiln.topk %probs k = 1 axis = -1 : tensor<4x2xf32>
+  %sum = kiln.reduce sum %values axes = [-1] keepdims : tensor<4x1xf32>
+  %wts = kiln.binary div %values, %sum : tensor<4x1xf32>, tensor<4x1xf32>
+  %idx3 = kiln.reshape %indices : tensor<4x1xi64> -> tensor<4x1x1xi64>
+  %hot = kiln.compare eq %idx3, %iota : tensor<4x1x1xi64>, tensor<2xi64>
+  %hot64 = kiln.cast %hot : tensor<4x1x2xi1> to tensor<4x1x2xi64>
+  %mask = kiln.transpose %hot64 perm = [2, 1, 0] : tensor<4x1x2xi64>
+  %xt = kiln.transpose %x perm = [1, 0, 2] : tensor<1x4x8xf32>
+  %w3 = kiln.reshape %wts : tensor<4x1xf32> -> tensor<4x1x1xf32>
+  %m0 = kiln.gather %mask[%c0] axis = 0 : tensor<2x1x4xi64>, tensor<i64>
+  %nz0 = kiln.nonzero %m0 : tensor<1x4xi64>
+  %p0 = kiln.transpose %nz0 perm = [1, 0] : tensor<2x?xi64>
+  %slot0 = kiln.slice %p0 starts = [0, 0] ends = [9223372036854775807, 1] steps = [1, 1] : tensor<?x2xi64>
+  %tok0 = kiln.slice %p0 starts = [0, 1] ends = [9223372036854775807, 2] steps = [1, 1] : tensor<?x2xi64>
+  %rows0 = kiln.gather_nd %xt[%tok0] : tensor<4x1x8xf32>, tensor<?x1xi64>
+  %rt0 = kiln.transpose %rows0 perm = [1, 0, 2] : tensor<?x1x8xf32>
+  %h0 = kiln.reshape %rt0 : tensor<1x?x8xf32> -> tensor<?x8xf32>
+  %a0 = kiln.matmul %h0, %g0 : tensor<?x8xf32>, tensor<8x8xf32>
+  %s0 = kiln.unary sigmoid %a0 : tensor<?x8xf32>
+  %act0 = kiln.binary mul %a0, %s0 : tensor<?x8xf32>, tensor<?x8xf32>
+  %b0 = kiln.matmul %h0, %u0 : tensor<?x8xf32>, tensor<8x8xf32>
+  %ab0 = kiln.binary mul %act0, %b0 : tensor<?x8xf32>, tensor<?x8xf32>
+  %y0 = kiln.matmul %ab0, %d0 : tensor<?x8xf32>, tensor<8x8xf32>
+  %pairs0 = kiln.concat %tok0, %slot0 axis = -1 : tensor<?x1xi64>, tensor<?x1xi64>
+  %w0 = kiln.gather_nd %w3[%pairs0] : tensor<4x1x1xf32>, tensor<?x2xi64>
+  %yw0 = kiln.binary mul %y0, %w0 : tensor<?x8xf32>, tensor<?x1xf32>
+  %acc0 = kiln.scatter_nd %yw0 into %zeros[%tok0] {reduction = #kiln<reduction add>} : tensor<4x8xf32>, tensor<?x1xi64>, tensor<?x8xf32>
+  %m1 = kiln.gather %mask[%c1] axis = 0 : tensor<2x1x4xi64>, tensor<i64>
+  %nz1 = kiln.nonzero %m1 : tensor<1x4xi64>
+  %p1 = kiln.transpose %nz1 perm = [1, 0] : tensor<2x?xi64>
+  %slot1 = kiln.slice %p1 starts = [0, 0] ends = [9223372036854775807, 1] steps = [1, 1] : tensor<?x2xi64>
+  %tok1 = kiln.slice %p1 starts = [0, 1] ends = [9223372036854775807, 2] steps = [1, 1] : tensor<?x2xi64>
+  %rows1 = kiln.gather_nd %xt[%tok1] : tensor<4x1x8xf32>, tensor<?x1xi64>
+  %rt1 = kiln.transpose %rows1 perm = [1, 0, 2] : tensor<?x1x8xf32>
+  %h1 = kiln.reshape %rt1 : tensor<1x?x8xf32> -> tensor<?x8xf32>
+  %a1 = kiln.matmul %h1, %g1 : tensor<?x8xf32>, tensor<8x8xf32>
+  %s1 = kiln.unary sigmoid %a1 : tensor<?x8xf32>
+  %act1 = kiln.binary mul %a1, %s1 : tensor<?x8xf32>, tensor<?x8xf32>
+  %b1 = kiln.matmul %h1, %u1 : tensor<?x8xf32>, tensor<8x8xf32>
+  %ab1 = kiln.binary mul %act1, %b1 : tensor<?x8xf32>, tensor<?x8xf32>
+  %y1 = kiln.matmul %ab1, %d1 : tensor<?x8xf32>, tensor<8x8xf32>
+  %pairs1 = kiln.concat %tok1, %slot1 axis = -1 : tensor<?x1xi64>, tensor<?x1xi64>
+  %w1 = kiln.gather_nd %w3[%pairs1] : tensor<4x1x1xf32>, tensor<?x2xi64>
+  %yw1 = kiln.binary mul %y1, %w1 : tensor<?x8xf32>, tensor<?x1xf32>
+  %acc1 = kiln.scatter_nd %yw1 into %acc0[%tok1] {reduction = #kiln<reduction add>} : tensor<4x8xf32>, tensor<?x1xi64>, tensor<?x8xf32>
+  %out = kiln.reshape %acc1 : tensor<4x8xf32> -> tensor<1x4x8xf32>
+  return %out : tensor<1x4x8xf32>
+}
+
+// -----
+
+// Look-alike: the weight picked at (slot, token) instead of (token, slot)
+// is another element of w: no fusion.
+// CHECK-LABEL: func.func @sparse_torch_export_swapped_pairs
+// CHECK-NOT: kiln.moe
+// CHECK: kiln.scatter_nd
+func.func @sparse_torch_export_swapped_pairs(%x: tensor<1x4x8xf32>, %r: tensor<2x8xf32>, %g0: tensor<8x8xf32>, %u0: tensor<8x8xf32>, %d0: tensor<8x8xf32>, %g1: tensor<8x8xf32>, %u1: tensor<8x8xf32>, %d1: tensor<8x8xf32>) -> tensor<1x4x8xf32> {
+  %c0 = arith.constant dense<0> : tensor<i64>
+  %c1 = arith.constant dense<1> : tensor<i64>
+  %iota = arith.constant dense<[0, 1]> : tensor<2xi64>
+  %zeros = arith.constant dense<0.000000e+00> : tensor<4x8xf32>
+  %x2 = kiln.reshape %x : tensor<1x4x8xf32> -> tensor<4x8xf32>
+  %rT = kiln.transpose %r perm = [1, 0] : tensor<2x8xf32>
+  %logits = kiln.matmul %x2, %rT : tensor<4x8xf32>, tensor<8x2xf32>
+  %probs = kiln.softmax %logits axis = 1 : tensor<4x2xf32>
+  %values, %indices = kiln.topk %probs k = 1 axis = -1 : tensor<4x2xf32>
+  %sum = kiln.reduce sum %values axes = [-1] keepdims : tensor<4x1xf32>
+  %wts = kiln.binary div %values, %sum : tensor<4x1xf32>, tensor<4x1xf32>
+  %idx3 = kiln.reshape %indices : tensor<4x1xi64> -> tensor<4x1x1xi64>
+  %hot = kiln.compare eq %idx3, %iota : tensor<4x1x1xi64>, tensor<2xi64>
+  %hot64 = kiln.cast %hot : tensor<4x1x2xi1> to tensor<4x1x2xi64>
+  %mask = kiln.transpose %hot64 perm = [2, 1, 0] : tensor<4x1x2xi64>
+  %xt = kiln.transpose %x perm = [1, 0, 2] : tensor<1x4x8xf32>
+  %w3 = kiln.reshape %wts : tensor<4x1xf32> -> tensor<4x1x1xf32>
+  %m0 = kiln.gather %mask[%c0] axis = 0 : tensor<2x1x4xi64>, tensor<i64>
+  %nz0 = kiln.nonzero %m0 : tensor<1x4xi64>
+  %p0 = kiln.transpose %nz0 perm = [1, 0] : tensor<2x?xi64>
+  %slot0 = kiln.slice %p0 starts = [0, 0] ends = [9223372036854775807, 1] steps = [1, 1] : tensor<?x2xi64>
+  %tok0 = kiln.slice %p0 starts = [0, 1] ends = [9223372036854775807, 2] steps = [1, 1] : tensor<?x2xi64>
+  %rows0 = kiln.gather_nd %xt[%tok0] : tensor<4x1x8xf32>, tensor<?x1xi64>
+  %rt0 = kiln.transpose %rows0 perm = [1, 0, 2] : tensor<?x1x8xf32>
+  %h0 = kiln.reshape %rt0 : tensor<1x?x8xf32> -> tensor<?x8xf32>
+  %a0 = kiln.matmul %h0, %g0 : tensor<?x8xf32>, tensor<8x8xf32>
+  %s0 = kiln.unary sigmoid %a0 : tensor<?x8xf32>
+  %act0 = kiln.binary mul %a0, %s0 : tensor<?x8xf32>, tensor<?x8xf32>
+  %b0 = kiln.matmul %h0, %u0 : tensor<?x8xf32>, tensor<8x8xf32>
+  %ab0 = kiln.binary mul %act0, %b0 : tensor<?x8xf32>, tensor<?x8xf32>
+  %y0 = kiln.matmul %ab0, %d0 : tensor<?x8xf32>, tensor<8x8xf32>
+  %pairs0 = kiln.concat %slot0, %tok0 axis = -1 : tensor<?x1xi64>, tensor<?x1xi64>
+  %w0 = kiln.gather_nd %w3[%pairs0] : tensor<4x1x1xf32>, tensor<?x2xi64>
+  %yw0 = kiln.binary mul %y0, %w0 : tensor<?x8xf32>, tensor<?x1xf32>
+  %acc0 = kiln.scatter_nd %yw0 into %zeros[%tok0] {reduction = #kiln<reduction add>} : tensor<4x8xf32>, tensor<?x1xi64>, tensor<?x8xf32>
+  %m1 = kiln.gather %mask[%c1] axis = 0 : tensor<2x1x4xi64>, tensor<i64>
+  %nz1 = kiln.nonzero %m1 : tensor<1x4xi64>
+  %p1 = kiln.transpose %nz1 perm = [1, 0] : tensor<2x?xi64>
+  %slot1 = kiln.slice %p1 starts = [0, 0] ends = [9223372036854775807, 1] steps = [1, 1] : tensor<?x2xi64>
+  %tok1 = kiln.slice %p1 starts = [0, 1] ends = [9223372036854775807, 2] steps = [1, 1] : tensor<?x2xi64>
+  %rows1 = kiln.gather_nd %xt[%tok1] : tensor<4x1x8xf32>, tensor<?x1xi64>
+  %rt1 = kiln.transpose %rows1 perm = [1, 0, 2] : tensor<?x1x8xf32>
+  %h1 = kiln.reshape %rt1 : tensor<1x?x8xf32> -> tensor<?x8xf32>
+  %a1 = kiln.matmul %h1, %g1 : tensor<?x8xf32>, tensor<8x8xf32>
+  %s1 = kiln.unary sigmoid %a1 : tensor<?x8xf32>
+  %act1 = kiln.binary mul %a1, %s1 : tensor<?x8xf32>, tensor<?x8xf32>
+  %b1 = kiln.matmul %h1, %u1 : tensor<?x8xf32>, tensor<8x8xf32>
+  %ab1 = kiln.binary mul %act1, %b1 : tensor<?x8xf32>, tensor<?x8xf32>
+  %y1 = kiln.matmul %ab1, %d1 : tensor<?x8xf32>, tensor<8x8xf32>
+  %pairs1 = kiln.concat %slot1, %tok1 axis = -1 : tensor<?x1xi64>, tensor<?x1xi64>
+  %w1 = kiln.gather_nd %w3[%pairs1] : tensor<4x1x1xf32>, tensor<?x2xi64>
+  %yw1 = kiln.binary mul %y1, %w1 : tensor<?x8xf32>, tensor<?x1xf32>
+  %acc1 = kiln.scatter_nd %yw1 into %acc0[%tok1] {reduction = #kiln<reduction add>} : tensor<4x8xf32>, tensor<?x1xi64>, tensor<?x8xf32>
+  %out = kiln.reshape %acc1 : tensor<4x8xf32> -> tensor<1x4x8xf32>
+  return %out : tensor<1x4x8xf32>
+}

@@ -49,6 +49,7 @@ import os
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -128,8 +129,11 @@ class LlamaBlock(nn.Module):
         k = k * self.cos + rotate_half(k) * self.sin
         k = repeat_kv(k, self.heads // self.kv_heads, self.repeat)
         v = repeat_kv(v, self.heads // self.kv_heads, self.repeat)
-        scores = torch.matmul(q, k.transpose(-2, -1)) / (self.head_dim ** 0.5) + self.mask
-        attn = torch.matmul(torch.softmax(scores, dim=-1), v)
+        if self.repeat == "sdpa":  # Hugging Face's default attention (torch >= 2)
+            attn = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            scores = torch.matmul(q, k.transpose(-2, -1)) / (self.head_dim ** 0.5) + self.mask
+            attn = torch.matmul(torch.softmax(scores, dim=-1), v)
         x = x + self.o(attn.transpose(1, 2).reshape(b, s, d))
         return x + self.mlp(self.norm2(x))
 
@@ -199,7 +203,9 @@ class SparseMoE(DenseMaskedMoE):
         return out.reshape(b, s, d)
 
 
-# The newest opset this torch's exporter writes (1.13: 17).
+# torch >= 2 exports through torch.export (dynamo=True); 1.x's TorchScript
+# exporter writes opsets up to 17.
+CURRENT_EXPORTER = int(torch.__version__.split(".")[0]) >= 2
 TORCH_MAX_OPSET = 17
 
 
@@ -382,17 +388,25 @@ class MLANaiveDecode(MLADecode):
 
 
 def export(model, example, path, opset, inputs=None, outputs=("y",)):
-    """torch.onnx.export at `opset`; above what this torch writes, export at
-    its newest and convert with onnx's version converter (opset 18 moves
-    ReduceMean/ReduceSum axes into inputs, 18+ changes Split/Resize/Pad
-    attributes: the forms a current exporter writes)."""
+    """Exports `model` to ONNX at `opset`. torch 2.x: its current exporter
+    (torch.export + onnxscript's ATen translations, dynamo=True), what
+    people run today. torch 1.x: the TorchScript exporter; above the newest
+    opset it writes (1.13: 17), export at that and convert with onnx's
+    version converter (18 moves ReduceMean/ReduceSum axes into inputs)."""
     inputs = {"x": example, **(inputs or {})}
     model.eval()
     with torch.no_grad():
-        torch.onnx.export(model, tuple(inputs.values()), path, input_names=list(inputs),
-                          output_names=list(outputs),
-                          opset_version=min(opset, TORCH_MAX_OPSET), do_constant_folding=True)
-    if opset > TORCH_MAX_OPSET:
+        if CURRENT_EXPORTER:
+            program = torch.onnx.export(model, tuple(inputs.values()), dynamo=True,
+                                        input_names=list(inputs), output_names=list(outputs),
+                                        opset_version=opset, external_data=False)
+            program.save(path)
+        else:
+            torch.onnx.export(model, tuple(inputs.values()), path, input_names=list(inputs),
+                              output_names=list(outputs),
+                              opset_version=min(opset, TORCH_MAX_OPSET),
+                              do_constant_folding=True)
+    if not CURRENT_EXPORTER and opset > TORCH_MAX_OPSET:
         import onnx
         from onnx import version_converter
         converted = version_converter.convert_version(onnx.load(path), opset)
@@ -427,7 +441,11 @@ def main():
         torch.manual_seed(2)
         export(LlamaBlock(seq=args.seq, kv_heads=2), x,
                os.path.join(args.outdir, "llama_gqa_block.onnx"), args.opset)
-        for how in ("tile", "interleave"):
+        # Hugging Face's default attention, scaled_dot_product_attention,
+        # exists from torch 2.0: the current exporter writes its causal mask
+        # in-graph (opset < 23) or the ONNX Attention op (opset 23).
+        hows = ("tile", "interleave") + (("sdpa",) if CURRENT_EXPORTER else ())
+        for how in hows:
             torch.manual_seed(2)
             export(LlamaBlock(seq=args.seq, kv_heads=2, repeat=how), x,
                    os.path.join(args.outdir, f"llama_gqa_{how}_block.onnx"), args.opset)
