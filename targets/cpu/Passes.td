@@ -107,6 +107,37 @@ def KilnCpuFlashAttention
   ];
 }
 
+def KilnCpuRowKernels : Pass<"kiln-cpu-row-kernels", "mlir::func::FuncOp"> {
+  let summary = "kiln.rms_norm and kiln.rope as one vectorized pass over rows each";
+  let description = [{
+    Rewrites static f32 `kiln.rms_norm` (weight with one value per
+    normalized element) and rotate-half `kiln.rope`, before bufferization,
+    into one `scf.parallel` over blocks of rows that reads each row once
+    and writes it once: the decompositions (square, mean, add, rsqrt,
+    multiplies; slices, negate, concat, multiplies, add) become 4 and 6
+    dispatches with a buffer between each.
+
+    - rms_norm: per row, a vector sum of squares (`vector.fma`), one
+      reduction, `1 / sqrt(mean + eps)`, then `x * inv * weight`;
+    - rope: per row, with `h = R / 2`, `y[i] = x[i] cos[i] - x[h+i] sin[i]`
+      and `y[h+i] = x[h+i] cos[h+i] + x[i] sin[h+i]` a vector at a time,
+      the cos/sin row found from the row's position in `input.shape[:-1]`
+      (their broadcast dims read index 0); features past R copied.
+
+    The vector width is the largest power of two up to `vector-bits` / 32
+    that divides the row (or half-row). Interleaved RoPE and other weights
+    keep the decomposition.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::vector::VectorDialect",
+                           "mlir::memref::MemRefDialect", "mlir::arith::ArithDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::bufferization::BufferizationDialect"];
+  let options = [
+    Option<"vectorBits", "vector-bits", "unsigned", "256",
+           "Width of a SIMD register in bits (128, 256, 512)">
+  ];
+}
+
 def KilnCpuMoe : Pass<"kiln-cpu-moe", "mlir::func::FuncOp"> {
   let summary = "kiln.moe as routing plus grouped expert GEMMs over routed tokens only";
   let description = [{
