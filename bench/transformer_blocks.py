@@ -8,6 +8,13 @@ outputs against onnxruntime's.
 
 usage: bench/transformer_blocks.py [--kiln build/bin/kiln] [--threads N]
                                    [--iterations 20] [--workdir DIR]
+                                   [--exporter-python .venv-exporter/bin/python]
+                                   [--only NAME,...]
+
+With --exporter-python (a torch 2.x with onnxscript) the Llama blocks are
+also exported by the current exporter at opset 18 (Gemm linear layers,
+Reciprocal(Sqrt), scaled_dot_product_attention decomposed) and measured
+the same way ("(torch.export)" rows).
 """
 import argparse
 import json
@@ -44,6 +51,8 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--iterations", type=int, default=20)
     ap.add_argument("--workdir", default=None)
+    ap.add_argument("--exporter-python", default=None)
+    ap.add_argument("--only", default=None, help="comma-separated model names")
     args = ap.parse_args()
     work = args.workdir or tempfile.mkdtemp(prefix="kiln-bench-")
     os.makedirs(work, exist_ok=True)
@@ -52,9 +61,22 @@ def main():
     # The decode step over a long cache (the latent cache is what it reads).
     subprocess.check_call([sys.executable, os.path.join(ROOT, "test", "models", "export_blocks.py"),
                            work, "--only", "decode", "--seq", "4096"])
+    models = [(name, what, work) for name, what in MODELS]
+    if args.exporter_python:
+        current = os.path.join(work, "torch_export")
+        for only in ("llama", "gqa"):
+            subprocess.check_call([args.exporter_python,
+                                   os.path.join(ROOT, "test", "models", "export_blocks.py"),
+                                   current, "--opset", "18", "--only", only],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        models += [(name, what + " (torch.export)", current) for name, what in
+                   (("llama_block", "Llama block"), ("llama_gqa_block", "Llama GQA block"),
+                    ("llama_gqa_sdpa_block", "Llama GQA, scaled_dot_product_attention"))]
+    if args.only:
+        models = [m for m in models if m[0] in args.only.split(",")]
     env = dict(os.environ, KILN_NUM_THREADS=str(args.threads))
     rows = []
-    for name, what in MODELS:
+    for name, what, work in models:
         onnx_path = os.path.join(work, name + ".onnx")
         art = os.path.join(work, name + ".kiln")
         compile_s, compile_rss, _ = run_measured([args.kiln, "compile", onnx_path, "-o", art])

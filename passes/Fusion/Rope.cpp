@@ -7,6 +7,8 @@
 // the same x; cos and sin must be [.., D] values broadcasting over x's
 // leading dimensions (kiln.rope's contract). Partial rotary (a slice of
 // the head rotated, the rest concatenated back) raises its rotated part.
+// A RoPE of heads just transposed to [B, H, S, D] runs before the
+// transpose instead, so the transpose reaches the attention.
 //
 //===----------------------------------------------------------------------===//
 
@@ -94,10 +96,67 @@ struct RaiseRope : OpRewritePattern<ConcatOp> {
   }
 };
 
+/// RoPE of heads just transposed out of the projection's layout
+/// (`rope(transpose(x, [0, 2, 1, 3]))`, Llama's `view(..).transpose(1, 2)`)
+/// runs on x as it is, with the tables permuted to match, and the
+/// transpose moves after it: next to the attention, whose kernel can read
+/// the transposed layout in place instead of a copy.
+struct RopeBeforeTranspose : OpRewritePattern<RopeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(RopeOp rope, PatternRewriter &rewriter) const override {
+    auto t = rope.getInput().getDefiningOp<TransposeOp>();
+    if (!t || !t->hasOneUse())
+      return failure();
+    ArrayRef<int64_t> perm = t.getPerm();
+    auto xt = dyn_cast<RankedTensorType>(t.getInput().getType());
+    auto ct = dyn_cast<RankedTensorType>(rope.getCos().getType());
+    int64_t rank = static_cast<int64_t>(perm.size());
+    if (!xt || !ct || !ct.hasStaticShape() || perm.back() != rank - 1 || ct.getRank() > rank)
+      return failure();
+    // The tables as [1.., their dims] in the transposed layout, then in
+    // x's: dim perm[i] of x's layout is dim i of the transposed one.
+    SmallVector<int64_t> padded(rank - ct.getRank(), 1);
+    llvm::append_range(padded, ct.getShape());
+    SmallVector<int64_t> moved(rank, 1);
+    for (int64_t i = 0; i < rank; ++i)
+      moved[perm[i]] = padded[i];
+    // Only unit dims may move (then it is a reshape of the tables).
+    auto nonUnit = [](ArrayRef<int64_t> shape) {
+      SmallVector<int64_t> dims;
+      for (int64_t d : shape)
+        if (d != 1)
+          dims.push_back(d);
+      return dims;
+    };
+    if (nonUnit(padded) != nonUnit(moved))
+      return failure();
+    Location loc = rope.getLoc();
+    auto tableType = RankedTensorType::get(moved, ct.getElementType());
+    Value cos = ReshapeOp::create(rewriter, loc, tableType, rope.getCos(), Value(), false);
+    Value sin = ReshapeOp::create(rewriter, loc, tableType, rope.getSin(), Value(), false);
+    SmallVector<OpOperand *> users;
+    for (OpOperand &use : rope.getResult().getUses())
+      users.push_back(&use);
+    rewriter.modifyOpInPlace(rope, [&] {
+      rope.getInputMutable().assign(t.getInput());
+      rope.getCosMutable().assign(cos);
+      rope.getSinMutable().assign(sin);
+      rope.getResult().setType(xt);
+    });
+    rewriter.setInsertionPointAfter(rope);
+    auto after = TransposeOp::create(rewriter, t.getLoc(), rope.getResult(), perm);
+    for (OpOperand *use : users)
+      rewriter.modifyOpInPlace(use->getOwner(), [&] { use->set(after.getResult()); });
+    rewriter.eraseOp(t);
+    return success();
+  }
+};
+
 } // namespace
 
 void populateRopePatterns(RewritePatternSet &patterns) {
-  patterns.add<RaiseRope>(patterns.getContext());
+  patterns.add<RaiseRope, RopeBeforeTranspose>(patterns.getContext());
 }
 
 } // namespace kiln::fusion

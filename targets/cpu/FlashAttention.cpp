@@ -561,24 +561,66 @@ struct FlashAttentionPass : kiln::impl::KilnCpuFlashAttentionBase<FlashAttention
     }
     auto kType = cast<RankedTensorType>(key.getType());
     Shape s = shapeOf(op, kType, t, blockRows, blockCols);
+    // Operands given as [B, S, H, D] transposed to heads first (the
+    // projections' layout) are read in place through a transposed view,
+    // and an output transposed back is written in that layout: the kernel
+    // indexes [b, h, s, d] either way, rows stay unit-stride.
+    const SmallVector<int64_t> swap = {0, 2, 1, 3};
+    auto headsFirst = [&](Value v) -> Value {
+      auto tr = v.getDefiningOp<kiln::TransposeOp>();
+      return tr && tr.getPerm() == ArrayRef<int64_t>(swap) ? tr.getInput() : Value();
+    };
+    auto buffer = [&](Value tensor) { return kiln::cpu::readOnlyBuffer(b, loc, tensor); };
+    auto swapped = [&](Value m) -> Value {
+      return memref::TransposeOp::create(
+          b, loc, m, AffineMapAttr::get(AffineMap::getPermutationMap(swap, b.getContext())));
+    };
+    auto view = [&](Value tensor) -> Value {
+      if (Value x = headsFirst(tensor))
+        return swapped(buffer(x));
+      return buffer(tensor);
+    };
     // Kᵀ once per call, so the score product reads key blocks as rows
     // (not for a few rows: they take dot products on K as stored).
     Value kt = key;
+    Value keyBuffer;
     if (!s.directScores) {
       SmallVector<int64_t> ktShape = {s.b, s.hkv, s.d, s.l};
       Value ktInit = tensor::EmptyOp::create(b, loc, ktShape, b.getF32Type());
-      kt = linalg::TransposeOp::create(b, loc, key, ktInit, ArrayRef<int64_t>{0, 1, 3, 2})
-               .getResult()[0];
+      Value source = key;
+      SmallVector<int64_t> perm = {0, 1, 3, 2};
+      if (Value x = headsFirst(key)) { // [B, L, H, D] -> [B, H, D, L] in one copy
+        source = x;
+        perm = {0, 2, 3, 1};
+      }
+      kt = linalg::TransposeOp::create(b, loc, source, ktInit, perm).getResult()[0];
+      keyBuffer = buffer(kt);
+    } else {
+      keyBuffer = view(key);
     }
-    auto buffer = [&](Value tensor) { return kiln::cpu::readOnlyBuffer(b, loc, tensor); };
     Value mask = op.getMask() ? buffer(op.getMask()) : Value();
     auto outType = cast<RankedTensorType>(op.getOutput().getType());
-    auto outBufferType = MemRefType::get(outType.getShape(), outType.getElementType());
-    Value out = memref::AllocOp::create(b, loc, outBufferType, b.getI64IntegerAttr(64));
+    // The output's only user transposes it back to [B, S, H, Dv]: write that.
+    auto back = op.getPastKey() || !op.getOutput().hasOneUse()
+                    ? kiln::TransposeOp()
+                    : dyn_cast<kiln::TransposeOp>(*op.getOutput().getUsers().begin());
+    if (back && back.getPerm() != ArrayRef<int64_t>(swap))
+      back = kiln::TransposeOp();
+    auto storedType = back ? cast<RankedTensorType>(back.getType()) : outType;
+    Value out = memref::AllocOp::create(
+        b, loc, MemRefType::get(storedType.getShape(), storedType.getElementType()),
+        b.getI64IntegerAttr(64));
     FlashEmitter(b, loc, t, s)
-        .emit(buffer(op.getQuery()), buffer(kt), buffer(value), mask, out,
+        .emit(view(op.getQuery()), keyBuffer, view(value), mask, back ? swapped(out) : out,
               op.getEffectiveScale(), op.getCausal());
-    results.push_back(kiln::cpu::resultTensor(b, loc, outType, out));
+    Value stored = kiln::cpu::resultTensor(b, loc, storedType, out);
+    if (back) {
+      back.getResult().replaceAllUsesWith(stored);
+      back->erase();
+      op->erase();
+      return;
+    }
+    results.push_back(stored);
     if (op.getPastKey())
       results.append({key, value});
     op->replaceAllUsesWith(results);

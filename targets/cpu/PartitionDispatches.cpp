@@ -37,7 +37,7 @@ bool isRematerializable(Operation *op) {
   return op->hasTrait<OpTrait::ConstantLike>() || isa<ViewLikeOpInterface>(op) ||
          isa<memref::AllocaOp>(op) ||
          isa<memref::GetGlobalOp, memref::CastOp, memref::ExpandShapeOp,
-             memref::CollapseShapeOp, memref::ReinterpretCastOp>(op);
+             memref::CollapseShapeOp, memref::ReinterpretCastOp, memref::TransposeOp>(op);
 }
 
 bool isArenaAlloc(Operation *op) {

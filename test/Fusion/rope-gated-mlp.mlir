@@ -60,3 +60,38 @@ func.func @different_inputs(%x: tensor<4x32xf32>, %z: tensor<4x32xf32>, %g: tens
   %y = kiln.matmul %h, %d : tensor<4x64xf32>, tensor<64x32xf32>
   return %y : tensor<4x32xf32>
 }
+
+// -----
+
+// RoPE of heads just transposed out of the projection ([B, S, H, D] ->
+// [B, H, S, D]) runs before the transpose, the [S, D] tables viewed
+// [1, S, 1, D]: the transpose moves next to its consumer (the attention
+// kernel reads that layout in place).
+// CHECK-LABEL: func.func @rope_before_transpose
+// CHECK-DAG: %[[C:.*]] = kiln.reshape %arg1 : tensor<16x64xf32> -> tensor<1x16x1x64xf32>
+// CHECK-DAG: %[[S:.*]] = kiln.reshape %arg2 : tensor<16x64xf32> -> tensor<1x16x1x64xf32>
+// CHECK: %[[R:.*]] = kiln.rope %arg0, %[[C]], %[[S]] : tensor<1x16x4x64xf32>, tensor<1x16x1x64xf32>, tensor<1x16x1x64xf32>
+// CHECK: kiln.transpose %[[R]] perm = [0, 2, 1, 3] : tensor<1x16x4x64xf32>
+func.func @rope_before_transpose(%x: tensor<1x16x4x64xf32>, %cos: tensor<16x64xf32>, %sin: tensor<16x64xf32>) -> tensor<1x4x16x64xf32> {
+  %t = kiln.transpose %x perm = [0, 2, 1, 3] : tensor<1x16x4x64xf32>
+  %r = kiln.rope %t, %cos, %sin : tensor<1x4x16x64xf32>, tensor<16x64xf32>, tensor<16x64xf32>
+  return %r : tensor<1x4x16x64xf32>
+}
+
+// -----
+
+// Look-alikes that stay: the transposed heads are also used elsewhere (the
+// transpose would have to stay), the tables differ per head (moving them
+// would be a real transpose, not a view).
+// CHECK-LABEL: func.func @rope_transpose_kept
+// CHECK: %[[T:.*]] = kiln.transpose %arg0 perm = [0, 2, 1, 3]
+// CHECK: kiln.rope %[[T]], %arg1, %arg1
+// CHECK: %[[T2:.*]] = kiln.transpose %arg0 perm = [0, 2, 1, 3]
+// CHECK: kiln.rope %[[T2]], %arg2, %arg2
+func.func @rope_transpose_kept(%x: tensor<1x16x4x64xf32>, %cos: tensor<16x64xf32>, %perhead: tensor<4x16x64xf32>) -> (tensor<1x4x16x64xf32>, tensor<1x4x16x64xf32>, tensor<1x4x16x64xf32>) {
+  %t = kiln.transpose %x perm = [0, 2, 1, 3] : tensor<1x16x4x64xf32>
+  %r = kiln.rope %t, %cos, %cos : tensor<1x4x16x64xf32>, tensor<16x64xf32>, tensor<16x64xf32>
+  %t2 = kiln.transpose %x perm = [0, 2, 1, 3] : tensor<1x16x4x64xf32>
+  %r2 = kiln.rope %t2, %perhead, %perhead : tensor<1x4x16x64xf32>, tensor<4x16x64xf32>, tensor<4x16x64xf32>
+  return %r, %t, %r2 : tensor<1x4x16x64xf32>, tensor<1x4x16x64xf32>, tensor<1x4x16x64xf32>
+}

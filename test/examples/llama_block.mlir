@@ -8,7 +8,7 @@
 // CHECK-LABEL: func.func @llama_block
 // CHECK-SAME: tensor<1x16x64xf32> {kiln.name = "hidden"}
 // CHECK-SAME: -> tensor<1x16x64xf32>
-// CHECK: kiln.rope {{.*}} : tensor<1x4x16x16xf32>, tensor<16x16xf32>, tensor<16x16xf32>
+// CHECK: kiln.rope {{.*}} : tensor<1x16x4x16xf32>, tensor<1x16x1x16xf32>, tensor<1x16x1x16xf32>
 // CHECK: kiln.attention {{.*}} {causal} : tensor<1x4x16x16xf32>, tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32> -> tensor<1x4x16x16xf32>
 // CHECK: kiln.gated_mlp {{.*}} : tensor<1x16x64xf32>, tensor<64x172xf32>
 // DYN-LABEL: func.func @llama_block

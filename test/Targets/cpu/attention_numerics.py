@@ -6,7 +6,9 @@ computed here (rtol 1e-4, atol 1e-5). The cases cover the fused kernel's
 edges: grouped heads, causal with and without a cache, key and row counts
 that are not multiples of the blocks, head dims that are not multiples of
 the vector width, float and boolean masks (with fully hidden rows), a
-single workgroup, and decode steps whose keys are split across workgroups. Prints one line per case; exits 1 on any mismatch.
+single workgroup, decode steps whose keys are split across workgroups, and
+Q/K/V/output in the projections' [B, S, H, D] layout (read and written
+through transposed views). Prints one line per case; exits 1 on any mismatch.
 """
 import argparse
 import os
@@ -38,6 +40,47 @@ def reference(q, k, v, mask, causal, scale):
 def tensor_type(a):
     dims = "x".join(map(str, a.shape))
     return f"tensor<{dims}x{'i1' if a.dtype == bool else 'f32'}>"
+
+
+def run_bshd_case(kiln, work, name, b, hq, hkv, s, d, causal=True):
+    """Q, K, V given as [B, S, H, D] and transposed to heads first in the
+    model, the output transposed back: the kernel reads and writes the
+    projections' layout in place (strided views)."""
+    rng = np.random.default_rng(len(name))
+    q = rng.standard_normal((b, s, hq, d), dtype=np.float32)
+    k = rng.standard_normal((b, s, hkv, d), dtype=np.float32)
+    v = rng.standard_normal((b, s, hkv, d), dtype=np.float32)
+    t = lambda a: tensor_type(a.transpose(0, 2, 1, 3))
+    source = (f"func.func @main(%q: {tensor_type(q)}, %k: {tensor_type(k)}, %v: {tensor_type(v)})"
+              f" -> {tensor_type(q)} {{\n"
+              f"  %qt = kiln.transpose %q perm = [0, 2, 1, 3] : {tensor_type(q)}\n"
+              f"  %kt = kiln.transpose %k perm = [0, 2, 1, 3] : {tensor_type(k)}\n"
+              f"  %vt = kiln.transpose %v perm = [0, 2, 1, 3] : {tensor_type(v)}\n"
+              f"  %o = kiln.attention %qt, %kt, %vt{' {causal}' if causal else ''} : {t(q)}, "
+              f"{t(k)}, {t(v)} -> {t(q)}\n"
+              f"  %ot = kiln.transpose %o perm = [0, 2, 1, 3] : {t(q)}\n"
+              f"  return %ot : {tensor_type(q)}\n}}\n")
+    case_dir = os.path.join(work, name)
+    os.makedirs(case_dir, exist_ok=True)
+    model = os.path.join(case_dir, "model.mlir")
+    with open(model, "w") as f:
+        f.write(source)
+    cmd = [kiln, "run", os.path.join(case_dir, "model.kiln"), "--output-dir",
+           os.path.join(case_dir, "out")]
+    for n, a in {"q": q, "k": k, "v": v}.items():
+        np.save(os.path.join(case_dir, n + ".npy"), a)
+        cmd.append("--input=" + os.path.join(case_dir, n + ".npy"))
+    for step in ([kiln, "compile", model, "-o", os.path.join(case_dir, "model.kiln")], cmd):
+        r = subprocess.run(step, capture_output=True, text=True)
+        if r.returncode:
+            print(f"{name}: FAIL ({os.path.basename(step[0])} {step[1]}: {r.stderr.strip()})")
+            return False
+    got = np.load(os.path.join(case_dir, "out", "result0.npy"))
+    heads = lambda a: a.transpose(0, 2, 1, 3)
+    want = heads(reference(heads(q), heads(k), heads(v), None, causal, 1 / np.sqrt(d)))
+    ok = np.allclose(got, want, rtol=1e-4, atol=1e-5)
+    print(f"{name}: {'ok' if ok else 'FAIL'} (max |diff| {np.abs(got - want).max():.2e})")
+    return ok
 
 
 def run_case(kiln, work, name, b, hq, hkv, sq, length, d, dv, causal=False, mask=None, past=0):
@@ -125,6 +168,11 @@ def main():
                                                  (1, 1, 1, 2600)).astype(np.float32))),
     ]
     results = [run_case(a.kiln, a.work, name, **kw) for name, kw in cases]
+    # The projections' [B, S, H, D] layout read and written in place.
+    results.append(run_bshd_case(a.kiln, a.work, "bshd_layout_gqa_causal", b=2, hq=4, hkv=2,
+                                 s=70, d=32))
+    results.append(run_bshd_case(a.kiln, a.work, "bshd_layout_decode_rows", b=1, hq=4, hkv=4,
+                                 s=3, d=16, causal=False))
     print(f"{sum(results)}/{len(results)} attention cases match")
     sys.exit(0 if all(results) else 1)
 

@@ -82,3 +82,28 @@ func.func @decode_split(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x1x64xf32>, %v: 
       -> tensor<1x8x1x64xf32>, tensor<1x2x1024x64xf32>, tensor<1x2x1024x64xf32>
   return %o#0, %o#1, %o#2 : tensor<1x8x1x64xf32>, tensor<1x2x1024x64xf32>, tensor<1x2x1024x64xf32>
 }
+
+// -----
+
+// Q, K, V transposed to heads first from the projections' [B, S, H, D]
+// layout and the output transposed back: the kernel reads Q and V through
+// memref.transpose views of the untransposed buffers, makes Kᵀ in one copy
+// straight from [B, L, H, D] (permutation [0, 2, 3, 1]) and writes the
+// output in [B, S, H, D] through a transposed view: no other copies.
+// CHECK-LABEL: func.func @bshd_layout
+// CHECK-NOT: kiln.attention
+// CHECK: linalg.transpose ins(%arg1 : tensor<1x100x2x32xf32>) {{.*}} permutation = [0, 2, 3, 1]
+// CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x100x4x32xf32>
+// CHECK: memref.transpose %{{.*}} (d0, d1, d2, d3) -> (d0, d2, d1, d3) : memref<1x100x4x32xf32> to memref<1x4x100x32xf32, strided<[12800, 32, 128, 1]>>
+// CHECK: memref.transpose %{{.*}} (d0, d1, d2, d3) -> (d0, d2, d1, d3) : memref<1x100x2x32xf32> to memref<1x2x100x32xf32, strided<[6400, 32, 64, 1]>>
+// CHECK: memref.transpose %[[OUT]] (d0, d1, d2, d3) -> (d0, d2, d1, d3)
+// CHECK: %[[T:.*]] = bufferization.to_tensor %[[OUT]] restrict writable : memref<1x100x4x32xf32>
+// CHECK: return %[[T]]
+func.func @bshd_layout(%q: tensor<1x100x4x32xf32>, %k: tensor<1x100x2x32xf32>, %v: tensor<1x100x2x32xf32>) -> tensor<1x100x4x32xf32> {
+  %qt = kiln.transpose %q perm = [0, 2, 1, 3] : tensor<1x100x4x32xf32>
+  %kt = kiln.transpose %k perm = [0, 2, 1, 3] : tensor<1x100x2x32xf32>
+  %vt = kiln.transpose %v perm = [0, 2, 1, 3] : tensor<1x100x2x32xf32>
+  %o = kiln.attention %qt, %kt, %vt {causal} : tensor<1x4x100x32xf32>, tensor<1x2x100x32xf32>, tensor<1x2x100x32xf32> -> tensor<1x4x100x32xf32>
+  %ot = kiln.transpose %o perm = [0, 2, 1, 3] : tensor<1x4x100x32xf32>
+  return %ot : tensor<1x100x4x32xf32>
+}
