@@ -57,7 +57,9 @@ public:
       : b(b), loc(loc), t(t), s(s), f32(b.getF32Type()) {}
 
   /// Writes softmax(q kᵀ scale + mask) v into `out` ([B, Hq, Sq, Dv]);
-  /// `kt` is the key transposed to [B, Hkv, D, L].
+  /// `kt` is the key transposed to [B, Hkv, D, L]. With direct scores the
+  /// key is as stored ([B, Hkv, L, D]), maybe in two feature parts
+  /// (`setKeyParts`).
   void emit(Value q, Value kt, Value v, Value mask, Value out, float scale, bool causal) {
     this->mask = mask;
     this->causal = causal;
@@ -243,6 +245,18 @@ private:
   Type f32;
   Value mask;
   bool causal = false;
+  /// Direct scores over K = [K1 K2] on the feature axis, read in place:
+  /// K2 and the width of K1 (no concatenated copy of a cache).
+  Value key2;
+  int64_t d1 = 0;
+
+public:
+  void setKeyParts(Value second, int64_t firstWidth) {
+    key2 = second;
+    d1 = firstWidth;
+  }
+
+private:
   Value qs, tile, acc, rowMax, rowSum;
   MatmulEmitter::Scratch qkScratch, pvScratch;
   Value batch, kvHead, r0;
@@ -347,23 +361,35 @@ private:
   /// scores[rr, c] = qs[rr, :] . key[b, kv, j0 + c, :] for a few rows: dot
   /// products along the head dim read K as stored (no transposed copy).
   void directScores(Value key, Value scores, Value j0, int64_t w) {
-    int64_t lanes = lanesFor(s.d);
+    // The key's feature parts: (buffer, first feature in Q, width).
+    SmallVector<std::tuple<Value, int64_t, int64_t>, 2> parts = {{key, 0, s.d}};
+    if (key2)
+      parts = {{key, 0, d1}, {key2, d1, s.d - d1}};
     scf::ForOp::create(
         b, loc, idx(0), idx(w), idx(1), ValueRange{},
         [&](OpBuilder &, Location, Value c, ValueRange) {
           Value j = add(j0, c);
           for (int64_t rr = 0; rr < s.br; ++rr) {
-            Value sum = chunks(s.d, lanes, {splat(lanes, cst(0.0f))},
-                               [&](Value dd, ValueRange carried) {
-                                 Value kv = vector::LoadOp::create(
-                                     b, loc, vec(lanes), key, ValueRange{batch, kvHead, j, dd});
-                                 Value qv = vector::LoadOp::create(b, loc, vec(lanes), qs,
-                                                                   ValueRange{idx(rr), dd});
-                                 return SmallVector<Value>{
-                                     vector::FMAOp::create(b, loc, qv, kv, carried[0])};
-                               })
-                            .getResult(0);
-            Value dot = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, sum);
+            Value dot;
+            for (auto &entry : parts) {
+              Value part = std::get<0>(entry);
+              int64_t from = std::get<1>(entry), width = std::get<2>(entry);
+              int64_t lanes = lanesFor(width);
+              Value sum =
+                  chunks(width, lanes, {splat(lanes, cst(0.0f))},
+                         [&](Value dd, ValueRange carried) {
+                           Value kv = vector::LoadOp::create(b, loc, vec(lanes), part,
+                                                             ValueRange{batch, kvHead, j, dd});
+                           Value qv = vector::LoadOp::create(
+                               b, loc, vec(lanes), qs, ValueRange{idx(rr), add(dd, idx(from))});
+                           return SmallVector<Value>{
+                               vector::FMAOp::create(b, loc, qv, kv, carried[0])};
+                         })
+                      .getResult(0);
+              Value partDot =
+                  vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, sum);
+              dot = dot ? arith::AddFOp::create(b, loc, dot, partDot).getResult() : partDot;
+            }
             memref::StoreOp::create(b, loc, dot, scores, ValueRange{idx(rr), c});
           }
           scf::YieldOp::create(b, loc);
@@ -584,6 +610,7 @@ struct FlashAttentionPass : kiln::impl::KilnCpuFlashAttentionBase<FlashAttention
     // (not for a few rows: they take dot products on K as stored).
     Value kt = key;
     Value keyBuffer;
+    std::pair<Value, int64_t> keyParts;
     if (!s.directScores) {
       SmallVector<int64_t> ktShape = {s.b, s.hkv, s.d, s.l};
       Value ktInit = tensor::EmptyOp::create(b, loc, ktShape, b.getF32Type());
@@ -595,6 +622,16 @@ struct FlashAttentionPass : kiln::impl::KilnCpuFlashAttentionBase<FlashAttention
       }
       kt = linalg::TransposeOp::create(b, loc, source, ktInit, perm).getResult()[0];
       keyBuffer = buffer(kt);
+    } else if (auto parts = key.getDefiningOp<kiln::ConcatOp>();
+               parts && parts.getInputs().size() == 2 &&
+               (static_cast<int64_t>(parts.getAxis()) == 3 ||
+                static_cast<int64_t>(parts.getAxis()) == -1)) {
+      // K = [K1 K2] on the features (MLA's absorbed decode: the latent
+      // cache and the RoPE key): dot products over each part in place,
+      // no concatenated copy of the cache per step.
+      keyBuffer = view(parts.getInputs()[0]);
+      keyParts = {view(parts.getInputs()[1]),
+                  cast<RankedTensorType>(parts.getInputs()[0].getType()).getDimSize(3)};
     } else {
       keyBuffer = view(key);
     }
@@ -610,9 +647,11 @@ struct FlashAttentionPass : kiln::impl::KilnCpuFlashAttentionBase<FlashAttention
     Value out = memref::AllocOp::create(
         b, loc, MemRefType::get(storedType.getShape(), storedType.getElementType()),
         b.getI64IntegerAttr(64));
-    FlashEmitter(b, loc, t, s)
-        .emit(view(op.getQuery()), keyBuffer, view(value), mask, back ? swapped(out) : out,
-              op.getEffectiveScale(), op.getCausal());
+    FlashEmitter emitter(b, loc, t, s);
+    if (keyParts.first)
+      emitter.setKeyParts(keyParts.first, keyParts.second);
+    emitter.emit(view(op.getQuery()), keyBuffer, view(value), mask, back ? swapped(out) : out,
+                 op.getEffectiveScale(), op.getCausal());
     Value stored = kiln::cpu::resultTensor(b, loc, storedType, out);
     if (back) {
       back.getResult().replaceAllUsesWith(stored);

@@ -193,9 +193,14 @@ struct PartitionDispatchesPass
 
   LogicalResult partition(ModuleOp module, func::FuncOp main) {
     Block &body = main.front();
-    SmallVector<Operation *> work;
+    // Dispatches: one per top-level op, except that ops passing values
+    // other than buffers (a loop canonicalized away leaves its scalar and
+    // vector code at the top level: a one-row kernel, say) share their
+    // users' dispatch, which then runs them in order on one workgroup.
+    SmallVector<SmallVector<Operation *, 1>> work;
     std::vector<Slot> slots;
     llvm::DenseMap<Operation *, size_t> slotOf;
+    llvm::DenseMap<Operation *, size_t> groupOf;
     bool splittable = true;
     for (Operation &op : body.without_terminator()) {
       if (isArenaAlloc(&op)) {
@@ -205,14 +210,41 @@ struct PartitionDispatchesPass
                  isRematerializable(&op)) {
         continue;
       } else {
-        work.push_back(&op);
-        // A non-buffer result used by another top-level op cannot cross a
-        // dispatch boundary.
-        for (Value r : op.getResults())
-          if (!isa<MemRefType>(r.getType()) && !r.use_empty())
-            splittable = false;
+        // Reading a non-buffer value another group made merges that group
+        // and every later one (groups stay contiguous, in program order).
+        size_t first = work.size();
+        op.walk([&](Operation *inner) {
+          for (Value v : inner->getOperands()) {
+            Operation *def = v.getDefiningOp();
+            if (!isa<MemRefType>(v.getType()) && def && def->getBlock() == &body &&
+                groupOf.count(def))
+              first = std::min(first, groupOf[def]);
+          }
+        });
+        if (first < work.size()) {
+          for (size_t g = first + 1; g < work.size(); ++g)
+            for (Operation *moved : work[g]) {
+              work[first].push_back(moved);
+              groupOf[moved] = first;
+            }
+          work.resize(first + 1);
+        } else {
+          work.emplace_back();
+        }
+        work.back().push_back(&op);
+        groupOf[&op] = work.size() - 1;
       }
     }
+    // (A non-buffer value still crossing groups: one dispatch for all.)
+    for (auto [index, group] : llvm::enumerate(work))
+      for (Operation *op : group)
+        for (Value r : op->getResults())
+          for (Operation *user : r.getUsers()) {
+            Operation *top = body.findAncestorOpInBlock(*user);
+            if (!isa<MemRefType>(r.getType()) && top && groupOf.count(top) &&
+                groupOf[top] != index)
+              splittable = false;
+          }
     for (Operation &op : body.without_terminator())
       if (auto d = dyn_cast<memref::DeallocOp>(op))
         if (!slotOf.count(d.getMemref().getDefiningOp()))
@@ -227,16 +259,23 @@ struct PartitionDispatchesPass
     SmallVector<Attribute> plan;
     SmallVector<func::FuncOp> dispatches;
     std::vector<SmallVector<Value>> rootsOf;
-    for (auto [index, op] : llvm::enumerate(work)) {
+    for (auto [index, group] : llvm::enumerate(work)) {
+      Operation *op = group.front();
       // Values from above: operands and captures, traced through views to
-      // their roots (arguments and arena allocations).
+      // their roots (arguments and arena allocations); not the group's own.
       llvm::SetVector<Value> used;
-      for (Value v : op->getOperands())
-        used.insert(v);
-      for (Region &r : op->getRegions()) {
-        llvm::SetVector<Value> captured;
-        getUsedValuesDefinedAbove(r, captured);
-        used.insert(captured.begin(), captured.end());
+      llvm::SmallPtrSet<Operation *, 4> members(group.begin(), group.end());
+      for (Operation *member : group) {
+        for (Value v : member->getOperands())
+          if (!members.contains(v.getDefiningOp()))
+            used.insert(v);
+        for (Region &r : member->getRegions()) {
+          llvm::SetVector<Value> captured;
+          getUsedValuesDefinedAbove(r, captured);
+          for (Value v : captured)
+            if (!members.contains(v.getDefiningOp()))
+              used.insert(v);
+        }
       }
       llvm::SetVector<Value> roots;
       llvm::SetVector<Operation *> remat;
@@ -291,9 +330,11 @@ struct PartitionDispatchesPass
       llvm::sort(ordered, [](Operation *a, Operation *c) { return a->isBeforeInBlock(c); });
       for (Operation *r : ordered)
         b.clone(*r, map);
-      Operation *clone = b.clone(*op, map);
+      Operation *clone = nullptr;
+      for (Operation *member : group)
+        clone = b.clone(*member, map);
       int64_t workgroups = 1;
-      if (auto par = dyn_cast<scf::ParallelOp>(clone)) {
+      if (auto par = dyn_cast<scf::ParallelOp>(clone); par && group.size() == 1) {
         auto [dim, n] = gridOf(par);
         if (n > 0) {
           // Iterations [first, last) of the grid dimension.

@@ -218,8 +218,10 @@ def KilnCpuPartitionDispatches
       what the arena saves against).
 
     When a non-buffer value crosses top-level operations (a scalar loaded
-    by one and used by the next), the whole function stays one dispatch
-    with its own allocations, which is always correct.
+    by one and used by the next; a one-row kernel whose loops were
+    canonicalized away), the op making it, its users and the ops between
+    share one dispatch run in order on one workgroup; the others keep
+    their own dispatches and grids.
   }];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::memref::MemRefDialect",
                            "mlir::func::FuncDialect"];

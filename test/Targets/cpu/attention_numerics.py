@@ -8,7 +8,7 @@ that are not multiples of the blocks, head dims that are not multiples of
 the vector width, float and boolean masks (with fully hidden rows), a
 single workgroup, decode steps whose keys are split across workgroups, and
 Q/K/V/output in the projections' [B, S, H, D] layout (read and written
-through transposed views). Prints one line per case; exits 1 on any mismatch.
+through transposed views), and K in two feature parts (MLA's absorbed decode). Prints one line per case; exits 1 on any mismatch.
 """
 import argparse
 import os
@@ -78,6 +78,45 @@ def run_bshd_case(kiln, work, name, b, hq, hkv, s, d, causal=True):
     got = np.load(os.path.join(case_dir, "out", "result0.npy"))
     heads = lambda a: a.transpose(0, 2, 1, 3)
     want = heads(reference(heads(q), heads(k), heads(v), None, causal, 1 / np.sqrt(d)))
+    ok = np.allclose(got, want, rtol=1e-4, atol=1e-5)
+    print(f"{name}: {'ok' if ok else 'FAIL'} (max |diff| {np.abs(got - want).max():.2e})")
+    return ok
+
+
+def run_split_key_case(kiln, work, name, hq, length, d1, d2, causal=False):
+    """MLA's absorbed decode: K = [latent, RoPE key] concatenated on the
+    features, V the latent; the kernel takes dot products over each part
+    in place (no concatenated copy of the cache)."""
+    rng = np.random.default_rng(len(name))
+    q = rng.standard_normal((1, hq, 1, d1 + d2), dtype=np.float32)
+    ka = rng.standard_normal((1, 1, length, d1), dtype=np.float32)
+    kb = rng.standard_normal((1, 1, length, d2), dtype=np.float32)
+    kt = f"tensor<1x1x{length}x{d1 + d2}xf32>"
+    out = f"tensor<1x{hq}x1x{d1}xf32>"
+    source = (f"func.func @main(%q: {tensor_type(q)}, %ka: {tensor_type(ka)}, "
+              f"%kb: {tensor_type(kb)}) -> {out} {{\n"
+              f"  %k = kiln.concat %ka, %kb axis = 3 : {tensor_type(ka)}, {tensor_type(kb)}\n"
+              f"  %o = kiln.attention %q, %k, %ka{' {causal}' if causal else ''} : "
+              f"{tensor_type(q)}, {kt}, {tensor_type(ka)} -> {out}\n"
+              f"  return %o : {out}\n}}\n")
+    case_dir = os.path.join(work, name)
+    os.makedirs(case_dir, exist_ok=True)
+    model = os.path.join(case_dir, "model.mlir")
+    with open(model, "w") as f:
+        f.write(source)
+    cmd = [kiln, "run", os.path.join(case_dir, "model.kiln"), "--output-dir",
+           os.path.join(case_dir, "out")]
+    for n, a in {"q": q, "ka": ka, "kb": kb}.items():
+        np.save(os.path.join(case_dir, n + ".npy"), a)
+        cmd.append("--input=" + os.path.join(case_dir, n + ".npy"))
+    for step in ([kiln, "compile", model, "-o", os.path.join(case_dir, "model.kiln")], cmd):
+        r = subprocess.run(step, capture_output=True, text=True)
+        if r.returncode:
+            print(f"{name}: FAIL ({os.path.basename(step[0])} {step[1]}: {r.stderr.strip()})")
+            return False
+    got = np.load(os.path.join(case_dir, "out", "result0.npy"))
+    want = reference(q, np.concatenate([ka, kb], axis=3), ka, None, causal,
+                     1 / np.sqrt(d1 + d2))
     ok = np.allclose(got, want, rtol=1e-4, atol=1e-5)
     print(f"{name}: {'ok' if ok else 'FAIL'} (max |diff| {np.abs(got - want).max():.2e})")
     return ok
@@ -173,6 +212,12 @@ def main():
                                  s=70, d=32))
     results.append(run_bshd_case(a.kiln, a.work, "bshd_layout_decode_rows", b=1, hq=4, hkv=4,
                                  s=3, d=16, causal=False))
+    # K in two feature parts read in place (MLA's absorbed decode), the
+    # keys split over workgroups too; and a narrow part (one lane at a time).
+    results.append(run_split_key_case(a.kiln, a.work, "split_key_parts_mla_decode", hq=8,
+                                      length=1500, d1=128, d2=16))
+    results.append(run_split_key_case(a.kiln, a.work, "split_key_parts_odd_width", hq=4,
+                                      length=40, d1=32, d2=5, causal=True))
     print(f"{sum(results)}/{len(results)} attention cases match")
     sys.exit(0 if all(results) else 1)
 

@@ -107,3 +107,22 @@ func.func @bshd_layout(%q: tensor<1x100x4x32xf32>, %k: tensor<1x100x2x32xf32>, %
   %ot = kiln.transpose %o perm = [0, 2, 1, 3] : tensor<1x4x100x32xf32>
   return %ot : tensor<1x100x4x32xf32>
 }
+
+// -----
+
+// MLA's absorbed decode: K = [latent cache, RoPE key] on the features and
+// V the latent. The scores are dot products over each part read in place
+// (two buffers); the concatenated K (a copy of the cache) is never made.
+// CHECK-LABEL: func.func @split_key_parts
+// CHECK-NOT: tensor.concat
+// CHECK-NOT: linalg.transpose
+// CHECK-DAG: bufferization.to_buffer %arg1 read_only : tensor<1x1x300x128xf32>
+// CHECK-DAG: bufferization.to_buffer %arg2 read_only : tensor<1x1x300x16xf32>
+// CHECK: scf.parallel
+// CHECK: vector.load {{.*}} : memref<1x1x300x128xf32>, vector<16xf32>
+// CHECK: vector.load {{.*}} : memref<1x1x300x16xf32>, vector<16xf32>
+func.func @split_key_parts(%q: tensor<1x8x1x144xf32>, %latent: tensor<1x1x300x128xf32>, %pe: tensor<1x1x300x16xf32>) -> tensor<1x8x1x128xf32> {
+  %k = kiln.concat %latent, %pe axis = 3 : tensor<1x1x300x128xf32>, tensor<1x1x300x16xf32>
+  %o = kiln.attention %q, %k, %latent : tensor<1x8x1x144xf32>, tensor<1x1x300x144xf32>, tensor<1x1x300x128xf32> -> tensor<1x8x1x128xf32>
+  return %o : tensor<1x8x1x128xf32>
+}

@@ -50,19 +50,38 @@ func.func @main(%in: memref<4x8xf32>, %out: memref<4x8xf32>) {
 
 // -----
 
-// A scalar crosses top-level ops: the function stays one dispatch (one
-// workgroup, its own allocations), bound to every argument.
-// CHECK: module attributes {kiln.arena_bytes = 0 : i64, kiln.intermediate_bytes = 0 : i64, kiln.plan = [{bindings = array<i64: 0, 0, 0, 1>, entry = "kiln_dispatch_0", workgroups = 1 : i64}]}
-// CHECK: func.func @kiln_dispatch_0(%{{.*}}: memref<4xf32>, %{{.*}}: memref<4xf32>, %{{.*}}: index, %{{.*}}: index)
-// CHECK: memref.alloc
+// A scalar crosses top-level ops (a one-row kernel whose loops were
+// canonicalized away leaves its code at the top level): the op making it
+// and its users share one dispatch, run in order on one workgroup; the
+// ops before and after keep their own dispatches and grids.
+// CHECK: module attributes {kiln.arena_bytes = 64 : i64, kiln.intermediate_bytes = 64 : i64, kiln.plan = [
+// CHECK-SAME: {bindings = array<i64: 0, 0, 1, 0>, entry = "kiln_dispatch_0", workgroups = 4 : i64}
+// CHECK-SAME: {bindings = array<i64: 0, 1, 1, 0>, entry = "kiln_dispatch_1", workgroups = 1 : i64}
+// CHECK-SAME: {bindings = array<i64: 0, 1, 1, 0>, entry = "kiln_dispatch_2", workgroups = 4 : i64}
+// CHECK: func.func @kiln_dispatch_1(%{{.*}}: memref<4xf32>, %[[A:.*]]: memref<4xf32>, %{{.*}}: index, %{{.*}}: index)
+// CHECK: %[[S:.*]] = memref.load %[[A]][%c0]
+// CHECK: %[[T:.*]] = arith.addf %[[S]], %[[S]]
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c4)
+// CHECK: memref.store %[[T]]
 func.func @main(%in: memref<4xf32>, %out: memref<4xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c4 = arith.constant 4 : index
-  %a = memref.alloc() : memref<4xf32>
-  %s = memref.load %in[%c0] : memref<4xf32>
+  %a = memref.alloc() {alignment = 64 : i64} : memref<4xf32>
   scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
-    memref.store %s, %out[%i] : memref<4xf32>
+    %x = memref.load %in[%i] : memref<4xf32>
+    memref.store %x, %a[%i] : memref<4xf32>
+  }
+  %s = memref.load %a[%c0] : memref<4xf32>
+  %t = arith.addf %s, %s : f32
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    memref.store %t, %out[%i] : memref<4xf32>
+  }
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    %x = memref.load %a[%i] : memref<4xf32>
+    %y = memref.load %out[%i] : memref<4xf32>
+    %z = arith.addf %x, %y : f32
+    memref.store %z, %out[%i] : memref<4xf32>
   }
   memref.dealloc %a : memref<4xf32>
   return
