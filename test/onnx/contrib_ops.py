@@ -112,6 +112,20 @@ def gqa_cases():
                                 ("past_value", pv), ("seqlens_k", np.array([9, 6], np.int32)),
                                 ("total_sequence_length", np.array(10, np.int32))],
         ["y", "present_key", "present_value"], {"num_heads": h, "kv_num_heads": kvh})
+    # Sliding window (local_window_size: position p sees keys p-3..p): the
+    # padded prompt, and the decode step over its cache.
+    yield "gqa_window_prompt", model(
+        "GroupQueryAttention", [("q", q), ("k", k), ("v", v), ("past_key", None),
+                                ("past_value", None), ("seqlens_k", seqlens),
+                                ("total_sequence_length", total)],
+        ["y", "present_key", "present_value"],
+        {"num_heads": h, "kv_num_heads": kvh, "local_window_size": 3})
+    yield "gqa_window_decode", model(
+        "GroupQueryAttention", [("q", q1), ("k", k1), ("v", v1), ("past_key", pk),
+                                ("past_value", pv), ("seqlens_k", np.array([9, 6], np.int32)),
+                                ("total_sequence_length", np.array(10, np.int32))],
+        ["y", "present_key", "present_value"],
+        {"num_heads": h, "kv_num_heads": kvh, "local_window_size": 4})
     # Rotary, packed QKV, a 3-token chunk after 5 cached (batch 1).
     cos = np.cos(rng.random((32, d // 2))).astype(np.float32)
     sin = np.sin(rng.random((32, d // 2))).astype(np.float32)
@@ -190,8 +204,8 @@ def write_bad(d):
     save(model("GroupQueryAttention", gqa, ["y", "pk", "pv"],
                {"num_heads": 3, "kv_num_heads": 2})[0], os.path.join(d, "gqa_heads.onnx"))
     save(model("GroupQueryAttention", gqa, ["y", "pk", "pv"],
-               {"num_heads": 4, "kv_num_heads": 2, "local_window_size": 8})[0],
-         os.path.join(d, "gqa_window.onnx"))
+               {"num_heads": 4, "kv_num_heads": 2, "softcap": 30.0})[0],
+         os.path.join(d, "gqa_softcap.onnx"))
     e, hid = 2, 8
     m = model("MoE", [("x", randn(3, hid)), ("probs", randn(3, e)),
                       ("fc1", randn(e, 2 * 4, hid)), ("b1", None), ("fc2", randn(e, hid, 4))],

@@ -5,7 +5,7 @@
 // straight to kiln.attention, MoE to kiln.moe. Semantics follow onnxruntime's CPU
 // kernels (their operator schemas and the outputs of a session, which the
 // tests compare against); the features Kiln does not implement (packed
-// QKV/KV, shared KV buffers, beam search, sliding windows, softcap) are
+// QKV/KV, shared KV buffers, beam search, softcap) are
 // reported by name.
 //
 //===----------------------------------------------------------------------===//
@@ -299,8 +299,11 @@ LogicalResult convertGroupQueryAttention(NodeImporter &n) {
   if (heads <= 0 || kvHeads <= 0 || heads % kvHeads)
     return n.error("num_heads and kv_num_heads must be positive, num_heads a multiple of "
                    "kv_num_heads");
-  if (n.attrInt("local_window_size", -1) != -1)
-    return n.unsupported("local_window_size (sliding-window attention)");
+  // Sliding window (Mistral, Gemma): query position p sees keys
+  // [p - window, p] (onnxruntime's CPU kernel: window + 1 keys).
+  int64_t window = n.attrInt("local_window_size", -1);
+  if (window < -1)
+    return n.error("local_window_size must be -1 (off) or a key count");
   if (n.attrFloat("softcap", 0.0f) != 0.0f)
     return n.unsupported("softcap");
   if (n.attrInt("smooth_softmax", 0) || n.input(11))
@@ -393,6 +396,12 @@ LogicalResult convertGroupQueryAttention(NodeImporter &n) {
     value = gathered(joinedV);
     keep = n.create<CompareOp>(CompareKind::le, j,
                                n.create<BinaryOp>(BinaryKind::add, i, pastLen));
+  }
+  if (window >= 0) {
+    Value pos = pastK ? n.create<BinaryOp>(BinaryKind::add, i, pastLen) : i;
+    Value first = n.create<BinaryOp>(BinaryKind::sub, pos,
+                                     n.splat(n.b.getI64Type(), (double)window));
+    keep = n.create<BinaryOp>(BinaryKind::And, keep, n.create<CompareOp>(CompareKind::ge, j, first));
   }
   if (n.failed())
     return failure();
