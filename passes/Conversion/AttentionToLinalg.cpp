@@ -136,6 +136,7 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
     }
     maps.push_back(id4);
     double scale = op.getEffectiveScale();
+    double softcap = op.getSoftcap() ? op.getSoftcap()->convertToDouble() : 0.0;
     bool causal = op.getCausal();
     double negInf = -std::numeric_limits<double>::infinity();
     Value scores =
@@ -145,6 +146,14 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
             [&](OpBuilder &nb, Location nl, ValueRange a) {
               Value s = arith::MulFOp::create(
                   nb, nl, a[0], arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, scale)));
+              if (softcap > 0.0) // c * tanh(s / c), before the mask
+                s = arith::MulFOp::create(
+                    nb, nl, arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, softcap)),
+                    math::TanhOp::create(
+                        nb, nl,
+                        arith::DivFOp::create(
+                            nb, nl, s,
+                            arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, softcap)))));
               Value hidden = arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, negInf));
               if (mask) {
                 if (maskType.getElementType().isInteger(1))

@@ -21,6 +21,8 @@
 
 #include "passes/Fusion/Patterns.h"
 
+#include <cmath>
+
 using namespace mlir;
 
 namespace kiln::fusion {
@@ -155,6 +157,38 @@ std::pair<Value, Value> cacheParts(Value v) {
   return {concat.getInputs()[0], concat.getInputs()[1]};
 }
 
+/// `tanh(x / c) * c` (or `x * (1 / c)`, the multiplies either order), c > 0.
+struct SoftcapMatch {
+  Value input;
+  double cap;
+  SmallVector<Location, 3> locs;
+};
+std::optional<SoftcapMatch> matchSoftcap(Value v) {
+  BinaryOp outer = binaryOf(v, BinaryKind::mul);
+  if (!outer)
+    return std::nullopt;
+  for (auto [t, c] : {std::pair(outer.getLhs(), outer.getRhs()),
+                      std::pair(outer.getRhs(), outer.getLhs())}) {
+    UnaryOp th = unaryOf(t, UnaryKind::tanh);
+    std::optional<double> cap = scalarConstant(c);
+    if (!th || !cap || *cap <= 0 || t.getType() != v.getType())
+      continue;
+    Value in = th.getInput();
+    if (BinaryOp d = binaryOf(in, BinaryKind::div)) {
+      std::optional<double> by = scalarConstant(d.getRhs());
+      if (by && *by == *cap && d.getLhs().getType() == v.getType())
+        return SoftcapMatch{d.getLhs(), *cap, {d.getLoc(), th.getLoc(), outer.getLoc()}};
+    }
+    if (BinaryOp m = binaryOf(in, BinaryKind::mul))
+      for (auto [x, f] : {std::pair(m.getLhs(), m.getRhs()), std::pair(m.getRhs(), m.getLhs())}) {
+        std::optional<double> by = scalarConstant(f);
+        if (by && std::abs(*by * *cap - 1.0) < 1e-6 && x.getType() == v.getType())
+          return SoftcapMatch{x, *cap, {m.getLoc(), th.getLoc(), outer.getLoc()}};
+      }
+  }
+  return std::nullopt;
+}
+
 struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -174,11 +208,23 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
     if (rank != 4)
       return rewriter.notifyMatchFailure(softmax, "attention: scores are not [batch, heads, "
                                                   "queries, keys]");
-    // Walk back: [add mask] [scale] matmul, in either order.
+    // Walk back: [add mask] [softcap] [scale] matmul, the mask and the
+    // scale in either order.
     Value s = softmax.getInput(), mask;
     double scale = 1.0;
+    FloatAttr softcapAttr;
     SmallVector<Location> matched;
-    for (int step = 0; step < 3; ++step) {
+    for (int step = 0; step < 4; ++step) {
+      // Gemma 2's cap: tanh(x / c) * c. Only with no factor outside it
+      // (the op caps the scaled scores).
+      if (!softcapAttr && scale == 1.0) {
+        if (std::optional<SoftcapMatch> cap = matchSoftcap(s)) {
+          softcapAttr = rewriter.getF32FloatAttr((float)cap->cap);
+          s = cap->input;
+          matched.append(cap->locs);
+          continue;
+        }
+      }
       if (auto add = binaryOf(s, BinaryKind::add); add && !mask) {
         if (scoresProduct(add.getLhs()) && scoresProduct(add.getRhs()))
           break; // Qa Kaᵀ + Qb Kbᵀ: split scores, not a mask
@@ -331,7 +377,7 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
       auto attn = AttentionOp::create(
           rewriter, rewriter.getFusedLoc(matched), out,
           TypeRange{presentK.getType(), presentV.getType()}, q, newK, newV, mask, pastK, pastV,
-          causal, rewriter.getF32FloatAttr((float)scale));
+          causal, rewriter.getF32FloatAttr((float)scale), softcapAttr);
       rewriter.replaceOp(pv, attn.getOutput());
       // Users after the op read its present cache (a graph output, say);
       // users before it (the now dead transpose) keep the concatenation.
@@ -345,7 +391,7 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
     }
     auto attn = AttentionOp::create(rewriter, rewriter.getFusedLoc(matched), out, TypeRange{}, q,
                                     k, v, mask, Value(), Value(), causal,
-                                    rewriter.getF32FloatAttr((float)scale));
+                                    rewriter.getF32FloatAttr((float)scale), softcapAttr);
     rewriter.replaceOp(pv, attn.getOutput());
     return success();
   }

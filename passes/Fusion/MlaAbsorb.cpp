@@ -151,7 +151,8 @@ struct AbsorbMlaWeights : OpRewritePattern<AttentionOp> {
     Value k = ConcatOp::create(rewriter, loc, ValueRange{l4, rope}, rewriter.getI64IntegerAttr(3));
     auto out = AttentionOp::create(rewriter, loc, type({b, h, s, c}), TypeRange{}, q, k, l4,
                                    attn.getMask(), Value(), Value(), attn.getCausal(),
-                                   rewriter.getF32FloatAttr(attn.getEffectiveScale()));
+                                   rewriter.getF32FloatAttr(attn.getEffectiveScale()),
+                                   attn.getSoftcapAttr());
     Value y = MatmulOp::create(rewriter, loc, out.getOutput(), wuv);
     rewriter.replaceOp(attn, y);
     return success();

@@ -60,8 +60,10 @@ public:
   /// `kt` is the key transposed to [B, Hkv, D, L]. With direct scores the
   /// key is as stored ([B, Hkv, L, D]), maybe in two feature parts
   /// (`setKeyParts`).
-  void emit(Value q, Value kt, Value v, Value mask, Value out, float scale, bool causal) {
+  void emit(Value q, Value kt, Value v, Value mask, Value out, float scale, bool causal,
+            float softcap = 0.0f) {
     this->mask = mask;
+    this->softcap = softcap;
     this->causal = causal;
     // Per-thread tiles: allocas before the grid, which dispatch
     // partitioning re-creates in every dispatch call.
@@ -245,6 +247,7 @@ private:
   Type f32;
   Value mask;
   bool causal = false;
+  float softcap = 0.0f;
   /// Direct scores over K = [K1 K2] on the feature axis, read in place:
   /// K2 and the width of K1 (no concatenated copy of a cache).
   Value key2;
@@ -432,6 +435,11 @@ private:
     scf::ForOp maxLoop = chunks(w, lanes, {hidden}, [&](Value c, ValueRange carried) {
       Value x = vector::LoadOp::create(b, loc, vec(lanes), scores, ValueRange{rr, c});
       Value j = add(j0, c);
+      if (softcap > 0.0f) // c * tanh(x / c), before the mask
+        x = arith::MulFOp::create(
+            b, loc, splat(lanes, cst(softcap)),
+            math::TanhOp::create(b, loc,
+                                 arith::MulFOp::create(b, loc, x, splat(lanes, cst(1.0f / softcap)))));
       if (mask) {
         Value m = maskAt(pos, head, j, lanes);
         x = boolMask ? arith::SelectOp::create(b, loc, m, x, hidden).getResult()
@@ -651,7 +659,8 @@ struct FlashAttentionPass : kiln::impl::KilnCpuFlashAttentionBase<FlashAttention
     if (keyParts.first)
       emitter.setKeyParts(keyParts.first, keyParts.second);
     emitter.emit(view(op.getQuery()), keyBuffer, view(value), mask, back ? swapped(out) : out,
-                 op.getEffectiveScale(), op.getCausal());
+                 op.getEffectiveScale(), op.getCausal(),
+                 op.getSoftcap() ? op.getSoftcap()->convertToFloat() : 0.0f);
     Value stored = kiln::cpu::resultTensor(b, loc, storedType, out);
     if (back) {
       back.getResult().replaceAllUsesWith(stored);

@@ -328,3 +328,42 @@ func.func @imported_gqa(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: 
   %o = kiln.attention %q, %kr, %vr {causal} : tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32>, tensor<1x4x8x16xf32> -> tensor<1x4x8x16xf32>
   return %o : tensor<1x4x8x16xf32>
 }
+
+// -----
+
+// Gemma 2's attention-logit soft-capping (Hugging Face: scores / c, tanh,
+// * c, then the mask): the op takes `softcap` and caps the scaled scores
+// before the mask. A factor outside the cap is not the op's order: kept.
+// CHECK-LABEL: func.func @gemma_softcap
+// CHECK: kiln.attention %arg0, %arg1, %arg2 mask(%arg3 : tensor<16x16xf32>) {scale = 1.250000e-01 : f32, softcap = 5.000000e+01 : f32}
+// CHECK-LABEL: func.func @factor_outside_cap
+// CHECK-NOT: kiln.attention
+// CHECK: kiln.softmax
+func.func @gemma_softcap(%q: tensor<1x4x16x64xf32>, %k: tensor<1x4x16x64xf32>, %v: tensor<1x4x16x64xf32>,
+                         %mask: tensor<16x16xf32>) -> tensor<1x4x16x64xf32> {
+  %c8 = arith.constant dense<8.0> : tensor<f32>
+  %cap = arith.constant dense<50.0> : tensor<f32>
+  %kt = kiln.transpose %k perm = [0, 1, 3, 2] : tensor<1x4x16x64xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x4x16x64xf32>, tensor<1x4x64x16xf32>
+  %d = kiln.binary div %s, %c8 : tensor<1x4x16x16xf32>, tensor<f32>
+  %dc = kiln.binary div %d, %cap : tensor<1x4x16x16xf32>, tensor<f32>
+  %t = kiln.unary tanh %dc : tensor<1x4x16x16xf32>
+  %capped = kiln.binary mul %t, %cap : tensor<1x4x16x16xf32>, tensor<f32>
+  %m = kiln.binary add %capped, %mask : tensor<1x4x16x16xf32>, tensor<16x16xf32>
+  %p = kiln.softmax %m axis = -1 : tensor<1x4x16x16xf32>
+  %o = kiln.matmul %p, %v : tensor<1x4x16x16xf32>, tensor<1x4x16x64xf32>
+  return %o : tensor<1x4x16x64xf32>
+}
+func.func @factor_outside_cap(%q: tensor<1x4x16x64xf32>, %k: tensor<1x4x16x64xf32>, %v: tensor<1x4x16x64xf32>) -> tensor<1x4x16x64xf32> {
+  %two = arith.constant dense<2.0> : tensor<f32>
+  %cap = arith.constant dense<50.0> : tensor<f32>
+  %kt = kiln.transpose %k perm = [0, 1, 3, 2] : tensor<1x4x16x64xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x4x16x64xf32>, tensor<1x4x64x16xf32>
+  %dc = kiln.binary div %s, %cap : tensor<1x4x16x16xf32>, tensor<f32>
+  %t = kiln.unary tanh %dc : tensor<1x4x16x16xf32>
+  %capped = kiln.binary mul %t, %cap : tensor<1x4x16x16xf32>, tensor<f32>
+  %scaled = kiln.binary mul %capped, %two : tensor<1x4x16x16xf32>, tensor<f32>
+  %p = kiln.softmax %scaled axis = -1 : tensor<1x4x16x16xf32>
+  %o = kiln.matmul %p, %v : tensor<1x4x16x16xf32>, tensor<1x4x16x64xf32>
+  return %o : tensor<1x4x16x64xf32>
+}

@@ -598,6 +598,9 @@ LogicalResult AttentionOp::verify() {
                       dim(v, 2));
   if (std::optional<APFloat> s = getScale(); s && !(s->convertToFloat() > 0.0f))
     return diag.error("scale must be positive, got ", s->convertToFloat());
+  if (std::optional<APFloat> c = getSoftcap(); c && !(c->convertToFloat() > 0.0f))
+    return diag.error("softcap must be positive (leave it out for none), got ",
+                      c->convertToFloat());
 
   // Keys attended to: the cache (if any) followed by the new keys.
   int64_t kvLen = dim(k, 2);

@@ -713,6 +713,9 @@ def Kiln_AttentionOp : Kiln_Op<"attention", [Pure, AttrSizedOperandSegments]> {
       (grouped-query attention; query head `h` reads K/V head
       `h / (Hq / Hkv)`). `Dv` may differ from `Dqk` (DeepSeek MLA).
     - `scale` defaults to `1 / sqrt(Dqk)`.
+    - `softcap` (optional, > 0; Gemma 2): the scaled scores become
+      `softcap * tanh(scores / softcap)` before the mask is applied (ONNX
+      opset-23 Attention and onnxruntime's GroupQueryAttention order).
     - `mask` (optional) broadcasts to `[B, Hq, Sq, L]`: a float mask is
       added to the scores, an `i1` mask keeps positions that are true.
     - `causal`: query `i` sees key `j` iff `j <= i + (L - Sq)` (aligned to
@@ -737,7 +740,8 @@ def Kiln_AttentionOp : Kiln_Op<"attention", [Pure, AttrSizedOperandSegments]> {
                        Optional<Kiln_Tensor>:$mask,
                        Optional<Kiln_FloatTensor>:$past_key,
                        Optional<Kiln_FloatTensor>:$past_value,
-                       UnitAttr:$causal, OptionalAttr<F32Attr>:$scale);
+                       UnitAttr:$causal, OptionalAttr<F32Attr>:$scale,
+                       OptionalAttr<F32Attr>:$softcap);
   let results = (outs Kiln_FloatTensor:$output,
                       Variadic<Kiln_FloatTensor>:$present);
   let assemblyFormat = [{

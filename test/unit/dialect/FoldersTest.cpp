@@ -91,7 +91,8 @@ TEST_F(Builders, AttentionDefaultScaleIsInverseSqrtHeadDim) {
         v = weight({1, 2, 4, 32});
   auto attn = AttentionOp::create(b, loc, f32({1, 8, 4, 32}), TypeRange{}, q, k,
                                   v, Value(), Value(), Value(),
-                                  /*causal=*/true, /*scale=*/FloatAttr());
+                                  /*causal=*/true, /*scale=*/FloatAttr(),
+                                  /*softcap=*/FloatAttr());
   EXPECT_FLOAT_EQ(attn.getEffectiveScale(), 0.125f);
   func::ReturnOp::create(b, loc);
   EXPECT_TRUE(succeeded(verify(*module)));

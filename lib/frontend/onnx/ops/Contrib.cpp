@@ -5,7 +5,7 @@
 // straight to kiln.attention, MoE to kiln.moe. Semantics follow onnxruntime's CPU
 // kernels (their operator schemas and the outputs of a session, which the
 // tests compare against); the features Kiln does not implement (packed
-// QKV/KV, shared KV buffers, beam search, softcap) are
+// QKV/KV, shared KV buffers, beam search, smooth softmax) are
 // reported by name.
 //
 //===----------------------------------------------------------------------===//
@@ -113,6 +113,9 @@ FailureOr<AttentionOp> emitAttention(NodeImporter &n, Value q, Value k, Value v,
   if (n.failed())
     return failure();
   float scale = n.attrFloat("scale", 0.0f);
+  float softcap = n.attrFloat("softcap", 0.0f); // GroupQueryAttention (Gemma 2)
+  if (softcap < 0.0f)
+    return n.error("softcap must be 0 (none) or positive");
   auto qt = cast<RankedTensorType>(q.getType());
   auto kt = cast<RankedTensorType>(k.getType());
   auto vt = cast<RankedTensorType>(v.getType());
@@ -130,7 +133,8 @@ FailureOr<AttentionOp> emitAttention(NodeImporter &n, Value q, Value k, Value v,
           {t.getDimSize(0), t.getDimSize(1), len, t.getDimSize(3)}, t.getElementType()));
   }
   auto op = AttentionOp::create(n.b, n.loc, out, present, q, k, v, mask, pastK, pastV, causal,
-                                scale != 0.0f ? n.b.getF32FloatAttr(scale) : FloatAttr());
+                                scale != 0.0f ? n.b.getF32FloatAttr(scale) : FloatAttr(),
+                                softcap > 0.0f ? n.b.getF32FloatAttr(softcap) : FloatAttr());
   if (failed(verify(op)))
     return failure();
   n.setOutput(0, mergeHeads(n, op.getOutput()));
@@ -304,8 +308,6 @@ LogicalResult convertGroupQueryAttention(NodeImporter &n) {
   int64_t window = n.attrInt("local_window_size", -1);
   if (window < -1)
     return n.error("local_window_size must be -1 (off) or a key count");
-  if (n.attrFloat("softcap", 0.0f) != 0.0f)
-    return n.unsupported("softcap");
   if (n.attrInt("smooth_softmax", 0) || n.input(11))
     return n.unsupported("smooth_softmax / head_sink");
   if (n.hasOutput(3) || n.attrInt("qk_output", 0))

@@ -50,8 +50,6 @@ LogicalResult convertAttention(NodeImporter &n) {
   FailureOr<Value> q = n.required(0), k = n.required(1), v = n.required(2);
   if (failed(q) || failed(k) || failed(v))
     return failure();
-  if (n.attrFloat("softcap", 0.0f) != 0.0f)
-    return n.unsupported("softcap");
   if (n.hasOutput(3))
     return n.unsupported("the qk_matmul_output output");
   bool threeD = n.inputType(0).getRank() == 3;
@@ -113,8 +111,13 @@ LogicalResult convertAttention(NodeImporter &n) {
     }
     causal = false;
   }
+  // softcap: tanh-capped scores before the mask (Gemma 2).
+  float softcap = n.attrFloat("softcap", 0.0f);
+  if (softcap < 0.0f)
+    return n.error("softcap must be 0 (none) or positive");
   auto op = AttentionOp::create(n.b, n.loc, outType, present, *qh, *kh, *vh, mask, pastK, pastV,
-                                causal, scale);
+                                causal, scale,
+                                softcap > 0.0f ? n.b.getF32FloatAttr(softcap) : FloatAttr());
   if (failed(verify(op)))
     return failure();
   Value y = op.getOutput();

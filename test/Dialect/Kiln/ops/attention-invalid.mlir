@@ -53,3 +53,11 @@ func.func @present_len(%q: tensor<1x8x1x64xf32>, %p: tensor<1x8x4x64xf32>) {
   %0:3 = kiln.attention %q, %q, %q past(%p, %p : tensor<1x8x4x64xf32>, tensor<1x8x4x64xf32>) : tensor<1x8x1x64xf32>, tensor<1x8x1x64xf32>, tensor<1x8x1x64xf32> -> tensor<1x8x1x64xf32>, tensor<1x8x4x64xf32>, tensor<1x8x4x64xf32>
   return
 }
+
+// -----
+
+func.func @zero_softcap(%q: tensor<1x8x16x64xf32>, %k: tensor<1x8x16x64xf32>, %v: tensor<1x8x16x64xf32>) -> tensor<1x8x16x64xf32> {
+  // expected-error @+1 {{'kiln.attention' op softcap must be positive (leave it out for none), got 0}}
+  %o = kiln.attention %q, %k, %v {softcap = 0.0 : f32} : tensor<1x8x16x64xf32>, tensor<1x8x16x64xf32>, tensor<1x8x16x64xf32> -> tensor<1x8x16x64xf32>
+  return %o : tensor<1x8x16x64xf32>
+}
