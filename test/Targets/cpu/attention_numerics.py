@@ -12,10 +12,12 @@ through transposed views), and K in two feature parts (MLA's absorbed decode). P
 """
 import argparse
 import os
-import subprocess
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from one_op_model import compile_and_run, report, tensor_type  # noqa: E402
 
 
 def reference(q, k, v, mask, causal, scale):
@@ -37,11 +39,6 @@ def reference(q, k, v, mask, causal, scale):
     return np.einsum("bhij,bhje->bhie", p, v)
 
 
-def tensor_type(a):
-    dims = "x".join(map(str, a.shape))
-    return f"tensor<{dims}x{'i1' if a.dtype == bool else 'f32'}>"
-
-
 def run_bshd_case(kiln, work, name, b, hq, hkv, s, d, causal=True):
     """Q, K, V given as [B, S, H, D] and transposed to heads first in the
     model, the output transposed back: the kernel reads and writes the
@@ -60,27 +57,10 @@ def run_bshd_case(kiln, work, name, b, hq, hkv, s, d, causal=True):
               f"{t(k)}, {t(v)} -> {t(q)}\n"
               f"  %ot = kiln.transpose %o perm = [0, 2, 1, 3] : {t(q)}\n"
               f"  return %ot : {tensor_type(q)}\n}}\n")
-    case_dir = os.path.join(work, name)
-    os.makedirs(case_dir, exist_ok=True)
-    model = os.path.join(case_dir, "model.mlir")
-    with open(model, "w") as f:
-        f.write(source)
-    cmd = [kiln, "run", os.path.join(case_dir, "model.kiln"), "--output-dir",
-           os.path.join(case_dir, "out")]
-    for n, a in {"q": q, "k": k, "v": v}.items():
-        np.save(os.path.join(case_dir, n + ".npy"), a)
-        cmd.append("--input=" + os.path.join(case_dir, n + ".npy"))
-    for step in ([kiln, "compile", model, "-o", os.path.join(case_dir, "model.kiln")], cmd):
-        r = subprocess.run(step, capture_output=True, text=True)
-        if r.returncode:
-            print(f"{name}: FAIL ({os.path.basename(step[0])} {step[1]}: {r.stderr.strip()})")
-            return False
-    got = np.load(os.path.join(case_dir, "out", "result0.npy"))
+    got = compile_and_run(kiln, work, name, source, {"q": q, "k": k, "v": v})
     heads = lambda a: a.transpose(0, 2, 1, 3)
     want = heads(reference(heads(q), heads(k), heads(v), None, causal, 1 / np.sqrt(d)))
-    ok = np.allclose(got, want, rtol=1e-4, atol=1e-5)
-    print(f"{name}: {'ok' if ok else 'FAIL'} (max |diff| {np.abs(got - want).max():.2e})")
-    return ok
+    return report(name, got, want)
 
 
 def run_split_key_case(kiln, work, name, hq, length, d1, d2, causal=False):
@@ -99,27 +79,10 @@ def run_split_key_case(kiln, work, name, hq, length, d1, d2, causal=False):
               f"  %o = kiln.attention %q, %k, %ka{' {causal}' if causal else ''} : "
               f"{tensor_type(q)}, {kt}, {tensor_type(ka)} -> {out}\n"
               f"  return %o : {out}\n}}\n")
-    case_dir = os.path.join(work, name)
-    os.makedirs(case_dir, exist_ok=True)
-    model = os.path.join(case_dir, "model.mlir")
-    with open(model, "w") as f:
-        f.write(source)
-    cmd = [kiln, "run", os.path.join(case_dir, "model.kiln"), "--output-dir",
-           os.path.join(case_dir, "out")]
-    for n, a in {"q": q, "ka": ka, "kb": kb}.items():
-        np.save(os.path.join(case_dir, n + ".npy"), a)
-        cmd.append("--input=" + os.path.join(case_dir, n + ".npy"))
-    for step in ([kiln, "compile", model, "-o", os.path.join(case_dir, "model.kiln")], cmd):
-        r = subprocess.run(step, capture_output=True, text=True)
-        if r.returncode:
-            print(f"{name}: FAIL ({os.path.basename(step[0])} {step[1]}: {r.stderr.strip()})")
-            return False
-    got = np.load(os.path.join(case_dir, "out", "result0.npy"))
+    got = compile_and_run(kiln, work, name, source, {"q": q, "ka": ka, "kb": kb})
     want = reference(q, np.concatenate([ka, kb], axis=3), ka, None, causal,
                      1 / np.sqrt(d1 + d2))
-    ok = np.allclose(got, want, rtol=1e-4, atol=1e-5)
-    print(f"{name}: {'ok' if ok else 'FAIL'} (max |diff| {np.abs(got - want).max():.2e})")
-    return ok
+    return report(name, got, want)
 
 
 def run_case(kiln, work, name, b, hq, hkv, sq, length, d, dv, causal=False, mask=None, past=0):
@@ -149,28 +112,11 @@ def run_case(kiln, work, name, b, hq, hkv, sq, length, d, dv, causal=False, mask
               f"  {count} = kiln.attention %q, %k, %v{extra}{attrs} : {tensor_type(q)}, "
               f"{tensor_type(k)}, {tensor_type(v)} -> {results}\n"
               f"  return {'%o#0, %o#1, %o#2' if past else '%o'} : {results}\n}}\n")
-    case_dir = os.path.join(work, name)
-    os.makedirs(case_dir, exist_ok=True)
-    model = os.path.join(case_dir, "model.mlir")
-    with open(model, "w") as f:
-        f.write(source)
-    cmd = [kiln, "run", os.path.join(case_dir, "model.kiln"), "--output-dir",
-           os.path.join(case_dir, "out")]
-    for n, a in inputs.items():
-        np.save(os.path.join(case_dir, n + ".npy"), a)
-        cmd.append("--input=" + os.path.join(case_dir, n + ".npy"))
-    for step in ([kiln, "compile", model, "-o", os.path.join(case_dir, "model.kiln")], cmd):
-        r = subprocess.run(step, capture_output=True, text=True)
-        if r.returncode:
-            print(f"{name}: FAIL ({os.path.basename(step[0])} {step[1]}: {r.stderr.strip()})")
-            return False
-    got = np.load(os.path.join(case_dir, "out", "result0.npy"))
+    got = compile_and_run(kiln, work, name, source, inputs)
     key = np.concatenate([inputs["pk"], k], axis=2) if past else k
     value = np.concatenate([inputs["pv"], v], axis=2) if past else v
     want = reference(q, key, value, mask, causal, 1 / np.sqrt(d))
-    ok = np.allclose(got, want, rtol=1e-4, atol=1e-5)
-    print(f"{name}: {'ok' if ok else 'FAIL'} (max |diff| {np.abs(got - want).max():.2e})")
-    return ok
+    return report(name, got, want)
 
 
 def main():

@@ -11,10 +11,12 @@ per batch, and one row. Prints one line per case; exits 1 on any mismatch.
 """
 import argparse
 import os
-import subprocess
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from one_op_model import compile_and_run, report  # noqa: E402
 
 
 def ttype(a):
@@ -36,25 +38,7 @@ def rope(x, cos, sin):
 
 
 def run(kiln, work, name, source, inputs, want):
-    case = os.path.join(work, name)
-    os.makedirs(case, exist_ok=True)
-    model = os.path.join(case, "model.mlir")
-    with open(model, "w") as f:
-        f.write(source)
-    run_cmd = [kiln, "run", os.path.join(case, "model.kiln"), "--output-dir",
-               os.path.join(case, "out")]
-    for n, a in inputs.items():
-        np.save(os.path.join(case, n + ".npy"), a)
-        run_cmd.append("--input=" + os.path.join(case, n + ".npy"))
-    for step in ([kiln, "compile", model, "-o", os.path.join(case, "model.kiln")], run_cmd):
-        r = subprocess.run(step, capture_output=True, text=True)
-        if r.returncode:
-            print(f"{name}: FAIL ({step[1]}: {r.stderr.strip()})")
-            return False
-    got = np.load(os.path.join(case, "out", "result0.npy"))
-    ok = got.shape == want.shape and np.allclose(got, want, rtol=1e-4, atol=1e-5)
-    print(f"{name}: {'ok' if ok else 'FAIL'} (max |diff| {np.abs(got - want).max():.2e})")
-    return ok
+    return report(name, compile_and_run(kiln, work, name, source, inputs), want)
 
 
 def norm_case(kiln, work, name, shape, wshape, axis, eps=1e-6):
