@@ -29,6 +29,15 @@ struct KilnToLinalgPass : kiln::impl::KilnToLinalgBase<KilnToLinalgPass> {
   using KilnToLinalgBase::KilnToLinalgBase;
 
   void runOnOperation() override {
+    // Composite ops (norms, gated MLPs, RoPE, Gemm) become core kiln ops
+    // first, so the lowerings see the final graph: a residual add reads
+    // the matmul a gated MLP ends in, and accumulates into it.
+    RewritePatternSet decompositions(&getContext());
+    kiln::conversion::populateDecompositionPatterns(decompositions);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(decompositions)))) {
+      getOperation().emitError("kiln-to-linalg decompositions did not converge");
+      return signalPassFailure();
+    }
     RewritePatternSet patterns(&getContext());
     kiln::conversion::populateElementwisePatterns(patterns);
     kiln::conversion::populateStructuredPatterns(patterns);

@@ -52,9 +52,11 @@ SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc, RankedTensorType typ
 
 //===--- matmul ------------------------------------------------------------===//
 
-struct MatmulLowering : OpRewritePattern<MatmulOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(MatmulOp op, PatternRewriter &rewriter) const override {
+/// `op` as linalg: named matmul / batch_matmul where the shapes allow,
+/// else a contraction generic. The product accumulates into `accumulate`
+/// (a tensor of the result's type) when given, else into zeros. Creates
+/// nothing when it fails.
+FailureOr<Value> lowerMatmul(PatternRewriter &rewriter, MatmulOp op, Value accumulate) {
     auto a = cast<RankedTensorType>(op.getLhs().getType());
     auto bt = cast<RankedTensorType>(op.getRhs().getType());
     auto out = cast<RankedTensorType>(op.getType());
@@ -63,6 +65,8 @@ struct MatmulLowering : OpRewritePattern<MatmulOp> {
       return rewriter.notifyMatchFailure(op, "element type not lowered yet");
     if (a.getRank() < 2 || bt.getRank() < 2)
       return rewriter.notifyMatchFailure(op, "1-d matmul operands not lowered yet");
+    if (accumulate && accumulate.getType() != out)
+      return rewriter.notifyMatchFailure(op, "the accumulator is not shaped like the product");
     Location loc = op.getLoc();
     int64_t r = out.getRank();
     // Where each result extent comes from: batch dims from whichever operand
@@ -77,18 +81,16 @@ struct MatmulLowering : OpRewritePattern<MatmulOp> {
     }
     src.push_back({op.getLhs(), a.getRank() - 2});
     src.push_back({op.getRhs(), bt.getRank() - 1});
-    Value init = filled(rewriter, loc, out, dynamicSizes(rewriter, loc, out, src),
-                        zeroOf(rewriter, loc, elt));
+    Value init = accumulate ? accumulate
+                            : filled(rewriter, loc, out, dynamicSizes(rewriter, loc, out, src),
+                                     zeroOf(rewriter, loc, elt));
     SmallVector<Value> ins = {op.getLhs(), op.getRhs()};
     if (a.getRank() == 2 && bt.getRank() == 2) {
-      rewriter.replaceOp(op, linalg::MatmulOp::create(rewriter, loc, ins, init)->getResults());
-      return success();
+      return linalg::MatmulOp::create(rewriter, loc, ins, init)->getResult(0);
     }
     if (a.getRank() == 3 && bt.getRank() == 3 && a.getDimSize(0) == bt.getDimSize(0) &&
         !a.isDynamicDim(0)) {
-      rewriter.replaceOp(op,
-                         linalg::BatchMatmulOp::create(rewriter, loc, ins, init)->getResults());
-      return success();
+      return linalg::BatchMatmulOp::create(rewriter, loc, ins, init)->getResult(0);
     }
     // Static batches fold into the named ops, which the targets' matmul
     // strategies take: [..., M, K] x [K, N] is one [(...) M, K] x [K, N]
@@ -111,8 +113,7 @@ struct MatmulLowering : OpRewritePattern<MatmulOp> {
                                                                        op.getRhs()},
                                             init2)
                        ->getResult(0);
-        rewriter.replaceOp(op, tensor::ExpandShapeOp::create(rewriter, loc, out, mm, rows));
-        return success();
+        return tensor::ExpandShapeOp::create(rewriter, loc, out, mm, rows).getResult();
       }
       if (a.getRank() > 3 && a.getRank() == bt.getRank() &&
           a.getShape().drop_back(2) == bt.getShape().drop_back(2)) {
@@ -122,8 +123,7 @@ struct MatmulLowering : OpRewritePattern<MatmulOp> {
                         ValueRange{collapse(op.getLhs(), batch), collapse(op.getRhs(), batch)},
                         collapse(init, batch))
                         ->getResult(0);
-        rewriter.replaceOp(op, tensor::ExpandShapeOp::create(rewriter, loc, out, bmm, batch));
-        return success();
+        return tensor::ExpandShapeOp::create(rewriter, loc, out, bmm, batch).getResult();
       }
     }
     // General case: loops (batch..., m, n, k).
@@ -153,8 +153,52 @@ struct MatmulLowering : OpRewritePattern<MatmulOp> {
           Value prod = buildBinary(b, l, BinaryKind::mul, args[0], args[1]);
           linalg::YieldOp::create(b, l, buildBinary(b, l, BinaryKind::add, args[2], prod));
         });
-    rewriter.replaceOp(op, generic.getResults());
+    return generic.getResult(0);
+}
+
+/// `x + A·B` with x shaped like the product (a residual connection): the
+/// product's accumulator, so the sum costs no pass of its own.
+Value accumulatorOf(MatmulOp op) {
+  if (!op->hasOneUse())
+    return {};
+  auto add = dyn_cast<BinaryOp>(*op->getUsers().begin());
+  if (!add || add.getKind() != BinaryKind::add || add.getType() != op.getType())
+    return {};
+  Value other = add.getLhs() == op.getResult() ? add.getRhs() : add.getLhs();
+  return other != op.getResult() && other.getType() == op.getType() ? other : Value();
+}
+
+struct MatmulLowering : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatmulOp op, PatternRewriter &rewriter) const override {
+    if (accumulatorOf(op))
+      return failure(); // lowered with its add (MatmulAccumulateLowering)
+    FailureOr<Value> product = lowerMatmul(rewriter, op, Value());
+    if (failed(product))
+      return failure();
+    rewriter.replaceOp(op, *product);
     return success();
+  }
+};
+
+/// x + A·B -> the product accumulated into x (ahead of the elementwise
+/// lowering of the add).
+struct MatmulAccumulateLowering : OpRewritePattern<BinaryOp> {
+  MatmulAccumulateLowering(MLIRContext *ctx) : OpRewritePattern(ctx, /*benefit=*/2) {}
+  LogicalResult matchAndRewrite(BinaryOp add, PatternRewriter &rewriter) const override {
+    for (Value side : {add.getLhs(), add.getRhs()}) {
+      auto mm = side.getDefiningOp<MatmulOp>();
+      Value acc = mm ? accumulatorOf(mm) : Value();
+      if (!acc)
+        continue;
+      FailureOr<Value> sum = lowerMatmul(rewriter, mm, acc);
+      if (failed(sum))
+        return failure();
+      rewriter.replaceOp(add, *sum);
+      rewriter.eraseOp(mm);
+      return success();
+    }
+    return failure();
   }
 };
 
@@ -572,7 +616,7 @@ struct ConcatLowering : OpRewritePattern<ConcatOp> {
 } // namespace
 
 void populateStructuredPatterns(RewritePatternSet &patterns) {
-  patterns.add<MatmulLowering, EinsumLowering, ReduceLowering, SoftmaxLowering, TransposeLowering,
+  patterns.add<MatmulLowering, MatmulAccumulateLowering, EinsumLowering, ReduceLowering, SoftmaxLowering, TransposeLowering,
                ReshapeLowering, ConcatLowering>(patterns.getContext());
   tensor::populateDecomposeTensorConcatPatterns(patterns);
 }

@@ -62,3 +62,28 @@ func.func @movement(%x: tensor<2x3x4xf32>) -> tensor<8x3xf32> {
   %1 = kiln.reshape %0 : tensor<4x2x3xf32> -> tensor<8x3xf32>
   return %1 : tensor<8x3xf32>
 }
+
+// -----
+
+// A residual add of a matmul (x + A·B, x shaped like the product): the
+// product accumulates into x, no zero fill and no add pass. A bias that
+// broadcasts is a separate add.
+// CHECK-LABEL: func.func @residual_accumulate
+// CHECK-NOT: linalg.fill
+// CHECK: %[[MM:.*]] = linalg.matmul ins(%arg1, %arg2 : tensor<4x8xf32>, tensor<8x16xf32>) outs(%arg0 : tensor<4x16xf32>)
+// CHECK-NEXT: return %[[MM]]
+func.func @residual_accumulate(%x: tensor<4x16xf32>, %a: tensor<4x8xf32>, %w: tensor<8x16xf32>) -> tensor<4x16xf32> {
+  %p = kiln.matmul %a, %w : tensor<4x8xf32>, tensor<8x16xf32>
+  %y = kiln.binary add %x, %p : tensor<4x16xf32>, tensor<4x16xf32>
+  return %y : tensor<4x16xf32>
+}
+
+// CHECK-LABEL: func.func @bias_broadcast
+// CHECK: linalg.fill
+// CHECK: linalg.matmul
+// CHECK: linalg.generic
+func.func @bias_broadcast(%b: tensor<16xf32>, %a: tensor<4x8xf32>, %w: tensor<8x16xf32>) -> tensor<4x16xf32> {
+  %p = kiln.matmul %a, %w : tensor<4x8xf32>, tensor<8x16xf32>
+  %y = kiln.binary add %p, %b : tensor<4x16xf32>, tensor<16xf32>
+  return %y : tensor<4x16xf32>
+}
