@@ -46,7 +46,6 @@ struct KilnToLinalgPass : kiln::impl::KilnToLinalgBase<KilnToLinalgPass> {
     kiln::conversion::populateResizePatterns(patterns);
     kiln::conversion::populateAttentionPatterns(patterns);
     kiln::conversion::populateTensorPatterns(patterns);
-    kiln::conversion::populateDecompositionPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {
       getOperation().emitError("kiln-to-linalg did not converge");
       return signalPassFailure();

@@ -250,18 +250,11 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
         continue;
       }
       if (auto mul = binaryOf(s, BinaryKind::mul)) {
-        std::optional<double> c = scalarConstant(mul.getRhs());
-        Value other = mul.getLhs();
-        if (!c) {
-          c = scalarConstant(mul.getLhs());
-          other = mul.getRhs();
-        }
-        if (!c)
+        Value other = stripConstantFactor(s, scale, matched);
+        if (other == s)
           return rewriter.notifyMatchFailure(mul, "attention: the scores are scaled by a "
                                                   "non-constant");
-        scale *= *c;
         s = other;
-        matched.push_back(mul.getLoc());
         continue;
       }
       break;

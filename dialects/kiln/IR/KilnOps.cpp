@@ -548,19 +548,36 @@ float AttentionOp::getEffectiveScale() {
 }
 
 SmallVector<RankedTensorType> AttentionOp::inferResultTypes() {
-  RankedTensorType q = getQuery().getType(), k = getKey().getType(),
-                   v = getValue().getType();
+  return resultTypesFor(getQuery().getType(), getKey().getType(), getValue().getType(),
+                        getPastKey() ? getPastKey().getType() : RankedTensorType());
+}
+
+void AttentionOp::build(OpBuilder &b, OperationState &state, Value query, Value key,
+                        Value value, Value mask, Value pastKey, Value pastValue, bool causal,
+                        FloatAttr scale, FloatAttr softcap) {
+  auto type = [](Value v) { return v ? cast<RankedTensorType>(v.getType()) : RankedTensorType(); };
+  SmallVector<RankedTensorType> types =
+      resultTypesFor(type(query), type(key), type(value), type(pastKey));
+  SmallVector<Type> present(types.begin() + 1, types.end());
+  build(b, state, types.front(), present, query, key, value, mask, pastKey, pastValue, causal,
+        scale, softcap);
+}
+
+SmallVector<RankedTensorType> AttentionOp::resultTypesFor(RankedTensorType q,
+                                                          RankedTensorType k,
+                                                          RankedTensorType v,
+                                                          RankedTensorType pastKey) {
   SmallVector<RankedTensorType> types = {RankedTensorType::get(
       {q.getDimSize(0), q.getDimSize(1), q.getDimSize(2), v.getDimSize(3)},
       q.getElementType())};
-  if (!getPastKey())
+  if (!pastKey)
     return types;
   auto add = [](int64_t a, int64_t b) {
     return ShapedType::isDynamic(a) || ShapedType::isDynamic(b)
                ? ShapedType::kDynamic
                : a + b;
   };
-  int64_t len = add(getPastKey().getType().getDimSize(2), k.getDimSize(2));
+  int64_t len = add(pastKey.getDimSize(2), k.getDimSize(2));
   types.push_back(RankedTensorType::get(
       {k.getDimSize(0), k.getDimSize(1), len, k.getDimSize(3)},
       k.getElementType()));

@@ -751,12 +751,24 @@ def Kiln_AttentionOp : Kiln_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     attr-dict `:` type($query) `,` type($key) `,` type($value) `->` type(results)
   }];
   let hasVerifier = 1;
+  let builders = [
+    // Result types from the operands (4-D Q/K/V): the output, and the
+    // present cache when a past is given.
+    OpBuilder<(ins "::mlir::Value":$query, "::mlir::Value":$key, "::mlir::Value":$value,
+                   "::mlir::Value":$mask, "::mlir::Value":$past_key,
+                   "::mlir::Value":$past_value, "bool":$causal,
+                   "::mlir::FloatAttr":$scale, CArg<"::mlir::FloatAttr", "{}">:$softcap)>
+  ];
   let extraClassDeclaration = [{
     /// The scale applied to Q Kᵀ: the attribute, or 1/sqrt(Dqk).
     float getEffectiveScale();
     /// The result types the operands imply: output, then the present cache
     /// when a past is given. Assumes valid operands.
     ::llvm::SmallVector<::mlir::RankedTensorType> inferResultTypes();
+    /// The same from the operand types (`pastKey` null without a cache).
+    static ::llvm::SmallVector<::mlir::RankedTensorType>
+    resultTypesFor(::mlir::RankedTensorType query, ::mlir::RankedTensorType key,
+                   ::mlir::RankedTensorType value, ::mlir::RankedTensorType pastKey);
   }];
 }
 

@@ -116,23 +116,7 @@ FailureOr<AttentionOp> emitAttention(NodeImporter &n, Value q, Value k, Value v,
   float softcap = n.attrFloat("softcap", 0.0f); // GroupQueryAttention (Gemma 2)
   if (softcap < 0.0f)
     return n.error("softcap must be 0 (none) or positive");
-  auto qt = cast<RankedTensorType>(q.getType());
-  auto kt = cast<RankedTensorType>(k.getType());
-  auto vt = cast<RankedTensorType>(v.getType());
-  auto out = RankedTensorType::get(
-      {qt.getDimSize(0), qt.getDimSize(1), qt.getDimSize(2), vt.getDimSize(3)},
-      qt.getElementType());
-  SmallVector<Type> present;
-  if (pastK) {
-    int64_t past = cast<RankedTensorType>(pastK.getType()).getDimSize(2);
-    int64_t len = ShapedType::isDynamic(past) || ShapedType::isDynamic(kt.getDimSize(2))
-                      ? ShapedType::kDynamic
-                      : past + kt.getDimSize(2);
-    for (RankedTensorType t : {kt, vt})
-      present.push_back(RankedTensorType::get(
-          {t.getDimSize(0), t.getDimSize(1), len, t.getDimSize(3)}, t.getElementType()));
-  }
-  auto op = AttentionOp::create(n.b, n.loc, out, present, q, k, v, mask, pastK, pastV, causal,
+  auto op = AttentionOp::create(n.b, n.loc, q, k, v, mask, pastK, pastV, causal,
                                 scale != 0.0f ? n.b.getF32FloatAttr(scale) : FloatAttr(),
                                 softcap > 0.0f ? n.b.getF32FloatAttr(softcap) : FloatAttr());
   if (failed(verify(op)))

@@ -63,21 +63,7 @@ LogicalResult convertAttention(NodeImporter &n) {
   if ((bool)pastK != (bool)pastV)
     return n.error("past_key and past_value must be given together");
   auto qt = cast<RankedTensorType>(qh->getType()),
-       kt = cast<RankedTensorType>(kh->getType()),
-       vt = cast<RankedTensorType>(vh->getType());
-  SmallVector<Type> present;
-  int64_t len = kt.getDimSize(2);
-  if (pastK) {
-    int64_t p = n.inputType(4).getDimSize(2);
-    len = ShapedType::isDynamic(p) || ShapedType::isDynamic(len) ? kDyn : p + len;
-    present.push_back(RankedTensorType::get(
-        {kt.getDimSize(0), kt.getDimSize(1), len, kt.getDimSize(3)}, kt.getElementType()));
-    present.push_back(RankedTensorType::get(
-        {vt.getDimSize(0), vt.getDimSize(1), len, vt.getDimSize(3)}, vt.getElementType()));
-  }
-  auto outType = RankedTensorType::get(
-      {qt.getDimSize(0), qt.getDimSize(1), qt.getDimSize(2), vt.getDimSize(3)},
-      qt.getElementType());
+       kt = cast<RankedTensorType>(kh->getType());
   if (n.input(6))
     return n.unsupported("nonpad_kv_seqlen");
   if (n.attrInt("left_window_size", -1) >= 0 || n.attrInt("right_window_size", -1) >= 0)
@@ -115,7 +101,7 @@ LogicalResult convertAttention(NodeImporter &n) {
   float softcap = n.attrFloat("softcap", 0.0f);
   if (softcap < 0.0f)
     return n.error("softcap must be 0 (none) or positive");
-  auto op = AttentionOp::create(n.b, n.loc, outType, present, *qh, *kh, *vh, mask, pastK, pastV,
+  auto op = AttentionOp::create(n.b, n.loc, *qh, *kh, *vh, mask, pastK, pastV,
                                 causal, scale,
                                 softcap > 0.0f ? n.b.getF32FloatAttr(softcap) : FloatAttr());
   if (failed(verify(op)))
