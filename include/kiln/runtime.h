@@ -31,10 +31,16 @@ typedef enum kiln_status {
   KILN_ERROR_BAD_ARGUMENT = 4 /* wrong input count, name, dtype or shape */
 } kiln_status;
 
-/* Element types (same order as the artifact manifest). */
+/* Element types (same order as the artifact manifest); kiln_dtype_size
+ * gives the bytes of one element (a pointer for KILN_STRING). */
 typedef enum kiln_dtype {
   KILN_F32, KILN_F16, KILN_BF16, KILN_F64, KILN_I8, KILN_I16, KILN_I32, KILN_I64,
-  KILN_U8, KILN_U16, KILN_U32, KILN_U64, KILN_BOOL
+  KILN_U8, KILN_U16, KILN_U32, KILN_U64, KILN_BOOL,
+  /* UTF-8 strings: `data` is an array of `const char *` (NUL-terminated),
+   * one per element. For an output the caller provides the array and the
+   * run fills it with strings the session owns, valid until the session's
+   * next run or its destruction. */
+  KILN_STRING
 } kiln_dtype;
 
 typedef struct kiln_tensor {

@@ -120,6 +120,32 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
       }
     }
   }
+  if (m->host_steps())
+    for (const fb::HostStep *step : *m->host_steps()) {
+      bool bad = !step->inputs() || !step->outputs() || !step->op() ||
+                 step->op_type() == fb::HostOp::NONE;
+      auto check = [&](const fb::HostRef *r) {
+        if ((int)r->kind() < 0 || r->kind() > fb::HostValueKind::MAX) {
+          bad = true;
+          return;
+        }
+        switch (r->kind()) {
+        case fb::HostValueKind::Input: bad |= r->index() >= count(m->inputs()); break;
+        case fb::HostValueKind::Output: bad |= r->index() >= count(m->outputs()); break;
+        case fb::HostValueKind::Value: bad |= r->index() >= m->host_values(); break;
+        }
+      };
+      if (!bad) {
+        for (const fb::HostRef *r : *step->inputs())
+          check(r);
+        for (const fb::HostRef *r : *step->outputs())
+          check(r);
+      }
+      if (bad) {
+        error = "'" + path + "' has a host step naming a missing value";
+        return nullptr;
+      }
+    }
   a->manifest_ = m;
   return a;
 }

@@ -443,6 +443,8 @@ LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model,
     main.setArgAttrs(i, DictionaryAttr::get(module.getContext()));
   for (unsigned i = 0; i < main.getNumResults(); ++i)
     main.setResultAttrs(i, DictionaryAttr::get(module.getContext()));
+  if (failed(extractHostSteps(main, model.host)))
+    return failure();
   if (options.widenHalfFusedOps)
     widenHalfFusedOps(main);
   if (failed(bindWeights(main, model)))
@@ -458,6 +460,9 @@ LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model,
 
 LogicalResult compileKernels(ModuleOp module, ArrayRef<target::Target *> targets,
                              CompiledModel &model) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (main && main.getNumResults() == 0)
+    return success();
   for (target::Target *t : targets) {
     OwningOpRef<ModuleOp> copy = module.clone();
     FailureOr<target::KernelBlob> blob = t->compile(*copy, target::CompileOptions{});

@@ -10,6 +10,7 @@
 #ifndef KILN_LIB_COMPILER_COMPILER_H
 #define KILN_LIB_COMPILER_COMPILER_H
 
+#include "lib/compiler/HostSteps.h"
 #include "lib/compiler/WeightViews.h"
 #include "targets/Target.h"
 
@@ -46,6 +47,9 @@ struct CompiledModel {
   std::vector<TensorSignature> inputs, outputs;
   std::vector<WeightBinding> weights;
   std::vector<target::KernelBlob> kernels;
+  /// String ops the runtime runs itself, and which inputs/outputs the
+  /// kernels' arguments/results are.
+  HostPlan host;
   /// Multiply-adds x 2 of the contractions and convolutions (what `kiln
   /// bench` divides by time); other ops are not counted.
   uint64_t flops = 0;
@@ -66,12 +70,13 @@ struct PrepareOptions {
   bool widenHalfFusedOps = false;
 };
 
-/// Rewrites @main for code generation (weights to arguments) and records
-/// its signature. Errors are diagnostics at the argument or op.
+/// Rewrites @main for code generation (string ops out to host steps,
+/// weights to arguments) and records its signature. Errors are diagnostics at the argument or op.
 mlir::LogicalResult prepareForCodegen(mlir::ModuleOp module, CompiledModel &model,
                                       const PrepareOptions &options = {});
 
-/// Compiles a copy of `module` for each target into `model.kernels`.
+/// Compiles a copy of `module` for each target into `model.kernels` (none
+/// when @main has nothing left to compute: a model of host steps only).
 mlir::LogicalResult compileKernels(mlir::ModuleOp module,
                                    llvm::ArrayRef<target::Target *> targets,
                                    CompiledModel &model);

@@ -1,15 +1,17 @@
 //===- Runtime.cpp - the C API over artifacts and devices -----------------===//
 //
 // A model is a mapped, verified artifact. A session binds it to a device
-// (CpuDevice.cpp) and runs the plan: each dispatch gets its pointer table
-// (inputs, weights inside the mapped file, outputs). Inputs are checked
-// against the manifest with messages that name the input.
+// (CpuDevice.cpp) and runs the host steps (HostSteps.cpp: strings), then
+// the plan: each dispatch gets its pointer table (inputs, weights inside
+// the mapped file, outputs). Inputs are checked against the manifest with
+// messages that name the input.
 //
 //===----------------------------------------------------------------------===//
 
 #include "kiln/runtime.h"
 #include "lib/artifact/ArtifactFormat.h"
 #include "lib/runtime/Device.h"
+#include "lib/runtime/HostSteps.h"
 #include "lib/runtime/ThreadPool.h"
 
 #include <chrono>
@@ -40,6 +42,9 @@ struct kiln_session {
   std::vector<runtime::DispatchFn> entries; // one per plan step
   std::unique_ptr<runtime::ThreadPool> pool;
   void *arena = nullptr;
+  // Strings the host steps made: intermediate values, and the outputs'
+  // (the caller's output arrays point into these until the next run).
+  std::vector<runtime::Strings> hostValues, outputStrings;
   // KILN_PROFILE=1: time per dispatch, printed to stderr when destroyed.
   bool profile = false;
   std::vector<double> seconds;
@@ -56,6 +61,7 @@ size_t kiln_dtype_size(kiln_dtype t) {
   case KILN_F32: case KILN_I32: case KILN_U32: return 4;
   case KILN_F16: case KILN_BF16: case KILN_I16: case KILN_U16: return 2;
   case KILN_I8: case KILN_U8: case KILN_BOOL: return 1;
+  case KILN_STRING: return sizeof(const char *);
   }
   return 0;
 }
@@ -134,7 +140,8 @@ kiln_status kiln_session_create(kiln_model *model, const char *device,
   const fb::Manifest &m = model->artifact->manifest();
   // Load the kernels the plan uses; a fat artifact may carry others.
   s->kernels.resize(m.kernels()->size());
-  if (m.plan()->size() == 0) {
+  // A model of host steps only (strings) has no kernels at all.
+  if (m.plan()->size() == 0 && m.kernels()->size() != 0) {
     std::string targets;
     for (const fb::Kernel *k : *m.kernels())
       targets += (targets.empty() ? "" : ", ") + k->target()->str();
@@ -163,6 +170,8 @@ kiln_status kiln_session_create(kiln_model *model, const char *device,
   const char *profile = std::getenv("KILN_PROFILE");
   s->profile = profile && *profile && std::strcmp(profile, "0") != 0;
   s->seconds.assign(m.plan()->size(), 0.0);
+  s->hostValues.resize(m.host_values());
+  s->outputStrings.resize(m.outputs()->size());
   if (uint64_t bytes = m.arena_bytes()) {
     s->arena = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
     if (!s->arena)
@@ -222,6 +231,83 @@ static kiln_status check(const kiln_model *m, bool input, size_t index,
   return KILN_OK;
 }
 
+static int64_t elementCount(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+/// Runs the manifest's host steps on bound inputs `in` and outputs `out`.
+static kiln_status runHostSteps(kiln_session *s, const std::vector<void *> &in,
+                                const std::vector<void *> &out) {
+  const kiln_model *m = s->model;
+  const fb::Manifest &man = m->artifact->manifest();
+  if (!man.host_steps())
+    return KILN_OK;
+  for (const fb::HostStep *step : *man.host_steps()) {
+    std::string where =
+        step->name() && step->name()->size() ? " '" + step->name()->str() + "'" : "";
+    // Every operand is a string tensor (the compiler checks this).
+    std::vector<std::vector<std::string_view>> args;
+    for (const fb::HostRef *r : *step->inputs()) {
+      args.emplace_back();
+      if (r->kind() == fb::HostValueKind::Input) {
+        auto *p = static_cast<const char *const *>(in[r->index()]);
+        int64_t n = elementCount(m->inShapes[r->index()]);
+        for (int64_t i = 0; i < n; ++i) {
+          if (!p[i])
+            return fail(KILN_ERROR_BAD_ARGUMENT, "input '" + m->inNames[r->index()] +
+                                                     "' has a null string at element " +
+                                                     std::to_string(i));
+          args.back().emplace_back(p[i]);
+        }
+      } else {
+        const runtime::Strings &v = r->kind() == fb::HostValueKind::Value
+                                        ? s->hostValues[r->index()]
+                                        : s->outputStrings[r->index()];
+        args.back().assign(v.begin(), v.end());
+      }
+    }
+    std::vector<runtime::Strings> results;
+    switch (step->op_type()) {
+    case fb::HostOp::StringNormalize:
+      if (args.size() != 1 || step->outputs()->size() != 1)
+        return fail(KILN_ERROR_BAD_ARTIFACT, "host step" + where +
+                                                 ": StringNormalize takes one input and "
+                                                 "one output");
+      results.push_back(runtime::stringNormalize(*step->op_as_StringNormalize(), args[0]));
+      break;
+    default:
+      return fail(KILN_ERROR_BAD_ARTIFACT, "host step" + where + " has an unknown op");
+    }
+    for (size_t k = 0; k < results.size(); ++k) {
+      const fb::HostRef *r = step->outputs()->Get(k);
+      if (r->kind() == fb::HostValueKind::Value) {
+        s->hostValues[r->index()] = std::move(results[k]);
+        continue;
+      }
+      if (r->kind() != fb::HostValueKind::Output)
+        return fail(KILN_ERROR_BAD_ARTIFACT, "host step" + where + " writes an input");
+      // The model fixed the output's shape at compile time; a length that
+      // depends on the data must come out as declared.
+      uint32_t o = r->index();
+      int64_t want = elementCount(m->outShapes[o]);
+      if ((int64_t)results[k].size() != want)
+        return fail(KILN_ERROR_BAD_ARGUMENT,
+                    "output '" + m->outNames[o] + "': host step" + where + " produced " +
+                        std::to_string(results[k].size()) + " strings for these inputs; "
+                        "the model declares shape " +
+                        shapeString(m->outShapes[o].data(), (int32_t)m->outShapes[o].size()));
+      s->outputStrings[o] = std::move(results[k]);
+      auto **p = static_cast<const char **>(out[o]);
+      for (int64_t i = 0; i < want; ++i)
+        p[i] = s->outputStrings[o][i].c_str();
+    }
+  }
+  return KILN_OK;
+}
+
 kiln_status kiln_session_run(kiln_session *s, const kiln_tensor *inputs, size_t nin,
                              kiln_tensor *outputs, size_t nout) {
   if (!s)
@@ -265,6 +351,8 @@ kiln_status kiln_session_run(kiln_session *s, const kiln_tensor *inputs, size_t 
     out[i] = outputs[i].data;
   }
   const fb::Manifest &man = m->artifact->manifest();
+  if (kiln_status st = runHostSteps(s, in, out))
+    return st;
   std::vector<void *> table;
   for (uint32_t step = 0; step < man.plan()->size(); ++step) {
     const fb::Dispatch *d = man.plan()->Get(step);

@@ -151,6 +151,12 @@ def run_case(kiln, case_dir):
                 ref = bf16_bits_to_f32(ref)  # kiln writes bfloat16 widened to f32
             if got.shape != ref.shape:
                 return False, f"output '{name}' shape {got.shape} != {ref.shape}"
+            if elem == onnx.TensorProto.STRING:
+                # kiln writes '<U' arrays; onnx reads bytes or str objects
+                text = [r.decode() if isinstance(r, bytes) else str(r) for r in ref.flat]
+                if got.ravel().tolist() != text:
+                    return False, f"output '{name}' strings differ: {got.ravel().tolist()[:4]}"
+                continue
             if ref.dtype.kind in "fc":
                 ok = np.allclose(got.astype(np.float64), ref.astype(np.float64),
                                  rtol=RTOL, atol=ATOL, equal_nan=True)

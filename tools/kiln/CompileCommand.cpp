@@ -9,6 +9,7 @@
 #include "tools/kiln/Inputs.h"
 
 #include "lib/artifact/ArtifactFormat.h"
+#include "dialects/kiln/IR/KilnDialect.h"
 #include "lib/compiler/Compiler.h"
 #include "lib/frontend/onnx/Importer.h"
 #include "passes/Pipelines/Pipelines.h"
@@ -98,6 +99,7 @@ std::optional<fb::DType> dtypeOf(Type t) {
   if (t.isBF16()) return fb::DType::BF16;
   if (t.isF64()) return fb::DType::F64;
   if (t.isInteger(1)) return fb::DType::Bool;
+  if (isa<StringType>(t)) return fb::DType::String;
   if (auto i = dyn_cast<IntegerType>(t)) {
     bool u = i.isUnsigned();
     switch (i.getWidth()) {
@@ -127,6 +129,7 @@ int32_t onnxTypeOf(kiln_dtype d) {
   case KILN_U32: return 12;
   case KILN_U64: return 13;
   case KILN_BF16: return 16;
+  case KILN_STRING: return 8;
   }
   return 0;
 }
@@ -202,11 +205,13 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
                                        fbb.CreateString(k.entry), &s));
   }
   // The plan of the first kernel that has one (the CPU's); other targets'
-  // kernels ride along in the file (fat artifact). Entry arguments are
-  // inputs, then weights, then outputs.
+  // kernels ride along in the file (fat artifact). Entry arguments are the
+  // inputs the kernels see (string inputs went to host steps), then
+  // weights, then outputs.
   std::vector<flatbuffers::Offset<fb::Dispatch>> plan;
   uint64_t arenaBytes = 0, intermediateBytes = 0;
-  size_t nin = model.inputs.size(), nw = model.weights.size();
+  const compiler::HostPlan &host = model.host;
+  size_t nin = host.kernelInputs.size(), nw = model.weights.size();
   for (uint32_t k = 0; k < model.kernels.size(); ++k) {
     const target::KernelBlob &blob = model.kernels[k];
     if (blob.dispatches.empty())
@@ -217,11 +222,12 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
         if (b.kind == target::DispatchBinding::Arena)
           bindings.emplace_back(fb::BufferKind::Arena, 0, b.value);
         else if (b.value < nin)
-          bindings.emplace_back(fb::BufferKind::Input, (uint32_t)b.value, 0);
+          bindings.emplace_back(fb::BufferKind::Input, host.kernelInputs[b.value], 0);
         else if (b.value < nin + nw)
           bindings.emplace_back(fb::BufferKind::Weight, (uint32_t)(b.value - nin), 0);
         else
-          bindings.emplace_back(fb::BufferKind::Output, (uint32_t)(b.value - nin - nw), 0);
+          bindings.emplace_back(fb::BufferKind::Output,
+                                host.kernelOutputs[b.value - nin - nw], 0);
       }
       plan.push_back(fb::CreateDispatch(fbb, k, fbb.CreateString(d.entry), d.workgroups,
                                         fbb.CreateVectorOfStructs(bindings)));
@@ -230,10 +236,45 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
     intermediateBytes = blob.intermediateBytes;
     break;
   }
+  std::vector<flatbuffers::Offset<fb::HostStep>> hostSteps;
+  for (const compiler::HostStep &step : host.steps) {
+    if (step.op != "kiln.string_normalize") {
+      llvm::errs() << "kiln: error: host step '" << step.op << "' has no artifact encoding\n";
+      return kUnsupported;
+    }
+    auto refs = [](const std::vector<compiler::HostStep::Ref> &in) {
+      std::vector<fb::HostRef> out;
+      for (const compiler::HostStep::Ref &r : in)
+        out.emplace_back(r.kind == compiler::HostStep::Ref::Input    ? fb::HostValueKind::Input
+                         : r.kind == compiler::HostStep::Ref::Output ? fb::HostValueKind::Output
+                                                                      : fb::HostValueKind::Value,
+                         r.index);
+      return out;
+    };
+    // Only kiln.string_normalize reaches here (extractHostSteps checks).
+    DictionaryAttr a = step.attributes;
+    StringRef mode = cast<StringAttr>(a.get("case_change")).getValue();
+    std::vector<flatbuffers::Offset<flatbuffers::String>> stop;
+    if (auto words = a.getAs<ArrayAttr>("stopwords"))
+      for (Attribute w : words)
+        stop.push_back(fbb.CreateString(cast<StringAttr>(w).getValue().str()));
+    auto locale = a.getAs<StringAttr>("locale");
+    auto normalize = fb::CreateStringNormalize(
+        fbb,
+        mode == "UPPER"   ? fb::CaseChange::Upper
+        : mode == "LOWER" ? fb::CaseChange::Lower
+                          : fb::CaseChange::None,
+        (bool)a.get("case_sensitive"), fbb.CreateVector(stop),
+        fbb.CreateString(locale ? locale.getValue().str() : ""));
+    std::vector<fb::HostRef> ins = refs(step.inputs), outs = refs(step.outputs);
+    hostSteps.push_back(fb::CreateHostStep(
+        fbb, fb::HostOp::StringNormalize, normalize.Union(), fbb.CreateString(step.name),
+        fbb.CreateVectorOfStructs(ins), fbb.CreateVectorOfStructs(outs)));
+  }
   auto manifest = fb::CreateManifest(
       fbb, fbb.CreateString("kiln"), fbb.CreateVector(ins), fbb.CreateVector(outs),
       fbb.CreateVector(weights), fbb.CreateVector(kernels), fbb.CreateVector(plan),
-      model.flops, arenaBytes, intermediateBytes);
+      model.flops, arenaBytes, intermediateBytes, fbb.CreateVector(hostSteps), host.values);
   fb::FinishManifestBuffer(fbb, manifest);
   if (!writer.commit(fbb.GetBufferPointer(), fbb.GetSize(), error)) {
     llvm::errs() << "kiln: error: " << error << "\n";
@@ -274,7 +315,11 @@ int runCompile() {
       return kBadInput;
     }
     for (size_t i = 0; i < specs.size(); ++i)
-      if (frozenValues.names[i].empty()) {
+      if (frozenValues.arrays[i].dtype == KILN_STRING) {
+        llvm::errs() << "kiln: error: --input-value cannot freeze strings ('" << specs[i]
+                     << "'); string inputs stay inputs\n";
+        return kUsage;
+      } else if (frozenValues.names[i].empty()) {
         llvm::errs() << "kiln: error: --input-value needs NAME=FILE, got '" << specs[i]
                      << "'\n";
         return kUsage;

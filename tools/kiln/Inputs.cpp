@@ -3,6 +3,7 @@
 #include "tools/kiln/Inputs.h"
 #include "tools/kiln/Commands.h"
 
+#include "dialects/kiln/IR/KilnDialect.h"
 #include "lib/frontend/onnx/Importer.h"
 
 #include "mlir/IR/Builders.h"
@@ -27,6 +28,7 @@ std::optional<kiln_dtype> dtypeOf(Type t) {
   if (t.isBF16()) return KILN_BF16;
   if (t.isF64()) return KILN_F64;
   if (t.isInteger(1)) return KILN_BOOL;
+  if (isa<StringType>(t)) return KILN_STRING;
   if (auto i = dyn_cast<IntegerType>(t)) {
     bool u = i.isUnsigned();
     switch (i.getWidth()) {
@@ -68,6 +70,14 @@ bool readPb(const std::string &path, NpyArray &out, std::string &error) {
   }
   out.dtype = *dtype;
   out.shape.assign(type.getShape().begin(), type.getShape().end());
+  if (auto strings = dyn_cast<DenseStringElementsAttr>(*attr)) {
+    out.strings.clear();
+    for (StringRef v : strings.getRawStringData())
+      out.strings.push_back(v.str());
+    out.strings.resize(type.getNumElements(), out.strings.empty() ? "" : out.strings[0]);
+    out.pointAtStrings();
+    return true;
+  }
   size_t n = type.getNumElements(), size = kiln_dtype_size(*dtype);
   out.data.resize(n * size);
   if (*dtype == KILN_BOOL) {
@@ -99,6 +109,7 @@ Type mlirTypeOf(MLIRContext &ctx, kiln_dtype d) {
   case KILN_U32: return u(32);
   case KILN_U64: return u(64);
   case KILN_BOOL: return b.getI1Type();
+  case KILN_STRING: return StringType::get(&ctx);
   }
   return {};
 }
@@ -132,6 +143,7 @@ bool readInputs(const std::vector<std::string> &specs, HostTensors &inputs,
   }
   for (size_t i = 0; i < specs.size(); ++i) {
     NpyArray &a = inputs.arrays[i];
+    a.pointAtStrings();
     inputs.views.push_back({inputs.names[i].empty() ? nullptr : inputs.names[i].c_str(),
                             a.dtype, (int32_t)a.shape.size(), a.shape.data(), a.data.data()});
   }
@@ -147,6 +159,8 @@ static void allocate(const kiln_tensor &info, HostTensors &t) {
   for (int64_t d : a.shape)
     n *= (size_t)d;
   a.data.resize(n);
+  if (a.dtype == KILN_STRING) // inputs: empty strings; outputs: filled by the run
+    a.strings.assign(n / sizeof(const char *), "");
   t.arrays.push_back(std::move(a));
   t.names.push_back(info.name ? info.name : "");
 }
@@ -155,6 +169,7 @@ static void bindAll(HostTensors &t) {
   t.views.clear();
   for (size_t i = 0; i < t.arrays.size(); ++i) {
     NpyArray &a = t.arrays[i];
+    a.pointAtStrings();
     t.views.push_back({t.names[i].c_str(), a.dtype, (int32_t)a.shape.size(), a.shape.data(),
                        a.data.data()});
   }

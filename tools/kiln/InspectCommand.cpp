@@ -72,6 +72,22 @@ int runInspect() {
     }
     llvm::outs() << "\n";
   }
+  if (m.host_steps() && m.host_steps()->size()) {
+    llvm::outs() << "host steps: " << m.host_steps()->size() << " (run by the runtime before "
+                 << "the plan)\n";
+    for (const fb::HostStep *h : *m.host_steps()) {
+      llvm::outs() << "  " << fb::EnumNameHostOp(h->op_type());
+      if (h->name() && h->name()->size())
+        llvm::outs() << " '" << h->name()->str() << "'";
+      llvm::outs() << ":";
+      for (const fb::HostRef *r : *h->inputs())
+        llvm::outs() << " " << fb::EnumNameHostValueKind(r->kind()) << r->index();
+      llvm::outs() << " ->";
+      for (const fb::HostRef *r : *h->outputs())
+        llvm::outs() << " " << fb::EnumNameHostValueKind(r->kind()) << r->index();
+      llvm::outs() << "\n";
+    }
+  }
   uint64_t arena = m.arena_bytes(), sum = m.intermediate_bytes();
   llvm::outs() << "arena: " << arena << " bytes for " << sum << " bytes of intermediates";
   if (sum)

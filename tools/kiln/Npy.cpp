@@ -8,6 +8,8 @@
 
 #include "tools/kiln/Npy.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -39,7 +41,55 @@ std::string field(const std::string &header, const std::string &key) {
   return header.substr(start, end - start);
 }
 
+/// Appends code point `cp` to `out` as UTF-8.
+void appendUtf8(uint32_t cp, std::string &out) {
+  if (cp < 0x80) {
+    out += (char)cp;
+  } else if (cp < 0x800) {
+    out += (char)(0xc0 | cp >> 6);
+    out += (char)(0x80 | (cp & 0x3f));
+  } else if (cp < 0x10000) {
+    out += (char)(0xe0 | cp >> 12);
+    out += (char)(0x80 | (cp >> 6 & 0x3f));
+    out += (char)(0x80 | (cp & 0x3f));
+  } else {
+    out += (char)(0xf0 | cp >> 18);
+    out += (char)(0x80 | (cp >> 12 & 0x3f));
+    out += (char)(0x80 | (cp >> 6 & 0x3f));
+    out += (char)(0x80 | (cp & 0x3f));
+  }
+}
+
+/// The code points of UTF-8 `s` (a byte that does not decode stands for
+/// itself).
+std::vector<uint32_t> utf32(const std::string &s) {
+  std::vector<uint32_t> out;
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = s[i];
+    int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
+    bool ok = n >= 0 && i + n < s.size();
+    uint32_t cp = n > 0 ? c & (0x3f >> n) : c;
+    for (int k = 1; ok && k <= n; ++k) {
+      ok = ((unsigned char)s[i + k] >> 6) == 2;
+      cp = cp << 6 | (s[i + k] & 0x3f);
+    }
+    out.push_back(ok ? cp : c);
+    i += ok ? n + 1 : 1;
+  }
+  return out;
+}
+
 } // namespace
+
+void NpyArray::pointAtStrings() {
+  if (dtype != KILN_STRING)
+    return;
+  data.resize(strings.size() * sizeof(const char *));
+  for (size_t i = 0; i < strings.size(); ++i) {
+    const char *p = strings[i].c_str();
+    std::memcpy(data.data() + i * sizeof(p), &p, sizeof(p));
+  }
+}
 
 bool readNpy(const std::string &path, NpyArray &out, std::string &error) {
   std::ifstream in(path, std::ios::binary);
@@ -76,6 +126,19 @@ bool readNpy(const std::string &path, NpyArray &out, std::string &error) {
   if (fortran == "True")
     return error = "'" + path + "' is in Fortran order; save it C-ordered", false;
   bool found = false;
+  // Strings: '<U8' (UTF-32, 8 code points per element) or '|S8' (bytes).
+  size_t charSize = descr.size() > 2 && (descr.compare(0, 2, "<U") == 0)   ? 4
+                    : descr.size() > 2 && (descr.compare(0, 2, "|S") == 0) ? 1
+                                                                           : 0;
+  size_t width = 0;
+  if (charSize) {
+    width = std::strtoull(descr.c_str() + 2, nullptr, 10);
+    if (!width)
+      return error = "'" + path + "' has dtype '" + descr + "', which kiln does not read",
+             false;
+    out.dtype = KILN_STRING;
+    found = true;
+  }
   for (const Descr &d : kDescrs)
     if (descr == d.code) {
       out.dtype = d.dtype;
@@ -96,6 +159,28 @@ bool readNpy(const std::string &path, NpyArray &out, std::string &error) {
       return error = "'" + path + "' has a negative dimension", false;
     out.shape.push_back(d);
     count *= d;
+  }
+  if (out.dtype == KILN_STRING) {
+    std::vector<char> raw((size_t)count * width * charSize);
+    if (!raw.empty() && !in.read(raw.data(), (std::streamsize)raw.size()))
+      return error = "'" + path + "' holds fewer strings than its header promises", false;
+    out.strings.assign((size_t)count, "");
+    for (size_t i = 0; i < (size_t)count; ++i)
+      for (size_t c = 0; c < width; ++c) {
+        const char *p = raw.data() + (i * width + c) * charSize;
+        uint32_t cp = (uint8_t)p[0];
+        if (charSize == 4)
+          cp |= (uint32_t)(uint8_t)p[1] << 8 | (uint32_t)(uint8_t)p[2] << 16 |
+                (uint32_t)(uint8_t)p[3] << 24;
+        if (cp == 0)
+          break; // NumPy pads with NULs
+        if (charSize == 4)
+          appendUtf8(cp, out.strings[i]);
+        else
+          out.strings[i] += (char)cp;
+      }
+    out.pointAtStrings();
+    return true;
   }
   size_t bytes = (size_t)count * kiln_dtype_size(out.dtype);
   out.data.resize(bytes);
@@ -119,8 +204,29 @@ bool writeNpy(const std::string &path, const NpyArray &array, std::string &error
       std::memcpy(widened.data.data() + 4 * i, &bits, 4);
     }
   }
-  const NpyArray &a = array.dtype == KILN_BF16 ? widened : array;
-  const char *code = nullptr;
+  // Strings (the runtime filled `data` with pointers): '<U' of the
+  // longest, UTF-32.
+  std::string stringCode;
+  if (array.dtype == KILN_STRING) {
+    widened.shape = array.shape;
+    std::vector<std::vector<uint32_t>> points;
+    size_t width = 1;
+    for (size_t i = 0; i < array.data.size() / sizeof(const char *); ++i) {
+      const char *p;
+      std::memcpy(&p, array.data.data() + i * sizeof(p), sizeof(p));
+      points.push_back(utf32(p ? p : ""));
+      width = std::max(width, points.back().size());
+    }
+    widened.data.assign(points.size() * width * 4, 0);
+    for (size_t i = 0; i < points.size(); ++i)
+      for (size_t c = 0; c < points[i].size(); ++c)
+        for (int b = 0; b < 4; ++b)
+          widened.data[(i * width + c) * 4 + b] = (char)(points[i][c] >> (8 * b));
+    widened.dtype = KILN_STRING;
+    stringCode = "<U" + std::to_string(width);
+  }
+  const NpyArray &a = array.dtype == KILN_BF16 || array.dtype == KILN_STRING ? widened : array;
+  const char *code = a.dtype == KILN_STRING ? stringCode.c_str() : nullptr;
   for (const Descr &d : kDescrs)
     if (d.dtype == a.dtype)
       code = d.code;

@@ -13,13 +13,19 @@ namespace kiln::cli {
 struct NpyArray {
   kiln_dtype dtype = KILN_F32;
   std::vector<int64_t> shape;
+  /// The elements; for KILN_STRING an array of `const char *` (what the
+  /// runtime binds), pointing into `strings` for inputs.
   std::vector<char> data;
+  std::vector<std::string> strings;
+  /// KILN_STRING: points `data` at `strings` (after the array last moved).
+  void pointAtStrings();
 };
 
 /// Reads a C-order, little-endian .npy file; false with `error` set.
+/// String arrays ('<U' UTF-32 or '|S' bytes) are read as UTF-8 strings.
 bool readNpy(const std::string &path, NpyArray &out, std::string &error);
 /// Writes `array` as a version 1.0 .npy file (bfloat16 widened to float32,
-/// which NumPy has no type for).
+/// which NumPy has no type for; strings as '<U' arrays).
 bool writeNpy(const std::string &path, const NpyArray &array, std::string &error);
 
 } // namespace kiln::cli

@@ -7,6 +7,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/StringSet.h"
@@ -436,7 +437,20 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
     if (it == values.end())
       return emitError(fileLoc) << "graph output '" << out.name()
                                 << "' is not produced by any node";
-    results.push_back(it->second);
+    Value v = it->second;
+    // A string normalizer's length depends on the data; the graph's
+    // declared output shape fixes it (the runtime checks it holds).
+    if (auto normalize = v.getDefiningOp<StringNormalizeOp>();
+        normalize && out.has_type() && out.type().has_tensor_type() &&
+        out.type().tensor_type().has_shape()) {
+      FailureOr<Type> declared = convertType(out.type(), "output '" + out.name() + "'", fileLoc);
+      auto want = succeeded(declared) ? dyn_cast<RankedTensorType>(*declared) : nullptr;
+      auto have = cast<RankedTensorType>(v.getType());
+      if (want && want.hasStaticShape() && want.getElementType() == have.getElementType() &&
+          succeeded(verifyCompatibleShape(want, have)))
+        v.setType(want);
+    }
+    results.push_back(v);
   }
   builder.setInsertionPointToEnd(body);
   func::ReturnOp::create(builder, fileLoc, results);
@@ -478,13 +492,23 @@ FailureOr<DenseElementsAttr> readTensorProto(MLIRContext &ctx, StringRef bytes,
   if (t.data_location() == onnx::TensorProto::EXTERNAL)
     return emitError(loc) << "keeps its data in an external file, which kiln "
                              "does not read for inputs";
+  ctx.getOrLoadDialect<KilnDialect>(); // for !kiln.string
   Type elt = convertElementType(&ctx, t.data_type());
-  if (!elt || isa<StringType>(elt))
+  if (!elt)
     return emitError(loc) << "has element type " << onnxTypeName(t.data_type())
                           << ", which kiln does not support for inputs";
   SmallVector<int64_t> dims(t.dims().begin(), t.dims().end());
   if (llvm::any_of(dims, [](int64_t d) { return d < 0; }))
     return emitError(loc) << "has a negative dimension";
+  auto type = RankedTensorType::get(dims, elt);
+  if (isa<StringType>(elt)) {
+    // String inputs (bound to host steps): the strings as they are.
+    if (t.string_data_size() != type.getNumElements())
+      return emitError(loc) << "holds " << t.string_data_size() << " strings for shape "
+                            << type << " (" << type.getNumElements() << " elements)";
+    SmallVector<StringRef> strings(t.string_data().begin(), t.string_data().end());
+    return DenseElementsAttr(DenseStringElementsAttr::get(type, strings));
+  }
   std::optional<StringRef> raw;
   if (t.has_raw_data())
     raw = StringRef(t.raw_data());

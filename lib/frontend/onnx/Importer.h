@@ -26,7 +26,8 @@ importModel(mlir::MLIRContext &context, const LoadedModel &model,
             const ImportOptions &options = {});
 
 /// Decodes a serialized ONNX TensorProto (a test case's input_0.pb, say);
-/// errors are reported at `loc`, which should name the file.
+/// errors are reported at `loc`, which should name the file. STRING
+/// tensors come back as a DenseStringElementsAttr.
 mlir::FailureOr<mlir::DenseElementsAttr>
 readTensorProto(mlir::MLIRContext &context, llvm::StringRef bytes, mlir::Location loc);
 

@@ -1,0 +1,128 @@
+//===- HostSteps.cpp - ops the runtime carries out itself -----------------===//
+
+#include "lib/runtime/HostSteps.h"
+
+#include <clocale>
+#include <cwctype>
+#include <locale.h>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace fb = kiln::artifact::fb;
+
+namespace kiln::runtime {
+namespace {
+
+/// A POSIX locale for case mapping by name, made once per name: the name
+/// as given with ".UTF-8" first (ONNX writes "en_US"), then as given, then
+/// the C library's C.UTF-8. Null when none exists (ASCII mapping then).
+locale_t caseLocale(const std::string &name) {
+  static std::mutex mutex;
+  static std::unordered_map<std::string, locale_t> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(name);
+  if (it != cache.end())
+    return it->second;
+  locale_t loc = nullptr;
+  std::vector<std::string> tries;
+  if (!name.empty() && name.find('.') == std::string::npos)
+    tries.push_back(name + ".UTF-8");
+  if (!name.empty())
+    tries.push_back(name);
+  tries.push_back("C.UTF-8");
+  for (const std::string &t : tries)
+    if ((loc = newlocale(LC_CTYPE_MASK, t.c_str(), (locale_t)0)))
+      break;
+  cache[name] = loc;
+  return loc;
+}
+
+/// Decodes one UTF-8 character at `s[i]`; advances `i`. Returns -1 (and
+/// advances one byte) for a byte that does not start a valid sequence.
+int32_t decode(std::string_view s, size_t &i) {
+  unsigned char c = s[i];
+  int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
+  if (n < 0 || i + n >= s.size()) {
+    ++i;
+    return -1;
+  }
+  int32_t cp = n == 0 ? c : c & (0x3f >> n);
+  for (int k = 1; k <= n; ++k) {
+    unsigned char t = s[i + k];
+    if ((t >> 6) != 2) {
+      ++i;
+      return -1;
+    }
+    cp = cp << 6 | (t & 0x3f);
+  }
+  i += n + 1;
+  return cp;
+}
+
+void encode(int32_t cp, std::string &out) {
+  if (cp < 0x80) {
+    out += (char)cp;
+  } else if (cp < 0x800) {
+    out += (char)(0xc0 | cp >> 6);
+    out += (char)(0x80 | (cp & 0x3f));
+  } else if (cp < 0x10000) {
+    out += (char)(0xe0 | cp >> 12);
+    out += (char)(0x80 | (cp >> 6 & 0x3f));
+    out += (char)(0x80 | (cp & 0x3f));
+  } else {
+    out += (char)(0xf0 | cp >> 18);
+    out += (char)(0x80 | (cp >> 12 & 0x3f));
+    out += (char)(0x80 | (cp >> 6 & 0x3f));
+    out += (char)(0x80 | (cp & 0x3f));
+  }
+}
+
+} // namespace
+
+std::string changeCase(std::string_view s, bool upper, const std::string &locale) {
+  locale_t loc = caseLocale(locale);
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    size_t start = i;
+    int32_t cp = decode(s, i);
+    if (cp < 0) {
+      out += s[start]; // not UTF-8: kept as it is
+      continue;
+    }
+    wint_t w = (wint_t)cp;
+    if (loc)
+      w = upper ? towupper_l(w, loc) : towlower_l(w, loc);
+    else if (cp < 0x80)
+      w = upper ? (wint_t)std::toupper(cp) : (wint_t)std::tolower(cp);
+    encode((int32_t)w, out);
+  }
+  return out;
+}
+
+Strings stringNormalize(const fb::StringNormalize &op,
+                        const std::vector<std::string_view> &input) {
+  std::string locale = op.locale() ? op.locale()->str() : "";
+  bool sensitive = op.case_sensitive();
+  std::unordered_set<std::string> stop;
+  if (op.stopwords())
+    for (const flatbuffers::String *w : *op.stopwords())
+      stop.insert(sensitive ? w->str() : changeCase(w->string_view(), true, locale));
+  Strings out;
+  for (std::string_view s : input) {
+    if (!stop.empty() &&
+        stop.count(sensitive ? std::string(s) : changeCase(s, true, locale)))
+      continue;
+    switch (op.case_change()) {
+    case fb::CaseChange::Upper: out.push_back(changeCase(s, true, locale)); break;
+    case fb::CaseChange::Lower: out.push_back(changeCase(s, false, locale)); break;
+    default: out.emplace_back(s); break;
+    }
+  }
+  if (out.empty())
+    out.emplace_back(); // ONNX: everything dropped leaves one empty string
+  return out;
+}
+
+} // namespace kiln::runtime

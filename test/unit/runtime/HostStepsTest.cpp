@@ -1,0 +1,137 @@
+//===- HostStepsTest.cpp - strings through the runtime ----------------------===//
+//
+// An artifact of host steps only (no kernels): StringNormalize run through
+// the public C API, the artifact checks on host-step references, and the
+// case mapping by itself.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kiln/runtime.h"
+#include "lib/artifact/ArtifactFormat.h"
+#include "lib/runtime/HostSteps.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+#include <unistd.h>
+
+using namespace kiln::artifact;
+
+namespace {
+
+struct Ref {
+  fb::HostValueKind kind;
+  uint32_t index;
+};
+
+/// x: String[4] -> normalize (UPPER, stop word "monday" ignoring case) ->
+/// `mid` -> normalize (LOWER, stop word "B" case-sensitively) -> y:
+/// String[outCount]. `midRef` / `values` let a test damage the references.
+std::string writeStrings(const char *name, int64_t outCount, Ref midRef = {fb::HostValueKind::Value, 0},
+                         uint32_t values = 1) {
+  std::string path = ::testing::TempDir() + "/" + name + std::to_string(getpid()), error;
+  ArtifactWriter w(path);
+  EXPECT_TRUE(w.begin(error)) << error;
+  flatbuffers::FlatBufferBuilder fbb;
+  std::vector<int64_t> inShape = {4}, outShape = {outCount};
+  auto in = fb::CreateTensorInfo(fbb, fbb.CreateString("x"), fb::DType::String,
+                                 fbb.CreateVector(inShape));
+  auto out = fb::CreateTensorInfo(fbb, fbb.CreateString("y"), fb::DType::String,
+                                  fbb.CreateVector(outShape));
+  auto step = [&](fb::CaseChange mode, bool sensitive, const char *stop, fb::HostRef from,
+                  fb::HostRef to) {
+    auto op = fb::CreateStringNormalize(
+        fbb, mode, sensitive, fbb.CreateVector(std::vector{fbb.CreateString(stop)}),
+        fbb.CreateString(""));
+    std::vector<fb::HostRef> ins = {from}, outs = {to};
+    return fb::CreateHostStep(fbb, fb::HostOp::StringNormalize, op.Union(),
+                              fbb.CreateString("norm"), fbb.CreateVectorOfStructs(ins),
+                              fbb.CreateVectorOfStructs(outs));
+  };
+  fb::HostRef mid(midRef.kind, midRef.index);
+  std::vector<flatbuffers::Offset<fb::HostStep>> steps = {
+      step(fb::CaseChange::Upper, false, "monday", {fb::HostValueKind::Input, 0}, mid),
+      step(fb::CaseChange::Lower, true, "B", mid, {fb::HostValueKind::Output, 0})};
+  auto m = fb::CreateManifest(
+      fbb, fbb.CreateString("test"), fbb.CreateVector(std::vector{in}),
+      fbb.CreateVector(std::vector{out}), 0, fbb.CreateVector(std::vector<flatbuffers::Offset<fb::Kernel>>{}),
+      fbb.CreateVector(std::vector<flatbuffers::Offset<fb::Dispatch>>{}), 0, 0, 0,
+      fbb.CreateVector(steps), values);
+  fb::FinishManifestBuffer(fbb, m);
+  EXPECT_TRUE(w.commit(fbb.GetBufferPointer(), fbb.GetSize(), error)) << error;
+  return path;
+}
+
+TEST(HostSteps, StringsThroughTheCApi) {
+  std::string path = writeStrings("strings", 1);
+  kiln_model *model = nullptr;
+  ASSERT_EQ(kiln_model_open(path.c_str(), &model), KILN_OK) << kiln_last_error();
+  kiln_session *session = nullptr;
+  ASSERT_EQ(kiln_session_create(model, "cpu", &session), KILN_OK) << kiln_last_error();
+  const char *words[] = {"Monday", "a", "b", "MONDAY"};
+  const char *result[1] = {nullptr};
+  int64_t inShape[] = {4}, outShape[] = {1};
+  kiln_tensor in = {"x", KILN_STRING, 1, inShape, words};
+  kiln_tensor out = {"y", KILN_STRING, 1, outShape, result};
+  ASSERT_EQ(kiln_session_run(session, &in, 1, &out, 1), KILN_OK) << kiln_last_error();
+  // Upper-cased "A", "B" pass the first step; the second drops "B".
+  ASSERT_NE(result[0], nullptr);
+  EXPECT_STREQ(result[0], "a");
+  // Everything dropped leaves one empty string.
+  words[1] = "B";
+  ASSERT_EQ(kiln_session_run(session, &in, 1, &out, 1), KILN_OK) << kiln_last_error();
+  EXPECT_STREQ(result[0], "");
+  // A null string is an error naming the input.
+  words[1] = nullptr;
+  EXPECT_EQ(kiln_session_run(session, &in, 1, &out, 1), KILN_ERROR_BAD_ARGUMENT);
+  EXPECT_NE(std::string(kiln_last_error()).find("input 'x' has a null string at element 1"),
+            std::string::npos)
+      << kiln_last_error();
+  kiln_session_destroy(session);
+  kiln_model_close(model);
+  std::remove(path.c_str());
+}
+
+TEST(HostSteps, LengthMustMatchTheDeclaredShape) {
+  std::string path = writeStrings("strings-len", 3);
+  kiln_model *model = nullptr;
+  ASSERT_EQ(kiln_model_open(path.c_str(), &model), KILN_OK) << kiln_last_error();
+  kiln_session *session = nullptr;
+  ASSERT_EQ(kiln_session_create(model, "cpu", &session), KILN_OK) << kiln_last_error();
+  const char *words[] = {"x", "y", "monday", "z"};
+  const char *result[3] = {};
+  int64_t inShape[] = {4}, outShape[] = {3};
+  kiln_tensor in = {"x", KILN_STRING, 1, inShape, words};
+  kiln_tensor out = {"y", KILN_STRING, 1, outShape, result};
+  EXPECT_EQ(kiln_session_run(session, &in, 1, &out, 1), KILN_OK) << kiln_last_error();
+  words[0] = "MONDAY";
+  EXPECT_EQ(kiln_session_run(session, &in, 1, &out, 1), KILN_ERROR_BAD_ARGUMENT);
+  EXPECT_NE(std::string(kiln_last_error()).find("produced 2 strings"), std::string::npos)
+      << kiln_last_error();
+  kiln_session_destroy(session);
+  kiln_model_close(model);
+  std::remove(path.c_str());
+}
+
+TEST(HostSteps, ReferencesAreChecked) {
+  std::string error;
+  for (Ref bad : {Ref{fb::HostValueKind::Value, 1}, Ref{fb::HostValueKind::Input, 3},
+                  Ref{(fb::HostValueKind)7, 0}}) {
+    std::string path = writeStrings("strings-bad", 2, bad);
+    EXPECT_FALSE(Artifact::open(path, error));
+    EXPECT_NE(error.find("host step naming a missing value"), std::string::npos) << error;
+    std::remove(path.c_str());
+  }
+}
+
+TEST(HostSteps, CaseMapping) {
+  using kiln::runtime::changeCase;
+  EXPECT_EQ(changeCase("été Ωmega", true, "en_US"), "ÉTÉ ΩMEGA");
+  EXPECT_EQ(changeCase("ÉTÉ", false, ""), "été");
+  EXPECT_EQ(changeCase("abc", true, "no_SUCH_locale"), "ABC");
+  // Bytes that are not UTF-8 pass through; the rest is still mapped.
+  EXPECT_EQ(changeCase(std::string("a\xff" "b\xc3", 4), true, ""), std::string("A\xff" "B\xc3", 4));
+}
+
+} // namespace
