@@ -29,6 +29,10 @@ struct TargetCapabilities {
   unsigned vectorBits = 0; // widest SIMD register
   unsigned vectorRegisters = 0; // architectural SIMD registers of that width
   bool hasFma = false;
+  /// GPUs: threads that run in lockstep (a warp), and the most threads one
+  /// workgroup (block) may have. 0 on CPUs.
+  unsigned subgroupSize = 0;
+  unsigned maxWorkgroupThreads = 0;
   /// Whether the fused kernels (attention, MoE) take f16/bf16 operands. When
   /// a target does not, the compiler runs those ops in f32 for it: half
   /// activations are widened on the fly, half weights once, when the
@@ -52,14 +56,34 @@ struct DispatchInfo {
   std::vector<DispatchBinding> bindings;
 };
 
+/// One parameter of a GPU launch: a scalar (its bits) or a buffer, passed
+/// as the expanded memref descriptor of a static row-major `shape`
+/// (allocated and aligned pointer, offset 0, sizes, strides).
+struct LaunchArg {
+  enum Kind { Scalar, Buffer } kind = Scalar;
+  uint64_t bits = 0;
+  unsigned bytes = 0;
+  DispatchBinding buffer{DispatchBinding::Argument, 0};
+  std::vector<int64_t> shape;
+};
+
+/// One step of a GPU target's own plan: kernel `entry` on grid x block.
+struct GpuLaunch {
+  std::string entry;
+  uint32_t grid[3] = {1, 1, 1}, block[3] = {1, 1, 1};
+  std::vector<LaunchArg> args;
+};
+
 /// One compiled kernel: the bytes, how to call them, and (for targets that
-/// plan) the dispatches in order with the arena they share.
+/// plan) the dispatches in order with the arena they share; a GPU target
+/// plans launches instead.
 struct KernelBlob {
   std::string target; // the spec it was compiled for, e.g. "cpu:znver3"
   std::string format; // "elf-shared-object", "ptx"
   std::string entry;  // the first entry symbol
   std::vector<char> data;
   std::vector<DispatchInfo> dispatches;
+  std::vector<GpuLaunch> launches;
   uint64_t arenaBytes = 0;        // intermediates placed by liveness
   uint64_t intermediateBytes = 0; // what they would take unshared
 };

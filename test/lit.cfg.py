@@ -67,6 +67,16 @@ if os.path.exists(ptxas):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
 
+# A CUDA driver with a GPU: the runtime's "cuda" device runs for real.
+import ctypes
+try:
+    _cuda = ctypes.CDLL("libcuda.so.1")
+    _count = ctypes.c_int(0)
+    if _cuda.cuInit(0) == 0 and _cuda.cuDeviceGetCount(ctypes.byref(_count)) == 0 and _count.value:
+        config.available_features.add("cuda-driver")
+except OSError:
+    pass
+
 # The host can run x86-64-v3 code (AVX2 + FMA): the AVX2 kernels are tested.
 try:
     with open("/proc/cpuinfo") as f:

@@ -100,21 +100,44 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
       return nullptr;
     }
   auto count = [](auto *v) { return v ? v->size() : 0u; };
+  auto badBinding = [&](const fb::Binding *b, uint64_t arenaBytes) {
+    // The verifier does not range-check enums.
+    if ((int)b->kind() < 0 || b->kind() > fb::BufferKind::MAX)
+      return true;
+    switch (b->kind()) {
+    case fb::BufferKind::Input: return b->index() >= count(m->inputs());
+    case fb::BufferKind::Output: return b->index() >= count(m->outputs());
+    case fb::BufferKind::Weight: return b->index() >= count(m->weights());
+    case fb::BufferKind::Arena: return b->offset() >= arenaBytes;
+    }
+    return true;
+  };
+  for (const fb::Kernel *k : *m->kernels()) {
+    if (!k->launches())
+      continue;
+    for (const fb::Launch *l : *k->launches()) {
+      bool bad = !l->entry() || !l->grid() || !l->block() || !l->args() ||
+                 l->grid()->size() != 3 || l->block()->size() != 3;
+      for (size_t i = 0; !bad && i < 3; ++i)
+        bad = !l->grid()->Get(i) || !l->block()->Get(i);
+      if (!bad)
+        for (const fb::LaunchArg *a : *l->args())
+          bad |= a->kind() == fb::LaunchArgKind::Buffer
+                     ? !a->buffer() || !a->shape() || badBinding(a->buffer(), k->arena_bytes())
+                     : a->kind() != fb::LaunchArgKind::Scalar || a->bytes() > 8;
+      if (bad) {
+        error = "'" + path + "' has a malformed GPU launch";
+        return nullptr;
+      }
+    }
+  }
   for (const fb::Dispatch *d : *m->plan()) {
     if (d->kernel() >= m->kernels()->size() || !d->buffers() || !d->entry()) {
       error = "'" + path + "' has a plan naming a missing kernel";
       return nullptr;
     }
     for (const fb::Binding *b : *d->buffers()) {
-      // The verifier does not range-check enums.
-      bool bad = (int)b->kind() < 0 || b->kind() > fb::BufferKind::MAX;
-      switch (b->kind()) {
-      case fb::BufferKind::Input: bad = b->index() >= count(m->inputs()); break;
-      case fb::BufferKind::Output: bad = b->index() >= count(m->outputs()); break;
-      case fb::BufferKind::Weight: bad = b->index() >= count(m->weights()); break;
-      case fb::BufferKind::Arena: bad = b->offset() >= m->arena_bytes(); break;
-      }
-      if (bad) {
+      if (badBinding(b, m->arena_bytes())) {
         error = "'" + path + "' has a plan binding a missing buffer";
         return nullptr;
       }

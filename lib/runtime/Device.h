@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace kiln::runtime {
 
@@ -25,6 +26,25 @@ public:
 /// has `kernel.entry`.
 std::unique_ptr<LoadedKernel> loadCpuKernel(const artifact::fb::Kernel &kernel,
                                             const uint8_t *bytes, std::string &error);
+
+/// A model's GPU kernel replayed on a GPU: device buffers for inputs,
+/// weights (uploaded once), outputs and the arena; each run copies inputs
+/// in, runs the kernel's launches in order and copies outputs back.
+class GpuSession {
+public:
+  virtual ~GpuSession() = default;
+  /// `in` / `out`: host pointers of every model input / output (string
+  /// tensors are null: they never reach a kernel).
+  virtual bool run(const std::vector<const void *> &in, const std::vector<void *> &out,
+                   std::string &error) = 0;
+};
+
+/// A CUDA session for `kernel` (format "ptx" with launches): the driver
+/// (libcuda.so.1) is dlopen'ed, device 0 used through its primary context.
+/// `profile`: print each launch's time when destroyed.
+std::unique_ptr<GpuSession> createCudaSession(const artifact::Artifact &artifact,
+                                              const artifact::fb::Kernel &kernel, bool profile,
+                                              std::string &error);
 
 } // namespace kiln::runtime
 

@@ -40,6 +40,7 @@ struct kiln_session {
   kiln_model *model;
   std::vector<std::unique_ptr<runtime::LoadedKernel>> kernels;
   std::vector<runtime::DispatchFn> entries; // one per plan step
+  std::unique_ptr<runtime::GpuSession> gpu;  // device "cuda": the GPU kernel's launches
   std::unique_ptr<runtime::ThreadPool> pool;
   void *arena = nullptr;
   // Strings the host steps made: intermediate values, and the outputs'
@@ -132,12 +133,34 @@ kiln_status kiln_session_create(kiln_model *model, const char *device,
   if (!model || !out)
     return fail(KILN_ERROR_BAD_ARGUMENT, "kiln_session_create: null argument");
   std::string dev = device ? device : "cpu";
-  if (dev != "cpu")
+  if (dev != "cpu" && dev != "cuda")
     return fail(KILN_ERROR_DEVICE, "device '" + dev + "' is not available (this "
-                                   "runtime has: cpu)");
+                                   "runtime has: cpu, cuda)");
   auto s = std::make_unique<kiln_session>();
   s->model = model;
   const fb::Manifest &m = model->artifact->manifest();
+  const char *profile = std::getenv("KILN_PROFILE");
+  s->profile = profile && *profile && std::strcmp(profile, "0") != 0;
+  s->hostValues.resize(m.host_values());
+  s->outputStrings.resize(m.outputs()->size());
+  if (dev == "cuda") {
+    // The GPU kernel (PTX with its launches) of a --target=cuda:sm_XX build.
+    std::string targets;
+    for (const fb::Kernel *k : *m.kernels()) {
+      targets += (targets.empty() ? "" : ", ") + k->target()->str();
+      if (!s->gpu && k->format()->str() == "ptx" && k->launches() && k->launches()->size()) {
+        std::string error;
+        s->gpu = runtime::createCudaSession(*model->artifact, *k, s->profile, error);
+        if (!s->gpu)
+          return fail(KILN_ERROR_DEVICE, error);
+      }
+    }
+    if (!s->gpu && m.kernels()->size())
+      return fail(KILN_ERROR_DEVICE, "the artifact has no kernels for device 'cuda' (compiled "
+                                     "for: " + targets + "; compile with --target=cuda:sm_XX)");
+    *out = s.release();
+    return KILN_OK;
+  }
   // Load the kernels the plan uses; a fat artifact may carry others.
   s->kernels.resize(m.kernels()->size());
   // A model of host steps only (strings) has no kernels at all.
@@ -167,11 +190,7 @@ kiln_status kiln_session_create(kiln_model *model, const char *device,
   if (!threads)
     return fail(KILN_ERROR_BAD_ARGUMENT, error);
   s->pool = std::make_unique<runtime::ThreadPool>(threads);
-  const char *profile = std::getenv("KILN_PROFILE");
-  s->profile = profile && *profile && std::strcmp(profile, "0") != 0;
   s->seconds.assign(m.plan()->size(), 0.0);
-  s->hostValues.resize(m.host_values());
-  s->outputStrings.resize(m.outputs()->size());
   if (uint64_t bytes = m.arena_bytes()) {
     s->arena = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
     if (!s->arena)
@@ -183,7 +202,7 @@ kiln_status kiln_session_create(kiln_model *model, const char *device,
 }
 
 kiln_session::~kiln_session() {
-  if (profile) {
+  if (profile && !gpu) {
     const fb::Manifest &m = model->artifact->manifest();
     double total = 0;
     for (double t : seconds)
@@ -353,6 +372,12 @@ kiln_status kiln_session_run(kiln_session *s, const kiln_tensor *inputs, size_t 
   const fb::Manifest &man = m->artifact->manifest();
   if (kiln_status st = runHostSteps(s, in, out))
     return st;
+  if (s->gpu) {
+    std::string error;
+    if (!s->gpu->run(std::vector<const void *>(in.begin(), in.end()), out, error))
+      return fail(KILN_ERROR_DEVICE, error);
+    return KILN_OK;
+  }
   std::vector<void *> table;
   for (uint32_t step = 0; step < man.plan()->size(); ++step) {
     const fb::Dispatch *d = man.plan()->Get(step);

@@ -1,18 +1,30 @@
 //===- NvptxTarget.cpp - elementwise kernels to PTX ------------------------===//
 //
-// kiln-to-linalg, bufferization, parallel loops mapped to blocks and
-// threads, kernel outlining, then upstream's gpu-lower-to-nvvm-pipeline with
-// the binary format `isa`: the gpu.binary holds PTX text, extracted here.
+// kiln-to-linalg, bufferization, parallel loops; each loop nest collapsed
+// to one loop over all elements and distributed over blocks of threads
+// (adjacent threads, adjacent elements: coalesced; a few elements per
+// thread); kernel outlining, the host code left becomes the launch plan
+// (LaunchPlan.cpp), then
+// upstream's gpu-lower-to-nvvm-pipeline with the binary format `isa`: the
+// gpu.binary holds PTX text, extracted here.
 // Capabilities are data (sm version, PTX ISA, warp size, shared memory).
 //
 //===----------------------------------------------------------------------===//
 
 #include "targets/nvptx/NvptxTarget.h"
+#include "targets/nvptx/LaunchPlan.h"
 
 #include "dialects/kiln/IR/KilnOps.h"
 #include "passes/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
@@ -33,6 +45,8 @@ public:
     caps.cpu = this->chip;
     caps.vectorBits = 128; // 16-byte vector loads
     caps.hasFma = true;
+    caps.subgroupSize = 32;
+    caps.maxWorkgroupThreads = 1024;
   }
   llvm::StringRef spec() const override { return specName; }
   const TargetCapabilities &capabilities() const override { return caps; }
@@ -59,6 +73,90 @@ std::string libdeviceOption() {
   return "";
 }
 
+/// The outermost scf.parallel nests of `module`.
+SmallVector<scf::ParallelOp> outermostLoops(ModuleOp module) {
+  SmallVector<scf::ParallelOp> loops;
+  module.walk([&](scf::ParallelOp loop) {
+    if (!loop->getParentOfType<scf::ParallelOp>())
+      loops.push_back(loop);
+  });
+  return loops;
+}
+
+/// `loop` (one dimension, from 0 by 1 to N) as blocks of `threads` threads
+/// that each take `perThread` elements `threads` apart: element
+/// block * threads * perThread + k * threads + thread. Adjacent threads touch
+/// adjacent elements (coalesced) and each thread has `perThread`
+/// independent loads in flight; the last block is guarded.
+void distribute(IRRewriter &rewriter, scf::ParallelOp loop, int64_t threads, int64_t perThread) {
+  Location loc = loop.getLoc();
+  MLIRContext *ctx = loop.getContext();
+  rewriter.setInsertionPoint(loop);
+  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(rewriter, loc, v); };
+  Value zero = index(0), one = index(1), n = loop.getUpperBound()[0];
+  Value width = index(threads);
+  auto blocks = scf::ParallelOp::create(rewriter, loc, ValueRange{zero}, ValueRange{n},
+                                        ValueRange{index(threads * perThread)});
+  rewriter.setInsertionPointToStart(blocks.getBody());
+  auto lanes = scf::ParallelOp::create(rewriter, loc, ValueRange{zero}, ValueRange{width},
+                                       ValueRange{one});
+  rewriter.setInsertionPointToStart(lanes.getBody());
+  auto each = scf::ForOp::create(rewriter, loc, zero, index(perThread), one);
+  rewriter.setInsertionPointToStart(each.getBody());
+  Value i = arith::AddIOp::create(
+      rewriter, loc, blocks.getInductionVars()[0],
+      arith::AddIOp::create(rewriter, loc,
+                            arith::MulIOp::create(rewriter, loc, each.getInductionVar(), width),
+                            lanes.getInductionVars()[0]));
+  // Whole blocks need no bounds check (and then the loads of one thread
+  // are issued together, not one per guarded branch).
+  std::optional<int64_t> count = getConstantIntValue(n);
+  if (!count || *count % (threads * perThread)) {
+    Value inside = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult, i, n);
+    auto guard = scf::IfOp::create(rewriter, loc, inside, /*withElseRegion=*/false);
+    rewriter.setInsertionPointToStart(guard.thenBlock());
+  }
+  IRMapping map;
+  map.map(loop.getInductionVars()[0], i);
+  for (Operation &op : loop.getBody()->without_terminator())
+    rewriter.clone(op, map);
+  rewriter.eraseOp(loop);
+  AffineMap id = AffineMap::getMultiDimIdentityMap(1, ctx);
+  (void)gpu::setMappingAttr(
+      blocks, {gpu::ParallelLoopDimMappingAttr::get(ctx, gpu::Processor::BlockX, id, id)});
+  (void)gpu::setMappingAttr(
+      lanes, {gpu::ParallelLoopDimMappingAttr::get(ctx, gpu::Processor::ThreadX, id, id)});
+}
+
+/// Every elementwise loop nest as one loop over all its elements (nested
+/// (i, j, ...) loops mapped as they are would make each element a block of
+/// one thread), distributed over blocks and threads.
+LogicalResult mapToThreads(ModuleOp module, int64_t threads, int64_t perThread) {
+  module.getContext()->getOrLoadDialect<gpu::GPUDialect>(); // the mapping attributes
+  IRRewriter rewriter(module.getContext());
+  for (scf::ParallelOp loop : outermostLoops(module)) {
+    if (loop.getNumLoops() < 2)
+      continue;
+    std::vector<unsigned> all(loop.getNumLoops());
+    for (unsigned i = 0; i < all.size(); ++i)
+      all[i] = i;
+    rewriter.setInsertionPoint(loop);
+    collapseParallelLoops(rewriter, loop, {all});
+  }
+  // Fold the collapsed bounds (products of the extents) to constants.
+  PassManager fold(module.getContext());
+  if (failed(parsePassPipeline("func.func(canonicalize)", fold)) || failed(fold.run(module)))
+    return failure();
+  for (scf::ParallelOp loop : outermostLoops(module)) {
+    if (!isConstantIntValue(loop.getLowerBound()[0], 0) ||
+        !isConstantIntValue(loop.getStep()[0], 1) || loop->getNumRegions() != 1 ||
+        !loop.getInitVals().empty())
+      return loop.emitError("the cuda target expects elementwise loops from 0 by 1");
+    distribute(rewriter, loop, threads, perThread);
+  }
+  return success();
+}
+
 FailureOr<KernelBlob> NvptxTarget::compile(ModuleOp module, const CompileOptions &options) {
   // Elementwise-only for now: say which op is not, at the op.
   WalkResult walk = module.walk([](Operation *op) {
@@ -76,10 +174,34 @@ FailureOr<KernelBlob> NvptxTarget::compile(ModuleOp module, const CompileOptions
   DialectRegistry registry;
   registerAllToLLVMIRTranslations(registry);
   module.getContext()->appendDialectRegistry(registry);
+  std::string toLoops =
+      tensorsToBuffersPipeline(/*outParams=*/true) + "func.func(convert-linalg-to-parallel-loops)";
+  PassManager loopsPm(module.getContext());
+  if (failed(parsePassPipeline(toLoops, loopsPm)) || failed(loopsPm.run(module)))
+    return failure();
+  // Eight warps per block, four elements per thread: enough loads in
+  // flight to cover memory latency, small enough for many blocks per
+  // multiprocessor.
+  if (failed(mapToThreads(module,
+                          std::min<int64_t>(8 * caps.subgroupSize, caps.maxWorkgroupThreads), 4)))
+    return failure();
+  // Outline the kernels; the host code left in @main becomes the launch
+  // plan (canonicalized first: grid sizes are affine.apply of constants).
+  PassManager outlinePm(module.getContext());
+  // Constants the kernels use (loop bounds, the collapsed loop's divisors)
+  // move inside before outlining, so they are immediates, not parameters.
+  if (failed(parsePassPipeline("func.func(convert-parallel-loops-to-gpu,"
+                               "gpu-launch-sink-index-computations),"
+                               "gpu-kernel-outlining,func.func(canonicalize)",
+                               outlinePm)) ||
+      failed(outlinePm.run(module)))
+    return failure();
+  mergeGpuModules(module);
+  uint64_t arenaBytes = 0;
+  FailureOr<std::vector<GpuLaunch>> launches = planLaunches(module, arenaBytes);
+  if (failed(launches))
+    return failure();
   std::string pipeline =
-      tensorsToBuffersPipeline(/*outParams=*/true) +
-      "func.func(convert-linalg-to-parallel-loops,gpu-map-parallel-loops,"
-      "convert-parallel-loops-to-gpu),gpu-kernel-outlining,"
       "nvvm-attach-target{chip=" + chip + " features=+" + ptx + libdeviceOption() + "},"
       "gpu-lower-to-nvvm-pipeline{cubin-chip=" + chip + " cubin-features=+" + ptx +
       " cubin-format=isa}";
@@ -89,6 +211,8 @@ FailureOr<KernelBlob> NvptxTarget::compile(ModuleOp module, const CompileOptions
   KernelBlob blob;
   blob.target = specName;
   blob.format = "ptx";
+  blob.launches = std::move(*launches);
+  blob.arenaBytes = blob.intermediateBytes = arenaBytes;
   module.walk([&](gpu::BinaryOp bin) {
     // One object per attached target; the first is ours (the pipeline may
     // attach a second, identical one).

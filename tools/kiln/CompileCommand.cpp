@@ -193,6 +193,19 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
     }
     weights.push_back(fb::CreateWeight(fbb, fbb.CreateString(w.name), &s));
   }
+  // Entry arguments are the inputs the kernels see (string inputs went to
+  // host steps), then weights, then outputs.
+  const compiler::HostPlan &host = model.host;
+  size_t nin = host.kernelInputs.size(), nw = model.weights.size();
+  auto bind = [&](const target::DispatchBinding &b) {
+    if (b.kind == target::DispatchBinding::Arena)
+      return fb::Binding(fb::BufferKind::Arena, 0, b.value);
+    if (b.value < nin)
+      return fb::Binding(fb::BufferKind::Input, host.kernelInputs[b.value], 0);
+    if (b.value < nin + nw)
+      return fb::Binding(fb::BufferKind::Weight, (uint32_t)(b.value - nin), 0);
+    return fb::Binding(fb::BufferKind::Output, host.kernelOutputs[b.value - nin - nw], 0);
+  };
   std::vector<flatbuffers::Offset<fb::Kernel>> kernels;
   for (const auto &k : model.kernels) {
     fb::Section s;
@@ -200,35 +213,38 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
       llvm::errs() << "kiln: error: " << error << "\n";
       return kIOError;
     }
+    std::vector<flatbuffers::Offset<fb::Launch>> launches;
+    for (const target::GpuLaunch &l : k.launches) {
+      std::vector<flatbuffers::Offset<fb::LaunchArg>> args;
+      for (const target::LaunchArg &a : l.args) {
+        fb::Binding b = bind(a.buffer);
+        args.push_back(fb::CreateLaunchArg(
+            fbb, a.kind == target::LaunchArg::Buffer ? fb::LaunchArgKind::Buffer
+                                                     : fb::LaunchArgKind::Scalar,
+            a.bits, (uint8_t)a.bytes, a.kind == target::LaunchArg::Buffer ? &b : nullptr,
+            fbb.CreateVector(a.shape)));
+      }
+      std::vector<uint32_t> grid(l.grid, l.grid + 3), block(l.block, l.block + 3);
+      launches.push_back(fb::CreateLaunch(fbb, fbb.CreateString(l.entry), fbb.CreateVector(grid),
+                                          fbb.CreateVector(block), fbb.CreateVector(args)));
+    }
     kernels.push_back(fb::CreateKernel(fbb, fbb.CreateString(k.target),
-                                       fbb.CreateString(k.format),
-                                       fbb.CreateString(k.entry), &s));
+                                       fbb.CreateString(k.format), fbb.CreateString(k.entry), &s,
+                                       fbb.CreateVector(launches),
+                                       k.launches.empty() ? 0 : k.arenaBytes));
   }
-  // The plan of the first kernel that has one (the CPU's); other targets'
-  // kernels ride along in the file (fat artifact). Entry arguments are the
-  // inputs the kernels see (string inputs went to host steps), then
-  // weights, then outputs.
+  // The plan of the first kernel that has one (the CPU's); a GPU kernel
+  // carries its own launches (above).
   std::vector<flatbuffers::Offset<fb::Dispatch>> plan;
   uint64_t arenaBytes = 0, intermediateBytes = 0;
-  const compiler::HostPlan &host = model.host;
-  size_t nin = host.kernelInputs.size(), nw = model.weights.size();
   for (uint32_t k = 0; k < model.kernels.size(); ++k) {
     const target::KernelBlob &blob = model.kernels[k];
     if (blob.dispatches.empty())
       continue;
     for (const target::DispatchInfo &d : blob.dispatches) {
       std::vector<fb::Binding> bindings;
-      for (const target::DispatchBinding &b : d.bindings) {
-        if (b.kind == target::DispatchBinding::Arena)
-          bindings.emplace_back(fb::BufferKind::Arena, 0, b.value);
-        else if (b.value < nin)
-          bindings.emplace_back(fb::BufferKind::Input, host.kernelInputs[b.value], 0);
-        else if (b.value < nin + nw)
-          bindings.emplace_back(fb::BufferKind::Weight, (uint32_t)(b.value - nin), 0);
-        else
-          bindings.emplace_back(fb::BufferKind::Output,
-                                host.kernelOutputs[b.value - nin - nw], 0);
-      }
+      for (const target::DispatchBinding &b : d.bindings)
+        bindings.push_back(bind(b));
       plan.push_back(fb::CreateDispatch(fbb, k, fbb.CreateString(d.entry), d.workgroups,
                                         fbb.CreateVectorOfStructs(bindings)));
     }

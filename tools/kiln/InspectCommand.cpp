@@ -56,9 +56,34 @@ int runInspect() {
       weightBytes += w->data()->size();
   llvm::outs() << "weights: " << weights << " tensors, " << weightBytes << " bytes\n";
   llvm::outs() << "kernels:\n";
-  for (const fb::Kernel *k : *m.kernels())
+  for (const fb::Kernel *k : *m.kernels()) {
     llvm::outs() << "  " << k->target()->str() << ": " << k->format()->str() << ", entry "
                  << k->entry()->str() << ", " << k->data()->size() << " bytes\n";
+    if (!k->launches() || !k->launches()->size())
+      continue;
+    llvm::outs() << "    " << k->launches()->size() << " launch(es), device arena "
+                 << k->arena_bytes() << " bytes\n";
+    for (const fb::Launch *l : *k->launches()) {
+      auto dims = [](const flatbuffers::Vector<uint32_t> *v) {
+        return std::to_string(v->Get(0)) + "x" + std::to_string(v->Get(1)) + "x" +
+               std::to_string(v->Get(2));
+      };
+      llvm::outs() << "    " << l->entry()->str() << " grid " << dims(l->grid()) << " block "
+                   << dims(l->block()) << ":";
+      for (const fb::LaunchArg *a : *l->args()) {
+        if (a->kind() == fb::LaunchArgKind::Scalar) {
+          llvm::outs() << " " << (unsigned)a->bytes() << "B:0x";
+          llvm::outs().write_hex(a->bits());
+        } else if (a->buffer()->kind() == fb::BufferKind::Arena) {
+          llvm::outs() << " Arena+" << a->buffer()->offset();
+        } else {
+          llvm::outs() << " " << fb::EnumNameBufferKind(a->buffer()->kind())
+                       << a->buffer()->index();
+        }
+      }
+      llvm::outs() << "\n";
+    }
+  }
   llvm::outs() << "plan: " << m.plan()->size() << " dispatch(es)\n";
   for (const fb::Dispatch *d : *m.plan()) {
     llvm::outs() << "  " << d->entry()->str() << " (kernel " << d->kernel() << ", "

@@ -147,3 +147,57 @@ TEST(Runtime, OpenErrorsAreReported) {
 }
 
 } // namespace
+
+namespace {
+
+/// An artifact whose one kernel is a GPU kernel with one launch, binding
+/// `buffer` with `grid` dimensions.
+std::string writeLaunch(const char *name, fb::Binding buffer, std::vector<uint32_t> grid) {
+  std::string path = tempPath(name), error;
+  ArtifactWriter w(path);
+  EXPECT_TRUE(w.begin(error)) << error;
+  const char ptx[] = "// not really ptx";
+  fb::Section ks;
+  EXPECT_TRUE(w.append(ptx, sizeof(ptx), ks, error)) << error;
+  flatbuffers::FlatBufferBuilder fbb;
+  std::vector<int64_t> shape = {4};
+  auto in = fb::CreateTensorInfo(fbb, fbb.CreateString("x"), fb::DType::F32,
+                                 fbb.CreateVector(shape));
+  auto arg = fb::CreateLaunchArg(fbb, fb::LaunchArgKind::Buffer, 0, 0, &buffer,
+                                 fbb.CreateVector(shape));
+  std::vector<uint32_t> block = {256, 1, 1};
+  auto launch = fb::CreateLaunch(fbb, fbb.CreateString("k"), fbb.CreateVector(grid),
+                                 fbb.CreateVector(block), fbb.CreateVector(std::vector{arg}));
+  auto k = fb::CreateKernel(fbb, fbb.CreateString("cuda:sm_90"), fbb.CreateString("ptx"),
+                            fbb.CreateString("k"), &ks, fbb.CreateVector(std::vector{launch}),
+                            64);
+  auto m = fb::CreateManifest(fbb, fbb.CreateString("test"), fbb.CreateVector(std::vector{in}),
+                              fbb.CreateVector(std::vector{in}), 0,
+                              fbb.CreateVector(std::vector{k}),
+                              fbb.CreateVector(std::vector<flatbuffers::Offset<fb::Dispatch>>{}));
+  fb::FinishManifestBuffer(fbb, m);
+  EXPECT_TRUE(w.commit(fbb.GetBufferPointer(), fbb.GetSize(), error)) << error;
+  return path;
+}
+
+} // namespace
+
+TEST(Artifact, GpuLaunchesAreChecked) {
+  std::string error;
+  std::string good = writeLaunch("launch-ok", {fb::BufferKind::Arena, 0, 0}, {1, 1, 1});
+  EXPECT_TRUE(Artifact::open(good, error)) << error;
+  std::remove(good.c_str());
+  struct Bad {
+    fb::Binding buffer;
+    std::vector<uint32_t> grid;
+  } bads[] = {{{fb::BufferKind::Input, 1, 0}, {1, 1, 1}},  // no input 1
+              {{fb::BufferKind::Arena, 0, 64}, {1, 1, 1}}, // past the arena
+              {{fb::BufferKind::Input, 0, 0}, {1, 1}},     // grid of two dims
+              {{fb::BufferKind::Input, 0, 0}, {0, 1, 1}}}; // empty grid
+  for (const Bad &b : bads) {
+    std::string path = writeLaunch("launch-bad", b.buffer, b.grid);
+    EXPECT_FALSE(Artifact::open(path, error));
+    EXPECT_NE(error.find("malformed GPU launch"), std::string::npos) << error;
+    std::remove(path.c_str());
+  }
+}
