@@ -56,9 +56,8 @@ struct DispatchInfo {
   std::vector<DispatchBinding> bindings;
 };
 
-/// One parameter of a GPU launch: a scalar (its bits) or a buffer, passed
-/// as the expanded memref descriptor of a static row-major `shape`
-/// (allocated and aligned pointer, offset 0, sizes, strides).
+/// One parameter of a GPU launch: a scalar (its bits) or a buffer of static
+/// row-major `shape`, passed as a bare pointer (16-byte aligned).
 struct LaunchArg {
   enum Kind { Scalar, Buffer } kind = Scalar;
   uint64_t bits = 0;

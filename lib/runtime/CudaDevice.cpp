@@ -4,7 +4,7 @@
 // declared here, so the runtime builds and runs where no CUDA is installed;
 // asking for device "cuda" there is a clear error. The kernel's PTX is
 // JIT-compiled by the driver for the GPU at hand; its launches (grid,
-// block, parameters: scalars and expanded memref descriptors) come from the
+// block, parameters: scalars and bare buffer pointers) come from the
 // artifact.
 //
 //===----------------------------------------------------------------------===//
@@ -234,19 +234,9 @@ bool CudaSession::init(const artifact::Artifact &artifact, const fb::Kernel &ker
                       : b->kind() == fb::BufferKind::Output ? outputs[b->index()]
                       : b->kind() == fb::BufferKind::Weight ? weights[b->index()]
                                                             : arena + b->offset();
-      // The memref descriptor: allocated, aligned, offset, sizes, strides.
+      // Kernels take static buffers as bare pointers (16-byte aligned:
+      // cuMemAlloc gives 256, arena offsets are multiples of 64).
       launch.slots.push_back(p);
-      launch.slots.push_back(p);
-      launch.slots.push_back(0);
-      for (int64_t d : *a->shape())
-        launch.slots.push_back((uint64_t)d);
-      uint64_t stride = 1;
-      size_t first = launch.slots.size();
-      launch.slots.resize(first + a->shape()->size());
-      for (size_t i = a->shape()->size(); i-- > 0;) {
-        launch.slots[first + i] = stride;
-        stride *= (uint64_t)a->shape()->Get(i);
-      }
     }
     launches.push_back(std::move(launch));
   }

@@ -84,10 +84,9 @@ SmallVector<scf::ParallelOp> outermostLoops(ModuleOp module) {
 }
 
 /// `loop` (one dimension, from 0 by 1 to N) as blocks of `threads` threads
-/// that each take `perThread` elements `threads` apart: element
-/// block * threads * perThread + k * threads + thread. Adjacent threads touch
-/// adjacent elements (coalesced) and each thread has `perThread`
-/// independent loads in flight; the last block is guarded.
+/// that each take `perThread` adjacent elements: one 16-byte access per
+/// buffer for 4 floats, adjacent threads on adjacent 16-byte pieces
+/// (coalesced); the last block is guarded when N needs it.
 void distribute(IRRewriter &rewriter, scf::ParallelOp loop, int64_t threads, int64_t perThread) {
   Location loc = loop.getLoc();
   MLIRContext *ctx = loop.getContext();
@@ -103,11 +102,13 @@ void distribute(IRRewriter &rewriter, scf::ParallelOp loop, int64_t threads, int
   rewriter.setInsertionPointToStart(lanes.getBody());
   auto each = scf::ForOp::create(rewriter, loc, zero, index(perThread), one);
   rewriter.setInsertionPointToStart(each.getBody());
+  // Element block * threads * perThread + thread * perThread + k.
   Value i = arith::AddIOp::create(
       rewriter, loc, blocks.getInductionVars()[0],
-      arith::AddIOp::create(rewriter, loc,
-                            arith::MulIOp::create(rewriter, loc, each.getInductionVar(), width),
-                            lanes.getInductionVars()[0]));
+      arith::AddIOp::create(
+          rewriter, loc,
+          arith::MulIOp::create(rewriter, loc, lanes.getInductionVars()[0], index(perThread)),
+          each.getInductionVar()));
   // Whole blocks need no bounds check (and then the loads of one thread
   // are issued together, not one per guarded branch).
   std::optional<int64_t> count = getConstantIntValue(n);
@@ -157,6 +158,35 @@ LogicalResult mapToThreads(ModuleOp module, int64_t threads, int64_t perThread) 
   return success();
 }
 
+/// The launch plan binds only buffers the runtime allocates (cuMemAlloc:
+/// 256-byte aligned) or 64-byte aligned arena offsets, each allocation its
+/// own range: kernel buffers may be assumed 16-byte aligned, and not to
+/// overlap when a launch passes distinct buffers. Both let LLVM merge a
+/// thread's adjacent loads and stores into 16-byte accesses.
+void annotateBuffers(ModuleOp module) {
+  llvm::DenseMap<StringAttr, bool> distinct; // kernel -> all launches pass distinct buffers
+  module.walk([&](gpu::LaunchFuncOp launch) {
+    llvm::SmallPtrSet<Value, 8> seen;
+    bool unique = true;
+    for (Value v : launch.getKernelOperands())
+      if (isa<MemRefType>(v.getType()))
+        unique &= seen.insert(v).second;
+    auto it = distinct.try_emplace(launch.getKernelName(), unique).first;
+    it->second &= unique;
+  });
+  module.walk([&](gpu::GPUFuncOp f) {
+    bool noalias = distinct.lookup(f.getNameAttr());
+    for (BlockArgument arg : f.getArguments()) {
+      if (!isa<MemRefType>(arg.getType()))
+        continue;
+      f.setArgAttr(arg.getArgNumber(), "llvm.align",
+                   IntegerAttr::get(IntegerType::get(f.getContext(), 64), 16));
+      if (noalias)
+        f.setArgAttr(arg.getArgNumber(), "llvm.noalias", UnitAttr::get(f.getContext()));
+    }
+  });
+}
+
 FailureOr<KernelBlob> NvptxTarget::compile(ModuleOp module, const CompileOptions &options) {
   // Elementwise-only for now: say which op is not, at the op.
   WalkResult walk = module.walk([](Operation *op) {
@@ -179,9 +209,8 @@ FailureOr<KernelBlob> NvptxTarget::compile(ModuleOp module, const CompileOptions
   PassManager loopsPm(module.getContext());
   if (failed(parsePassPipeline(toLoops, loopsPm)) || failed(loopsPm.run(module)))
     return failure();
-  // Eight warps per block, four elements per thread: enough loads in
-  // flight to cover memory latency, small enough for many blocks per
-  // multiprocessor.
+  // Eight warps per block, four adjacent elements per thread (16-byte
+  // accesses for f32, with annotateBuffers' alignment and no-alias).
   if (failed(mapToThreads(module,
                           std::min<int64_t>(8 * caps.subgroupSize, caps.maxWorkgroupThreads), 4)))
     return failure();
@@ -197,6 +226,7 @@ FailureOr<KernelBlob> NvptxTarget::compile(ModuleOp module, const CompileOptions
       failed(outlinePm.run(module)))
     return failure();
   mergeGpuModules(module);
+  annotateBuffers(module);
   uint64_t arenaBytes = 0;
   FailureOr<std::vector<GpuLaunch>> launches = planLaunches(module, arenaBytes);
   if (failed(launches))
@@ -204,7 +234,7 @@ FailureOr<KernelBlob> NvptxTarget::compile(ModuleOp module, const CompileOptions
   std::string pipeline =
       "nvvm-attach-target{chip=" + chip + " features=+" + ptx + libdeviceOption() + "},"
       "gpu-lower-to-nvvm-pipeline{cubin-chip=" + chip + " cubin-features=+" + ptx +
-      " cubin-format=isa}";
+      " cubin-format=isa kernel-bare-ptr-calling-convention}";
   PassManager pm(module.getContext());
   if (failed(parsePassPipeline(pipeline, pm)) || failed(pm.run(module)))
     return failure();
