@@ -5,6 +5,7 @@
 #include "dialects/kiln/IR/KilnOps.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 using namespace mlir;
 
@@ -42,17 +43,21 @@ LogicalResult extractHostSteps(func::FuncOp main, HostPlan &plan) {
   for (Operation &op : body.without_terminator()) {
     if (!touchesStrings(&op))
       continue;
-    if (!isa<StringNormalizeOp>(op))
+    if (!isa<StringNormalizeOp, CastOp>(op))
       return op.emitError("'") << op.getName()
                                << "' on strings: the runtime has no host implementation of "
-                                  "it yet (supported: kiln.string_normalize)";
+                                  "it yet (supported: kiln.string_normalize, kiln.cast)";
     HostStep step;
     step.op = op.getName().getStringRef().str();
     step.attributes = op.getAttrDictionary();
     step.name = nodeName(op.getLoc());
+    for (Type t : op.getResultTypes())
+      step.resultElementTypes.push_back(cast<TensorType>(t).getElementType());
     for (Value v : op.getOperands()) {
+      // Strings from inputs or earlier steps; numbers (a cast to strings)
+      // from model inputs only.
       auto it = refs.find(v);
-      if (!isStringTensor(v.getType()) || it == refs.end())
+      if (it == refs.end() || (!isStringTensor(v.getType()) && !isa<BlockArgument>(v)))
         return op.emitError("'") << op.getName()
                                  << "' reads a value computed by generated code; host "
                                     "steps run before the kernels and read only inputs "
@@ -71,11 +76,20 @@ LogicalResult extractHostSteps(func::FuncOp main, HostPlan &plan) {
                                      << "': one string result returned as two outputs is "
                                         "not supported";
           ref = {HostStep::Ref::Output, use.getOperandNumber()};
+        } else if (!isStringTensor(r.getType())) {
+          return op.emitError("'")
+                 << op.getName() << "' makes numbers from strings that '" << user->getName()
+                 << "' reads; host steps run before the kernels, so such numbers can only be "
+                    "model outputs so far";
         } else if (!touchesStrings(user)) {
           return user->emitError("'") << user->getName()
                                       << "' reads strings, which generated code cannot";
         }
       }
+      if (ref.kind == HostStep::Ref::Value && !isStringTensor(r.getType()))
+        return op.emitError("'") << op.getName()
+                                 << "': numbers made from strings can only be model outputs "
+                                    "so far (host values hold strings)";
       if (ref.kind == HostStep::Ref::Value)
         ++plan.values;
       refs[r] = ref;
@@ -94,8 +108,12 @@ LogicalResult extractHostSteps(func::FuncOp main, HostPlan &plan) {
              << arg.getArgNumber()
              << " is returned unchanged as an output; a string output must come from a "
                 "string op";
+  // Outputs the host steps write leave @main; string inputs too (numbers
+  // a host cast reads stay: kernels may read them as well).
+  llvm::SmallPtrSet<Operation *, 8> hostSet(hostOps.begin(), hostOps.end());
+  auto hostMade = [&](Value v) { return v.getDefiningOp() && hostSet.count(v.getDefiningOp()); };
   for (unsigned i = 0; i < ret.getNumOperands(); ++i)
-    if (!isStringTensor(ret.getOperand(i).getType()))
+    if (!hostMade(ret.getOperand(i)))
       plan.kernelOutputs.push_back(i);
   for (unsigned i = 0; i < main.getNumArguments(); ++i)
     if (!isStringTensor(main.getArgument(i).getType()))
@@ -105,7 +123,7 @@ LogicalResult extractHostSteps(func::FuncOp main, HostPlan &plan) {
 
   llvm::BitVector dropResults(ret.getNumOperands()), dropArgs(main.getNumArguments());
   for (unsigned i = 0; i < ret.getNumOperands(); ++i)
-    dropResults[i] = isStringTensor(ret.getOperand(i).getType());
+    dropResults[i] = hostMade(ret.getOperand(i));
   ret->eraseOperands(dropResults);
   for (Operation *op : llvm::reverse(hostOps))
     op->erase();

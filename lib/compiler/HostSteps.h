@@ -1,9 +1,10 @@
 //===- HostSteps.h - string ops taken out of @main for the runtime -*- C++ -*-===//
 //
-// Generated kernels work on numbers. Ops on strings (ONNX StringNormalizer)
-// become host steps the runtime carries out itself before the plan; they
-// are removed from @main together with the string inputs and outputs they
-// alone touch, so code generation never sees a string.
+// Generated kernels work on numbers. Ops on strings (ONNX StringNormalizer,
+// Cast to and from STRING) become host steps the runtime carries out itself
+// before the plan; they are removed from @main together with the string
+// inputs and the outputs they write, so code generation never sees a
+// string.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +27,7 @@ struct HostStep {
   };
   std::string op;                  // the kiln op's name ("kiln.string_normalize")
   mlir::DictionaryAttr attributes; // its attributes
+  std::vector<mlir::Type> resultElementTypes;
   std::string name;                // the node it came from, for messages
   std::vector<Ref> inputs, outputs;
 };
@@ -37,7 +39,8 @@ struct HostPlan {
   std::vector<uint32_t> kernelInputs, kernelOutputs;
 };
 
-/// Moves every string op of `main` into `plan` (model inputs and outputs
+/// Moves every string op (kiln.string_normalize, kiln.cast to or from
+/// strings) of `main` into `plan` (model inputs and outputs
 /// numbered as `main`'s arguments and results were). Errors at an op on
 /// strings the runtime cannot carry out, or one that mixes strings and
 /// numbers.

@@ -2,7 +2,13 @@
 
 #include "lib/runtime/HostSteps.h"
 
+#include <cerrno>
+#include <charconv>
 #include <clocale>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <type_traits>
 #include <cwctype>
 #include <locale.h>
 #include <mutex>
@@ -99,6 +105,76 @@ std::string changeCase(std::string_view s, bool upper, const std::string &locale
     encode((int32_t)w, out);
   }
   return out;
+}
+
+bool formatNumber(fb::DType dtype, const void *data, size_t i, std::string &out) {
+  char buffer[64];
+  auto floating = [&](auto v) {
+    if (std::isnan(v))
+      out = "NaN";
+    else if (std::isinf(v))
+      out = v < 0 ? "-INF" : "INF";
+    else
+      out.assign(buffer, std::to_chars(buffer, buffer + sizeof(buffer), v).ptr);
+  };
+  auto integer = [&](auto v) { out.assign(buffer, std::to_chars(buffer, buffer + sizeof(buffer), v).ptr); };
+  switch (dtype) {
+  case fb::DType::F32: floating(static_cast<const float *>(data)[i]); return true;
+  case fb::DType::F64: floating(static_cast<const double *>(data)[i]); return true;
+  case fb::DType::I8: integer(static_cast<const int8_t *>(data)[i]); return true;
+  case fb::DType::I16: integer(static_cast<const int16_t *>(data)[i]); return true;
+  case fb::DType::I32: integer(static_cast<const int32_t *>(data)[i]); return true;
+  case fb::DType::I64: integer(static_cast<const int64_t *>(data)[i]); return true;
+  case fb::DType::U8: integer(static_cast<const uint8_t *>(data)[i]); return true;
+  case fb::DType::U16: integer(static_cast<const uint16_t *>(data)[i]); return true;
+  case fb::DType::U32: integer(static_cast<const uint32_t *>(data)[i]); return true;
+  case fb::DType::U64: integer(static_cast<const uint64_t *>(data)[i]); return true;
+  default: return false;
+  }
+}
+
+bool parseNumber(const std::string &s, fb::DType dtype, void *data, size_t i) {
+  const char *begin = s.c_str();
+  char *end = nullptr;
+  errno = 0;
+  auto whole = [&] { return end != begin && *end == '\0'; };
+  switch (dtype) {
+  case fb::DType::F32: static_cast<float *>(data)[i] = std::strtof(begin, &end); return whole();
+  case fb::DType::F64: static_cast<double *>(data)[i] = std::strtod(begin, &end); return whole();
+  default: break;
+  }
+  bool isUnsigned = dtype == fb::DType::U8 || dtype == fb::DType::U16 ||
+                    dtype == fb::DType::U32 || dtype == fb::DType::U64;
+  if (isUnsigned && s.find('-') != std::string::npos)
+    return false;
+  long long v = 0;
+  unsigned long long u = 0;
+  if (isUnsigned)
+    u = std::strtoull(begin, &end, 10);
+  else
+    v = std::strtoll(begin, &end, 10);
+  if (!whole() || errno == ERANGE)
+    return false;
+  auto store = [&](auto *p) {
+    using T = std::remove_pointer_t<decltype(p)>;
+    if (isUnsigned ? u > (unsigned long long)std::numeric_limits<T>::max()
+                   : v < (long long)std::numeric_limits<T>::min() ||
+                         v > (long long)std::numeric_limits<T>::max())
+      return false;
+    p[i] = isUnsigned ? (T)u : (T)v;
+    return true;
+  };
+  switch (dtype) {
+  case fb::DType::I8: return store(static_cast<int8_t *>(data));
+  case fb::DType::I16: return store(static_cast<int16_t *>(data));
+  case fb::DType::I32: return store(static_cast<int32_t *>(data));
+  case fb::DType::I64: return store(static_cast<int64_t *>(data));
+  case fb::DType::U8: return store(static_cast<uint8_t *>(data));
+  case fb::DType::U16: return store(static_cast<uint16_t *>(data));
+  case fb::DType::U32: return store(static_cast<uint32_t *>(data));
+  case fb::DType::U64: return store(static_cast<uint64_t *>(data));
+  default: return false;
+  }
 }
 
 Strings stringNormalize(const fb::StringNormalize &op,

@@ -26,6 +26,16 @@ using Strings = std::vector<std::string>;
 Strings stringNormalize(const artifact::fb::StringNormalize &op,
                         const std::vector<std::string_view> &input);
 
+/// Element `i` of a `dtype` array as ONNX Cast writes it: the shortest
+/// decimal that reads back exactly for floats ("0.1", "1e-05"), "NaN",
+/// "INF", "-INF"; integers in decimal. False for a dtype it cannot write.
+bool formatNumber(artifact::fb::DType dtype, const void *data, size_t i, std::string &out);
+
+/// Parses `s` (strtod / strtoll: "NaN", "INF", "+INF", "-INF" included)
+/// into element `i` of a `dtype` array. False when `s` is not a number of
+/// that kind or the dtype is not supported.
+bool parseNumber(const std::string &s, artifact::fb::DType dtype, void *data, size_t i);
+
 /// `s` with every character mapped to upper (or lower) case under the
 /// locale named `locale` (en_US, de_DE.UTF-8, ...; empty or unknown: the C
 /// library's UTF-8 locale). Bytes that are not UTF-8 pass through.

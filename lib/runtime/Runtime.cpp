@@ -267,61 +267,107 @@ static kiln_status runHostSteps(kiln_session *s, const std::vector<void *> &in,
   for (const fb::HostStep *step : *man.host_steps()) {
     std::string where =
         step->name() && step->name()->size() ? " '" + step->name()->str() + "'" : "";
-    // Every operand is a string tensor (the compiler checks this).
-    std::vector<std::vector<std::string_view>> args;
-    for (const fb::HostRef *r : *step->inputs()) {
-      args.emplace_back();
-      if (r->kind() == fb::HostValueKind::Input) {
-        auto *p = static_cast<const char *const *>(in[r->index()]);
-        int64_t n = elementCount(m->inShapes[r->index()]);
+    auto bad = [&](const std::string &what) {
+      return fail(KILN_ERROR_BAD_ARTIFACT, "host step" + where + " " + what);
+    };
+    if (step->inputs()->size() != 1 || step->outputs()->size() != 1)
+      return bad("must have one input and one output");
+    const fb::HostRef *from = step->inputs()->Get(0), *to = step->outputs()->Get(0);
+    // The strings `from` names (inputs: the caller's pointers).
+    auto strings = [&](std::vector<std::string_view> &v) -> kiln_status {
+      if (from->kind() == fb::HostValueKind::Input) {
+        if (man.inputs()->Get(from->index())->dtype() != fb::DType::String)
+          return bad("reads a number where it expects strings");
+        auto *p = static_cast<const char *const *>(in[from->index()]);
+        int64_t n = elementCount(m->inShapes[from->index()]);
         for (int64_t i = 0; i < n; ++i) {
           if (!p[i])
-            return fail(KILN_ERROR_BAD_ARGUMENT, "input '" + m->inNames[r->index()] +
+            return fail(KILN_ERROR_BAD_ARGUMENT, "input '" + m->inNames[from->index()] +
                                                      "' has a null string at element " +
                                                      std::to_string(i));
-          args.back().emplace_back(p[i]);
+          v.emplace_back(p[i]);
         }
-      } else {
-        const runtime::Strings &v = r->kind() == fb::HostValueKind::Value
-                                        ? s->hostValues[r->index()]
-                                        : s->outputStrings[r->index()];
-        args.back().assign(v.begin(), v.end());
+        return KILN_OK;
       }
-    }
-    std::vector<runtime::Strings> results;
+      const runtime::Strings &h = from->kind() == fb::HostValueKind::Value
+                                      ? s->hostValues[from->index()]
+                                      : s->outputStrings[from->index()];
+      v.assign(h.begin(), h.end());
+      return KILN_OK;
+    };
+    // The model fixed an output's shape at compile time; a length that
+    // depends on the data must come out as declared.
+    auto checkCount = [&](uint32_t o, size_t produced) -> kiln_status {
+      int64_t want = elementCount(m->outShapes[o]);
+      if ((int64_t)produced == want)
+        return KILN_OK;
+      return fail(KILN_ERROR_BAD_ARGUMENT,
+                  "output '" + m->outNames[o] + "': host step" + where + " produced " +
+                      std::to_string(produced) + " strings for these inputs; the model "
+                      "declares shape " +
+                      shapeString(m->outShapes[o].data(), (int32_t)m->outShapes[o].size()));
+    };
+    auto store = [&](runtime::Strings result) -> kiln_status {
+      if (to->kind() == fb::HostValueKind::Value) {
+        s->hostValues[to->index()] = std::move(result);
+        return KILN_OK;
+      }
+      if (to->kind() != fb::HostValueKind::Output)
+        return bad("writes an input");
+      uint32_t o = to->index();
+      if (kiln_status st = checkCount(o, result.size()))
+        return st;
+      s->outputStrings[o] = std::move(result);
+      auto **p = static_cast<const char **>(out[o]);
+      for (size_t i = 0; i < s->outputStrings[o].size(); ++i)
+        p[i] = s->outputStrings[o][i].c_str();
+      return KILN_OK;
+    };
+    std::vector<std::string_view> args;
     switch (step->op_type()) {
     case fb::HostOp::StringNormalize:
-      if (args.size() != 1 || step->outputs()->size() != 1)
-        return fail(KILN_ERROR_BAD_ARTIFACT, "host step" + where +
-                                                 ": StringNormalize takes one input and "
-                                                 "one output");
-      results.push_back(runtime::stringNormalize(*step->op_as_StringNormalize(), args[0]));
+      if (kiln_status st = strings(args))
+        return st;
+      if (kiln_status st = store(runtime::stringNormalize(*step->op_as_StringNormalize(), args)))
+        return st;
       break;
-    default:
-      return fail(KILN_ERROR_BAD_ARTIFACT, "host step" + where + " has an unknown op");
-    }
-    for (size_t k = 0; k < results.size(); ++k) {
-      const fb::HostRef *r = step->outputs()->Get(k);
-      if (r->kind() == fb::HostValueKind::Value) {
-        s->hostValues[r->index()] = std::move(results[k]);
-        continue;
+    case fb::HostOp::StringCast: {
+      fb::DType target = step->op_as_StringCast()->to();
+      if (target == fb::DType::String) {
+        // Numbers (a model input) to strings.
+        if (from->kind() != fb::HostValueKind::Input)
+          return bad("casts a number that is not a model input");
+        fb::DType source = man.inputs()->Get(from->index())->dtype();
+        size_t n = (size_t)elementCount(m->inShapes[from->index()]);
+        runtime::Strings result(n);
+        for (size_t i = 0; i < n; ++i)
+          if (!runtime::formatNumber(source, in[from->index()], i, result[i]))
+            return bad("cannot write " + std::string(fb::EnumNameDType(source)) +
+                       " as strings");
+        if (kiln_status st = store(std::move(result)))
+          return st;
+        break;
       }
-      if (r->kind() != fb::HostValueKind::Output)
-        return fail(KILN_ERROR_BAD_ARTIFACT, "host step" + where + " writes an input");
-      // The model fixed the output's shape at compile time; a length that
-      // depends on the data must come out as declared.
-      uint32_t o = r->index();
-      int64_t want = elementCount(m->outShapes[o]);
-      if ((int64_t)results[k].size() != want)
-        return fail(KILN_ERROR_BAD_ARGUMENT,
-                    "output '" + m->outNames[o] + "': host step" + where + " produced " +
-                        std::to_string(results[k].size()) + " strings for these inputs; "
-                        "the model declares shape " +
-                        shapeString(m->outShapes[o].data(), (int32_t)m->outShapes[o].size()));
-      s->outputStrings[o] = std::move(results[k]);
-      auto **p = static_cast<const char **>(out[o]);
-      for (int64_t i = 0; i < want; ++i)
-        p[i] = s->outputStrings[o][i].c_str();
+      // Strings to numbers (a model output).
+      if (to->kind() != fb::HostValueKind::Output ||
+          man.outputs()->Get(to->index())->dtype() != target)
+        return bad("writes numbers that are not a model output of that type");
+      if (kiln_status st = strings(args))
+        return st;
+      uint32_t o = to->index();
+      if ((int64_t)args.size() != elementCount(m->outShapes[o]))
+        return bad("reads " + std::to_string(args.size()) + " strings for output '" +
+                   m->outNames[o] + "'");
+      for (size_t i = 0; i < args.size(); ++i)
+        if (!runtime::parseNumber(std::string(args[i]), target, out[o], i))
+          return fail(KILN_ERROR_BAD_ARGUMENT,
+                      "host step" + where + ": string " + std::to_string(i) + " ('" +
+                          std::string(args[i]) + "') is not a " + fb::EnumNameDType(target) +
+                          " value");
+      break;
+    }
+    default:
+      return bad("has an unknown op");
     }
   }
   return KILN_OK;

@@ -254,10 +254,6 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
   }
   std::vector<flatbuffers::Offset<fb::HostStep>> hostSteps;
   for (const compiler::HostStep &step : host.steps) {
-    if (step.op != "kiln.string_normalize") {
-      llvm::errs() << "kiln: error: host step '" << step.op << "' has no artifact encoding\n";
-      return kUnsupported;
-    }
     auto refs = [](const std::vector<compiler::HostStep::Ref> &in) {
       std::vector<fb::HostRef> out;
       for (const compiler::HostStep::Ref &r : in)
@@ -267,8 +263,27 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
                          r.index);
       return out;
     };
-    // Only kiln.string_normalize reaches here (extractHostSteps checks).
+    std::vector<fb::HostRef> ins = refs(step.inputs), outs = refs(step.outputs);
+    auto make = [&](fb::HostOp type, flatbuffers::Offset<void> op) {
+      hostSteps.push_back(fb::CreateHostStep(fbb, type, op, fbb.CreateString(step.name),
+                                             fbb.CreateVectorOfStructs(ins),
+                                             fbb.CreateVectorOfStructs(outs)));
+    };
     DictionaryAttr a = step.attributes;
+    if (step.op == "kiln.cast") {
+      std::optional<fb::DType> to = dtypeOf(step.resultElementTypes[0]);
+      if (!to) {
+        llvm::errs() << "kiln: error: a cast from strings to "
+                     << step.resultElementTypes[0] << " is not supported\n";
+        return kUnsupported;
+      }
+      make(fb::HostOp::StringCast, fb::CreateStringCast(fbb, *to).Union());
+      continue;
+    }
+    if (step.op != "kiln.string_normalize") {
+      llvm::errs() << "kiln: error: host step '" << step.op << "' has no artifact encoding\n";
+      return kUnsupported;
+    }
     StringRef mode = cast<StringAttr>(a.get("case_change")).getValue();
     std::vector<flatbuffers::Offset<flatbuffers::String>> stop;
     if (auto words = a.getAs<ArrayAttr>("stopwords"))
@@ -282,10 +297,7 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
                           : fb::CaseChange::None,
         (bool)a.get("case_sensitive"), fbb.CreateVector(stop),
         fbb.CreateString(locale ? locale.getValue().str() : ""));
-    std::vector<fb::HostRef> ins = refs(step.inputs), outs = refs(step.outputs);
-    hostSteps.push_back(fb::CreateHostStep(
-        fbb, fb::HostOp::StringNormalize, normalize.Union(), fbb.CreateString(step.name),
-        fbb.CreateVectorOfStructs(ins), fbb.CreateVectorOfStructs(outs)));
+    make(fb::HostOp::StringNormalize, normalize.Union());
   }
   auto manifest = fb::CreateManifest(
       fbb, fbb.CreateString("kiln"), fbb.CreateVector(ins), fbb.CreateVector(outs),

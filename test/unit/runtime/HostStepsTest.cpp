@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <unistd.h>
@@ -132,6 +133,57 @@ TEST(HostSteps, CaseMapping) {
   EXPECT_EQ(changeCase("abc", true, "no_SUCH_locale"), "ABC");
   // Bytes that are not UTF-8 pass through; the rest is still mapped.
   EXPECT_EQ(changeCase(std::string("a\xff" "b\xc3", 4), true, ""), std::string("A\xff" "B\xc3", 4));
+}
+
+} // namespace
+
+namespace {
+
+TEST(HostSteps, NumbersToStrings) {
+  using kiln::runtime::formatNumber;
+  std::string s;
+  float f[] = {0.1f, 1e-5f, 0.9767611f, -3.0f, 1e20f, NAN, -INFINITY};
+  const char *want[] = {"0.1", "1e-05", "0.9767611", "-3", "1e+20", "NaN", "-INF"};
+  for (size_t i = 0; i < 7; ++i) {
+    ASSERT_TRUE(formatNumber(fb::DType::F32, f, i, s));
+    EXPECT_EQ(s, want[i]);
+  }
+  double d[] = {0.1};
+  ASSERT_TRUE(formatNumber(fb::DType::F64, d, 0, s));
+  EXPECT_EQ(s, "0.1");
+  int64_t big[] = {-9223372036854775807LL - 1};
+  ASSERT_TRUE(formatNumber(fb::DType::I64, big, 0, s));
+  EXPECT_EQ(s, "-9223372036854775808");
+  uint8_t u[] = {255};
+  ASSERT_TRUE(formatNumber(fb::DType::U8, u, 0, s));
+  EXPECT_EQ(s, "255");
+  bool b[] = {true};
+  EXPECT_FALSE(formatNumber(fb::DType::Bool, b, 0, s));
+}
+
+TEST(HostSteps, StringsToNumbers) {
+  using kiln::runtime::parseNumber;
+  float f[4];
+  EXPECT_TRUE(parseNumber("0.47892547", fb::DType::F32, f, 0));
+  EXPECT_EQ(f[0], 0.47892547f);
+  EXPECT_TRUE(parseNumber("+INF", fb::DType::F32, f, 1));
+  EXPECT_TRUE(std::isinf(f[1]) && f[1] > 0);
+  EXPECT_TRUE(parseNumber("NaN", fb::DType::F32, f, 2));
+  EXPECT_TRUE(std::isnan(f[2]));
+  EXPECT_FALSE(parseNumber("1.5x", fb::DType::F32, f, 3));
+  EXPECT_FALSE(parseNumber("", fb::DType::F32, f, 3));
+  int8_t i8[1];
+  EXPECT_TRUE(parseNumber("-128", fb::DType::I8, i8, 0));
+  EXPECT_EQ(i8[0], -128);
+  EXPECT_FALSE(parseNumber("128", fb::DType::I8, i8, 0)) << "out of range";
+  EXPECT_FALSE(parseNumber("1.5", fb::DType::I8, i8, 0));
+  uint32_t u32[1];
+  EXPECT_FALSE(parseNumber("-1", fb::DType::U32, u32, 0));
+  EXPECT_TRUE(parseNumber("4294967295", fb::DType::U32, u32, 0));
+  EXPECT_EQ(u32[0], 4294967295u);
+  uint64_t u64[1];
+  EXPECT_TRUE(parseNumber("18446744073709551615", fb::DType::U64, u64, 0));
+  EXPECT_EQ(u64[0], 18446744073709551615ull);
 }
 
 } // namespace
