@@ -99,7 +99,7 @@ LogicalResult extractHostSteps(func::FuncOp main, HostPlan &plan) {
     plan.steps.push_back(std::move(step));
   }
 
-  // What stays for the kernels: the non-string arguments and results.
+  // A string input returned as it is would need a copy step.
   for (BlockArgument arg : main.getArguments())
     if (isStringTensor(arg.getType()) && llvm::any_of(arg.getUsers(), [&](Operation *u) {
           return u == ret;
