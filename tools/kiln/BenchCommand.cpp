@@ -33,7 +33,7 @@ static cl::opt<unsigned> warmup("warmup", cl::desc("Untimed runs first"), cl::in
 static cl::opt<unsigned> iterations("iterations", cl::desc("Timed runs"), cl::init(20),
                                     cl::sub(benchCommand));
 static cl::opt<bool> json("json", cl::desc("Print one JSON line"), cl::sub(benchCommand));
-static cl::opt<std::string> device("device", cl::desc("cpu"), cl::init("cpu"),
+static cl::opt<std::string> device("device", cl::desc("cpu or cuda"), cl::init("cpu"),
                                    cl::sub(benchCommand));
 
 int runBench() {

@@ -26,7 +26,7 @@ static cl::list<std::string> inputFiles("input",
                                         cl::sub(runCommand));
 static cl::opt<std::string> outputDir("output-dir", cl::desc("Where outputs are written"),
                                       cl::init("."), cl::sub(runCommand));
-static cl::opt<std::string> device("device", cl::desc("cpu"), cl::init("cpu"),
+static cl::opt<std::string> device("device", cl::desc("cpu or cuda"), cl::init("cpu"),
                                    cl::sub(runCommand));
 
 int runRun() {
