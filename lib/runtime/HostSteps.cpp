@@ -1,6 +1,7 @@
 //===- HostSteps.cpp - ops the runtime carries out itself -----------------===//
 
 #include "lib/runtime/HostSteps.h"
+#include "lib/runtime/Utf8.h"
 
 #include <cerrno>
 #include <charconv>
@@ -44,46 +45,6 @@ locale_t caseLocale(const std::string &name) {
   return loc;
 }
 
-/// Decodes one UTF-8 character at `s[i]`; advances `i`. Returns -1 (and
-/// advances one byte) for a byte that does not start a valid sequence.
-int32_t decode(std::string_view s, size_t &i) {
-  unsigned char c = s[i];
-  int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
-  if (n < 0 || i + n >= s.size()) {
-    ++i;
-    return -1;
-  }
-  int32_t cp = n == 0 ? c : c & (0x3f >> n);
-  for (int k = 1; k <= n; ++k) {
-    unsigned char t = s[i + k];
-    if ((t >> 6) != 2) {
-      ++i;
-      return -1;
-    }
-    cp = cp << 6 | (t & 0x3f);
-  }
-  i += n + 1;
-  return cp;
-}
-
-void encode(int32_t cp, std::string &out) {
-  if (cp < 0x80) {
-    out += (char)cp;
-  } else if (cp < 0x800) {
-    out += (char)(0xc0 | cp >> 6);
-    out += (char)(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    out += (char)(0xe0 | cp >> 12);
-    out += (char)(0x80 | (cp >> 6 & 0x3f));
-    out += (char)(0x80 | (cp & 0x3f));
-  } else {
-    out += (char)(0xf0 | cp >> 18);
-    out += (char)(0x80 | (cp >> 12 & 0x3f));
-    out += (char)(0x80 | (cp >> 6 & 0x3f));
-    out += (char)(0x80 | (cp & 0x3f));
-  }
-}
-
 } // namespace
 
 std::string changeCase(std::string_view s, bool upper, const std::string &locale) {
@@ -92,7 +53,7 @@ std::string changeCase(std::string_view s, bool upper, const std::string &locale
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
     size_t start = i;
-    int32_t cp = decode(s, i);
+    int32_t cp = decodeUtf8(s, i);
     if (cp < 0) {
       out += s[start]; // not UTF-8: kept as it is
       continue;
@@ -102,7 +63,7 @@ std::string changeCase(std::string_view s, bool upper, const std::string &locale
       w = upper ? towupper_l(w, loc) : towlower_l(w, loc);
     else if (cp < 0x80)
       w = upper ? (wint_t)std::toupper(cp) : (wint_t)std::tolower(cp);
-    encode((int32_t)w, out);
+    appendUtf8((uint32_t)w, out);
   }
   return out;
 }

@@ -8,6 +8,8 @@
 
 #include "tools/kiln/Npy.h"
 
+#include "lib/runtime/Utf8.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -41,40 +43,14 @@ std::string field(const std::string &header, const std::string &key) {
   return header.substr(start, end - start);
 }
 
-/// Appends code point `cp` to `out` as UTF-8.
-void appendUtf8(uint32_t cp, std::string &out) {
-  if (cp < 0x80) {
-    out += (char)cp;
-  } else if (cp < 0x800) {
-    out += (char)(0xc0 | cp >> 6);
-    out += (char)(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    out += (char)(0xe0 | cp >> 12);
-    out += (char)(0x80 | (cp >> 6 & 0x3f));
-    out += (char)(0x80 | (cp & 0x3f));
-  } else {
-    out += (char)(0xf0 | cp >> 18);
-    out += (char)(0x80 | (cp >> 12 & 0x3f));
-    out += (char)(0x80 | (cp >> 6 & 0x3f));
-    out += (char)(0x80 | (cp & 0x3f));
-  }
-}
-
 /// The code points of UTF-8 `s` (a byte that does not decode stands for
 /// itself).
 std::vector<uint32_t> utf32(const std::string &s) {
   std::vector<uint32_t> out;
   for (size_t i = 0; i < s.size();) {
-    unsigned char c = s[i];
-    int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
-    bool ok = n >= 0 && i + n < s.size();
-    uint32_t cp = n > 0 ? c & (0x3f >> n) : c;
-    for (int k = 1; ok && k <= n; ++k) {
-      ok = ((unsigned char)s[i + k] >> 6) == 2;
-      cp = cp << 6 | (s[i + k] & 0x3f);
-    }
-    out.push_back(ok ? cp : c);
-    i += ok ? n + 1 : 1;
+    size_t start = i;
+    int32_t cp = runtime::decodeUtf8(s, i);
+    out.push_back(cp < 0 ? (unsigned char)s[start] : (uint32_t)cp);
   }
   return out;
 }
@@ -175,7 +151,7 @@ bool readNpy(const std::string &path, NpyArray &out, std::string &error) {
         if (cp == 0)
           break; // NumPy pads with NULs
         if (charSize == 4)
-          appendUtf8(cp, out.strings[i]);
+          runtime::appendUtf8(cp, out.strings[i]);
         else
           out.strings[i] += (char)cp;
       }
