@@ -185,8 +185,9 @@ bool CudaSession::init(const artifact::Artifact &artifact, const fb::Kernel &ker
   driver.cuDeviceGetAttribute(&major, kComputeCapabilityMajor, device);
   driver.cuDeviceGetAttribute(&minor, kComputeCapabilityMinor, device);
   std::string target = kernel.target()->str();
-  int sm = std::atoi(target.c_str() + target.find("sm_") + 3);
-  if (target.find("sm_") == std::string::npos || major * 10 + minor < sm) {
+  size_t at = target.find("sm_");
+  int sm = at == std::string::npos ? 0 : std::atoi(target.c_str() + at + 3);
+  if (!sm || major * 10 + minor < sm) {
     error = "device 'cuda': the artifact's kernels are for " + target +
             ", this GPU has compute capability " + std::to_string(major) + "." +
             std::to_string(minor);

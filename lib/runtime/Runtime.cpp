@@ -315,6 +315,8 @@ static kiln_status runHostSteps(kiln_session *s, const std::vector<void *> &in,
       if (to->kind() != fb::HostValueKind::Output)
         return bad("writes an input");
       uint32_t o = to->index();
+      if (man.outputs()->Get(o)->dtype() != fb::DType::String)
+        return bad("writes strings to a number output");
       if (kiln_status st = checkCount(o, result.size()))
         return st;
       s->outputStrings[o] = std::move(result);
