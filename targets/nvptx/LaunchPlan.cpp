@@ -11,6 +11,7 @@
 
 #include "llvm/ADT/DenseMap.h"
 
+#include <algorithm>
 #include <cstring>
 
 using namespace mlir;
@@ -53,23 +54,82 @@ static FailureOr<uint32_t> dimension(gpu::LaunchFuncOp launch, Value v, const ch
   return (uint32_t)*c;
 }
 
+/// Arena offsets for @main's intermediate buffers. Launches run in order on
+/// one stream, so a buffer lives from the first launch that uses it to the
+/// last; buffers whose lives do not overlap share bytes (largest first,
+/// first fit, 64-byte aligned). Returns null on a buffer the plan cannot
+/// hold.
+static FailureOr<llvm::DenseMap<Value, uint64_t>> placeBuffers(func::FuncOp main,
+                                                               uint64_t &arenaBytes) {
+  struct Life {
+    Value buffer;
+    uint64_t bytes;
+    unsigned first = ~0u, last = 0;
+    uint64_t offset = 0;
+  };
+  std::vector<Life> lives;
+  llvm::DenseMap<Value, size_t> index;
+  for (auto alloc : main.getBody().front().getOps<memref::AllocOp>()) {
+    MemRefType t = alloc.getType();
+    if (!t.hasStaticShape() || !t.getLayout().isIdentity())
+      return alloc.emitError("the cuda launch plan needs static, row-major buffers");
+    uint64_t bytes = t.getNumElements() * ((t.getElementTypeBitWidth() + 7) / 8);
+    index[alloc] = lives.size();
+    lives.push_back({alloc, (bytes + 63) / 64 * 64});
+  }
+  unsigned step = 0;
+  for (auto launch : main.getBody().front().getOps<gpu::LaunchFuncOp>()) {
+    for (Value v : launch.getKernelOperands())
+      if (auto it = index.find(v); it != index.end()) {
+        lives[it->second].first = std::min(lives[it->second].first, step);
+        lives[it->second].last = std::max(lives[it->second].last, step);
+      }
+    ++step;
+  }
+  std::vector<size_t> order(lives.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return lives[a].bytes != lives[b].bytes ? lives[a].bytes > lives[b].bytes : a < b;
+  });
+  std::vector<size_t> placed;
+  arenaBytes = 0;
+  for (size_t i : order) {
+    Life &l = lives[i];
+    // The lowest offset clear of every placed buffer alive at the same time.
+    std::vector<std::pair<uint64_t, uint64_t>> busy;
+    for (size_t j : placed)
+      if (lives[j].first <= l.last && l.first <= lives[j].last)
+        busy.push_back({lives[j].offset, lives[j].offset + lives[j].bytes});
+    std::sort(busy.begin(), busy.end());
+    uint64_t offset = 0;
+    for (auto [begin, end] : busy)
+      if (offset + l.bytes <= begin)
+        break;
+      else
+        offset = std::max(offset, end);
+    l.offset = offset;
+    arenaBytes = std::max(arenaBytes, offset + l.bytes);
+    placed.push_back(i);
+  }
+  llvm::DenseMap<Value, uint64_t> offsets;
+  for (const Life &l : lives)
+    offsets[l.buffer] = l.offset;
+  return offsets;
+}
+
 FailureOr<std::vector<GpuLaunch>> planLaunches(ModuleOp module, uint64_t &arenaBytes) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
     return module.emitError("the model has no @main function");
-  arenaBytes = 0;
-  llvm::DenseMap<Value, uint64_t> arena; // intermediate buffer -> offset
+  FailureOr<llvm::DenseMap<Value, uint64_t>> placement = placeBuffers(main, arenaBytes);
+  if (failed(placement))
+    return failure();
+  const llvm::DenseMap<Value, uint64_t> &arena = *placement; // intermediate -> offset
   std::vector<GpuLaunch> launches;
   for (Operation &op : main.getBody().front()) {
-    if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
-      MemRefType t = alloc.getType();
-      if (!t.hasStaticShape() || !t.getLayout().isIdentity())
-        return alloc.emitError("the cuda launch plan needs static, row-major buffers");
-      arena[alloc] = arenaBytes;
-      uint64_t bytes = t.getNumElements() * ((t.getElementTypeBitWidth() + 7) / 8);
-      arenaBytes += (bytes + 63) / 64 * 64;
+    if (isa<memref::AllocOp>(op))
       continue;
-    }
     if (isa<arith::ConstantOp, memref::DeallocOp, func::ReturnOp>(op))
       continue;
     auto launch = dyn_cast<gpu::LaunchFuncOp>(op);
