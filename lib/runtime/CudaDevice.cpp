@@ -111,7 +111,7 @@ class CudaSession : public GpuSession {
 public:
   ~CudaSession() override;
   bool init(const artifact::Artifact &artifact, const fb::Kernel &kernel, std::string &error);
-  bool run(const std::vector<const void *> &in, const std::vector<void *> &out,
+  bool run(const std::vector<void *> &in, const std::vector<void *> &out,
            std::string &error) override;
   bool profile = false;
 
@@ -251,7 +251,7 @@ bool CudaSession::init(const artifact::Artifact &artifact, const fb::Kernel &ker
   return true;
 }
 
-bool CudaSession::run(const std::vector<const void *> &in, const std::vector<void *> &out,
+bool CudaSession::run(const std::vector<void *> &in, const std::vector<void *> &out,
                       std::string &error) {
   if (!check(driver.cuCtxSetCurrent(context), "cuCtxSetCurrent", error))
     return false;

@@ -35,7 +35,7 @@ public:
   virtual ~GpuSession() = default;
   /// `in` / `out`: host pointers of every model input / output (string
   /// tensors are null: they never reach a kernel).
-  virtual bool run(const std::vector<const void *> &in, const std::vector<void *> &out,
+  virtual bool run(const std::vector<void *> &in, const std::vector<void *> &out,
                    std::string &error) = 0;
 };
 

@@ -47,8 +47,8 @@ locale_t caseLocale(const std::string &name) {
 
 } // namespace
 
-std::string changeCase(std::string_view s, bool upper, const std::string &locale) {
-  locale_t loc = caseLocale(locale);
+/// `s` case-mapped under `loc` (null: ASCII only).
+static std::string mapCase(std::string_view s, bool upper, locale_t loc) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
@@ -66,6 +66,10 @@ std::string changeCase(std::string_view s, bool upper, const std::string &locale
     appendUtf8((uint32_t)w, out);
   }
   return out;
+}
+
+std::string changeCase(std::string_view s, bool upper, const std::string &locale) {
+  return mapCase(s, upper, caseLocale(locale));
 }
 
 bool formatNumber(fb::DType dtype, const void *data, size_t i, std::string &out) {
@@ -140,20 +144,21 @@ bool parseNumber(const std::string &s, fb::DType dtype, void *data, size_t i) {
 
 Strings stringNormalize(const fb::StringNormalize &op,
                         const std::vector<std::string_view> &input) {
-  std::string locale = op.locale() ? op.locale()->str() : "";
+  // The locale once per step, not per string (its lookup takes a lock).
+  locale_t locale = caseLocale(op.locale() ? op.locale()->str() : "");
   bool sensitive = op.case_sensitive();
   std::unordered_set<std::string> stop;
   if (op.stopwords())
     for (const flatbuffers::String *w : *op.stopwords())
-      stop.insert(sensitive ? w->str() : changeCase(w->string_view(), true, locale));
+      stop.insert(sensitive ? w->str() : mapCase(w->string_view(), true, locale));
   Strings out;
   for (std::string_view s : input) {
     if (!stop.empty() &&
-        stop.count(sensitive ? std::string(s) : changeCase(s, true, locale)))
+        stop.count(sensitive ? std::string(s) : mapCase(s, true, locale)))
       continue;
     switch (op.case_change()) {
-    case fb::CaseChange::Upper: out.push_back(changeCase(s, true, locale)); break;
-    case fb::CaseChange::Lower: out.push_back(changeCase(s, false, locale)); break;
+    case fb::CaseChange::Upper: out.push_back(mapCase(s, true, locale)); break;
+    case fb::CaseChange::Lower: out.push_back(mapCase(s, false, locale)); break;
     default: out.emplace_back(s); break;
     }
   }

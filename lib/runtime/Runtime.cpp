@@ -226,16 +226,20 @@ static std::string shapeString(const int64_t *shape, int32_t rank) {
   return s + "]";
 }
 
+static int64_t elementCount(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
 /// Checks `given` against manifest entry `index` of `list`.
 static kiln_status check(const kiln_model *m, bool input, size_t index,
                          const kiln_tensor &given) {
   kiln_tensor want;
   describe(m, input, index, &want);
   std::string what = std::string(input ? "input" : "output") + " '" + want.name + "'";
-  int64_t count = 1;
-  for (int32_t i = 0; i < want.rank; ++i)
-    count *= want.shape[i];
-  if (!given.data && count > 0)
+  if (!given.data && elementCount((input ? m->inShapes : m->outShapes)[index]) > 0)
     return fail(KILN_ERROR_BAD_ARGUMENT, what + " has no data");
   if (given.dtype != want.dtype)
     return fail(KILN_ERROR_BAD_ARGUMENT,
@@ -248,13 +252,6 @@ static kiln_status check(const kiln_model *m, bool input, size_t index,
                 what + " has shape " + shapeString(given.shape, given.rank) +
                     ", the model expects " + shapeString(want.shape, want.rank));
   return KILN_OK;
-}
-
-static int64_t elementCount(const std::vector<int64_t> &shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
 }
 
 /// Runs the manifest's host steps on bound inputs `in` and outputs `out`.
@@ -422,7 +419,7 @@ kiln_status kiln_session_run(kiln_session *s, const kiln_tensor *inputs, size_t 
     return st;
   if (s->gpu) {
     std::string error;
-    if (!s->gpu->run(std::vector<const void *>(in.begin(), in.end()), out, error))
+    if (!s->gpu->run(in, out, error))
       return fail(KILN_ERROR_DEVICE, error);
     return KILN_OK;
   }

@@ -142,8 +142,90 @@ std::vector<std::pair<std::string, DenseElementsAttr>> frozenAttrs(MLIRContext &
   return values;
 }
 
+/// The host steps in manifest form; kUnsupported for one without an
+/// encoding (the compiler only produces ones that have one).
+int serializeHostSteps(flatbuffers::FlatBufferBuilder &fbb, const compiler::HostPlan &host,
+                       std::vector<flatbuffers::Offset<fb::HostStep>> &out) {
+  for (const compiler::HostStep &step : host.steps) {
+    auto refs = [](const std::vector<compiler::HostStep::Ref> &in) {
+      std::vector<fb::HostRef> result;
+      for (const compiler::HostStep::Ref &r : in)
+        result.emplace_back(r.kind == compiler::HostStep::Ref::Input ? fb::HostValueKind::Input
+                            : r.kind == compiler::HostStep::Ref::Output
+                                ? fb::HostValueKind::Output
+                                : fb::HostValueKind::Value,
+                            r.index);
+      return result;
+    };
+    std::vector<fb::HostRef> ins = refs(step.inputs), outs = refs(step.outputs);
+    auto make = [&](fb::HostOp type, flatbuffers::Offset<void> op) {
+      out.push_back(fb::CreateHostStep(fbb, type, op, fbb.CreateString(step.name),
+                                       fbb.CreateVectorOfStructs(ins),
+                                       fbb.CreateVectorOfStructs(outs)));
+    };
+    DictionaryAttr a = step.attributes;
+    if (step.op == "kiln.cast") {
+      std::optional<fb::DType> to = dtypeOf(step.resultElementTypes[0]);
+      if (!to) {
+        llvm::errs() << "kiln: error: a cast from strings to "
+                     << step.resultElementTypes[0] << " is not supported\n";
+        return kUnsupported;
+      }
+      make(fb::HostOp::StringCast, fb::CreateStringCast(fbb, *to).Union());
+      continue;
+    }
+    if (step.op != "kiln.string_normalize") {
+      llvm::errs() << "kiln: error: host step '" << step.op << "' has no artifact encoding\n";
+      return kUnsupported;
+    }
+    StringRef mode = cast<StringAttr>(a.get("case_change")).getValue();
+    std::vector<flatbuffers::Offset<flatbuffers::String>> stop;
+    if (auto words = a.getAs<ArrayAttr>("stopwords"))
+      for (Attribute w : words)
+        stop.push_back(fbb.CreateString(cast<StringAttr>(w).getValue().str()));
+    auto locale = a.getAs<StringAttr>("locale");
+    auto normalize = fb::CreateStringNormalize(
+        fbb,
+        mode == "UPPER"   ? fb::CaseChange::Upper
+        : mode == "LOWER" ? fb::CaseChange::Lower
+                          : fb::CaseChange::None,
+        (bool)a.get("case_sensitive"), fbb.CreateVector(stop),
+        fbb.CreateString(locale ? locale.getValue().str() : ""));
+    make(fb::HostOp::StringNormalize, normalize.Union());
+  }
+  return kOk;
+}
+
+/// A GPU kernel's launches in manifest form; `bind` maps entry arguments
+/// to model buffers.
+template <typename Bind>
+flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::Launch>>>
+serializeLaunches(flatbuffers::FlatBufferBuilder &fbb, const target::KernelBlob &kernel,
+                  Bind bind) {
+  std::vector<flatbuffers::Offset<fb::Launch>> launches;
+  for (const target::GpuLaunch &l : kernel.launches) {
+    std::vector<flatbuffers::Offset<fb::LaunchArg>> args;
+    for (const target::LaunchArg &a : l.args) {
+      bool buffer = a.kind == target::LaunchArg::Buffer;
+      fb::Binding b = bind(a.buffer);
+      args.push_back(fb::CreateLaunchArg(
+          fbb, buffer ? fb::LaunchArgKind::Buffer : fb::LaunchArgKind::Scalar, a.bits,
+          (uint8_t)a.bytes, buffer ? &b : nullptr, fbb.CreateVector(a.shape)));
+    }
+    std::vector<uint32_t> grid(l.grid, l.grid + 3), block(l.block, l.block + 3);
+    launches.push_back(fb::CreateLaunch(fbb, fbb.CreateString(l.entry), fbb.CreateVector(grid),
+                                        fbb.CreateVector(block), fbb.CreateVector(args)));
+  }
+  return fbb.CreateVector(launches);
+}
+
 int writeArtifact(const compiler::CompiledModel &model, const std::string &path) {
   flatbuffers::FlatBufferBuilder fbb;
+  // Host steps first: an op without an encoding fails before any bytes
+  // are written.
+  std::vector<flatbuffers::Offset<fb::HostStep>> hostSteps;
+  if (int rc = serializeHostSteps(fbb, model.host, hostSteps))
+    return rc;
   std::string error;
   artifact::ArtifactWriter writer(path);
   if (!writer.begin(error)) {
@@ -213,24 +295,9 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
       llvm::errs() << "kiln: error: " << error << "\n";
       return kIOError;
     }
-    std::vector<flatbuffers::Offset<fb::Launch>> launches;
-    for (const target::GpuLaunch &l : k.launches) {
-      std::vector<flatbuffers::Offset<fb::LaunchArg>> args;
-      for (const target::LaunchArg &a : l.args) {
-        fb::Binding b = bind(a.buffer);
-        args.push_back(fb::CreateLaunchArg(
-            fbb, a.kind == target::LaunchArg::Buffer ? fb::LaunchArgKind::Buffer
-                                                     : fb::LaunchArgKind::Scalar,
-            a.bits, (uint8_t)a.bytes, a.kind == target::LaunchArg::Buffer ? &b : nullptr,
-            fbb.CreateVector(a.shape)));
-      }
-      std::vector<uint32_t> grid(l.grid, l.grid + 3), block(l.block, l.block + 3);
-      launches.push_back(fb::CreateLaunch(fbb, fbb.CreateString(l.entry), fbb.CreateVector(grid),
-                                          fbb.CreateVector(block), fbb.CreateVector(args)));
-    }
     kernels.push_back(fb::CreateKernel(fbb, fbb.CreateString(k.target),
                                        fbb.CreateString(k.format), fbb.CreateString(k.entry), &s,
-                                       fbb.CreateVector(launches),
+                                       serializeLaunches(fbb, k, bind),
                                        k.launches.empty() ? 0 : k.arenaBytes));
   }
   // The plan of the first kernel that has one (the CPU's); a GPU kernel
@@ -251,53 +318,6 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
     arenaBytes = blob.arenaBytes;
     intermediateBytes = blob.intermediateBytes;
     break;
-  }
-  std::vector<flatbuffers::Offset<fb::HostStep>> hostSteps;
-  for (const compiler::HostStep &step : host.steps) {
-    auto refs = [](const std::vector<compiler::HostStep::Ref> &in) {
-      std::vector<fb::HostRef> out;
-      for (const compiler::HostStep::Ref &r : in)
-        out.emplace_back(r.kind == compiler::HostStep::Ref::Input    ? fb::HostValueKind::Input
-                         : r.kind == compiler::HostStep::Ref::Output ? fb::HostValueKind::Output
-                                                                      : fb::HostValueKind::Value,
-                         r.index);
-      return out;
-    };
-    std::vector<fb::HostRef> ins = refs(step.inputs), outs = refs(step.outputs);
-    auto make = [&](fb::HostOp type, flatbuffers::Offset<void> op) {
-      hostSteps.push_back(fb::CreateHostStep(fbb, type, op, fbb.CreateString(step.name),
-                                             fbb.CreateVectorOfStructs(ins),
-                                             fbb.CreateVectorOfStructs(outs)));
-    };
-    DictionaryAttr a = step.attributes;
-    if (step.op == "kiln.cast") {
-      std::optional<fb::DType> to = dtypeOf(step.resultElementTypes[0]);
-      if (!to) {
-        llvm::errs() << "kiln: error: a cast from strings to "
-                     << step.resultElementTypes[0] << " is not supported\n";
-        return kUnsupported;
-      }
-      make(fb::HostOp::StringCast, fb::CreateStringCast(fbb, *to).Union());
-      continue;
-    }
-    if (step.op != "kiln.string_normalize") {
-      llvm::errs() << "kiln: error: host step '" << step.op << "' has no artifact encoding\n";
-      return kUnsupported;
-    }
-    StringRef mode = cast<StringAttr>(a.get("case_change")).getValue();
-    std::vector<flatbuffers::Offset<flatbuffers::String>> stop;
-    if (auto words = a.getAs<ArrayAttr>("stopwords"))
-      for (Attribute w : words)
-        stop.push_back(fbb.CreateString(cast<StringAttr>(w).getValue().str()));
-    auto locale = a.getAs<StringAttr>("locale");
-    auto normalize = fb::CreateStringNormalize(
-        fbb,
-        mode == "UPPER"   ? fb::CaseChange::Upper
-        : mode == "LOWER" ? fb::CaseChange::Lower
-                          : fb::CaseChange::None,
-        (bool)a.get("case_sensitive"), fbb.CreateVector(stop),
-        fbb.CreateString(locale ? locale.getValue().str() : ""));
-    make(fb::HostOp::StringNormalize, normalize.Union());
   }
   auto manifest = fb::CreateManifest(
       fbb, fbb.CreateString("kiln"), fbb.CreateVector(ins), fbb.CreateVector(outs),

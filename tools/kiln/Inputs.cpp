@@ -74,8 +74,8 @@ bool readPb(const std::string &path, NpyArray &out, std::string &error) {
     out.strings.clear();
     for (StringRef v : strings.getRawStringData())
       out.strings.push_back(v.str());
-    out.strings.resize(type.getNumElements(), out.strings.empty() ? "" : out.strings[0]);
-    out.pointAtStrings();
+    std::string splat = out.strings.empty() ? "" : out.strings[0]; // a splat holds one
+    out.strings.resize(type.getNumElements(), splat);
     return true;
   }
   size_t n = type.getNumElements(), size = kiln_dtype_size(*dtype);

@@ -155,7 +155,6 @@ bool readNpy(const std::string &path, NpyArray &out, std::string &error) {
         else
           out.strings[i] += (char)cp;
       }
-    out.pointAtStrings();
     return true;
   }
   size_t bytes = (size_t)count * kiln_dtype_size(out.dtype);

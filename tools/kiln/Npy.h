@@ -14,10 +14,11 @@ struct NpyArray {
   kiln_dtype dtype = KILN_F32;
   std::vector<int64_t> shape;
   /// The elements; for KILN_STRING an array of `const char *` (what the
-  /// runtime binds), pointing into `strings` for inputs.
+  /// runtime binds), pointing into `strings` once pointAtStrings ran.
   std::vector<char> data;
   std::vector<std::string> strings;
-  /// KILN_STRING: points `data` at `strings` (after the array last moved).
+  /// KILN_STRING: points `data` at `strings` (when the array is bound, after
+  /// it last moved).
   void pointAtStrings();
 };
 

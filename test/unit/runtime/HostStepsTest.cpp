@@ -64,12 +64,30 @@ std::string writeStrings(const char *name, int64_t outCount, Ref midRef = {fb::H
   return path;
 }
 
-TEST(HostSteps, StringsThroughTheCApi) {
-  std::string path = writeStrings("strings", 1);
+/// A CPU session on the artifact at `path`, closed (and the file removed)
+/// when it goes out of scope; `session` is null when opening failed.
+struct Session {
+  explicit Session(std::string path) : path(std::move(path)) {
+    if (kiln_model_open(this->path.c_str(), &model) == KILN_OK &&
+        kiln_session_create(model, "cpu", &session) != KILN_OK)
+      session = nullptr;
+  }
+  ~Session() {
+    if (session)
+      kiln_session_destroy(session);
+    if (model)
+      kiln_model_close(model);
+    std::remove(path.c_str());
+  }
+  std::string path;
   kiln_model *model = nullptr;
-  ASSERT_EQ(kiln_model_open(path.c_str(), &model), KILN_OK) << kiln_last_error();
   kiln_session *session = nullptr;
-  ASSERT_EQ(kiln_session_create(model, "cpu", &session), KILN_OK) << kiln_last_error();
+};
+
+TEST(HostSteps, StringsThroughTheCApi) {
+  Session s(writeStrings("strings", 1));
+  ASSERT_TRUE(s.session) << kiln_last_error();
+  kiln_session *session = s.session;
   const char *words[] = {"Monday", "a", "b", "MONDAY"};
   const char *result[1] = {nullptr};
   int64_t inShape[] = {4}, outShape[] = {1};
@@ -89,17 +107,12 @@ TEST(HostSteps, StringsThroughTheCApi) {
   EXPECT_NE(std::string(kiln_last_error()).find("input 'x' has a null string at element 1"),
             std::string::npos)
       << kiln_last_error();
-  kiln_session_destroy(session);
-  kiln_model_close(model);
-  std::remove(path.c_str());
 }
 
 TEST(HostSteps, LengthMustMatchTheDeclaredShape) {
-  std::string path = writeStrings("strings-len", 3);
-  kiln_model *model = nullptr;
-  ASSERT_EQ(kiln_model_open(path.c_str(), &model), KILN_OK) << kiln_last_error();
-  kiln_session *session = nullptr;
-  ASSERT_EQ(kiln_session_create(model, "cpu", &session), KILN_OK) << kiln_last_error();
+  Session s(writeStrings("strings-len", 3));
+  ASSERT_TRUE(s.session) << kiln_last_error();
+  kiln_session *session = s.session;
   const char *words[] = {"x", "y", "monday", "z"};
   const char *result[3] = {};
   int64_t inShape[] = {4}, outShape[] = {3};
@@ -110,9 +123,6 @@ TEST(HostSteps, LengthMustMatchTheDeclaredShape) {
   EXPECT_EQ(kiln_session_run(session, &in, 1, &out, 1), KILN_ERROR_BAD_ARGUMENT);
   EXPECT_NE(std::string(kiln_last_error()).find("produced 2 strings"), std::string::npos)
       << kiln_last_error();
-  kiln_session_destroy(session);
-  kiln_model_close(model);
-  std::remove(path.c_str());
 }
 
 TEST(HostSteps, ReferencesAreChecked) {
