@@ -48,12 +48,12 @@ say "current torch exporter (.venv-exporter, pinned in requirements-exporter.txt
 if [ ! -x .venv-exporter/bin/python ]; then
   /usr/bin/python3 -m venv .venv-exporter
 fi
-if ! .venv-exporter/bin/python -c 'import torch, onnxscript' 2>/dev/null ||
+if ! .venv-exporter/bin/python -c 'import torch, onnxscript, transformers' 2>/dev/null ||
    [ requirements-exporter.txt -nt .venv-exporter/.installed ]; then
   .venv-exporter/bin/pip install -q --disable-pip-version-check -r requirements-exporter.txt
   touch .venv-exporter/.installed
 fi
-.venv-exporter/bin/python -c 'import torch, onnxscript; print("torch", torch.__version__, "onnxscript", onnxscript.__version__)' 2>&1 | grep -v "^W"
+.venv-exporter/bin/python -c 'import torch, onnxscript, transformers; print("torch", torch.__version__, "onnxscript", onnxscript.__version__, "transformers", transformers.__version__)' 2>&1 | grep -v "^W"
 
 say "configure (CMake + Ninja, clang-22, lld)"
 if [ ! -f build/build.ninja ]; then

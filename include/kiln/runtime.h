@@ -56,6 +56,10 @@ typedef struct kiln_session kiln_session;
 
 const char *kiln_last_error(void);
 size_t kiln_dtype_size(kiln_dtype dtype);
+/* The element type's name as error messages and `kiln inspect` spell it:
+ * "f32", "bf16", "u16", "bool", "string", ...; "unknown" for a value that
+ * is no kiln_dtype. */
+const char *kiln_dtype_name(kiln_dtype dtype);
 
 kiln_status kiln_model_open(const char *path, kiln_model **model);
 void kiln_model_close(kiln_model *model);

@@ -1,6 +1,7 @@
 //===- Compiler.cpp - prepare @main and compile it per target -------------===//
 
 #include "lib/compiler/Compiler.h"
+#include "lib/support/StorageBytes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
@@ -128,9 +129,7 @@ static WeightOp weightBytes(Value v, WeightView::Widen *widen = nullptr) {
   }
 }
 
-static uint64_t byteSize(RankedTensorType t) {
-  return (t.getNumElements() * t.getElementTypeBitWidth() + 7) / 8;
-}
+
 
 static bool isContiguous(const WeightView &v) {
   int64_t expect = 1;
@@ -154,10 +153,10 @@ static void setContiguous(WeightView &v, ArrayRef<int64_t> shape) {
 static WeightOp viewOfWeight(Value v, WeightView &view) {
   if (auto w = v.getDefiningOp<WeightOp>()) {
     auto t = cast<RankedTensorType>(w.getType());
-    if (!t.hasStaticShape() || t.getElementTypeBitWidth() % 8)
+    if (!t.hasStaticShape() || !elementStorageBytes(t.getElementType()))
       return {};
     view = WeightView();
-    view.elementBytes = t.getElementTypeBitWidth() / 8;
+    view.elementBytes = elementStorageBytes(t.getElementType());
     setContiguous(view, t.getShape());
     return w;
   }
@@ -249,7 +248,7 @@ static LogicalResult bindWeightViews(func::FuncOp main, CompiledModel &model) {
                                 (uint64_t)w.getOffset() + view.offset * view.elementBytes,
                                 view.size()});
     } else {
-      binding.slices.push_back({w.getFile().str(), (uint64_t)w.getOffset(), byteSize(wt)});
+      binding.slices.push_back({w.getFile().str(), (uint64_t)w.getOffset(), storageBytes(wt)});
       binding.view = view;
     }
     unsigned index = main.getNumArguments();
@@ -312,8 +311,8 @@ static LogicalResult bindWeights(func::FuncOp main, CompiledModel &model) {
       if (!wt.hasStaticShape())
         return w.emitError("weight of dynamic shape ") << wt;
       binding.name += (binding.name.empty() ? "" : "+") + w.getName().str();
-      binding.slices.push_back({w.getFile().str(), (uint64_t)w.getOffset(), byteSize(wt)});
-      sourceBytes = wt.getElementTypeBitWidth() / 8;
+      binding.slices.push_back({w.getFile().str(), (uint64_t)w.getOffset(), storageBytes(wt)});
+      sourceBytes = elementStorageBytes(wt.getElementType());
     }
     if (widen != WeightView::Widen::None) {
       WeightView view;
@@ -355,7 +354,7 @@ static LogicalResult bindWeights(func::FuncOp main, CompiledModel &model) {
         return w.emitError("weight of dynamic shape ") << t;
       FailureOr<BlockArgument> added = addArgument(
           t, w.getLoc(),
-          {w.getName().str(), {{w.getFile().str(), (uint64_t)w.getOffset(), byteSize(t)}}, std::nullopt});
+          {w.getName().str(), {{w.getFile().str(), (uint64_t)w.getOffset(), storageBytes(t)}}, std::nullopt});
       if (failed(added))
         return failure();
       arg = *added;

@@ -67,6 +67,26 @@ size_t kiln_dtype_size(kiln_dtype t) {
   return 0;
 }
 
+const char *kiln_dtype_name(kiln_dtype t) {
+  switch (t) {
+  case KILN_F32: return "f32";
+  case KILN_F16: return "f16";
+  case KILN_BF16: return "bf16";
+  case KILN_F64: return "f64";
+  case KILN_I8: return "i8";
+  case KILN_I16: return "i16";
+  case KILN_I32: return "i32";
+  case KILN_I64: return "i64";
+  case KILN_U8: return "u8";
+  case KILN_U16: return "u16";
+  case KILN_U32: return "u32";
+  case KILN_U64: return "u64";
+  case KILN_BOOL: return "bool";
+  case KILN_STRING: return "string";
+  }
+  return "unknown";
+}
+
 kiln_status kiln_model_open(const char *path, kiln_model **out) {
   if (!path || !out)
     return fail(KILN_ERROR_BAD_ARGUMENT, "kiln_model_open: null argument");
@@ -243,9 +263,11 @@ static kiln_status check(const kiln_model *m, bool input, size_t index,
     return fail(KILN_ERROR_BAD_ARGUMENT, what + " has no data");
   if (given.dtype != want.dtype)
     return fail(KILN_ERROR_BAD_ARGUMENT,
-                what + " has dtype " + std::to_string((int)given.dtype) +
-                    ", the model expects " + std::to_string((int)want.dtype) +
-                    " (kiln_dtype values)");
+                what + " has dtype " +
+                    (kiln_dtype_size(given.dtype)
+                         ? std::string(kiln_dtype_name(given.dtype))
+                         : std::to_string((int)given.dtype) + " (not a kiln_dtype)") +
+                    ", the model expects " + kiln_dtype_name(want.dtype));
   if (given.rank != want.rank || (given.rank && !given.shape) ||
       (given.rank && std::memcmp(given.shape, want.shape, sizeof(int64_t) * given.rank)))
     return fail(KILN_ERROR_BAD_ARGUMENT,

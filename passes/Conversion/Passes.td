@@ -82,4 +82,23 @@ def KilnCopiesToLinalg : Pass<"kiln-copies-to-linalg", "mlir::func::FuncOp"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def KilnDistinctResults : Pass<"kiln-distinct-results", "mlir::func::FuncOp"> {
+  let summary = "Give every buffer a function returns twice a copy of its own";
+  let description = [{
+    Run after bufferization, before `buffer-results-to-out-params`: each
+    result of the kernel ABI becomes its own out-parameter, so a model that
+    lists one value as two outputs (`Relu(x)` named twice) returns a fresh
+    copy for every repeat.
+
+    ```mlir
+    return %a, %a : memref<4xf32>, memref<4xf32>
+    // becomes
+    %c = memref.alloc() : memref<4xf32>
+    memref.copy %a, %c : memref<4xf32> to memref<4xf32>
+    return %a, %c : memref<4xf32>, memref<4xf32>
+    ```
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+}
+
 #endif // KILN_CONVERSION_PASSES_TD

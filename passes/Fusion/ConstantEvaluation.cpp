@@ -19,6 +19,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Fusion/Patterns.h"
+#include "lib/support/StorageBytes.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
@@ -191,7 +192,7 @@ private:
   /// Little-endian data of a weight, read through a file mapping.
   Eval weight(WeightOp w, SmallVector<int64_t> shape) {
     Type elt = cast<RankedTensorType>(w.getType()).getElementType();
-    unsigned bytes = elt.isInteger(1) ? 1 : elt.getIntOrFloatBitWidth() / 8;
+    unsigned bytes = elementStorageBytes(elt);
     if (!(elt.isF32() || elt.isF64() || elt.isF16() || elt.isBF16() || elt.isInteger(64) ||
           elt.isInteger(32) || elt.isInteger(8) || elt.isInteger(1)))
       return nullptr;

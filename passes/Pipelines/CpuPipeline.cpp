@@ -26,9 +26,11 @@ static constexpr llvm::StringLiteral kBufferize =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},";
 
-/// The kernel ABI: results become out-parameters and every (static) memref
-/// is passed as a bare pointer, so the entry is `main(T *in..., T *out...)`.
+/// The kernel ABI: results become out-parameters (one each, even for a
+/// value returned twice) and every (static) memref is passed as a bare
+/// pointer, so the entry is `main(T *in..., T *out...)`.
 static constexpr llvm::StringLiteral kOutParams =
+    "func.func(kiln-distinct-results),"
     "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},";
 
 static constexpr llvm::StringLiteral kDeallocate =

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "targets/cpu/Passes.h"
+#include "lib/support/StorageBytes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -50,8 +51,7 @@ bool isArenaAlloc(Operation *op) {
 }
 
 uint64_t byteSize(MemRefType t) {
-  uint64_t bits = t.getElementType().getIntOrFloatBitWidth();
-  uint64_t bytes = (t.getNumElements() * (bits < 8 ? 8 : bits) + 7) / 8;
+  uint64_t bytes = kiln::storageBytes(t);
   return (bytes + kAlign - 1) / kAlign * kAlign;
 }
 

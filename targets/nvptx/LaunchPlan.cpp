@@ -1,6 +1,7 @@
 //===- LaunchPlan.cpp - the host side of outlined GPU kernels --------------===//
 
 #include "targets/nvptx/LaunchPlan.h"
+#include "lib/support/StorageBytes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -73,7 +74,7 @@ static FailureOr<llvm::DenseMap<Value, uint64_t>> placeBuffers(func::FuncOp main
     MemRefType t = alloc.getType();
     if (!t.hasStaticShape() || !t.getLayout().isIdentity())
       return alloc.emitError("the cuda launch plan needs static, row-major buffers");
-    uint64_t bytes = t.getNumElements() * ((t.getElementTypeBitWidth() + 7) / 8);
+    uint64_t bytes = storageBytes(t);
     index[alloc] = lives.size();
     lives.push_back({alloc, (bytes + 63) / 64 * 64});
   }

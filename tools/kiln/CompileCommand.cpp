@@ -21,6 +21,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
@@ -37,9 +38,12 @@ cl::SubCommand compileCommand("compile", "Compile a model into a .kiln artifact"
 
 static cl::opt<std::string> inputPath(cl::Positional, cl::desc("MODEL.onnx|MODEL.mlir"),
                                       cl::Required, cl::sub(compileCommand));
-static cl::opt<std::string> outputPath("o", cl::desc("Output artifact"),
-                                       cl::value_desc("OUT.kiln"), cl::sub(compileCommand));
-static cl::list<std::string> targets("target", cl::desc("Targets: cpu, cpu:<llvm-cpu>"),
+static cl::opt<std::string>
+    outputPath("o", cl::desc("Output artifact (with --emit: the text's file; default stdout)"),
+               cl::value_desc("OUT.kiln"), cl::sub(compileCommand));
+static cl::list<std::string> targets("target",
+                                     cl::desc("Targets: cpu, cpu:<llvm-cpu>, cuda:sm_XX "
+                                              "(comma-separated)"),
                                      cl::CommaSeparated, cl::sub(compileCommand));
 static cl::opt<std::string>
     cpuName("cpu",
@@ -331,6 +335,23 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
   return kOk;
 }
 
+/// An --emit stage to `path` (stdout when empty or "-"), through a temp
+/// file renamed into place: a failure leaves no half-written file.
+int writeText(llvm::StringRef path, llvm::function_ref<void(llvm::raw_ostream &)> print) {
+  if (path.empty())
+    path = "-";
+  llvm::Error e = llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
+    print(os);
+    return llvm::Error::success();
+  });
+  if (e) {
+    llvm::errs() << "kiln: error: cannot write '" << path << "': " << llvm::toString(std::move(e))
+                 << "\n";
+    return kIOError;
+  }
+  return kOk;
+}
+
 } // namespace
 
 int runCompile() {
@@ -420,9 +441,10 @@ int runCompile() {
   }
   if (emit == "graph") {
     progress.finish();
-    module->print(llvm::outs());
-    llvm::outs() << "\n";
-    return kOk;
+    return writeText(outputPath, [&](llvm::raw_ostream &os) {
+      module->print(os);
+      os << "\n";
+    });
   }
 
 
@@ -486,8 +508,7 @@ int runCompile() {
     if (failed(t->compile(*module, options)))
       return kCompileError;
     progress.finish();
-    llvm::outs() << text;
-    return kOk;
+    return writeText(output, [&](llvm::raw_ostream &os) { os << text; });
   }
   if (failed(compiler::compileKernels(*module, chosen, model)))
     return kCompileError;

@@ -64,17 +64,31 @@ CliDiagnostics::~CliDiagnostics() { ctx.getDiagEngine().eraseHandler(id); }
 
 } // namespace kiln::cli
 
+/// `kiln --help` lists Kiln's commands, not the ~370 options every LLVM
+/// library registers (still accepted, and listed by --help-hidden).
+static void hideLibraryOptions() {
+  for (auto &entry : llvm::cl::getRegisteredOptions(llvm::cl::SubCommand::getTopLevel())) {
+    llvm::StringRef name = entry.first;
+    if (name != "help" && name != "help-list" && name != "version")
+      entry.second->setHiddenFlag(llvm::cl::Hidden);
+  }
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  hideLibraryOptions();
   llvm::cl::ParseCommandLineOptions(
       argc, argv,
       "Kiln: an ahead-of-time compiler for neural-network models\n\n"
       "  kiln import MODEL.onnx [-o OUT.mlir] [--input-shape NAME=2x32x128]\n"
-      "  kiln compile MODEL.onnx|MODEL.mlir -o OUT.kiln [--target=cpu] "
-      "[--emit=graph|llvm|asm]\n"
-      "  kiln run OUT.kiln --input [NAME=]FILE.npy|FILE.pb ... [--output-dir DIR]\n"
+      "  kiln compile MODEL.onnx|MODEL.mlir -o OUT.kiln [--target=cpu|cuda:sm_XX]\n"
+      "               [--emit=graph|llvm|asm|ptx [-o FILE]] [--input-shape NAME=DIMS] "
+      "[--verbose]\n"
+      "  kiln run OUT.kiln --input [NAME=]FILE.npy|FILE.pb ... [--output-dir DIR] "
+      "[--device cpu|cuda]\n"
       "  kiln bench OUT.kiln [--input ...] [--warmup 3] [--iterations 20] [--json]\n"
-      "  kiln inspect OUT.kiln\n");
+      "  kiln inspect OUT.kiln\n\n"
+      "  Threads: KILN_NUM_THREADS (default: the CPUs this process may use).\n");
   if (kiln::cli::importCommand)
     return kiln::cli::runImport();
   if (kiln::cli::compileCommand)

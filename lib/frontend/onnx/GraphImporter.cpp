@@ -1,6 +1,7 @@
 //===- GraphImporter.cpp - ONNX graph to a kiln function -------------------===//
 
 #include "lib/frontend/onnx/GraphImporter.h"
+#include "lib/support/StorageBytes.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -139,8 +140,7 @@ static FailureOr<DenseElementsAttr> decodeTensor(const onnx::TensorProto &t,
                                                  Location loc) {
   int64_t n = type.getNumElements();
   Type elt = type.getElementType();
-  unsigned width = elt.isInteger(1) ? 8 : elt.getIntOrFloatBitWidth();
-  size_t bytesPer = width / 8;
+  size_t bytesPer = elementStorageBytes(elt);
   std::string buffer;
   if (raw) {
     if (raw->size() != (size_t)n * bytesPer)
@@ -229,7 +229,7 @@ FailureOr<Value> GraphImporter::importTensor(const onnx::TensorProto &t,
                             << "' has a negative dimension";
   auto type = RankedTensorType::get(dims, elt);
   int64_t n = type.getNumElements();
-  size_t bytes = n * (elt.isInteger(1) ? 1 : elt.getIntOrFloatBitWidth() / 8);
+  size_t bytes = storageBytes(type);
 
   std::optional<StringRef> raw;
   if (t.data_location() == onnx::TensorProto::EXTERNAL) {

@@ -146,6 +146,17 @@ TEST(Runtime, OpenErrorsAreReported) {
   std::remove(path.c_str());
 }
 
+TEST(Runtime, DtypeNames) {
+  EXPECT_STREQ(kiln_dtype_name(KILN_F32), "f32");
+  EXPECT_STREQ(kiln_dtype_name(KILN_BF16), "bf16");
+  EXPECT_STREQ(kiln_dtype_name(KILN_U16), "u16");
+  EXPECT_STREQ(kiln_dtype_name(KILN_BOOL), "bool");
+  EXPECT_STREQ(kiln_dtype_name(KILN_STRING), "string");
+  EXPECT_STREQ(kiln_dtype_name((kiln_dtype)99), "unknown");
+  for (int t = KILN_F32; t <= KILN_STRING; ++t)
+    EXPECT_STRNE(kiln_dtype_name((kiln_dtype)t), "unknown") << t;
+}
+
 } // namespace
 
 namespace {
