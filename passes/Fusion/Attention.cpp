@@ -189,16 +189,77 @@ std::optional<SoftcapMatch> matchSoftcap(Value v) {
   return std::nullopt;
 }
 
+/// "node 'name' (Op)" for a report, or the op's name.
+std::string describeNode(Operation *op) {
+  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
+    if (auto kind = dyn_cast<NameLoc>(name.getChildLoc()))
+      return "node '" + name.getName().str() + "' (" + kind.getName().str() + ")";
+  return "'" + op->getName().getStringRef().str() + "'";
+}
+
+/// The P·V product reading the probabilities `p`: p's only user, or past
+/// torch SDPA's NaN guard `Where(IsNaN(p), 0, p)` (it zeroes rows whose
+/// every key is masked; kiln.attention gives zeros there already, so the
+/// guard is absorbed exactly). Fills `guard` with the guard's locations.
+MatmulOp probabilitiesProduct(Value p, SmallVectorImpl<Location> &guard) {
+  auto productOf = [](Value v) {
+    auto mm = v.hasOneUse() ? dyn_cast<MatmulOp>(*v.getUsers().begin()) : MatmulOp();
+    return mm && mm.getLhs() == v ? mm : MatmulOp();
+  };
+  if (MatmulOp mm = productOf(p))
+    return mm;
+  UnaryOp isNan;
+  WhereOp where;
+  for (Operation *user : p.getUsers()) {
+    if (auto u = dyn_cast<UnaryOp>(user); u && u.getKind() == UnaryKind::is_nan && !isNan)
+      isNan = u;
+    else if (auto w = dyn_cast<WhereOp>(user); w && !where)
+      where = w;
+    else
+      return {};
+  }
+  std::optional<double> zero = where ? scalarConstant(where.getTrueValue()) : std::nullopt;
+  if (!isNan || !where || !isNan.getResult().hasOneUse() ||
+      where.getCondition() != isNan.getResult() || !zero || *zero != 0.0 ||
+      where.getFalseValue() != p || where.getType() != p.getType())
+    return {};
+  guard.append({isNan.getLoc(), where.getLoc()});
+  return productOf(where.getResult());
+}
+
+/// Why a softmax whose probabilities reach a matmul is not the P·V form,
+/// or nothing when no matmul reads them (not an attention candidate).
+std::optional<std::string> probabilitiesMiss(SoftmaxOp softmax) {
+  SmallVector<Value> reach = {softmax.getResult()};
+  for (Operation *user : softmax.getResult().getUsers())
+    if (isa<WhereOp, UnaryOp, CastOp>(user))
+      reach.push_back(user->getResult(0));
+  for (Value v : reach)
+    for (Operation *user : v.getUsers())
+      if (isa<MatmulOp>(user)) {
+        for (Operation *other : softmax.getResult().getUsers())
+          if (other != user && !isa<WhereOp, UnaryOp>(other))
+            return "attention: the probabilities are also read by " + describeNode(other);
+        return "attention: between the softmax and the P·V product " + describeNode(user) +
+               " is something other than SDPA's NaN guard Where(IsNaN(p), 0, p)";
+      }
+  return std::nullopt;
+}
+
 struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(SoftmaxOp softmax, PatternRewriter &rewriter) const override {
     auto st = dyn_cast<RankedTensorType>(softmax.getType());
-    if (!st || softmax.getLog() || !softmax.getResult().hasOneUse())
+    if (!st || softmax.getLog())
       return failure();
-    auto pv = dyn_cast<MatmulOp>(*softmax.getResult().getUsers().begin());
-    if (!pv || pv.getLhs() != softmax.getResult())
+    SmallVector<Location> matched;
+    MatmulOp pv = probabilitiesProduct(softmax.getResult(), matched);
+    if (!pv) {
+      if (std::optional<std::string> why = probabilitiesMiss(softmax))
+        return rewriter.notifyMatchFailure(softmax, *why);
       return failure();
+    }
     // A softmax feeding a matmul: from here on, explain misses.
     int64_t rank = st.getRank();
     int64_t axis = static_cast<int64_t>(softmax.getAxis());
@@ -213,7 +274,6 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
     Value s = softmax.getInput(), mask;
     double scale = 1.0;
     FloatAttr softcapAttr;
-    SmallVector<Location> matched;
     for (int step = 0; step < 4; ++step) {
       // Gemma 2's cap: tanh(x / c) * c. Only with no factor outside it
       // (the op caps the scaled scores).
@@ -411,10 +471,43 @@ struct AttendSharedHeads : OpRewritePattern<AttentionOp> {
   }
 };
 
+/// Kᵀ written as one transpose of the keys' projection layout (BERT's
+/// `key.permute(0, 2, 3, 1)` on [B, S, H, D], or what composing the head
+/// transpose with Kᵀ's gives): split into transpose(X, q) then the
+/// [0, 1, 3, 2] swap the attention pattern reads, q being the perm with its
+/// last two entries exchanged. Only for a transpose that reaches a 4-D
+/// matmul's right operand (through constant factors); the canonicalizer
+/// composes the two back if no attention is raised.
+struct KeyTransposeAsKt : OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TransposeOp t, PatternRewriter &rewriter) const override {
+    ArrayRef<int64_t> perm = t.getPerm();
+    if (perm.size() != 4 || perm == ArrayRef<int64_t>{0, 1, 3, 2})
+      return failure();
+    Value v = t.getResult();
+    while (BinaryOp mul = v.hasOneUse() ? dyn_cast<BinaryOp>(*v.getUsers().begin()) : BinaryOp()) {
+      double ignored = 1.0;
+      SmallVector<Location> locs;
+      if (mul.getKind() != BinaryKind::mul ||
+          stripConstantFactor(mul.getResult(), ignored, locs) != v)
+        break;
+      v = mul.getResult();
+    }
+    auto mm = v.hasOneUse() ? dyn_cast<MatmulOp>(*v.getUsers().begin()) : MatmulOp();
+    if (!mm || mm.getRhs() != v || cast<RankedTensorType>(mm.getType()).getRank() != 4)
+      return failure();
+    SmallVector<int64_t> q(perm);
+    std::swap(q[2], q[3]);
+    Value k = TransposeOp::create(rewriter, t.getLoc(), t.getInput(), q);
+    rewriter.replaceOpWithNewOp<TransposeOp>(t, k, ArrayRef<int64_t>{0, 1, 3, 2});
+    return success();
+  }
+};
+
 } // namespace
 
 void populateAttentionPatterns(RewritePatternSet &patterns) {
-  patterns.add<RaiseAttention, AttendSharedHeads>(patterns.getContext());
+  patterns.add<RaiseAttention, AttendSharedHeads, KeyTransposeAsKt>(patterns.getContext());
 }
 
 } // namespace kiln::fusion

@@ -460,6 +460,209 @@ LogicalResult matchSparseTerms(TopKOp topk, Value x, Value weights, int64_t expe
   return success();
 }
 
+/// The dense-masked and sparse forms, matched op by op (the terms of every
+/// expert found from the TopK's indices); `miss` says where and why not.
+LogicalResult raiseStructurally(const MoeRouting &r, PatternRewriter &rewriter, MoeMiss &miss) {
+  auto fail = [&](Operation *at, const Twine &why) {
+    miss = {at, why.str()};
+    return failure();
+  };
+  TopKOp topk = r.topk;
+  Value x = r.x, weights = r.weights;
+  int64_t experts = r.experts;
+  Operation *weightsGather = r.weightsGather;
+  SmallVector<Location> locs(r.locs);
+  auto rt = cast<RankedTensorType>(r.routerWeight.getType());
+  // Each `idx == e` leads to w_e * y_e (dense), or the indices are
+  // one-hot encoded into per-expert token lists (sparse).
+  SmallVector<GatedMlpMatch> byExpert(experts);
+  SmallVector<Value> terms;
+  bool dense = llvm::all_of(topk.getIndices().getUsers(), [&](Operation *user) {
+    auto eq = dyn_cast<CompareOp>(user);
+    return user == weightsGather ||
+           (eq && eq.getKind() == CompareKind::eq && scalarConstant(eq.getRhs()));
+  });
+  if (!dense) {
+    std::string why;
+    if (failed(matchSparseTerms(topk, x, weights, experts, byExpert, terms, locs, why)))
+      return fail(topk, why);
+  } else {
+    SmallVector<bool> seen(experts, false);
+    for (Operation *user : topk.getIndices().getUsers()) {
+      if (weightsGather && user == weightsGather)
+        continue;
+      auto eq = dyn_cast<CompareOp>(user);
+      std::optional<double> e = eq ? scalarConstant(eq.getRhs()) : std::nullopt;
+      if (!eq || eq.getKind() != CompareKind::eq || eq.getLhs() != topk.getIndices() || !e)
+        return fail(topk, "moe: the expert indices are used other than "
+                                                 "compared with an expert number");
+      int64_t id = (int64_t)*e;
+      if (id < 0 || id >= experts || seen[id])
+        return fail(eq, "moe: expert number out of range or repeated");
+      seen[id] = true;
+      auto cast = dyn_cast_or_null<CastOp>(soleUser(eq.getResult()));
+      auto mul = cast ? dyn_cast_or_null<BinaryOp>(soleUser(cast.getResult())) : BinaryOp();
+      if (!mul || mul.getKind() != BinaryKind::mul ||
+          (mul.getLhs() != weights && mul.getRhs() != weights))
+        return fail(eq, "moe: the expert mask does not select the routing "
+                                               "weights of the same TopK");
+      auto sum = dyn_cast_or_null<ReduceOp>(soleUser(mul.getResult()));
+      if (!sum || sum.getKind() != ReduceKind::sum || !sum.getKeepdims())
+        return fail(mul, "moe: the masked weights are not summed per "
+                                                "token");
+      auto scaled = dyn_cast_or_null<BinaryOp>(soleUser(sum.getResult()));
+      if (!scaled || scaled.getKind() != BinaryKind::mul)
+        return fail(sum, "moe: the expert weight does not scale an "
+                                                "expert output");
+      Value y = scaled.getLhs() == sum.getResult() ? scaled.getRhs() : scaled.getLhs();
+      std::optional<GatedMlpMatch> mlp = matchGatedMlp(y, x);
+      if (!mlp)
+        return fail(
+            scaled, "moe: the weighted value is not a gated MLP (act(x·G) * (x·U))·D of the "
+                    "router's input");
+      byExpert[id] = *mlp;
+      terms.push_back(scaled.getResult());
+      locs.append({eq.getLoc(), cast.getLoc(), mul.getLoc(), sum.getLoc(), scaled.getLoc()});
+      locs.append(mlp->locs);
+    }
+    if (llvm::count(seen, true) != experts)
+      return fail(topk, "moe: not every expert of the router is used");
+  }
+
+  // The terms meet in one Add tree (whose other leaves are zeros); a
+  // sparse term that accumulates into another (ScatterND add) is that
+  // term plus its data.
+  llvm::SmallPtrSet<Value, 16> termSet(terms.begin(), terms.end());
+  auto accumulated = [&](Value term) {
+    auto nd = term.getDefiningOp<ScatterNdOp>();
+    return nd && !isZeroTensor(nd.getData()) ? nd.getData() : Value();
+  };
+  Operation *root = nullptr;
+  Value cur = terms.front();
+  while (Operation *user = soleUser(cur)) {
+    auto add = dyn_cast<BinaryOp>(user);
+    if (!(add && add.getKind() == BinaryKind::add) &&
+        !(termSet.contains(user->getResult(0)) && accumulated(user->getResult(0)) == cur))
+      break;
+    root = user;
+    cur = user->getResult(0);
+  }
+  if (!root && accumulated(terms.front())) // the last of a chain, nothing added after
+    root = terms.front().getDefiningOp();
+  if (!root)
+    return fail(topk, "moe: the expert outputs are not added up");
+  SmallVector<Value> stack = {root->getResult(0)};
+  int64_t found = 0;
+  // A shared expert (DeepSeek, Qwen-MoE) is one more leaf: a gated MLP
+  // of x, optionally scaled by sigmoid(x · g) with g [H, 1] (Qwen-MoE).
+  std::optional<GatedMlpMatch> shared;
+  Value sharedGate;
+  while (!stack.empty()) {
+    Value v = stack.pop_back_val();
+    if (termSet.contains(v)) {
+      ++found;
+      if (Value before = accumulated(v)) {
+        if (!before.hasOneUse())
+          return fail(root, "moe: a partial sum of expert outputs is "
+                                                   "used elsewhere");
+        stack.push_back(before);
+      }
+      continue;
+    }
+    auto add = v.getDefiningOp<BinaryOp>();
+    if (add && add.getKind() == BinaryKind::add && (v == root->getResult(0) || v.hasOneUse())) {
+      stack.append({add.getLhs(), add.getRhs()});
+      if (add != root)
+        locs.push_back(add.getLoc());
+      continue;
+    }
+    if (isZeroTensor(v))
+      continue;
+    if (!shared) {
+      Value mlpOut = v;
+      if (BinaryOp mul = binaryOf(v, BinaryKind::mul)) {
+        for (auto [g, y] : {std::pair(mul.getLhs(), mul.getRhs()),
+                            std::pair(mul.getRhs(), mul.getLhs())}) {
+          UnaryOp sig = unaryOf(g, UnaryKind::sigmoid);
+          auto gm = sig ? sig.getInput().getDefiningOp<MatmulOp>() : MatmulOp();
+          auto gt = gm ? dyn_cast<RankedTensorType>(gm.getRhs().getType()) : RankedTensorType();
+          if (gm && gm.getLhs() == x && gt && gt.getRank() == 2 && gt.getDimSize(1) == 1) {
+            sharedGate = gm.getRhs();
+            mlpOut = y;
+            locs.append({gm.getLoc(), sig.getLoc(), mul.getLoc()});
+            break;
+          }
+        }
+      }
+      shared = matchGatedMlp(mlpOut, x);
+      if (shared) {
+        locs.append(shared->locs);
+        continue;
+      }
+      sharedGate = Value();
+    }
+    return fail(root, "moe: the sum of expert outputs also adds "
+                                             "something else");
+  }
+  if (found != experts)
+    return fail(root, "moe: the sum does not take every expert once");
+
+  auto xt = dyn_cast<RankedTensorType>(x.getType());
+  auto outType = dyn_cast<RankedTensorType>(root->getResult(0).getType());
+  if (!xt || !outType || outType != xt || !xt.hasStaticShape())
+    return fail(root, "moe: the layer output is not shaped like its input");
+  // Experts stack only when they agree: G, U [H, I] and D [I, H].
+  Type gt = byExpert[0].gate.getType(), dt = byExpert[0].down.getType();
+  auto g2 = cast<RankedTensorType>(gt);
+  if (g2.getDimSize(0) != xt.getShape().back() || g2.getElementType() != xt.getElementType() ||
+      dt != RankedTensorType::get({g2.getDimSize(1), g2.getDimSize(0)}, g2.getElementType()) ||
+      rt.getElementType() != xt.getElementType() || rt.getDimSize(0) != g2.getDimSize(0) ||
+      llvm::any_of(byExpert, [&](GatedMlpMatch &e) {
+        return e.gate.getType() != gt || e.up.getType() != gt || e.down.getType() != dt;
+      }))
+    return fail(root, "moe: the experts' weights differ in shape or type");
+  if (shared) {
+    auto sgt = cast<RankedTensorType>(shared->gate.getType());
+    if (sgt.getDimSize(0) != g2.getDimSize(0) || sgt.getElementType() != g2.getElementType() ||
+        shared->up.getType() != sgt ||
+        shared->down.getType() != RankedTensorType::get({sgt.getDimSize(1), sgt.getDimSize(0)},
+                                                        sgt.getElementType()))
+      return fail(root, "moe: the shared expert's weights do not fit");
+  }
+
+  // Stack the experts' weights: [1, ., .] views concatenated on axis 0.
+  llvm::erase(locs, root->getLoc()); // (a sparse term can be the root)
+  locs.push_back(root->getLoc());     // last: the report names the output node
+  rewriter.setInsertionPoint(root);
+  Location loc = rewriter.getFusedLoc(locs);
+  auto stack3 = [&](auto get) -> Value {
+    SmallVector<Value> parts;
+    for (GatedMlpMatch &e : byExpert) {
+      Value w = get(e);
+      auto t = cast<RankedTensorType>(w.getType());
+      auto t3 = RankedTensorType::get({1, t.getDimSize(0), t.getDimSize(1)}, t.getElementType());
+      parts.push_back(ReshapeOp::create(rewriter, loc, t3, w, Value(), false));
+    }
+    return ConcatOp::create(rewriter, loc, parts, rewriter.getI64IntegerAttr(0));
+  };
+  Value gate = stack3([](GatedMlpMatch &e) { return e.gate; });
+  Value up = stack3([](GatedMlpMatch &e) { return e.up; });
+  Value down = stack3([](GatedMlpMatch &e) { return e.down; });
+  OperationState state(loc, MoeOp::getOperationName());
+  Value sg = shared ? shared->gate : Value(), su = shared ? shared->up : Value(),
+        sd = shared ? shared->down : Value();
+  MoeOp::build(rewriter, state, outType, x, r.routerWeight, gate, up, down, r.bias, sg,
+               su, sd, sharedGate, rewriter.getI64IntegerAttr(topk.getK()),
+               ScoreFuncAttr::get(rewriter.getContext(), r.scoring),
+               r.normalize ? rewriter.getUnitAttr() : UnitAttr(),
+               rewriter.getI64IntegerAttr(r.nGroup),
+               rewriter.getI64IntegerAttr(r.topkGroup), rewriter.getF32FloatAttr(r.factor),
+               ActivationAttr::get(rewriter.getContext(), Activation::silu));
+  Operation *moe = rewriter.create(state);
+  rewriter.replaceOp(root, moe->getResults());
+  return success();
+}
+
 struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -548,194 +751,19 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
       }
     }
 
-    // Each `idx == e` leads to w_e * y_e (dense), or the indices are
-    // one-hot encoded into per-expert token lists (sparse).
-    SmallVector<GatedMlpMatch> byExpert(experts);
-    SmallVector<Value> terms;
-    bool dense = llvm::all_of(topk.getIndices().getUsers(), [&](Operation *user) {
-      auto eq = dyn_cast<CompareOp>(user);
-      return user == weightsGather ||
-             (eq && eq.getKind() == CompareKind::eq && scalarConstant(eq.getRhs()));
+    MoeRouting info{topk, x, router.getRhs(), scoring, routing->scores, routing->bias,
+                    experts, routing->nGroup, routing->topkGroup, weights, weightsGather,
+                    normalize, factor, locs};
+    MoeMiss structural, proof;
+    if (succeeded(raiseStructurally(info, rewriter, structural)) ||
+        succeeded(raiseMoeByEvaluation(info, rewriter, proof)))
+      return success();
+    // A form neither the op-by-op matcher nor a proof by evaluation took:
+    // both reasons, at the proof's location (the layer).
+    return rewriter.notifyMatchFailure(proof.at ? proof.at : topk.getOperation(),
+                                       [&](Diagnostic &d) {
+      d << proof.why << " (the op-by-op forms: " << structural.why << ")";
     });
-    if (!dense) {
-      std::string why;
-      if (failed(matchSparseTerms(topk, x, weights, experts, byExpert, terms, locs, why)))
-        return rewriter.notifyMatchFailure(topk, why);
-    } else {
-      SmallVector<bool> seen(experts, false);
-      for (Operation *user : topk.getIndices().getUsers()) {
-        if (weightsGather && user == weightsGather)
-          continue;
-        auto eq = dyn_cast<CompareOp>(user);
-        std::optional<double> e = eq ? scalarConstant(eq.getRhs()) : std::nullopt;
-        if (!eq || eq.getKind() != CompareKind::eq || eq.getLhs() != topk.getIndices() || !e)
-          return rewriter.notifyMatchFailure(topk, "moe: the expert indices are used other than "
-                                                   "compared with an expert number");
-        int64_t id = (int64_t)*e;
-        if (id < 0 || id >= experts || seen[id])
-          return rewriter.notifyMatchFailure(eq, "moe: expert number out of range or repeated");
-        seen[id] = true;
-        auto cast = dyn_cast_or_null<CastOp>(soleUser(eq.getResult()));
-        auto mul = cast ? dyn_cast_or_null<BinaryOp>(soleUser(cast.getResult())) : BinaryOp();
-        if (!mul || mul.getKind() != BinaryKind::mul ||
-            (mul.getLhs() != weights && mul.getRhs() != weights))
-          return rewriter.notifyMatchFailure(eq, "moe: the expert mask does not select the routing "
-                                                 "weights of the same TopK");
-        auto sum = dyn_cast_or_null<ReduceOp>(soleUser(mul.getResult()));
-        if (!sum || sum.getKind() != ReduceKind::sum || !sum.getKeepdims())
-          return rewriter.notifyMatchFailure(mul, "moe: the masked weights are not summed per "
-                                                  "token");
-        auto scaled = dyn_cast_or_null<BinaryOp>(soleUser(sum.getResult()));
-        if (!scaled || scaled.getKind() != BinaryKind::mul)
-          return rewriter.notifyMatchFailure(sum, "moe: the expert weight does not scale an "
-                                                  "expert output");
-        Value y = scaled.getLhs() == sum.getResult() ? scaled.getRhs() : scaled.getLhs();
-        std::optional<GatedMlpMatch> mlp = matchGatedMlp(y, x);
-        if (!mlp)
-          return rewriter.notifyMatchFailure(
-              scaled, "moe: the weighted value is not a gated MLP (act(x·G) * (x·U))·D of the "
-                      "router's input");
-        byExpert[id] = *mlp;
-        terms.push_back(scaled.getResult());
-        locs.append({eq.getLoc(), cast.getLoc(), mul.getLoc(), sum.getLoc(), scaled.getLoc()});
-        locs.append(mlp->locs);
-      }
-      if (llvm::count(seen, true) != experts)
-        return rewriter.notifyMatchFailure(topk, "moe: not every expert of the router is used");
-    }
-
-    // The terms meet in one Add tree (whose other leaves are zeros); a
-    // sparse term that accumulates into another (ScatterND add) is that
-    // term plus its data.
-    llvm::SmallPtrSet<Value, 16> termSet(terms.begin(), terms.end());
-    auto accumulated = [&](Value term) {
-      auto nd = term.getDefiningOp<ScatterNdOp>();
-      return nd && !isZeroTensor(nd.getData()) ? nd.getData() : Value();
-    };
-    Operation *root = nullptr;
-    Value cur = terms.front();
-    while (Operation *user = soleUser(cur)) {
-      auto add = dyn_cast<BinaryOp>(user);
-      if (!(add && add.getKind() == BinaryKind::add) &&
-          !(termSet.contains(user->getResult(0)) && accumulated(user->getResult(0)) == cur))
-        break;
-      root = user;
-      cur = user->getResult(0);
-    }
-    if (!root && accumulated(terms.front())) // the last of a chain, nothing added after
-      root = terms.front().getDefiningOp();
-    if (!root)
-      return rewriter.notifyMatchFailure(topk, "moe: the expert outputs are not added up");
-    SmallVector<Value> stack = {root->getResult(0)};
-    int64_t found = 0;
-    // A shared expert (DeepSeek, Qwen-MoE) is one more leaf: a gated MLP
-    // of x, optionally scaled by sigmoid(x · g) with g [H, 1] (Qwen-MoE).
-    std::optional<GatedMlpMatch> shared;
-    Value sharedGate;
-    while (!stack.empty()) {
-      Value v = stack.pop_back_val();
-      if (termSet.contains(v)) {
-        ++found;
-        if (Value before = accumulated(v)) {
-          if (!before.hasOneUse())
-            return rewriter.notifyMatchFailure(root, "moe: a partial sum of expert outputs is "
-                                                     "used elsewhere");
-          stack.push_back(before);
-        }
-        continue;
-      }
-      auto add = v.getDefiningOp<BinaryOp>();
-      if (add && add.getKind() == BinaryKind::add && (v == root->getResult(0) || v.hasOneUse())) {
-        stack.append({add.getLhs(), add.getRhs()});
-        if (add != root)
-          locs.push_back(add.getLoc());
-        continue;
-      }
-      if (isZeroTensor(v))
-        continue;
-      if (!shared) {
-        Value mlpOut = v;
-        if (BinaryOp mul = binaryOf(v, BinaryKind::mul)) {
-          for (auto [g, y] : {std::pair(mul.getLhs(), mul.getRhs()),
-                              std::pair(mul.getRhs(), mul.getLhs())}) {
-            UnaryOp sig = unaryOf(g, UnaryKind::sigmoid);
-            auto gm = sig ? sig.getInput().getDefiningOp<MatmulOp>() : MatmulOp();
-            auto gt = gm ? dyn_cast<RankedTensorType>(gm.getRhs().getType()) : RankedTensorType();
-            if (gm && gm.getLhs() == x && gt && gt.getRank() == 2 && gt.getDimSize(1) == 1) {
-              sharedGate = gm.getRhs();
-              mlpOut = y;
-              locs.append({gm.getLoc(), sig.getLoc(), mul.getLoc()});
-              break;
-            }
-          }
-        }
-        shared = matchGatedMlp(mlpOut, x);
-        if (shared) {
-          locs.append(shared->locs);
-          continue;
-        }
-        sharedGate = Value();
-      }
-      return rewriter.notifyMatchFailure(root, "moe: the sum of expert outputs also adds "
-                                               "something else");
-    }
-    if (found != experts)
-      return rewriter.notifyMatchFailure(root, "moe: the sum does not take every expert once");
-
-    auto xt = dyn_cast<RankedTensorType>(x.getType());
-    auto outType = dyn_cast<RankedTensorType>(root->getResult(0).getType());
-    if (!xt || !outType || outType != xt || !xt.hasStaticShape())
-      return rewriter.notifyMatchFailure(root, "moe: the layer output is not shaped like its input");
-    // Experts stack only when they agree: G, U [H, I] and D [I, H].
-    Type gt = byExpert[0].gate.getType(), dt = byExpert[0].down.getType();
-    auto g2 = cast<RankedTensorType>(gt);
-    if (g2.getDimSize(0) != xt.getShape().back() || g2.getElementType() != xt.getElementType() ||
-        dt != RankedTensorType::get({g2.getDimSize(1), g2.getDimSize(0)}, g2.getElementType()) ||
-        rt.getElementType() != xt.getElementType() || rt.getDimSize(0) != g2.getDimSize(0) ||
-        llvm::any_of(byExpert, [&](GatedMlpMatch &e) {
-          return e.gate.getType() != gt || e.up.getType() != gt || e.down.getType() != dt;
-        }))
-      return rewriter.notifyMatchFailure(root, "moe: the experts' weights differ in shape or type");
-    if (shared) {
-      auto sgt = cast<RankedTensorType>(shared->gate.getType());
-      if (sgt.getDimSize(0) != g2.getDimSize(0) || sgt.getElementType() != g2.getElementType() ||
-          shared->up.getType() != sgt ||
-          shared->down.getType() != RankedTensorType::get({sgt.getDimSize(1), sgt.getDimSize(0)},
-                                                          sgt.getElementType()))
-        return rewriter.notifyMatchFailure(root, "moe: the shared expert's weights do not fit");
-    }
-
-    // Stack the experts' weights: [1, ., .] views concatenated on axis 0.
-    llvm::erase(locs, root->getLoc()); // (a sparse term can be the root)
-    locs.push_back(root->getLoc());     // last: the report names the output node
-    rewriter.setInsertionPoint(root);
-    Location loc = rewriter.getFusedLoc(locs);
-    auto stack3 = [&](auto get) -> Value {
-      SmallVector<Value> parts;
-      for (GatedMlpMatch &e : byExpert) {
-        Value w = get(e);
-        auto t = cast<RankedTensorType>(w.getType());
-        auto t3 = RankedTensorType::get({1, t.getDimSize(0), t.getDimSize(1)}, t.getElementType());
-        parts.push_back(ReshapeOp::create(rewriter, loc, t3, w, Value(), false));
-      }
-      return ConcatOp::create(rewriter, loc, parts, rewriter.getI64IntegerAttr(0));
-    };
-    Value gate = stack3([](GatedMlpMatch &e) { return e.gate; });
-    Value up = stack3([](GatedMlpMatch &e) { return e.up; });
-    Value down = stack3([](GatedMlpMatch &e) { return e.down; });
-    OperationState state(loc, MoeOp::getOperationName());
-    Value sg = shared ? shared->gate : Value(), su = shared ? shared->up : Value(),
-          sd = shared ? shared->down : Value();
-    MoeOp::build(rewriter, state, outType, x, router.getRhs(), gate, up, down, routing->bias, sg,
-                 su, sd, sharedGate, rewriter.getI64IntegerAttr(topk.getK()),
-                 ScoreFuncAttr::get(rewriter.getContext(), scoring),
-                 normalize ? rewriter.getUnitAttr() : UnitAttr(),
-                 rewriter.getI64IntegerAttr(routing->nGroup),
-                 rewriter.getI64IntegerAttr(routing->topkGroup), rewriter.getF32FloatAttr(factor),
-                 ActivationAttr::get(rewriter.getContext(), Activation::silu));
-    Operation *moe = rewriter.create(state);
-    rewriter.replaceOp(root, moe->getResults());
-    return success();
   }
 };
 

@@ -14,10 +14,25 @@
 //   scaled_dot_product_attention writes Kᵀ as Reshape(Transpose(Reshape(K,
 //   [B*H, L, D]), [0, 2, 1]), [B, H, D, L]); that is Transpose(Reshape(K,
 //   [B, H, L, D]), [0, 1, 3, 2]), the Q Kᵀ form.
+// - A tensor assembled by scattering parts into an empty one (Hugging
+//   Face's MLA builds K as `k = q.new_empty(...); k[..., :dn] = k_nope;
+//   k[..., dn:] = k_rope`: a ScatterND chain at constant indices) is the
+//   concatenation of the parts when they tile it.
+// - Transposes move out of a concatenation of equally transposed parts,
+//   and consecutive transposes compose: with the rule above, the key that
+//   torch.export writes as transpose(scatter(transpose(k_nope), ...)) is
+//   transpose(concat(k_nope, k_rope)), the Q Kᵀ form.
+// - A slice of a product's columns is the product with the weight's column
+//   slice (fused projections: one MatMul for gate and up, or q, k and v,
+//   then Split): each projection becomes its own matmul the raising
+//   patterns recognize, and the slice of the weight is a view bound at
+//   compile time.
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/Fusion/Patterns.h"
+
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 
@@ -84,10 +99,190 @@ struct TransposeThroughLeadingReshapes : OpRewritePattern<ReshapeOp> {
   }
 };
 
+/// The region of `data` one ScatterND writes: a box [lo, lo + n) on its
+/// first q axes (whole on the others) when its constant indices enumerate
+/// exactly that box in row-major order, the order of the updates' rows.
+struct ScatterBox {
+  SmallVector<int64_t> lo, extent; // per data axis
+};
+std::optional<ScatterBox> scatterBox(ScatterNdOp op) {
+  DenseIntElementsAttr indices;
+  auto dt = dyn_cast<RankedTensorType>(op.getData().getType());
+  auto it = dyn_cast<RankedTensorType>(op.getIndices().getType());
+  auto ut = dyn_cast<RankedTensorType>(op.getUpdates().getType());
+  if (op.getReduction() != ScatterReduction::none ||
+      !matchPattern(op.getIndices(), m_Constant(&indices)) || !dt || !it || !ut ||
+      !dt.hasStaticShape() || !it.hasStaticShape() || !ut.hasStaticShape())
+    return std::nullopt;
+  int64_t q = it.getShape().back();
+  ArrayRef<int64_t> rows = it.getShape().drop_back();
+  if (q < 1 || q > dt.getRank() || rows.empty())
+    return std::nullopt;
+  // The rows' shape is the box: [n_0 .. n_{q-1}] (or [n] for q = 1).
+  SmallVector<int64_t> extent;
+  if ((int64_t)rows.size() == q)
+    extent.assign(rows.begin(), rows.end());
+  else if (q == 1 && rows.size() == 1)
+    extent = {rows[0]};
+  else
+    return std::nullopt;
+  SmallVector<int64_t> values;
+  for (const APInt &v : indices.getValues<APInt>())
+    values.push_back(v.getSExtValue());
+  ScatterBox box;
+  box.lo.assign(values.begin(), values.begin() + q);
+  SmallVector<int64_t> at(q, 0);
+  for (size_t r = 0; r < values.size() / q; ++r) {
+    for (int64_t k = 0; k < q; ++k)
+      if (values[r * q + k] != box.lo[k] + at[k])
+        return std::nullopt;
+    for (int64_t k = q - 1; k >= 0; --k) {
+      if (++at[k] < extent[k])
+        break;
+      at[k] = 0;
+    }
+  }
+  for (int64_t k = 0; k < q; ++k)
+    if (box.lo[k] < 0 || box.lo[k] + extent[k] > dt.getDimSize(k))
+      return std::nullopt;
+  for (int64_t d = q; d < dt.getRank(); ++d) {
+    box.lo.push_back(0);
+    extent.push_back(dt.getDimSize(d));
+  }
+  if (ut.getShape() != ArrayRef<int64_t>(extent))
+    return std::nullopt;
+  box.extent = extent;
+  return box;
+}
+
+/// ScatterND(...ScatterND(base, i1, u1)..., in, un) whose boxes tile the
+/// base along one axis -> Concat(u sorted by position) on that axis.
+struct ScatterTilesAsConcat : OpRewritePattern<ScatterNdOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ScatterNdOp last, PatternRewriter &rewriter) const override {
+    for (Operation *user : last.getResult().getUsers())
+      if (auto next = dyn_cast<ScatterNdOp>(user); next && next.getData() == last.getResult())
+        return failure(); // not the end of the chain
+    auto dt = dyn_cast<RankedTensorType>(last.getType());
+    if (!dt || !dt.hasStaticShape())
+      return failure();
+    SmallVector<std::pair<ScatterBox, Value>> parts;
+    for (ScatterNdOp op = last; op;) {
+      std::optional<ScatterBox> box = scatterBox(op);
+      if (!box)
+        return failure();
+      parts.push_back({*box, op.getUpdates()});
+      auto prev = op.getData().getDefiningOp<ScatterNdOp>();
+      op = prev && prev.getResult().hasOneUse() ? prev : ScatterNdOp();
+    }
+    // One axis where the boxes differ; they must cover it exactly.
+    int64_t axis = -1;
+    for (int64_t d = 0; d < dt.getRank(); ++d)
+      for (auto &[box, part] : parts)
+        if (box.extent[d] != dt.getDimSize(d)) {
+          if (axis >= 0 && axis != d)
+            return failure();
+          axis = d;
+        }
+    if (axis < 0)
+      axis = 0;
+    llvm::sort(parts, [&](auto &a, auto &b) { return a.first.lo[axis] < b.first.lo[axis]; });
+    int64_t next = 0;
+    for (auto &[box, part] : parts) {
+      if (box.lo[axis] != next)
+        return failure();
+      next += box.extent[axis];
+    }
+    if (next != dt.getDimSize(axis))
+      return failure();
+    SmallVector<Value> inputs;
+    for (auto &[box, part] : parts)
+      inputs.push_back(part);
+    if (inputs.size() == 1) {
+      rewriter.replaceOp(last, inputs.front());
+      return success();
+    }
+    rewriter.replaceOpWithNewOp<ConcatOp>(last, inputs, rewriter.getI64IntegerAttr(axis));
+    return success();
+  }
+};
+
+/// Concat(Transpose(a, p), Transpose(b, p), ..., axis k) ->
+/// Transpose(Concat(a, b, ..., axis p[k]), p).
+struct TransposeOutOfConcat : OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConcatOp cat, PatternRewriter &rewriter) const override {
+    SmallVector<Value> inputs;
+    ArrayRef<int64_t> perm;
+    for (Value in : cat.getInputs()) {
+      auto t = in.getDefiningOp<TransposeOp>();
+      if (!t || (!perm.empty() && t.getPerm() != perm))
+        return failure();
+      perm = t.getPerm();
+      inputs.push_back(t.getInput());
+    }
+    auto type = dyn_cast<RankedTensorType>(cat.getType());
+    if (!type || inputs.size() < 2)
+      return failure();
+    int64_t axis = static_cast<int64_t>(cat.getAxis());
+    if (axis < 0)
+      axis += type.getRank();
+    Value joined = ConcatOp::create(rewriter, cat.getLoc(), inputs,
+                                    rewriter.getI64IntegerAttr(perm[axis]));
+    rewriter.replaceOpWithNewOp<TransposeOp>(cat, joined, perm);
+    return success();
+  }
+};
+
+/// Slice(MatMul(x, W), columns a:b) -> MatMul(x, Slice(W, columns a:b))
+/// for a constant or weight W (2-D, maybe a transposed view of one): the
+/// slice only cuts the last axis, step 1.
+struct SliceOfProductColumns : OpRewritePattern<SliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SliceOp slice, PatternRewriter &rewriter) const override {
+    auto mm = slice.getInput().getDefiningOp<MatmulOp>();
+    if (!mm || slice.getRuntimeStarts() || slice.getRuntimeEnds() || slice.getRuntimeAxes() ||
+        slice.getRuntimeSteps())
+      return failure();
+    auto wt = dyn_cast<RankedTensorType>(mm.getRhs().getType());
+    auto pt = dyn_cast<RankedTensorType>(mm.getType());
+    Operation *w = mm.getRhs().getDefiningOp();
+    while (w && isa<TransposeOp, ReshapeOp, CastOp>(w))
+      w = w->getOperand(0).getDefiningOp();
+    if (!wt || !pt || wt.getRank() != 2 || !wt.hasStaticShape() || !pt.hasStaticShape() || !w ||
+        !isa<WeightOp, arith::ConstantOp>(w))
+      return failure();
+    int64_t rank = pt.getRank(), n = pt.getShape().back();
+    ArrayRef<int64_t> starts = slice.getStarts(), ends = slice.getEnds(), steps = slice.getSteps();
+    if ((int64_t)starts.size() != rank)
+      return failure();
+    for (int64_t d = 0; d + 1 < rank; ++d)
+      if (steps[d] != 1 || starts[d] != 0 || ends[d] < pt.getDimSize(d))
+        return failure();
+    int64_t from = starts.back() < 0 ? starts.back() + n : std::min(starts.back(), n);
+    int64_t to = ends.back() < 0 ? ends.back() + n : std::min(ends.back(), n);
+    if (steps.back() != 1 || from >= to || (from == 0 && to == n))
+      return failure();
+    SmallVector<int64_t> productShape(pt.getShape());
+    productShape.back() = to - from;
+    if (slice.getType() != RankedTensorType::get(productShape, pt.getElementType()))
+      return failure();
+    auto colsType = RankedTensorType::get({wt.getDimSize(0), to - from}, wt.getElementType());
+    Value cols = SliceOp::create(rewriter, slice.getLoc(), colsType, mm.getRhs(), Value(), Value(),
+                                 Value(), Value(), rewriter.getDenseI64ArrayAttr({0, from}),
+                                 rewriter.getDenseI64ArrayAttr({wt.getDimSize(0), to}),
+                                 rewriter.getDenseI64ArrayAttr({1, 1}));
+    rewriter.replaceOpWithNewOp<MatmulOp>(slice, mm.getLhs(), cols);
+    return success();
+  }
+};
+
 } // namespace
 
 void populateNormalizePatterns(RewritePatternSet &patterns) {
-  patterns.add<GemmAsMatmul, TransposeThroughLeadingReshapes>(patterns.getContext());
+  patterns.add<GemmAsMatmul, TransposeThroughLeadingReshapes, ScatterTilesAsConcat,
+               TransposeOutOfConcat, SliceOfProductColumns>(patterns.getContext());
+  TransposeOp::getCanonicalizationPatterns(patterns, patterns.getContext());
 }
 
 } // namespace kiln::fusion

@@ -43,6 +43,34 @@ struct GatedMlpMatch {
 /// when null) (GatedMlp.cpp).
 std::optional<GatedMlpMatch> matchGatedMlp(mlir::Value y, mlir::Value x);
 
+/// What the TopK anchoring a MoE layer says about it (Moe.cpp parses it):
+/// the router, the selection and the routing weights.
+struct MoeRouting {
+  TopKOp topk;
+  mlir::Value x;            // the router's input, [T, H]
+  mlir::Value routerWeight; // [H, E]
+  ScoreFunc scoring;
+  mlir::Value scores, bias; // softmax/sigmoid of x · W; selection bias or null
+  int64_t experts, nGroup, topkGroup;
+  mlir::Value weights;      // the routing weights, normalized and scaled
+  mlir::Operation *weightsGather; // the gather of unbiased scores, or null
+  bool normalize;
+  float factor;
+  llvm::SmallVector<mlir::Location> locs;
+};
+/// Where and why a MoE layer was not raised.
+struct MoeMiss {
+  mlir::Operation *at = nullptr;
+  std::string why;
+};
+/// Raises the layer `routing` anchors by proof (MoeByEvaluation.cpp): the
+/// layer's output found where everything computed from the TopK meets, its
+/// stacked expert weights found upstream, and the kiln.moe candidate (of
+/// every way to read those weights) that evaluates equal to the subgraph
+/// on random inputs replaces it.
+mlir::LogicalResult raiseMoeByEvaluation(const MoeRouting &routing,
+                                         mlir::PatternRewriter &rewriter, MoeMiss &miss);
+
 /// The value of a constant with a single (splat) element.
 std::optional<double> scalarConstant(mlir::Value v);
 

@@ -121,14 +121,18 @@ def randomize(model):
     with torch.no_grad():
         for name, p in model.named_parameters():
             if p.dim() >= 2:
-                p.copy_(torch.randn(p.shape, generator=gen) * (1.0 / p.shape[-1] ** 0.5))
+                # A router (mlp.gate) balanced like a trained one: small
+                # logits, so every expert takes a share of the tokens.
+                router = name.endswith("mlp.gate.weight")
+                p.copy_(torch.randn(p.shape, generator=gen) * (0.3 if router else 1.0) /
+                        p.shape[-1] ** 0.5)
             elif "norm" in name or "LayerNorm" in name:
                 p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=gen))
             else:
                 p.copy_(0.1 * torch.randn(p.shape, generator=gen))
         for name, b in model.named_buffers():
             if "e_score_correction_bias" in name:
-                b.copy_(0.1 * torch.randn(b.shape, generator=gen))
+                b.copy_(0.02 * torch.randn(b.shape, generator=gen))
     return model
 
 
@@ -182,8 +186,13 @@ def build(fam, attn, experts):
     return randomize(cls(config).eval())
 
 
-def example(fam, model, seq, decode):
-    gen = torch.Generator().manual_seed(1)
+def n_experts(model):
+    c = model.config
+    return getattr(c, "num_local_experts", None) or getattr(c, "num_experts", None) or c.n_routed_experts
+
+
+def example(fam, model, seq, decode, seed=1):
+    gen = torch.Generator().manual_seed(seed)
     if not decode:
         ids = torch.randint(0, VOCAB, (1, seq), generator=gen)
         mask = torch.ones(1, seq, dtype=torch.int64)
@@ -225,6 +234,18 @@ def experts_hit(model, inputs):
 def export(outdir, name, fam, attn, experts, decode, seq, exporter):
     model = build(fam, attn, experts)
     inputs, output_names = example(fam, model, seq, decode)
+    _, _, moe, _, _ = FAMILIES[fam]
+    if moe and not decode:
+        # The TorchScript exporter traces the eager expert loop for the
+        # experts the example hits; a prompt that hits all of them gives a
+        # graph valid for every prompt that does too.
+        for seed in range(2, 200):
+            hit = experts_hit(model, inputs)
+            if all(len(h) == n_experts(model) for h in hit):
+                break
+            inputs, output_names = example(fam, model, seq, decode, seed)
+        else:
+            raise RuntimeError("no example prompt routes to every expert")
     wrapper = Decode(model) if decode else Prompt(model, fam == "bert")
     args = tuple(inputs.values())
     with torch.no_grad():
@@ -252,7 +273,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("outdir")
     ap.add_argument("--only", nargs="*", help="names or name prefixes to export")
-    ap.add_argument("--seq", type=int, default=16)
+    ap.add_argument("--seq", type=int, default=32)
     ap.add_argument("--exporter", choices=["dynamo", "ts"], action="append")
     args = ap.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
