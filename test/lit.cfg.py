@@ -34,6 +34,9 @@ if os.path.exists(exporter_python):
                       capture_output=True).returncode == 0:
         config.substitutions.append(("%exporter_python", exporter_python))
         config.available_features.add("torch-export")
+        if subprocess.run([exporter_python, "-c", "import transformers"],
+                          capture_output=True).returncode == 0:
+            config.available_features.add("transformers")
 
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()

@@ -42,6 +42,7 @@ struct kiln_session {
   std::vector<runtime::DispatchFn> entries; // one per plan step
   std::unique_ptr<runtime::GpuSession> gpu;  // device "cuda": the GPU kernel's launches
   std::unique_ptr<runtime::ThreadPool> pool;
+  std::vector<runtime::WorkEstimate> estimates; // per dispatch of the plan
   void *arena = nullptr;
   // Strings the host steps made: intermediate values, and the outputs'
   // (the caller's output arrays point into these until the next run).
@@ -211,6 +212,7 @@ kiln_status kiln_session_create(kiln_model *model, const char *device,
     return fail(KILN_ERROR_BAD_ARGUMENT, error);
   s->pool = std::make_unique<runtime::ThreadPool>(threads);
   s->seconds.assign(m.plan()->size(), 0.0);
+  s->estimates.assign(m.plan()->size(), runtime::WorkEstimate());
   if (uint64_t bytes = m.arena_bytes()) {
     s->arena = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
     if (!s->arena)
@@ -475,7 +477,7 @@ kiln_status kiln_session_run(kiln_session *s, const kiln_tensor *inputs, size_t 
           auto *c = static_cast<Call *>(ctx);
           c->fn(c->table, (int64_t)first, (int64_t)last);
         },
-        &call);
+        &call, &s->estimates[step]);
     if (s->profile)
       s->seconds[step] +=
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -2,7 +2,11 @@
 
 #include "lib/runtime/ThreadPool.h"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <sched.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -14,6 +18,28 @@
 #endif
 
 namespace kiln::runtime {
+
+namespace {
+uint32_t generationOf(uint64_t word) { return (uint32_t)(word >> 32); }
+uint32_t indexOf(uint64_t word) { return (uint32_t)word; }
+
+/// About 50 microseconds of pause instructions: longer than the gap
+/// between two dispatches of one run, far shorter than a run.
+constexpr int kSpins = 1 << 12;
+
+/// A job shorter than this runs on the caller: sharing it costs more.
+constexpr double kInlineNs = 16'000;
+/// The caller waited this long for chunks others still held (and much
+/// longer than a chunk takes): a worker was preempted.
+constexpr int64_t kStragglerNs = 50'000;
+constexpr int64_t kFirstBackoffNs = 2'000'000, kMaxBackoffNs = 256'000'000;
+
+int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+} // namespace
 
 ThreadPool::ThreadPool(unsigned threads) {
   for (unsigned i = 1; i < threads; ++i)
@@ -30,72 +56,165 @@ ThreadPool::~ThreadPool() {
     t.join();
 }
 
-void ThreadPool::runChunks() {
+uint64_t ThreadPool::runChunks(uint32_t generation) {
+  // The job's fields were written before its generation was published
+  // (release), and stay until a later job reuses the slot, which needs
+  // this one finished: every claim below re-checks the generation.
+  const Job &job = jobs[generation & 1];
+  constexpr auto relaxed = std::memory_order_relaxed;
+  RangeFn fn = job.fn.load(relaxed);
+  void *ctx = job.ctx.load(relaxed);
+  uint64_t total = job.total.load(relaxed), chunk = job.chunk.load(relaxed);
+  uint32_t chunks = job.chunks.load(relaxed);
+  uint64_t word = claim.load(std::memory_order_acquire), ran = 0;
   for (;;) {
-    uint64_t first = next.fetch_add(chunk, std::memory_order_relaxed);
-    if (first >= total)
-      return;
+    if (generationOf(word) != generation || indexOf(word) >= chunks)
+      return ran;
+    if (!claim.compare_exchange_weak(word, word + 1, std::memory_order_acq_rel,
+                                     std::memory_order_acquire))
+      continue;
+    uint64_t first = indexOf(word) * chunk;
     uint64_t last = first + chunk < total ? first + chunk : total;
     fn(ctx, first, last);
-  }
-}
-
-/// About 50 microseconds of pause instructions: longer than the gap
-/// between two dispatches of one run, far shorter than a run.
-static constexpr int kSpins = 1 << 12;
-
-void ThreadPool::workerLoop() {
-  uint64_t seen = 0;
-  for (;;) {
-    // A new job is published with release order after its fields, so a
-    // spinner that sees it reads them without the mutex.
-    bool ready = false;
-    for (int i = 0; i < kSpins && !ready; ++i) {
-      ready = published.load(std::memory_order_acquire) != seen;
-      if (!ready)
-        KILN_PAUSE();
-    }
-    {
-      std::unique_lock<std::mutex> lock(mutex);
-      wake.wait(lock, [&] { return stopping || generation != seen; });
-      if (stopping)
-        return;
-      seen = generation;
-    }
-    runChunks();
-    if (busy.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    ran += last - first;
+    if (pending.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
+        callerWaits.load(std::memory_order_seq_cst)) {
       std::lock_guard<std::mutex> lock(mutex);
       finished.notify_one();
     }
+    word = claim.load(std::memory_order_acquire);
   }
 }
 
-void ThreadPool::parallelFor(uint64_t n, RangeFn f, void *c) {
+void ThreadPool::workerLoop() {
+  uint32_t seen = 0;
+  for (;;) {
+    uint64_t word = claim.load(std::memory_order_acquire);
+    for (int i = 0; i < kSpins && generationOf(word) == seen; ++i) {
+      KILN_PAUSE();
+      word = claim.load(std::memory_order_acquire);
+    }
+    if (generationOf(word) == seen) {
+      std::unique_lock<std::mutex> lock(mutex);
+      sleepers.fetch_add(1, std::memory_order_seq_cst);
+      wake.wait(lock, [&] {
+        return stopping || generationOf(claim.load(std::memory_order_seq_cst)) != seen;
+      });
+      sleepers.fetch_sub(1, std::memory_order_relaxed);
+      if (stopping)
+        return;
+      word = claim.load(std::memory_order_acquire);
+    }
+    seen = generationOf(word);
+    runChunks(seen);
+  }
+}
+
+void ThreadPool::parallelFor(uint64_t n, RangeFn f, void *c, WorkEstimate *estimate) {
   if (n == 0)
     return;
-  if (workers.empty() || n == 1) {
+  int64_t start = nowNs();
+  bool small = estimate && estimate->nsPerItem >= 0 && estimate->nsPerItem * n < kInlineNs;
+  if (workers.empty() || n == 1 || small || start < inlineUntilNs ||
+      (estimate && start < estimate->inlineUntilNs)) {
     f(c, 0, n);
+    if (estimate)
+      estimate->nsPerItem = double(nowNs() - start) / double(n);
     return;
   }
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    fn = f;
-    ctx = c;
-    total = n;
-    // A few chunks per thread: balance without a counter hit per workgroup.
-    uint64_t parts = 4 * (uint64_t)size();
-    chunk = n / parts ? n / parts : 1;
-    next.store(0, std::memory_order_relaxed);
-    busy.store((unsigned)workers.size(), std::memory_order_relaxed);
-    ++generation;
-    published.store(generation, std::memory_order_release);
+  // Only this thread publishes jobs, so it knows the current generation.
+  uint32_t generation = generationOf(claim.load(std::memory_order_relaxed)) + 1;
+  Job &job = jobs[generation & 1];
+  // Several chunks per thread: whoever is running takes the next one, so a
+  // thread the OS runs late (or never) leaves its share to the others.
+  uint64_t parts = 8 * (uint64_t)size();
+  uint64_t chunk = n > parts ? (n + parts - 1) / parts : 1;
+  uint32_t chunks = (uint32_t)((n + chunk - 1) / chunk);
+  constexpr auto relaxed = std::memory_order_relaxed;
+  job.fn.store(f, relaxed);
+  job.ctx.store(c, relaxed);
+  job.total.store(n, relaxed);
+  job.chunk.store(chunk, relaxed);
+  job.chunks.store(chunks, relaxed);
+  pending.store(chunks, relaxed);
+  claim.store((uint64_t)generation << 32, std::memory_order_seq_cst);
+  if (sleepers.load(std::memory_order_seq_cst) != 0) {
+    { std::lock_guard<std::mutex> lock(mutex); }
+    wake.notify_all();
   }
-  wake.notify_all();
-  runChunks();
-  for (int i = 0; i < kSpins && busy.load(std::memory_order_acquire) != 0; ++i)
+  uint64_t mine = runChunks(generation);
+  int64_t ownDone = nowNs();
+  if (estimate && mine)
+    estimate->nsPerItem = double(ownDone - start) / double(mine);
+  // Every chunk is claimed: wait only for the ones still running.
+  for (int i = 0; i < kSpins && pending.load(std::memory_order_acquire) != 0; ++i)
     KILN_PAUSE();
-  std::unique_lock<std::mutex> lock(mutex);
-  finished.wait(lock, [&] { return busy.load(std::memory_order_acquire) == 0; });
+  if (pending.load(std::memory_order_acquire) != 0) {
+    callerWaits.store(true, std::memory_order_seq_cst);
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      finished.wait(lock, [&] { return pending.load(std::memory_order_seq_cst) == 0; });
+    }
+    callerWaits.store(false, std::memory_order_relaxed);
+  }
+  // A long wait for others' chunks: a worker lost its core, the machine
+  // is busy. Run everything on the caller for a while.
+  int64_t end = nowNs(), waited = end - ownDone;
+  double chunkNs = estimate && estimate->nsPerItem > 0 ? estimate->nsPerItem * chunk : 0;
+  auto backOff = [end](int64_t &until, int64_t &backoff) {
+    backoff = backoff ? std::min(2 * backoff, kMaxBackoffNs) : kFirstBackoffNs;
+    until = end + backoff;
+  };
+  if (waited > kStragglerNs && waited > 4 * chunkNs)
+    backOff(inlineUntilNs, backoffNs);
+  else
+    backoffNs = 0;
+  // Sharing this job was no faster than the caller alone: run it inline
+  // for a while.
+  if (estimate) {
+    double alone = estimate->nsPerItem > 0 ? estimate->nsPerItem * n : 0;
+    if (alone > 0 && double(end - start) > 0.9 * alone)
+      backOff(estimate->inlineUntilNs, estimate->backoffNs);
+    else
+      estimate->backoffNs = 0;
+  }
+}
+
+/// The cgroup's CPU quota in CPUs (rounded up), or 0 when unlimited/unknown:
+/// cgroup v2 `cpu.max` ("max 100000" or "200000 100000"), else v1's
+/// cfs quota and period.
+static unsigned cgroupCpuQuota() {
+  // Reads up to `count` numbers; "max" (no limit) reads none.
+  auto numbers = [](const char *path, long long *out, int count) {
+    FILE *f = std::fopen(path, "r");
+    if (!f)
+      return 0;
+    int got = 0;
+    while (got < count && std::fscanf(f, "%lld", &out[got]) == 1)
+      ++got;
+    std::fclose(f);
+    return got;
+  };
+  long long v2[2], quota[1], period[1];
+  if (numbers("/sys/fs/cgroup/cpu.max", v2, 2) == 2 && v2[0] > 0 && v2[1] > 0)
+    return (unsigned)((v2[0] + v2[1] - 1) / v2[1]);
+  if (numbers("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", quota, 1) == 1 &&
+      numbers("/sys/fs/cgroup/cpu/cpu.cfs_period_us", period, 1) == 1 && quota[0] > 0 &&
+      period[0] > 0)
+    return (unsigned)((quota[0] + period[0] - 1) / period[0]);
+  return 0;
+}
+
+unsigned availableCpus() {
+  unsigned n = 0;
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0)
+    n = (unsigned)CPU_COUNT(&set);
+  if (n == 0)
+    n = std::thread::hardware_concurrency();
+  if (unsigned quota = cgroupCpuQuota(); quota && quota < n)
+    n = quota;
+  return n ? n : 1;
 }
 
 unsigned threadCountFromEnvironment(std::string &error) {
@@ -108,8 +227,7 @@ unsigned threadCountFromEnvironment(std::string &error) {
             env + "'";
     return 0;
   }
-  unsigned n = std::thread::hardware_concurrency();
-  return n ? n : 1;
+  return availableCpus();
 }
 
 } // namespace kiln::runtime

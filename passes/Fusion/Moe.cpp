@@ -460,6 +460,30 @@ LogicalResult matchSparseTerms(TopKOp topk, Value x, Value weights, int64_t expe
   return success();
 }
 
+/// Whether a few ops above `topk` there is a softmax or sigmoid of a
+/// matmul: a TopK over router scores, whose miss is worth a reason.
+bool overRouterScores(TopKOp topk) {
+  SmallVector<Value> frontier = {topk.getInput()};
+  for (int depth = 0; depth < 6 && !frontier.empty(); ++depth) {
+    SmallVector<Value> next;
+    for (Value v : frontier) {
+      Operation *def = v.getDefiningOp();
+      if (!def)
+        continue;
+      Value in;
+      if (auto sm = dyn_cast<SoftmaxOp>(def))
+        in = sm.getInput();
+      else if (UnaryOp sig = unaryOf(v, UnaryKind::sigmoid))
+        in = sig.getInput();
+      if (in && (in.getDefiningOp<MatmulOp>() || in.getDefiningOp<GemmOp>()))
+        return true;
+      llvm::append_range(next, def->getOperands());
+    }
+    frontier = std::move(next);
+  }
+  return false;
+}
+
 /// The dense-masked and sparse forms, matched op by op (the terms of every
 /// expert found from the TopK's indices); `miss` says where and why not.
 LogicalResult raiseStructurally(const MoeRouting &r, PatternRewriter &rewriter, MoeMiss &miss) {
@@ -669,17 +693,32 @@ struct RaiseDenseMoe : OpRewritePattern<TopKOp> {
   LogicalResult matchAndRewrite(TopKOp topk, PatternRewriter &rewriter) const override {
     // A TopK of router probabilities: softmax or sigmoid of x · W_router.
     auto it = dyn_cast<RankedTensorType>(topk.getInput().getType());
-    if (!it || topk.getRuntimeK() || !topk.getLargest() || it.getRank() < 2)
+    bool overRouter = overRouterScores(topk);
+    if (!it || topk.getRuntimeK() || !topk.getLargest() || it.getRank() < 2) {
+      if (overRouter)
+        return rewriter.notifyMatchFailure(topk, "moe: the TopK over router scores is not the "
+                                                 "largest k (static) of a [tokens, experts] "
+                                                 "tensor");
       return failure();
+    }
     int64_t axis = static_cast<int64_t>(topk.getAxis());
     if (axis < 0)
       axis += it.getRank();
-    if (axis != it.getRank() - 1)
+    if (axis != it.getRank() - 1) {
+      if (overRouter)
+        return rewriter.notifyMatchFailure(topk, "moe: the TopK over router scores is not over "
+                                                 "the last axis (the experts)");
       return failure();
+    }
     SmallVector<Location> locs;
     std::optional<Routing> routing = matchSelection(topk.getInput(), locs);
-    if (!routing)
+    if (!routing) {
+      if (overRouter)
+        return rewriter.notifyMatchFailure(
+            topk, "moe: the TopK's input is not a router's selection: softmax or sigmoid of "
+                  "x · W, optionally plus a bias, optionally group-limited (DeepSeek-V3)");
       return failure();
+    }
     MatmulOp router = routing->router;
     ScoreFunc scoring = routing->scoring;
     auto rt = dyn_cast<RankedTensorType>(router.getRhs().getType());

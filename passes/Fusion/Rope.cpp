@@ -8,7 +8,9 @@
 // leading dimensions (kiln.rope's contract). Partial rotary (a slice of
 // the head rotated, the rest concatenated back) raises its rotated part.
 // A RoPE of heads just transposed to [B, H, S, D] runs before the
-// transpose instead, so the transpose reaches the attention.
+// transpose instead, so the transpose reaches the attention. RoPE with
+// its rotated halves written out (DeepSeek-V3's interleaved variant)
+// raises too (RaiseRopeHalves).
 //
 //===----------------------------------------------------------------------===//
 
@@ -153,10 +155,117 @@ struct RopeBeforeTranspose : OpRewritePattern<RopeOp> {
   }
 };
 
+/// The operands of `v` = a * b (either order) as {x, table} where x has
+/// `v`'s type: the table broadcasts onto it.
+std::optional<std::pair<Value, Value>> productOf(Value v, Value x) {
+  BinaryOp mul = binaryOf(v, BinaryKind::mul);
+  if (!mul)
+    return std::nullopt;
+  for (auto [a, b] : {std::pair(mul.getLhs(), mul.getRhs()), std::pair(mul.getRhs(), mul.getLhs())})
+    if ((!x || a == x) && a.getType() == v.getType())
+      return std::pair(a, b);
+  return std::nullopt;
+}
+
+/// RoPE with the rotated halves written out: Concat(e * c - o * s,
+/// o * c + e * s) on the last axis. Hugging Face's DeepSeek-V3
+/// (`rope_interleave`) de-interleaves the head first (e = x[..., 0::2],
+/// o = x[..., 1::2]) and rotates it as rotate_half; with cos/sin folded to
+/// their halves c and s that is the form above, which is rotate-half RoPE
+/// of Concat(e, o) with tables Concat(c, c) and Concat(s, s). Anchored on
+/// the Concat; the pair may sit among other parts (an MLA query's
+/// unrotated part before it).
+struct RaiseRopeHalves : OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  struct Halves {
+    Value e, o, c, s;
+    SmallVector<Location> locs;
+  };
+  static std::optional<Halves> match(Value first, Value second) {
+    BinaryOp sub = binaryOf(first, BinaryKind::sub);
+    BinaryOp add = binaryOf(second, BinaryKind::add);
+    if (!sub || !add || first.getType() != second.getType())
+      return std::nullopt;
+    std::optional<std::pair<Value, Value>> ec = productOf(sub.getLhs(), Value());
+    if (!ec)
+      return std::nullopt;
+    // Either operand of e * c may be e (the one typed like the result).
+    BinaryOp ecMul = binaryOf(sub.getLhs(), BinaryKind::mul);
+    for (auto [e, c] : {std::pair(ecMul.getLhs(), ecMul.getRhs()),
+                        std::pair(ecMul.getRhs(), ecMul.getLhs())}) {
+      if (e.getType() != first.getType())
+        continue;
+      BinaryOp osMul = binaryOf(sub.getRhs(), BinaryKind::mul);
+      if (!osMul)
+        return std::nullopt;
+      for (auto [o, s] : {std::pair(osMul.getLhs(), osMul.getRhs()),
+                          std::pair(osMul.getRhs(), osMul.getLhs())}) {
+        if (o.getType() != first.getType() || c.getType() != s.getType())
+          continue;
+        // o * c + e * s, the terms and their products in either order.
+        for (auto [oc, es] : {std::pair(add.getLhs(), add.getRhs()),
+                              std::pair(add.getRhs(), add.getLhs())}) {
+          std::optional<std::pair<Value, Value>> p = productOf(oc, o), q = productOf(es, e);
+          if (p && q && p->second == c && q->second == s)
+            return Halves{e, o, c, s,
+                          {ecMul.getLoc(), osMul.getLoc(), sub.getLoc(), oc.getLoc(),
+                           es.getLoc(), add.getLoc()}};
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
+  LogicalResult matchAndRewrite(ConcatOp cat, PatternRewriter &rewriter) const override {
+    auto t = dyn_cast<RankedTensorType>(cat.getType());
+    if (!t || !t.hasStaticShape())
+      return failure();
+    int64_t axis = static_cast<int64_t>(cat.getAxis());
+    if (axis != -1 && axis != t.getRank() - 1)
+      return failure();
+    OperandRange parts = cat.getInputs();
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      std::optional<Halves> h = match(parts[i], parts[i + 1]);
+      if (!h)
+        continue;
+      auto half = cast<RankedTensorType>(h->e.getType());
+      auto table = dyn_cast<RankedTensorType>(h->c.getType());
+      if (!table || table.getRank() < 1 || table.getRank() > half.getRank() ||
+          table.getShape().back() != half.getShape().back() ||
+          table.getElementType() != half.getElementType())
+        return rewriter.notifyMatchFailure(cat, "rope: the halves' cos/sin are not [.., D/2] "
+                                                "tables");
+      for (int64_t k = 1; k < table.getRank(); ++k) {
+        int64_t c = table.getDimSize(table.getRank() - 1 - k);
+        if (c != 1 && c != half.getDimSize(half.getRank() - 1 - k))
+          return rewriter.notifyMatchFailure(cat, "rope: cos/sin do not broadcast over x");
+      }
+      h->locs.push_back(cat.getLoc());
+      Location loc = rewriter.getFusedLoc(h->locs);
+      auto last = rewriter.getI64IntegerAttr(-1);
+      Value x = ConcatOp::create(rewriter, loc, ValueRange{h->e, h->o}, last);
+      Value cos = ConcatOp::create(rewriter, loc, ValueRange{h->c, h->c}, last);
+      Value sin = ConcatOp::create(rewriter, loc, ValueRange{h->s, h->s}, last);
+      Value rope = RopeOp::create(rewriter, loc, x, cos, sin, false);
+      if (parts.size() == 2) {
+        rewriter.replaceOp(cat, rope);
+        return success();
+      }
+      SmallVector<Value> joined(parts.begin(), parts.begin() + i);
+      joined.push_back(rope);
+      joined.append(parts.begin() + i + 2, parts.end());
+      rewriter.replaceOpWithNewOp<ConcatOp>(cat, joined, cat.getAxisAttr());
+      return success();
+    }
+    return failure();
+  }
+};
+
 } // namespace
 
 void populateRopePatterns(RewritePatternSet &patterns) {
-  patterns.add<RaiseRope, RopeBeforeTranspose>(patterns.getContext());
+  patterns.add<RaiseRope, RopeBeforeTranspose, RaiseRopeHalves>(patterns.getContext());
 }
 
 } // namespace kiln::fusion

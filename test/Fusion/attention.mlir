@@ -370,3 +370,73 @@ func.func @factor_outside_cap(%q: tensor<1x4x16x64xf32>, %k: tensor<1x4x16x64xf3
   %o = kiln.matmul %p, %v : tensor<1x4x16x16xf32>, tensor<1x4x16x64xf32>
   return %o : tensor<1x4x16x64xf32>
 }
+
+// -----
+
+// torch's scaled_dot_product_attention as both exporters write it: a
+// boolean mask as Where(m, 0, -inf), and the NaN guard on the
+// probabilities, Where(IsNaN(p), 0, p) (rows whose every key is masked;
+// kiln.attention gives zeros there, so the guard is absorbed exactly).
+// CHECK-LABEL: func.func @sdpa_nan_guard
+// CHECK: %[[M:.*]] = kiln.where %arg3
+// CHECK-NEXT: %[[O:.*]] = kiln.attention %arg0, %arg1, %arg2 mask(%[[M]] : tensor<1x1x8x8xf32>) {scale = 5.000000e-01 : f32}
+// CHECK-NEXT: return %[[O]]
+func.func @sdpa_nan_guard(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x4xf32>,
+                          %keep: tensor<1x1x8x8xi1>) -> tensor<1x2x8x4xf32> {
+  %zero = arith.constant dense<0.0> : tensor<1xf32>
+  %ninf = arith.constant dense<0xFF800000> : tensor<1xf32>
+  %half = arith.constant dense<0.5> : tensor<f32>
+  %kt = kiln.transpose %k perm = [0, 1, 3, 2] : tensor<1x2x8x4xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x2x8x4xf32>, tensor<1x2x4x8xf32>
+  %ss = kiln.binary mul %s, %half : tensor<1x2x8x8xf32>, tensor<f32>
+  %mask = kiln.where %keep, %zero, %ninf : tensor<1x1x8x8xi1>, tensor<1xf32>, tensor<1xf32>
+  %m = kiln.binary add %ss, %mask : tensor<1x2x8x8xf32>, tensor<1x1x8x8xf32>
+  %p = kiln.softmax %m axis = 3 : tensor<1x2x8x8xf32>
+  %nan = kiln.unary is_nan %p : tensor<1x2x8x8xf32>
+  %g = kiln.where %nan, %zero, %p : tensor<1x2x8x8xi1>, tensor<1xf32>, tensor<1x2x8x8xf32>
+  %o = kiln.matmul %g, %v : tensor<1x2x8x8xf32>, tensor<1x2x8x4xf32>
+  return %o : tensor<1x2x8x4xf32>
+}
+
+// -----
+
+// Look-alikes of the guard: NaN rows replaced by something other than 0,
+// and a guard testing another tensor. Neither is absorbed.
+// CHECK-LABEL: func.func @not_a_nan_guard
+// CHECK-NOT: kiln.attention
+func.func @not_a_nan_guard(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x4xf32>,
+                           %other: tensor<1x2x8x8xf32>) -> (tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>) {
+  %one = arith.constant dense<1.0> : tensor<1xf32>
+  %zero = arith.constant dense<0.0> : tensor<1xf32>
+  %kt = kiln.transpose %k perm = [0, 1, 3, 2] : tensor<1x2x8x4xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x2x8x4xf32>, tensor<1x2x4x8xf32>
+  %p = kiln.softmax %s axis = 3 : tensor<1x2x8x8xf32>
+  %nan = kiln.unary is_nan %p : tensor<1x2x8x8xf32>
+  %g = kiln.where %nan, %one, %p : tensor<1x2x8x8xi1>, tensor<1xf32>, tensor<1x2x8x8xf32>
+  %o = kiln.matmul %g, %v : tensor<1x2x8x8xf32>, tensor<1x2x8x4xf32>
+  %s2 = kiln.matmul %q, %kt : tensor<1x2x8x4xf32>, tensor<1x2x4x8xf32>
+  %p2 = kiln.softmax %s2 axis = 3 : tensor<1x2x8x8xf32>
+  %nan2 = kiln.unary is_nan %other : tensor<1x2x8x8xf32>
+  %g2 = kiln.where %nan2, %zero, %p2 : tensor<1x2x8x8xi1>, tensor<1xf32>, tensor<1x2x8x8xf32>
+  %o2 = kiln.matmul %g2, %v : tensor<1x2x8x8xf32>, tensor<1x2x8x4xf32>
+  return %o, %o2 : tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>
+}
+
+// -----
+
+// BERT's key: the projection [B, S, H, D] permuted (0, 2, 3, 1) straight
+// to Kᵀ, each side scaled by sqrt(scale) (SDPA): K is its (0, 2, 1, 3)
+// transpose.
+// CHECK-LABEL: func.func @bert_key
+// CHECK: %[[K:.*]] = kiln.transpose %arg1 perm = [0, 2, 1, 3]
+// CHECK: kiln.attention %arg0, %[[K]], %arg2 {scale = 2.500000e-01 : f32}
+func.func @bert_key(%q: tensor<1x2x8x4xf32>, %k: tensor<1x8x2x4xf32>, %v: tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32> {
+  %c = arith.constant dense<0.5> : tensor<f32>
+  %kt = kiln.transpose %k perm = [0, 2, 3, 1] : tensor<1x8x2x4xf32>
+  %qs = kiln.binary mul %q, %c : tensor<1x2x8x4xf32>, tensor<f32>
+  %ks = kiln.binary mul %kt, %c : tensor<1x2x4x8xf32>, tensor<f32>
+  %s = kiln.matmul %qs, %ks : tensor<1x2x8x4xf32>, tensor<1x2x4x8xf32>
+  %p = kiln.softmax %s axis = 3 : tensor<1x2x8x8xf32>
+  %o = kiln.matmul %p, %v : tensor<1x2x8x8xf32>, tensor<1x2x8x4xf32>
+  return %o : tensor<1x2x8x4xf32>
+}

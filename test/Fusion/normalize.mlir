@@ -55,3 +55,93 @@ func.func @not_batched_transpose(%k: tensor<1x6x16x8xf32>) -> (tensor<1x6x4x32xf
   %s2 = kiln.reshape %t2 : tensor<16x6x8xf32> -> tensor<1x16x6x8xf32>
   return %s, %s2 : tensor<1x6x4x32xf32>, tensor<1x16x6x8xf32>
 }
+
+// -----
+
+// Hugging Face's MLA key, `k = new_empty(..); k[..., :16] = k_nope;
+// k[..., 16:] = k_rope`, as the TorchScript exporter writes it: ScatterND at
+// full coordinates into an empty tensor. The parts tile it: a Concat.
+// CHECK-LABEL: func.func @scatter_tiles_full_coordinates
+// CHECK-NEXT: %[[C:.*]] = kiln.concat %arg0, %arg1 axis = 3 : tensor<1x1x2x2xf32>, tensor<1x1x2x1xf32>
+// CHECK-NEXT: return %[[C]]
+func.func @scatter_tiles_full_coordinates(%nope: tensor<1x1x2x2xf32>, %rope: tensor<1x1x2x1xf32>) -> tensor<1x1x2x3xf32> {
+  %empty = arith.constant dense<0.0> : tensor<1x1x2x3xf32>
+  %i1 = arith.constant dense<[[[[[0, 0, 0, 0], [0, 0, 0, 1]], [[0, 0, 1, 0], [0, 0, 1, 1]]]]]> : tensor<1x1x2x2x4xi64>
+  %i2 = arith.constant dense<[[[[[0, 0, 0, 2]], [[0, 0, 1, 2]]]]]> : tensor<1x1x2x1x4xi64>
+  %a = kiln.scatter_nd %nope into %empty[%i1] : tensor<1x1x2x3xf32>, tensor<1x1x2x2x4xi64>, tensor<1x1x2x2xf32>
+  %b = kiln.scatter_nd %rope into %a[%i2] : tensor<1x1x2x3xf32>, tensor<1x1x2x1x4xi64>, tensor<1x1x2x1xf32>
+  return %b : tensor<1x1x2x3xf32>
+}
+
+// -----
+
+// The same key as torch.export writes it: the feature axis moved first,
+// rows scattered, moved back (and transposed once more for Kᵀ). The rows
+// tile axis 0; the transposes leave the Concat and compose: Kᵀ of
+// concat(k_nope, k_rope) on the features.
+// CHECK-LABEL: func.func @scatter_tiles_rows
+// CHECK-NEXT: %[[C:.*]] = kiln.concat %arg0, %arg1 axis = 3 : tensor<1x2x4x2xf32>, tensor<1x2x4x1xf32>
+// CHECK-NEXT: %[[T:.*]] = kiln.transpose %[[C]] perm = [0, 1, 3, 2]
+// CHECK-NEXT: return %[[T]]
+func.func @scatter_tiles_rows(%nope: tensor<1x2x4x2xf32>, %rope: tensor<1x2x4x1xf32>) -> tensor<1x2x3x4xf32> {
+  %empty = arith.constant dense<0.0> : tensor<3x2x4x1xf32>
+  %i1 = arith.constant dense<[[0], [1]]> : tensor<2x1xi64>
+  %i2 = arith.constant dense<[[2]]> : tensor<1x1xi64>
+  %t1 = kiln.transpose %nope perm = [3, 1, 2, 0] : tensor<1x2x4x2xf32>
+  %a = kiln.scatter_nd %t1 into %empty[%i1] : tensor<3x2x4x1xf32>, tensor<2x1xi64>, tensor<2x2x4x1xf32>
+  %t2 = kiln.transpose %rope perm = [3, 1, 2, 0] : tensor<1x2x4x1xf32>
+  %b = kiln.scatter_nd %t2 into %a[%i2] : tensor<3x2x4x1xf32>, tensor<1x1xi64>, tensor<1x2x4x1xf32>
+  %kt = kiln.transpose %b perm = [3, 1, 0, 2] : tensor<3x2x4x1xf32>
+  return %kt : tensor<1x2x3x4xf32>
+}
+
+// -----
+
+// Look-alikes that stay scatters: rows that leave a gap (the base shows
+// through), rows out of order within one update, and an update that adds.
+// CHECK-LABEL: func.func @scatter_not_tiles
+// CHECK-NOT: kiln.concat
+// CHECK-COUNT-3: kiln.scatter_nd
+func.func @scatter_not_tiles(%u: tensor<1x4xf32>, %w: tensor<2x4xf32>) -> (tensor<3x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>) {
+  %base = arith.constant dense<1.0> : tensor<3x4xf32>
+  %base2 = arith.constant dense<0.0> : tensor<2x4xf32>
+  %gap = arith.constant dense<[[2]]> : tensor<1x1xi64>
+  %swapped = arith.constant dense<[[1], [0]]> : tensor<2x1xi64>
+  %rows = arith.constant dense<[[0], [1]]> : tensor<2x1xi64>
+  %a = kiln.scatter_nd %u into %base[%gap] : tensor<3x4xf32>, tensor<1x1xi64>, tensor<1x4xf32>
+  %b = kiln.scatter_nd %w into %base2[%swapped] : tensor<2x4xf32>, tensor<2x1xi64>, tensor<2x4xf32>
+  %c = kiln.scatter_nd %w into %base2[%rows] {reduction = #kiln<reduction add>} : tensor<2x4xf32>, tensor<2x1xi64>, tensor<2x4xf32>
+  return %a, %b, %c : tensor<3x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>
+}
+
+// -----
+
+// A fused projection (one MatMul for gate and up, or q, k, v) split by
+// Slices of its columns: each part is the product with the weight's
+// columns (a view of the weight, free once compiled).
+// CHECK-LABEL: func.func @split_projection
+// CHECK-DAG: %[[W:.*]] = kiln.weight "w_qkv"
+// CHECK-DAG: %[[WQ:.*]] = kiln.slice %[[W]] starts = [0, 0] ends = [8, 4]
+// CHECK-DAG: %[[WK:.*]] = kiln.slice %[[W]] starts = [0, 4] ends = [8, 6]
+// CHECK-DAG: kiln.matmul %arg0, %[[WQ]] : tensor<1x3x8xf32>, tensor<8x4xf32>
+// CHECK-DAG: kiln.matmul %arg0, %[[WK]] : tensor<1x3x8xf32>, tensor<8x2xf32>
+// CHECK-NOT: tensor<8x6xf32>, tensor
+func.func @split_projection(%x: tensor<1x3x8xf32>) -> (tensor<1x3x4xf32>, tensor<1x3x2xf32>) {
+  %w = kiln.weight "w_qkv" from "model.onnx" at 0 : tensor<8x6xf32>
+  %p = kiln.matmul %x, %w : tensor<1x3x8xf32>, tensor<8x6xf32>
+  %q = kiln.slice %p starts = [0, 0, 0] ends = [9223372036854775807, 9223372036854775807, 4] steps = [1, 1, 1] : tensor<1x3x6xf32>
+  %k = kiln.slice %p starts = [0, 0, 4] ends = [9223372036854775807, 9223372036854775807, 6] steps = [1, 1, 1] : tensor<1x3x6xf32>
+  return %q, %k : tensor<1x3x4xf32>, tensor<1x3x2xf32>
+}
+
+// -----
+
+// A product of two activations is no projection: its slices stay.
+// CHECK-LABEL: func.func @split_activation_product
+// CHECK: %[[P:.*]] = kiln.matmul %arg0, %arg1
+// CHECK: kiln.slice %[[P]]
+func.func @split_activation_product(%x: tensor<3x8xf32>, %y: tensor<8x6xf32>) -> tensor<3x4xf32> {
+  %p = kiln.matmul %x, %y : tensor<3x8xf32>, tensor<8x6xf32>
+  %q = kiln.slice %p starts = [0, 0] ends = [3, 4] steps = [1, 1] : tensor<3x6xf32>
+  return %q : tensor<3x4xf32>
+}

@@ -59,3 +59,54 @@ func.func @attention_split_mismatch(%ql: tensor<1x4x1x32xf32>, %qp: tensor<1x4x1
   %o = kiln.matmul %p, %lat : tensor<1x4x1x16xf32>, tensor<1x4x16x32xf32>
   return %o : tensor<1x4x1x32xf32>
 }
+
+// -----
+
+// Every softmax whose probabilities reach a matmul gets a reason.
+func.func @probabilities_read_twice(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x4xf32>) -> (tensor<1x2x8x4xf32>, tensor<1x2x8x8xf32>) {
+  %kt = kiln.transpose %k perm = [0, 1, 3, 2] : tensor<1x2x8x4xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x2x8x4xf32>, tensor<1x2x4x8xf32>
+  // expected-remark @below {{not fused: attention: the probabilities are also read by 'kiln.binary'}}
+  %p = kiln.softmax %s axis = 3 : tensor<1x2x8x8xf32>
+  %o = kiln.matmul %p, %v : tensor<1x2x8x8xf32>, tensor<1x2x8x4xf32>
+  %twice = kiln.binary add %p, %p : tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>
+  return %o, %twice : tensor<1x2x8x4xf32>, tensor<1x2x8x8xf32>
+}
+
+// -----
+
+func.func @not_a_guard(%q: tensor<1x2x8x4xf32>, %k: tensor<1x2x8x4xf32>, %v: tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32> {
+  %one = arith.constant dense<1.0> : tensor<1xf32>
+  %kt = kiln.transpose %k perm = [0, 1, 3, 2] : tensor<1x2x8x4xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x2x8x4xf32>, tensor<1x2x4x8xf32>
+  // expected-remark @below {{not fused: attention: between the softmax and the P·V product 'kiln.matmul' is something other than SDPA's NaN guard Where(IsNaN(p), 0, p)}}
+  %p = kiln.softmax %s axis = 3 : tensor<1x2x8x8xf32>
+  %nan = kiln.unary is_nan %p : tensor<1x2x8x8xf32>
+  %g = kiln.where %nan, %one, %p : tensor<1x2x8x8xi1>, tensor<1xf32>, tensor<1x2x8x8xf32>
+  %o = kiln.matmul %g, %v : tensor<1x2x8x8xf32>, tensor<1x2x8x4xf32>
+  return %o : tensor<1x2x8x4xf32>
+}
+
+// -----
+
+// Every TopK over router scores gets a reason: over the tokens instead of
+// the experts, and over scores rescaled before the selection.
+func.func @topk_over_tokens(%x: tensor<8x4xf32>, %w: tensor<4x4xf32>) -> tensor<2x4xi64> {
+  %l = kiln.matmul %x, %w : tensor<8x4xf32>, tensor<4x4xf32>
+  %p = kiln.softmax %l axis = -1 : tensor<8x4xf32>
+  // expected-remark @below {{not fused: moe: the TopK over router scores is not over the last axis (the experts)}}
+  %v, %i = kiln.topk %p k = 2 axis = 0 : tensor<8x4xf32>
+  return %i : tensor<2x4xi64>
+}
+
+// -----
+
+func.func @topk_over_rescaled_scores(%x: tensor<8x4xf32>, %w: tensor<4x4xf32>) -> tensor<8x2xi64> {
+  %c = arith.constant dense<2.0> : tensor<f32>
+  %l = kiln.matmul %x, %w : tensor<8x4xf32>, tensor<4x4xf32>
+  %p = kiln.softmax %l axis = -1 : tensor<8x4xf32>
+  %s = kiln.binary mul %p, %c : tensor<8x4xf32>, tensor<f32>
+  // expected-remark @below {{not fused: moe: the TopK's input is not a router's selection}}
+  %v, %i = kiln.topk %s k = 2 axis = -1 : tensor<8x4xf32>
+  return %i : tensor<8x2xi64>
+}

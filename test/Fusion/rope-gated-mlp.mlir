@@ -95,3 +95,45 @@ func.func @rope_transpose_kept(%x: tensor<1x16x4x64xf32>, %cos: tensor<16x64xf32
   %r2 = kiln.rope %t2, %perhead, %perhead : tensor<1x4x16x64xf32>, tensor<4x16x64xf32>, tensor<4x16x64xf32>
   return %r, %t, %r2 : tensor<1x4x16x64xf32>, tensor<1x4x16x64xf32>, tensor<1x4x16x64xf32>
 }
+
+// -----
+
+// DeepSeek-V3's interleaved RoPE as Hugging Face writes it: the head
+// de-interleaved into even/odd features e and o, rotated as
+// Concat(e * c - o * s, o * c + e * s) with the half tables c and s, after
+// an unrotated part (the MLA query's). That is rotate-half RoPE of
+// Concat(e, o) with Concat(c, c) and Concat(s, s).
+// CHECK-LABEL: func.func @rope_halves
+// CHECK-DAG: %[[X:.*]] = kiln.concat %[[E:.*]], %[[O:.*]] axis = -1 : tensor<1x2x3x2xf32>, tensor<1x2x3x2xf32>
+// CHECK-DAG: %[[C:.*]] = kiln.concat %arg2, %arg2 axis = -1
+// CHECK-DAG: %[[S:.*]] = kiln.concat %arg3, %arg3 axis = -1
+// CHECK: %[[R:.*]] = kiln.rope %[[X]], %[[C]], %[[S]] : tensor<1x2x3x4xf32>, tensor<1x1x3x4xf32>, tensor<1x1x3x4xf32>
+// CHECK: kiln.concat %arg1, %[[R]] axis = -1 : tensor<1x2x3x5xf32>, tensor<1x2x3x4xf32>
+func.func @rope_halves(%x: tensor<1x2x3x4xf32>, %pass: tensor<1x2x3x5xf32>, %c: tensor<1x1x3x2xf32>, %s: tensor<1x1x3x2xf32>) -> tensor<1x2x3x9xf32> {
+  %e = kiln.slice %x starts = [0, 0, 0, 0] ends = [1, 2, 3, 4] steps = [1, 1, 1, 2] : tensor<1x2x3x4xf32>
+  %o = kiln.slice %x starts = [0, 0, 0, 1] ends = [1, 2, 3, 4] steps = [1, 1, 1, 2] : tensor<1x2x3x4xf32>
+  %ec = kiln.binary mul %e, %c : tensor<1x2x3x2xf32>, tensor<1x1x3x2xf32>
+  %os = kiln.binary mul %o, %s : tensor<1x2x3x2xf32>, tensor<1x1x3x2xf32>
+  %first = kiln.binary sub %ec, %os : tensor<1x2x3x2xf32>, tensor<1x2x3x2xf32>
+  %oc = kiln.binary mul %c, %o : tensor<1x1x3x2xf32>, tensor<1x2x3x2xf32>
+  %es = kiln.binary mul %e, %s : tensor<1x2x3x2xf32>, tensor<1x1x3x2xf32>
+  %second = kiln.binary add %es, %oc : tensor<1x2x3x2xf32>, tensor<1x2x3x2xf32>
+  %y = kiln.concat %pass, %first, %second axis = -1 : tensor<1x2x3x5xf32>, tensor<1x2x3x2xf32>, tensor<1x2x3x2xf32>
+  return %y : tensor<1x2x3x9xf32>
+}
+
+// -----
+
+// A look-alike: the second half multiplies o by s (not c): not a rotation.
+// CHECK-LABEL: func.func @rope_halves_wrong_table
+// CHECK-NOT: kiln.rope
+func.func @rope_halves_wrong_table(%e: tensor<1x2x3x2xf32>, %o: tensor<1x2x3x2xf32>, %c: tensor<1x1x3x2xf32>, %s: tensor<1x1x3x2xf32>) -> tensor<1x2x3x4xf32> {
+  %ec = kiln.binary mul %e, %c : tensor<1x2x3x2xf32>, tensor<1x1x3x2xf32>
+  %os = kiln.binary mul %o, %s : tensor<1x2x3x2xf32>, tensor<1x1x3x2xf32>
+  %first = kiln.binary sub %ec, %os : tensor<1x2x3x2xf32>, tensor<1x2x3x2xf32>
+  %os2 = kiln.binary mul %o, %s : tensor<1x2x3x2xf32>, tensor<1x1x3x2xf32>
+  %es = kiln.binary mul %e, %s : tensor<1x2x3x2xf32>, tensor<1x1x3x2xf32>
+  %second = kiln.binary add %os2, %es : tensor<1x2x3x2xf32>, tensor<1x2x3x2xf32>
+  %y = kiln.concat %first, %second axis = -1 : tensor<1x2x3x2xf32>, tensor<1x2x3x2xf32>
+  return %y : tensor<1x2x3x4xf32>
+}

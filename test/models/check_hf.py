@@ -4,11 +4,12 @@
 layer one `kiln.moe` (counted in `--emit=graph`), and `kiln run` matches
 torch's outputs (rtol 1e-3, atol 1e-4 unless given).
 
-usage: check_hf.py KILN DIR [--only NAME ...] [--table] [--keep]
+usage: check_hf.py KILN DIR [--only NAME ...] [--rtol 1e-3] [--atol 1e-4]
 Prints one line per model: name, fused-op counts (found/expected), the
 largest error relative to the tolerance, and PASS/FAIL with the reason.
 Models the exporter could not write are listed as "not exported" (the
-exporter's reason). Exit status 1 when any exported model fails.
+exporter's reason); the last line counts each. Exit status 1 when any
+exported model fails.
 """
 import argparse
 import json
@@ -32,7 +33,7 @@ def fused_counts(graph):
             for op in ("kiln.attention", "kiln.moe")}
 
 
-def check(kiln, d, name, entry, rtol, atol, keep):
+def check(kiln, d, name, entry, rtol, atol):
     onnx_path = os.path.join(d, name + ".onnx")
     rc, graph, err = compile_graph(kiln, onnx_path)
     if rc != 0:
@@ -77,25 +78,26 @@ def main():
     ap.add_argument("--only", nargs="*")
     ap.add_argument("--rtol", type=float, default=1e-3)
     ap.add_argument("--atol", type=float, default=1e-4)
-    ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     with open(os.path.join(args.dir, "manifest.json")) as f:
         manifest = json.load(f)
-    failed = 0
+    failed = passed = skipped = 0
     for name in sorted(manifest):
         if args.only and not any(name.startswith(o) for o in args.only):
             continue
         entry = manifest[name]
         if "export_failed" in entry:
             print(f"{name:40s} not exported ({entry['export_failed'][:80]})")
+            skipped += 1
             continue
-        status, why, counts = check(args.kiln, args.dir, name, entry, args.rtol, args.atol,
-                                    args.keep)
+        status, why, counts = check(args.kiln, args.dir, name, entry, args.rtol, args.atol)
         failed += status != "PASS"
+        passed += status == "PASS"
         att = f"attention {counts.get('kiln.attention', '-')}/{entry['attention_layers']}"
         moe = f"moe {counts.get('kiln.moe', '-')}/{entry['moe_layers']}"
         err = f"err {counts['error']:.2g}" if "error" in counts else ""
         print(f"{name:40s} {att:14s} {moe:9s} {err:12s} {status} {why}", flush=True)
+    print(f"{passed} passed, {failed} failed, {skipped} not exported")
     sys.exit(1 if failed else 0)
 
 

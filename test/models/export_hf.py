@@ -9,9 +9,12 @@ torch exporters: `dynamo` (torch.onnx.export(..., dynamo=True), torch.export
 + onnxscript, its default opset) and `ts` (dynamo=False, the TorchScript
 exporter, opset 17).
 
-Models (seed 0, float32, batch 1; the prompt has --seq tokens):
+Models (seed 0, float32, batch 1; the prompt has --seq tokens; the sizes
+below are `--size test`, `--size bench` is wider and deeper):
 - llama:     LlamaForCausalLM, GQA (4 query heads, 2 K/V heads), 2 layers.
 - qwen3:     Qwen3ForCausalLM (RMS norms on q and k per head), GQA.
+- phi3:      Phi3ForCausalLM: fused projections (one qkv_proj, one
+             gate_up_proj, each split after its MatMul).
 - mixtral:   MixtralForCausalLM, 8 experts top-2.
 - qwen2_moe: Qwen2MoeForCausalLM, 8 experts top-4 not renormalized, a
              sigmoid-gated shared expert.
@@ -30,7 +33,8 @@ grown cache as outputs (present_key_i / present_value_i).
 Prompt models take input_ids and attention_mask (all ones; BERT's last two
 tokens are padding); causal LMs give logits, BERT last_hidden_state.
 
-usage: export_hf.py OUTDIR [--only NAME ...] [--seq 16] [--exporter dynamo|ts]
+usage: export_hf.py OUTDIR [--only NAME ...] [--seq 32] [--exporter dynamo|ts]
+                        [--size test|bench]
 Writes OUTDIR/<name>.onnx (and .onnx.data), OUTDIR/<name>.<input>.npy,
 OUTDIR/<name>.torch.<output>.npy, and OUTDIR/manifest.json listing, per
 model, its inputs, outputs, and how many attention and MoE layers it has
@@ -49,65 +53,95 @@ warnings.filterwarnings("ignore")
 import transformers  # noqa: E402
 from transformers import DynamicCache  # noqa: E402
 
-VOCAB = 256
+# Model sizes: `test` (what the lit tests compile and compare) and `bench`
+# (bench/hf_models.py: big enough that a run takes milliseconds).
+SIZES = {
+    "test": dict(vocab=256, hidden=64, heads=4, kv_heads=2, head_dim=16, inter=128, layers=2,
+                 experts=8, moe_inter=48, shared_inter=96, q_lora=48, kv_lora=32, rope_dim=8,
+                 nope_dim=16, v_dim=16),
+    "bench": dict(vocab=2048, hidden=512, heads=8, kv_heads=2, head_dim=64, inter=1408,
+                  layers=4, experts=8, moe_inter=512, shared_inter=1024, q_lora=256,
+                  kv_lora=128, rope_dim=32, nope_dim=64, v_dim=64),
+}
+S = SIZES["test"]
 
 
 def llama_config(attn):
     return transformers.LlamaConfig(
-        vocab_size=VOCAB, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+        vocab_size=S["vocab"], hidden_size=S["hidden"], intermediate_size=S["inter"],
+        num_hidden_layers=S["layers"], num_attention_heads=S["heads"],
+        num_key_value_heads=S["kv_heads"], max_position_embeddings=4096,
         attn_implementation=attn)
 
 
 def qwen3_config(attn):
     return transformers.Qwen3Config(
-        vocab_size=VOCAB, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, head_dim=16,
-        max_position_embeddings=256, attn_implementation=attn)
+        vocab_size=S["vocab"], hidden_size=S["hidden"], intermediate_size=S["inter"],
+        num_hidden_layers=S["layers"], num_attention_heads=S["heads"],
+        num_key_value_heads=S["kv_heads"], head_dim=S["head_dim"],
+        max_position_embeddings=4096, attn_implementation=attn)
+
+
+def phi3_config(attn):
+    """Fused projections: one qkv_proj and one gate_up_proj per layer."""
+    return transformers.Phi3Config(
+        vocab_size=S["vocab"], hidden_size=S["hidden"], intermediate_size=S["inter"],
+        num_hidden_layers=S["layers"], num_attention_heads=S["heads"],
+        num_key_value_heads=S["kv_heads"], max_position_embeddings=4096,
+        pad_token_id=0, attn_implementation=attn)
 
 
 def mixtral_config(attn, experts):
     return transformers.MixtralConfig(
-        vocab_size=VOCAB, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, num_local_experts=8,
-        num_experts_per_tok=2, max_position_embeddings=256, attn_implementation=attn,
+        vocab_size=S["vocab"], hidden_size=S["hidden"], intermediate_size=S["moe_inter"],
+        num_hidden_layers=S["layers"], num_attention_heads=S["heads"],
+        num_key_value_heads=S["kv_heads"], num_local_experts=S["experts"],
+        num_experts_per_tok=2, max_position_embeddings=4096, attn_implementation=attn,
         experts_implementation=experts)
 
 
 def qwen2_moe_config(attn, experts):
     return transformers.Qwen2MoeConfig(
-        vocab_size=VOCAB, hidden_size=64, intermediate_size=128, moe_intermediate_size=48,
-        shared_expert_intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, num_experts=8, num_experts_per_tok=4, norm_topk_prob=False,
-        max_position_embeddings=256, attn_implementation=attn, experts_implementation=experts)
+        vocab_size=S["vocab"], hidden_size=S["hidden"], intermediate_size=S["inter"],
+        moe_intermediate_size=S["moe_inter"], shared_expert_intermediate_size=S["shared_inter"],
+        num_hidden_layers=S["layers"], num_attention_heads=S["heads"],
+        num_key_value_heads=S["kv_heads"], num_experts=S["experts"], num_experts_per_tok=4,
+        norm_topk_prob=False, max_position_embeddings=4096, attn_implementation=attn,
+        experts_implementation=experts)
 
 
 def deepseek_v3_config(attn, experts):
     return transformers.DeepseekV3Config(
-        vocab_size=VOCAB, hidden_size=64, intermediate_size=128, moe_intermediate_size=32,
-        num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=4,
-        n_shared_experts=1, n_routed_experts=8, routed_scaling_factor=2.5,
-        kv_lora_rank=32, q_lora_rank=48, qk_rope_head_dim=8, v_head_dim=16,
-        qk_nope_head_dim=16, n_group=4, topk_group=2, num_experts_per_tok=2,
-        first_k_dense_replace=1, norm_topk_prob=True, max_position_embeddings=256,
+        vocab_size=S["vocab"], hidden_size=S["hidden"], intermediate_size=S["inter"],
+        moe_intermediate_size=S["moe_inter"], num_hidden_layers=S["layers"],
+        num_attention_heads=S["heads"], num_key_value_heads=S["heads"], n_shared_experts=1,
+        n_routed_experts=S["experts"], routed_scaling_factor=2.5, kv_lora_rank=S["kv_lora"],
+        q_lora_rank=S["q_lora"], qk_rope_head_dim=S["rope_dim"], v_head_dim=S["v_dim"],
+        qk_nope_head_dim=S["nope_dim"], n_group=4, topk_group=2, num_experts_per_tok=2,
+        first_k_dense_replace=1, norm_topk_prob=True, max_position_embeddings=4096,
         rope_interleave=True, attn_implementation=attn, experts_implementation=experts)
 
 
 def bert_config(attn):
     return transformers.BertConfig(
-        vocab_size=VOCAB, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
-        intermediate_size=128, max_position_embeddings=256, attn_implementation=attn)
+        vocab_size=S["vocab"], hidden_size=S["hidden"], num_hidden_layers=S["layers"],
+        num_attention_heads=S["heads"], intermediate_size=4 * S["hidden"],
+        max_position_embeddings=4096, attn_implementation=attn)
 
 
 # name -> (model class, config builder, takes an experts implementation,
-#          attention layers, MoE layers)
+#          attention layers, MoE layers) for a model of `layers` layers
 FAMILIES = {
-    "llama": (transformers.LlamaForCausalLM, llama_config, False, 2, 0),
-    "qwen3": (transformers.Qwen3ForCausalLM, qwen3_config, False, 2, 0),
-    "mixtral": (transformers.MixtralForCausalLM, mixtral_config, True, 2, 2),
-    "qwen2_moe": (transformers.Qwen2MoeForCausalLM, qwen2_moe_config, True, 2, 2),
-    "deepseek_v3": (transformers.DeepseekV3ForCausalLM, deepseek_v3_config, True, 2, 1),
-    "bert": (transformers.BertModel, bert_config, False, 2, 0),
+    "llama": (transformers.LlamaForCausalLM, llama_config, False, lambda n: n, lambda n: 0),
+    "qwen3": (transformers.Qwen3ForCausalLM, qwen3_config, False, lambda n: n, lambda n: 0),
+    "phi3": (transformers.Phi3ForCausalLM, phi3_config, False, lambda n: n, lambda n: 0),
+    "mixtral": (transformers.MixtralForCausalLM, mixtral_config, True, lambda n: n, lambda n: n),
+    "qwen2_moe": (transformers.Qwen2MoeForCausalLM, qwen2_moe_config, True, lambda n: n,
+                  lambda n: n),
+    # The first layer is dense (first_k_dense_replace = 1).
+    "deepseek_v3": (transformers.DeepseekV3ForCausalLM, deepseek_v3_config, True, lambda n: n,
+                    lambda n: n - 1),
+    "bert": (transformers.BertModel, bert_config, False, lambda n: n, lambda n: 0),
 }
 EXPERTS = ["eager", "batched_mm"]
 ATTENTION = ["sdpa", "eager"]
@@ -194,16 +228,16 @@ def n_experts(model):
 def example(fam, model, seq, decode, seed=1):
     gen = torch.Generator().manual_seed(seed)
     if not decode:
-        ids = torch.randint(0, VOCAB, (1, seq), generator=gen)
+        ids = torch.randint(0, S["vocab"], (1, seq), generator=gen)
         mask = torch.ones(1, seq, dtype=torch.int64)
         if fam == "bert":
             mask[:, -2:] = 0
         return {"input_ids": ids, "attention_mask": mask}, ["last_hidden_state" if fam == "bert" else "logits"]
     # The cache of a real prompt of `seq` tokens, then one new token.
-    prompt = torch.randint(0, VOCAB, (1, seq), generator=gen)
+    prompt = torch.randint(0, S["vocab"], (1, seq), generator=gen)
     with torch.no_grad():
         out = model(input_ids=prompt, use_cache=True)
-    inputs = {"input_ids": torch.randint(0, VOCAB, (1, 1), generator=gen),
+    inputs = {"input_ids": torch.randint(0, S["vocab"], (1, 1), generator=gen),
               "attention_mask": torch.ones(1, seq + 1, dtype=torch.int64)}
     outputs = ["logits"]
     for i, layer in enumerate(out.past_key_values.layers):
@@ -263,7 +297,7 @@ def export(outdir, name, fam, attn, experts, decode, seq, exporter):
     _, _, moe, attn_layers, moe_layers = FAMILIES[fam]
     entry = {"family": fam, "attention": attn, "experts": experts, "decode": decode,
              "exporter": exporter, "inputs": list(inputs), "outputs": output_names,
-             "attention_layers": attn_layers, "moe_layers": moe_layers}
+             "attention_layers": attn_layers(S["layers"]), "moe_layers": moe_layers(S["layers"])}
     if moe:
         entry["experts_hit"] = experts_hit(model, inputs)
     return full, entry
@@ -275,7 +309,9 @@ def main():
     ap.add_argument("--only", nargs="*", help="names or name prefixes to export")
     ap.add_argument("--seq", type=int, default=32)
     ap.add_argument("--exporter", choices=["dynamo", "ts"], action="append")
+    ap.add_argument("--size", choices=list(SIZES), default="test")
     args = ap.parse_args()
+    S.update(SIZES[args.size])
     os.makedirs(args.outdir, exist_ok=True)
     manifest_path = os.path.join(args.outdir, "manifest.json")
     manifest = {}
