@@ -440,6 +440,34 @@ HostTensor evaluateMoe(const MoeReference &m, const HostTensor &hidden) {
   return out;
 }
 
+/// A gather of whole matrices of a rank-3 tensor (GatherND at [N, 1] rows,
+/// or Gather on axis 0 at [N] rows) whose only user is a matmul's left
+/// operand: the matmul reads the source through the indices instead of a
+/// copy (a batched_mm MoE gathers each token's expert weights: gigabytes
+/// once in double precision).
+static Operation *matrixGather(Value v) {
+  Operation *def = v.getDefiningOp();
+  if (!def || !v.hasOneUse())
+    return nullptr;
+  auto mm = dyn_cast<MatmulOp>(*v.getUsers().begin());
+  if (!mm || mm.getLhs() != v)
+    return nullptr;
+  auto rank = [](Value x) {
+    auto t = dyn_cast<RankedTensorType>(x.getType());
+    return t ? t.getRank() : -1;
+  };
+  if (auto g = dyn_cast<GatherNdOp>(def)) {
+    auto it = dyn_cast<RankedTensorType>(g.getIndices().getType());
+    if (g.getBatchDims() == 0 && rank(g.getData()) == 3 && it && it.getRank() == 2 &&
+        it.getShape().back() == 1)
+      return def;
+  }
+  if (auto g = dyn_cast<GatherOp>(def))
+    if (g.getAxis() == 0 && rank(g.getData()) == 3 && rank(g.getIndices()) == 1)
+      return def;
+  return nullptr;
+}
+
 bool Interpreter::charge(uint64_t work) {
   spent += work;
   return spent <= budget;
@@ -471,9 +499,17 @@ const HostTensor *Interpreter::evaluate(Value root) {
       continue;
     }
     stack.push_back({v, true});
-    for (Value operand : op->getOperands())
-      if (!values.count(operand))
-        stack.push_back({operand, false});
+    for (Value operand : op->getOperands()) {
+      if (values.count(operand))
+        continue;
+      if (Operation *g = isa<MatmulOp>(op) ? matrixGather(operand) : nullptr) {
+        for (Value in : g->getOperands()) // read in place by the matmul
+          if (!values.count(in))
+            stack.push_back({in, false});
+        continue;
+      }
+      stack.push_back({operand, false});
+    }
   }
   return &values.find(root)->second;
 }
@@ -482,7 +518,8 @@ LogicalResult Interpreter::evaluateOp(Operation *op) {
   auto setResult = [&](unsigned i, HostTensor t) { values[op->getResult(i)] = std::move(t); };
 
   for (Value operand : op->getOperands())
-    if (!charge(values.find(operand)->second.numElements()))
+    if (auto it = values.find(operand);
+        it != values.end() && !charge(it->second.numElements()))
       return fail(op, "the subgraph is too large to evaluate at compile time");
 
   // Constants and weights.
@@ -596,10 +633,60 @@ LogicalResult Interpreter::evaluateOp(Operation *op) {
   }
 
   // Contractions and normalizations.
+  if (auto mm = dyn_cast<MatmulOp>(op); mm && matrixGather(mm.getLhs())) {
+    // out[n] = source[index[n]] · rhs[n], the gathered copy never made;
+    // rows whose right operand is all zeros (tokens not drawn) are skipped.
+    Operation *g = mm.getLhs().getDefiningOp();
+    const HostTensor &src = values.find(g->getOperand(0))->second,
+                     &idx = values.find(g->getOperand(1))->second, &b = operand(op, 1);
+    int64_t n = idx.numElements(), e = src.shape[0], rows = src.shape[1], k = src.shape[2];
+    if (b.rank() != 3 || (b.shape[0] != n && b.shape[0] != 1) || b.shape[1] != k)
+      return fail(op, "operand shapes do not multiply");
+    int64_t cols = b.shape[2];
+    HostTensor out({n, rows, cols});
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t at = (int64_t)idx.data[i];
+      if (at < 0)
+        at += e;
+      if (at < 0 || at >= e)
+        return fail(g, "an index is out of range");
+      const double *pb = b.data.data() + (b.shape[0] == 1 ? 0 : i) * k * cols;
+      if (std::all_of(pb, pb + k * cols, [](double x) { return x == 0; }))
+        continue;
+      if (!charge((uint64_t)rows * k * cols))
+        return fail(op, "the subgraph is too large to evaluate at compile time");
+      const double *pa = src.data.data() + at * rows * k;
+      double *po = out.data.data() + i * rows * cols;
+      if (cols == 1) { // matrix times vector: dot products
+        for (int64_t r = 0; r < rows; ++r) {
+          double sum = 0;
+          for (int64_t kk = 0; kk < k; ++kk)
+            sum += pa[r * k + kk] * pb[kk];
+          po[r] = sum;
+        }
+        continue;
+      }
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t kk = 0; kk < k; ++kk) {
+          double x = pa[r * k + kk];
+          for (int64_t c = 0; c < cols; ++c)
+            po[r * cols + c] += x * pb[kk * cols + c];
+        }
+    }
+    setResult(0, std::move(out));
+    return success();
+  }
   if (isa<MatmulOp>(op)) {
     const HostTensor &a = operand(op, 0), &b = operand(op, 1);
     int64_t k = a.shape.empty() ? 1 : a.shape.back();
-    if (!charge((uint64_t)(a.numElements() / std::max<int64_t>(1, k)) * b.numElements()))
+    int64_t n = b.rank() >= 2 ? b.shape.back() : 1;
+    int64_t batchB = b.rank() > 2 ? b.numElements() / std::max<int64_t>(1, k * n) : 1;
+    int64_t rowsA = a.numElements() / std::max<int64_t>(1, k);
+    // Multiply-adds: every row of a (batched) times the columns of b, more
+    // when b's batch broadcasts over a's rows.
+    uint64_t macs = (uint64_t)std::max(rowsA, batchB * (a.rank() >= 2 ? a.shape[a.rank() - 2] : 1)) *
+                    (uint64_t)k * (uint64_t)n;
+    if (!charge(macs))
       return fail(op, "the subgraph is too large to evaluate at compile time");
     std::optional<HostTensor> out = matmul(a, b);
     if (!out)

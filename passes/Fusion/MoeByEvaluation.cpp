@@ -407,6 +407,13 @@ LogicalResult raiseMoeByEvaluation(const MoeRouting &r, PatternRewriter &rewrite
     ref.up = &up;
     ref.down = &down;
     ref.activation = c.activation;
+    // A few tokens screen out wrong readings before the full comparison.
+    int64_t few = std::min<int64_t>(tokens, 4);
+    HostTensor someTokens({few, h}), someExpected({few, h});
+    std::copy_n(trials[0].first.data.begin(), few * h, someTokens.data.begin());
+    std::copy_n(trials[0].second.data.begin(), few * h, someExpected.data.begin());
+    if (!closeEnough(evaluateMoe(ref, someTokens), someExpected))
+      continue;
     if (llvm::all_of(trials, [&](auto &trial) {
           return closeEnough(evaluateMoe(ref, trial.first), trial.second);
         })) {
