@@ -64,6 +64,18 @@ int64_t MatmulEmitter::panelWidth(const Tiling &t, int64_t n) {
   return std::max(t.nr, std::min(t.nc - t.nc % t.nr, n));
 }
 
+/// Fewer column panels than kMinWorkgroups (a projection of 128 or 512
+/// columns is one or two panels: one thread idle, or no slack to balance)
+/// also split the rows, as long as each group keeps enough row blocks to
+/// amortize packing its panel's B again.
+int64_t MatmulEmitter::rowGroups(const Tiling &t, int64_t m, int64_t n) {
+  constexpr int64_t kMinWorkgroups = 4, kMinBlocksPerGroup = 4;
+  int64_t panels = (n + panelWidth(t, n) - 1) / panelWidth(t, n);
+  int64_t blocks = m / std::min(t.mr, m);
+  int64_t wanted = (kMinWorkgroups + panels - 1) / panels;
+  return std::max<int64_t>(1, std::min(wanted, blocks / kMinBlocksPerGroup));
+}
+
 /// `parallel`: the column panels are an scf.parallel (a workgroup grid);
 /// otherwise a loop (an enclosing loop is the grid).
 void MatmulEmitter::emit(Value a, Value bm, Value c, const Scratch &scratch, bool parallel) {
@@ -73,7 +85,8 @@ void MatmulEmitter::emit(Value a, Value bm, Value c, const Scratch &scratch, boo
   int64_t mr = std::min(t.mr, m);
   int64_t nMain = n - n % t.nr;
   if (nMain > 0)
-    emitPanels(a, bm, c, m, nMain, k, mr, scratch, parallel);
+    emitPanels(a, bm, c, m, nMain, k, mr, scratch, parallel,
+               parallel && !activeRows ? rowGroups(t, m, nMain) : 1);
   if (nMain < n) { // leftover columns: the generic loops
     Value bTail = bTransposed ? subview(bm, {nMain, 0}, {n - nMain, k})
                               : subview(bm, {0, nMain}, {k, n - nMain});
@@ -120,19 +133,24 @@ void MatmulEmitter::emitLoops(Value a, Value bm, Value c) {
 
 
 void MatmulEmitter::emitPanels(Value a, Value bm, Value c, int64_t m, int64_t n, int64_t k, int64_t mr,
-                const Scratch &scratch, bool parallel) {
+                const Scratch &scratch, bool parallel, int64_t groups) {
   int64_t nc = panelWidth(t, n);
   int64_t kc = std::min(t.kc, k);
   int64_t panels = (n + nc - 1) / nc;
   int64_t mMain = m - m % mr;
   bool packB = packsB(m, mr) || bTransposed;
   OpBuilder::InsertionGuard guard(b);
-  Value panel;
+  Value panel, group;
   if (parallel) {
-    auto par = scf::ParallelOp::create(b, loc, ValueRange{idx(0)}, ValueRange{idx(panels)},
-                                       ValueRange{idx(1)});
+    // One workgroup per (row group, panel).
+    auto par = scf::ParallelOp::create(b, loc, ValueRange{idx(0)},
+                                       ValueRange{idx(panels * groups)}, ValueRange{idx(1)});
     b.setInsertionPointToStart(par.getBody());
     panel = par.getInductionVars()[0];
+    if (groups > 1) {
+      group = arith::DivUIOp::create(b, loc, panel, idx(panels));
+      panel = arith::RemUIOp::create(b, loc, panel, idx(panels));
+    }
   } else {
     auto loop = scf::ForOp::create(b, loc, idx(0), idx(panels), idx(1));
     b.setInsertionPointToStart(loop.getBody());
@@ -157,19 +175,37 @@ void MatmulEmitter::emitPanels(Value a, Value bm, Value c, int64_t m, int64_t n,
         Operands ops{a, bm, c, bPacked, aPacked, pc, kcHere, jc, ncHere, kc};
         // With a dynamic row count only the micro-tiles holding live rows
         // run (the buffer's rows past it are padding).
-        Value rowEnd = idx(mMain);
+        Value rowStart = idx(0), rowEnd = idx(mMain);
         if (activeRows && m % mr == 0)
           rowEnd = min(rowEnd, mul(arith::DivUIOp::create(b, loc, add(activeRows, idx(mr - 1)),
                                                           idx(mr)),
                                    mr));
+        if (group) { // this group's share of the row blocks, evenly
+          int64_t blocks = mMain / mr;
+          auto groupStart = [&](Value g) {
+            return mul(arith::DivUIOp::create(b, loc, mul(g, blocks), idx(groups)), mr);
+          };
+          rowStart = groupStart(group);
+          rowEnd = groupStart(add(group, idx(1)));
+        }
         if (mMain > 0)
-          scf::ForOp::create(b, loc, idx(0), rowEnd, idx(mr), ValueRange{},
+          scf::ForOp::create(b, loc, rowStart, rowEnd, idx(mr), ValueRange{},
                              [&](OpBuilder &, Location, Value i0, ValueRange) {
                                emitRowBlock(ops, i0, mr);
                                scf::YieldOp::create(b, loc);
                              });
-        if (m > mMain)
-          emitRowBlock(ops, idx(mMain), m - mMain);
+        if (m > mMain) { // the rows left over: the last group's
+          if (group) {
+            Value last = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, group,
+                                               idx(groups - 1));
+            scf::IfOp::create(b, loc, last, [&](OpBuilder &, Location) {
+              emitRowBlock(ops, idx(mMain), m - mMain);
+              scf::YieldOp::create(b, loc);
+            });
+          } else {
+            emitRowBlock(ops, idx(mMain), m - mMain);
+          }
+        }
         scf::YieldOp::create(b, loc);
       });
 }

@@ -51,6 +51,8 @@ public:
   /// With a single row block nothing reuses a packed B: read it in place.
   static bool packsB(int64_t m, int64_t mr);
   static int64_t panelWidth(const Tiling &t, int64_t n);
+  /// How many row groups split the rows of an M x N product's workgroups.
+  static int64_t rowGroups(const Tiling &t, int64_t m, int64_t n);
 
   /// Only the first `rows` rows (a dynamic count, at most M) hold data: row
   /// micro-tiles past them are skipped when M is a multiple of MR, and
@@ -98,7 +100,7 @@ private:
   }
 
   void emitPanels(mlir::Value a, mlir::Value bm, mlir::Value c, int64_t m, int64_t n, int64_t k,
-                  int64_t mr, const Scratch &scratch, bool parallel);
+                  int64_t mr, const Scratch &scratch, bool parallel, int64_t groups);
   void emitPackB(mlir::Value bm, mlir::Value bPacked, mlir::Value pc, mlir::Value kcHere,
                  mlir::Value jc, mlir::Value ncHere, int64_t kc);
   void emitRowBlock(const Operands &o, mlir::Value i0, int64_t mr);

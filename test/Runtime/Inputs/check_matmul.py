@@ -15,6 +15,10 @@ SHAPES = [  # (batch or None, M, K, N)
     (None, 64, 96, 128), (None, 37, 300, 70), (None, 1, 512, 512), (None, 9, 17, 33),
     (None, 7, 1000, 64), (None, 3, 5, 100), (None, 300, 600, 544), (4, 128, 64, 128),
     (3, 5, 33, 40),
+    # Few column panels split their rows into groups (workgroups): leftover
+    # rows in the last group, one panel of 128 columns, rows just above a
+    # group's minimum.
+    (None, 130, 512, 128), (None, 128, 64, 512), (None, 50, 64, 32),
 ]
 
 

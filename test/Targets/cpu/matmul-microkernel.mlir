@@ -1,16 +1,20 @@
 // RUN: kiln-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kiln-cpu-matmul-microkernel{vector-bits=512 registers=32 k-block=64 panel-cols=64},cse))' | FileCheck %s
 // RUN: kiln-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kiln-cpu-matmul-microkernel{vector-bits=256 registers=16},cse))' | FileCheck %s --check-prefix=AVX2
 
-// 64 x 128 x 96 with 16-lane vectors: NR = 32, MR = 8, two 64-column panels
-// (workgroups); B packed per 64-deep K block; 8 x 2 accumulators.
+// 64 x 128 x 96 with 16-lane vectors: NR = 32, MR = 8, two 64-column panels,
+// each split in two row groups of 4 row blocks (4 workgroups: two would
+// leave no slack to balance threads); B packed per 64-deep K block; 8 x 2
+// accumulators.
 // CHECK-LABEL: func.func @matmul
 // CHECK-NOT: linalg.matmul
 // CHECK: memref.alloca() {alignment = 64 : i64} : memref<512xf32>
 // CHECK: memref.alloca() {alignment = 64 : i64} : memref<4096xf32>
-// CHECK: scf.parallel (%[[P:.*]]) = (%c0) to (%c2) step (%c1)
+// CHECK: scf.parallel (%[[W:.*]]) = (%c0) to (%c4) step (%c1)
+// CHECK: %[[G:.*]] = arith.divui %[[W]], %c2
+// CHECK: arith.remui %[[W]], %c2
 // CHECK: scf.for %{{.*}} = %c0 to %c96 step %c64
 // CHECK: vector.store {{.*}} : memref<4096xf32>, vector<16xf32>
-// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c8
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK-COUNT-16: vector.fma
 // AVX2-LABEL: func.func @matmul
