@@ -20,6 +20,7 @@
 
 #include "passes/Fusion/Patterns.h"
 #include "lib/support/StorageBytes.h"
+#include "passes/Fusion/Interpreter.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
@@ -182,19 +183,11 @@ private:
     return std::nullopt;
   }
 
-  static double halfToDouble(FloatType type, uint16_t bits) {
-    APFloat f(type.getFloatSemantics(), APInt(16, bits));
-    bool lost;
-    f.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lost);
-    return f.convertToDouble();
-  }
-
   /// Little-endian data of a weight, read through a file mapping.
   Eval weight(WeightOp w, SmallVector<int64_t> shape) {
     Type elt = cast<RankedTensorType>(w.getType()).getElementType();
     unsigned bytes = elementStorageBytes(elt);
-    if (!(elt.isF32() || elt.isF64() || elt.isF16() || elt.isBF16() || elt.isInteger(64) ||
-          elt.isInteger(32) || elt.isInteger(8) || elt.isInteger(1)))
+    if (!bytes || !elt.isIntOrFloat())
       return nullptr;
     int64_t count = 1;
     for (int64_t d : shape)
@@ -207,22 +200,7 @@ private:
     files.push_back(file);
     const char *base = file->getBufferStart();
     return [=](ArrayRef<int64_t> i) -> std::optional<double> {
-      const char *p = base + linear(shape, i) * bytes;
-      auto read = [p](auto x) {
-        std::memcpy(&x, p, sizeof(x));
-        return x;
-      };
-      if (elt.isF32())
-        return (double)read(float());
-      if (elt.isF16() || elt.isBF16()) // half precision checkpoints
-        return halfToDouble(cast<FloatType>(elt), read(uint16_t()));
-      if (elt.isF64())
-        return read(double());
-      if (elt.isInteger(64))
-        return (double)read(int64_t());
-      if (elt.isInteger(32))
-        return (double)read(int32_t());
-      return (double)read(int8_t());
+      return decodeElement(elt, base + linear(shape, i) * bytes);
     };
   }
 

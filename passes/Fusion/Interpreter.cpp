@@ -9,6 +9,8 @@
 
 #include "passes/Fusion/Interpreter.h"
 
+#include "lib/support/StorageBytes.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/APFloat.h"
@@ -552,12 +554,8 @@ LogicalResult Interpreter::evaluateOp(Operation *op) {
   }
   if (auto w = dyn_cast<WeightOp>(op)) {
     auto type = cast<RankedTensorType>(w.getType());
-    uint64_t bytes = 0;
     Type elt = type.getElementType();
-    if (elt.isInteger(1))
-      bytes = 1;
-    else if (elt.isIntOrFloat() && elt.getIntOrFloatBitWidth() % 8 == 0)
-      bytes = elt.getIntOrFloatBitWidth() / 8;
+    uint64_t bytes = elt.isIntOrFloat() ? elementStorageBytes(elt) : 0;
     if (!bytes || !type.hasStaticShape())
       return fail(op, "a weight of an unsupported type");
     HostTensor t(type.getShape());
