@@ -27,10 +27,9 @@ import tempfile
 import time
 
 import numpy as np
-import onnxruntime as ort
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import table  # noqa: E402
+from common import busy_loop, kiln_times, ort_session, ort_times, table  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -47,47 +46,6 @@ MODELS = [
     ("llama_sdpa_decode", "Llama decode step (128 cached)"),
     ("deepseek_v3_sdpa_decode", "DeepSeek-V3 decode step (128 cached)"),
 ]
-
-
-def busy_loop():
-    """A process spinning on CPU 0 until killed."""
-    return subprocess.Popen([sys.executable, "-c",
-                             "import os\nos.sched_setaffinity(0, {0})\nwhile True: pass"])
-
-
-def kiln_times(kiln, art, inputs, threads, iterations):
-    env = dict(os.environ, KILN_NUM_THREADS=str(threads))
-    out = subprocess.run([kiln, "bench", art, *inputs, "--json", "--warmup", "10",
-                          "--iterations", str(iterations)], env=env, check=True,
-                         capture_output=True, text=True).stdout
-    r = json.loads(out)
-    return r["median_ms"], r["p90_ms"]
-
-
-def ort_session(path, threads):
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
-
-
-def ort_times(sess, feeds, iterations):
-    # I/O binding keeps Python's per-call overhead out of the timings.
-    binding = sess.io_binding()
-    for name, value in feeds.items():
-        binding.bind_cpu_input(name, value)
-    for out in sess.get_outputs():
-        binding.bind_output(out.name)
-    for _ in range(10):
-        sess.run_with_iobinding(binding)
-    times = []
-    for _ in range(iterations):
-        start = time.perf_counter()
-        sess.run_with_iobinding(binding)
-        times.append(time.perf_counter() - start)
-    times.sort()
-    return times[len(times) // 2] * 1e3, times[min(len(times) - 1, int(0.9 * len(times)))] * 1e3
 
 
 def main():

@@ -71,7 +71,7 @@ uint64_t kiln_model_flops(const kiln_model *model);
 kiln_status kiln_model_input(const kiln_model *model, size_t index, kiln_tensor *info);
 kiln_status kiln_model_output(const kiln_model *model, size_t index, kiln_tensor *info);
 
-/* device: "cpu" (threads: KILN_NUM_THREADS, default = cores) or "cuda"
+/* device: "cpu" (threads: KILN_NUM_THREADS, default = the CPUs this process may use) or "cuda"
  * (GPU 0 through the CUDA driver, loaded here with dlopen; the artifact must
  * hold kernels compiled with --target=cuda:sm_XX). */
 kiln_status kiln_session_create(kiln_model *model, const char *device, kiln_session **session);

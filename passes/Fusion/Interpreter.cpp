@@ -327,6 +327,35 @@ HostTensor softmax(const HostTensor &in, int64_t axis, bool log) {
   return out;
 }
 
+/// For each element i of `indices`, the offset in a row-major tensor of
+/// `shape` at i's position with its `axis` coordinate replaced by the index
+/// (ONNX GatherElements / ScatterElements); false on an index out of range.
+template <typename F>
+bool forEachAxisIndex(const HostTensor &indices, ArrayRef<int64_t> shape, int64_t axis, F f) {
+  SmallVector<int64_t, 4> strides = stridesOf(shape), idx(indices.rank(), 0);
+  for (int64_t i = 0; i < indices.numElements(); ++i) {
+    int64_t off = 0;
+    for (int64_t d = 0; d < indices.rank(); ++d) {
+      int64_t at = idx[d];
+      if (d == axis) {
+        at = (int64_t)indices.data[i];
+        if (at < 0)
+          at += shape[d];
+        if (at < 0 || at >= shape[d])
+          return false;
+      }
+      off += at * strides[d];
+    }
+    f(i, off);
+    for (int64_t d = indices.rank() - 1; d >= 0; --d) {
+      if (++idx[d] < indices.shape[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+  return true;
+}
+
 double activate(Activation a, double x) {
   switch (a) {
   case Activation::silu: return unary(UnaryKind::silu, x);
@@ -1038,29 +1067,10 @@ LogicalResult Interpreter::evaluateOp(Operation *op) {
   }
   if (auto g = dyn_cast<GatherElementsOp>(op)) {
     const HostTensor &data = operand(op, 0), &indices = operand(op, 1);
-    int64_t axis = normAxis(g.getAxis(), data.rank());
     HostTensor out(indices.shape);
-    SmallVector<int64_t, 4> dataStrides = stridesOf(data.shape), idx(indices.rank(), 0);
-    for (int64_t i = 0; i < out.numElements(); ++i) {
-      int64_t off = 0;
-      for (int64_t d = 0; d < indices.rank(); ++d) {
-        int64_t at = idx[d];
-        if (d == axis) {
-          at = (int64_t)indices.data[i];
-          if (at < 0)
-            at += data.shape[d];
-          if (at < 0 || at >= data.shape[d])
-            return fail(op, "an index is out of range");
-        }
-        off += at * dataStrides[d];
-      }
-      out.data[i] = data.data[off];
-      for (int64_t d = indices.rank() - 1; d >= 0; --d) {
-        if (++idx[d] < indices.shape[d])
-          break;
-        idx[d] = 0;
-      }
-    }
+    if (!forEachAxisIndex(indices, data.shape, normAxis(g.getAxis(), data.rank()),
+                          [&](int64_t i, int64_t off) { out.data[i] = data.data[off]; }))
+      return fail(op, "an index is out of range");
     setResult(0, std::move(out));
     return success();
   }
@@ -1076,28 +1086,11 @@ LogicalResult Interpreter::evaluateOp(Operation *op) {
   if (auto s = dyn_cast<ScatterElementsOp>(op)) {
     HostTensor out = operand(op, 0);
     const HostTensor &indices = operand(op, 1), &updates = operand(op, 2);
-    int64_t axis = normAxis(s.getAxis(), out.rank());
-    SmallVector<int64_t, 4> strides = stridesOf(out.shape), idx(indices.rank(), 0);
-    for (int64_t i = 0; i < indices.numElements(); ++i) {
-      int64_t off = 0;
-      for (int64_t d = 0; d < indices.rank(); ++d) {
-        int64_t at = idx[d];
-        if (d == axis) {
-          at = (int64_t)indices.data[i];
-          if (at < 0)
-            at += out.shape[d];
-          if (at < 0 || at >= out.shape[d])
-            return fail(op, "an index is out of range");
-        }
-        off += at * strides[d];
-      }
-      combine(s.getReduction(), out.data[off], updates.data[i]);
-      for (int64_t d = indices.rank() - 1; d >= 0; --d) {
-        if (++idx[d] < indices.shape[d])
-          break;
-        idx[d] = 0;
-      }
-    }
+    if (!forEachAxisIndex(indices, out.shape, normAxis(s.getAxis(), out.rank()),
+                          [&](int64_t i, int64_t off) {
+                            combine(s.getReduction(), out.data[off], updates.data[i]);
+                          }))
+      return fail(op, "an index is out of range");
     setResult(0, std::move(out));
     return success();
   }

@@ -19,6 +19,13 @@ namespace kiln::cli {
 
 /// "node 'name' (Op)" for importer locations, the file for others.
 static void describe(Location loc, llvm::raw_ostream &os) {
+  // A fused op: the node it ends at (fusion lists it last).
+  if (auto fused = dyn_cast<FusedLoc>(loc)) {
+    for (Location part : llvm::reverse(fused.getLocations()))
+      if (isa<NameLoc>(part))
+        return describe(part, os);
+    return;
+  }
   if (auto name = dyn_cast<NameLoc>(loc)) {
     if (auto op = dyn_cast<NameLoc>(name.getChildLoc())) {
       os << "node '" << name.getName().getValue() << "' ("
