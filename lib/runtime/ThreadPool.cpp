@@ -33,6 +33,9 @@ constexpr double kInlineNs = 16'000;
 /// longer than a chunk takes): a worker was preempted.
 constexpr int64_t kStragglerNs = 50'000;
 constexpr int64_t kFirstBackoffNs = 2'000'000, kMaxBackoffNs = 256'000'000;
+/// Jobs shorter than this may find sharing not worth it on their own.
+constexpr double kShortJobNs = 200'000;
+constexpr int64_t kMaxJobBackoffNs = 32'000'000;
 
 int64_t nowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -161,22 +164,28 @@ void ThreadPool::parallelFor(uint64_t n, RangeFn f, void *c, WorkEstimate *estim
   // is busy. Run everything on the caller for a while.
   int64_t end = nowNs(), waited = end - ownDone;
   double chunkNs = estimate && estimate->nsPerItem > 0 ? estimate->nsPerItem * chunk : 0;
-  auto backOff = [end](int64_t &until, int64_t &backoff) {
-    backoff = backoff ? std::min(2 * backoff, kMaxBackoffNs) : kFirstBackoffNs;
-    until = end + backoff;
-  };
-  if (waited > kStragglerNs && waited > 4 * chunkNs)
-    backOff(inlineUntilNs, backoffNs);
-  else
-    backoffNs = 0;
-  // Sharing this job was no faster than the caller alone: run it inline
-  // for a while.
+  // The machine-wide back-off doubles with each straggler and decays by a
+  // tenth with each shared job that goes well: on a machine that stays
+  // busy, the lucky runs between stragglers must not bring them back every
+  // few milliseconds; on an idle one it is gone within a run or two.
+  if (waited > kStragglerNs && waited > 4 * chunkNs) {
+    backoffNs = std::clamp<int64_t>(2 * backoffNs, kFirstBackoffNs, kMaxBackoffNs);
+    inlineUntilNs = end + backoffNs;
+  } else {
+    backoffNs = backoffNs < kFirstBackoffNs ? 0 : backoffNs * 9 / 10;
+  }
+  // A short job whose sharing was no faster than the caller alone (the
+  // hand-off costs what it saves): inline for a while, briefly, since a
+  // busy moment of the machine looks the same.
   if (estimate) {
     double alone = estimate->nsPerItem > 0 ? estimate->nsPerItem * n : 0;
-    if (alone > 0 && double(end - start) > 0.9 * alone)
-      backOff(estimate->inlineUntilNs, estimate->backoffNs);
-    else
+    if (alone > 0 && alone < kShortJobNs && double(end - start) > 0.9 * alone) {
+      estimate->backoffNs =
+          std::clamp<int64_t>(2 * estimate->backoffNs, kFirstBackoffNs, kMaxJobBackoffNs);
+      estimate->inlineUntilNs = end + estimate->backoffNs;
+    } else {
       estimate->backoffNs = 0;
+    }
   }
 }
 

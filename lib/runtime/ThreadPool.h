@@ -12,13 +12,13 @@
 //
 // Two rules keep a busy machine from costing more threads than they give:
 // a job too small to be worth sharing (its items' time, learned on the
-// caller, under ~16 us) or whose last shared run was no faster than the
-// caller alone would have been runs on the caller alone for a while; and
-// when the caller has to wait for a chunk a preempted worker holds (a
+// caller, under ~16 us), or a short one (under ~200 us) whose last shared
+// run was no faster than the caller alone would have been, runs on the
+// caller alone for a while (2 ms, doubling while it repeats, up to 32 ms);
+// and when the caller has to wait for a chunk a preempted worker holds (a
 // straggler: the machine is busy), the pool runs everything on the caller
-// for a while. Both back-offs start at 2 ms and double while the cause
-// repeats, up to 256 ms, before sharing is tried again.
-//
+// for a while (2 ms, doubling with each straggler up to 256 ms, shrinking
+// by a tenth with each shared job that goes well).
 //===----------------------------------------------------------------------===//
 
 #ifndef KILN_LIB_RUNTIME_THREADPOOL_H
