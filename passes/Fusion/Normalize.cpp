@@ -215,8 +215,9 @@ struct TransposeOutOfConcat : OpRewritePattern<ConcatOp> {
     SmallVector<Value> inputs;
     ArrayRef<int64_t> perm;
     for (Value in : cat.getInputs()) {
+      // (Only transposes nothing else reads: the moved one replaces them.)
       auto t = in.getDefiningOp<TransposeOp>();
-      if (!t || (!perm.empty() && t.getPerm() != perm))
+      if (!t || !t->hasOneUse() || (!perm.empty() && t.getPerm() != perm))
         return failure();
       perm = t.getPerm();
       inputs.push_back(t.getInput());
@@ -243,6 +244,10 @@ struct SliceOfProductColumns : OpRewritePattern<SliceOp> {
     auto mm = slice.getInput().getDefiningOp<MatmulOp>();
     if (!mm || slice.getRuntimeStarts() || slice.getRuntimeEnds() || slice.getRuntimeAxes() ||
         slice.getRuntimeSteps())
+      return failure();
+    // Only a product read in slices (a split): one also read whole would
+    // be computed twice.
+    if (!llvm::all_of(mm->getUsers(), [](Operation *u) { return isa<SliceOp>(u); }))
       return failure();
     auto wt = dyn_cast<RankedTensorType>(mm.getRhs().getType());
     auto pt = dyn_cast<RankedTensorType>(mm.getType());

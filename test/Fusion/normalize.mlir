@@ -145,3 +145,17 @@ func.func @split_activation_product(%x: tensor<3x8xf32>, %y: tensor<8x6xf32>) ->
   %q = kiln.slice %p starts = [0, 0] ends = [3, 4] steps = [1, 1] : tensor<3x6xf32>
   return %q : tensor<3x4xf32>
 }
+
+// -----
+
+// A product also read whole keeps its one matmul (split, it would be
+// computed twice).
+// CHECK-LABEL: func.func @split_and_whole
+// CHECK-COUNT-1: kiln.matmul
+// CHECK-NOT: kiln.matmul
+func.func @split_and_whole(%x: tensor<3x8xf32>) -> (tensor<3x4xf32>, tensor<3x6xf32>) {
+  %w = kiln.weight "w" from "model.onnx" at 0 : tensor<8x6xf32>
+  %p = kiln.matmul %x, %w : tensor<3x8xf32>, tensor<8x6xf32>
+  %q = kiln.slice %p starts = [0, 0] ends = [3, 4] steps = [1, 1] : tensor<3x6xf32>
+  return %q, %p : tensor<3x4xf32>, tensor<3x6xf32>
+}
