@@ -59,7 +59,7 @@ def main():
         size = make_model(path, size_mb, external)
         on_disk = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder)
                       if f.startswith(os.path.basename(path)))
-        rss = peak_rss_kib([args.kiln, "import", path, "-o", os.devnull])
+        rss = peak_rss_kib([args.kiln, "import", path, "-o", os.path.join(folder, "out.mlir")])
         print(f"{name:<22}{size / 2**20:>12.0f}{on_disk / 2**20:>10.0f}"
               f"{rss / 1024:>14.1f}{rss * 1024 / size:>13.3f}")
         for f in os.listdir(folder):

@@ -14,6 +14,8 @@ APT_PACKAGES=(
   llvm-22-dev libmlir-22-dev mlir-22-tools clang-22 lld-22 liblld-22-dev llvm-22-tools
   # ONNX frontend, artifact manifest
   protobuf-compiler libprotobuf-dev libonnx-dev libflatbuffers-dev flatbuffers-compiler
+  # artifact checksums (xxHash, header-only use)
+  libxxhash-dev
   # build tools, unit tests, BLAS for the matmul benchmark
   cmake ninja-build ccache libgtest-dev libopenblas-dev
   # test data and Python tooling (tests only)

@@ -10,6 +10,13 @@
  *   kiln_tensor in = {"x", KILN_F32, 2, shape, data};  kiln_tensor out = {...};
  *   kiln_session_run(s, &in, 1, &out, 1);
  *
+ * Threads: a kiln_model is shareable: any number of threads may create
+ * sessions from one model at once (they share its weights and kernels). A
+ * kiln_session is not: it owns the arena its runs write. Use one session
+ * per thread (or serialize runs yourself); a kiln_session_run on a session
+ * another thread is running returns KILN_ERROR_BUSY at once and touches
+ * nothing. Destroy a session only when no run on it is in progress.
+ *
  * Depends on libc, libdl and pthreads only.
  *===----------------------------------------------------------------------===*/
 
@@ -28,7 +35,8 @@ typedef enum kiln_status {
   KILN_ERROR_IO = 1,          /* cannot read the artifact */
   KILN_ERROR_BAD_ARTIFACT = 2,/* corrupt, truncated or wrong version */
   KILN_ERROR_DEVICE = 3,      /* no such device, or it cannot load the kernels */
-  KILN_ERROR_BAD_ARGUMENT = 4 /* wrong input count, name, dtype or shape */
+  KILN_ERROR_BAD_ARGUMENT = 4,/* wrong input count, name, dtype or shape */
+  KILN_ERROR_BUSY = 5         /* the session is running on another thread */
 } kiln_status;
 
 /* Element types (same order as the artifact manifest); kiln_dtype_size

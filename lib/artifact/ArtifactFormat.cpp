@@ -10,6 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define XXH_INLINE_ALL // header-only: the runtime links no xxHash library
+#include <xxhash.h>
+
 namespace kiln::artifact {
 
 namespace {
@@ -26,6 +29,8 @@ uint32_t readU32(const uint8_t *p) {
 std::string sysError(const std::string &what) {
   return what + ": " + std::strerror(errno);
 }
+uint64_t headerChecksum(const uint8_t *h) { return XXH3_64bits(h, kHeaderSize - 8); }
+
 bool inside(const fb::Section *s, uint64_t fileSize) {
   return s && s->offset() <= fileSize && s->size() <= fileSize - s->offset();
 }
@@ -67,7 +72,12 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
   uint32_t version = readU32(h + 8);
   if (version != kFormatVersion) {
     error = "'" + path + "' has artifact format version " + std::to_string(version) +
-            "; this runtime reads version " + std::to_string(kFormatVersion);
+            "; this runtime reads version " + std::to_string(kFormatVersion) +
+            " (compile the model again)";
+    return nullptr;
+  }
+  if (readU64(h + kHeaderSize - 8) != headerChecksum(h)) {
+    error = "'" + path + "' is damaged: its header does not match its checksum";
     return nullptr;
   }
   uint64_t off = readU64(h + 16), len = readU64(h + 24);
@@ -75,6 +85,12 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
     error = "'" + path + "' is truncated or corrupt: the manifest (bytes " +
             std::to_string(off) + "+" + std::to_string(len) + ") lies outside the " +
             std::to_string(size) + "-byte file";
+    return nullptr;
+  }
+  // Every byte after the header, before any of them is interpreted.
+  if (XXH3_64bits(h + kHeaderSize, size - kHeaderSize) != readU64(h + 32)) {
+    error = "'" + path + "' is damaged: its contents do not match their checksum "
+            "(a changed or missing byte; copy or compile it again)";
     return nullptr;
   }
   flatbuffers::Verifier verifier(h + off, len);
@@ -178,59 +194,39 @@ Artifact::~Artifact() {
     munmap(const_cast<uint8_t *>(base_), size_);
 }
 
-ArtifactWriter::ArtifactWriter(std::string path)
-    : path_(std::move(path)), tmp_(path_ + ".tmp-XXXXXX") {}
+struct ArtifactWriter::Checksum {
+  XXH3_state_t state;
+};
 
-ArtifactWriter::~ArtifactWriter() {
-  if (fd_ >= 0)
-    ::close(fd_);
-  if (!committed_ && !tmp_.empty())
-    ::unlink(tmp_.c_str());
+ArtifactWriter::ArtifactWriter(std::string path)
+    : out_(std::move(path)), checksum_(std::make_unique<Checksum>()) {
+  XXH3_64bits_reset(&checksum_->state);
 }
 
+ArtifactWriter::~ArtifactWriter() = default;
+
 bool ArtifactWriter::begin(std::string &error) {
-  fd_ = mkstemp(tmp_.data());
-  if (fd_ < 0) {
-    error = sysError("cannot create '" + tmp_ + "'");
-    tmp_.clear();
-    return false;
-  }
-  uint8_t header[kHeaderSize] = {};
-  if (::write(fd_, header, sizeof(header)) != (ssize_t)sizeof(header)) {
-    error = sysError("cannot write '" + tmp_ + "'");
-    return false;
-  }
-  pos_ = kHeaderSize;
-  return true;
+  uint8_t header[kHeaderSize] = {}; // filled in by commit()
+  return out_.open(error) && out_.write(header, sizeof(header), error);
+}
+
+bool ArtifactWriter::put(const void *data, uint64_t size, std::string &error) {
+  XXH3_64bits_update(&checksum_->state, data, size);
+  return out_.write(data, size, error);
 }
 
 bool ArtifactWriter::pad(std::string &error) {
   static const uint8_t zeros[kAlignment] = {};
-  uint64_t n = (kAlignment - pos_ % kAlignment) % kAlignment;
-  if (n && ::write(fd_, zeros, n) != (ssize_t)n) {
-    error = sysError("cannot write '" + tmp_ + "'");
-    return false;
-  }
-  pos_ += n;
-  return true;
+  uint64_t n = (kAlignment - out_.size() % kAlignment) % kAlignment;
+  return put(zeros, n, error);
 }
 
 bool ArtifactWriter::append(const void *data, uint64_t size, fb::Section &out,
                             std::string &error) {
   if (!pad(error))
     return false;
-  out = fb::Section(pos_, size);
-  const char *p = static_cast<const char *>(data);
-  for (uint64_t done = 0; done < size;) {
-    ssize_t n = ::write(fd_, p + done, size - done);
-    if (n <= 0) {
-      error = sysError("cannot write '" + tmp_ + "'");
-      return false;
-    }
-    done += (uint64_t)n;
-  }
-  pos_ += size;
-  return true;
+  out = fb::Section(out_.size(), size);
+  return put(data, size, error);
 }
 
 bool ArtifactWriter::appendFromFile(const std::string &file, uint64_t offset,
@@ -244,9 +240,15 @@ template <typename Sink>
 static bool forEachChunk(const std::vector<FileSlice> &slices, std::string &error, Sink sink) {
   std::vector<char> buf(1 << 20);
   for (const FileSlice &s : slices) {
-    int in = ::open(s.file.c_str(), O_RDONLY | O_CLOEXEC);
+    int in = ::open(s.file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (in < 0) {
       error = sysError("cannot open weight file '" + s.file + "'");
+      return false;
+    }
+    struct stat st;
+    if (::fstat(in, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(in);
+      error = "weight file '" + s.file + "' is not a regular file";
       return false;
     }
     for (uint64_t done = 0; done < s.size;) {
@@ -282,18 +284,12 @@ bool ArtifactWriter::appendFromFiles(const std::vector<FileSlice> &slices, fb::S
                                      std::string &error) {
   if (!pad(error))
     return false;
-  uint64_t start = pos_;
-  bool ok = forEachChunk(slices, error, [&](const char *data, size_t n) {
-    if (::write(fd_, data, n) != (ssize_t)n) {
-      error = sysError("cannot write '" + tmp_ + "'");
-      return false;
-    }
-    pos_ += n;
-    return true;
-  });
-  if (!ok)
+  uint64_t start = out_.size();
+  if (!forEachChunk(slices, error, [&](const char *data, size_t n) {
+        return put(data, n, error);
+      }))
     return false;
-  out = fb::Section(start, pos_ - start);
+  out = fb::Section(start, out_.size() - start);
   return true;
 }
 
@@ -308,20 +304,11 @@ bool ArtifactWriter::commit(const uint8_t *manifest, uint64_t size, std::string 
   uint64_t off = m.offset(), len = m.size();
   std::memcpy(header + 16, &off, 8);
   std::memcpy(header + 24, &len, 8);
-  if (::pwrite(fd_, header, sizeof(header), 0) != (ssize_t)sizeof(header) ||
-      ::fsync(fd_) != 0) {
-    error = sysError("cannot write '" + tmp_ + "'");
-    return false;
-  }
-  ::fchmod(fd_, 0644);
-  ::close(fd_);
-  fd_ = -1;
-  if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
-    error = sysError("cannot rename '" + tmp_ + "' to '" + path_ + "'");
-    return false;
-  }
-  committed_ = true;
-  return true;
+  uint64_t body = XXH3_64bits_digest(&checksum_->state);
+  std::memcpy(header + 32, &body, 8);
+  uint64_t self = headerChecksum(header);
+  std::memcpy(header + kHeaderSize - 8, &self, 8);
+  return out_.writeAt(header, sizeof(header), 0, error) && out_.commit(error);
 }
 
 } // namespace kiln::artifact

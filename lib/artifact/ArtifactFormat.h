@@ -1,8 +1,13 @@
 //===- ArtifactFormat.h - the .kiln file: header, reader, writer -*- C++ -*-===//
 //
-// Layout: a 32-byte header {magic "KILNART\0", u32 version, u32 reserved,
-// u64 manifest offset, u64 manifest size}, then 64-byte aligned sections
-// (kernel blobs, weights), then the FlatBuffers manifest (manifest.fbs).
+// Layout: a 64-byte header {magic "KILNART\0", u32 version, u32 reserved,
+// u64 manifest offset, u64 manifest size, u64 body checksum, 16 zero bytes,
+// u64 header checksum}, then 64-byte aligned sections (kernel blobs,
+// weights), then the FlatBuffers manifest (manifest.fbs). The checksums are
+// XXH3-64 (xxHash) of bytes [64, end) and of the header's first 56 bytes:
+// any changed byte is a clean error on load, before anything is used.
+// They detect damage, not tampering: an artifact is native code, to be
+// loaded only from a trusted source, as a shared library is.
 // Plain C++ with no LLVM dependency: the runtime uses the reader.
 //
 //===----------------------------------------------------------------------===//
@@ -17,6 +22,8 @@
 #include "lib/artifact/manifest_generated.h"
 #pragma GCC diagnostic pop
 
+#include "lib/support/OutputFile.h"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -25,9 +32,10 @@
 namespace kiln::artifact {
 
 constexpr char kMagic[8] = {'K', 'I', 'L', 'N', 'A', 'R', 'T', '\0'};
-constexpr uint32_t kFormatVersion = 3; // 2: dispatch entries, workgroups, arena; 3: host steps, strings
+// 2: dispatch entries, workgroups, arena; 3: host steps, strings; 4: checksums
+constexpr uint32_t kFormatVersion = 4;
 constexpr uint64_t kAlignment = 64;
-constexpr size_t kHeaderSize = 32;
+constexpr size_t kHeaderSize = 64;
 
 /// A mapped, verified artifact. Every section the manifest names lies
 /// inside the file.
@@ -67,7 +75,7 @@ bool readFileSlices(const std::vector<FileSlice> &slices, std::vector<char> &out
 class ArtifactWriter {
 public:
   explicit ArtifactWriter(std::string path);
-  ~ArtifactWriter(); // removes the temporary unless commit() succeeded
+  ~ArtifactWriter();
 
   bool begin(std::string &error);
   /// Appends `size` bytes (aligned to 64) and returns their section.
@@ -83,10 +91,11 @@ public:
 
 private:
   bool pad(std::string &error);
-  std::string path_, tmp_;
-  int fd_ = -1;
-  uint64_t pos_ = 0;
-  bool committed_ = false;
+  /// Appends to the file and to the body checksum.
+  bool put(const void *data, uint64_t size, std::string &error);
+  struct Checksum;
+  OutputFile out_;
+  std::unique_ptr<Checksum> checksum_;
 };
 
 } // namespace kiln::artifact

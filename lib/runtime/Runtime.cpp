@@ -14,6 +14,7 @@
 #include "lib/runtime/HostSteps.h"
 #include "lib/runtime/ThreadPool.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -50,6 +51,8 @@ struct kiln_session {
   // KILN_PROFILE=1: time per dispatch, printed to stderr when destroyed.
   bool profile = false;
   std::vector<double> seconds;
+  // Set for the length of a run: a second thread's run is refused (BUSY).
+  std::atomic<bool> running{false};
   ~kiln_session();
 };
 
@@ -396,10 +399,25 @@ static kiln_status runHostSteps(kiln_session *s, const std::vector<void *> &in,
   return KILN_OK;
 }
 
+static kiln_status runSession(kiln_session *s, const kiln_tensor *inputs, size_t nin,
+                              kiln_tensor *outputs, size_t nout);
+
 kiln_status kiln_session_run(kiln_session *s, const kiln_tensor *inputs, size_t nin,
                              kiln_tensor *outputs, size_t nout) {
   if (!s)
     return fail(KILN_ERROR_BAD_ARGUMENT, "kiln_session_run: null session");
+  bool idle = false;
+  if (!s->running.compare_exchange_strong(idle, true, std::memory_order_acquire))
+    return fail(KILN_ERROR_BUSY, "kiln_session_run: the session is already running on "
+                                 "another thread (a session runs one call at a time; "
+                                 "create one session per thread)");
+  kiln_status status = runSession(s, inputs, nin, outputs, nout);
+  s->running.store(false, std::memory_order_release);
+  return status;
+}
+
+static kiln_status runSession(kiln_session *s, const kiln_tensor *inputs, size_t nin,
+                              kiln_tensor *outputs, size_t nout) {
   const kiln_model *m = s->model;
   if (nin != m->inNames.size())
     return fail(KILN_ERROR_BAD_ARGUMENT, "the model takes " +

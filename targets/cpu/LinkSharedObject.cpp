@@ -42,6 +42,12 @@ mlir::FailureOr<std::vector<char>> linkSharedObject(llvm::ArrayRef<char> object,
       return mlir::failure();
     }
     os.write(object.data(), object.size());
+    os.close();
+    if (os.has_error()) { // a full disk: an error, not LLVM's abort
+      error = "cannot write " + obj.str().str() + ": " + os.error().message();
+      os.clear_error();
+      return mlir::failure();
+    }
   }
   std::string log;
   llvm::raw_string_ostream logOS(log);

@@ -16,8 +16,8 @@ import suites
 
 def run_case(kiln, model):
     try:
-        p = subprocess.run([kiln, "import", model, "-o", os.devnull],
-                           capture_output=True, text=True, timeout=120)
+        p = subprocess.run([kiln, "import", model], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True, timeout=120)
     except subprocess.TimeoutExpired:
         return False, "timeout"
     if p.returncode < 0 or p.returncode > 123:

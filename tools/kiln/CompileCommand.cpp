@@ -7,11 +7,14 @@
 
 #include "tools/kiln/Commands.h"
 #include "tools/kiln/Inputs.h"
+#include "tools/kiln/Outputs.h"
 
 #include "lib/artifact/ArtifactFormat.h"
 #include "dialects/kiln/IR/KilnDialect.h"
+#include "dialects/kiln/IR/KilnOps.h"
 #include "lib/compiler/Compiler.h"
 #include "lib/frontend/onnx/Importer.h"
+#include "lib/support/DataFile.h"
 #include "passes/Pipelines/Pipelines.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -61,6 +64,11 @@ static cl::list<std::string>
                 cl::desc("Freeze an input to the values in a .npy or ONNX .pb file, so "
                          "shapes computed from it become static: NAME=FILE (repeatable)"),
                 cl::value_desc("NAME=FILE"), cl::sub(compileCommand));
+static cl::list<std::string>
+    allowDataDirs("allow-data-dir",
+                  cl::desc("Also read external data from DIR (by default only files inside "
+                           "the model's folder are read) (repeatable)"),
+                  cl::value_desc("DIR"), cl::sub(compileCommand));
 static cl::opt<bool> verbose("verbose", cl::desc("Explain each stage"),
                              cl::sub(compileCommand));
 static cl::opt<bool> noFusion("no-fusion",
@@ -335,23 +343,6 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
   return kOk;
 }
 
-/// An --emit stage to `path` (stdout when empty or "-"), through a temp
-/// file renamed into place: a failure leaves no half-written file.
-int writeText(llvm::StringRef path, llvm::function_ref<void(llvm::raw_ostream &)> print) {
-  if (path.empty())
-    path = "-";
-  llvm::Error e = llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
-    print(os);
-    return llvm::Error::success();
-  });
-  if (e) {
-    llvm::errs() << "kiln: error: cannot write '" << path << "': " << llvm::toString(std::move(e))
-                 << "\n";
-    return kIOError;
-  }
-  return kOk;
-}
-
 } // namespace
 
 int runCompile() {
@@ -364,6 +355,8 @@ int runCompile() {
                  << "'\n";
     return kUsage;
   }
+  if (!checkOutputPath(outputPath))
+    return kIOError;
   DialectRegistry registry;
   registerAllDialects(registry);
   registerAllExtensions(registry);
@@ -403,6 +396,16 @@ int runCompile() {
     module = parseSourceFile<ModuleOp>(inputPath, sm, ParserConfig(&ctx));
     if (!module)
       return kBadInput;
+    // Hand-written weights: a FIFO or device would hang or flood the writer.
+    std::string error;
+    WalkResult walk = module->walk([&](WeightOp w) {
+      return isRegularFile(w.getFile(), error) ? WalkResult::advance()
+                                               : WalkResult::interrupt();
+    });
+    if (walk.wasInterrupted()) {
+      llvm::errs() << "kiln: error: weight file " << error << "\n";
+      return kBadInput;
+    }
   } else {
     onnx_frontend::LoadOptions load = onnx_frontend::importerLoadOptions();
     for (size_t i = 0; i < frozenValues.arrays.size(); ++i) {
@@ -417,7 +420,10 @@ int runCompile() {
       llvm::errs() << "kiln: error: " << llvm::toString(loaded.takeError()) << "\n";
       return kBadInput;
     }
-    FailureOr<OwningOpRef<ModuleOp>> imported = onnx_frontend::importModel(ctx, *loaded);
+    onnx_frontend::ImportOptions importOptions;
+    importOptions.allowedDataDirs.assign(allowDataDirs.begin(), allowDataDirs.end());
+    FailureOr<OwningOpRef<ModuleOp>> imported =
+        onnx_frontend::importModel(ctx, *loaded, importOptions);
     if (failed(imported))
       return kUnsupported;
     module = std::move(*imported);

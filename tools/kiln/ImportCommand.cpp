@@ -1,6 +1,7 @@
 //===- ImportCommand.cpp - kiln import ------------------------------------===//
 
 #include "tools/kiln/Commands.h"
+#include "tools/kiln/Outputs.h"
 
 #include "dialects/kiln/Transforms/Passes.h"
 #include "lib/frontend/onnx/Importer.h"
@@ -8,8 +9,6 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Support/FileUtilities.h"
-#include "llvm/Support/ToolOutputFile.h"
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -31,7 +30,15 @@ static cl::list<std::string>
                 cl::desc("Fix the dynamic dims of an input: NAME=2x32x128 (repeatable)"),
                 cl::value_desc("NAME=DIMS"), cl::sub(importCommand));
 
+static cl::list<std::string>
+    allowDataDirs("allow-data-dir",
+                  cl::desc("Also read external data from DIR (by default only files inside "
+                           "the model's folder are read) (repeatable)"),
+                  cl::value_desc("DIR"), cl::sub(importCommand));
+
 int runImport() {
+  if (!checkOutputPath(outputPath))
+    return kIOError;
   DialectRegistry registry;
   onnx_frontend::registerImporterDialects(registry);
   MLIRContext ctx(registry);
@@ -43,7 +50,10 @@ int runImport() {
     llvm::errs() << "kiln: error: " << llvm::toString(model.takeError()) << "\n";
     return kBadInput;
   }
-  FailureOr<OwningOpRef<ModuleOp>> module = onnx_frontend::importModel(ctx, *model);
+  onnx_frontend::ImportOptions importOptions;
+  importOptions.allowedDataDirs.assign(allowDataDirs.begin(), allowDataDirs.end());
+  FailureOr<OwningOpRef<ModuleOp>> module =
+      onnx_frontend::importModel(ctx, *model, importOptions);
   if (failed(module))
     return kUnsupported;
   if (!inputShapes.empty()) {
@@ -57,19 +67,13 @@ int runImport() {
   if (failed(verify(**module)))
     return kCompileError;
 
-  std::string error;
-  std::unique_ptr<llvm::ToolOutputFile> out = openOutputFile(outputPath, &error);
-  if (!out) {
-    llvm::errs() << "kiln: error: " << error << "\n";
-    return kIOError;
-  }
   OpPrintingFlags flags;
   if (debugInfo)
     flags.enableDebugInfo(/*enable=*/true, /*prettyForm=*/false);
-  (*module)->print(out->os(), flags);
-  out->os() << "\n";
-  out->keep(); // written to a temporary and renamed only now
-  return kOk;
+  return writeText(outputPath, [&](llvm::raw_ostream &os) {
+    (*module)->print(os, flags);
+    os << "\n";
+  });
 }
 
 } // namespace kiln::cli

@@ -16,6 +16,7 @@
 
 #include <cstring>
 #include <random>
+#include <unistd.h>
 
 using namespace mlir;
 
@@ -150,19 +151,36 @@ bool readInputs(const std::vector<std::string> &specs, HostTensors &inputs,
   return true;
 }
 
-/// Storage for `info`'s dtype and shape, bound into `views`.
-static void allocate(const kiln_tensor &info, HostTensors &t) {
+/// This machine's memory in bytes (what no single tensor can exceed).
+static uint64_t physicalMemory() {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : UINT64_MAX;
+}
+
+/// Storage for `info`'s dtype and shape, bound into `views`; false (with
+/// `error`) when it cannot fit in this machine's memory.
+static bool allocate(const kiln_tensor &info, HostTensors &t, const char *what,
+                     std::string &error) {
   NpyArray a;
   a.dtype = info.dtype;
   a.shape.assign(info.shape, info.shape + info.rank);
-  size_t n = kiln_dtype_size(info.dtype);
+  uint64_t n = kiln_dtype_size(info.dtype);
+  bool overflow = false;
   for (int64_t d : a.shape)
-    n *= (size_t)d;
+    overflow |= d < 0 || __builtin_mul_overflow(n, (uint64_t)d, &n);
+  if (overflow || n > physicalMemory()) {
+    error = std::string(what) + " '" + (info.name ? info.name : "") + "' needs " +
+            (overflow ? std::string("more than 2^64") : std::to_string(n)) +
+            " bytes, more than this machine's memory (" + std::to_string(physicalMemory()) +
+            " bytes)";
+    return false;
+  }
   a.data.resize(n);
   if (a.dtype == KILN_STRING) // inputs: empty strings; outputs: filled by the run
     a.strings.assign(n / sizeof(const char *), "");
   t.arrays.push_back(std::move(a));
   t.names.push_back(info.name ? info.name : "");
+  return true;
 }
 
 static void bindAll(HostTensors &t) {
@@ -175,13 +193,14 @@ static void bindAll(HostTensors &t) {
   }
 }
 
-void syntheticInputs(const kiln_model *model, HostTensors &inputs) {
+bool syntheticInputs(const kiln_model *model, HostTensors &inputs, std::string &error) {
   std::mt19937 rng(0);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   for (size_t i = 0, e = kiln_model_num_inputs(model); i < e; ++i) {
     kiln_tensor info;
     kiln_model_input(model, i, &info);
-    allocate(info, inputs);
+    if (!allocate(info, inputs, "input", error))
+      return false;
     NpyArray &a = inputs.arrays.back();
     size_t size = kiln_dtype_size(a.dtype), n = a.data.size() / size;
     for (size_t k = 0; k < n; ++k) {
@@ -198,15 +217,18 @@ void syntheticInputs(const kiln_model *model, HostTensors &inputs) {
     }
   }
   bindAll(inputs);
+  return true;
 }
 
-void allocateOutputs(const kiln_model *model, HostTensors &outputs) {
+bool allocateOutputs(const kiln_model *model, HostTensors &outputs, std::string &error) {
   for (size_t i = 0, e = kiln_model_num_outputs(model); i < e; ++i) {
     kiln_tensor info;
     kiln_model_output(model, i, &info);
-    allocate(info, outputs);
+    if (!allocate(info, outputs, "output", error))
+      return false;
   }
   bindAll(outputs);
+  return true;
 }
 
 HostSession::~HostSession() {
@@ -224,13 +246,15 @@ int HostSession::open(const std::string &artifact, const std::vector<std::string
     return kBadInput;
   }
   std::string error;
-  if (inputSpecs.empty() && synthesize) {
-    syntheticInputs(model, inputs);
-  } else if (!readInputs(inputSpecs, inputs, error)) {
+  if (inputSpecs.empty() && synthesize ? !syntheticInputs(model, inputs, error)
+                                       : !readInputs(inputSpecs, inputs, error)) {
     llvm::errs() << "kiln: error: " << error << "\n";
     return kBadInput;
   }
-  allocateOutputs(model, outputs);
+  if (!allocateOutputs(model, outputs, error)) {
+    llvm::errs() << "kiln: error: " << error << "\n";
+    return kBadInput;
+  }
   if (kiln_session_create(model, device.c_str(), &session) != KILN_OK) {
     session = nullptr;
     llvm::errs() << "kiln: error: " << kiln_last_error() << "\n";

@@ -29,10 +29,10 @@ mlir::DenseElementsAttr toElementsAttr(mlir::MLIRContext &ctx, const NpyArray &a
 
 /// One input per model input with its dtype and shape, filled with values
 /// from a fixed seed (small integers for integer types, false for bool).
-void syntheticInputs(const kiln_model *model, HostTensors &inputs);
+bool syntheticInputs(const kiln_model *model, HostTensors &inputs, std::string &error);
 
 /// Caller-owned storage for every model output.
-void allocateOutputs(const kiln_model *model, HostTensors &outputs);
+bool allocateOutputs(const kiln_model *model, HostTensors &outputs, std::string &error);
 
 /// The common prologue of kiln run and kiln bench: the model opened, its
 /// inputs read (or synthesized when there are no specs and `synthesize`),

@@ -9,11 +9,13 @@
 #include "tools/kiln/Npy.h"
 
 #include "lib/runtime/Utf8.h"
+#include "lib/support/OutputFile.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace kiln::cli {
@@ -29,7 +31,8 @@ constexpr Descr kDescrs[] = {
     {"<u2", KILN_U16}, {"<u4", KILN_U32}, {"<u8", KILN_U64}, {"|b1", KILN_BOOL},
 };
 
-/// The value of 'key' in the header dict (up to the next top-level comma).
+/// The value of 'key' in the header dict (up to the next top-level comma;
+/// a tuple whole); empty when absent or cut off.
 std::string field(const std::string &header, const std::string &key) {
   size_t k = header.find("'" + key + "'");
   if (k == std::string::npos)
@@ -38,9 +41,28 @@ std::string field(const std::string &header, const std::string &key) {
   if (colon == std::string::npos)
     return "";
   size_t start = header.find_first_not_of(' ', colon + 1);
-  size_t end = header[start] == '(' ? header.find(')', start) + 1
+  if (start == std::string::npos)
+    return "";
+  size_t end = header[start] == '(' ? header.find(')', start)
                                     : header.find_first_of(",}", start);
+  if (end == std::string::npos)
+    return "";
+  if (header[start] == '(')
+    ++end;
   return header.substr(start, end - start);
+}
+
+/// A non-negative decimal integer of at most 18 digits (no sign, no
+/// spaces inside); nullopt otherwise.
+std::optional<uint64_t> parseCount(std::string text) {
+  size_t a = text.find_first_not_of(' '), b = text.find_last_not_of(' ');
+  if (a == std::string::npos)
+    return std::nullopt;
+  text = text.substr(a, b - a + 1);
+  if (text.empty() || text.size() > 18 ||
+      text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return std::strtoull(text.c_str(), nullptr, 10);
 }
 
 /// The code points of UTF-8 `s` (a byte that does not decode stands for
@@ -73,6 +95,10 @@ bool readNpy(const std::string &path, NpyArray &out, std::string &error) {
     error = "cannot open '" + path + "'";
     return false;
   }
+  // What the header may promise: no more than the file holds.
+  in.seekg(0, std::ios::end);
+  uint64_t fileSize = (uint64_t)in.tellg();
+  in.seekg(0);
   char magic[8];
   if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0) {
     error = "'" + path + "' is not a .npy file";
@@ -108,7 +134,8 @@ bool readNpy(const std::string &path, NpyArray &out, std::string &error) {
                                                                            : 0;
   size_t width = 0;
   if (charSize) {
-    width = std::strtoull(descr.c_str() + 2, nullptr, 10);
+    std::optional<uint64_t> w = parseCount(descr.substr(2));
+    width = w ? (size_t)*w : 0;
     if (!width)
       return error = "'" + path + "' has dtype '" + descr + "', which kiln does not read",
              false;
@@ -124,18 +151,31 @@ bool readNpy(const std::string &path, NpyArray &out, std::string &error) {
     return error = "'" + path + "' has dtype '" + descr + "', which kiln does not read",
            false;
   out.shape.clear();
+  if (shape.size() < 2 || shape.front() != '(' || shape.back() != ')')
+    return error = "'" + path + "' has a malformed shape " + shape, false;
   std::stringstream dims(shape.substr(1, shape.size() - 2));
   std::string item;
-  int64_t count = 1;
+  uint64_t count = 1;
+  bool tooLarge = false;
   while (std::getline(dims, item, ',')) {
     if (item.find_first_not_of(' ') == std::string::npos)
       continue;
-    int64_t d = std::stoll(item);
-    if (d < 0)
-      return error = "'" + path + "' has a negative dimension", false;
-    out.shape.push_back(d);
-    count *= d;
+    std::optional<uint64_t> d = parseCount(item);
+    if (!d)
+      return error = "'" + path + "' has a malformed shape " + shape, false;
+    out.shape.push_back((int64_t)*d);
+    tooLarge |= __builtin_mul_overflow(count, *d, &count);
   }
+  uint64_t elementBytes = out.dtype == KILN_STRING ? width * charSize : kiln_dtype_size(out.dtype);
+  uint64_t bytes = 0;
+  tooLarge |= __builtin_mul_overflow(count, elementBytes, &bytes);
+  uint64_t dataStart = (uint64_t)in.tellg();
+  if (tooLarge || bytes > fileSize - std::min(fileSize, dataStart))
+    return error = "'" + path + "' declares shape " + shape +
+                   (tooLarge ? "" : " (" + std::to_string(bytes) + " bytes)") +
+                   " but holds " + std::to_string(fileSize - std::min(fileSize, dataStart)) +
+                   " data bytes",
+           false;
   if (out.dtype == KILN_STRING) {
     std::vector<char> raw((size_t)count * width * charSize);
     if (!raw.empty() && !in.read(raw.data(), (std::streamsize)raw.size()))
@@ -157,7 +197,6 @@ bool readNpy(const std::string &path, NpyArray &out, std::string &error) {
       }
     return true;
   }
-  size_t bytes = (size_t)count * kiln_dtype_size(out.dtype);
   out.data.resize(bytes);
   if (bytes && !in.read(out.data.data(), bytes))
     return error = "'" + path + "' holds fewer than the " + std::to_string(bytes) +
@@ -216,17 +255,12 @@ bool writeNpy(const std::string &path, const NpyArray &array, std::string &error
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
-  std::ofstream out(path, std::ios::binary);
-  if (!out)
-    return error = "cannot write '" + path + "'", false;
-  out.write("\x93NUMPY\x01\x00", 8);
-  char len[2] = {(char)(header.size() & 0xff), (char)(header.size() >> 8)};
-  out.write(len, 2);
-  out << header;
-  out.write(a.data.data(), (std::streamsize)a.data.size());
-  if (!out)
-    return error = "cannot write '" + path + "'", false;
-  return true;
+  std::string bytes("\x93NUMPY\x01\x00", 8);
+  bytes += (char)(header.size() & 0xff);
+  bytes += (char)(header.size() >> 8);
+  bytes += header;
+  bytes.append(a.data.data(), a.data.size());
+  return writeFileAtomically(path, bytes, error);
 }
 
 } // namespace kiln::cli

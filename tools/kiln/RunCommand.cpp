@@ -2,12 +2,14 @@
 //
 // Loads an artifact through the public C API (the same path an application
 // takes), binds .npy or ONNX .pb inputs by name (NAME=FILE) or position,
-// runs on the device and writes DIR/<output name>.npy.
+// runs on the device and writes DIR/<output name>.npy (names made safe by
+// outputFileNames: an output cannot name a file outside DIR).
 //
 //===----------------------------------------------------------------------===//
 
 #include "tools/kiln/Commands.h"
 #include "tools/kiln/Inputs.h"
+#include "tools/kiln/Outputs.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -24,8 +26,12 @@ static cl::opt<std::string> artifactPath(cl::Positional, cl::desc("ART.kiln"),
 static cl::list<std::string> inputFiles("input",
                                         cl::desc("[NAME=]FILE.npy|FILE.pb (repeatable)"),
                                         cl::sub(runCommand));
-static cl::opt<std::string> outputDir("output-dir", cl::desc("Where outputs are written"),
-                                      cl::init("."), cl::sub(runCommand));
+static cl::opt<std::string>
+    outputDir("output-dir",
+              cl::desc("Where outputs are written, as DIR/NAME.npy: in NAME every character "
+                       "but letters, digits, '_', '-' and '.' (and a leading '.') becomes '_', "
+                       "and a repeated name gets _2, _3, ..."),
+              cl::value_desc("DIR"), cl::init("."), cl::sub(runCommand));
 static cl::opt<std::string> device("device", cl::desc("cpu or cuda"), cl::init("cpu"),
                                    cl::sub(runCommand));
 
@@ -43,9 +49,10 @@ int runRun() {
     llvm::errs() << "kiln: error: cannot create '" << outputDir << "': " << ec.message() << "\n";
     return kIOError;
   }
+  std::vector<std::string> files = outputFileNames(outputs.names);
   for (size_t i = 0; i < outputs.arrays.size(); ++i) {
     llvm::SmallString<256> path(outputDir.getValue());
-    llvm::sys::path::append(path, outputs.names[i] + ".npy");
+    llvm::sys::path::append(path, files[i] + ".npy");
     if (!writeNpy(path.str().str(), outputs.arrays[i], error)) {
       llvm::errs() << "kiln: error: " << error << "\n";
       return kIOError;

@@ -13,6 +13,8 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <csignal>
+
 using namespace mlir;
 
 namespace kiln::cli {
@@ -83,19 +85,27 @@ static void hideLibraryOptions() {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // Over a file-size limit, write() reports EFBIG (a clean "File too large"
+  // error, the temporary removed) instead of the signal killing kiln.
+  ::signal(SIGXFSZ, SIG_IGN);
   hideLibraryOptions();
   llvm::cl::ParseCommandLineOptions(
       argc, argv,
       "Kiln: an ahead-of-time compiler for neural-network models\n\n"
       "  kiln import MODEL.onnx [-o OUT.mlir] [--input-shape NAME=2x32x128]\n"
+      "              [--allow-data-dir DIR]\n"
       "  kiln compile MODEL.onnx|MODEL.mlir -o OUT.kiln [--target=cpu|cuda:sm_XX]\n"
       "               [--emit=graph|llvm|asm|ptx [-o FILE]] [--input-shape NAME=DIMS] "
       "[--verbose]\n"
+      "               [--allow-data-dir DIR]\n"
       "  kiln run OUT.kiln --input [NAME=]FILE.npy|FILE.pb ... [--output-dir DIR] "
       "[--device cpu|cuda]\n"
       "  kiln bench OUT.kiln [--input ...] [--warmup 3] [--iterations 20] [--json]\n"
       "  kiln inspect OUT.kiln\n\n"
-      "  Threads: KILN_NUM_THREADS (default: the CPUs this process may use).\n");
+      "  Threads: KILN_NUM_THREADS (default: the CPUs this process may use).\n"
+      "  Files: external data is read only from the model's folder (and each\n"
+      "  --allow-data-dir); outputs are written through a temporary renamed into\n"
+      "  place, and never over something that is not a regular file.\n");
   if (kiln::cli::importCommand)
     return kiln::cli::runImport();
   if (kiln::cli::compileCommand)

@@ -2,6 +2,7 @@
 
 #include "dialects/kiln/IR/KilnOps.h"
 #include "dialects/kiln/Transforms/Passes.h"
+#include "lib/support/StorageBytes.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
@@ -29,6 +30,8 @@ struct KilnSpecializeShapesPass
       SmallVector<StringRef> parts;
       dims.split(parts, 'x');
       SmallVector<int64_t> shape;
+      if (dims == "scalar")
+        parts.clear();
       for (StringRef p : parts) {
         int64_t d;
         if (p.getAsInteger(10, d) || d < 0)
@@ -36,8 +39,9 @@ struct KilnSpecializeShapesPass
                  << entry << "': '" << p << "' is not a dimension size";
         shape.push_back(d);
       }
-      if (dims == "scalar")
-        shape.clear();
+      if (!checkedElementCount(shape))
+        return getOperation().emitError("input shape '")
+               << entry << "' is larger than kiln accepts (2^48 bytes)";
       specs[name] = shape;
     }
     return success();

@@ -108,23 +108,26 @@ FailureOr<Type> GraphImporter::convertType(const onnx::TypeProto &type,
   for (const auto &d : tt.shape().dim())
     dims.push_back(d.has_dim_value() && d.dim_value() >= 0 ? d.dim_value()
                                                            : ShapedType::kDynamic);
+  SmallVector<int64_t> known(llvm::make_filter_range(dims, [](int64_t d) { return d >= 0; }));
+  if (!checkedElementCount(known))
+    return emitError(loc) << what << " has a shape larger than kiln accepts (2^48 bytes)";
   return Type(RankedTensorType::get(dims, elt));
 }
 
 FailureOr<StringRef> GraphImporter::readExternal(StringRef file, uint64_t offset,
-                                                 uint64_t length, Location loc) {
+                                                 uint64_t length, Location loc,
+                                                 std::string *resolved) {
   auto it = files.find(file);
   if (it == files.end()) {
-    SmallString<256> path(model.dir);
-    llvm::sys::path::append(path, file);
-    auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                           /*RequiresNullTerminator=*/false);
-    if (!buf)
-      return emitError(loc) << "cannot open external data file '" << path
-                            << "': " << buf.getError().message();
-    it = files.try_emplace(file, std::move(*buf)).first;
+    llvm::Expected<DataFile> opened =
+        openDataFile({model.dir, options.allowedDataDirs}, file);
+    if (!opened)
+      return emitError(loc) << "tensor data: " << llvm::toString(opened.takeError());
+    it = files.try_emplace(file, std::move(*opened)).first;
   }
-  StringRef bytes = it->second->getBuffer();
+  if (resolved)
+    *resolved = it->second.path;
+  StringRef bytes = it->second.buffer->getBuffer();
   if (offset > bytes.size() || length > bytes.size() - offset)
     return emitError(loc) << "external data '" << file << "' holds "
                           << bytes.size() << " bytes; the tensor needs bytes ["
@@ -138,9 +141,20 @@ static FailureOr<DenseElementsAttr> decodeTensor(const onnx::TensorProto &t,
                                                  RankedTensorType type,
                                                  std::optional<StringRef> raw,
                                                  Location loc) {
-  int64_t n = type.getNumElements();
   Type elt = type.getElementType();
   size_t bytesPer = elementStorageBytes(elt);
+  std::optional<uint64_t> size = checkedStorageBytes(type);
+  if (!size)
+    return emitError(loc) << "tensor '" << t.name() << "' of shape " << type
+                          << " is larger than kiln accepts (2^48 bytes)";
+  int64_t n = type.getNumElements();
+  // Typed fields hold one value per element: check the count before
+  // allocating (a header claiming 2^40 elements with one value).
+  int64_t values = t.float_data_size() + t.double_data_size() + t.int64_data_size() +
+                   t.uint64_data_size() + t.int32_data_size();
+  if (!raw && values != n)
+    return emitError(loc) << "tensor '" << t.name() << "' has " << values
+                          << " values, expected " << n << " for " << type;
   std::string buffer;
   if (raw) {
     if (raw->size() != (size_t)n * bytesPer)
@@ -228,6 +242,9 @@ FailureOr<Value> GraphImporter::importTensor(const onnx::TensorProto &t,
       return emitError(loc) << "tensor '" << t.name()
                             << "' has a negative dimension";
   auto type = RankedTensorType::get(dims, elt);
+  if (!checkedStorageBytes(type))
+    return emitError(loc) << "tensor '" << t.name() << "' of shape " << type
+                          << " is larger than kiln accepts (2^48 bytes)";
   int64_t n = type.getNumElements();
   size_t bytes = storageBytes(type);
 
@@ -255,15 +272,13 @@ FailureOr<Value> GraphImporter::importTensor(const onnx::TensorProto &t,
                             << " needs " << bytes << " bytes, external data says "
                             << length;
     // Check the bytes exist even when the data is not read now.
-    FailureOr<StringRef> data = readExternal(file, offset, length, loc);
+    std::string path;
+    FailureOr<StringRef> data = readExternal(file, offset, length, loc, &path);
     if (failed(data))
       return failure();
     if (n > options.inlineConstantElements) {
-      SmallString<256> path(model.dir);
-      llvm::sys::path::append(path, file);
-      llvm::sys::fs::make_absolute(path);
-      llvm::sys::path::remove_dots(path, /*remove_dot_dot=*/true);
-      return Value(WeightOp::create(builder, loc, type, t.name(), path.str(),
+      // The resolved path: later stages re-open what was checked here.
+      return Value(WeightOp::create(builder, loc, type, t.name(), path,
                                     (int64_t)offset));
     }
     raw = *data;
@@ -501,6 +516,8 @@ FailureOr<DenseElementsAttr> readTensorProto(MLIRContext &ctx, StringRef bytes,
   if (llvm::any_of(dims, [](int64_t d) { return d < 0; }))
     return emitError(loc) << "has a negative dimension";
   auto type = RankedTensorType::get(dims, elt);
+  if (!checkedElementCount(dims))
+    return emitError(loc) << "has shape " << type << ", larger than kiln accepts (2^48 bytes)";
   if (isa<StringType>(elt)) {
     // String inputs (bound to host steps): the strings as they are.
     if (t.string_data_size() != type.getNumElements())

@@ -7,7 +7,7 @@
 #include "lib/frontend/onnx/NodeImporter.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "llvm/Support/MemoryBuffer.h"
+#include "lib/support/DataFile.h"
 
 namespace onnx {
 class GraphProto;
@@ -56,15 +56,17 @@ public:
                                           bool allowUnranked = false);
 
 private:
-  /// Bytes [offset, offset + length) of `file` (relative to the model dir).
+  /// Bytes [offset, offset + length) of `file` (relative to the model dir,
+  /// confined to it); `resolved` is the file's real path.
   mlir::FailureOr<llvm::StringRef> readExternal(llvm::StringRef file,
                                                 uint64_t offset,
                                                 uint64_t length,
-                                                mlir::Location loc);
+                                                mlir::Location loc,
+                                                std::string *resolved = nullptr);
   mlir::LogicalResult importNodes(const onnx::GraphProto &graph);
   int subgraphDepth = 0;
 
-  llvm::StringMap<std::unique_ptr<llvm::MemoryBuffer>> files;
+  llvm::StringMap<DataFile> files;
 };
 
 } // namespace kiln::onnx_frontend

@@ -15,6 +15,10 @@ struct ImportOptions {
   /// Tensors with at most this many elements become arith.constant (so shape
   /// computations fold); larger ones are kiln.weight references.
   int64_t inlineConstantElements = 64;
+  /// Folders besides the model's own that external data may be read from
+  /// (`--allow-data-dir`); anything else outside the model's folder is
+  /// refused.
+  std::vector<std::string> allowedDataDirs;
 };
 
 /// Imports a loaded model as a module with one function `@main`, whose

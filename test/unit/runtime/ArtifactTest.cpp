@@ -101,16 +101,23 @@ TEST(Artifact, CorruptionIsRejected) {
     writeAll(bad, b);
     EXPECT_FALSE(Artifact::open(bad, error)) << "byte " << pos;
   }
-  // Flip bytes inside the manifest: verification or bounds checks reject it,
-  // or the result still reads safely.
-  uint64_t off;
-  std::memcpy(&off, bytes.data() + 16, 8);
-  for (size_t i = off; i < bytes.size(); ++i) {
-    std::vector<char> b = bytes;
-    b[i] = (char)0xff;
-    writeAll(bad, b);
-    (void)Artifact::open(bad, error);
-  }
+  // Every byte, changed in every bit position (header, sections, padding,
+  // manifest): the checksums reject each one with a message.
+  for (size_t i = 0; i < bytes.size(); ++i)
+    for (int bit = 0; bit < 8; ++bit) {
+      std::vector<char> b = bytes;
+      b[i] = (char)(b[i] ^ (1 << bit));
+      writeAll(bad, b);
+      error.clear();
+      ASSERT_FALSE(Artifact::open(bad, error)) << "flipped bit " << bit << " of byte " << i;
+      ASSERT_FALSE(error.empty());
+    }
+  // Bytes appended: rejected too.
+  std::vector<char> longer = bytes;
+  longer.push_back(0);
+  writeAll(bad, longer);
+  EXPECT_FALSE(Artifact::open(bad, error));
+  EXPECT_NE(error.find("is damaged"), std::string::npos) << error;
   std::remove(path.c_str());
   std::remove(bad.c_str());
 }

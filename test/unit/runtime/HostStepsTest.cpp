@@ -14,7 +14,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 #include <unistd.h>
 
 using namespace kiln::artifact;
@@ -107,6 +110,59 @@ TEST(HostSteps, StringsThroughTheCApi) {
   EXPECT_NE(std::string(kiln_last_error()).find("input 'x' has a null string at element 1"),
             std::string::npos)
       << kiln_last_error();
+}
+
+// The thread contract (runtime.h): sessions of one model on many threads
+// stay exact; one session run from many threads refuses the overlapping
+// calls with KILN_ERROR_BUSY instead of sharing its arena.
+TEST(HostSteps, ThreadContract) {
+  Session s(writeStrings("strings-threads", 1));
+  ASSERT_TRUE(s.session) << kiln_last_error();
+  constexpr int kThreads = 8, kRuns = 200;
+  auto runOnce = [](kiln_session *session, const char *word, std::string &got) {
+    const char *words[] = {"Monday", word, "b", "MONDAY"};
+    const char *result[1] = {nullptr};
+    int64_t inShape[] = {4}, outShape[] = {1};
+    kiln_tensor in = {"x", KILN_STRING, 1, inShape, words};
+    kiln_tensor out = {"y", KILN_STRING, 1, outShape, result};
+    kiln_status status = kiln_session_run(session, &in, 1, &out, 1);
+    got = status == KILN_OK && result[0] ? result[0] : "";
+    return status;
+  };
+  // A session per thread: every run exact.
+  std::atomic<int> exact{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      kiln_session *mine = nullptr;
+      if (kiln_session_create(s.model, "cpu", &mine) != KILN_OK)
+        return;
+      std::string word = "w" + std::to_string(t), got;
+      for (int i = 0; i < kRuns; ++i)
+        exact += runOnce(mine, word.c_str(), got) == KILN_OK && got == word;
+      kiln_session_destroy(mine);
+    });
+  for (std::thread &t : threads)
+    t.join();
+  EXPECT_EQ(exact.load(), kThreads * kRuns);
+  // One session, many threads: each call runs whole or is refused.
+  std::atomic<int> ok{0}, busy{0}, other{0};
+  threads.clear();
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&] {
+      std::string got;
+      for (int i = 0; i < kRuns; ++i) {
+        kiln_status status = runOnce(s.session, "q", got);
+        (status == KILN_OK ? ok : status == KILN_ERROR_BUSY ? busy : other)++;
+      }
+    });
+  for (std::thread &t : threads)
+    t.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(ok.load() + busy.load(), kThreads * kRuns);
+  std::string got;
+  EXPECT_EQ(runOnce(s.session, "q", got), KILN_OK);
+  EXPECT_EQ(got, "q");
 }
 
 TEST(HostSteps, LengthMustMatchTheDeclaredShape) {
