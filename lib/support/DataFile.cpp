@@ -1,6 +1,7 @@
 //===- DataFile.cpp - open a model's side files inside its folder ---------===//
 
 #include "lib/support/DataFile.h"
+#include "lib/support/OutputFile.h"
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
@@ -21,18 +22,6 @@ Error fail(const Twine &message) {
   return createStringError(inconvertibleErrorCode(), message);
 }
 
-const char *kindOf(mode_t mode) {
-  if (S_ISDIR(mode))
-    return "a directory";
-  if (S_ISFIFO(mode))
-    return "a FIFO";
-  if (S_ISCHR(mode) || S_ISBLK(mode))
-    return "a device";
-  if (S_ISSOCK(mode))
-    return "a socket";
-  return "not a regular file";
-}
-
 /// Whether real path `path` is `root` or below it (whole components).
 bool within(StringRef path, StringRef root) {
   if (!path.starts_with(root))
@@ -49,7 +38,7 @@ bool isRegularFile(StringRef path, std::string &error) {
     return false;
   }
   if (!S_ISREG(st.st_mode)) {
-    error = "'" + path.str() + "' is " + kindOf(st.st_mode) + ", not a regular file";
+    error = "'" + path.str() + "' is " + fileKindName(st.st_mode) + ", not a regular file";
     return false;
   }
   return true;
@@ -95,7 +84,7 @@ Expected<DataFile> openDataFile(const DataRoots &roots, StringRef name) {
     return fail("cannot open external data file '" + real + "': " + std::strerror(errno));
   struct stat st;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    const char *what = ::fstat(fd, &st) != 0 ? "unreadable" : kindOf(st.st_mode);
+    const char *what = ::fstat(fd, &st) != 0 ? "unreadable" : fileKindName(st.st_mode);
     ::close(fd);
     return fail("external data '" + name + "' ('" + real + "') is " + what +
                 ", not a regular file");

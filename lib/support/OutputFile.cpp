@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 namespace kiln {
-namespace {
-const char *kindOf(mode_t mode) {
+
+const char *fileKindName(unsigned mode) {
   if (S_ISDIR(mode))
     return "a directory";
   if (S_ISFIFO(mode))
@@ -21,7 +21,6 @@ const char *kindOf(mode_t mode) {
     return "a socket";
   return "not a regular file";
 }
-} // namespace
 
 bool checkOutputTarget(const std::string &path, std::string &error) {
   struct stat st;
@@ -29,7 +28,7 @@ bool checkOutputTarget(const std::string &path, std::string &error) {
     return true; // absent (or a dangling link): created by the rename
   if (S_ISREG(st.st_mode))
     return true;
-  error = "'" + path + "' exists and is " + kindOf(st.st_mode) +
+  error = "'" + path + "' exists and is " + fileKindName(st.st_mode) +
           "; kiln only replaces regular files";
   return false;
 }

@@ -18,6 +18,10 @@
 
 namespace kiln {
 
+/// "a directory", "a FIFO", "a device", "a socket" or "not a regular file",
+/// for a stat() mode that is not a regular file's.
+const char *fileKindName(unsigned mode);
+
 /// False (with `error`) when `path` exists and is not a regular file.
 bool checkOutputTarget(const std::string &path, std::string &error);
 
