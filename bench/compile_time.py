@@ -34,8 +34,13 @@ def main():
     ap.add_argument("--kiln", default="build/bin/kiln")
     ap.add_argument("--sizes", default="1000,2000,4000")
     ap.add_argument("--verbose-stages", action="store_true")
+    ap.add_argument("--write", metavar="FILE", help="only write the chain of the first size "
+                    "to FILE (for tests)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.write:
+        open(args.write, "w").write(chain(sizes[0]))
+        return
     with tempfile.TemporaryDirectory() as d:
         print(f"{'nodes':>8}{'compile s':>12}{'s / 1000 nodes':>16}")
         for n in sizes:

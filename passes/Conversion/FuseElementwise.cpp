@@ -24,8 +24,27 @@ using namespace mlir;
 
 namespace {
 
+/// A fused elementwise body stops growing at this many ops. Each fusion
+/// clones both bodies, so one kernel of a 20k-node chain cost O(n^2)
+/// copies, and LLVM then scheduled one basic block of n instructions; at
+/// 256 ops a kernel still covers any real layer's elementwise tail, and a
+/// longer chain becomes a few kernels (one extra pass over memory each).
+constexpr size_t kMaxFusedBodyOps = 256;
+
+size_t bodyOps(Operation *op) {
+  auto generic = dyn_cast_or_null<linalg::GenericOp>(op);
+  if (!generic)
+    return 0;
+  Block &body = generic.getRegion().front();
+  size_t n = 0;
+  for (auto it = body.begin(); it != body.end() && n <= kMaxFusedBodyOps; ++it)
+    ++n;
+  return n;
+}
+
 /// Fuse a single-use producer only where the consumer reads each of its
-/// elements once (a permutation map), never into a broadcast or contraction.
+/// elements once (a permutation map), never into a broadcast or contraction,
+/// and only while the fused body stays within kMaxFusedBodyOps.
 bool fusesWithoutRecompute(OpOperand *operand) {
   Operation *producer = operand->get().getDefiningOp();
   if (!producer || !producer->hasOneUse())
@@ -33,6 +52,8 @@ bool fusesWithoutRecompute(OpOperand *operand) {
   auto consumer = dyn_cast<linalg::LinalgOp>(operand->getOwner());
   if (!consumer)
     return true; // reshapes: propagation does not recompute
+  if (bodyOps(producer) + bodyOps(operand->getOwner()) > kMaxFusedBodyOps)
+    return false;
   return consumer.getMatchingIndexingMap(operand).isPermutation();
 }
 
