@@ -38,9 +38,16 @@ inline uint64_t storageBytes(mlir::ShapedType t) {
 /// sums and products of sizes cannot overflow 64 bits downstream.
 constexpr uint64_t kMaxTensorBytes = uint64_t(1) << 48;
 
+/// The highest rank kiln accepts (ONNX sets none; a rank of 200,000 made
+/// the compiler recurse until it crashed).
+constexpr size_t kMaxRank = 64;
+
 /// Elements of a shape, or nullopt when a dim is negative (dynamic) or the
-/// product overflows or passes kMaxTensorBytes.
+/// product overflows or passes kMaxTensorBytes, or the rank passes
+/// kMaxRank.
 inline std::optional<uint64_t> checkedElementCount(llvm::ArrayRef<int64_t> dims) {
+  if (dims.size() > kMaxRank)
+    return std::nullopt;
   uint64_t n = 1;
   for (int64_t d : dims) {
     if (d < 0 || __builtin_mul_overflow(n, (uint64_t)d, &n) || n > kMaxTensorBytes)

@@ -163,6 +163,8 @@ bool readNpy(const std::string &path, NpyArray &out, std::string &error) {
     std::optional<uint64_t> d = parseCount(item);
     if (!d)
       return error = "'" + path + "' has a malformed shape " + shape, false;
+    if (out.shape.size() == 64)
+      return error = "'" + path + "' has a rank over 64, which kiln does not accept", false;
     out.shape.push_back((int64_t)*d);
     tooLarge |= __builtin_mul_overflow(count, *d, &count);
   }

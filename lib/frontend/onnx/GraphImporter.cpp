@@ -108,6 +108,9 @@ FailureOr<Type> GraphImporter::convertType(const onnx::TypeProto &type,
   for (const auto &d : tt.shape().dim())
     dims.push_back(d.has_dim_value() && d.dim_value() >= 0 ? d.dim_value()
                                                            : ShapedType::kDynamic);
+  if (dims.size() > kMaxRank)
+    return emitError(loc) << what << " has rank " << dims.size() << "; kiln accepts up to "
+                          << kMaxRank;
   SmallVector<int64_t> known(llvm::make_filter_range(dims, [](int64_t d) { return d >= 0; }));
   if (!checkedElementCount(known))
     return emitError(loc) << what << " has a shape larger than kiln accepts (2^48 bytes)";
@@ -145,8 +148,8 @@ static FailureOr<DenseElementsAttr> decodeTensor(const onnx::TensorProto &t,
   size_t bytesPer = elementStorageBytes(elt);
   std::optional<uint64_t> size = checkedStorageBytes(type);
   if (!size)
-    return emitError(loc) << "tensor '" << t.name() << "' of shape " << type
-                          << " is larger than kiln accepts (2^48 bytes)";
+    return emitError(loc) << "tensor '" << t.name() << "' (rank " << type.getRank()
+                          << ") is larger than kiln accepts (2^48 bytes, rank 64)";
   int64_t n = type.getNumElements();
   // Typed fields hold one value per element: check the count before
   // allocating (a header claiming 2^40 elements with one value).
@@ -243,8 +246,8 @@ FailureOr<Value> GraphImporter::importTensor(const onnx::TensorProto &t,
                             << "' has a negative dimension";
   auto type = RankedTensorType::get(dims, elt);
   if (!checkedStorageBytes(type))
-    return emitError(loc) << "tensor '" << t.name() << "' of shape " << type
-                          << " is larger than kiln accepts (2^48 bytes)";
+    return emitError(loc) << "tensor '" << t.name() << "' (rank " << type.getRank()
+                          << ") is larger than kiln accepts (2^48 bytes, rank 64)";
   int64_t n = type.getNumElements();
   size_t bytes = storageBytes(type);
 
@@ -517,7 +520,8 @@ FailureOr<DenseElementsAttr> readTensorProto(MLIRContext &ctx, StringRef bytes,
     return emitError(loc) << "has a negative dimension";
   auto type = RankedTensorType::get(dims, elt);
   if (!checkedElementCount(dims))
-    return emitError(loc) << "has shape " << type << ", larger than kiln accepts (2^48 bytes)";
+    return emitError(loc) << "has a shape of rank " << dims.size()
+                          << " larger than kiln accepts (2^48 bytes, rank 64)";
   if (isa<StringType>(elt)) {
     // String inputs (bound to host steps): the strings as they are.
     if (t.string_data_size() != type.getNumElements())

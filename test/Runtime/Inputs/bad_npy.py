@@ -38,6 +38,18 @@ def main():
     t.dims[:] = [1 << 32, 1 << 32]
     with open(f"{d}/overflow.pb", "wb") as f:
         f.write(t.SerializeToString())
+    t.dims[:] = [1] * 200000
+    with open(f"{d}/rank.pb", "wb") as f:
+        f.write(t.SerializeToString())
+    npy(f"{d}/rank.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (" + "1," * 100 + "), }",
+        b"\0" * 4)
+    # A model input of rank 200,000.
+    from onnx import helper
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1] * 200000)
+    g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g", [x],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    with open(f"{d}/rank.onnx", "wb") as f:
+        f.write(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
 
 
 if __name__ == "__main__":
