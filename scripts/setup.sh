@@ -18,6 +18,8 @@ APT_PACKAGES=(
   libxxhash-dev
   # build tools, unit tests, BLAS for the matmul benchmark
   cmake ninja-build ccache libgtest-dev libopenblas-dev
+  # the sanitizer runtime (the runtime's tests under ASan + UBSan) and libFuzzer
+  libclang-rt-22-dev
   # test data and Python tooling (tests only)
   libonnx-testdata python3 python3-venv python3-numpy python3-onnx python3-torch
 )

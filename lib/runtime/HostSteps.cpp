@@ -25,8 +25,15 @@ namespace {
 /// as given with ".UTF-8" first (ONNX writes "en_US"), then as given, then
 /// the C library's C.UTF-8. Null when none exists (ASCII mapping then).
 locale_t caseLocale(const std::string &name) {
+  // Kept for the process; freed at exit (so leak checkers stay quiet).
+  static struct Cache : std::unordered_map<std::string, locale_t> {
+    ~Cache() {
+      for (auto &entry : *this)
+        if (entry.second)
+          freelocale(entry.second);
+    }
+  } cache;
   static std::mutex mutex;
-  static std::unordered_map<std::string, locale_t> cache;
   std::lock_guard<std::mutex> lock(mutex);
   auto it = cache.find(name);
   if (it != cache.end())

@@ -60,8 +60,17 @@ extern "C" {
 
 const char *kiln_last_error(void) { return lastError.c_str(); }
 
+// A C caller can pass any int as a kiln_dtype; in C++ even loading an enum
+// that holds no enumerator's value is undefined: read its bytes as an int.
+static int dtypeValue(const kiln_dtype &t) {
+  int v;
+  static_assert(sizeof(v) == sizeof(t), "kiln_dtype is an int");
+  std::memcpy(&v, &t, sizeof v);
+  return v;
+}
+
 size_t kiln_dtype_size(kiln_dtype t) {
-  switch (t) {
+  switch (dtypeValue(t)) {
   case KILN_F64: case KILN_I64: case KILN_U64: return 8;
   case KILN_F32: case KILN_I32: case KILN_U32: return 4;
   case KILN_F16: case KILN_BF16: case KILN_I16: case KILN_U16: return 2;
@@ -72,7 +81,7 @@ size_t kiln_dtype_size(kiln_dtype t) {
 }
 
 const char *kiln_dtype_name(kiln_dtype t) {
-  switch (t) {
+  switch (dtypeValue(t)) {
   case KILN_F32: return "f32";
   case KILN_F16: return "f16";
   case KILN_BF16: return "bf16";
