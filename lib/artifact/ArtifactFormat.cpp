@@ -36,6 +36,15 @@ bool inside(const fb::Section *s, uint64_t fileSize) {
 }
 } // namespace
 
+void sealChecksums(uint8_t *data, uint64_t size) {
+  if (size < kHeaderSize)
+    return;
+  uint64_t body = XXH3_64bits(data + kHeaderSize, size - kHeaderSize);
+  std::memcpy(data + 32, &body, 8);
+  uint64_t self = headerChecksum(data);
+  std::memcpy(data + kHeaderSize - 8, &self, 8);
+}
+
 std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &error) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {

@@ -58,6 +58,11 @@ private:
   const fb::Manifest *manifest_ = nullptr;
 };
 
+/// Rewrites the checksums in the header of the artifact bytes `data` (at
+/// least kHeaderSize of them) to match their content: for fuzzers and tests
+/// that reach the manifest checks behind the checksums.
+void sealChecksums(uint8_t *data, uint64_t size);
+
 /// Bytes [offset, offset + size) of a file.
 struct FileSlice {
   std::string file;
