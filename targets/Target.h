@@ -45,6 +45,8 @@ struct TargetCapabilities {
 struct DispatchBinding {
   enum Kind { Argument, Arena } kind;
   uint64_t value;
+  /// Bytes the kernel may touch through it (checked on load).
+  uint64_t bytes = 0;
 };
 
 /// One step of the host plan: `entry(void **bindings, int64_t first,

@@ -31,6 +31,24 @@ std::string sysError(const std::string &what) {
 }
 uint64_t headerChecksum(const uint8_t *h) { return XXH3_64bits(h, kHeaderSize - 8); }
 
+/// Bytes of a manifest tensor (UINT64_MAX when a dim is negative or the
+/// product overflows, so nothing fits in it).
+uint64_t tensorBytes(const fb::TensorInfo *t) {
+  uint64_t n;
+  switch (t->dtype()) {
+  case fb::DType::F64: case fb::DType::I64: case fb::DType::U64: n = 8; break;
+  case fb::DType::F32: case fb::DType::I32: case fb::DType::U32: n = 4; break;
+  case fb::DType::F16: case fb::DType::BF16: case fb::DType::I16: case fb::DType::U16: n = 2; break;
+  case fb::DType::String: n = sizeof(const char *); break;
+  default: n = 1; break;
+  }
+  if (t->shape())
+    for (int64_t d : *t->shape())
+      if (d < 0 || __builtin_mul_overflow(n, (uint64_t)d, &n))
+        return UINT64_MAX;
+  return n;
+}
+
 bool inside(const fb::Section *s, uint64_t fileSize) {
   return s && s->offset() <= fileSize && s->size() <= fileSize - s->offset();
 }
@@ -129,11 +147,19 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
     // The verifier does not range-check enums.
     if ((int)b->kind() < 0 || b->kind() > fb::BufferKind::MAX)
       return true;
+    // The buffer bound must hold every byte the kernel may touch.
     switch (b->kind()) {
-    case fb::BufferKind::Input: return b->index() >= count(m->inputs());
-    case fb::BufferKind::Output: return b->index() >= count(m->outputs());
-    case fb::BufferKind::Weight: return b->index() >= count(m->weights());
-    case fb::BufferKind::Arena: return b->offset() >= arenaBytes;
+    case fb::BufferKind::Input:
+      return b->index() >= count(m->inputs()) ||
+             b->size() > tensorBytes(m->inputs()->Get(b->index()));
+    case fb::BufferKind::Output:
+      return b->index() >= count(m->outputs()) ||
+             b->size() > tensorBytes(m->outputs()->Get(b->index()));
+    case fb::BufferKind::Weight:
+      return b->index() >= count(m->weights()) ||
+             b->size() > m->weights()->Get(b->index())->data()->size();
+    case fb::BufferKind::Arena:
+      return b->offset() >= arenaBytes || b->size() > arenaBytes - b->offset();
     }
     return true;
   };

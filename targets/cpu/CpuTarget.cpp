@@ -73,10 +73,12 @@ LogicalResult addDispatchEntries(ModuleOp module, KernelBlob &blob) {
     info.entry = cast<StringAttr>(d.get("entry")).str();
     info.workgroups = cast<IntegerAttr>(d.get("workgroups")).getInt();
     ArrayRef<int64_t> pairs = cast<DenseI64ArrayAttr>(d.get("bindings")).asArrayRef();
+    auto sizes = dyn_cast_or_null<DenseI64ArrayAttr>(d.get("buffer_bytes"));
     for (size_t i = 0; i + 1 < pairs.size(); i += 2)
       info.bindings.push_back({pairs[i] == 0 ? DispatchBinding::Argument
                                              : DispatchBinding::Arena,
-                               (uint64_t)pairs[i + 1]});
+                               (uint64_t)pairs[i + 1],
+                               sizes && i / 2 < (size_t)sizes.size() ? (uint64_t)sizes[i / 2] : 0});
     auto impl = module.lookupSymbol<LLVM::LLVMFuncOp>(info.entry);
     if (!impl)
       return module.emitError("no lowered function for dispatch ") << info.entry;

@@ -55,6 +55,27 @@ uint64_t byteSize(MemRefType t) {
   return (bytes + kAlign - 1) / kAlign * kAlign;
 }
 
+/// Bytes a kernel may touch through a binding of `type` (its static
+/// extent; 0 for a non-memref). The artifact records it and the runtime
+/// checks it against the buffer bound there.
+uint64_t bufferBytes(Type type) {
+  auto m = dyn_cast<MemRefType>(type);
+  if (!m || !m.hasStaticShape())
+    return 0;
+  int64_t offset;
+  SmallVector<int64_t> strides;
+  uint64_t elements = m.getNumElements() ? 1 : 0;
+  if (elements && succeeded(m.getStridesAndOffset(strides, offset)) &&
+      !ShapedType::isDynamic(offset) && llvm::none_of(strides, ShapedType::isDynamic)) {
+    elements = (uint64_t)offset + 1;
+    for (auto [d, st] : llvm::zip(m.getShape(), strides))
+      elements += (uint64_t)(d - 1) * (uint64_t)st;
+  } else if (elements) {
+    elements = (uint64_t)m.getNumElements();
+  }
+  return elements * kiln::elementStorageBytes(m.getElementType());
+}
+
 struct Slot {
   memref::AllocOp alloc;
   uint64_t bytes = 0, offset = 0;
@@ -366,8 +387,9 @@ struct PartitionDispatchesPass
     uint64_t arena = placeSlots(slots);
     // Bindings, now that arena offsets are known.
     for (auto [i, roots] : llvm::enumerate(rootsOf)) {
-      SmallVector<int64_t> bindings;
+      SmallVector<int64_t> bindings, bytes;
       for (Value r : roots) {
+        bytes.push_back((int64_t)bufferBytes(r.getType()));
         if (auto arg = dyn_cast<BlockArgument>(r)) {
           bindings.append({kArgBinding, (int64_t)arg.getArgNumber()});
         } else {
@@ -377,6 +399,7 @@ struct PartitionDispatchesPass
       auto dict = cast<DictionaryAttr>(plan[i]);
       NamedAttrList attrs(dict);
       attrs.set("bindings", b.getDenseI64ArrayAttr(bindings));
+      attrs.set("buffer_bytes", b.getDenseI64ArrayAttr(bytes));
       plan[i] = attrs.getDictionary(ctx);
     }
     module->setAttr("kiln.plan", b.getArrayAttr(plan));
@@ -397,14 +420,17 @@ struct PartitionDispatchesPass
     body.addArgument(b.getIndexType(), main.getLoc());
     SmallVector<Type> types(body.getArgumentTypes());
     main.setType(b.getFunctionType(types, {}));
-    SmallVector<int64_t> bindings;
-    for (unsigned i = 0; i + 2 < body.getNumArguments(); ++i)
+    SmallVector<int64_t> bindings, bytes;
+    for (unsigned i = 0; i + 2 < body.getNumArguments(); ++i) {
       bindings.append({kArgBinding, (int64_t)i});
+      bytes.push_back((int64_t)bufferBytes(body.getArgument(i).getType()));
+    }
     module->setAttr("kiln.plan",
                     b.getArrayAttr({b.getDictionaryAttr(
                         {b.getNamedAttr("entry", b.getStringAttr(name)),
                          b.getNamedAttr("workgroups", b.getI64IntegerAttr(1)),
-                         b.getNamedAttr("bindings", b.getDenseI64ArrayAttr(bindings))})}));
+                         b.getNamedAttr("bindings", b.getDenseI64ArrayAttr(bindings)),
+                         b.getNamedAttr("buffer_bytes", b.getDenseI64ArrayAttr(bytes))})}));
     module->setAttr("kiln.arena_bytes", b.getI64IntegerAttr(0));
     module->setAttr("kiln.intermediate_bytes", b.getI64IntegerAttr(0));
     return success();

@@ -156,9 +156,9 @@ FailureOr<std::vector<GpuLaunch>> planLaunches(ModuleOp module, uint64_t &arenaB
           return launch.emitError("the cuda launch plan needs static, row-major buffers");
         arg.shape.assign(t.getShape().begin(), t.getShape().end());
         if (auto a = dyn_cast<BlockArgument>(v); a && a.getOwner()->getParentOp() == main)
-          arg.buffer = {DispatchBinding::Argument, a.getArgNumber()};
+          arg.buffer = {DispatchBinding::Argument, a.getArgNumber(), storageBytes(t)};
         else if (arena.count(v))
-          arg.buffer = {DispatchBinding::Arena, arena.lookup(v)};
+          arg.buffer = {DispatchBinding::Arena, arena.lookup(v), storageBytes(t)};
         else
           return launch.emitError("the cuda launch plan cannot bind a buffer made by '")
                  << (v.getDefiningOp() ? v.getDefiningOp()->getName().getStringRef() : "?")

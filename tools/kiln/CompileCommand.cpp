@@ -293,12 +293,13 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
   size_t nin = host.kernelInputs.size(), nw = model.weights.size();
   auto bind = [&](const target::DispatchBinding &b) {
     if (b.kind == target::DispatchBinding::Arena)
-      return fb::Binding(fb::BufferKind::Arena, 0, b.value);
+      return fb::Binding(fb::BufferKind::Arena, 0, b.value, b.bytes);
     if (b.value < nin)
-      return fb::Binding(fb::BufferKind::Input, host.kernelInputs[b.value], 0);
+      return fb::Binding(fb::BufferKind::Input, host.kernelInputs[b.value], 0, b.bytes);
     if (b.value < nin + nw)
-      return fb::Binding(fb::BufferKind::Weight, (uint32_t)(b.value - nin), 0);
-    return fb::Binding(fb::BufferKind::Output, host.kernelOutputs[b.value - nin - nw], 0);
+      return fb::Binding(fb::BufferKind::Weight, (uint32_t)(b.value - nin), 0, b.bytes);
+    return fb::Binding(fb::BufferKind::Output, host.kernelOutputs[b.value - nin - nw], 0,
+                       b.bytes);
   };
   std::vector<flatbuffers::Offset<fb::Kernel>> kernels;
   for (const auto &k : model.kernels) {

@@ -4,10 +4,10 @@
 // its first parallel dimension; %c reuses %a's bytes (their live ranges do
 // not meet), so the arena is 256 bytes for 384 of intermediates.
 // CHECK: module attributes {kiln.arena_bytes = 256 : i64, kiln.intermediate_bytes = 384 : i64, kiln.plan = [
-// CHECK-SAME: {bindings = array<i64: 0, 0, 1, 0>, entry = "kiln_dispatch_0", workgroups = 4 : i64}
-// CHECK-SAME: {bindings = array<i64: 1, 0, 1, 128>, entry = "kiln_dispatch_1", workgroups = 4 : i64}
-// CHECK-SAME: {bindings = array<i64: 1, 128, 1, 0>, entry = "kiln_dispatch_2", workgroups = 4 : i64}
-// CHECK-SAME: {bindings = array<i64: 0, 1, 1, 0>, entry = "kiln_dispatch_3", workgroups = 1 : i64}
+// CHECK-SAME: {bindings = array<i64: 0, 0, 1, 0>, buffer_bytes = array<i64: {{[0-9, ]+}}>, entry = "kiln_dispatch_0", workgroups = 4 : i64}
+// CHECK-SAME: {bindings = array<i64: 1, 0, 1, 128>, buffer_bytes = array<i64: {{[0-9, ]+}}>, entry = "kiln_dispatch_1", workgroups = 4 : i64}
+// CHECK-SAME: {bindings = array<i64: 1, 128, 1, 0>, buffer_bytes = array<i64: {{[0-9, ]+}}>, entry = "kiln_dispatch_2", workgroups = 4 : i64}
+// CHECK-SAME: {bindings = array<i64: 0, 1, 1, 0>, buffer_bytes = array<i64: {{[0-9, ]+}}>, entry = "kiln_dispatch_3", workgroups = 1 : i64}
 // CHECK: func.func @kiln_dispatch_0(%[[IN:.*]]: memref<4x8xf32>, %[[A:.*]]: memref<4x8xf32>, %[[FIRST:.*]]: index, %[[LAST:.*]]: index)
 // CHECK: %[[LB:.*]] = arith.addi %c0, {{.*}}
 // CHECK: %[[UB:.*]] = arith.minsi %c4
@@ -55,9 +55,9 @@ func.func @main(%in: memref<4x8xf32>, %out: memref<4x8xf32>) {
 // and its users share one dispatch, run in order on one workgroup; the
 // ops before and after keep their own dispatches and grids.
 // CHECK: module attributes {kiln.arena_bytes = 64 : i64, kiln.intermediate_bytes = 64 : i64, kiln.plan = [
-// CHECK-SAME: {bindings = array<i64: 0, 0, 1, 0>, entry = "kiln_dispatch_0", workgroups = 4 : i64}
-// CHECK-SAME: {bindings = array<i64: 0, 1, 1, 0>, entry = "kiln_dispatch_1", workgroups = 1 : i64}
-// CHECK-SAME: {bindings = array<i64: 0, 1, 1, 0>, entry = "kiln_dispatch_2", workgroups = 4 : i64}
+// CHECK-SAME: {bindings = array<i64: 0, 0, 1, 0>, buffer_bytes = array<i64: {{[0-9, ]+}}>, entry = "kiln_dispatch_0", workgroups = 4 : i64}
+// CHECK-SAME: {bindings = array<i64: 0, 1, 1, 0>, buffer_bytes = array<i64: {{[0-9, ]+}}>, entry = "kiln_dispatch_1", workgroups = 1 : i64}
+// CHECK-SAME: {bindings = array<i64: 0, 1, 1, 0>, buffer_bytes = array<i64: {{[0-9, ]+}}>, entry = "kiln_dispatch_2", workgroups = 4 : i64}
 // CHECK: func.func @kiln_dispatch_1(%{{.*}}: memref<4xf32>, %[[A:.*]]: memref<4xf32>, %{{.*}}: index, %{{.*}}: index)
 // CHECK: %[[S:.*]] = memref.load %[[A]][%c0]
 // CHECK: %[[T:.*]] = arith.addf %[[S]], %[[S]]
@@ -94,8 +94,8 @@ func.func @main(%in: memref<4xf32>, %out: memref<4xf32>) {
 // one-workgroup grid was folded away) moves to the arena; scratch used by
 // one dispatch stays a stack alloca re-created in it.
 // CHECK: module attributes {kiln.arena_bytes = 64 : i64, kiln.intermediate_bytes = 64 : i64
-// CHECK-SAME: {bindings = array<i64: 1, 0>, entry = "kiln_dispatch_0"
-// CHECK-SAME: {bindings = array<i64: 0, 0, 1, 0>, entry = "kiln_dispatch_1"
+// CHECK-SAME: {bindings = array<i64: 1, 0>, buffer_bytes = array<i64: {{[0-9, ]+}}>, entry = "kiln_dispatch_0"
+// CHECK-SAME: {bindings = array<i64: 0, 0, 1, 0>, buffer_bytes = array<i64: {{[0-9, ]+}}>, entry = "kiln_dispatch_1"
 // CHECK: func.func @kiln_dispatch_0
 // CHECK-NOT: memref.alloca() : memref<16xf32>
 // CHECK: func.func @kiln_dispatch_1

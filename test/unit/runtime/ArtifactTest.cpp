@@ -42,8 +42,9 @@ std::string writeSample(const char *name) {
   auto wt = fb::CreateWeight(fbb, fbb.CreateString("w"), &ws);
   auto k = fb::CreateKernel(fbb, fbb.CreateString("cpu:x"), fbb.CreateString("elf-shared-object"),
                             fbb.CreateString("kiln_entry"), &ks);
-  std::vector<fb::Binding> b = {{fb::BufferKind::Input, 0, 0}, {fb::BufferKind::Weight, 0, 0},
-                                {fb::BufferKind::Output, 0, 0}};
+  std::vector<fb::Binding> b = {{fb::BufferKind::Input, 0, 0, 24},
+                                {fb::BufferKind::Weight, 0, 0, 17},
+                                {fb::BufferKind::Output, 0, 0, 24}};
   auto d = fb::CreateDispatch(fbb, 0, fbb.CreateString("kiln_entry"), 1,
                               fbb.CreateVectorOfStructs(b));
   auto m = fb::CreateManifest(fbb, fbb.CreateString("test"),
@@ -202,16 +203,19 @@ std::string writeLaunch(const char *name, fb::Binding buffer, std::vector<uint32
 
 TEST(Artifact, GpuLaunchesAreChecked) {
   std::string error;
-  std::string good = writeLaunch("launch-ok", {fb::BufferKind::Arena, 0, 0}, {1, 1, 1});
+  std::string good = writeLaunch("launch-ok", {fb::BufferKind::Arena, 0, 0, 64}, {1, 1, 1});
   EXPECT_TRUE(Artifact::open(good, error)) << error;
   std::remove(good.c_str());
   struct Bad {
     fb::Binding buffer;
     std::vector<uint32_t> grid;
-  } bads[] = {{{fb::BufferKind::Input, 1, 0}, {1, 1, 1}},  // no input 1
-              {{fb::BufferKind::Arena, 0, 64}, {1, 1, 1}}, // past the arena
-              {{fb::BufferKind::Input, 0, 0}, {1, 1}},     // grid of two dims
-              {{fb::BufferKind::Input, 0, 0}, {0, 1, 1}}}; // empty grid
+  } bads[] = {{{fb::BufferKind::Input, 1, 0, 0}, {1, 1, 1}},   // no input 1
+              {{fb::BufferKind::Arena, 0, 64, 0}, {1, 1, 1}},  // past the arena
+              {{fb::BufferKind::Arena, 0, 32, 64}, {1, 1, 1}}, // runs past the arena
+              {{fb::BufferKind::Arena, 0, 8, UINT64_MAX}, {1, 1, 1}}, // size overflows
+              {{fb::BufferKind::Input, 0, 0, 17}, {1, 1, 1}},  // larger than the input
+              {{fb::BufferKind::Input, 0, 0, 0}, {1, 1}},      // grid of two dims
+              {{fb::BufferKind::Input, 0, 0, 0}, {0, 1, 1}}};  // empty grid
   for (const Bad &b : bads) {
     std::string path = writeLaunch("launch-bad", b.buffer, b.grid);
     EXPECT_FALSE(Artifact::open(path, error));
