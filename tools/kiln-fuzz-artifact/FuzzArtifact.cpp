@@ -14,6 +14,7 @@
 
 #include "kiln/runtime.h"
 #include "lib/artifact/ArtifactFormat.h"
+#include "tools/FuzzInputFile.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -33,16 +34,9 @@ extern "C" size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const std::string path = [] {
-    char name[] = "/tmp/kiln-fuzz-artifact-XXXXXX";
-    close(mkstemp(name));
-    return std::string(name);
-  }();
-  FILE *f = std::fopen(path.c_str(), "wb");
-  if (!f)
+  const std::string path = kiln::writeFuzzInput("artifact", data, size);
+  if (path.empty())
     return 0;
-  std::fwrite(data, 1, size, f);
-  std::fclose(f);
 
   std::string error;
   auto artifact = kiln::artifact::Artifact::open(path, error);

@@ -9,26 +9,18 @@
 //===----------------------------------------------------------------------===//
 
 #include "lib/frontend/onnx/Importer.h"
+#include "tools/FuzzInputFile.h"
 #include "tools/kiln/Npy.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 
-#include <cstdio>
 #include <string>
-#include <unistd.h>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const std::string path = [] {
-    char name[] = "/tmp/kiln-fuzz-inputs-XXXXXX";
-    close(mkstemp(name));
-    return std::string(name);
-  }();
-  FILE *f = std::fopen(path.c_str(), "wb");
-  if (!f)
+  const std::string path = kiln::writeFuzzInput("inputs", data, size);
+  if (path.empty())
     return 0;
-  std::fwrite(data, 1, size, f);
-  std::fclose(f);
   kiln::cli::NpyArray array;
   std::string error;
   if (kiln::cli::readNpy(path, array, error))
