@@ -95,6 +95,8 @@ struct CompileOptions {
   Emit emit = Emit::Blob;
   /// Textual LLVM IR or assembly when `emit` asks for it.
   std::string *text = nullptr;
+  /// Explain code-generation decisions on stderr (kiln compile --verbose).
+  bool verbose = false;
 };
 
 class Target {

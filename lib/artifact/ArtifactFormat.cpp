@@ -2,6 +2,8 @@
 
 #include "lib/artifact/ArtifactFormat.h"
 
+#include "lib/support/CheckedSize.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -42,11 +44,9 @@ uint64_t tensorBytes(const fb::TensorInfo *t) {
   case fb::DType::String: n = sizeof(const char *); break;
   default: n = 1; break;
   }
-  if (t->shape())
-    for (int64_t d : *t->shape())
-      if (d < 0 || __builtin_mul_overflow(n, (uint64_t)d, &n))
-        return UINT64_MAX;
-  return n;
+  if (!t->shape())
+    return n;
+  return kiln::checkedTensorBytes(*t->shape(), n).value_or(UINT64_MAX);
 }
 
 bool inside(const fb::Section *s, uint64_t fileSize) {

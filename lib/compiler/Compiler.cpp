@@ -458,13 +458,13 @@ LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model,
 }
 
 LogicalResult compileKernels(ModuleOp module, ArrayRef<target::Target *> targets,
-                             CompiledModel &model) {
+                             CompiledModel &model, const target::CompileOptions &options) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (main && main.getNumResults() == 0)
     return success();
   for (target::Target *t : targets) {
     OwningOpRef<ModuleOp> copy = module.clone();
-    FailureOr<target::KernelBlob> blob = t->compile(*copy, target::CompileOptions{});
+    FailureOr<target::KernelBlob> blob = t->compile(*copy, options);
     if (failed(blob))
       return failure();
     model.kernels.push_back(std::move(*blob));

@@ -79,7 +79,8 @@ mlir::LogicalResult prepareForCodegen(mlir::ModuleOp module, CompiledModel &mode
 /// when @main has nothing left to compute: a model of host steps only).
 mlir::LogicalResult compileKernels(mlir::ModuleOp module,
                                    llvm::ArrayRef<target::Target *> targets,
-                                   CompiledModel &model);
+                                   CompiledModel &model,
+                                   const target::CompileOptions &options = {});
 
 } // namespace kiln::compiler
 

@@ -12,6 +12,8 @@
 #ifndef KILN_SUPPORT_STORAGEBYTES_H
 #define KILN_SUPPORT_STORAGEBYTES_H
 
+#include "lib/support/CheckedSize.h"
+
 #include "mlir/IR/BuiltinTypes.h"
 
 #include <cstdint>
@@ -34,45 +36,12 @@ inline uint64_t storageBytes(mlir::ShapedType t) {
   return (uint64_t)t.getNumElements() * elementStorageBytes(t.getElementType());
 }
 
-/// The largest tensor kiln accepts anywhere: 2^48 bytes (256 TiB), so that
-/// sums and products of sizes cannot overflow 64 bits downstream.
-constexpr uint64_t kMaxTensorBytes = uint64_t(1) << 48;
-
-/// The highest rank kiln accepts (ONNX sets none; a rank of 200,000 made
-/// the compiler recurse until it crashed).
-constexpr size_t kMaxRank = 64;
-
-/// Elements of a shape, or nullopt when a dim is negative (dynamic) or the
-/// product overflows or passes kMaxTensorBytes, or the rank passes
-/// kMaxRank.
-inline std::optional<uint64_t> checkedElementCount(llvm::ArrayRef<int64_t> dims) {
-  if (dims.size() > kMaxRank)
-    return std::nullopt;
-  uint64_t n = 1;
-  for (int64_t d : dims) {
-    if (d < 0 || __builtin_mul_overflow(n, (uint64_t)d, &n) || n > kMaxTensorBytes)
-      return std::nullopt;
-  }
-  return n;
-}
-
-/// Bytes of `count` elements of `bytesPer` bytes, or nullopt past
-/// kMaxTensorBytes.
-inline std::optional<uint64_t> checkedBytes(uint64_t count, uint64_t bytesPer) {
-  uint64_t b;
-  if (__builtin_mul_overflow(count, bytesPer, &b) || b > kMaxTensorBytes)
-    return std::nullopt;
-  return b;
-}
-
 /// Bytes of a static-shaped type, or nullopt when too large (see above).
 inline std::optional<uint64_t> checkedStorageBytes(mlir::ShapedType t) {
   if (!t.hasStaticShape())
     return std::nullopt;
-  std::optional<uint64_t> n = checkedElementCount(t.getShape());
-  if (!n)
-    return std::nullopt;
-  return checkedBytes(*n, std::max<uint64_t>(1, elementStorageBytes(t.getElementType())));
+  return checkedTensorBytes(t.getShape(),
+                            std::max<uint64_t>(1, elementStorageBytes(t.getElementType())));
 }
 
 } // namespace kiln

@@ -10,6 +10,8 @@
 
 #include "targets/cpu/CpuTarget.h"
 
+#include "targets/cpu/MachineCode.h"
+
 #include "passes/Pipelines/Pipelines.h"
 #include "targets/cpu/Passes.h"
 
@@ -18,11 +20,9 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
-#include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
-#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
@@ -35,9 +35,11 @@ namespace {
 
 class CpuTarget : public Target {
 public:
-  CpuTarget(std::string cpu, std::unique_ptr<llvm::TargetMachine> tm, unsigned vectorBits,
-            unsigned registers, bool fma)
-      : specName("cpu:" + cpu), tm(std::move(tm)) {
+  CpuTarget(std::string cpu, std::string features, const llvm::Target *target,
+            std::unique_ptr<llvm::TargetMachine> tm, unsigned vectorBits, unsigned registers,
+            bool fma)
+      : specName("cpu:" + cpu), features(std::move(features)), target(target),
+        tm(std::move(tm)) {
     caps.arch = llvm::sys::getDefaultTargetTriple();
     caps.cpu = std::move(cpu);
     caps.vectorBits = vectorBits;
@@ -49,7 +51,11 @@ public:
   FailureOr<KernelBlob> compile(ModuleOp module, const CompileOptions &options) override;
 
 private:
-  std::string specName;
+  /// Another target machine like `tm`, for a code-generation thread.
+  std::unique_ptr<llvm::TargetMachine> newMachine() const;
+
+  std::string specName, features;
+  const llvm::Target *target;
   /// Made once when the target is created (its features give the
   /// capabilities) and used for every compile.
   std::unique_ptr<llvm::TargetMachine> tm;
@@ -155,45 +161,39 @@ FailureOr<KernelBlob> CpuTarget::compile(ModuleOp module, const CompileOptions &
     return module.emitError("cannot translate the lowered module to LLVM IR");
 
   llvm::InitializeNativeTargetAsmPrinter();
-  std::string error;
   llvmModule->setDataLayout(tm->createDataLayout());
   llvmModule->setTargetTriple(tm->getTargetTriple());
 
-  // O3 over the whole module (vectorizes the loops linalg produced).
-  {
-    llvm::LoopAnalysisManager lam;
-    llvm::FunctionAnalysisManager fam;
-    llvm::CGSCCAnalysisManager cgam;
-    llvm::ModuleAnalysisManager mam;
-    llvm::PassBuilder pb(tm.get());
-    pb.registerModuleAnalyses(mam);
-    pb.registerCGSCCAnalyses(cgam);
-    pb.registerFunctionAnalyses(fam);
-    pb.registerLoopAnalyses(lam);
-    pb.crossRegisterProxies(lam, fam, cgam, mam);
-    pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(*llvmModule, mam);
-  }
-  if (options.emit == Emit::LLVMIR && options.text) {
-    llvm::raw_string_ostream os(*options.text);
-    llvmModule->print(os, nullptr);
+  // --emit: the whole module in one piece, as text.
+  if (options.emit != Emit::Blob) {
+    optimizeModule(*llvmModule, *tm);
+    if (!options.text)
+      return KernelBlob{};
+    if (options.emit == Emit::LLVMIR) {
+      llvm::raw_string_ostream os(*options.text);
+      llvmModule->print(os, nullptr);
+      return KernelBlob{};
+    }
+    llvm::SmallVector<char, 0> assembly;
+    if (!emitMachineCode(*llvmModule, *tm, llvm::CodeGenFileType::AssemblyFile, assembly))
+      return module.emitError("the target machine cannot emit assembly");
+    options.text->assign(assembly.begin(), assembly.end());
     return KernelBlob{};
   }
 
-  llvm::SmallVector<char, 0> object;
-  {
-    llvm::raw_svector_ostream os(object);
-    llvm::legacy::PassManager codegen;
-    auto kind = options.emit == Emit::Assembly ? llvm::CodeGenFileType::AssemblyFile
-                                               : llvm::CodeGenFileType::ObjectFile;
-    if (tm->addPassesToEmitFile(codegen, os, nullptr, kind))
-      return module.emitError("the target machine cannot emit this file type");
-    codegen.run(*llvmModule);
-  }
-  if (options.emit == Emit::Assembly && options.text) {
-    options.text->assign(object.begin(), object.end());
-    return KernelBlob{};
-  }
-  FailureOr<std::vector<char>> so = linkSharedObject(object, error);
+  // O3 (vectorizes the loops linalg produced) and instruction selection,
+  // dispatches split over threads.
+  CodegenStats stats;
+  auto objects = compileObjects(*llvmModule, [this] { return newMachine(); }, &stats);
+  if (!objects)
+    return module.emitError("code generation failed: ") << llvm::toString(objects.takeError());
+  if (options.verbose)
+    llvm::errs() << "kiln: " << specName << ": " << blob.dispatches.size()
+                 << " dispatches, LLVM in " << stats.partitions << " partition"
+                 << (stats.partitions == 1 ? "" : "s") << " on " << stats.threads << " thread"
+                 << (stats.threads == 1 ? "" : "s") << "\n";
+  std::string error;
+  FailureOr<std::vector<char>> so = linkSharedObject(*objects, error);
   if (failed(so))
     return module.emitError("linking the kernel shared object failed: ") << error;
   blob.target = specName;
@@ -201,6 +201,12 @@ FailureOr<KernelBlob> CpuTarget::compile(ModuleOp module, const CompileOptions &
   blob.entry = blob.dispatches.front().entry;
   blob.data = std::move(*so);
   return blob;
+}
+
+std::unique_ptr<llvm::TargetMachine> CpuTarget::newMachine() const {
+  return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
+      tm->getTargetTriple(), tm->getTargetCPU(), features, tm->Options, llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
 }
 
 } // namespace
@@ -234,7 +240,8 @@ std::unique_ptr<Target> createCpuTarget(llvm::StringRef variant, std::string &er
     registers = avx512 ? 32 : 16;
     fma = sti->checkFeatures("+fma");
   }
-  return std::make_unique<CpuTarget>(cpu, std::move(tm), bits, registers, fma);
+  return std::make_unique<CpuTarget>(cpu, std::move(features), target, std::move(tm), bits,
+                                     registers, fma);
 }
 
 } // namespace kiln::target

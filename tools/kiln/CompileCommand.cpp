@@ -517,7 +517,9 @@ int runCompile() {
     progress.finish();
     return writeText(output, [&](llvm::raw_ostream &os) { os << text; });
   }
-  if (failed(compiler::compileKernels(*module, chosen, model)))
+  target::CompileOptions codegen;
+  codegen.verbose = verbose;
+  if (failed(compiler::compileKernels(*module, chosen, model, codegen)))
     return kCompileError;
 
   progress.stage("write artifact");

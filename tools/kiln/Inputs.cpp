@@ -5,6 +5,7 @@
 
 #include "dialects/kiln/IR/KilnDialect.h"
 #include "lib/frontend/onnx/Importer.h"
+#include "lib/support/CheckedSize.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -164,13 +165,11 @@ static bool allocate(const kiln_tensor &info, HostTensors &t, const char *what,
   NpyArray a;
   a.dtype = info.dtype;
   a.shape.assign(info.shape, info.shape + info.rank);
-  uint64_t n = kiln_dtype_size(info.dtype);
-  bool overflow = false;
-  for (int64_t d : a.shape)
-    overflow |= d < 0 || __builtin_mul_overflow(n, (uint64_t)d, &n);
-  if (overflow || n > physicalMemory()) {
+  std::optional<uint64_t> bytes = checkedTensorBytes(a.shape, kiln_dtype_size(info.dtype));
+  uint64_t n = bytes.value_or(0);
+  if (!bytes || n > physicalMemory()) {
     error = std::string(what) + " '" + (info.name ? info.name : "") + "' needs " +
-            (overflow ? std::string("more than 2^64") : std::to_string(n)) +
+            (!bytes ? std::string("more than 2^48") : std::to_string(n)) +
             " bytes, more than this machine's memory (" + std::to_string(physicalMemory()) +
             " bytes)";
     return false;

@@ -9,6 +9,7 @@
 #include "tools/kiln/Npy.h"
 
 #include "lib/runtime/Utf8.h"
+#include "lib/support/CheckedSize.h"
 #include "lib/support/OutputFile.h"
 
 #include <algorithm>
@@ -155,8 +156,6 @@ bool readNpy(const std::string &path, NpyArray &out, std::string &error) {
     return error = "'" + path + "' has a malformed shape " + shape, false;
   std::stringstream dims(shape.substr(1, shape.size() - 2));
   std::string item;
-  uint64_t count = 1;
-  bool tooLarge = false;
   while (std::getline(dims, item, ',')) {
     if (item.find_first_not_of(' ') == std::string::npos)
       continue;
@@ -166,11 +165,17 @@ bool readNpy(const std::string &path, NpyArray &out, std::string &error) {
     if (out.shape.size() == 64)
       return error = "'" + path + "' has a rank over 64, which kiln does not accept", false;
     out.shape.push_back((int64_t)*d);
-    tooLarge |= __builtin_mul_overflow(count, *d, &count);
   }
-  uint64_t elementBytes = out.dtype == KILN_STRING ? width * charSize : kiln_dtype_size(out.dtype);
-  uint64_t bytes = 0;
-  tooLarge |= __builtin_mul_overflow(count, elementBytes, &bytes);
+  std::optional<uint64_t> elements = kiln::checkedElementCount(out.shape);
+  uint64_t count = elements.value_or(0);
+  std::optional<uint64_t> elementBytes =
+      out.dtype == KILN_STRING ? kiln::checkedBytes(width, charSize)
+                               : std::optional<uint64_t>(kiln_dtype_size(out.dtype));
+  std::optional<uint64_t> checked;
+  if (elements && elementBytes)
+    checked = kiln::checkedBytes(count, *elementBytes);
+  bool tooLarge = !checked;
+  uint64_t bytes = checked.value_or(0);
   uint64_t dataStart = (uint64_t)in.tellg();
   if (tooLarge || bytes > fileSize - std::min(fileSize, dataStart))
     return error = "'" + path + "' declares shape " + shape +
