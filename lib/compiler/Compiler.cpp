@@ -23,9 +23,12 @@ static LogicalResult signatureOf(Value v, Location loc, StringRef what, StringRe
   if (!t)
     return emitError(loc) << what << " '" << name << "' has type " << v.getType()
                           << "; only tensors can be compiled";
-  if (!t.hasStaticShape())
+  if (!t.hasStaticShape() && what == "input")
     return emitError(loc) << what << " '" << name << "' has dynamic shape " << t
                           << "; fix it with --input-shape " << name << "=...";
+  if (!t.hasStaticShape()) // outputs cannot be pinned, only the inputs they follow
+    return emitError(loc) << what << " '" << name << "' has dynamic shape " << t
+                          << "; fix the inputs its shape follows with --input-shape NAME=...";
   sig.name = name.str();
   sig.elementType = t.getElementType();
   sig.shape.assign(t.getShape().begin(), t.getShape().end());

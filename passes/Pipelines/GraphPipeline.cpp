@@ -18,7 +18,7 @@ void kiln::buildGraphPipeline(OpPassManager &pm,
     pm.addPass(createKilnSpecializeShapes(spec));
   }
   pm.addNestedPass<func::FuncOp>(createKilnResolveSequences());
-  pm.addNestedPass<func::FuncOp>(createKilnInferShapes());
+  pm.addNestedPass<func::FuncOp>(createKilnRefineShapes());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   if (!options.fusion)

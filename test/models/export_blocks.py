@@ -387,25 +387,35 @@ class MLANaiveDecode(MLADecode):
         return self.finish(x, attn), kv_cache, pe_cache
 
 
+DYNAMIC_AXES = False  # --dynamic-axes
+
+
 def export(model, example, path, opset, inputs=None, outputs=("y",)):
     """Exports `model` to ONNX at `opset`. torch 2.x: its current exporter
     (torch.export + onnxscript's ATen translations, dynamo=True), what
     people run today. torch 1.x: the TorchScript exporter; above the newest
     opset it writes (1.13: 17), export at that and convert with onnx's
-    version converter (18 moves ReduceMean/ReduceSum axes into inputs)."""
+    version converter (18 moves ReduceMean/ReduceSum axes into inputs).
+    With DYNAMIC_AXES, x's batch dim is left dynamic (what optimum and
+    onnxruntime-genai write): the graph computes `view(b, s, h, d)` from
+    x.shape at run time."""
     inputs = {"x": example, **(inputs or {})}
     model.eval()
     with torch.no_grad():
         if CURRENT_EXPORTER:
+            dynamic = {"dynamic_shapes": {"x": {0: torch.export.Dim("batch")}}} \
+                if DYNAMIC_AXES else {}
             program = torch.onnx.export(model, tuple(inputs.values()), dynamo=True,
                                         input_names=list(inputs), output_names=list(outputs),
-                                        opset_version=opset, external_data=False)
+                                        opset_version=opset, external_data=False, **dynamic)
             program.save(path)
         else:
+            dynamic = {"dynamic_axes": {"x": {0: "batch"}, outputs[0]: {0: "batch"}}} \
+                if DYNAMIC_AXES else {}
             torch.onnx.export(model, tuple(inputs.values()), path, input_names=list(inputs),
                               output_names=list(outputs),
                               opset_version=min(opset, TORCH_MAX_OPSET),
-                              do_constant_folding=True)
+                              do_constant_folding=True, **dynamic)
     if not CURRENT_EXPORTER and opset > TORCH_MAX_OPSET:
         import onnx
         from onnx import version_converter
@@ -430,7 +440,11 @@ def main():
     ap.add_argument("--decode-new", type=int, default=1)
     ap.add_argument("--only", choices=["llama", "gqa", "moe", "qwen", "deepseek", "mla",
                                        "decode"])
+    ap.add_argument("--dynamic-axes", action="store_true",
+                    help="leave x's batch dim dynamic in the ONNX graph")
     args = ap.parse_args()
+    global DYNAMIC_AXES
+    DYNAMIC_AXES = args.dynamic_axes
     os.makedirs(args.outdir, exist_ok=True)
     torch.manual_seed(0)
     x = torch.randn(1, args.seq, 512)

@@ -6,6 +6,10 @@
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/CommandLine.h"
 
+namespace kiln::onnx_frontend {
+struct LoadOptions;
+} // namespace kiln::onnx_frontend
+
 namespace kiln::cli {
 
 /// Exit codes (all below 124, as the CLI contract requires).
@@ -25,6 +29,11 @@ int runCompile();
 int runRun();
 int runBench();
 int runInspect();
+
+/// Adds `--input-shape` entries (NAME=DIMS) to `load`, so the ONNX loader
+/// fixes those input types before shape inference; false (after printing
+/// the error) when an entry is malformed.
+bool addInputShapes(llvm::ArrayRef<std::string> specs, onnx_frontend::LoadOptions &load);
 
 /// Prints MLIR diagnostics as "kiln: error: node 'n' (Op): message".
 class CliDiagnostics {

@@ -409,6 +409,8 @@ int runCompile() {
     }
   } else {
     onnx_frontend::LoadOptions load = onnx_frontend::importerLoadOptions();
+    if (!addInputShapes(inputShapes, load))
+      return kUsage;
     for (size_t i = 0; i < frozenValues.arrays.size(); ++i) {
       const NpyArray &a = frozenValues.arrays[i];
       load.frozenInputs[frozenValues.names[i]] = onnx_frontend::serializeTensor(

@@ -5,6 +5,8 @@
 
 #include "dialects/kiln/Transforms/Passes.h"
 #include "lib/frontend/onnx/Importer.h"
+#include "lib/frontend/onnx/ModelLoader.h"
+#include "lib/support/ShapeSpec.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
@@ -16,6 +18,19 @@ namespace cl = llvm::cl;
 namespace kiln::cli {
 
 cl::SubCommand importCommand("import", "Import an ONNX model as kiln IR");
+
+bool addInputShapes(llvm::ArrayRef<std::string> specs, onnx_frontend::LoadOptions &load) {
+  for (const std::string &spec : specs) {
+    std::string name, error;
+    llvm::SmallVector<int64_t> dims;
+    if (!parseShapeSpec(spec, name, dims, error)) {
+      llvm::errs() << "kiln: error: " << error << "\n";
+      return false;
+    }
+    load.inputShapes[name].assign(dims.begin(), dims.end());
+  }
+  return true;
+}
 
 static cl::opt<std::string> inputPath(cl::Positional, cl::desc("MODEL.onnx"),
                                       cl::Required, cl::sub(importCommand));
@@ -44,8 +59,10 @@ int runImport() {
   MLIRContext ctx(registry);
   CliDiagnostics diagnostics(ctx);
 
-  llvm::Expected<onnx_frontend::LoadedModel> model =
-      onnx_frontend::loadModel(inputPath, onnx_frontend::importerLoadOptions());
+  onnx_frontend::LoadOptions load = onnx_frontend::importerLoadOptions();
+  if (!addInputShapes(inputShapes, load))
+    return kUsage;
+  llvm::Expected<onnx_frontend::LoadedModel> model = onnx_frontend::loadModel(inputPath, load);
   if (!model) {
     llvm::errs() << "kiln: error: " << llvm::toString(model.takeError()) << "\n";
     return kBadInput;

@@ -194,7 +194,21 @@ struct DropRedundantShapeOperand : OpRewritePattern<ReshapeOp> {
     return success();
   }
 };
+/// An expand target is redundant once the result type is static.
+struct DropStaticExpandShape : OpRewritePattern<ExpandOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ExpandOp op, PatternRewriter &rewriter) const override {
+    if (!op.getShape() || !op.getType().hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "the shape operand is needed");
+    rewriter.replaceOpWithNewOp<ExpandOp>(op, op.getType(), op.getInput(), Value());
+    return success();
+  }
+};
 } // namespace
+
+void ExpandOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *context) {
+  results.add<DropStaticExpandShape>(context);
+}
 
 void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                               MLIRContext *context) {

@@ -305,6 +305,7 @@ def Kiln_ExpandOp : Kiln_Op<"expand", [Pure]> {
   }];
   let hasVerifier = 1;
   let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def Kiln_GatherOp : Kiln_InferOp<"gather"> {

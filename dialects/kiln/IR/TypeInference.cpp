@@ -243,6 +243,78 @@ LogicalResult inferSliceShape(const ShapeDiag &diag, ArrayRef<int64_t> shape,
   return success();
 }
 
+LogicalResult onnxSliceToPerDim(const ShapeDiag &diag, int64_t rank, ArrayRef<int64_t> starts,
+                                ArrayRef<int64_t> ends, std::optional<ArrayRef<int64_t>> axes,
+                                std::optional<ArrayRef<int64_t>> steps,
+                                SmallVectorImpl<int64_t> &perDimStarts,
+                                SmallVectorImpl<int64_t> &perDimEnds,
+                                SmallVectorImpl<int64_t> &perDimSteps) {
+  size_t n = starts.size();
+  if (ends.size() != n || (axes && axes->size() != n) || (steps && steps->size() != n))
+    return diag.error("starts, ends, axes and steps have different lengths");
+  perDimStarts.assign(rank, 0);
+  perDimEnds.assign(rank, INT64_MAX);
+  perDimSteps.assign(rank, 1);
+  SmallVector<bool> seen(rank, false);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t a = axes ? (*axes)[i] : (int64_t)i;
+    if (a < -rank || a >= rank)
+      return diag.error("axis ", a, " is out of range for rank ", rank);
+    if (a < 0)
+      a += rank;
+    if (seen[a])
+      return diag.error("axis ", a, " is listed twice");
+    seen[a] = true;
+    int64_t step = steps ? (*steps)[i] : 1;
+    if (step == 0)
+      return diag.error("step is zero");
+    perDimStarts[a] = starts[i];
+    perDimEnds[a] = ends[i];
+    perDimSteps[a] = step;
+  }
+  return success();
+}
+
+LogicalResult onnxReshapeDims(const ShapeDiag &diag, ArrayRef<int64_t> input,
+                              ArrayRef<int64_t> target, bool allowZero,
+                              SmallVectorImpl<int64_t> &result) {
+  result.clear();
+  int64_t inferIdx = -1, known = 1;
+  for (auto [i, d] : llvm::enumerate(target)) {
+    if (d == 0 && !allowZero) {
+      if ((int64_t)i >= (int64_t)input.size())
+        return diag.error("shape entry ", i, " is 0 (copy) but the input has rank ",
+                          input.size());
+      result.push_back(input[i]);
+    } else if (d == -1) {
+      if (inferIdx >= 0)
+        return diag.error("shape has more than one -1");
+      inferIdx = i;
+      result.push_back(ShapedType::kDynamic);
+      continue;
+    } else if (d < 0) {
+      return diag.error("shape entry ", d, " is invalid");
+    } else {
+      result.push_back(d);
+    }
+    if (isDyn(result.back()))
+      known = ShapedType::kDynamic;
+    else if (!isDyn(known))
+      known *= result.back();
+  }
+  bool staticInput = llvm::none_of(input, isDyn);
+  if (inferIdx >= 0 && staticInput && !isDyn(known)) {
+    int64_t elements = 1;
+    for (int64_t d : input)
+      elements *= d;
+    if (known == 0 || elements % known)
+      return diag.error("cannot reshape ", shapeToString(input), " to a shape with ", known,
+                        " elements per -1 entry");
+    result[inferIdx] = elements / known;
+  }
+  return success();
+}
+
 LogicalResult inferConcatShape(const ShapeDiag &diag, TypeRange inputs,
                                int64_t axis, SmallVectorImpl<int64_t> &result) {
   if (inputs.empty())

@@ -111,6 +111,25 @@ mlir::LogicalResult checkSameElementType(const ShapeDiag &diag,
                                          llvm::ArrayRef<mlir::Type> types,
                                          llvm::ArrayRef<llvm::StringRef> names);
 
+/// ONNX Slice's starts/ends over `axes` (default: the first dims) with
+/// `steps` (default 1) as kiln.slice's one entry per dimension of a
+/// `rank`-dim input (dims not listed: the whole extent).
+mlir::LogicalResult onnxSliceToPerDim(const ShapeDiag &diag, int64_t rank,
+                                      llvm::ArrayRef<int64_t> starts,
+                                      llvm::ArrayRef<int64_t> ends,
+                                      std::optional<llvm::ArrayRef<int64_t>> axes,
+                                      std::optional<llvm::ArrayRef<int64_t>> steps,
+                                      llvm::SmallVectorImpl<int64_t> &perDimStarts,
+                                      llvm::SmallVectorImpl<int64_t> &perDimEnds,
+                                      llvm::SmallVectorImpl<int64_t> &perDimSteps);
+
+/// The result dims of ONNX Reshape of `input` to `target`: 0 copies the
+/// input's dim (unless `allowZero`), one -1 is implied by the element count
+/// when the rest is static (otherwise dynamic).
+mlir::LogicalResult onnxReshapeDims(const ShapeDiag &diag, llvm::ArrayRef<int64_t> input,
+                                    llvm::ArrayRef<int64_t> target, bool allowZero,
+                                    llvm::SmallVectorImpl<int64_t> &result);
+
 } // namespace kiln
 
 #endif // KILN_DIALECTS_KILN_IR_TYPEINFERENCE_H

@@ -1,10 +1,12 @@
 //===- InferShapes.cpp - refine result types through a function -----------===//
 
 #include "dialects/kiln/IR/KilnOps.h"
+#include "dialects/kiln/IR/TypeInference.h"
 #include "dialects/kiln/Transforms/Passes.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
 
 namespace kiln {
 #define GEN_PASS_DEF_KILNINFERSHAPES
@@ -13,6 +15,29 @@ namespace kiln {
 
 using namespace mlir;
 using namespace kiln;
+
+/// The values of a constant 1-D integer operand (a shape computed by the
+/// model that folding turned into a constant), or nullopt.
+static std::optional<SmallVector<int64_t>> constantInts(Value v) {
+  DenseIntElementsAttr attr;
+  if (!v || !matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  SmallVector<int64_t> ints;
+  for (const APInt &i : attr)
+    ints.push_back(i.getSExtValue());
+  return ints;
+}
+
+/// `type` with the dims of `shape` that it leaves dynamic filled in.
+static RankedTensorType moreStatic(RankedTensorType type, ArrayRef<int64_t> shape) {
+  if ((int64_t)shape.size() != type.getRank())
+    return type;
+  SmallVector<int64_t> dims(type.getShape());
+  for (auto [d, s] : llvm::zip(dims, shape))
+    if (ShapedType::isDynamic(d))
+      d = s;
+  return RankedTensorType::get(dims, type.getElementType());
+}
 
 /// The types `op` should have now that its operands may have changed, for the
 /// ops whose result type is not fully inferred by InferTypeOpInterface.
@@ -32,6 +57,30 @@ static LogicalResult refinedTypes(Operation *op, SmallVectorImpl<Type> &types) {
   if (auto cast = dyn_cast<CastOp>(op)) {
     auto in = cast.getInput().getType();
     types[0] = RankedTensorType::get(in.getShape(), cast.getType().getElementType());
+    return success();
+  }
+  // A shape operand that folded to a constant gives the result's dims
+  // (ONNX Reshape and Expand rules).
+  if (auto reshape = dyn_cast<ReshapeOp>(op)) {
+    if (std::optional<SmallVector<int64_t>> target = constantInts(reshape.getShape())) {
+      SmallVector<int64_t> dims;
+      if (failed(onnxReshapeDims(ShapeDiag{op->getLoc(), op->getName().getStringRef()},
+                                 reshape.getInput().getType().getShape(), *target,
+                                 reshape.getAllowzero(), dims)))
+        return failure();
+      types[0] = moreStatic(reshape.getType(), dims);
+      return success();
+    }
+  }
+  if (auto expand = dyn_cast<ExpandOp>(op)) {
+    if (std::optional<SmallVector<int64_t>> target = constantInts(expand.getShape())) {
+      SmallVector<int64_t> dims;
+      ArrayRef<int64_t> in = expand.getInput().getType().getShape();
+      if (failed(broadcastShapes(ShapeDiag{op->getLoc(), op->getName().getStringRef()},
+                                 {in, *target}, dims)))
+        return failure();
+      types[0] = moreStatic(expand.getType(), dims);
+    }
     return success();
   }
   // A reshape with one dynamic result dimension and a static input can
@@ -57,7 +106,7 @@ static LogicalResult refinedTypes(Operation *op, SmallVectorImpl<Type> &types) {
   return success();
 }
 
-LogicalResult kiln::inferShapes(func::FuncOp func) {
+LogicalResult kiln::inferShapes(func::FuncOp func, bool *changed) {
   if (func.isExternal())
     return success();
   OpBuilder builder(func.getContext());
@@ -72,6 +121,8 @@ LogicalResult kiln::inferShapes(func::FuncOp func) {
       if (old == type)
         continue;
       result.setType(type);
+      if (changed)
+        *changed = true;
       // Upstream users keep the type they were built with.
       for (OpOperand &use : llvm::make_early_inc_range(result.getUses())) {
         Operation *user = use.getOwner();

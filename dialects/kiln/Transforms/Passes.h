@@ -15,10 +15,11 @@ namespace kiln {
 #define GEN_PASS_REGISTRATION
 #include "dialects/kiln/Transforms/Passes.h.inc"
 
-/// Refines the result types of `func` by re-running type inference in order.
-/// Returns failure (with a diagnostic at the op) when an op's operands became
-/// invalid, e.g. after specializing an input shape to conflicting sizes.
-mlir::LogicalResult inferShapes(mlir::func::FuncOp func);
+/// Refines the result types of `func` by re-running type inference in order
+/// (setting `*changed` when a type changed). Returns failure (with a
+/// diagnostic at the op) when an op's operands became invalid, e.g. after
+/// specializing an input shape to conflicting sizes.
+mlir::LogicalResult inferShapes(mlir::func::FuncOp func, bool *changed = nullptr);
 
 } // namespace kiln
 

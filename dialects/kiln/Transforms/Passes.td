@@ -58,6 +58,31 @@ def KilnInferShapes : Pass<"kiln-infer-shapes", "mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }
 
+def KilnRefineShapes : Pass<"kiln-refine-shapes", "mlir::func::FuncOp"> {
+  let summary = "Infer shapes and fold the shape computations they make constant, to a fixpoint";
+  let description = [{
+    Exporters compute shapes in the graph (`Shape -> Gather -> Unsqueeze ->
+    Concat -> Reshape`, `view(b, s, h, d)` taken from `x.shape`). Once an
+    input's dims are fixed (`--input-shape`) or a value folds, those chains
+    fold to constants; a constant reshape or expand target, or constant
+    run-time slice bounds, make more result types static, whose `kiln.shape`
+    folds in turn. This pass alternates kiln-infer-shapes (which also reads
+    constant reshape/expand targets) with canonicalization (every loaded
+    dialect's patterns, plus constant run-time slice bounds becoming
+    attributes) until neither changes anything (at most 32 rounds), and
+    lets a kiln op read through a `tensor.cast` that only forgot static
+    dims.
+
+    ```mlir
+    %s = kiln.shape %x : tensor<1x64x256xf32>
+    %r = kiln.reshape %x shape %t : tensor<4xi64> : tensor<1x64x256xf32> -> tensor<?x?x8x32xf32>
+    ```
+    with `%t` computed from `%s` becomes a constant target and
+    `kiln.reshape %x : tensor<1x64x256xf32> -> tensor<1x64x8x32xf32>`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::tensor::TensorDialect"];
+}
+
 def KilnResolveSequences : Pass<"kiln-resolve-sequences", "mlir::func::FuncOp"> {
   let summary = "Replace sequences whose structure is known at compile time by their tensors";
   let description = [{

@@ -2,7 +2,7 @@
 
 #include "dialects/kiln/IR/KilnOps.h"
 #include "dialects/kiln/Transforms/Passes.h"
-#include "lib/support/StorageBytes.h"
+#include "lib/support/ShapeSpec.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
@@ -23,25 +23,10 @@ struct KilnSpecializeShapesPass
   /// Parses "NAME=2x32x128" entries into name -> dims.
   LogicalResult parseSpecs(llvm::StringMap<SmallVector<int64_t>> &specs) {
     for (const std::string &entry : inputShapes) {
-      auto [name, dims] = StringRef(entry).rsplit('=');
-      if (name.empty() || dims.empty())
-        return getOperation().emitError("input shape '")
-               << entry << "' is not NAME=D0xD1x...";
-      SmallVector<StringRef> parts;
-      dims.split(parts, 'x');
+      std::string name, error;
       SmallVector<int64_t> shape;
-      if (dims == "scalar")
-        parts.clear();
-      for (StringRef p : parts) {
-        int64_t d;
-        if (p.getAsInteger(10, d) || d < 0)
-          return getOperation().emitError("input shape '")
-                 << entry << "': '" << p << "' is not a dimension size";
-        shape.push_back(d);
-      }
-      if (!checkedElementCount(shape))
-        return getOperation().emitError("input shape '")
-               << entry << "' is larger than kiln accepts (2^48 bytes)";
+      if (!parseShapeSpec(entry, name, shape, error))
+        return getOperation().emitError(error);
       specs[name] = shape;
     }
     return success();

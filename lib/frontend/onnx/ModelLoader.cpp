@@ -617,6 +617,32 @@ Expected<LoadedModel> loadModelFromBuffer(StringRef bytes, StringRef path,
     *g->add_initializer() = std::move(value);
     g->mutable_input()->DeleteSubrange(found, 1);
   }
+  for (const auto &[name, dims] : options.inputShapes) {
+    onnx::GraphProto *g = m.model->mutable_graph();
+    onnx::ValueInfoProto *input = nullptr;
+    std::string names;
+    for (onnx::ValueInfoProto &in : *g->mutable_input()) {
+      names += (names.empty() ? "" : ", ") + in.name();
+      if (in.name() == name)
+        input = &in;
+    }
+    if (!input)
+      return fail("--input-shape names unknown input '" + name + "'; inputs are: " + names);
+    if (!input->type().has_tensor_type())
+      return fail("--input-shape names input '" + name + "', which is not a tensor");
+    onnx::TensorShapeProto *shape = input->mutable_type()->mutable_tensor_type()->mutable_shape();
+    if (shape->dim_size() && shape->dim_size() != (int)dims.size())
+      return fail("input '" + name + "' has rank " + std::to_string(shape->dim_size()) +
+                  " but --input-shape gives " + std::to_string(dims.size()) + " dimensions");
+    for (int i = 0; i < shape->dim_size(); ++i)
+      if (shape->dim(i).has_dim_value() && shape->dim(i).dim_value() != dims[i])
+        return fail("input '" + name + "' has dimension " + std::to_string(i) + " fixed at " +
+                    std::to_string(shape->dim(i).dim_value()) + "; --input-shape gives " +
+                    std::to_string(dims[i]) + " (it may only fix dynamic dimensions)");
+    shape->clear_dim();
+    for (int64_t d : dims)
+      shape->add_dim()->set_dim_value(d);
+  }
   // A graph of only non-default-domain ops (training optimizers) may import
   // no ai.onnx opset; default-domain ops then find no converter.
   m.opset = m.opsets.count("") ? m.opsets[""] : 0;

@@ -41,6 +41,11 @@ struct LoadOptions {
   /// an initializer before checking and shape inference, so everything
   /// computed from it (shapes, axes, counts) is static.
   std::map<std::string, std::string> frozenInputs;
+  /// Inputs whose dims are fixed (`--input-shape`; name -> dims): written
+  /// into the graph's input types before checking and shape inference, so
+  /// shapes the graph computes from them (`view(b, s, h, d)` from x.shape)
+  /// are constants for the importer.
+  std::map<std::string, std::vector<int64_t>> inputShapes;
 };
 
 struct LoadedModel {

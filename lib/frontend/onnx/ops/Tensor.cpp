@@ -141,6 +141,17 @@ LogicalResult convertReshape(NodeImporter &n) {
       n.setOutput(0, n.create<ReshapeOp>(declared, *x, Value()));
       return success();
     }
+    // Keep the target as an operand: once the input's dims are known
+    // (kiln-refine-shapes), its -1 is implied and the type static; until
+    // then the reshape applies ONNX's rules at run time.
+    if (n.opset >= 5) {
+      SmallVector<int64_t> shape;
+      for (const Dim &d : dims)
+        shape.push_back(d.size);
+      n.setOutput(0, n.create<ReshapeOp>(RankedTensorType::get(shape, t.getElementType()), *x,
+                                         n.castTo(n.input(1), n.b.getI64Type()), allowZero));
+      return success();
+    }
     return n.unsupported("Reshape with -1 and other dynamic dimensions");
   }
   n.setOutput(0, reshapeTo(n, *x, dims));
@@ -429,27 +440,13 @@ LogicalResult convertSlice(NodeImporter &n) {
                                      ArrayRef<int64_t>{}));
     return success();
   }
-  if (!axes) {
-    axes.emplace();
-    for (size_t i = 0; i < starts->size(); ++i)
-      axes->push_back(i);
-  }
-  if (!steps)
-    steps = SmallVector<int64_t>(starts->size(), 1);
-  if (axes->size() != starts->size() || ends->size() != starts->size() ||
-      steps->size() != starts->size())
-    return n.error("starts, ends, axes and steps have different lengths");
-  if (failed(normalizeAxes(n, *axes, rank)))
+  auto optional = [](const std::optional<SmallVector<int64_t>> &v) {
+    return v ? std::optional<ArrayRef<int64_t>>(*v) : std::nullopt;
+  };
+  SmallVector<int64_t> s, e, st;
+  if (failed(onnxSliceToPerDim(ShapeDiag{n.loc, "Slice"}, rank, *starts, *ends, optional(axes),
+                               optional(steps), s, e, st)))
     return failure();
-  SmallVector<int64_t> s(rank, 0), e(rank, INT64_MAX), st(rank, 1);
-  for (size_t i = 0; i < axes->size(); ++i) {
-    int64_t a = (*axes)[i];
-    s[a] = (*starts)[i];
-    e[a] = (*ends)[i];
-    st[a] = (*steps)[i];
-    if (st[a] == 0)
-      return n.error("step is zero");
-  }
   n.setOutput(0, n.slice(*x, s, e, st));
   return success();
 }
