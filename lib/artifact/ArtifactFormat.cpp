@@ -142,6 +142,15 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
       error = "'" + path + "' is truncated or corrupt: a kernel lies outside the file";
       return nullptr;
     }
+  // The compiler never plans an arena past kMaxTensorBytes; a larger one
+  // is damage, and its sums could overflow below.
+  bool hugeArena = m->arena_bytes() > kiln::kMaxTensorBytes;
+  for (const fb::Kernel *k : *m->kernels())
+    hugeArena |= k->arena_bytes() > kiln::kMaxTensorBytes;
+  if (hugeArena) {
+    error = "'" + path + "' is corrupt: its arena is larger than kiln ever plans (2^48 bytes)";
+    return nullptr;
+  }
   auto count = [](auto *v) { return v ? v->size() : 0u; };
   auto badBinding = [&](const fb::Binding *b, uint64_t arenaBytes) {
     // The verifier does not range-check enums.

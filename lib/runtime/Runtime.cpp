@@ -13,6 +13,7 @@
 #include "lib/runtime/Device.h"
 #include "lib/runtime/HostSteps.h"
 #include "lib/runtime/ThreadPool.h"
+#include "lib/support/CheckedSize.h"
 
 #include <atomic>
 #include <chrono>
@@ -226,6 +227,11 @@ kiln_status kiln_session_create(kiln_model *model, const char *device,
   s->seconds.assign(m.plan()->size(), 0.0);
   s->estimates.assign(m.plan()->size(), runtime::WorkEstimate());
   if (uint64_t bytes = m.arena_bytes()) {
+    if (bytes > kiln::physicalMemoryBytes())
+      return fail(KILN_ERROR_DEVICE, "the artifact's arena needs " + std::to_string(bytes) +
+                                         " bytes, more than this machine's memory (" +
+                                         std::to_string(kiln::physicalMemoryBytes()) +
+                                         " bytes)");
     s->arena = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
     if (!s->arena)
       return fail(KILN_ERROR_DEVICE, "cannot allocate the " + std::to_string(bytes) +

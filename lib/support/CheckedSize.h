@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <unistd.h>
 
 namespace kiln {
 
@@ -54,6 +55,13 @@ template <typename Dims>
 std::optional<uint64_t> checkedTensorBytes(const Dims &dims, uint64_t bytesPer) {
   std::optional<uint64_t> n = checkedElementCount(dims);
   return n ? checkedBytes(*n, bytesPer) : std::nullopt;
+}
+
+/// This machine's physical memory in bytes (UINT64_MAX when unknown): a
+/// buffer larger than this cannot be used, whatever overcommit allows.
+inline uint64_t physicalMemoryBytes() {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : UINT64_MAX;
 }
 
 } // namespace kiln

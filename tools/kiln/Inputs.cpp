@@ -153,11 +153,6 @@ bool readInputs(const std::vector<std::string> &specs, HostTensors &inputs,
 }
 
 /// This machine's memory in bytes (what no single tensor can exceed).
-static uint64_t physicalMemory() {
-  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-  return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : UINT64_MAX;
-}
-
 /// Storage for `info`'s dtype and shape, bound into `views`; false (with
 /// `error`) when it cannot fit in this machine's memory.
 static bool allocate(const kiln_tensor &info, HostTensors &t, const char *what,
@@ -167,10 +162,10 @@ static bool allocate(const kiln_tensor &info, HostTensors &t, const char *what,
   a.shape.assign(info.shape, info.shape + info.rank);
   std::optional<uint64_t> bytes = checkedTensorBytes(a.shape, kiln_dtype_size(info.dtype));
   uint64_t n = bytes.value_or(0);
-  if (!bytes || n > physicalMemory()) {
+  if (!bytes || n > physicalMemoryBytes()) {
     error = std::string(what) + " '" + (info.name ? info.name : "") + "' needs " +
             (!bytes ? std::string("more than 2^48") : std::to_string(n)) +
-            " bytes, more than this machine's memory (" + std::to_string(physicalMemory()) +
+            " bytes, more than this machine's memory (" + std::to_string(physicalMemoryBytes()) +
             " bytes)";
     return false;
   }

@@ -24,7 +24,7 @@ std::string tempPath(const char *name) {
 }
 
 /// Writes an artifact with one weight, one kernel blob and a plan.
-std::string writeSample(const char *name) {
+std::string writeSample(const char *name, uint64_t arenaBytes = 0) {
   std::string path = tempPath(name), error;
   ArtifactWriter w(path);
   EXPECT_TRUE(w.begin(error)) << error;
@@ -50,7 +50,7 @@ std::string writeSample(const char *name) {
   auto m = fb::CreateManifest(fbb, fbb.CreateString("test"),
                               fbb.CreateVector(std::vector{in}), fbb.CreateVector(std::vector{out}),
                               fbb.CreateVector(std::vector{wt}), fbb.CreateVector(std::vector{k}),
-                              fbb.CreateVector(std::vector{d}));
+                              fbb.CreateVector(std::vector{d}), /*flops=*/0, arenaBytes);
   fb::FinishManifestBuffer(fbb, m);
   EXPECT_TRUE(w.commit(fbb.GetBufferPointer(), fbb.GetSize(), error)) << error;
   return path;
@@ -121,6 +121,18 @@ TEST(Artifact, CorruptionIsRejected) {
   EXPECT_NE(error.find("is damaged"), std::string::npos) << error;
   std::remove(path.c_str());
   std::remove(bad.c_str());
+}
+
+TEST(Artifact, HugeArenaIsRejected) {
+  // Checksums match (a forged or miscompiled artifact): the arena size is
+  // still checked before a session tries to allocate it.
+  std::string path = writeSample("arena", (uint64_t)9 << 48), error;
+  EXPECT_FALSE(Artifact::open(path, error));
+  EXPECT_NE(error.find("larger than kiln ever plans"), std::string::npos) << error;
+  std::remove(path.c_str());
+  path = writeSample("arena_ok", 4096);
+  EXPECT_TRUE(Artifact::open(path, error)) << error;
+  std::remove(path.c_str());
 }
 
 TEST(Artifact, FailedWriteLeavesNothing) {
