@@ -30,10 +30,11 @@ int runRun();
 int runBench();
 int runInspect();
 
-/// Adds `--input-shape` entries (NAME=DIMS) to `load`, so the ONNX loader
-/// fixes those input types before shape inference; false (after printing
-/// the error) when an entry is malformed.
-bool addInputShapes(llvm::ArrayRef<std::string> specs, onnx_frontend::LoadOptions &load);
+/// Adds `--input-shape` entries (NAME=DIMS) and `--dim` entries (NAME=N)
+/// to `load`, so the ONNX loader fixes those input types before shape
+/// inference; false (after printing the error) when an entry is malformed.
+bool addShapeOptions(llvm::ArrayRef<std::string> inputShapes, llvm::ArrayRef<std::string> dims,
+                     onnx_frontend::LoadOptions &load);
 
 /// Prints MLIR diagnostics as "kiln: error: node 'n' (Op): message".
 class CliDiagnostics {

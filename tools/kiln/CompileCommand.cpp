@@ -60,6 +60,11 @@ static cl::list<std::string>
                 cl::desc("Fix the dynamic dims of an input: NAME=2x32x128 (repeatable)"),
                 cl::value_desc("NAME=DIMS"), cl::sub(compileCommand));
 static cl::list<std::string>
+    dimValues("dim",
+              cl::desc("Fix a named dynamic dim (an ONNX dim_param such as batch or seq) in "
+                       "every input that uses it: NAME=N (repeatable)"),
+              cl::value_desc("NAME=N"), cl::sub(compileCommand));
+static cl::list<std::string>
     inputValues("input-value",
                 cl::desc("Freeze an input to the values in a .npy or ONNX .pb file, so "
                          "shapes computed from it become static: NAME=FILE (repeatable)"),
@@ -389,6 +394,11 @@ int runCompile() {
       }
   }
   bool isMlir = llvm::StringRef(inputPath).ends_with(".mlir");
+  if (isMlir && !dimValues.empty()) {
+    llvm::errs() << "kiln: error: --dim needs an ONNX model: kiln IR has no dim names "
+                    "(use --input-shape)\n";
+    return kUsage;
+  }
 
   progress.stage("import");
   OwningOpRef<ModuleOp> module;
@@ -409,7 +419,7 @@ int runCompile() {
     }
   } else {
     onnx_frontend::LoadOptions load = onnx_frontend::importerLoadOptions();
-    if (!addInputShapes(inputShapes, load))
+    if (!addShapeOptions(inputShapes, dimValues, load))
       return kUsage;
     for (size_t i = 0; i < frozenValues.arrays.size(); ++i) {
       const NpyArray &a = frozenValues.arrays[i];

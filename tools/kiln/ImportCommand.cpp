@@ -19,15 +19,26 @@ namespace kiln::cli {
 
 cl::SubCommand importCommand("import", "Import an ONNX model as kiln IR");
 
-bool addInputShapes(llvm::ArrayRef<std::string> specs, onnx_frontend::LoadOptions &load) {
-  for (const std::string &spec : specs) {
+bool addShapeOptions(llvm::ArrayRef<std::string> inputShapes, llvm::ArrayRef<std::string> dims,
+                     onnx_frontend::LoadOptions &load) {
+  for (const std::string &spec : inputShapes) {
     std::string name, error;
-    llvm::SmallVector<int64_t> dims;
-    if (!parseShapeSpec(spec, name, dims, error)) {
+    llvm::SmallVector<int64_t> shape;
+    if (!parseShapeSpec(spec, name, shape, error)) {
       llvm::errs() << "kiln: error: " << error << "\n";
       return false;
     }
-    load.inputShapes[name].assign(dims.begin(), dims.end());
+    load.inputShapes[name].assign(shape.begin(), shape.end());
+  }
+  for (const std::string &spec : dims) {
+    std::string name, error;
+    llvm::SmallVector<int64_t> size;
+    if (!parseShapeSpec(spec, name, size, error) || size.size() != 1) {
+      llvm::errs() << "kiln: error: --dim '" << spec << "' is not NAME=N (a named dim and "
+                   << "its size)\n";
+      return false;
+    }
+    load.dimValues[name] = size[0];
   }
   return true;
 }
@@ -44,6 +55,11 @@ static cl::list<std::string>
     inputShapes("input-shape",
                 cl::desc("Fix the dynamic dims of an input: NAME=2x32x128 (repeatable)"),
                 cl::value_desc("NAME=DIMS"), cl::sub(importCommand));
+static cl::list<std::string>
+    dimValues("dim",
+              cl::desc("Fix a named dynamic dim (an ONNX dim_param such as batch or seq) in "
+                       "every input that uses it: NAME=N (repeatable)"),
+              cl::value_desc("NAME=N"), cl::sub(importCommand));
 
 static cl::list<std::string>
     allowDataDirs("allow-data-dir",
@@ -60,7 +76,7 @@ int runImport() {
   CliDiagnostics diagnostics(ctx);
 
   onnx_frontend::LoadOptions load = onnx_frontend::importerLoadOptions();
-  if (!addInputShapes(inputShapes, load))
+  if (!addShapeOptions(inputShapes, dimValues, load))
     return kUsage;
   llvm::Expected<onnx_frontend::LoadedModel> model = onnx_frontend::loadModel(inputPath, load);
   if (!model) {

@@ -93,11 +93,11 @@ int main(int argc, char **argv) {
       argc, argv,
       "Kiln: an ahead-of-time compiler for neural-network models\n\n"
       "  kiln import MODEL.onnx [-o OUT.mlir] [--input-shape NAME=2x32x128]\n"
-      "              [--allow-data-dir DIR]\n"
+      "              [--dim NAME=N] [--allow-data-dir DIR]\n"
       "  kiln compile MODEL.onnx|MODEL.mlir -o OUT.kiln [--target=cpu|cuda:sm_XX]\n"
       "               [--emit=graph|llvm|asm|ptx [-o FILE]] [--input-shape NAME=DIMS] "
       "[--verbose]\n"
-      "               [--allow-data-dir DIR]\n"
+      "               [--dim NAME=N] [--allow-data-dir DIR]\n"
       "  kiln run OUT.kiln --input [NAME=]FILE.npy|FILE.pb ... [--output-dir DIR] "
       "[--device cpu|cuda]\n"
       "  kiln bench OUT.kiln [--input ...] [--warmup 3] [--iterations 20] [--json]\n"

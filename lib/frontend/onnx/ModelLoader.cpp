@@ -21,6 +21,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <limits>
 #include <optional>
+#include <set>
 #include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -642,6 +643,34 @@ Expected<LoadedModel> loadModelFromBuffer(StringRef bytes, StringRef path,
     shape->clear_dim();
     for (int64_t d : dims)
       shape->add_dim()->set_dim_value(d);
+  }
+  if (!options.dimValues.empty()) {
+    std::set<std::string> used, named;
+    onnx::GraphProto *g = m.model->mutable_graph();
+    for (onnx::ValueInfoProto &in : *g->mutable_input()) {
+      if (!in.type().has_tensor_type() || !in.type().tensor_type().has_shape())
+        continue;
+      for (onnx::TensorShapeProto::Dimension &d :
+           *in.mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim()) {
+        if (!d.has_dim_param())
+          continue;
+        named.insert(d.dim_param());
+        auto it = options.dimValues.find(d.dim_param());
+        if (it == options.dimValues.end())
+          continue;
+        used.insert(it->first);
+        d.set_dim_value(it->second); // clears dim_param (a oneof)
+      }
+    }
+    for (const auto &[name, value] : options.dimValues)
+      if (!used.count(name)) {
+        std::string list;
+        for (const std::string &n : named)
+          list += (list.empty() ? "" : ", ") + n;
+        return fail("--dim names '" + name + "', which no input of '" + path + "' uses" +
+                    (list.empty() ? std::string(" (its inputs have no named dims)")
+                                  : "; its inputs' named dims are: " + list));
+      }
   }
   // A graph of only non-default-domain ops (training optimizers) may import
   // no ai.onnx opset; default-domain ops then find no converter.

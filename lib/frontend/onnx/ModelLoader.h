@@ -46,6 +46,10 @@ struct LoadOptions {
   /// shapes the graph computes from them (`view(b, s, h, d)` from x.shape)
   /// are constants for the importer.
   std::map<std::string, std::vector<int64_t>> inputShapes;
+  /// Named dims fixed (`--dim`; dim_param -> size) in every graph input
+  /// that uses the name, as onnxruntime's free-dimension overrides do: one
+  /// `--dim seq=128` for input_ids, attention_mask and position_ids.
+  std::map<std::string, int64_t> dimValues;
 };
 
 struct LoadedModel {

@@ -33,6 +33,18 @@ def add_bcast():
                  [vi("x", ["batch", 4]), vi("y", [4])], [vi("z", ["batch", 4])])
 
 
+def named_dims():
+    """Two inputs sharing named dims, as Hugging Face exports write
+    input_ids and attention_mask: y = x * mask[..., None] + bias."""
+    ax = numpy_helper.from_array(np.array([2], np.int64), "ax")
+    bias = numpy_helper.from_array(np.array([0.5, -1, 2, 0.25], np.float32), "bias")
+    nodes = [helper.make_node("Unsqueeze", ["mask", "ax"], ["m3"]),
+             helper.make_node("Mul", ["x", "m3"], ["xm"]),
+             helper.make_node("Add", ["xm", "bias"], ["y"])]
+    return model(nodes, [vi("x", ["batch", "seq", 4]), vi("mask", ["batch", "seq"])],
+                 [vi("y", ["batch", "seq", 4])], [ax, bias])
+
+
 def reduce_mean(opset):
     if opset >= 18:
         axes = numpy_helper.from_array(np.array([1], np.int64), "axes")
@@ -260,6 +272,7 @@ MODELS = {
     "quantize": quantize,
     "control_flow": control_flow,
     "add_bcast": add_bcast,
+    "named_dims": named_dims,
     "reduce_mean_13": lambda: reduce_mean(13),
     "reduce_mean_18": lambda: reduce_mean(18),
     "split_13": lambda: split(13),
