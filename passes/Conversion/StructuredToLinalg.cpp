@@ -52,10 +52,34 @@ SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc, RankedTensorType typ
 
 //===--- matmul ------------------------------------------------------------===//
 
+/// `v` with its elements converted to the float type `to` (an elementwise
+/// linalg.generic: extf or truncf), for the half matmul's f32 accumulator.
+Value convertElements(OpBuilder &b, Location loc, Value v, Type to) {
+  auto type = cast<RankedTensorType>(v.getType());
+  Value init = tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, v), to);
+  SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(type.getRank()));
+  SmallVector<utils::IteratorType> iters(type.getRank(), utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type.clone(to)}, ValueRange{v}, ValueRange{init}, maps, iters,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value x = to.getIntOrFloatBitWidth() > args[0].getType().getIntOrFloatBitWidth()
+                             ? arith::ExtFOp::create(nb, l, to, args[0]).getResult()
+                             : arith::TruncFOp::create(nb, l, to, args[0]).getResult();
+               linalg::YieldOp::create(nb, l, x);
+             })
+      .getResult(0);
+}
+
+Value lowerMatmulInto(PatternRewriter &rewriter, MatmulOp op, Value accumulate,
+                      RankedTensorType out);
+
 /// `op` as linalg: named matmul / batch_matmul where the shapes allow,
 /// else a contraction generic. The product accumulates into `accumulate`
 /// (a tensor of the result's type) when given, else into zeros. Creates
-/// nothing when it fails.
+/// nothing when it fails. Half-precision products accumulate in f32 (as
+/// torch and onnxruntime do: an f16 sum of K products keeps ~3 digits) and
+/// are rounded once at the end; the CPU micro-kernel then reads the half
+/// operands and widens them in registers.
 FailureOr<Value> lowerMatmul(PatternRewriter &rewriter, MatmulOp op, Value accumulate) {
     auto a = cast<RankedTensorType>(op.getLhs().getType());
     auto bt = cast<RankedTensorType>(op.getRhs().getType());
@@ -67,6 +91,24 @@ FailureOr<Value> lowerMatmul(PatternRewriter &rewriter, MatmulOp op, Value accum
       return rewriter.notifyMatchFailure(op, "1-d matmul operands not lowered yet");
     if (accumulate && accumulate.getType() != out)
       return rewriter.notifyMatchFailure(op, "the accumulator is not shaped like the product");
+    Location loc = op.getLoc();
+    Type accElt = elt.isF16() || elt.isBF16() ? rewriter.getF32Type() : elt;
+    if (accElt != elt) {
+      RankedTensorType wide = out.clone(accElt);
+      if (accumulate)
+        accumulate = convertElements(rewriter, loc, accumulate, accElt);
+      return convertElements(rewriter, loc, lowerMatmulInto(rewriter, op, accumulate, wide), elt);
+    }
+    return lowerMatmulInto(rewriter, op, accumulate, out);
+}
+
+/// lowerMatmul's construction (checked already: it cannot fail) with the
+/// product's accumulator type `out`: the result's, or f32 for half operands.
+Value lowerMatmulInto(PatternRewriter &rewriter, MatmulOp op, Value accumulate,
+                      RankedTensorType out) {
+    auto a = cast<RankedTensorType>(op.getLhs().getType());
+    auto bt = cast<RankedTensorType>(op.getRhs().getType());
+    Type elt = out.getElementType();
     Location loc = op.getLoc();
     int64_t r = out.getRank();
     // Where each result extent comes from: batch dims from whichever operand
@@ -150,7 +192,10 @@ FailureOr<Value> lowerMatmul(PatternRewriter &rewriter, MatmulOp op, Value accum
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{out}, ins, ValueRange{init}, maps, iters,
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value prod = buildBinary(b, l, BinaryKind::mul, args[0], args[1]);
+          auto widen = [&](Value v) -> Value {
+            return v.getType() == elt ? v : arith::ExtFOp::create(b, l, elt, v).getResult();
+          };
+          Value prod = buildBinary(b, l, BinaryKind::mul, widen(args[0]), widen(args[1]));
           linalg::YieldOp::create(b, l, buildBinary(b, l, BinaryKind::add, args[2], prod));
         });
     return generic.getResult(0);

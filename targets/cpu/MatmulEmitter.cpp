@@ -124,7 +124,12 @@ void MatmulEmitter::emitLoops(Value a, Value bm, Value c) {
                                             utils::IteratorType::reduction};
   linalg::GenericOp::create(b, loc, ValueRange{a, bm}, ValueRange{c}, maps, iters,
                             [](OpBuilder &nb, Location l, ValueRange args) {
-                              Value p = arith::MulFOp::create(nb, l, args[0], args[1]);
+                              auto widen = [&](Value v) -> Value {
+                                return v.getType() == args[2].getType()
+                                           ? v
+                                           : arith::ExtFOp::create(nb, l, args[2].getType(), v);
+                              };
+                              Value p = arith::MulFOp::create(nb, l, widen(args[0]), widen(args[1]));
                               linalg::YieldOp::create(
                                   nb, l, ValueRange{arith::AddFOp::create(nb, l, args[2], p)});
                             });
@@ -210,11 +215,25 @@ void MatmulEmitter::emitPanels(Value a, Value bm, Value c, int64_t m, int64_t n,
       });
 }
 
+Value MatmulEmitter::loadVector(Value mem, ValueRange indices) {
+  Type elt = cast<MemRefType>(mem.getType()).getElementType();
+  Value v = vector::LoadOp::create(b, loc, VectorType::get({t.vw}, elt), mem, indices);
+  if (elt.isF32())
+    return v;
+  return arith::ExtFOp::create(b, loc, VectorType::get({t.vw}, b.getF32Type()), v);
+}
+
+Value MatmulEmitter::loadScalar(Value mem, ValueRange indices) {
+  Value x = memref::LoadOp::create(b, loc, mem, indices);
+  if (x.getType().isF32())
+    return x;
+  return arith::ExtFOp::create(b, loc, b.getF32Type(), x);
+}
+
 /// B[pc + k, jc + jr + 0..nr) -> bPacked[jr * kc + k * nr + 0..nr).
 /// A transposed B is read one element at a time (its columns are rows).
 void MatmulEmitter::emitPackB(Value bm, Value bPacked, Value pc, Value kcHere, Value jc, Value ncHere,
                int64_t kc) {
-  auto vecType = VectorType::get({t.vw}, b.getF32Type());
   scf::ForOp::create(
       b, loc, idx(0), ncHere, idx(t.nr), ValueRange{},
       [&](OpBuilder &, Location, Value jr, ValueRange) {
@@ -225,13 +244,12 @@ void MatmulEmitter::emitPackB(Value bm, Value bPacked, Value pc, Value kcHere, V
               Value dst = add(mul(jr, kc), mul(kk, t.nr));
               if (bTransposed) {
                 for (int64_t j = 0; j < t.nr; ++j) {
-                  Value x = memref::LoadOp::create(b, loc, bm, ValueRange{add(col, idx(j)), row});
+                  Value x = loadScalar(bm, ValueRange{add(col, idx(j)), row});
                   memref::StoreOp::create(b, loc, x, bPacked, ValueRange{add(dst, idx(j))});
                 }
               } else {
                 for (int64_t v = 0; v < t.nr / t.vw; ++v) {
-                  Value x = vector::LoadOp::create(
-                      b, loc, vecType, bm, ValueRange{row, add(col, idx(v * t.vw))});
+                  Value x = loadVector(bm, ValueRange{row, add(col, idx(v * t.vw))});
                   vector::StoreOp::create(b, loc, x, bPacked,
                                           ValueRange{add(dst, idx(v * t.vw))});
                 }
@@ -252,8 +270,7 @@ void MatmulEmitter::emitRowBlock(const Operands &o, Value i0, int64_t mr) {
     scf::ForOp::create(b, loc, idx(0), o.kcHere, idx(1), ValueRange{},
                        [&](OpBuilder &, Location, Value kk, ValueRange) {
                          for (int64_t i = 0; i < mr; ++i) {
-                           Value x = memref::LoadOp::create(
-                               b, loc, o.a, ValueRange{add(i0, idx(i)), add(o.pc, kk)});
+                           Value x = loadScalar(o.a, ValueRange{add(i0, idx(i)), add(o.pc, kk)});
                            memref::StoreOp::create(b, loc, x, o.aPacked,
                                                    ValueRange{add(mul(kk, mr), idx(i))});
                          }
@@ -318,17 +335,13 @@ void MatmulEmitter::emitMicroTile(const Operands &o, Value i0, Value jr, int64_t
                                            ValueRange{add(add(bBase, mul(kk, t.nr)),
                                                           idx(v * t.vw))})
                         .getResult()
-                  : vector::LoadOp::create(b, loc, vecType, o.bm,
-                                           ValueRange{add(o.pc, kk), add(col, idx(v * t.vw))})
-                        .getResult());
+                  : loadVector(o.bm, ValueRange{add(o.pc, kk), add(col, idx(v * t.vw))}));
         SmallVector<Value> next;
         for (int64_t i = 0; i < mr; ++i) {
           Value x = packA ? memref::LoadOp::create(b, loc, o.aPacked,
                                                    ValueRange{add(mul(kk, mr), idx(i))})
                                 .getResult()
-                          : memref::LoadOp::create(b, loc, o.a,
-                                                   ValueRange{add(i0, idx(i)), add(o.pc, kk)})
-                                .getResult();
+                          : loadScalar(o.a, ValueRange{add(i0, idx(i)), add(o.pc, kk)});
           Value splat = vector::BroadcastOp::create(b, loc, vecType, x);
           for (int64_t v = 0; v < nv; ++v)
             next.push_back(

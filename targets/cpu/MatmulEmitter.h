@@ -105,6 +105,11 @@ private:
                  mlir::Value jc, mlir::Value ncHere, int64_t kc);
   void emitRowBlock(const Operands &o, mlir::Value i0, int64_t mr);
   void emitMicroTile(const Operands &o, mlir::Value i0, mlir::Value jr, int64_t mr, bool packA);
+  /// t.vw elements of `mem` (f32, f16 or bf16) at `indices`, as f32: half
+  /// operands are widened in registers (F16C / AVX-512 conversions).
+  mlir::Value loadVector(mlir::Value mem, mlir::ValueRange indices);
+  /// One element of `mem` at `indices`, as f32.
+  mlir::Value loadScalar(mlir::Value mem, mlir::ValueRange indices);
 };
 
 } // namespace kiln::cpu

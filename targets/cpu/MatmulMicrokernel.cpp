@@ -27,10 +27,13 @@ using kiln::cpu::Tiling;
 
 namespace {
 
-/// A memref the kernel can address with vector loads along its last dim.
-bool isKernelOperand(Value v) {
+/// A memref the kernel can address with vector loads along its last dim:
+/// f32, or (an A or B operand) f16/bf16 widened as it is read.
+bool isKernelOperand(Value v, bool accumulator) {
   auto type = dyn_cast<MemRefType>(v.getType());
-  if (!type || !type.hasStaticShape() || !type.getElementType().isF32())
+  Type elt = type ? type.getElementType() : Type();
+  if (!type || !type.hasStaticShape() ||
+      !(elt.isF32() || (!accumulator && (elt.isF16() || elt.isBF16()))))
     return false;
   SmallVector<int64_t> strides;
   int64_t offset;
@@ -53,7 +56,9 @@ struct MatmulMicrokernelPass
     SmallVector<linalg::LinalgOp> work;
     getOperation().walk([&](linalg::LinalgOp op) {
       if (op.hasPureBufferSemantics() && op.getNumDpsInputs() == 2 &&
-          op.getNumDpsInits() == 1 && llvm::all_of(op->getOperands(), isKernelOperand) &&
+          op.getNumDpsInits() == 1 && isKernelOperand(op.getDpsInputs()[0], false) &&
+          isKernelOperand(op.getDpsInputs()[1], false) &&
+          isKernelOperand(op.getDpsInits()[0], true) &&
           linalg::isaContractionOpInterface(op))
         work.push_back(op);
     });

@@ -13,6 +13,17 @@ func.func @matmul_2d(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>) -> tensor<2x4xf32
   return %0 : tensor<2x4xf32>
 }
 
+// A half-precision product accumulates in f32 and is rounded once.
+// CHECK-LABEL: func.func @matmul_f16
+// CHECK: %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<2x4xf32>)
+// CHECK: %[[P:.*]] = linalg.matmul ins(%arg0, %arg1 : tensor<2x3xf16>, tensor<3x4xf16>) outs(%[[Z]] : tensor<2x4xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[P]] : tensor<2x4xf32>) outs(%{{.*}} : tensor<2x4xf16>)
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+func.func @matmul_f16(%a: tensor<2x3xf16>, %b: tensor<3x4xf16>) -> tensor<2x4xf16> {
+  %0 = kiln.matmul %a, %b : tensor<2x3xf16>, tensor<3x4xf16>
+  return %0 : tensor<2x4xf16>
+}
+
 // CHECK-LABEL: func.func @batch_matmul
 // CHECK: linalg.batch_matmul
 func.func @batch_matmul(%a: tensor<8x2x3xf32>, %b: tensor<8x3x4xf32>) -> tensor<8x2x4xf32> {
