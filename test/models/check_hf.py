@@ -2,7 +2,9 @@
 """Checks the models test/models/export_hf.py wrote: each compiles with
 `kiln compile`, every attention layer is one `kiln.attention` and every MoE
 layer one `kiln.moe` (counted in `--emit=graph`), and `kiln run` matches
-torch's outputs (rtol 1e-3, atol 1e-4 unless given).
+torch's outputs (rtol 1e-3, atol 1e-4 unless given). Dynamic-axes exports
+(their manifest entry lists `dims`) are compiled with `--dim NAME=N` at the
+example's sizes.
 
 usage: check_hf.py KILN DIR [--only NAME ...] [--rtol 1e-3] [--atol 1e-4]
 Prints one line per model: name, fused-op counts (found/expected), the
@@ -22,8 +24,13 @@ import tempfile
 import numpy as np
 
 
-def compile_graph(kiln, onnx_path):
-    r = subprocess.run([kiln, "compile", onnx_path, "--emit=graph"], capture_output=True,
+def dim_flags(entry):
+    """--dim NAME=N for the named dims of a dynamic-axes export."""
+    return [f"--dim={k}={v}" for k, v in sorted(entry.get("dims", {}).items())]
+
+
+def compile_graph(kiln, onnx_path, flags=()):
+    r = subprocess.run([kiln, "compile", onnx_path, "--emit=graph", *flags], capture_output=True,
                        text=True)
     return r.returncode, r.stdout, r.stderr
 
@@ -35,14 +42,15 @@ def fused_counts(graph):
 
 def check(kiln, d, name, entry, rtol, atol):
     onnx_path = os.path.join(d, name + ".onnx")
-    rc, graph, err = compile_graph(kiln, onnx_path)
+    rc, graph, err = compile_graph(kiln, onnx_path, dim_flags(entry))
     if rc != 0:
         return "FAIL", f"compile --emit=graph failed: {err.strip().splitlines()[-1] if err.strip() else rc}", {}
     counts = fused_counts(graph)
     want = {"kiln.attention": entry["attention_layers"], "kiln.moe": entry["moe_layers"]}
     with tempfile.TemporaryDirectory() as tmp:
         art = os.path.join(tmp, "m.kiln")
-        r = subprocess.run([kiln, "compile", onnx_path, "-o", art], capture_output=True, text=True)
+        r = subprocess.run([kiln, "compile", onnx_path, "-o", art, *dim_flags(entry)],
+                           capture_output=True, text=True)
         if r.returncode != 0:
             return "FAIL", "compile failed: " + (r.stderr.strip().splitlines() or ["?"])[-1], counts
         cmd = [kiln, "run", art, "--output-dir", os.path.join(tmp, "out")]

@@ -33,8 +33,15 @@ grown cache as outputs (present_key_i / present_value_i).
 Prompt models take input_ids and attention_mask (all ones; BERT's last two
 tokens are padding); causal LMs give logits, BERT last_hidden_state.
 
+With --dynamic-axes the exports leave their lengths dynamic, as optimum
+and onnxruntime-genai write them (TorchScript: batch, sequence,
+total_sequence and past_sequence axes; torch.export: Dim.AUTO on the same
+axes, which keeps what it can prove static), named `<name>_<exporter>_dyn`;
+the manifest then records each named dim's size in the example (`dims`), for
+`kiln compile --dim NAME=N`.
+
 usage: export_hf.py OUTDIR [--only NAME ...] [--seq 32] [--exporter dynamo|ts]
-                        [--size test|bench]
+                        [--size test|bench] [--dynamic-axes]
 Writes OUTDIR/<name>.onnx (and .onnx.data), OUTDIR/<name>.<input>.npy,
 OUTDIR/<name>.torch.<output>.npy, and OUTDIR/manifest.json listing, per
 model, its inputs, outputs, and how many attention and MoE layers it has
@@ -265,7 +272,35 @@ def experts_hit(model, inputs):
     return hits
 
 
-def export(outdir, name, fam, attn, experts, decode, seq, exporter):
+def dynamic_axes(inputs, output_names, decode):
+    """The length axes optimum writes, per input and output name."""
+    axes = {"input_ids": {0: "batch", 1: "sequence"},
+            "attention_mask": {0: "batch", 1: "total_sequence" if decode else "sequence"}}
+    for name in inputs:
+        if name.startswith("past_"):
+            axes[name] = {0: "batch", 2: "past_sequence"}
+    for name in output_names:
+        axes[name] = ({0: "batch", 2: "total_sequence"} if name.startswith("present_")
+                      else {0: "batch", 1: "sequence"})
+    return axes
+
+
+def named_dims(path):
+    """dim_param -> size in the example, for every named input dim of the
+    exported model (the names torch chose under Dim.AUTO included)."""
+    import onnx
+    model = onnx.load(path, load_external_data=False)
+    stem = path[:-len(".onnx")]
+    dims = {}
+    for value in model.graph.input:
+        shape = np.load(f"{stem}.{value.name}.npy", mmap_mode="r").shape
+        for axis, d in enumerate(value.type.tensor_type.shape.dim):
+            if d.dim_param:
+                dims[d.dim_param] = int(shape[axis])
+    return dims
+
+
+def export(outdir, name, fam, attn, experts, decode, seq, exporter, dynamic=False):
     model = build(fam, attn, experts)
     inputs, output_names = example(fam, model, seq, decode)
     _, _, moe, _, _ = FAMILIES[fam]
@@ -285,9 +320,16 @@ def export(outdir, name, fam, attn, experts, decode, seq, exporter):
     with torch.no_grad():
         ref = wrapper(*args)
     ref = ref if isinstance(ref, tuple) else (ref,)
-    full = f"{name}_{exporter}"
+    full = f"{name}_{exporter}" + ("_dyn" if dynamic else "")
     path = os.path.join(outdir, full + ".onnx")
     kw = dict(dynamo=True) if exporter == "dynamo" else dict(dynamo=False, opset_version=17)
+    if dynamic and exporter == "ts":
+        kw["dynamic_axes"] = dynamic_axes(inputs, output_names, decode)
+    elif dynamic:
+        axes = dynamic_axes(inputs, [], decode)
+        specs = [{a: torch.export.Dim.AUTO for a in axes[k]} for k in inputs]
+        # Decode's forward takes the cache as *past: one nested tuple.
+        kw["dynamic_shapes"] = (*specs[:2], tuple(specs[2:])) if decode else tuple(specs)
     torch.onnx.export(wrapper, args, path, input_names=list(inputs), output_names=output_names,
                       **kw)
     for k, v in inputs.items():
@@ -300,6 +342,8 @@ def export(outdir, name, fam, attn, experts, decode, seq, exporter):
              "attention_layers": attn_layers(S["layers"]), "moe_layers": moe_layers(S["layers"])}
     if moe:
         entry["experts_hit"] = experts_hit(model, inputs)
+    if dynamic:
+        entry["dims"] = named_dims(path)
     return full, entry
 
 
@@ -310,6 +354,8 @@ def main():
     ap.add_argument("--seq", type=int, default=32)
     ap.add_argument("--exporter", choices=["dynamo", "ts"], action="append")
     ap.add_argument("--size", choices=list(SIZES), default="test")
+    ap.add_argument("--dynamic-axes", action="store_true",
+                    help="leave batch and lengths dynamic (names get _dyn)")
     args = ap.parse_args()
     S.update(SIZES[args.size])
     os.makedirs(args.outdir, exist_ok=True)
@@ -326,9 +372,9 @@ def main():
             print(f"export {name} ({exporter})", file=sys.stderr, flush=True)
             try:
                 full, entry = export(args.outdir, name, fam, attn, experts, decode, args.seq,
-                                     exporter)
+                                     exporter, args.dynamic_axes)
             except Exception as e:  # noqa: BLE001 -- recorded: the form does not export
-                full = f"{name}_{exporter}"
+                full = f"{name}_{exporter}" + ("_dyn" if args.dynamic_axes else "")
                 reason = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
                 entry = {"export_failed": f"{type(e).__name__}: {reason}"}
                 print(f"  not exported: {entry['export_failed']}", file=sys.stderr, flush=True)
