@@ -33,9 +33,9 @@ std::string sysError(const std::string &what) {
 }
 uint64_t headerChecksum(const uint8_t *h) { return XXH3_64bits(h, kHeaderSize - 8); }
 
-/// Bytes of a manifest tensor (UINT64_MAX when a dim is negative or the
-/// product overflows, so nothing fits in it).
-uint64_t tensorBytes(const fb::TensorInfo *t) {
+/// Bytes of a manifest tensor, or nullopt when a dim is negative, the rank
+/// passes kMaxRank or the size 2^48 bytes (Artifact::open rejects those).
+std::optional<uint64_t> tensorBytes(const fb::TensorInfo *t) {
   uint64_t n;
   switch (t->dtype()) {
   case fb::DType::F64: case fb::DType::I64: case fb::DType::U64: n = 8; break;
@@ -46,7 +46,7 @@ uint64_t tensorBytes(const fb::TensorInfo *t) {
   }
   if (!t->shape())
     return n;
-  return kiln::checkedTensorBytes(*t->shape(), n).value_or(UINT64_MAX);
+  return kiln::checkedTensorBytes(*t->shape(), n);
 }
 
 bool inside(const fb::Section *s, uint64_t fileSize) {
@@ -130,6 +130,16 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
     error = "'" + path + "' has an incomplete manifest";
     return nullptr;
   }
+  // Every shape the runtime sizes buffers from is checked once here, so no
+  // product of its dims can overflow later (kiln run, the CUDA device).
+  for (auto *list : {m->inputs(), m->outputs()})
+    for (const fb::TensorInfo *t : *list)
+      if (!tensorBytes(t)) {
+        error = "'" + path + "' is corrupt: " + (list == m->inputs() ? "input" : "output") +
+                " '" + (t->name() ? t->name()->str() : "?") +
+                "' has a negative dim or is larger than kiln accepts (2^48 bytes)";
+        return nullptr;
+      }
   if (m->weights())
     for (const fb::Weight *w : *m->weights())
       if (!inside(w->data(), size)) {
@@ -160,10 +170,10 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
     switch (b->kind()) {
     case fb::BufferKind::Input:
       return b->index() >= count(m->inputs()) ||
-             b->size() > tensorBytes(m->inputs()->Get(b->index()));
+             b->size() > *tensorBytes(m->inputs()->Get(b->index()));
     case fb::BufferKind::Output:
       return b->index() >= count(m->outputs()) ||
-             b->size() > tensorBytes(m->outputs()->Get(b->index()));
+             b->size() > *tensorBytes(m->outputs()->Get(b->index()));
     case fb::BufferKind::Weight:
       return b->index() >= count(m->weights()) ||
              b->size() > m->weights()->Get(b->index())->data()->size();

@@ -191,7 +191,11 @@ FailureOr<KernelBlob> CpuTarget::compile(ModuleOp module, const CompileOptions &
     llvm::errs() << "kiln: " << specName << ": " << blob.dispatches.size()
                  << " dispatches, LLVM in " << stats.partitions << " partition"
                  << (stats.partitions == 1 ? "" : "s") << " on " << stats.threads << " thread"
-                 << (stats.threads == 1 ? "" : "s") << "\n";
+                 << (stats.threads == 1 ? "" : "s");
+  if (options.verbose && stats.largestPartition)
+    llvm::errs() << " (at most " << stats.largestPartition << " dispatches in one)";
+  if (options.verbose)
+    llvm::errs() << "\n";
   std::string error;
   FailureOr<std::vector<char>> so = linkSharedObject(*objects, error);
   if (failed(so))

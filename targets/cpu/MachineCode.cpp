@@ -12,8 +12,12 @@
 
 #include "targets/cpu/MachineCode.h"
 
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/Bitcode/BitcodeReader.h"
 #include "llvm/Bitcode/BitcodeWriter.h"
+#include "llvm/IR/DiagnosticInfo.h"
+#include "llvm/IR/DiagnosticPrinter.h"
+#include "llvm/IR/Instruction.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -66,6 +70,32 @@ unsigned partitionsFor(const llvm::Module &module) {
   return std::clamp(entries / kDispatchesPerPartition, 1u, kMaxPartitions);
 }
 
+/// SplitModule keeps a local global with all its users: a constant shared
+/// by many dispatches (a table every layer reads) would pull them all into
+/// one partition. Shared ones become hidden globals instead, defined in one
+/// partition and linked by lld like any other symbol.
+void shareConstantsAcrossPartitions(llvm::Module &module) {
+  for (llvm::GlobalVariable &g : module.globals()) {
+    if (!g.hasLocalLinkage() || g.isDeclaration())
+      continue;
+    llvm::SmallPtrSet<const llvm::Function *, 4> users;
+    llvm::SmallVector<const llvm::User *> work(g.users());
+    while (!work.empty() && users.size() < 2) {
+      const llvm::User *u = work.pop_back_val();
+      if (auto *inst = llvm::dyn_cast<llvm::Instruction>(u))
+        users.insert(inst->getFunction());
+      else if (llvm::isa<llvm::Constant>(u) && !llvm::isa<llvm::GlobalValue>(u))
+        work.append(u->user_begin(), u->user_end());
+      else
+        users.insert(nullptr); // a global initializer: keep it simple, share
+    }
+    if (users.size() < 2)
+      continue;
+    g.setLinkage(llvm::GlobalValue::ExternalLinkage);
+    g.setVisibility(llvm::GlobalValue::HiddenVisibility);
+  }
+}
+
 llvm::Expected<std::vector<llvm::SmallVector<char, 0>>>
 compileObjects(llvm::Module &module, const MachineFactory &makeMachine, CodegenStats *stats) {
   unsigned parts = partitionsFor(module);
@@ -76,6 +106,8 @@ compileObjects(llvm::Module &module, const MachineFactory &makeMachine, CodegenS
   }
   if (parts == 1) {
     std::unique_ptr<llvm::TargetMachine> tm = makeMachine();
+    if (!tm)
+      return llvm::createStringError("cannot create the target machine");
     optimizeModule(module, *tm);
     if (!emitMachineCode(module, *tm, llvm::CodeGenFileType::ObjectFile, objects[0]))
       return llvm::createStringError("the target machine cannot emit an object file");
@@ -84,15 +116,23 @@ compileObjects(llvm::Module &module, const MachineFactory &makeMachine, CodegenS
 
   // Each partition travels as bitcode: an LLVMContext is single-threaded,
   // so every worker parses its own copy into a context of its own.
+  shareConstantsAcrossPartitions(module);
   std::vector<llvm::SmallVector<char, 0>> bitcode;
   bitcode.reserve(parts);
+  unsigned largest = 0;
   llvm::SplitModule(
       module, parts,
       [&](std::unique_ptr<llvm::Module> part) {
+        unsigned entries = 0;
+        for (const llvm::Function &f : *part)
+          entries += !f.isDeclaration() && !f.hasLocalLinkage();
+        largest = std::max(largest, entries);
         llvm::raw_svector_ostream os(bitcode.emplace_back());
         llvm::WriteBitcodeToFile(*part, os);
       },
       /*PreserveLocals=*/true);
+  if (stats)
+    stats->largestPartition = largest;
 
   std::vector<std::string> errors(parts);
   llvm::ThreadPoolStrategy strategy = llvm::hardware_concurrency();
@@ -103,6 +143,19 @@ compileObjects(llvm::Module &module, const MachineFactory &makeMachine, CodegenS
   for (unsigned i = 0; i < parts; ++i)
     pool.async([&, i] {
       llvm::LLVMContext ctx;
+      // A backend error is this partition's error, not LLVM's exit(1) from
+      // a worker thread.
+      ctx.setDiagnosticHandlerCallBack(
+          [](const llvm::DiagnosticInfo *info, void *error) {
+            if (info->getSeverity() != llvm::DS_Error)
+              return;
+            std::string &message = *static_cast<std::string *>(error);
+            llvm::raw_string_ostream os(message);
+            llvm::DiagnosticPrinterRawOStream printer(os);
+            if (message.empty())
+              info->print(printer);
+          },
+          &errors[i]);
       llvm::MemoryBufferRef buffer(llvm::StringRef(bitcode[i].data(), bitcode[i].size()),
                                    "partition");
       llvm::Expected<std::unique_ptr<llvm::Module>> part = llvm::parseBitcodeFile(buffer, ctx);
@@ -111,8 +164,13 @@ compileObjects(llvm::Module &module, const MachineFactory &makeMachine, CodegenS
         return;
       }
       std::unique_ptr<llvm::TargetMachine> tm = makeMachine();
+      if (!tm) {
+        errors[i] = "cannot create the target machine";
+        return;
+      }
       optimizeModule(**part, *tm);
-      if (!emitMachineCode(**part, *tm, llvm::CodeGenFileType::ObjectFile, objects[i]))
+      if (!emitMachineCode(**part, *tm, llvm::CodeGenFileType::ObjectFile, objects[i]) &&
+          errors[i].empty())
         errors[i] = "the target machine cannot emit an object file";
     });
   pool.wait();

@@ -25,6 +25,7 @@ using MachineFactory = std::function<std::unique_ptr<llvm::TargetMachine>()>;
 struct CodegenStats {
   unsigned partitions = 1;
   unsigned threads = 1;
+  unsigned largestPartition = 0; // dispatches in the largest (0: not split)
 };
 
 /// LLVM's O3 pipeline over `module`.

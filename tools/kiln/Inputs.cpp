@@ -152,7 +152,6 @@ bool readInputs(const std::vector<std::string> &specs, HostTensors &inputs,
   return true;
 }
 
-/// This machine's memory in bytes (what no single tensor can exceed).
 /// Storage for `info`'s dtype and shape, bound into `views`; false (with
 /// `error`) when it cannot fit in this machine's memory.
 static bool allocate(const kiln_tensor &info, HostTensors &t, const char *what,
@@ -164,9 +163,9 @@ static bool allocate(const kiln_tensor &info, HostTensors &t, const char *what,
   uint64_t n = bytes.value_or(0);
   if (!bytes || n > physicalMemoryBytes()) {
     error = std::string(what) + " '" + (info.name ? info.name : "") + "' needs " +
-            (!bytes ? std::string("more than 2^48") : std::to_string(n)) +
-            " bytes, more than this machine's memory (" + std::to_string(physicalMemoryBytes()) +
-            " bytes)";
+            (!bytes ? std::string("more than 2^48 bytes, more than kiln accepts")
+                    : std::to_string(n) + " bytes, more than this machine's memory (" +
+                          std::to_string(physicalMemoryBytes()) + " bytes)");
     return false;
   }
   a.data.resize(n);

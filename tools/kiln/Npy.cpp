@@ -177,11 +177,14 @@ bool readNpy(const std::string &path, NpyArray &out, std::string &error) {
   bool tooLarge = !checked;
   uint64_t bytes = checked.value_or(0);
   uint64_t dataStart = (uint64_t)in.tellg();
-  if (tooLarge || bytes > fileSize - std::min(fileSize, dataStart))
+  if (tooLarge)
     return error = "'" + path + "' declares shape " + shape +
-                   (tooLarge ? "" : " (" + std::to_string(bytes) + " bytes)") +
-                   " but holds " + std::to_string(fileSize - std::min(fileSize, dataStart)) +
-                   " data bytes",
+                   ", larger than kiln accepts (2^48 bytes)",
+           false;
+  if (bytes > fileSize - std::min(fileSize, dataStart))
+    return error = "'" + path + "' declares shape " + shape + " (" + std::to_string(bytes) +
+                   " bytes) but holds " +
+                   std::to_string(fileSize - std::min(fileSize, dataStart)) + " data bytes",
            false;
   if (out.dtype == KILN_STRING) {
     std::vector<char> raw((size_t)count * width * charSize);

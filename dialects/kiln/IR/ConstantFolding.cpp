@@ -2,6 +2,8 @@
 
 #include "dialects/kiln/IR/ConstantFolding.h"
 
+#include "mlir/IR/Matchers.h"
+
 using namespace mlir;
 
 namespace kiln::constfold {
@@ -404,6 +406,16 @@ Attribute unary(UnaryKind kind, Attribute inputAttr, RankedTensorType result) {
     }
   }
   return DenseElementsAttr::get(result, out);
+}
+
+std::optional<SmallVector<int64_t>> constantInts(Value v) {
+  DenseIntElementsAttr attr;
+  if (!v || !matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  SmallVector<int64_t> ints;
+  for (const APInt &i : attr)
+    ints.push_back(i.getSExtValue());
+  return ints;
 }
 
 } // namespace kiln::constfold

@@ -16,6 +16,9 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Value.h"
+
+#include <optional>
 
 namespace kiln::constfold {
 
@@ -47,6 +50,10 @@ mlir::Attribute reduce(ReduceKind kind, mlir::Attribute input,
                        mlir::RankedTensorType result);
 mlir::Attribute unary(UnaryKind kind, mlir::Attribute input,
                       mlir::RankedTensorType result);
+
+/// The values of `v` when it is a constant integer tensor (a shape, axes or
+/// bounds the model computed and folding made constant), else nullopt.
+std::optional<llvm::SmallVector<int64_t>> constantInts(mlir::Value v);
 
 } // namespace kiln::constfold
 

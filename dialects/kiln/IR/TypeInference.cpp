@@ -299,14 +299,15 @@ LogicalResult onnxReshapeDims(const ShapeDiag &diag, ArrayRef<int64_t> input,
     }
     if (isDyn(result.back()))
       known = ShapedType::kDynamic;
-    else if (!isDyn(known))
-      known *= result.back();
+    else if (!isDyn(known) && __builtin_mul_overflow(known, result.back(), &known))
+      return diag.error("shape ", shapeToString(result), "... has more elements than fit in 64 bits");
   }
   bool staticInput = llvm::none_of(input, isDyn);
   if (inferIdx >= 0 && staticInput && !isDyn(known)) {
     int64_t elements = 1;
     for (int64_t d : input)
-      elements *= d;
+      if (__builtin_mul_overflow(elements, d, &elements))
+        return diag.error("input ", shapeToString(input), " has more elements than fit in 64 bits");
     if (known == 0 || elements % known)
       return diag.error("cannot reshape ", shapeToString(input), " to a shape with ", known,
                         " elements per -1 entry");

@@ -1,5 +1,6 @@
 //===- InferShapes.cpp - refine result types through a function -----------===//
 
+#include "dialects/kiln/IR/ConstantFolding.h"
 #include "dialects/kiln/IR/KilnOps.h"
 #include "dialects/kiln/IR/TypeInference.h"
 #include "dialects/kiln/Transforms/Passes.h"
@@ -15,27 +16,24 @@ namespace kiln {
 
 using namespace mlir;
 using namespace kiln;
+using kiln::constfold::constantInts;
 
-/// The values of a constant 1-D integer operand (a shape computed by the
-/// model that folding turned into a constant), or nullopt.
-static std::optional<SmallVector<int64_t>> constantInts(Value v) {
-  DenseIntElementsAttr attr;
-  if (!v || !matchPattern(v, m_Constant(&attr)))
-    return std::nullopt;
-  SmallVector<int64_t> ints;
-  for (const APInt &i : attr)
-    ints.push_back(i.getSExtValue());
-  return ints;
-}
-
-/// `type` with the dims of `shape` that it leaves dynamic filled in.
-static RankedTensorType moreStatic(RankedTensorType type, ArrayRef<int64_t> shape) {
+/// `type` with the dims of `shape` (what `op`'s constant target gives) that
+/// it leaves dynamic filled in; an error at `op` when a static dim of
+/// `type` contradicts the target.
+static FailureOr<RankedTensorType> moreStatic(Operation *op, RankedTensorType type,
+                                              ArrayRef<int64_t> shape) {
   if ((int64_t)shape.size() != type.getRank())
-    return type;
+    return op->emitOpError("constant target has ")
+           << shape.size() << " dims but the result " << type << " has rank " << type.getRank();
   SmallVector<int64_t> dims(type.getShape());
-  for (auto [d, s] : llvm::zip(dims, shape))
+  for (auto [i, d, s] : llvm::enumerate(dims, shape)) {
+    if (!dimsCompatible(d, s))
+      return op->emitOpError("constant target gives dim ")
+             << i << " = " << s << " but the result type " << type << " says " << d;
     if (ShapedType::isDynamic(d))
       d = s;
+  }
   return RankedTensorType::get(dims, type.getElementType());
 }
 
@@ -68,7 +66,10 @@ static LogicalResult refinedTypes(Operation *op, SmallVectorImpl<Type> &types) {
                                  reshape.getInput().getType().getShape(), *target,
                                  reshape.getAllowzero(), dims)))
         return failure();
-      types[0] = moreStatic(reshape.getType(), dims);
+      FailureOr<RankedTensorType> t = moreStatic(op, reshape.getType(), dims);
+      if (failed(t))
+        return failure();
+      types[0] = *t;
       return success();
     }
   }
@@ -76,10 +77,15 @@ static LogicalResult refinedTypes(Operation *op, SmallVectorImpl<Type> &types) {
     if (std::optional<SmallVector<int64_t>> target = constantInts(expand.getShape())) {
       SmallVector<int64_t> dims;
       ArrayRef<int64_t> in = expand.getInput().getType().getShape();
+      if (llvm::any_of(*target, [](int64_t d) { return d < 0; }))
+        return op->emitOpError("constant target has a negative dim");
       if (failed(broadcastShapes(ShapeDiag{op->getLoc(), op->getName().getStringRef()},
                                  {in, *target}, dims)))
         return failure();
-      types[0] = moreStatic(expand.getType(), dims);
+      FailureOr<RankedTensorType> t = moreStatic(op, expand.getType(), dims);
+      if (failed(t))
+        return failure();
+      types[0] = *t;
     }
     return success();
   }

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "dialects/kiln/IR/ConstantFolding.h"
 #include "dialects/kiln/IR/KilnOps.h"
 #include "dialects/kiln/IR/TypeInference.h"
 #include "dialects/kiln/Transforms/Passes.h"
@@ -25,20 +26,11 @@ namespace kiln {
 
 using namespace mlir;
 using namespace kiln;
+using kiln::constfold::constantInts;
 
 namespace {
 
 constexpr int kMaxRounds = 32;
-
-std::optional<SmallVector<int64_t>> constantInts(Value v) {
-  DenseIntElementsAttr attr;
-  if (!v || !matchPattern(v, m_Constant(&attr)))
-    return std::nullopt;
-  SmallVector<int64_t> ints;
-  for (const APInt &i : attr)
-    ints.push_back(i.getSExtValue());
-  return ints;
-}
 
 /// kiln.slice with constant run-time starts/ends/axes/steps -> the static
 /// form (one entry per dim), whose result type inference can compute. A

@@ -631,12 +631,14 @@ Expected<LoadedModel> loadModelFromBuffer(StringRef bytes, StringRef path,
       return fail("--input-shape names unknown input '" + name + "'; inputs are: " + names);
     if (!input->type().has_tensor_type())
       return fail("--input-shape names input '" + name + "', which is not a tensor");
+    bool declared = input->type().tensor_type().has_shape(); // a scalar declares 0 dims
     onnx::TensorShapeProto *shape = input->mutable_type()->mutable_tensor_type()->mutable_shape();
-    if (shape->dim_size() && shape->dim_size() != (int)dims.size())
+    if (declared && shape->dim_size() != (int)dims.size())
       return fail("input '" + name + "' has rank " + std::to_string(shape->dim_size()) +
                   " but --input-shape gives " + std::to_string(dims.size()) + " dimensions");
     for (int i = 0; i < shape->dim_size(); ++i)
-      if (shape->dim(i).has_dim_value() && shape->dim(i).dim_value() != dims[i])
+      if (shape->dim(i).has_dim_value() && shape->dim(i).dim_value() >= 0 && // -1: dynamic
+          shape->dim(i).dim_value() != dims[i])
         return fail("input '" + name + "' has dimension " + std::to_string(i) + " fixed at " +
                     std::to_string(shape->dim(i).dim_value()) + "; --input-shape gives " +
                     std::to_string(dims[i]) + " (it may only fix dynamic dimensions)");

@@ -45,6 +45,12 @@ def named_dims():
                  [vi("y", ["batch", "seq", 4])], [ax, bias])
 
 
+def scalar_input():
+    """y = x * s with s a declared scalar (a shape of no dims)."""
+    return model([helper.make_node("Mul", ["x", "s"], ["y"])],
+                 [vi("x", ["n"]), vi("s", [])], [vi("y", ["n"])])
+
+
 def reduce_mean(opset):
     if opset >= 18:
         axes = numpy_helper.from_array(np.array([1], np.int64), "axes")
@@ -273,6 +279,7 @@ MODELS = {
     "control_flow": control_flow,
     "add_bcast": add_bcast,
     "named_dims": named_dims,
+    "scalar_input": scalar_input,
     "reduce_mean_13": lambda: reduce_mean(13),
     "reduce_mean_18": lambda: reduce_mean(18),
     "split_13": lambda: split(13),

@@ -24,7 +24,8 @@ std::string tempPath(const char *name) {
 }
 
 /// Writes an artifact with one weight, one kernel blob and a plan.
-std::string writeSample(const char *name, uint64_t arenaBytes = 0) {
+std::string writeSample(const char *name, uint64_t arenaBytes = 0,
+                        std::vector<int64_t> outShape = {2, 3}) {
   std::string path = tempPath(name), error;
   ArtifactWriter w(path);
   EXPECT_TRUE(w.begin(error)) << error;
@@ -38,7 +39,7 @@ std::string writeSample(const char *name, uint64_t arenaBytes = 0) {
   auto in = fb::CreateTensorInfo(fbb, fbb.CreateString("x"), fb::DType::F32,
                                  fbb.CreateVector(shape));
   auto out = fb::CreateTensorInfo(fbb, fbb.CreateString("y"), fb::DType::F32,
-                                  fbb.CreateVector(shape));
+                                  fbb.CreateVector(outShape));
   auto wt = fb::CreateWeight(fbb, fbb.CreateString("w"), &ws);
   auto k = fb::CreateKernel(fbb, fbb.CreateString("cpu:x"), fbb.CreateString("elf-shared-object"),
                             fbb.CreateString("kiln_entry"), &ks);
@@ -133,6 +134,19 @@ TEST(Artifact, HugeArenaIsRejected) {
   path = writeSample("arena_ok", 4096);
   EXPECT_TRUE(Artifact::open(path, error)) << error;
   std::remove(path.c_str());
+}
+
+TEST(Artifact, BadShapesAreRejected) {
+  // A negative or overflowing output shape sized nothing, so any binding
+  // size passed the check against it: now the artifact is refused.
+  for (std::vector<int64_t> shape : std::vector<std::vector<int64_t>>{
+           {-1, 3}, {int64_t(1) << 40, int64_t(1) << 40}, std::vector<int64_t>(65, 1)}) {
+    std::string path = writeSample("shape", 0, shape), error;
+    EXPECT_FALSE(Artifact::open(path, error)) << shape.size();
+    EXPECT_NE(error.find("output 'y' has a negative dim or is larger"), std::string::npos)
+        << error;
+    std::remove(path.c_str());
+  }
 }
 
 TEST(Artifact, FailedWriteLeavesNothing) {

@@ -17,3 +17,23 @@ func.func @expand_mismatch(%x: tensor<3x4xf32>) -> tensor<?x?xf32> {
   %e = kiln.expand %x shape %t : tensor<2xi64> : tensor<3x4xf32> -> tensor<?x?xf32>
   return %e : tensor<?x?xf32>
 }
+
+// -----
+
+// A constant target contradicting a static dim of the declared result.
+func.func @contradiction(%x: tensor<6xf32>) -> tensor<?x4xf32> {
+  %t = arith.constant dense<[2, 3]> : tensor<2xi64>
+  // expected-error @+1 {{'kiln.reshape' op constant target gives dim 1 = 3 but the result type 'tensor<?x4xf32>' says 4}}
+  %r = kiln.reshape %x shape %t : tensor<2xi64> : tensor<6xf32> -> tensor<?x4xf32>
+  return %r : tensor<?x4xf32>
+}
+
+// -----
+
+// A negative expand target (ONNX has no -1 for Expand).
+func.func @negative_expand(%x: tensor<1x4xf32>) -> tensor<?x?xf32> {
+  %t = arith.constant dense<[-1, 4]> : tensor<2xi64>
+  // expected-error @+1 {{'kiln.expand' op constant target has a negative dim}}
+  %e = kiln.expand %x shape %t : tensor<2xi64> : tensor<1x4xf32> -> tensor<?x?xf32>
+  return %e : tensor<?x?xf32>
+}
