@@ -391,7 +391,8 @@ static Value widened(OpBuilder &b, Value v) {
 }
 
 /// f16/bf16 kiln.attention and kiln.moe computed in f32: operands widened,
-/// results narrowed back.
+/// results narrowed back. A MoE's expert weights stay half (the kernel's
+/// products widen them as they read them: half the bytes per routed token).
 static void widenHalfFusedOps(func::FuncOp main) {
   SmallVector<Operation *> work;
   main.walk([&](Operation *op) {
@@ -401,9 +402,13 @@ static void widenHalfFusedOps(func::FuncOp main) {
   for (Operation *op : work) {
     OpBuilder b(op);
     IRMapping map;
-    for (Value v : op->getOperands())
-      if (isHalf(v.getType()))
+    auto moe = dyn_cast<MoeOp>(op);
+    for (Value v : op->getOperands()) {
+      bool expertWeight = moe && (v == moe.getGateWeight() || v == moe.getUpWeight() ||
+                                  v == moe.getDownWeight());
+      if (isHalf(v.getType()) && !expertWeight)
         map.map(v, widened(b, v));
+    }
     Operation *wide = b.clone(*op, map);
     for (auto [narrow, result] : llvm::zip(op->getResults(), wide->getResults())) {
       if (!isHalf(narrow.getType()))

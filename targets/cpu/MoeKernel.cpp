@@ -413,13 +413,18 @@ struct MoePass : kiln::impl::KilnCpuMoeBase<MoePass> {
   LogicalResult rewrite(MoeOp op, const Tiling &t) {
     auto xt = cast<RankedTensorType>(op.getHidden().getType());
     auto gt = cast<RankedTensorType>(op.getGateWeight().getType());
-    auto allStaticF32 = llvm::all_of(op->getOperands(), [](Value v) {
+    // f32 throughout, except expert weights that may stay f16/bf16: the
+    // products widen them in registers (MatmulEmitter).
+    auto supported = llvm::all_of(op->getOperands(), [&](Value v) {
       auto type = cast<RankedTensorType>(v.getType());
-      return type.hasStaticShape() && type.getElementType().isF32();
+      Type elt = type.getElementType();
+      bool expert = v == op.getGateWeight() || v == op.getUpWeight() || v == op.getDownWeight();
+      return type.hasStaticShape() && (elt.isF32() || (expert && (elt.isF16() || elt.isBF16())));
     });
-    if (!allStaticF32)
-      return op.emitError("kiln.moe on the CPU needs static f32 operands (got ")
-             << xt << ")";
+    if (!supported)
+      return op.emitError("kiln.moe on the CPU needs static f32 operands (expert weights may "
+                          "be f16/bf16; got ")
+             << xt << ", " << op.getGateWeight().getType() << ")";
     MoeShape s;
     s.hidden = xt.getShape().back();
     s.tokens = xt.getNumElements() / std::max<int64_t>(s.hidden, 1);

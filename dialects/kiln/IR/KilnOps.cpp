@@ -720,10 +720,16 @@ LogicalResult MoeOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc
       failed(check3(up, "up_weight", h, inter)) ||
       failed(check3(down, "down_weight", inter, h)))
     return failure();
-  if (failed(checkSameElementType(diag, {x, router, gate, up, down},
-                                  {"hidden", "router_weight", "gate_weight",
-                                   "up_weight", "down_weight"})))
+  // The experts share one element type: the hidden state's, or f16/bf16
+  // under an f32 hidden state (half weights widened as they are read).
+  if (failed(checkSameElementType(diag, {x, router}, {"hidden", "router_weight"})) ||
+      failed(checkSameElementType(diag, {gate, up, down},
+                                  {"gate_weight", "up_weight", "down_weight"})))
     return failure();
+  Type xe = x.getElementType(), we = gate.getElementType();
+  if (we != xe && !(xe.isF32() && (we.isF16() || we.isBF16())))
+    return diag.error("expert weights have element type ", we, ", expected ", xe,
+                      " (the hidden state's) or f16/bf16 under an f32 hidden state");
   if (bias && (bias.getRank() != 1 || !dimsCompatible(bias.getDimSize(0), e)))
     return diag.error("score_bias must be [num_experts] = [", e, "], got ", bias);
 

@@ -45,3 +45,20 @@ func.func @bias(%x: tensor<16x64xf32>, %r: tensor<64x8xf32>, %g: tensor<8x64x128
   %0 = kiln.moe %x router(%r : tensor<64x8xf32>) experts(%g, %g, %d : tensor<8x64x128xf32>, tensor<8x64x128xf32>, tensor<8x128x64xf32>) bias(%b : tensor<4xf32>) {top_k = 2 : i64} : tensor<16x64xf32>
   return
 }
+
+// -----
+
+// Expert weights may be half under an f32 hidden state, not the reverse.
+func.func @f32_experts_half_hidden(%x: tensor<16x64xf16>, %r: tensor<64x8xf16>, %g: tensor<8x64x128xf32>, %d: tensor<8x128x64xf32>) {
+  // expected-error @+1 {{'kiln.moe' op expert weights have element type 'f32', expected 'f16' (the hidden state's) or f16/bf16 under an f32 hidden state}}
+  %0 = kiln.moe %x router(%r : tensor<64x8xf16>) experts(%g, %g, %d : tensor<8x64x128xf32>, tensor<8x64x128xf32>, tensor<8x128x64xf32>) {top_k = 2 : i64} : tensor<16x64xf16>
+  return
+}
+
+// -----
+
+func.func @mixed_experts(%x: tensor<16x64xf32>, %r: tensor<64x8xf32>, %g: tensor<8x64x128xf16>, %d: tensor<8x128x64xbf16>) {
+  // expected-error @+1 {{'kiln.moe' op down_weight has element type 'bf16', expected 'f16' (the element type of gate_weight)}}
+  %0 = kiln.moe %x router(%r : tensor<64x8xf32>) experts(%g, %g, %d : tensor<8x64x128xf16>, tensor<8x64x128xf16>, tensor<8x128x64xbf16>) {top_k = 2 : i64} : tensor<16x64xf32>
+  return
+}

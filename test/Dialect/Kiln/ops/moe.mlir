@@ -30,3 +30,12 @@ func.func @qwen_moe(%x: tensor<4x64xf32>, %r: tensor<64x4xf32>, %g: tensor<4x64x
       shared(%sg, %su, %sd : tensor<64x96xf32>, tensor<64x96xf32>, tensor<96x64xf32>) shared_expert_gate(%seg : tensor<64x1xf32>) {top_k = 2 : i64} : tensor<4x64xf32>
   return %0 : tensor<4x64xf32>
 }
+
+// Half expert weights under an f32 hidden state (a half checkpoint whose
+// activations the CPU computes in f32).
+// CHECK-LABEL: func.func @half_experts
+// CHECK: kiln.moe %{{.*}} experts(%{{.*}}, %{{.*}}, %{{.*}} : tensor<8x64x128xf16>, tensor<8x64x128xf16>, tensor<8x128x64xf16>)
+func.func @half_experts(%x: tensor<16x64xf32>, %r: tensor<64x8xf32>, %g: tensor<8x64x128xf16>, %u: tensor<8x64x128xf16>, %d: tensor<8x128x64xf16>) -> tensor<16x64xf32> {
+  %0 = kiln.moe %x router(%r : tensor<64x8xf32>) experts(%g, %u, %d : tensor<8x64x128xf16>, tensor<8x64x128xf16>, tensor<8x128x64xf16>) {top_k = 2 : i64} : tensor<16x64xf32>
+  return %0 : tensor<16x64xf32>
+}
