@@ -413,6 +413,8 @@ LogicalResult convertResize(NodeImporter &n) {
 } // namespace
 
 Value importConv(NodeImporter &n, Value x, Value w, Value bias) {
+  if (!x || !w) // an earlier create of this node failed (and said why)
+    return {};
   auto in = cast<RankedTensorType>(x.getType()),
        wt = cast<RankedTensorType>(w.getType());
   if (in.getRank() < 3 || wt.getRank() != in.getRank()) {

@@ -232,6 +232,8 @@ LogicalResult convertIdentity(NodeImporter &n) {
 
 /// `where(x < 0, neg, pos)` with `neg`/`pos` computed from x.
 Value selectByNegative(NodeImporter &n, Value x, Value ifNeg, Value ifPos) {
+  if (!x) // an earlier create of this node failed (and said why)
+    return {};
   Type elt = cast<RankedTensorType>(x.getType()).getElementType();
   Value isNeg = n.create<CompareOp>(CompareKind::lt, x, n.splat(elt, 0.0));
   return n.create<WhereOp>(isNeg, ifNeg, ifPos);

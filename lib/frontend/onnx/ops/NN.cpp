@@ -15,6 +15,8 @@ namespace {
 
 /// Reshapes a per-channel [C] parameter to [C, 1, ..., 1] for NC... inputs.
 Value perChannel(NodeImporter &n, Value p, int64_t rank) {
+  if (!p) // an earlier create of this node failed (and said why)
+    return {};
   auto t = cast<RankedTensorType>(p.getType());
   SmallVector<int64_t> shape(t.getShape());
   shape.append(std::max<int64_t>(0, rank - 2), 1);
@@ -102,6 +104,8 @@ LogicalResult convertLRN(NodeImporter &n) {
 
 /// (x - mean(x, axes)) / sqrt(var(x, axes) + eps), shared by several norms.
 Value normalize(NodeImporter &n, Value x, ArrayRef<int64_t> axes, double eps) {
+  if (!x) // an earlier create of this node failed (and said why)
+    return {};
   Type elt = cast<RankedTensorType>(x.getType()).getElementType();
   Value mean = n.reduce(ReduceKind::mean, x, axes, true);
   Value centered = n.create<BinaryOp>(BinaryKind::sub, x, mean);

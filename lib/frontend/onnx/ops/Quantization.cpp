@@ -19,6 +19,8 @@ namespace {
 /// A 1-D per-axis parameter reshaped so it lines up with dimension `axis`
 /// of a rank-`rank` tensor; scalars (and [1]) are returned as they are.
 Value lineUp(NodeImporter &n, Value param, int64_t rank, int64_t axis) {
+  if (!param) // an earlier create of this node failed (and said why)
+    return {};
   auto t = cast<RankedTensorType>(param.getType());
   if (t.getRank() == 0 || (t.getRank() == 1 && t.getDimSize(0) == 1))
     return param;
@@ -58,6 +60,8 @@ std::pair<double, double> rangeOf(IntegerType t) {
 /// saturate(round(x / scale) + zero_point), cast to the quantized type.
 Value quantize(NodeImporter &n, Value x, Value scale, Value zeroPoint,
                IntegerType qType) {
+  if (!x) // an earlier create of this node failed (and said why)
+    return {};
   Type ft = cast<RankedTensorType>(x.getType()).getElementType();
   Value q = n.create<UnaryOp>(UnaryKind::round,
                               n.create<BinaryOp>(BinaryKind::div, x, scale));

@@ -21,6 +21,8 @@ FloatAttr seedAttr(NodeImporter &n) {
 
 /// A uniform [0, 1) tensor shaped like `like`, of `like`'s (float) type.
 Value uniformLike(NodeImporter &n, Value like) {
+  if (!like) // an earlier create of this node failed (and said why)
+    return {};
   auto t = cast<RankedTensorType>(like.getType());
   return n.create<RandomOp>(t, RandomDist::uniform, like, APFloat(0.0),
                             APFloat(1.0), seedAttr(n));

@@ -24,6 +24,8 @@ struct Dim {
 /// Reshapes `x` to `dims`. With two or more dynamic dimensions the runtime
 /// shape is assembled from `kiln.shape(x)`.
 Value reshapeTo(NodeImporter &n, Value x, ArrayRef<Dim> dims) {
+  if (!x) // an earlier create of this node failed (and said why)
+    return {};
   auto t = cast<RankedTensorType>(x.getType());
   SmallVector<int64_t> shape;
   int dynamic = 0;
@@ -202,6 +204,8 @@ FailureOr<int64_t> runtimeAxesCount(NodeImporter &n) {
 /// Reshape to a shape computed at run time; `allowzero` so zero extents are
 /// taken literally.
 Value reshapeRuntime(NodeImporter &n, Value x, Value shape, int64_t rank) {
+  if (!x) // an earlier create of this node failed (and said why)
+    return {};
   auto t = cast<RankedTensorType>(x.getType());
   RankedTensorType type = n.declaredOutputType(0);
   if (!type || type.getRank() != rank)

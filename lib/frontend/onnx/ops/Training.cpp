@@ -121,6 +121,8 @@ LogicalResult convertAdam(NodeImporter &n) {
 
 /// Sums `grad` down to `shape` (undoing broadcasting).
 Value unbroadcast(NodeImporter &n, Value grad, RankedTensorType shape) {
+  if (!grad) // an earlier create of this node failed (and said why)
+    return {};
   auto gt = cast<RankedTensorType>(grad.getType());
   if (gt.getShape() == shape.getShape())
     return grad;

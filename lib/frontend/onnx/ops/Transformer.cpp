@@ -37,6 +37,8 @@ FailureOr<Value> splitHeads(NodeImporter &n, Value x, int64_t heads,
 
 Value mergeHeads(NodeImporter &n, Value y) {
   y = n.create<TransposeOp>(y, ArrayRef<int64_t>{0, 2, 1, 3});
+  if (!y) // an earlier create of this node failed (and said why)
+    return {};
   auto yt = cast<RankedTensorType>(y.getType());
   int64_t hidden = ShapedType::isDynamic(yt.getDimSize(2)) || ShapedType::isDynamic(yt.getDimSize(3))
                        ? kDyn
@@ -120,6 +122,8 @@ LogicalResult convertAttention(NodeImporter &n) {
 } // namespace
 
 Value fullRotary(NodeImporter &n, Value half, bool interleaved) {
+  if (!half) // an earlier create of this node failed (and said why)
+    return {};
   auto t = cast<RankedTensorType>(half.getType());
   if (!interleaved)
     return n.create<ConcatOp>(ValueRange{half, half}, -1);
