@@ -169,4 +169,5 @@ def run_case(kiln, case_dir):
 
 
 if __name__ == "__main__":
-    sys.exit(suites.main(run_case, "pass numerically", __doc__))
+    sys.exit(suites.main(run_case, "pass numerically", __doc__,
+                         plain_label="compiled once, nothing frozen"))

@@ -5,7 +5,9 @@ A suite is NAME=DIR, a folder of test cases (folders holding model.onnx).
 case in parallel, prints the rate per suite, writes --report (failures with
 their first error line), and checks --expected: a listed case that fails or
 is missing, or any crash/timeout, makes it return 1. --update rewrites the
-expected list from this run.
+expected list from this run. --expected-plain lists the cases that must
+pass with no remark (conformance: compiled once with nothing frozen, as an
+application would run them); --update rewrites it too.
 """
 import argparse
 import concurrent.futures as cf
@@ -16,11 +18,12 @@ def _is_crash(msg):
     return msg.startswith("CRASH") or msg.endswith("timeout")
 
 
-def main(run_case, verb, description):
+def main(run_case, verb, description, plain_label="without a remark"):
     ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--kiln", required=True)
     ap.add_argument("--suite", action="append", required=True, help="NAME=DIR")
     ap.add_argument("--expected", required=True)
+    ap.add_argument("--expected-plain", help="cases that must pass with no remark")
     ap.add_argument("--update", action="store_true")
     ap.add_argument("--report")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
@@ -59,16 +62,35 @@ def main(run_case, verb, description):
                     f.write(f"{case}\t{results[case][1]}\n")
 
     passing = sorted(c for c, (ok, _) in results.items() if ok)
+    plain = sorted(c for c, (ok, msg) in results.items() if ok and not msg)
+    if args.expected_plain:
+        for suite, (_, total) in sorted(suites.items()):
+            n = sum(1 for c in plain if c.split("/")[0] == suite)
+            print(f"{suite}: {n}/{total} {verb} {plain_label} ({100.0 * n / total:.1f}%)")
     if args.update:
         with open(args.expected, "w") as f:
             f.write("\n".join(passing) + "\n")
         print(f"wrote {len(passing)} cases to {args.expected}")
+        if args.expected_plain:
+            with open(args.expected_plain, "w") as f:
+                f.write("\n".join(plain) + "\n")
+            print(f"wrote {len(plain)} cases to {args.expected_plain}")
         return 0
     with open(args.expected) as f:
         expected = {l.strip() for l in f if l.strip() and not l.startswith("#")}
     missing = sorted(c for c in expected if c not in results)
     regressed = sorted(c for c in expected if c in results and not results[c][0])
     crashes = sorted(c for c, (_, msg) in results.items() if _is_crash(msg))
+    plain_lost = []
+    if args.expected_plain:
+        with open(args.expected_plain) as f:
+            must = {l.strip() for l in f if l.strip() and not l.startswith("#")}
+        plain_lost = sorted(c for c in must if c in results and results[c][0] and results[c][1])
+        missing += sorted(c for c in must if c not in results and c not in missing)
+        regressed += sorted(c for c in must if c in results and not results[c][0]
+                            and c not in regressed)
+    for c in plain_lost:
+        print(f"REGRESSION: {c}: passes only {results[c][1]}, expected {plain_label}")
     for c in regressed:
         print(f"REGRESSION: {c}: {results[c][1]}")
     for c in missing:
@@ -79,4 +101,4 @@ def main(run_case, verb, description):
     if new:
         print(f"{new} case(s) now {verb.split()[0]} but are not in the expected list; "
               "run with --update to add them")
-    return 1 if regressed or missing or crashes else 0
+    return 1 if regressed or missing or crashes or plain_lost else 0
