@@ -8,6 +8,7 @@
 
 #include "lib/frontend/onnx/GraphImporter.h"
 #include "dialects/kiln/IR/TypeInference.h"
+#include "lib/support/CheckedSize.h"
 
 using namespace mlir;
 
@@ -198,6 +199,11 @@ FailureOr<int64_t> runtimeAxesCount(NodeImporter &n) {
     (void)n.unsupported("run-time axes of unknown count");
     return failure();
   }
+  if (at.getDimSize(0) > (int64_t)kMaxRank) {
+    (void)n.error("lists " + std::to_string(at.getDimSize(0)) +
+                  " run-time axes; kiln accepts ranks up to " + std::to_string(kMaxRank));
+    return failure();
+  }
   return at.getDimSize(0);
 }
 
@@ -224,6 +230,9 @@ LogicalResult convertSqueeze(NodeImporter &n) {
     FailureOr<int64_t> count = runtimeAxesCount(n);
     if (failed(count))
       return failure();
+    if (*count > t.getRank())
+      return n.error("squeezes " + std::to_string(*count) + " axes of a rank-" +
+                     std::to_string(t.getRank()) + " input");
     Value keep = n.create<UnaryOp>(UnaryKind::Not, axesMask(n, n.input(1), t.getRank()));
     Value idx = n.create<ReshapeOp>(
         RankedTensorType::get({kDyn}, n.b.getI64Type()), n.create<NonZeroOp>(keep),
