@@ -3,6 +3,8 @@
 #include "lib/frontend/onnx/NodeImporter.h"
 #include "lib/frontend/onnx/GraphImporter.h"
 #include "lib/frontend/onnx/Importer.h"
+#include "dialects/kiln/IR/TypeInference.h"
+#include "lib/support/StorageBytes.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -220,6 +222,25 @@ Value NodeImporter::i64s(ArrayRef<int64_t> values) {
 
 Value NodeImporter::lookup(StringRef name) const {
   return graph.values.lookup(name);
+}
+
+bool NodeImporter::withinLimits(Operation *op) {
+  for (Type t : op->getResultTypes()) {
+    auto ranked = dyn_cast<RankedTensorType>(t);
+    if (!ranked)
+      continue;
+    if (ranked.getRank() > (int64_t)kMaxRank)
+      return (void)error("'" + op->getName().getStringRef() + "' would produce rank " +
+                         std::to_string(ranked.getRank()) + "; kiln accepts ranks up to " +
+                         std::to_string(kMaxRank)),
+             false;
+    if (ranked.hasStaticShape() && !checkedStorageBytes(ranked))
+      return (void)error("'" + op->getName().getStringRef() + "' would produce " +
+                         shapeToString(ranked.getShape()) +
+                         ", larger than kiln accepts (2^48 bytes)"),
+             false;
+  }
+  return true;
 }
 
 Value NodeImporter::finish(Operation *op) {

@@ -127,7 +127,7 @@ public:
     } else {
       op = OpTy::create(b, loc, std::forward<Args>(args)...);
     }
-    if (mlir::failed(mlir::verify(op))) {
+    if (mlir::failed(mlir::verify(op)) || !withinLimits(op)) {
       op->erase();
       failedNode = true;
       return {};
@@ -145,6 +145,11 @@ public:
   bool failed() const { return failedNode; }
 
 private:
+  /// Whether `op`'s results stay within kiln's limits (rank 64, 2^48 bytes);
+  /// reports the node otherwise. Hostile graphs reach absurd ranks and
+  /// sizes through ops whose inputs are all valid (Unsqueeze by a long axes
+  /// list, Expand to a huge target).
+  bool withinLimits(mlir::Operation *op);
   /// Folds a just-created op, returning its (possibly folded) first result.
   mlir::Value finish(mlir::Operation *op);
 

@@ -51,6 +51,20 @@ def scalar_input():
                  [vi("x", ["n"]), vi("s", [])], [vi("y", ["n"])])
 
 
+def unsqueeze_70():
+    """Unsqueeze a [2] by 70 axes: a rank-72 result."""
+    ax = numpy_helper.from_array(np.arange(70, dtype=np.int64), "ax")
+    return model([helper.make_node("Unsqueeze", ["x", "ax"], ["y"])], [vi("x", [2])],
+                 [helper.make_tensor_value_info("y", F, None)], [ax])
+
+
+def expand_huge():
+    """Expand a [1] to 2^30 x 2^30 x 2^20 elements (4 EiB)."""
+    t = numpy_helper.from_array(np.array([1 << 30, 1 << 30, 1 << 20], np.int64), "t")
+    return model([helper.make_node("Expand", ["x", "t"], ["y"])], [vi("x", [1])],
+                 [helper.make_tensor_value_info("y", F, None)], [t])
+
+
 def reduce_mean(opset):
     if opset >= 18:
         axes = numpy_helper.from_array(np.array([1], np.int64), "axes")
@@ -280,6 +294,8 @@ MODELS = {
     "add_bcast": add_bcast,
     "named_dims": named_dims,
     "scalar_input": scalar_input,
+    "unsqueeze_70": unsqueeze_70,
+    "expand_huge": expand_huge,
     "reduce_mean_13": lambda: reduce_mean(13),
     "reduce_mean_18": lambda: reduce_mean(18),
     "split_13": lambda: split(13),
