@@ -15,6 +15,7 @@
 #include "lib/compiler/Compiler.h"
 #include "lib/frontend/onnx/Importer.h"
 #include "lib/support/DataFile.h"
+#include "lib/support/StorageBytes.h"
 #include "passes/Pipelines/Pipelines.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -410,8 +411,21 @@ int runCompile() {
     // Hand-written weights: a FIFO or device would hang or flood the writer.
     std::string error;
     WalkResult walk = module->walk([&](WeightOp w) {
-      return isRegularFile(w.getFile(), error) ? WalkResult::advance()
-                                               : WalkResult::interrupt();
+      if (!isRegularFile(w.getFile(), error))
+        return WalkResult::interrupt();
+      // The bytes it names must exist (found here, not while the artifact
+      // is written, where it would read as an output error).
+      uint64_t size = 0;
+      std::optional<uint64_t> bytes = checkedStorageBytes(w.getType());
+      if (llvm::sys::fs::file_size(w.getFile(), size) || !bytes ||
+          (uint64_t)w.getOffset() > size || *bytes > size - (uint64_t)w.getOffset()) {
+        error = "'" + w.getFile().str() + "' holds " + std::to_string(size) + " bytes; weight '" +
+                w.getName().str() + "' reads " +
+                (bytes ? std::to_string(*bytes) : std::string("more than 2^48")) +
+                " bytes at offset " + std::to_string(w.getOffset());
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
     });
     if (walk.wasInterrupted()) {
       llvm::errs() << "kiln: error: weight file " << error << "\n";
