@@ -289,10 +289,18 @@ static kiln_status check(const kiln_model *m, bool input, size_t index,
                          : std::to_string((int)given.dtype) + " (not a kiln_dtype)") +
                     ", the model expects " + kiln_dtype_name(want.dtype));
   if (given.rank != want.rank || (given.rank && !given.shape) ||
-      (given.rank && std::memcmp(given.shape, want.shape, sizeof(int64_t) * given.rank)))
+      (given.rank && std::memcmp(given.shape, want.shape, sizeof(int64_t) * given.rank))) {
+    // Name the first dim that differs: artifacts are compiled for one shape.
+    std::string detail;
+    if (given.rank == want.rank && given.shape)
+      for (int32_t d = 0; d < given.rank && detail.empty(); ++d)
+        if (given.shape[d] != want.shape[d])
+          detail = " (dim " + std::to_string(d) + " is " + std::to_string(given.shape[d]) +
+                   ", compiled for " + std::to_string(want.shape[d]) + ")";
     return fail(KILN_ERROR_BAD_ARGUMENT,
                 what + " has shape " + shapeString(given.shape, given.rank) +
-                    ", the model expects " + shapeString(want.shape, want.rank));
+                    ", the model expects " + shapeString(want.shape, want.rank) + detail);
+  }
   return KILN_OK;
 }
 
