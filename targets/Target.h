@@ -36,7 +36,8 @@ struct TargetCapabilities {
   /// Whether the fused kernels (attention, MoE) take f16/bf16 operands. When
   /// a target does not, the compiler runs those ops in f32 for it: half
   /// activations are widened on the fly, half weights once, when the
-  /// artifact is written.
+  /// artifact is written, except a MoE's expert weights, which stay half
+  /// (the CPU's expert products widen them as they read them).
   bool fusedHalfPrecision = false;
 };
 

@@ -297,8 +297,12 @@ static kiln_status check(const kiln_model *m, bool input, size_t index,
         if (given.shape[d] != want.shape[d])
           detail = " (dim " + std::to_string(d) + " is " + std::to_string(given.shape[d]) +
                    ", compiled for " + std::to_string(want.shape[d]) + ")";
+    bool printable = given.rank >= 0 && given.rank <= 64 && (given.shape || !given.rank);
     return fail(KILN_ERROR_BAD_ARGUMENT,
-                what + " has shape " + shapeString(given.shape, given.rank) +
+                what + " has " +
+                    (printable ? "shape " + shapeString(given.shape, given.rank)
+                               : "rank " + std::to_string(given.rank) +
+                                     (given.shape ? "" : " and no shape")) +
                     ", the model expects " + shapeString(want.shape, want.rank) + detail);
   }
   return KILN_OK;

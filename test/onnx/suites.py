@@ -97,6 +97,11 @@ def main(run_case, verb, description, plain_label="without a remark"):
         print(f"MISSING: {c} (expected to pass, not found)")
     for c in crashes:
         print(f"{results[c][1].split(':')[0]}: {c}: {results[c][1]}")
+    if args.expected_plain:
+        new_plain = len(set(plain) - must)
+        if new_plain:
+            print(f"{new_plain} case(s) now pass {plain_label} but are not in "
+                  f"{os.path.basename(args.expected_plain)}; run with --update to add them")
     new = len(set(passing) - expected)
     if new:
         print(f"{new} case(s) now {verb.split()[0]} but are not in the expected list; "

@@ -417,7 +417,11 @@ int runCompile() {
       // is written, where it would read as an output error).
       uint64_t size = 0;
       std::optional<uint64_t> bytes = checkedStorageBytes(w.getType());
-      if (llvm::sys::fs::file_size(w.getFile(), size) || !bytes ||
+      if (std::error_code ec = llvm::sys::fs::file_size(w.getFile(), size)) {
+        error = "'" + w.getFile().str() + "': " + ec.message();
+        return WalkResult::interrupt();
+      }
+      if (!bytes ||
           (uint64_t)w.getOffset() > size || *bytes > size - (uint64_t)w.getOffset()) {
         error = "'" + w.getFile().str() + "' holds " + std::to_string(size) + " bytes; weight '" +
                 w.getName().str() + "' reads " +

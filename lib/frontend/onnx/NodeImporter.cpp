@@ -234,7 +234,12 @@ bool NodeImporter::withinLimits(Operation *op) {
                          std::to_string(ranked.getRank()) + "; kiln accepts ranks up to " +
                          std::to_string(kMaxRank)),
              false;
-    if (ranked.hasStaticShape() && !checkedStorageBytes(ranked))
+    // The static dims alone (a dynamic dim counts as 1) must fit.
+    SmallVector<int64_t> known;
+    for (int64_t d : ranked.getShape())
+      known.push_back(ShapedType::isDynamic(d) ? 1 : d);
+    if (!checkedTensorBytes(known, std::max<uint64_t>(1, elementStorageBytes(
+                                                              ranked.getElementType()))))
       return (void)error("'" + op->getName().getStringRef() + "' would produce " +
                          shapeToString(ranked.getShape()) +
                          ", larger than kiln accepts (2^48 bytes)"),

@@ -52,9 +52,17 @@ def scalar_input():
 
 
 def unsqueeze_70():
-    """Unsqueeze a [2] by 70 axes: a rank-72 result."""
+    """Unsqueeze a [2] by 70 axes (a rank-71 result); 70 axes are past the
+    importer's inline-constant limit, so they arrive as run-time axes."""
     ax = numpy_helper.from_array(np.arange(70, dtype=np.int64), "ax")
     return model([helper.make_node("Unsqueeze", ["x", "ax"], ["y"])], [vi("x", [2])],
+                 [helper.make_tensor_value_info("y", F, None)], [ax])
+
+
+def unsqueeze_rank_71():
+    """Unsqueeze a rank-31 input by 40 constant axes: a rank-71 result."""
+    ax = numpy_helper.from_array(np.arange(40, dtype=np.int64), "ax")
+    return model([helper.make_node("Unsqueeze", ["x", "ax"], ["y"])], [vi("x", [1] * 31)],
                  [helper.make_tensor_value_info("y", F, None)], [ax])
 
 
@@ -295,6 +303,7 @@ MODELS = {
     "named_dims": named_dims,
     "scalar_input": scalar_input,
     "unsqueeze_70": unsqueeze_70,
+    "unsqueeze_rank_71": unsqueeze_rank_71,
     "expand_huge": expand_huge,
     "reduce_mean_13": lambda: reduce_mean(13),
     "reduce_mean_18": lambda: reduce_mean(18),

@@ -103,6 +103,11 @@ FailureOr<std::pair<Value, Value>> pastCache(NodeImporter &n, size_t i) {
     (void)n.error("past_key and past_value must be given together");
     return failure();
   }
+  for (Value c : {k, v})
+    if (c && cast<RankedTensorType>(c.getType()).getRank() != 4) {
+      (void)n.error("past_key and past_value must be [batch, heads, past, head_dim]");
+      return failure();
+    }
   return std::pair(k, v);
 }
 
@@ -445,6 +450,8 @@ LogicalResult convertMoe(NodeImporter &n) {
     logits = r.getInput();
   auto router = logits.getDefiningOp<MatmulOp>();
   auto xt = n.inputType(0);
+  if (xt.getRank() == 0)
+    return n.error("input must be [tokens, hidden] or [batch, seq, hidden]");
   int64_t hidden = xt.getDimSize(xt.getRank() - 1);
   Value routerW = router ? router.getRhs() : Value();
   auto rt = routerW ? dyn_cast<RankedTensorType>(routerW.getType()) : RankedTensorType();

@@ -39,6 +39,8 @@ LogicalResult convertLoop(NodeImporter &n) {
   if (!trips || !cond)
     return n.unsupported("Loop with a trip count or condition computed at run "
                          "time");
+  if (trips->empty() || cond->empty())
+    return n.error("the trip count and condition must each hold one value");
   int64_t count = (*cond)[0] ? (*trips)[0] : 0;
   if (count > kMaxUnroll)
     return n.unsupported("unrolling a Loop of " + std::to_string(count) +
@@ -51,6 +53,8 @@ LogicalResult convertLoop(NodeImporter &n) {
       return failure();
     carried.push_back(*v);
   }
+  if (n.numOutputs() < carried.size())
+    return n.error("has fewer outputs than loop-carried values");
   size_t numScans = n.numOutputs() - carried.size();
   SmallVector<SmallVector<Value>> scans(numScans);
   Type i64 = n.b.getI64Type(), i1 = n.b.getI1Type();

@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "lib/frontend/onnx/NodeImporter.h"
+#include "dialects/kiln/IR/TypeInference.h"
+#include "lib/support/CheckedSize.h"
 
 using namespace mlir;
 
@@ -200,10 +202,11 @@ LogicalResult convertMaxUnpool(NodeImporter &n) {
   }
   if ((int64_t)shape.size() != in.getRank())
     return n.error("output_shape must have the input's rank");
-  int64_t total = 1;
-  for (int64_t d : shape)
-    total *= d;
-  n.setOutput(0, n.reshape(scatter(n.splat(elt, 0.0, {total})), shape));
+  std::optional<uint64_t> total = checkedElementCount(shape);
+  if (!total)
+    return n.error("output_shape " + shapeToString(shape) +
+                   " has a negative dim or is larger than kiln accepts (2^48 bytes)");
+  n.setOutput(0, n.reshape(scatter(n.splat(elt, 0.0, {(int64_t)*total})), shape));
   return success();
 }
 

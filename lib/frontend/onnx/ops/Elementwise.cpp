@@ -88,7 +88,7 @@ FailureOr<Value> legacyBroadcastRhs(NodeImporter &n, Value lhs, Value rhs) {
   int64_t axis = n.attrInt("axis", 0);
   if (axis < 0)
     axis += l.getRank();
-  int64_t trailing = l.getRank() - axis - r.getRank();
+  int64_t trailing = axis < 0 || axis > l.getRank() ? -1 : l.getRank() - axis - r.getRank();
   if (trailing < 0 || !r.hasStaticShape())
     { (void)n.error("legacy broadcast axis does not fit the operand ranks"); return failure(); }
   SmallVector<int64_t> shape(r.getShape());

@@ -92,6 +92,9 @@ LogicalResult convertReshape(NodeImporter &n) {
     auto st = n.inputType(1);
     if (!st || st.getRank() != 1 || ShapedType::isDynamic(st.getDimSize(0)))
       return n.unsupported("a run-time shape whose length is not static");
+    if (st.getDimSize(0) > (int64_t)kMaxRank)
+      return n.error("a run-time shape of " + std::to_string(st.getDimSize(0)) +
+                     " dims; kiln accepts ranks up to " + std::to_string(kMaxRank));
     RankedTensorType type = n.declaredOutputType(0);
     if (!type || type.getRank() != st.getDimSize(0))
       type = RankedTensorType::get(
@@ -487,6 +490,9 @@ LogicalResult convertExpand(NodeImporter &n) {
     auto st = n.inputType(1);
     if (!st || st.getRank() != 1 || ShapedType::isDynamic(st.getDimSize(0)))
       return n.unsupported("a run-time shape whose length is not static");
+    if (st.getDimSize(0) > (int64_t)kMaxRank)
+      return n.error("a run-time shape of " + std::to_string(st.getDimSize(0)) +
+                     " dims; kiln accepts ranks up to " + std::to_string(kMaxRank));
     int64_t rank = std::max<int64_t>(st.getDimSize(0), t.getRank());
     SmallVector<int64_t> dims(rank, kDyn);
     for (int64_t i = 0; i < t.getRank(); ++i) {
@@ -693,6 +699,9 @@ LogicalResult convertConstantOfShape(NodeImporter &n) {
     auto st = n.inputType(0);
     if (!st || st.getRank() != 1 || ShapedType::isDynamic(st.getDimSize(0)))
       return n.unsupported("a run-time shape whose length is not static");
+    if (st.getDimSize(0) > (int64_t)kMaxRank)
+      return n.error("a run-time shape of " + std::to_string(st.getDimSize(0)) +
+                     " dims; kiln accepts ranks up to " + std::to_string(kMaxRank));
     SmallVector<int64_t> dims(st.getDimSize(0), kDyn);
     n.setOutput(0, n.create<ExpandOp>(RankedTensorType::get(dims, t.getElementType()),
                                       scalar, n.castTo(n.input(0), n.b.getI64Type())));
@@ -714,10 +723,20 @@ LogicalResult convertRange(NodeImporter &n) {
     n.setOutput(0, n.create<RangeOp>(*s0, *l0, *d0));
     return success();
   }
+  if (start->empty() || limit->empty() || delta->empty())
+    return n.error("start, limit and delta must each hold one value");
   double s = (*start)[0], l = (*limit)[0], d = (*delta)[0];
   if (d == 0)
     return n.error("delta is zero");
-  int64_t count = std::max<int64_t>(0, (int64_t)std::ceil((l - s) / d));
+  double span = std::ceil((l - s) / d);
+  if (!std::isfinite(span))
+    return n.error("start, limit and delta give no finite length");
+  // Materialized as a constant up to 2^24 elements; longer ranges are
+  // past what a model computes with Range and than kiln accepts.
+  if (span > double(1 << 24))
+    return n.error("a constant Range of " + std::to_string((long long)span) +
+                   " elements (at most 2^24)");
+  int64_t count = std::max<int64_t>(0, (int64_t)span);
   SmallVector<double> vals;
   for (int64_t i = 0; i < count; ++i)
     vals.push_back(s + i * d);

@@ -17,6 +17,8 @@ constexpr int64_t kDyn = ShapedType::kDynamic;
 
 FailureOr<Value> splitHeads(NodeImporter &n, Value x, int64_t heads,
                             StringRef what) {
+  if (!x) // an earlier create of this node failed (and said why)
+    return failure();
   auto t = cast<RankedTensorType>(x.getType());
   if (t.getRank() == 4)
     return x;
