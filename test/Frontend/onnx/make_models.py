@@ -66,6 +66,32 @@ def unsqueeze_rank_71():
                  [helper.make_tensor_value_info("y", F, None)], [ax])
 
 
+def range_huge():
+    """A constant Range(0, 1e15, 1): 10^15 elements."""
+    c = [numpy_helper.from_array(np.array(v, np.float32), name)
+         for name, v in (("s", 0.0), ("l", 1e15), ("d", 1.0))]
+    return model([helper.make_node("Range", ["s", "l", "d"], ["y"])], [],
+                 [helper.make_tensor_value_info("y", F, None)], c)
+
+
+def legacy_broadcast_axis():
+    """Opset-6 Add with broadcast=1 and axis -2^62."""
+    node = helper.make_node("Add", ["a", "b"], ["y"], broadcast=1, axis=-(1 << 62))
+    return model([node], [vi("a", [2, 3]), vi("b", [3])], [vi("y", [2, 3])], opset=6)
+
+
+def loop_empty_trips():
+    """A Loop whose trip count is an empty constant."""
+    body = helper.make_graph(
+        [helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+         helper.make_node("Identity", ["acc_in"], ["acc_out"])], "body",
+        [vi("i", [], TensorProto.INT64), vi("cond_in", [], TensorProto.BOOL), vi("acc_in", [4])],
+        [vi("cond_out", [], TensorProto.BOOL), vi("acc_out", [4])])
+    trips = numpy_helper.from_array(np.zeros([0], np.int64), "trips")
+    return model([helper.make_node("Loop", ["trips", "", "x"], ["y"], body=body)],
+                 [vi("x", [4])], [vi("y", [4])], [trips])
+
+
 def expand_huge():
     """Expand a [1] to 2^30 x 2^30 x 2^20 elements (4 EiB)."""
     t = numpy_helper.from_array(np.array([1 << 30, 1 << 30, 1 << 20], np.int64), "t")
@@ -305,6 +331,9 @@ MODELS = {
     "unsqueeze_70": unsqueeze_70,
     "unsqueeze_rank_71": unsqueeze_rank_71,
     "expand_huge": expand_huge,
+    "range_huge": range_huge,
+    "legacy_broadcast_axis": legacy_broadcast_axis,
+    "loop_empty_trips": loop_empty_trips,
     "reduce_mean_13": lambda: reduce_mean(13),
     "reduce_mean_18": lambda: reduce_mean(18),
     "split_13": lambda: split(13),
