@@ -80,6 +80,16 @@ LogicalResult normalizeAxes(NodeImporter &n, SmallVectorImpl<int64_t> &axes,
   return success();
 }
 
+/// A run-time shape operand's type: 1-D, of a static length up to kMaxRank.
+LogicalResult checkShapeLength(NodeImporter &n, RankedTensorType st) {
+  if (!st || st.getRank() != 1 || ShapedType::isDynamic(st.getDimSize(0)))
+    return n.unsupported("a run-time shape whose length is not static");
+  if (st.getDimSize(0) > (int64_t)kMaxRank)
+    return n.error("a run-time shape of " + std::to_string(st.getDimSize(0)) +
+                   " dims; kiln accepts ranks up to " + std::to_string(kMaxRank));
+  return success();
+}
+
 LogicalResult convertReshape(NodeImporter &n) {
   FailureOr<Value> x = n.required(0);
   if (failed(x))
@@ -90,11 +100,8 @@ LogicalResult convertReshape(NodeImporter &n) {
   if (!target) {
     // A run-time shape: kiln.reshape applies ONNX's 0 / -1 rules at run time.
     auto st = n.inputType(1);
-    if (!st || st.getRank() != 1 || ShapedType::isDynamic(st.getDimSize(0)))
-      return n.unsupported("a run-time shape whose length is not static");
-    if (st.getDimSize(0) > (int64_t)kMaxRank)
-      return n.error("a run-time shape of " + std::to_string(st.getDimSize(0)) +
-                     " dims; kiln accepts ranks up to " + std::to_string(kMaxRank));
+    if (failed(checkShapeLength(n, st)))
+      return failure();
     RankedTensorType type = n.declaredOutputType(0);
     if (!type || type.getRank() != st.getDimSize(0))
       type = RankedTensorType::get(
@@ -488,11 +495,8 @@ LogicalResult convertExpand(NodeImporter &n) {
     // Run-time target: the result rank is known, extents only where the
     // input's own static non-1 extent decides them.
     auto st = n.inputType(1);
-    if (!st || st.getRank() != 1 || ShapedType::isDynamic(st.getDimSize(0)))
-      return n.unsupported("a run-time shape whose length is not static");
-    if (st.getDimSize(0) > (int64_t)kMaxRank)
-      return n.error("a run-time shape of " + std::to_string(st.getDimSize(0)) +
-                     " dims; kiln accepts ranks up to " + std::to_string(kMaxRank));
+    if (failed(checkShapeLength(n, st)))
+      return failure();
     int64_t rank = std::max<int64_t>(st.getDimSize(0), t.getRank());
     SmallVector<int64_t> dims(rank, kDyn);
     for (int64_t i = 0; i < t.getRank(); ++i) {
@@ -697,11 +701,8 @@ LogicalResult convertConstantOfShape(NodeImporter &n) {
   Value scalar = n.reshape(v, {});
   if (!shape) {
     auto st = n.inputType(0);
-    if (!st || st.getRank() != 1 || ShapedType::isDynamic(st.getDimSize(0)))
-      return n.unsupported("a run-time shape whose length is not static");
-    if (st.getDimSize(0) > (int64_t)kMaxRank)
-      return n.error("a run-time shape of " + std::to_string(st.getDimSize(0)) +
-                     " dims; kiln accepts ranks up to " + std::to_string(kMaxRank));
+    if (failed(checkShapeLength(n, st)))
+      return failure();
     SmallVector<int64_t> dims(st.getDimSize(0), kDyn);
     n.setOutput(0, n.create<ExpandOp>(RankedTensorType::get(dims, t.getElementType()),
                                       scalar, n.castTo(n.input(0), n.b.getI64Type())));
