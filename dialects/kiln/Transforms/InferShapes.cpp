@@ -18,11 +18,11 @@ using namespace mlir;
 using namespace kiln;
 using kiln::constfold::constantInts;
 
-/// `type` with the dims of `shape` (what `op`'s constant target gives) that
-/// it leaves dynamic filled in; an error at `op` when a static dim of
-/// `type` contradicts the target.
-static FailureOr<RankedTensorType> moreStatic(Operation *op, RankedTensorType type,
-                                              ArrayRef<int64_t> shape) {
+/// Fills the dims `result` (the op's declared type) leaves dynamic with
+/// those of `shape`, what `op`'s constant target gives; an error at `op`
+/// when a static dim contradicts the target.
+static LogicalResult fillFromTarget(Operation *op, ArrayRef<int64_t> shape, Type &result) {
+  auto type = cast<RankedTensorType>(result);
   if ((int64_t)shape.size() != type.getRank())
     return op->emitOpError("constant target has ")
            << shape.size() << " dims but the result " << type << " has rank " << type.getRank();
@@ -34,7 +34,8 @@ static FailureOr<RankedTensorType> moreStatic(Operation *op, RankedTensorType ty
     if (ShapedType::isDynamic(d))
       d = s;
   }
-  return RankedTensorType::get(dims, type.getElementType());
+  result = RankedTensorType::get(dims, type.getElementType());
+  return success();
 }
 
 /// The types `op` should have now that its operands may have changed, for the
@@ -59,35 +60,26 @@ static LogicalResult refinedTypes(Operation *op, SmallVectorImpl<Type> &types) {
   }
   // A shape operand that folded to a constant gives the result's dims
   // (ONNX Reshape and Expand rules).
+  ShapeDiag diag{op->getLoc(), op->getName().getStringRef()};
   if (auto reshape = dyn_cast<ReshapeOp>(op)) {
     if (std::optional<SmallVector<int64_t>> target = constantInts(reshape.getShape())) {
       SmallVector<int64_t> dims;
-      if (failed(onnxReshapeDims(ShapeDiag{op->getLoc(), op->getName().getStringRef()},
-                                 reshape.getInput().getType().getShape(), *target,
+      if (failed(onnxReshapeDims(diag, reshape.getInput().getType().getShape(), *target,
                                  reshape.getAllowzero(), dims)))
         return failure();
-      FailureOr<RankedTensorType> t = moreStatic(op, reshape.getType(), dims);
-      if (failed(t))
-        return failure();
-      types[0] = *t;
-      return success();
+      return fillFromTarget(op, dims, types[0]);
     }
   }
   if (auto expand = dyn_cast<ExpandOp>(op)) {
-    if (std::optional<SmallVector<int64_t>> target = constantInts(expand.getShape())) {
-      SmallVector<int64_t> dims;
-      ArrayRef<int64_t> in = expand.getInput().getType().getShape();
-      if (llvm::any_of(*target, [](int64_t d) { return d < 0; }))
-        return op->emitOpError("constant target has a negative dim");
-      if (failed(broadcastShapes(ShapeDiag{op->getLoc(), op->getName().getStringRef()},
-                                 {in, *target}, dims)))
-        return failure();
-      FailureOr<RankedTensorType> t = moreStatic(op, expand.getType(), dims);
-      if (failed(t))
-        return failure();
-      types[0] = *t;
-    }
-    return success();
+    std::optional<SmallVector<int64_t>> target = constantInts(expand.getShape());
+    if (!target)
+      return success();
+    if (llvm::any_of(*target, [](int64_t d) { return d < 0; }))
+      return op->emitOpError("constant target has a negative dim");
+    SmallVector<int64_t> dims;
+    if (failed(broadcastShapes(diag, {expand.getInput().getType().getShape(), *target}, dims)))
+      return failure();
+    return fillFromTarget(op, dims, types[0]);
   }
   // A reshape with one dynamic result dimension and a static input can
   // compute that dimension from the element count.
