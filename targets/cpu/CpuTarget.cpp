@@ -187,15 +187,15 @@ FailureOr<KernelBlob> CpuTarget::compile(ModuleOp module, const CompileOptions &
   auto objects = compileObjects(*llvmModule, [this] { return newMachine(); }, &stats);
   if (!objects)
     return module.emitError("code generation failed: ") << llvm::toString(objects.takeError());
-  if (options.verbose)
+  if (options.verbose) {
     llvm::errs() << "kiln: " << specName << ": " << blob.dispatches.size()
                  << " dispatches, LLVM in " << stats.partitions << " partition"
                  << (stats.partitions == 1 ? "" : "s") << " on " << stats.threads << " thread"
                  << (stats.threads == 1 ? "" : "s");
-  if (options.verbose && stats.largestPartition)
-    llvm::errs() << " (at most " << stats.largestPartition << " dispatches in one)";
-  if (options.verbose)
+    if (stats.largestPartition)
+      llvm::errs() << " (at most " << stats.largestPartition << " dispatches in one)";
     llvm::errs() << "\n";
+  }
   std::string error;
   FailureOr<std::vector<char>> so = linkSharedObject(*objects, error);
   if (failed(so))
