@@ -272,6 +272,54 @@ static LogicalResult bindWeightViews(func::FuncOp main, CompiledModel &model) {
   return success();
 }
 
+/// Each kiln.block_quantize of a weight (or a view of one) becomes two
+/// arguments, its codes and its scales, computed from the weight's bytes
+/// when the artifact is written.
+static LogicalResult bindQuantizedWeights(func::FuncOp main, CompiledModel &model) {
+  SmallVector<BlockQuantizeOp> work;
+  main.walk([&](BlockQuantizeOp q) { work.push_back(q); });
+  for (BlockQuantizeOp q : work) {
+    WeightView view;
+    WeightOp w = viewOfWeight(q.getInput(), view);
+    auto in = cast<RankedTensorType>(q.getInput().getType());
+    if (!w || ArrayRef<int64_t>(view.shape) != in.getShape())
+      return q.emitError("kiln.block_quantize reads a value that is not a weight or a view "
+                         "of one; only weights are quantized (when the artifact is written)");
+    Type source = cast<RankedTensorType>(w.getType()).getElementType();
+    if (view.widen == WeightView::Widen::None) {
+      if (source.isF16())
+        view.widen = WeightView::Widen::F16;
+      else if (source.isBF16())
+        view.widen = WeightView::Widen::BF16;
+      else if (!source.isF32())
+        return q.emitError("kiln.block_quantize of weight '")
+               << w.getName() << "' of element type " << source
+               << ": only f32, f16 and bf16 weights are quantized";
+    }
+    auto wt = cast<RankedTensorType>(w.getType());
+    for (bool scales : {false, true}) {
+      Value result = scales ? q.getScales() : q.getData();
+      WeightBinding binding;
+      binding.name = w.getName().str() + (scales ? ".scales" : ".int" + std::to_string(q.getBits()));
+      binding.slices.push_back({w.getFile().str(), (uint64_t)w.getOffset(), storageBytes(wt)});
+      binding.view = view;
+      binding.quantize = BlockQuantization{(int64_t)q.getBits(), (int64_t)q.getGroupSize(), scales};
+      unsigned index = main.getNumArguments();
+      if (failed(main.insertArgument(index, result.getType(), {}, q.getLoc())))
+        return failure();
+      model.weights.push_back(std::move(binding));
+      result.replaceAllUsesWith(main.getArgument(index));
+    }
+    Operation *dead = q;
+    while (dead && !isa<WeightOp>(dead) && dead->use_empty()) {
+      Operation *next = dead->getOperand(0).getDefiningOp();
+      dead->erase();
+      dead = next;
+    }
+  }
+  return success();
+}
+
 /// Weights become arguments of @main bound to file bytes: one per distinct
 /// (file, offset, type) weight, and one per concatenation of weights on
 /// axis 0 (row-major, so the bytes of the inputs back to back), which is
@@ -297,6 +345,8 @@ static LogicalResult bindWeights(func::FuncOp main, CompiledModel &model) {
     }
     return common;
   };
+  if (failed(bindQuantizedWeights(main, model)))
+    return failure();
   SmallVector<ConcatOp> packs;
   main.walk([&](ConcatOp c) {
     auto t = dyn_cast<RankedTensorType>(c.getType());
@@ -357,7 +407,7 @@ static LogicalResult bindWeights(func::FuncOp main, CompiledModel &model) {
         return w.emitError("weight of dynamic shape ") << t;
       FailureOr<BlockArgument> added = addArgument(
           t, w.getLoc(),
-          {w.getName().str(), {{w.getFile().str(), (uint64_t)w.getOffset(), storageBytes(t)}}, std::nullopt});
+          {w.getName().str(), {{w.getFile().str(), (uint64_t)w.getOffset(), storageBytes(t)}}, std::nullopt, std::nullopt});
       if (failed(added))
         return failure();
       arg = *added;

@@ -10,6 +10,7 @@
 #ifndef KILN_LIB_COMPILER_COMPILER_H
 #define KILN_LIB_COMPILER_COMPILER_H
 
+#include "lib/compiler/BlockQuantization.h"
 #include "lib/compiler/HostSteps.h"
 #include "lib/compiler/WeightViews.h"
 #include "targets/Target.h"
@@ -41,6 +42,9 @@ struct WeightBinding {
   /// When set, the argument is this strided view of the slices' elements
   /// (a transpose or slice of a weight done at compile time).
   std::optional<WeightView> view;
+  /// When set, the argument is the codes or scales of the view (an f32
+  /// [K, N] weight) block-quantized.
+  std::optional<BlockQuantization> quantize;
 };
 
 struct CompiledModel {

@@ -31,6 +31,8 @@ void populateAttentionPatterns(mlir::RewritePatternSet &patterns);
 void populateResizePatterns(mlir::RewritePatternSet &patterns);
 /// gemm, layer_norm, rms_norm rewritten into simpler kiln ops.
 void populateDecompositionPatterns(mlir::RewritePatternSet &patterns);
+/// kiln.block_dequantize (QuantizationToLinalg.cpp).
+void populateQuantizationPatterns(mlir::RewritePatternSet &patterns);
 
 //===--- scalar math (ScalarMath.cpp) -------------------------------------===//
 // Each returns null when the kind has no lowering for that element type.

@@ -21,20 +21,27 @@ void kiln::buildGraphPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createKilnRefineShapes());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  if (!options.fusion)
-    return;
-  KilnFuseOptions fuse;
-  fuse.report = options.fusionReport;
-  pm.addNestedPass<func::FuncOp>(createKilnFuse(fuse));
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
+  if (options.fusion) {
+    KilnFuseOptions fuse;
+    fuse.report = options.fusionReport;
+    pm.addNestedPass<func::FuncOp>(createKilnFuse(fuse));
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
+  if (options.quantizeBits) {
+    KilnQuantizeWeightsOptions quantize;
+    quantize.bits = options.quantizeBits;
+    quantize.groupSize = options.quantizeGroupSize;
+    quantize.report = options.fusionReport;
+    pm.addNestedPass<func::FuncOp>(createKilnQuantizeWeights(quantize));
+  }
 }
 
 void kiln::registerPipelines() {
   PassPipelineRegistration<GraphPipelineOptions>(
       "kiln-graph-pipeline",
       "Graph-level passes: specialize inputs, resolve sequences, infer shapes, "
-      "canonicalize, CSE, fuse",
+      "canonicalize, CSE, fuse, quantize weights (when asked)",
       buildGraphPipeline);
   PassPipelineRegistration<>(
       "kiln-cpu-lowering-pipeline",

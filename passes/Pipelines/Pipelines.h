@@ -28,11 +28,20 @@ struct GraphPipelineOptions
       *this, "fusion-report",
       llvm::cl::desc("Remark on each fusion and each near miss (kiln compile --verbose)"),
       llvm::cl::init(false)};
+  Option<int64_t> quantizeBits{
+      *this, "quantize-bits",
+      llvm::cl::desc("Block-quantize the weights of products to 8 or 4 bits (0: off)"),
+      llvm::cl::init(0)};
+  Option<int64_t> quantizeGroupSize{
+      *this, "quantize-group-size",
+      llvm::cl::desc("Rows of K sharing one scale when quantizing weights"),
+      llvm::cl::init(128)};
 };
 
 /// Graph-level passes on imported kiln IR: input specialization, sequence
 /// resolution, shape inference, canonicalization, CSE, then fusion (raising
-/// exporter subgraphs into fused ops) and another cleanup.
+/// exporter subgraphs into fused ops) and another cleanup, then, when asked,
+/// weight quantization.
 void buildGraphPipeline(mlir::OpPassManager &pm,
                         const GraphPipelineOptions &options);
 

@@ -137,7 +137,8 @@ FailureOr<KernelBlob> CpuTarget::compile(ModuleOp module, const CompileOptions &
   lowering.kernelAbi = true;
   if (caps.hasFma && caps.vectorBits >= 128) {
     lowering.tensorPasses =
-        llvm::formatv("kiln-cpu-moe{{vector-bits={0} registers={1}},"
+        llvm::formatv("kiln-cpu-quantized-matmul{{vector-bits={0} registers={1}},"
+                      "kiln-cpu-moe{{vector-bits={0} registers={1}},"
                       "kiln-cpu-flash-attention{{vector-bits={0} registers={1}},"
                       "kiln-cpu-row-kernels{{vector-bits={0}},",
                       caps.vectorBits, caps.vectorRegisters)

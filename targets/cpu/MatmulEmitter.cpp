@@ -88,8 +88,9 @@ void MatmulEmitter::emit(Value a, Value bm, Value c, const Scratch &scratch, boo
     emitPanels(a, bm, c, m, nMain, k, mr, scratch, parallel,
                parallel && !activeRows ? rowGroups(t, m, nMain) : 1);
   if (nMain < n) { // leftover columns: the generic loops
+    int64_t bRows = cast<MemRefType>(bm.getType()).getDimSize(bTransposed ? 1 : 0);
     Value bTail = bTransposed ? subview(bm, {nMain, 0}, {n - nMain, k})
-                              : subview(bm, {0, nMain}, {k, n - nMain});
+                              : subview(bm, {0, nMain}, {bRows, n - nMain});
     Value cTail = subview(c, {0, nMain}, {m, n - nMain});
     Value aRows = a;
     if (activeRows) {
@@ -105,8 +106,91 @@ void MatmulEmitter::emit(Value a, Value bm, Value c, const Scratch &scratch, boo
       linalg::FillOp::create(b, loc, ValueRange{arith::ConstantOp::create(
                                          b, loc, b.getF32FloatAttr(0.0f))},
                              ValueRange{cTail});
-    emitLoops(aRows, bTail, cTail);
+    if (quant) {
+      auto tail = [&](Value v) -> Value {
+        if (!v)
+          return v;
+        return subview(v, {0, nMain}, {cast<MemRefType>(v.getType()).getDimSize(0), n - nMain});
+      };
+      emitQuantizedLoops(aRows, bTail, tail(quant->scales), tail(quant->zeros), cTail);
+    } else {
+      emitLoops(aRows, bTail, cTail);
+    }
   }
+}
+
+/// C += A x dequantize(B) for the leftover columns: loads of the codes and
+/// scales at computed indices inside one generic over (m, n, k).
+void MatmulEmitter::emitQuantizedLoops(Value a, Value codes, Value scales, Value zeros, Value c) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr m, n, k;
+  bindDims(ctx, m, n, k);
+  SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {m, k}, ctx),
+                                 AffineMap::get(3, 0, {m, n}, ctx)};
+  SmallVector<utils::IteratorType> iters = {utils::IteratorType::parallel,
+                                            utils::IteratorType::parallel,
+                                            utils::IteratorType::reduction};
+  int64_t bits = quant->bits, group = quant->groupSize;
+  linalg::GenericOp::create(
+      b, loc, ValueRange{a}, ValueRange{c}, maps, iters,
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        auto at = [&](int64_t v) { return arith::ConstantIndexOp::create(nb, l, v); };
+        Value col = linalg::IndexOp::create(nb, l, 1), row = linalg::IndexOp::create(nb, l, 2);
+        Value byteRow = bits == 8 ? row : arith::DivUIOp::create(nb, l, row, at(2)).getResult();
+        Value byte = memref::LoadOp::create(nb, l, codes, ValueRange{byteRow, col});
+        Value g = arith::DivUIOp::create(nb, l, row, at(group));
+        Value scale = memref::LoadOp::create(nb, l, scales, ValueRange{g, col});
+        Value zero = zeros ? memref::LoadOp::create(nb, l, zeros, ValueRange{g, col}).getResult()
+                           : arith::ConstantOp::create(
+                                 nb, l, nb.getF32FloatAttr((float)(1 << (bits - 1))))
+                                 .getResult();
+        Value w = dequantize(nb, l, byte, row, scale, zero);
+        Value x = args[0];
+        if (!x.getType().isF32())
+          x = arith::ExtFOp::create(nb, l, nb.getF32Type(), x);
+        Value p = arith::MulFOp::create(nb, l, x, w);
+        linalg::YieldOp::create(nb, l, ValueRange{arith::AddFOp::create(nb, l, args[1], p)});
+      });
+}
+
+Value MatmulEmitter::dequantize(OpBuilder &nb, Location l, Value bytes, Value row, Value scale,
+                                Value zero) {
+  auto vt = dyn_cast<VectorType>(bytes.getType());
+  auto like = [&](Type elt) -> Type { return vt ? VectorType::get(vt.getShape(), elt) : elt; };
+  auto i32 = nb.getI32Type();
+  auto splat = [&](Value scalar) -> Value {
+    return vt ? vector::BroadcastOp::create(nb, l, like(scalar.getType()), scalar).getResult()
+              : scalar;
+  };
+  Value code = arith::ExtUIOp::create(nb, l, like(i32), bytes);
+  if (quant->bits == 4) {
+    // Even rows in the low nibble, odd rows in the high one.
+    Value odd = arith::AndIOp::create(nb, l, row, arith::ConstantIndexOp::create(nb, l, 1));
+    Value shift = arith::ShLIOp::create(nb, l, arith::IndexCastOp::create(nb, l, i32, odd),
+                                        arith::ConstantIntOp::create(nb, l, i32, 2));
+    code = arith::AndIOp::create(nb, l, arith::ShRUIOp::create(nb, l, code, splat(shift)),
+                                 splat(arith::ConstantIntOp::create(nb, l, i32, 15)));
+  }
+  Value x = arith::UIToFPOp::create(nb, l, like(nb.getF32Type()), code);
+  return arith::MulFOp::create(nb, l, arith::SubFOp::create(nb, l, x, zero), scale);
+}
+
+Value MatmulEmitter::loadBVector(Value bm, Value row, Value col) {
+  if (!quant)
+    return loadVector(bm, ValueRange{row, col});
+  Value byteRow = quant->bits == 8 ? row : arith::DivUIOp::create(b, loc, row, idx(2)).getResult();
+  Value bytes = vector::LoadOp::create(b, loc, VectorType::get({t.vw}, b.getI8Type()), bm,
+                                       ValueRange{byteRow, col});
+  auto f32v = VectorType::get({t.vw}, b.getF32Type());
+  Value g = arith::DivUIOp::create(b, loc, row, idx(quant->groupSize));
+  Value scale = vector::LoadOp::create(b, loc, f32v, quant->scales, ValueRange{g, col});
+  Value zero =
+      quant->zeros
+          ? vector::LoadOp::create(b, loc, f32v, quant->zeros, ValueRange{g, col}).getResult()
+          : arith::ConstantOp::create(
+                b, loc, f32v, DenseElementsAttr::get(f32v, (float)(1 << (quant->bits - 1))))
+                .getResult();
+  return dequantize(b, loc, bytes, row, scale, zero);
 }
 
 /// C += A x B (or A x B^T) as a plain linalg.generic, for the leftovers.
@@ -249,7 +333,7 @@ void MatmulEmitter::emitPackB(Value bm, Value bPacked, Value pc, Value kcHere, V
                 }
               } else {
                 for (int64_t v = 0; v < t.nr / t.vw; ++v) {
-                  Value x = loadVector(bm, ValueRange{row, add(col, idx(v * t.vw))});
+                  Value x = loadBVector(bm, row, add(col, idx(v * t.vw)));
                   vector::StoreOp::create(b, loc, x, bPacked,
                                           ValueRange{add(dst, idx(v * t.vw))});
                 }
@@ -314,7 +398,7 @@ void MatmulEmitter::emitMicroTile(const Operands &o, Value i0, Value jr, int64_t
   }
   Value bBase = o.bPacked ? mul(jr, o.kc) : Value();
   int64_t k = cast<MemRefType>(o.a.getType()).getDimSize(1);
-  bool prefetch = prefetchB && o.bPacked && !bTransposed;
+  bool prefetch = prefetchB && o.bPacked && !bTransposed && !quant;
   auto loop = scf::ForOp::create(
       b, loc, idx(0), o.kcHere, idx(1), acc,
       [&](OpBuilder &, Location, Value kk, ValueRange carried) {
@@ -335,7 +419,7 @@ void MatmulEmitter::emitMicroTile(const Operands &o, Value i0, Value jr, int64_t
                                            ValueRange{add(add(bBase, mul(kk, t.nr)),
                                                           idx(v * t.vw))})
                         .getResult()
-                  : loadVector(o.bm, ValueRange{add(o.pc, kk), add(col, idx(v * t.vw))}));
+                  : loadBVector(o.bm, add(o.pc, kk), add(col, idx(v * t.vw))));
         SmallVector<Value> next;
         for (int64_t i = 0; i < mr; ++i) {
           Value x = packA ? memref::LoadOp::create(b, loc, o.aPacked,

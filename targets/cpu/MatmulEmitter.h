@@ -62,6 +62,16 @@ public:
   /// While a packed B block is used, prefetch the next one (B streamed
   /// from memory once, as expert weights are).
   void setPrefetchB(bool on) { prefetchB = on; }
+  /// B is a block-quantized weight in kiln.block_dequantize's layout: the
+  /// `bm` given to emit() holds its i8 codes ([K * bits / 8, N], K-major),
+  /// `scales` (and `zeros`, or none for the symmetric 2^(bits-1)) are
+  /// [ceil(K / group), N] f32. Every read of B widens and scales codes in
+  /// registers; packed panels hold f32. Not with a transposed B.
+  struct QuantizedB {
+    mlir::Value scales, zeros;
+    int64_t bits = 8, groupSize = 128;
+  };
+  void setQuantizedB(const QuantizedB &q) { quant = q; }
   /// C = A x B instead of C += A x B: the first K block starts its
   /// accumulators at zero instead of loading C (the zero fill before a
   /// matmul, folded away).
@@ -82,6 +92,7 @@ private:
   mlir::Value activeRows;
   bool prefetchB = false;
   bool zeroInit = false;
+  std::optional<QuantizedB> quant;
 
   struct Operands {
     mlir::Value a, bm, c, bPacked, aPacked, pc, kcHere, jc, ncHere;
@@ -108,6 +119,15 @@ private:
   /// t.vw elements of `mem` (f32, f16 or bf16) at `indices`, as f32: half
   /// operands are widened in registers (F16C / AVX-512 conversions).
   mlir::Value loadVector(mlir::Value mem, mlir::ValueRange indices);
+  /// t.vw columns of B from row `row`, column `col`, as f32 (dequantized
+  /// when B is quantized).
+  mlir::Value loadBVector(mlir::Value bm, mlir::Value row, mlir::Value col);
+  /// Codes (i8, or a vector of them) of row `row` as f32 values, scaled.
+  mlir::Value dequantize(mlir::OpBuilder &b, mlir::Location loc, mlir::Value bytes,
+                         mlir::Value row, mlir::Value scale, mlir::Value zero);
+  /// C += A x B for quantized B's leftover columns, as a plain generic.
+  void emitQuantizedLoops(mlir::Value a, mlir::Value codes, mlir::Value scales,
+                          mlir::Value zeros, mlir::Value c);
   /// One element of `mem` at `indices`, as f32.
   mlir::Value loadScalar(mlir::Value mem, mlir::ValueRange indices);
 };

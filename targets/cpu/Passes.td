@@ -54,6 +54,47 @@ def KilnCpuMatmulMicrokernel
   ];
 }
 
+def KilnCpuQuantizedMatmul
+    : Pass<"kiln-cpu-quantized-matmul", "mlir::func::FuncOp"> {
+  let summary = "Products with a block-quantized weight, codes widened in registers";
+  let description = [{
+    Rewrites `kiln.matmul %x, (kiln.block_dequantize %codes, %scales)` on
+    static tensors (x f32, f16 or bf16, of rank 2 or more, its rows
+    collapsed), before bufferization, into the matmul micro-kernel's loop
+    nest (MatmulEmitter) reading B as codes: each B vector is a load of
+    `VW` code bytes (8-bit codes, or the 4-bit nibble of its row), widened
+    to f32, offset by the zero point and multiplied by its group's scales.
+    With one row block (decode) B is read in place, so the weight's bytes
+    are read once per product (a quarter or an eighth of f32's); with more
+    rows the packed panels hold the dequantized f32 values. The f32 weight
+    is never materialized. Other forms keep kiln-to-linalg's reference
+    lowering of `kiln.block_dequantize`.
+
+    Before:
+    ```mlir
+    %w = kiln.block_dequantize %q, %s bits = 4 group_size = 128
+        : tensor<512x1024xi8>, tensor<8x1024xf32> -> tensor<1024x1024xf32>
+    %y = kiln.matmul %x, %w : tensor<1x1024xf32>, tensor<1024x1024xf32>
+    ```
+    After: `bufferization.to_buffer` of x, the codes and the scales, a
+    `memref.alloc` for y written by an `scf.parallel` over the column
+    panels, and `bufferization.to_tensor restrict writable` of it.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::vector::VectorDialect",
+                           "mlir::memref::MemRefDialect", "mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::bufferization::BufferizationDialect",
+                           "mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"vectorBits", "vector-bits", "unsigned", "256",
+           "Width of a SIMD register in bits (128, 256, 512)">,
+    Option<"registers", "registers", "unsigned", "16",
+           "Number of SIMD registers the micro-kernel may use">,
+    Option<"kBlock", "k-block", "int64_t", "256", "Depth of the packed B block">,
+    Option<"panelCols", "panel-cols", "int64_t", "256", "Columns per workgroup panel">
+  ];
+}
+
 def KilnCpuFlashAttention
     : Pass<"kiln-cpu-flash-attention", "mlir::func::FuncOp"> {
   let summary = "kiln.attention as a fused online-softmax kernel (no S x L scores)";

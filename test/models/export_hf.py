@@ -41,7 +41,7 @@ the manifest then records each named dim's size in the example (`dims`), for
 `kiln compile --dim NAME=N`.
 
 usage: export_hf.py OUTDIR [--only NAME ...] [--seq 32] [--exporter dynamo|ts]
-                        [--size test|bench] [--dynamic-axes]
+                        [--size test|bench|decode] [--dynamic-axes]
 Writes OUTDIR/<name>.onnx (and .onnx.data), OUTDIR/<name>.<input>.npy,
 OUTDIR/<name>.torch.<output>.npy, and OUTDIR/manifest.json listing, per
 model, its inputs, outputs, and how many attention and MoE layers it has
@@ -60,8 +60,9 @@ warnings.filterwarnings("ignore")
 import transformers  # noqa: E402
 from transformers import DynamicCache  # noqa: E402
 
-# Model sizes: `test` (what the lit tests compile and compare) and `bench`
-# (bench/hf_models.py: big enough that a run takes milliseconds).
+# Model sizes: `test` (what the lit tests compile and compare), `bench`
+# (bench/hf_models.py: big enough that a run takes milliseconds) and
+# `decode` (bench/decode.py: weights larger than the caches).
 SIZES = {
     "test": dict(vocab=256, hidden=64, heads=4, kv_heads=2, head_dim=16, inter=128, layers=2,
                  experts=8, moe_inter=48, shared_inter=96, q_lora=48, kv_lora=32, rope_dim=8,
@@ -69,6 +70,11 @@ SIZES = {
     "bench": dict(vocab=2048, hidden=512, heads=8, kv_heads=2, head_dim=64, inter=1408,
                   layers=4, experts=8, moe_inter=512, shared_inter=1024, q_lora=256,
                   kv_lora=128, rope_dim=32, nope_dim=64, v_dim=64),
+    # issue 19's decode model: a 156M-parameter Llama whose weights do not
+    # fit in cache (bench/decode.py)
+    "decode": dict(vocab=32000, hidden=1024, heads=16, kv_heads=4, head_dim=64, inter=2816,
+                   layers=8, experts=8, moe_inter=512, shared_inter=1024, q_lora=256,
+                   kv_lora=128, rope_dim=32, nope_dim=64, v_dim=64),
 }
 S = SIZES["test"]
 

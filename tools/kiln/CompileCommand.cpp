@@ -82,6 +82,18 @@ static cl::opt<bool> noFusion("no-fusion",
                                        "(the unfused path, for comparison)"),
                               cl::sub(compileCommand));
 
+static cl::opt<std::string>
+    quantizeWeights("quantize-weights",
+                    cl::desc("Store the weights of matrix products as int8 or int4 codes with "
+                             "one f32 scale per group of rows (weight-only; activations stay "
+                             "float): int8|int4"),
+                    cl::value_desc("int8|int4"), cl::sub(compileCommand));
+static cl::opt<int64_t>
+    quantizeGroupSize("quantize-group-size",
+                      cl::desc("Rows of a weight (along the reduced dim) that share one "
+                               "scale with --quantize-weights (default 128)"),
+                      cl::init(128), cl::sub(compileCommand));
+
 namespace {
 
 /// Stage progress on a terminal (or with --verbose): "[2/5] lower (0.12 s)".
@@ -282,6 +294,12 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
       written = artifact::readFileSlices(slices, source, error);
       if (written) {
         compiler::gatherView(*w.view, source.data(), gathered);
+        if (w.quantize) { // codes or scales of the gathered f32 [K, N]
+          std::vector<char> quantized;
+          compiler::quantizeBlocks(reinterpret_cast<const float *>(gathered.data()),
+                                   w.view->shape[0], w.view->shape[1], *w.quantize, quantized);
+          gathered.swap(quantized);
+        }
         written = writer.append(gathered.data(), gathered.size(), s, error);
       }
     } else {
@@ -360,6 +378,21 @@ int runCompile() {
   if (!emit.empty() && emit != "graph" && emit != "llvm" && emit != "asm" && emit != "ptx") {
     llvm::errs() << "kiln: error: --emit must be graph, llvm, asm or ptx, got '" << emit
                  << "'\n";
+    return kUsage;
+  }
+  int64_t quantizeBits = 0;
+  if (quantizeWeights == "int8")
+    quantizeBits = 8;
+  else if (quantizeWeights == "int4")
+    quantizeBits = 4;
+  else if (!quantizeWeights.empty()) {
+    llvm::errs() << "kiln: error: --quantize-weights must be int8 or int4, got '"
+                 << quantizeWeights << "'\n";
+    return kUsage;
+  }
+  if (quantizeGroupSize < 1) {
+    llvm::errs() << "kiln: error: --quantize-group-size must be positive, got "
+                 << quantizeGroupSize << "\n";
     return kUsage;
   }
   if (!checkOutputPath(outputPath))
@@ -472,6 +505,8 @@ int runCompile() {
       options.inputShapes.push_back(spec);
     options.fusionReport = verbose;
     options.fusion = !noFusion;
+    options.quantizeBits = quantizeBits;
+    options.quantizeGroupSize = quantizeGroupSize;
     buildGraphPipeline(pm, options);
     if (failed(pm.run(*module)))
       return kCompileError;

@@ -1,7 +1,7 @@
 //===- InspectCommand.cpp - kiln inspect ----------------------------------===//
 //
 // Prints what an artifact holds: format version, inputs and outputs, weights
-// (count and bytes), kernels per target, and the plan. Reads the file with
+// (count and bytes; with --weights each one), kernels per target, and the plan. Reads the file with
 // the same verifying reader the runtime uses.
 //
 //===----------------------------------------------------------------------===//
@@ -22,6 +22,9 @@ cl::SubCommand inspectCommand("inspect", "Describe a compiled .kiln artifact");
 
 static cl::opt<std::string> artifactPath(cl::Positional, cl::desc("ART.kiln"),
                                          cl::Required, cl::sub(inspectCommand));
+
+static cl::opt<bool> listWeights("weights", cl::desc("Also list each weight: name and bytes"),
+                                 cl::sub(inspectCommand));
 
 static void printTensors(const char *title,
                          const flatbuffers::Vector<flatbuffers::Offset<fb::TensorInfo>> *v) {
@@ -55,6 +58,10 @@ int runInspect() {
     for (const fb::Weight *w : *m.weights())
       weightBytes += w->data()->size();
   llvm::outs() << "weights: " << weights << " tensors, " << weightBytes << " bytes\n";
+  if (listWeights && m.weights())
+    for (const fb::Weight *w : *m.weights())
+      llvm::outs() << "  " << (w->name() ? w->name()->str() : "?") << ": "
+                   << w->data()->size() << " bytes\n";
   llvm::outs() << "kernels:\n";
   for (const fb::Kernel *k : *m.kernels()) {
     llvm::outs() << "  " << k->target()->str() << ": " << k->format()->str() << ", entry "

@@ -849,6 +849,81 @@ def Kiln_GatedMlpOp : Kiln_InferOp<"gated_mlp"> {
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Weight-only block quantization
+//===----------------------------------------------------------------------===//
+
+def Kiln_BlockQuantizeOp : Kiln_Op<"block_quantize", [Pure]> {
+  let summary = "symmetric block quantization of a [K, N] weight to 8 or 4 bits";
+  let description = [{
+    Per column n and group g of `group_size` consecutive rows (the K
+    dimension, what a product reduces over): `scale = max|w| / qmax` with
+    qmax = 127 (8 bits) or 7 (4 bits), and each `w` becomes the unsigned code
+    `clamp(round_half_even(w / scale), -qmax, qmax) + 2^(bits-1)` (a zero
+    scale gives the zero code for the whole group). This is llama.cpp's
+    Q8_0 / Q4_0 with groups along K instead of blocks of 32.
+
+    `data` is `[ceil(K * bits / 8), N]` i8 holding the codes row-major; with
+    4 bits, byte `[k / 2, n]` holds row `k` in its low nibble when k is even
+    and in its high nibble when k is odd. `scales` is `[ceil(K / group_size),
+    N]` f32.
+
+    The compiler quantizes weights when it writes the artifact (`kiln
+    compile --quantize-weights`): the input must be a weight or a view of one
+    (transposes, slices, reshapes, a widening cast).
+
+    ```mlir
+    %q, %s = kiln.block_quantize %w bits = 4 group_size = 128
+        : tensor<4096x1024xf32> -> tensor<2048x1024xi8>, tensor<32x1024xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_FloatTensor:$input,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$bits,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$group_size);
+  let results = (outs RankedTensorOf<[I8]>:$data, RankedTensorOf<[F32]>:$scales);
+  let assemblyFormat = [{
+    $input `bits` `=` $bits `group_size` `=` $group_size attr-dict `:` type($input) `->`
+    type($data) `,` type($scales)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The data and scales types for a [K, N] weight (null types for a
+    /// weight that is not 2-D with static dims, or unsupported bits).
+    static std::pair<::mlir::RankedTensorType, ::mlir::RankedTensorType>
+    typesFor(::mlir::RankedTensorType weight, int64_t bits, int64_t groupSize);
+  }];
+}
+
+def Kiln_BlockDequantizeOp : Kiln_Op<"block_dequantize", [Pure]> {
+  let summary = "the [K, N] f32 weight that block-quantized codes and scales stand for";
+  let description = [{
+    `result[k, n] = (code(k, n) - zero[k / group_size, n]) * scale[k / group_size, n]`
+    with `data`, `scales` and the codes laid out as `kiln.block_quantize`
+    writes them; `zero_points` (f32, shaped like `scales`) defaults to
+    2^(bits-1), the symmetric code's zero. K is the result's row count.
+
+    Products with such a weight (`kiln.matmul %x, %dequantized`) are what
+    the CPU target's quantized matmul kernel runs without materializing the
+    f32 weight: the codes are widened and scaled in registers.
+
+    ```mlir
+    %w = kiln.block_dequantize %q, %s bits = 4 group_size = 128
+        : tensor<2048x1024xi8>, tensor<32x1024xf32> -> tensor<4096x1024xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[I8]>:$data, RankedTensorOf<[F32]>:$scales,
+                       Optional<RankedTensorOf<[F32]>>:$zero_points,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$bits,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$group_size);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $data `,` $scales (`zero_points` $zero_points^)? `bits` `=` $bits
+    `group_size` `=` $group_size attr-dict `:` type($data) `,` type($scales)
+    (`,` type($zero_points)^)? `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 include "dialects/kiln/IR/KilnSpecialOps.td"
 include "dialects/kiln/IR/KilnSequenceOps.td"
 

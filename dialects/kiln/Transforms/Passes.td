@@ -106,4 +106,46 @@ def KilnResolveSequences : Pass<"kiln-resolve-sequences", "mlir::func::FuncOp"> 
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::tensor::TensorDialect"];
 }
 
+def KilnQuantizeWeights : Pass<"kiln-quantize-weights", "mlir::func::FuncOp"> {
+  let summary = "Weight-only block quantization of the weights products read";
+  let description = [{
+    Every `kiln.matmul` whose right operand is a 2-D weight (a `kiln.weight`
+    or a view of one: transposes, slices, reshapes, a widening cast) reads
+    it through `kiln.block_quantize` + `kiln.block_dequantize` instead: 8-
+    or 4-bit codes with one f32 scale per `group-size` rows of K and column
+    (llama.cpp's Q8_0 / Q4_0 with groups along K). A `kiln.gated_mlp` whose
+    three weights are weights is first decomposed into its products so
+    they are quantized too. The compiler computes the codes when it writes
+    the artifact; the CPU target's quantized matmul kernel widens them in
+    registers. This is `kiln compile --quantize-weights=int8|int4`.
+
+    Before:
+    ```mlir
+    %w = kiln.weight "wq" from "m.bin" at 0 : tensor<256x64xf32>
+    %y = kiln.matmul %x, %w : tensor<1x256xf32>, tensor<256x64xf32>
+    ```
+    After (`bits=4 group-size=128`):
+    ```mlir
+    %q, %s = kiln.block_quantize %w bits = 4 group_size = 128
+        : tensor<256x64xf32> -> tensor<128x64xi8>, tensor<2x64xf32>
+    %d = kiln.block_dequantize %q, %s bits = 4 group_size = 128
+        : tensor<128x64xi8>, tensor<2x64xf32> -> tensor<256x64xf32>
+    %y = kiln.matmul %x, %d : tensor<1x256xf32>, tensor<256x64xf32>
+    ```
+    Left alone, and said with `report`: weights of fewer than
+    `min-elements` elements, computed right operands, and a MoE's expert
+    weights (its kernel reads them as they are). A product of half-precision
+    activations is computed in f32 around the quantized weight.
+  }];
+  let options = [
+    Option<"bits", "bits", "int64_t", "8", "Bits per code: 8 or 4">,
+    Option<"groupSize", "group-size", "int64_t", "128",
+           "Rows of K that share one scale">,
+    Option<"minElements", "min-elements", "int64_t", "4096",
+           "Smaller weights stay as they are">,
+    Option<"report", "report", "bool", "false",
+           "Emit a remark for each weight quantized or left alone">
+  ];
+}
+
 #endif // KILN_TRANSFORMS_PASSES_TD
