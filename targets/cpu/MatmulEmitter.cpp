@@ -228,6 +228,16 @@ void MatmulEmitter::emitPanels(Value a, Value bm, Value c, int64_t m, int64_t n,
   int64_t panels = (n + nc - 1) / nc;
   int64_t mMain = m - m % mr;
   bool packB = packsB(m, mr) || bTransposed;
+  // Codes read in place go group by group (each group scaled once): K
+  // blocks of whole groups, at most the packing buffers' depth.
+  quantTiles = false;
+  if (quant && !packB) {
+    int64_t g = quant->groupSize;
+    if (g <= kc)
+      kc -= kc % g;
+    // else one block must hold the only (partial) group
+    quantTiles = g <= kc || k <= kc;
+  }
   OpBuilder::InsertionGuard guard(b);
   Value panel, group;
   if (parallel) {
@@ -360,18 +370,37 @@ void MatmulEmitter::emitRowBlock(const Operands &o, Value i0, int64_t mr) {
                          }
                          scf::YieldOp::create(b, loc);
                        });
-  scf::ForOp::create(b, loc, idx(0), o.ncHere, idx(t.nr), ValueRange{},
+  Value tilesStart = idx(0);
+  if (quantTiles && !o.bPacked) {
+    // Codes read in place: tiles up to 8 vectors wide for few rows, so a
+    // row's codes are a whole cache line (64 int8 or 128 int4 columns on
+    // AVX2) and 8 FMA chains cover the latency; the panel's last columns
+    // take NR-wide tiles.
+    int64_t nv = t.nr / t.vw;
+    int64_t wide = std::max<int64_t>(nv, std::min<int64_t>(8, 8 / mr) / nv * nv);
+    if (wide > nv) {
+      Value wideEnd = arith::SubIOp::create(
+          b, loc, o.ncHere, arith::RemUIOp::create(b, loc, o.ncHere, idx(wide * t.vw)));
+      scf::ForOp::create(b, loc, idx(0), wideEnd, idx(wide * t.vw), ValueRange{},
+                         [&](OpBuilder &, Location, Value jr, ValueRange) {
+                           emitQuantizedTile(o, i0, jr, mr, packA, wide);
+                           scf::YieldOp::create(b, loc);
+                         });
+      tilesStart = wideEnd;
+    }
+  }
+  scf::ForOp::create(b, loc, tilesStart, o.ncHere, idx(t.nr), ValueRange{},
                      [&](OpBuilder &, Location, Value jr, ValueRange) {
                        emitMicroTile(o, i0, jr, mr, packA);
                        scf::YieldOp::create(b, loc);
                      });
 }
 
-/// C[i0 + 0..mr, jc + jr + 0..nr) += A-panel x B-panel over the K block.
-void MatmulEmitter::emitMicroTile(const Operands &o, Value i0, Value jr, int64_t mr, bool packA) {
+/// The MR x NR accumulators of a micro-tile at the start of a K block:
+/// zeros for the first block of a zero-initialized product, else C.
+SmallVector<Value> MatmulEmitter::initAccumulators(const Operands &o, Value i0, Value col,
+                                                   int64_t mr, int64_t nv) {
   auto vecType = VectorType::get({t.vw}, b.getF32Type());
-  int64_t nv = t.nr / t.vw;
-  Value col = add(o.jc, jr);
   auto loadC = [&](OpBuilder &, Location) {
     SmallVector<Value> acc;
     for (int64_t i = 0; i < mr; ++i)
@@ -396,6 +425,17 @@ void MatmulEmitter::emitMicroTile(const Operands &o, Value i0, Value jr, int64_t
   } else {
     acc = loadC(b, loc);
   }
+  return acc;
+}
+
+/// C[i0 + 0..mr, jc + jr + 0..nr) += A-panel x B-panel over the K block.
+void MatmulEmitter::emitMicroTile(const Operands &o, Value i0, Value jr, int64_t mr, bool packA) {
+  if (quantTiles && !o.bPacked)
+    return emitQuantizedTile(o, i0, jr, mr, packA, t.nr / t.vw);
+  auto vecType = VectorType::get({t.vw}, b.getF32Type());
+  int64_t nv = t.nr / t.vw;
+  Value col = add(o.jc, jr);
+  SmallVector<Value> acc = initAccumulators(o, i0, col, mr, nv);
   Value bBase = o.bPacked ? mul(jr, o.kc) : Value();
   int64_t k = cast<MemRefType>(o.a.getType()).getDimSize(1);
   bool prefetch = prefetchB && o.bPacked && !bTransposed && !quant;
@@ -436,6 +476,172 @@ void MatmulEmitter::emitMicroTile(const Operands &o, Value i0, Value jr, int64_t
   for (int64_t i = 0; i < mr; ++i)
     for (int64_t v = 0; v < nv; ++v)
       vector::StoreOp::create(b, loc, loop.getResult(i * nv + v), o.c,
+                              ValueRange{add(i0, idx(i)), add(col, idx(v * t.vw))});
+}
+
+/// The micro-tile against B's codes read in place (one row block: decode).
+/// Per group of rows the codes are accumulated unscaled, sum a * code, with
+/// the row sums of A beside them; the group then adds
+/// scale * (sum a * code - zero * sum a): per row and B vector the loop is
+/// a widening load, a conversion and an FMA. The rows of an iteration each
+/// have their own accumulators (`sets`), so at least 8 FMA chains cover
+/// the FMA latency even for one row of A; 4-bit codes come two rows per
+/// byte load (low nibble, then high). Rows left over (a partial group, odd
+/// K) take a loop of one row at a time.
+void MatmulEmitter::emitQuantizedTile(const Operands &o, Value i0, Value jr, int64_t mr,
+                                      bool packA, int64_t nv) {
+  auto f32 = b.getF32Type();
+  auto vecType = VectorType::get({t.vw}, f32);
+  auto i32Vec = VectorType::get({t.vw}, b.getI32Type());
+  int64_t group = quant->groupSize;
+  bool pairs = quant->bits == 4 && group % 2 == 0; // then every iteration starts even
+  int64_t sets = std::clamp<int64_t>((8 + mr * nv - 1) / (mr * nv), 1, 4);
+  if (pairs)
+    sets = std::max<int64_t>(2, sets + sets % 2);
+  // Per set: mr * nv vector sums, then mr scalar sums of A.
+  int64_t perSet = mr * nv + mr;
+  constexpr int64_t kPrefetchRows = 24;
+  int64_t codeRows = cast<MemRefType>(o.bm.getType()).getDimSize(0);
+  Value col = add(o.jc, jr);
+  SmallVector<Value> acc = initAccumulators(o, i0, col, mr, nv);
+  auto i32Splat = [&](int64_t v) {
+    return arith::ConstantOp::create(b, loc, i32Vec, DenseElementsAttr::get(i32Vec, (int32_t)v));
+  };
+  // The code bytes holding `row` (absolute) at column tile v, zero-extended.
+  auto codesAt = [&](Value row, int64_t v) {
+    Value byteRow = quant->bits == 8 ? row : arith::DivUIOp::create(b, loc, row, idx(2)).getResult();
+    Value bytes = vector::LoadOp::create(b, loc, VectorType::get({t.vw}, b.getI8Type()), o.bm,
+                                         ValueRange{byteRow, add(col, idx(v * t.vw))});
+    return arith::ExtUIOp::create(b, loc, i32Vec, bytes).getResult();
+  };
+  auto toFloat = [&](Value codes) {
+    return arith::UIToFPOp::create(b, loc, vecType, codes).getResult();
+  };
+  // The codes of one row as f32 (4-bit: the row's own nibble).
+  auto rowCodes = [&](Value row, int64_t v) {
+    Value c = codesAt(row, v);
+    if (quant->bits == 4) {
+      Value odd = arith::IndexCastOp::create(b, loc, b.getI32Type(),
+                                             arith::AndIOp::create(b, loc, row, idx(1)));
+      Value shift = arith::ShLIOp::create(b, loc, odd,
+                                          arith::ConstantIntOp::create(b, loc, b.getI32Type(), 2));
+      c = arith::AndIOp::create(
+          b, loc,
+          arith::ShRUIOp::create(b, loc, c, vector::BroadcastOp::create(b, loc, i32Vec, shift)),
+          i32Splat(15));
+    }
+    return toFloat(c);
+  };
+  // One row of A against `codes` into set `set`: sums += a * codes, asum += a.
+  auto rowStep = [&](SmallVector<Value> &sums, int64_t set, Value kInBlock,
+                     ArrayRef<Value> codes) {
+    Value *s = sums.data() + set * perSet;
+    for (int64_t i = 0; i < mr; ++i) {
+      Value x = packA ? memref::LoadOp::create(b, loc, o.aPacked,
+                                               ValueRange{add(mul(kInBlock, mr), idx(i))})
+                            .getResult()
+                      : loadScalar(o.a, ValueRange{add(i0, idx(i)), add(o.pc, kInBlock)});
+      Value splat = vector::BroadcastOp::create(b, loc, vecType, x);
+      for (int64_t v = 0; v < nv; ++v)
+        s[i * nv + v] = vector::FMAOp::create(b, loc, splat, codes[v], s[i * nv + v]);
+      s[mr * nv + i] = arith::AddFOp::create(b, loc, s[mr * nv + i], x);
+    }
+  };
+  auto groups = scf::ForOp::create(
+      b, loc, idx(0), o.kcHere, idx(group), acc,
+      [&](OpBuilder &, Location, Value gs, ValueRange outer) {
+        Value gLen = min(idx(group), arith::SubIOp::create(b, loc, o.kcHere, gs));
+        Value zeroVec = arith::ConstantOp::create(b, loc, vecType,
+                                                  DenseElementsAttr::get(vecType, 0.0f));
+        Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+        SmallVector<Value> init;
+        for (int64_t r = 0; r < sets; ++r) {
+          init.append(mr * nv, zeroVec);
+          init.append(mr, zero);
+        }
+        // gLen rounded down to whole iterations (sets is a power of two).
+        Value mainEnd = arith::AndIOp::create(b, loc, gLen, idx(~(sets - 1)));
+        auto main = scf::ForOp::create(
+            b, loc, idx(0), mainEnd, idx(sets), init,
+            [&](OpBuilder &, Location, Value kk, ValueRange carried) {
+              SmallVector<Value> sums(carried.begin(), carried.end());
+              Value kInBlock = add(gs, kk);
+              for (int64_t r = 0; r < sets; r += pairs ? 2 : 1) {
+                Value k = add(kInBlock, idx(r));
+                // Rows of a weight are N bytes apart, on another page each
+                // for wide N: the hardware prefetchers do not follow, so
+                // the codes kPrefetchRows byte rows ahead are asked for.
+                Value byteRow = quant->bits == 8 ? add(o.pc, k)
+                                                 : arith::DivUIOp::create(b, loc, add(o.pc, k),
+                                                                          idx(2))
+                                                       .getResult();
+                Value ahead = min(add(byteRow, idx(kPrefetchRows)), idx(codeRows - 1));
+                for (int64_t v = 0; v < nv; v += std::max<int64_t>(1, 64 / (t.vw * quant->bits / 8)))
+                  memref::PrefetchOp::create(b, loc, o.bm, ValueRange{ahead, add(col, idx(v * t.vw))},
+                                             /*isWrite=*/false, /*localityHint=*/3,
+                                             /*isDataCache=*/true);
+                SmallVector<Value> lo, hi;
+                for (int64_t v = 0; v < nv; ++v) {
+                  if (pairs) { // rows k (even: pc, gs and kk are) and k + 1
+                    Value codes = codesAt(add(o.pc, k), v);
+                    lo.push_back(toFloat(arith::AndIOp::create(b, loc, codes, i32Splat(15))));
+                    hi.push_back(toFloat(arith::ShRUIOp::create(b, loc, codes, i32Splat(4))));
+                  } else {
+                    lo.push_back(rowCodes(add(o.pc, k), v));
+                  }
+                }
+                rowStep(sums, r, k, lo);
+                if (pairs)
+                  rowStep(sums, r + 1, add(k, idx(1)), hi);
+              }
+              scf::YieldOp::create(b, loc, sums);
+            });
+        // The rows left over, one at a time into set 0.
+        auto rest = scf::ForOp::create(
+            b, loc, mainEnd, gLen, idx(1), main.getResults(),
+            [&](OpBuilder &, Location, Value kk, ValueRange carried) {
+              SmallVector<Value> sums(carried.begin(), carried.end());
+              Value k = add(gs, kk), row = add(o.pc, k);
+              SmallVector<Value> codes;
+              for (int64_t v = 0; v < nv; ++v)
+                codes.push_back(rowCodes(row, v));
+              rowStep(sums, 0, k, codes);
+              scf::YieldOp::create(b, loc, sums);
+            });
+        // acc += scale * (sum a * code - zero * sum a), the sets added up.
+        SmallVector<Value> sums(rest.getResults());
+        Value g = arith::DivUIOp::create(b, loc, add(o.pc, gs), idx(group));
+        SmallVector<Value> next;
+        for (int64_t i = 0; i < mr; ++i) {
+          Value asumScalar = sums[mr * nv + i];
+          for (int64_t r = 1; r < sets; ++r)
+            asumScalar = arith::AddFOp::create(b, loc, asumScalar, sums[r * perSet + mr * nv + i]);
+          Value asum = vector::BroadcastOp::create(b, loc, vecType, asumScalar);
+          for (int64_t v = 0; v < nv; ++v) {
+            Value dot = sums[i * nv + v];
+            for (int64_t r = 1; r < sets; ++r)
+              dot = arith::AddFOp::create(b, loc, dot, sums[r * perSet + i * nv + v]);
+            Value at = add(col, idx(v * t.vw));
+            Value scale = vector::LoadOp::create(b, loc, vecType, quant->scales, ValueRange{g, at});
+            Value negZero =
+                quant->zeros
+                    ? arith::NegFOp::create(b, loc,
+                                            vector::LoadOp::create(b, loc, vecType, quant->zeros,
+                                                                   ValueRange{g, at}))
+                          .getResult()
+                    : arith::ConstantOp::create(
+                          b, loc, vecType,
+                          DenseElementsAttr::get(vecType, -(float)(1 << (quant->bits - 1))))
+                          .getResult();
+            Value centered = vector::FMAOp::create(b, loc, negZero, asum, dot);
+            next.push_back(vector::FMAOp::create(b, loc, scale, centered, outer[i * nv + v]));
+          }
+        }
+        scf::YieldOp::create(b, loc, next);
+      });
+  for (int64_t i = 0; i < mr; ++i)
+    for (int64_t v = 0; v < nv; ++v)
+      vector::StoreOp::create(b, loc, groups.getResult(i * nv + v), o.c,
                               ValueRange{add(i0, idx(i)), add(col, idx(v * t.vw))});
 }
 

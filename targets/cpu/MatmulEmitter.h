@@ -93,6 +93,7 @@ private:
   bool prefetchB = false;
   bool zeroInit = false;
   std::optional<QuantizedB> quant;
+  bool quantTiles = false; // this product's codes are read group by group
 
   struct Operands {
     mlir::Value a, bm, c, bPacked, aPacked, pc, kcHere, jc, ncHere;
@@ -116,6 +117,12 @@ private:
                  mlir::Value jc, mlir::Value ncHere, int64_t kc);
   void emitRowBlock(const Operands &o, mlir::Value i0, int64_t mr);
   void emitMicroTile(const Operands &o, mlir::Value i0, mlir::Value jr, int64_t mr, bool packA);
+  /// `nv` vectors of columns per row.
+  llvm::SmallVector<mlir::Value> initAccumulators(const Operands &o, mlir::Value i0,
+                                                  mlir::Value col, int64_t mr, int64_t nv);
+  /// A micro-tile `nv` vectors wide against codes read in place.
+  void emitQuantizedTile(const Operands &o, mlir::Value i0, mlir::Value jr, int64_t mr,
+                         bool packA, int64_t nv);
   /// t.vw elements of `mem` (f32, f16 or bf16) at `indices`, as f32: half
   /// operands are widened in registers (F16C / AVX-512 conversions).
   mlir::Value loadVector(mlir::Value mem, mlir::ValueRange indices);

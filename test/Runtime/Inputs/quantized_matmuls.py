@@ -23,6 +23,8 @@ CASES = [  # name, x shape, w shape [K, N] as the product reads it, bits, group,
     ("wt4", (4, 96), (96, 200), 4, 32, "transposed"),      # x @ W.T with W [N, K]
     ("f16w4", (2, 256), (256, 64), 4, 128, "f16"),         # an f16 weight widened
     ("zeros8", (3, 128), (128, 64), 8, 128, "zero-column"),
+    ("big4", (2, 1024), (1024, 64), 4, 512, "plain"),     # groups deeper than a K block
+    ("godd4", (1, 300), (300, 40), 4, 75, "plain"),       # odd groups: nibble pairs straddle them
 ]
 
 
