@@ -72,6 +72,19 @@ def KilnApproximateMath : Pass<"kiln-approximate-math", "mlir::func::FuncOp"> {
                            "mlir::vector::VectorDialect"];
 }
 
+def KilnExpandBFloat16 : Pass<"kiln-expand-bf16", "mlir::func::FuncOp"> {
+  let summary = "bf16 extensions and truncations as integer arithmetic";
+  let description = [{
+    Upstream's bf16 expansion patterns only (`arith-expand{include-bf16}`
+    also rewrites min/max and divisions): `arith.truncf` to bf16 becomes
+    round-to-nearest-even on the f32 bits and `arith.extf` from bf16 a
+    shift. Without it LLVM calls compiler-rt's `__truncsfbf2` on CPUs with
+    no bf16 conversion instruction (AVX2, AVX-512 without BF16), a symbol the
+    kernel's shared object does not carry.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::vector::VectorDialect"];
+}
+
 def KilnCopiesToLinalg : Pass<"kiln-copies-to-linalg", "mlir::func::FuncOp"> {
   let summary = "Rewrite memref.copy as linalg.copy";
   let description = [{

@@ -37,6 +37,7 @@ static constexpr llvm::StringLiteral kDeallocate =
     "func.func(buffer-deallocation-pipeline,kiln-copies-to-linalg,kiln-approximate-math,";
 
 static constexpr llvm::StringLiteral kLoopsToLLVM =
+    "func.func(kiln-expand-bf16),"
     "expand-strided-metadata,lower-affine,convert-scf-to-cf,convert-vector-to-llvm,"
     "convert-math-to-funcs,convert-math-to-llvm,convert-math-to-libm,convert-arith-to-llvm,"
     "convert-cf-to-llvm,convert-index-to-llvm,finalize-memref-to-llvm,";

@@ -4,6 +4,8 @@
 // kiln.unary round) and saturation, so it imports as kiln ops that later
 // fuse with their neighbours. Per-axis scales are reshaped to broadcast
 // along `axis`. Blocked quantization and float8 targets are not handled yet.
+// onnxruntime's weight-only MatMulNBits keeps its codes: a product with
+// kiln.block_dequantize.
 //
 //===----------------------------------------------------------------------===//
 
@@ -236,9 +238,106 @@ LogicalResult convertQLinearConv(NodeImporter &n) {
   return success();
 }
 
+//===--- com.microsoft MatMulNBits: weight-only block quantization --------===//
+
+/// `v` [R, C] turned to [C, R] (the K-major layout kiln.block_dequantize reads).
+Value kMajor(NodeImporter &n, Value v) {
+  return n.create<TransposeOp>(v, ArrayRef<int64_t>{1, 0});
+}
+
+/// onnxruntime's MatMulNBits (what its MatMulNBitsQuantizer, optimum and
+/// onnxruntime-genai write): Y = A x dequantize(B)ᵀ (+ bias), B [N,
+/// k_blocks, blob] uint8 with codes packed low nibble first along K,
+/// scales [N * k_blocks], optional zero points (packed uint8 or float).
+/// The codes stay codes: B is reread as i8 and turned K-major (a transpose
+/// of a weight, gathered when the artifact is written), and the product
+/// reads it through kiln.block_dequantize.
+LogicalResult convertMatMulNBits(NodeImporter &n) {
+  if (failed(requireInputs(n, {0, 1, 2})))
+    return failure();
+  int64_t k = n.attrInt("K", 0), cols = n.attrInt("N", 0), bits = n.attrInt("bits", 4),
+          block = n.attrInt("block_size", 0);
+  if (bits != 4 && bits != 8)
+    return n.unsupported(std::to_string(bits) + "-bit codes (4 and 8 are handled)");
+  if (k <= 0 || cols <= 0 || block < 2 || (block & (block - 1)))
+    return n.error("needs positive K and N and a block_size that is a power of two >= 2");
+  if (n.input(4))
+    return n.unsupported("g_idx (act-order)");
+  auto at = n.inputType(0), bt = n.inputType(1);
+  int64_t blocks = (k + block - 1) / block, blob = block * bits / 8;
+  if (!isa<FloatType>(at.getElementType()) || at.getRank() < 1 ||
+      (!at.isDynamicDim(at.getRank() - 1) && at.getDimSize(at.getRank() - 1) != k))
+    return n.error("A must be a float tensor whose last dim is K = " + std::to_string(k));
+  if (!bt.hasStaticShape() || bt.getNumElements() != cols * blocks * blob ||
+      !bt.getElementType().isInteger(8))
+    return n.error("B must be uint8 [N, k_blocks, blob] = [" + std::to_string(cols) + ", " +
+                   std::to_string(blocks) + ", " + std::to_string(blob) + "]");
+  auto i8 = n.b.getI8Type();
+  auto f32 = n.b.getF32Type();
+  // The codes' bytes as i8: a weight is reread with the new type, anything
+  // else cast (integer casts keep the low 8 bits).
+  Value codes = n.input(1);
+  if (auto w = codes.getDefiningOp<WeightOp>())
+    codes = WeightOp::create(n.b, n.loc, RankedTensorType::get(bt.getShape(), i8),
+                             w.getNameAttr(), w.getFileAttr(), w.getOffsetAttr());
+  else
+    codes = n.castTo(codes, i8);
+  Value data = kMajor(n, n.reshape(codes, {cols, blocks * blob}));
+  int64_t rows = (k * bits + 7) / 8; // a last block past K is padding
+  if (rows < blocks * blob)
+    data = n.slice(data, {0, 0}, {rows, cols}, {1, 1});
+  if (n.inputType(2).getNumElements() != cols * blocks)
+    return n.error("scales must hold N * k_blocks = " + std::to_string(cols * blocks) +
+                   " values");
+  Value scales = n.castTo(kMajor(n, n.reshape(*n.required(2), {cols, blocks})), f32);
+  Value zeros;
+  if (Value zp = n.input(3)) {
+    auto zt = n.inputType(3);
+    if (isa<FloatType>(zt.getElementType())) {
+      if (zt.getNumElements() != cols * blocks)
+        return n.error("float zero_points must hold N * k_blocks values");
+      zeros = n.castTo(kMajor(n, n.reshape(zp, {cols, blocks})), f32);
+    } else {
+      // Packed like the codes: per column, ceil(k_blocks * bits / 8) bytes.
+      int64_t perColumn = (blocks * bits + 7) / 8;
+      if (zt.getNumElements() != cols * perColumn)
+        return n.error("uint8 zero_points must hold N * ceil(k_blocks * bits / 8) = " +
+                       std::to_string(cols * perColumn) + " bytes");
+      Value z = n.castTo(n.reshape(zp, {cols, perColumn}), n.b.getI32Type());
+      if (bits == 4) {
+        // Low nibble: even block; high nibble: odd block.
+        Value lo = n.create<BinaryOp>(BinaryKind::bitwise_and, z,
+                                      n.splat(n.b.getI32Type(), 15.0));
+        Value hi = n.create<BinaryOp>(BinaryKind::div, z, n.splat(n.b.getI32Type(), 16.0));
+        Value both = n.create<ConcatOp>(ValueRange{n.reshape(lo, {cols, perColumn, 1}),
+                                                   n.reshape(hi, {cols, perColumn, 1})},
+                                        n.b.getI64IntegerAttr(2));
+        z = n.reshape(both, {cols, 2 * perColumn});
+        if (2 * perColumn != blocks)
+          z = n.slice(z, {0, 0}, {cols, blocks}, {1, 1});
+      }
+      zeros = kMajor(n, n.castTo(z, f32));
+    }
+  }
+  if (n.failed())
+    return failure();
+  auto op = n.createOp<BlockDequantizeOp>(RankedTensorType::get({k, cols}, f32), data, scales,
+                                          zeros, n.b.getI64IntegerAttr(bits),
+                                          n.b.getI64IntegerAttr(block));
+  if (!op)
+    return failure();
+  Value a = n.castTo(n.input(0), f32);
+  Value y = n.create<MatmulOp>(a, op.getResult());
+  if (Value bias = n.input(5))
+    y = n.create<BinaryOp>(BinaryKind::add, y, n.castTo(bias, f32));
+  n.setOutput(0, n.castTo(y, at.getElementType()));
+  return success();
+}
+
 } // namespace
 
 void registerQuantizationOps(OpRegistry &r) {
+  r.add("com.microsoft", "MatMulNBits", 1, convertMatMulNBits);
   r.add("MatMulInteger", 10, convertMatMulInteger);
   r.add("QLinearMatMul", 10, convertQLinearMatMul);
   r.add("ConvInteger", 10, convertConvInteger);
