@@ -180,28 +180,7 @@ struct RopeDecomposition : OpRewritePattern<RopeOp> {
 struct GatedMlpDecomposition : OpRewritePattern<GatedMlpOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(GatedMlpOp op, PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Value x = op.getInput();
-    UnaryKind kind = UnaryKind::silu;
-    switch (op.getActivation()) {
-    case Activation::silu:
-      kind = UnaryKind::silu;
-      break;
-    case Activation::gelu:
-      kind = UnaryKind::gelu;
-      break;
-    case Activation::gelu_tanh:
-      kind = UnaryKind::gelu_tanh;
-      break;
-    case Activation::relu:
-      kind = UnaryKind::relu;
-      break;
-    }
-    Value g = UnaryOp::create(rewriter, loc, kind,
-                              MatmulOp::create(rewriter, loc, x, op.getGateWeight()));
-    Value h = BinaryOp::create(rewriter, loc, BinaryKind::mul, g,
-                               MatmulOp::create(rewriter, loc, x, op.getUpWeight()));
-    rewriter.replaceOp(op, MatmulOp::create(rewriter, loc, h, op.getDownWeight()));
+    rewriter.replaceOp(op, op.buildDecomposition(rewriter));
     return success();
   }
 };

@@ -396,6 +396,14 @@ void MatmulEmitter::emitRowBlock(const Operands &o, Value i0, int64_t mr) {
                      });
 }
 
+/// A[i0 + i, pc + k] as f32, from the packed micro-panel when there is one.
+Value MatmulEmitter::loadA(const Operands &o, Value i0, int64_t i, Value k, int64_t mr,
+                           bool packA) {
+  if (packA)
+    return memref::LoadOp::create(b, loc, o.aPacked, ValueRange{add(mul(k, mr), idx(i))});
+  return loadScalar(o.a, ValueRange{add(i0, idx(i)), add(o.pc, k)});
+}
+
 /// The MR x NR accumulators of a micro-tile at the start of a K block:
 /// zeros for the first block of a zero-initialized product, else C.
 SmallVector<Value> MatmulEmitter::initAccumulators(const Operands &o, Value i0, Value col,
@@ -462,10 +470,7 @@ void MatmulEmitter::emitMicroTile(const Operands &o, Value i0, Value jr, int64_t
                   : loadBVector(o.bm, add(o.pc, kk), add(col, idx(v * t.vw))));
         SmallVector<Value> next;
         for (int64_t i = 0; i < mr; ++i) {
-          Value x = packA ? memref::LoadOp::create(b, loc, o.aPacked,
-                                                   ValueRange{add(mul(kk, mr), idx(i))})
-                                .getResult()
-                          : loadScalar(o.a, ValueRange{add(i0, idx(i)), add(o.pc, kk)});
+          Value x = loadA(o, i0, i, kk, mr, packA);
           Value splat = vector::BroadcastOp::create(b, loc, vecType, x);
           for (int64_t v = 0; v < nv; ++v)
             next.push_back(
@@ -537,10 +542,7 @@ void MatmulEmitter::emitQuantizedTile(const Operands &o, Value i0, Value jr, int
                      ArrayRef<Value> codes) {
     Value *s = sums.data() + set * perSet;
     for (int64_t i = 0; i < mr; ++i) {
-      Value x = packA ? memref::LoadOp::create(b, loc, o.aPacked,
-                                               ValueRange{add(mul(kInBlock, mr), idx(i))})
-                            .getResult()
-                      : loadScalar(o.a, ValueRange{add(i0, idx(i)), add(o.pc, kInBlock)});
+      Value x = loadA(o, i0, i, kInBlock, mr, packA);
       Value splat = vector::BroadcastOp::create(b, loc, vecType, x);
       for (int64_t v = 0; v < nv; ++v)
         s[i * nv + v] = vector::FMAOp::create(b, loc, splat, codes[v], s[i * nv + v]);

@@ -117,6 +117,8 @@ private:
                  mlir::Value jc, mlir::Value ncHere, int64_t kc);
   void emitRowBlock(const Operands &o, mlir::Value i0, int64_t mr);
   void emitMicroTile(const Operands &o, mlir::Value i0, mlir::Value jr, int64_t mr, bool packA);
+  mlir::Value loadA(const Operands &o, mlir::Value i0, int64_t i, mlir::Value k, int64_t mr,
+                    bool packA);
   /// `nv` vectors of columns per row.
   llvm::SmallVector<mlir::Value> initAccumulators(const Operands &o, mlir::Value i0,
                                                   mlir::Value col, int64_t mr, int64_t nv);

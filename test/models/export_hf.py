@@ -41,7 +41,7 @@ the manifest then records each named dim's size in the example (`dims`), for
 `kiln compile --dim NAME=N`.
 
 usage: export_hf.py OUTDIR [--only NAME ...] [--seq 32] [--exporter dynamo|ts]
-                        [--size test|bench|decode] [--dynamic-axes]
+                        [--size test|bench|decode] [--dynamic-axes] [--checkpoint]
 Writes OUTDIR/<name>.onnx (and .onnx.data), OUTDIR/<name>.<input>.npy,
 OUTDIR/<name>.torch.<output>.npy, and OUTDIR/manifest.json listing, per
 model, its inputs, outputs, and how many attention and MoE layers it has
@@ -306,7 +306,8 @@ def named_dims(path):
     return dims
 
 
-def export(outdir, name, fam, attn, experts, decode, seq, exporter, dynamic=False):
+def export(outdir, name, fam, attn, experts, decode, seq, exporter, dynamic=False,
+           checkpoint=False):
     model = build(fam, attn, experts)
     inputs, output_names = example(fam, model, seq, decode)
     _, _, moe, _, _ = FAMILIES[fam]
@@ -350,6 +351,9 @@ def export(outdir, name, fam, attn, experts, decode, seq, exporter, dynamic=Fals
         entry["experts_hit"] = experts_hit(model, inputs)
     if dynamic:
         entry["dims"] = named_dims(path)
+    if checkpoint:  # the same weights as a transformers checkpoint (safetensors)
+        model.save_pretrained(os.path.join(outdir, full + ".hf"))
+        entry["checkpoint"] = full + ".hf"
     return full, entry
 
 
@@ -362,6 +366,8 @@ def main():
     ap.add_argument("--size", choices=list(SIZES), default="test")
     ap.add_argument("--dynamic-axes", action="store_true",
                     help="leave batch and lengths dynamic (names get _dyn)")
+    ap.add_argument("--checkpoint", action="store_true",
+                    help="also save each model with save_pretrained (<name>.hf/)")
     args = ap.parse_args()
     S.update(SIZES[args.size])
     os.makedirs(args.outdir, exist_ok=True)
@@ -378,7 +384,7 @@ def main():
             print(f"export {name} ({exporter})", file=sys.stderr, flush=True)
             try:
                 full, entry = export(args.outdir, name, fam, attn, experts, decode, args.seq,
-                                     exporter, args.dynamic_axes)
+                                     exporter, args.dynamic_axes, args.checkpoint)
             except Exception as e:  # noqa: BLE001 -- recorded: the form does not export
                 full = f"{name}_{exporter}" + ("_dyn" if args.dynamic_axes else "")
                 reason = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__

@@ -770,6 +770,29 @@ LogicalResult MoeOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc
   return success();
 }
 
+Value GatedMlpOp::buildDecomposition(OpBuilder &b) {
+  Location loc = getLoc();
+  UnaryKind kind = UnaryKind::silu;
+  switch (getActivation()) {
+  case Activation::silu:
+    kind = UnaryKind::silu;
+    break;
+  case Activation::gelu:
+    kind = UnaryKind::gelu;
+    break;
+  case Activation::gelu_tanh:
+    kind = UnaryKind::gelu_tanh;
+    break;
+  case Activation::relu:
+    kind = UnaryKind::relu;
+    break;
+  }
+  Value x = getInput();
+  Value g = UnaryOp::create(b, loc, kind, MatmulOp::create(b, loc, x, getGateWeight()));
+  Value h = BinaryOp::create(b, loc, BinaryKind::mul, g, MatmulOp::create(b, loc, x, getUpWeight()));
+  return MatmulOp::create(b, loc, h, getDownWeight());
+}
+
 LogicalResult GatedMlpOp::inferReturnTypes(MLIRContext *, std::optional<Location> location,
                                            Adaptor adaptor,
                                            SmallVectorImpl<Type> &inferred) {

@@ -847,6 +847,15 @@ def Kiln_GatedMlpOp : Kiln_InferOp<"gated_mlp"> {
     $input `,` $gate_weight `,` $up_weight `,` $down_weight attr-dict `:`
     type($input) `,` type($gate_weight) `,` type($up_weight) `,` type($down_weight)
   }];
+  let extraClassDeclaration = [{
+    static ::llvm::LogicalResult inferReturnTypes(
+        ::mlir::MLIRContext *context, std::optional<::mlir::Location> location,
+        Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &inferred);
+    /// down(act(x · gate) * (x · up)) as matmul, unary and binary ops at
+    /// the builder's insertion point (what lowering and weight
+    /// quantization decompose it into).
+    ::mlir::Value buildDecomposition(::mlir::OpBuilder &b);
+  }];
 }
 
 //===----------------------------------------------------------------------===//

@@ -82,27 +82,7 @@ struct QuantizeWeightsPass : kiln::impl::KilnQuantizeWeightsBase<QuantizeWeights
 
   void decompose(GatedMlpOp op) {
     OpBuilder b(op);
-    Location loc = op.getLoc();
-    UnaryKind kind = UnaryKind::silu;
-    switch (op.getActivation()) {
-    case Activation::silu:
-      kind = UnaryKind::silu;
-      break;
-    case Activation::gelu:
-      kind = UnaryKind::gelu;
-      break;
-    case Activation::gelu_tanh:
-      kind = UnaryKind::gelu_tanh;
-      break;
-    case Activation::relu:
-      kind = UnaryKind::relu;
-      break;
-    }
-    Value x = op.getInput();
-    Value g = UnaryOp::create(b, loc, kind, MatmulOp::create(b, loc, x, op.getGateWeight()));
-    Value h = BinaryOp::create(b, loc, BinaryKind::mul, g,
-                               MatmulOp::create(b, loc, x, op.getUpWeight()));
-    op.replaceAllUsesWith(MatmulOp::create(b, loc, h, op.getDownWeight()).getResult());
+    op.replaceAllUsesWith(op.buildDecomposition(b));
     op.erase();
   }
 
