@@ -8,8 +8,49 @@
 
 namespace kiln::compiler {
 
+uint8_t toE4M3(float x) {
+  uint8_t sign = std::signbit(x) ? 0x80 : 0;
+  float a = std::min(std::fabs(x), 448.0f);
+  if (a < 0x1p-6f) // subnormal (q = 8 is the smallest normal, 0x08)
+    return sign | (uint8_t)std::nearbyint(a * 512.0f);
+  int e;
+  float m = std::frexp(a, &e) * 2.0f; // a = m * 2^(e - 1), m in [1, 2)
+  int q = (int)std::nearbyint((m - 1.0f) * 8.0f);
+  int exponent = e - 1 + 7;
+  if (q == 8)
+    q = 0, ++exponent;
+  return sign | (uint8_t)std::min(exponent << 3 | q, 0x7E);
+}
+
+/// FP8 codes of [k, n] with one scale per g x g block.
+static void quantizeFloat8(const float *w, int64_t k, int64_t n, int64_t g, bool scales,
+                           std::vector<char> &out) {
+  int64_t rowBlocks = (k + g - 1) / g, colBlocks = (n + g - 1) / g;
+  std::vector<float> scale((size_t)(rowBlocks * colBlocks), 0.0f);
+  for (int64_t r = 0; r < k; ++r)
+    for (int64_t c = 0; c < n; ++c) {
+      float &s = scale[(size_t)((r / g) * colBlocks + c / g)];
+      s = std::max(s, std::fabs(w[r * n + c]));
+    }
+  for (float &s : scale)
+    s = s / 448.0f;
+  if (scales) {
+    out.resize(scale.size() * sizeof(float));
+    std::memcpy(out.data(), scale.data(), out.size());
+    return;
+  }
+  out.resize((size_t)(k * n));
+  for (int64_t r = 0; r < k; ++r)
+    for (int64_t c = 0; c < n; ++c) {
+      float s = scale[(size_t)((r / g) * colBlocks + c / g)];
+      out[(size_t)(r * n + c)] = (char)(s == 0.0f ? 0 : toE4M3(w[r * n + c] / s));
+    }
+}
+
 void quantizeBlocks(const float *w, int64_t k, int64_t n, const BlockQuantization &q,
                     std::vector<char> &out) {
+  if (q.float8)
+    return quantizeFloat8(w, k, n, q.groupSize, q.scales, out);
   const int64_t groups = (k + q.groupSize - 1) / q.groupSize;
   const float qmax = q.bits == 4 ? 7.0f : 127.0f;
   const int mid = 1 << (q.bits - 1);

@@ -16,15 +16,21 @@ namespace kiln::compiler {
 
 struct BlockQuantization {
   int64_t bits = 8, groupSize = 128;
+  /// FP8 e4m3 codes with one scale per groupSize x groupSize block.
+  bool float8 = false;
   /// Which result this weight argument is: the scales, or the codes.
   bool scales = false;
 };
 
 /// Quantizes the row-major [k, n] f32 weight `w` and stores the part `q`
 /// names (codes [ceil(k * bits / 8), n] bytes, or scales [ceil(k / group),
-/// n] f32) in `out`.
+/// n] f32; with float8 the scales are [ceil(k / group), ceil(n / group)])
+/// in `out`.
 void quantizeBlocks(const float *w, int64_t k, int64_t n, const BlockQuantization &q,
                     std::vector<char> &out);
+
+/// The FP8 e4m3fn code nearest `x` (ties to even), |x| saturated at 448.
+uint8_t toE4M3(float x);
 
 } // namespace kiln::compiler
 

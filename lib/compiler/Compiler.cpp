@@ -300,10 +300,13 @@ static LogicalResult bindQuantizedWeights(func::FuncOp main, CompiledModel &mode
     for (bool scales : {false, true}) {
       Value result = scales ? q.getScales() : q.getData();
       WeightBinding binding;
-      binding.name = w.getName().str() + (scales ? ".scales" : ".int" + std::to_string(q.getBits()));
+      binding.name = w.getName().str() +
+                     (scales ? ".scales"
+                             : q.getFloat8() ? ".fp8" : ".int" + std::to_string(q.getBits()));
       binding.slices.push_back({w.getFile().str(), (uint64_t)w.getOffset(), storageBytes(wt)});
       binding.view = view;
-      binding.quantize = BlockQuantization{(int64_t)q.getBits(), (int64_t)q.getGroupSize(), scales};
+      binding.quantize = BlockQuantization{(int64_t)q.getBits(), (int64_t)q.getGroupSize(),
+                                           q.getFloat8(), scales};
       unsigned index = main.getNumArguments();
       if (failed(main.insertArgument(index, result.getType(), {}, q.getLoc())))
         return failure();

@@ -11,6 +11,8 @@
 
 #include "passes/Conversion/Patterns.h"
 
+#include "dialects/kiln/IR/QuantCodes.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -48,8 +50,15 @@ struct BlockDequantizeLowering : OpRewritePattern<BlockDequantizeOp> {
                 b, l, arith::ShRUIOp::create(b, l, code, shift),
                 arith::ConstantIntOp::create(b, l, b.getI32Type(), 15));
           }
-          Value x = arith::UIToFPOp::create(b, l, b.getF32Type(), code);
           Value gi = arith::DivUIOp::create(b, l, k, idx(group));
+          if (op.getFloat8()) { // e4m3 codes, one scale per group x group block
+            Value gj = arith::DivUIOp::create(b, l, n, idx(group));
+            Value scale = tensor::ExtractOp::create(b, l, scales, ValueRange{gi, gj});
+            linalg::YieldOp::create(
+                b, l, ValueRange{arith::MulFOp::create(b, l, decodeE4M3(b, l, code), scale)});
+            return;
+          }
+          Value x = arith::UIToFPOp::create(b, l, b.getF32Type(), code);
           Value zero = zeros ? tensor::ExtractOp::create(b, l, zeros, ValueRange{gi, n}).getResult()
                              : arith::ConstantOp::create(
                                    b, l, b.getF32FloatAttr((float)(1 << (bits - 1))))

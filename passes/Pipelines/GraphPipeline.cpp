@@ -32,6 +32,7 @@ void kiln::buildGraphPipeline(OpPassManager &pm,
     KilnQuantizeWeightsOptions quantize;
     quantize.bits = options.quantizeBits;
     quantize.groupSize = options.quantizeGroupSize;
+    quantize.float8 = options.quantizeFloat8;
     quantize.report = options.fusionReport;
     pm.addNestedPass<func::FuncOp>(createKilnQuantizeWeights(quantize));
   }

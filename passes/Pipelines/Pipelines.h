@@ -32,6 +32,10 @@ struct GraphPipelineOptions
       *this, "quantize-bits",
       llvm::cl::desc("Block-quantize the weights of products to 8 or 4 bits (0: off)"),
       llvm::cl::init(0)};
+  Option<bool> quantizeFloat8{
+      *this, "quantize-float8",
+      llvm::cl::desc("With quantize-bits=8: FP8 e4m3 codes, square block scales"),
+      llvm::cl::init(false)};
   Option<int64_t> quantizeGroupSize{
       *this, "quantize-group-size",
       llvm::cl::desc("Rows of K sharing one scale when quantizing weights"),

@@ -10,6 +10,8 @@
 
 #include "targets/cpu/MatmulEmitter.h"
 
+#include "dialects/kiln/IR/QuantCodes.h"
+
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -112,7 +114,9 @@ void MatmulEmitter::emit(Value a, Value bm, Value c, const Scratch &scratch, boo
           return v;
         return subview(v, {0, nMain}, {cast<MemRefType>(v.getType()).getDimSize(0), n - nMain});
       };
-      emitQuantizedLoops(aRows, bTail, tail(quant->scales), tail(quant->zeros), cTail);
+      // FP8 scales are per block of columns: indexed from the full table.
+      emitQuantizedLoops(aRows, bTail, quant->float8 ? quant->scales : tail(quant->scales),
+                         tail(quant->zeros), cTail, nMain);
     } else {
       emitLoops(aRows, bTail, cTail);
     }
@@ -121,7 +125,8 @@ void MatmulEmitter::emit(Value a, Value bm, Value c, const Scratch &scratch, boo
 
 /// C += A x dequantize(B) for the leftover columns: loads of the codes and
 /// scales at computed indices inside one generic over (m, n, k).
-void MatmulEmitter::emitQuantizedLoops(Value a, Value codes, Value scales, Value zeros, Value c) {
+void MatmulEmitter::emitQuantizedLoops(Value a, Value codes, Value scales, Value zeros, Value c,
+                                       int64_t colOffset) {
   MLIRContext *ctx = b.getContext();
   AffineExpr m, n, k;
   bindDims(ctx, m, n, k);
@@ -139,7 +144,12 @@ void MatmulEmitter::emitQuantizedLoops(Value a, Value codes, Value scales, Value
         Value byteRow = bits == 8 ? row : arith::DivUIOp::create(nb, l, row, at(2)).getResult();
         Value byte = memref::LoadOp::create(nb, l, codes, ValueRange{byteRow, col});
         Value g = arith::DivUIOp::create(nb, l, row, at(group));
-        Value scale = memref::LoadOp::create(nb, l, scales, ValueRange{g, col});
+        Value scaleCol = quant->float8 ? arith::DivUIOp::create(
+                                             nb, l, arith::AddIOp::create(nb, l, col, at(colOffset)),
+                                             at(group))
+                                             .getResult()
+                                       : col;
+        Value scale = memref::LoadOp::create(nb, l, scales, ValueRange{g, scaleCol});
         Value zero = zeros ? memref::LoadOp::create(nb, l, zeros, ValueRange{g, col}).getResult()
                            : arith::ConstantOp::create(
                                  nb, l, nb.getF32FloatAttr((float)(1 << (bits - 1))))
@@ -163,6 +173,8 @@ Value MatmulEmitter::dequantize(OpBuilder &nb, Location l, Value bytes, Value ro
               : scalar;
   };
   Value code = arith::ExtUIOp::create(nb, l, like(i32), bytes);
+  if (quant->float8)
+    return arith::MulFOp::create(nb, l, decodeE4M3(nb, l, code), scale);
   if (quant->bits == 4) {
     // Even rows in the low nibble, odd rows in the high one.
     Value odd = arith::AndIOp::create(nb, l, row, arith::ConstantIndexOp::create(nb, l, 1));
@@ -183,7 +195,7 @@ Value MatmulEmitter::loadBVector(Value bm, Value row, Value col) {
                                        ValueRange{byteRow, col});
   auto f32v = VectorType::get({t.vw}, b.getF32Type());
   Value g = arith::DivUIOp::create(b, loc, row, idx(quant->groupSize));
-  Value scale = vector::LoadOp::create(b, loc, f32v, quant->scales, ValueRange{g, col});
+  Value scale = blockScale(g, col);
   Value zero =
       quant->zeros
           ? vector::LoadOp::create(b, loc, f32v, quant->zeros, ValueRange{g, col}).getResult()
@@ -191,6 +203,18 @@ Value MatmulEmitter::loadBVector(Value bm, Value row, Value col) {
                 b, loc, f32v, DenseElementsAttr::get(f32v, (float)(1 << (quant->bits - 1))))
                 .getResult();
   return dequantize(b, loc, bytes, row, scale, zero);
+}
+
+/// The scales of group row `g` for the vector of columns at `col`: a
+/// vector of per-column scales, or (FP8) the one scale of its block.
+Value MatmulEmitter::blockScale(Value g, Value col) {
+  auto f32v = VectorType::get({t.vw}, b.getF32Type());
+  if (!quant->float8)
+    return vector::LoadOp::create(b, loc, f32v, quant->scales, ValueRange{g, col});
+  Value s = memref::LoadOp::create(
+      b, loc, quant->scales,
+      ValueRange{g, arith::DivUIOp::create(b, loc, col, idx(quant->groupSize))});
+  return vector::BroadcastOp::create(b, loc, f32v, s);
 }
 
 /// C += A x B (or A x B^T) as a plain linalg.generic, for the leftovers.
@@ -522,9 +546,12 @@ void MatmulEmitter::emitQuantizedTile(const Operands &o, Value i0, Value jr, int
   auto toFloat = [&](Value codes) {
     return arith::UIToFPOp::create(b, loc, vecType, codes).getResult();
   };
-  // The codes of one row as f32 (4-bit: the row's own nibble).
+  // The codes of one row as f32 (4-bit: the row's own nibble; FP8: the
+  // value, unscaled).
   auto rowCodes = [&](Value row, int64_t v) {
     Value c = codesAt(row, v);
+    if (quant->float8)
+      return decodeE4M3(b, loc, c);
     if (quant->bits == 4) {
       Value odd = arith::IndexCastOp::create(b, loc, b.getI32Type(),
                                              arith::AndIOp::create(b, loc, row, idx(1)));
@@ -624,7 +651,11 @@ void MatmulEmitter::emitQuantizedTile(const Operands &o, Value i0, Value jr, int
             for (int64_t r = 1; r < sets; ++r)
               dot = arith::AddFOp::create(b, loc, dot, sums[r * perSet + i * nv + v]);
             Value at = add(col, idx(v * t.vw));
-            Value scale = vector::LoadOp::create(b, loc, vecType, quant->scales, ValueRange{g, at});
+            Value scale = blockScale(g, at);
+            if (quant->float8) { // no zero point
+              next.push_back(vector::FMAOp::create(b, loc, scale, dot, outer[i * nv + v]));
+              continue;
+            }
             Value negZero =
                 quant->zeros
                     ? arith::NegFOp::create(b, loc,

@@ -70,6 +70,9 @@ public:
   struct QuantizedB {
     mlir::Value scales, zeros;
     int64_t bits = 8, groupSize = 128;
+    /// FP8 e4m3 codes; scales [ceil(K / group), ceil(N / group)] (group a
+    /// multiple of the vector width, so a vector has one scale).
+    bool float8 = false;
   };
   void setQuantizedB(const QuantizedB &q) { quant = q; }
   /// C = A x B instead of C += A x B: the first K block starts its
@@ -136,7 +139,8 @@ private:
                          mlir::Value row, mlir::Value scale, mlir::Value zero);
   /// C += A x B for quantized B's leftover columns, as a plain generic.
   void emitQuantizedLoops(mlir::Value a, mlir::Value codes, mlir::Value scales,
-                          mlir::Value zeros, mlir::Value c);
+                          mlir::Value zeros, mlir::Value c, int64_t colOffset);
+  mlir::Value blockScale(mlir::Value g, mlir::Value col);
   /// One element of `mem` at `indices`, as f32.
   mlir::Value loadScalar(mlir::Value mem, mlir::ValueRange indices);
 };

@@ -45,7 +45,9 @@ struct QuantizedMatmulPass : kiln::impl::KilnCpuQuantizedMatmulBase<QuantizedMat
     getOperation().walk([&](kiln::MatmulOp op) {
       auto x = cast<RankedTensorType>(op.getLhs().getType());
       auto y = cast<RankedTensorType>(op.getType());
-      if (op.getRhs().getDefiningOp<kiln::BlockDequantizeOp>() && x.hasStaticShape() &&
+      auto w = op.getRhs().getDefiningOp<kiln::BlockDequantizeOp>();
+      // FP8 block scales: a vector of columns must lie in one block.
+      if (w && (!w.getFloat8() || w.getGroupSize() % tiling->vw == 0) && x.hasStaticShape() &&
           x.getRank() >= 2 && y.hasStaticShape() && x.getElementType().isF32() &&
           y.getElementType().isF32())
         work.push_back(op);
@@ -75,7 +77,7 @@ struct QuantizedMatmulPass : kiln::impl::KilnCpuQuantizedMatmulBase<QuantizedMat
                                         b.getI64IntegerAttr(64));
     MatmulEmitter emitter(b, loc, t);
     emitter.setQuantizedB({buffer(w.getScales()), buffer(w.getZeroPoints()),
-                           (int64_t)w.getBits(), (int64_t)w.getGroupSize()});
+                           (int64_t)w.getBits(), (int64_t)w.getGroupSize(), w.getFloat8()});
     emitter.setZeroInit(true);
     MatmulEmitter::Scratch scratch = MatmulEmitter::makeScratch(b, loc, t, m, k, n, false);
     emitter.emit(buffer(x), buffer(w.getData()), out, scratch);

@@ -85,13 +85,15 @@ static cl::opt<bool> noFusion("no-fusion",
 static cl::opt<std::string>
     quantizeWeights("quantize-weights",
                     cl::desc("Store the weights of matrix products as int8 or int4 codes with "
-                             "one f32 scale per group of rows (weight-only; activations stay "
-                             "float): int8|int4"),
-                    cl::value_desc("int8|int4"), cl::sub(compileCommand));
+                             "one f32 scale per group of rows, or FP8 e4m3 codes with one "
+                             "scale per square block (weight-only; activations stay float): "
+                             "int8|int4|fp8"),
+                    cl::value_desc("int8|int4|fp8"), cl::sub(compileCommand));
 static cl::opt<int64_t>
     quantizeGroupSize("quantize-group-size",
                       cl::desc("Rows of a weight (along the reduced dim) that share one "
-                               "scale with --quantize-weights (default 128)"),
+                               "scale with --quantize-weights (fp8: the side of the square "
+                               "block; default 128)"),
                       cl::init(128), cl::sub(compileCommand));
 
 namespace {
@@ -381,12 +383,13 @@ int runCompile() {
     return kUsage;
   }
   int64_t quantizeBits = 0;
-  if (quantizeWeights == "int8")
+  bool quantizeFloat8 = quantizeWeights == "fp8";
+  if (quantizeWeights == "int8" || quantizeFloat8)
     quantizeBits = 8;
   else if (quantizeWeights == "int4")
     quantizeBits = 4;
   else if (!quantizeWeights.empty()) {
-    llvm::errs() << "kiln: error: --quantize-weights must be int8 or int4, got '"
+    llvm::errs() << "kiln: error: --quantize-weights must be int8, int4 or fp8, got '"
                  << quantizeWeights << "'\n";
     return kUsage;
   }
@@ -507,6 +510,7 @@ int runCompile() {
     options.fusion = !noFusion;
     options.quantizeBits = quantizeBits;
     options.quantizeGroupSize = quantizeGroupSize;
+    options.quantizeFloat8 = quantizeFloat8;
     buildGraphPipeline(pm, options);
     if (failed(pm.run(*module)))
       return kCompileError;

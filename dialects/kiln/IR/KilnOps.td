@@ -877,6 +877,12 @@ def Kiln_BlockQuantizeOp : Kiln_Op<"block_quantize", [Pure]> {
     and in its high nibble when k is odd. `scales` is `[ceil(K / group_size),
     N]` f32.
 
+    With `float8` (8 bits only) the codes are FP8 e4m3fn bytes with one
+    scale per `group_size` x `group_size` block (DeepSeek-V3's 128 x 128
+    weight_scale_inv): `scale = max|w| / 448`, code = `w / scale` rounded to
+    the nearest e4m3 value (ties to even); `scales` is `[ceil(K /
+    group_size), ceil(N / group_size)]`.
+
     The compiler quantizes weights when it writes the artifact (`kiln
     compile --quantize-weights`): the input must be a weight or a view of one
     (transposes, slices, reshapes, a widening cast).
@@ -888,18 +894,20 @@ def Kiln_BlockQuantizeOp : Kiln_Op<"block_quantize", [Pure]> {
   }];
   let arguments = (ins Kiln_FloatTensor:$input,
                        ConfinedAttr<I64Attr, [IntPositive]>:$bits,
-                       ConfinedAttr<I64Attr, [IntPositive]>:$group_size);
+                       ConfinedAttr<I64Attr, [IntPositive]>:$group_size,
+                       UnitAttr:$float8);
   let results = (outs RankedTensorOf<[I8]>:$data, RankedTensorOf<[F32]>:$scales);
   let assemblyFormat = [{
-    $input `bits` `=` $bits `group_size` `=` $group_size attr-dict `:` type($input) `->`
-    type($data) `,` type($scales)
+    $input `bits` `=` $bits `group_size` `=` $group_size (`float8` $float8^)? attr-dict `:`
+    type($input) `->` type($data) `,` type($scales)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     /// The data and scales types for a [K, N] weight (null types for a
     /// weight that is not 2-D with static dims, or unsupported bits).
     static std::pair<::mlir::RankedTensorType, ::mlir::RankedTensorType>
-    typesFor(::mlir::RankedTensorType weight, int64_t bits, int64_t groupSize);
+    typesFor(::mlir::RankedTensorType weight, int64_t bits, int64_t groupSize,
+             bool float8 = false);
   }];
 }
 
@@ -910,6 +918,8 @@ def Kiln_BlockDequantizeOp : Kiln_Op<"block_dequantize", [Pure]> {
     with `data`, `scales` and the codes laid out as `kiln.block_quantize`
     writes them; `zero_points` (f32, shaped like `scales`) defaults to
     2^(bits-1), the symmetric code's zero. K is the result's row count.
+    With `float8`: `result[k, n] = e4m3(data[k, n]) * scale[k / group_size,
+    n / group_size]` (no zero points).
 
     Products with such a weight (`kiln.matmul %x, %dequantized`) are what
     the CPU target's quantized matmul kernel runs without materializing the
@@ -923,12 +933,13 @@ def Kiln_BlockDequantizeOp : Kiln_Op<"block_dequantize", [Pure]> {
   let arguments = (ins RankedTensorOf<[I8]>:$data, RankedTensorOf<[F32]>:$scales,
                        Optional<RankedTensorOf<[F32]>>:$zero_points,
                        ConfinedAttr<I64Attr, [IntPositive]>:$bits,
-                       ConfinedAttr<I64Attr, [IntPositive]>:$group_size);
+                       ConfinedAttr<I64Attr, [IntPositive]>:$group_size,
+                       UnitAttr:$float8);
   let results = (outs RankedTensorOf<[F32]>:$result);
   let assemblyFormat = [{
     $data `,` $scales (`zero_points` $zero_points^)? `bits` `=` $bits
-    `group_size` `=` $group_size attr-dict `:` type($data) `,` type($scales)
-    (`,` type($zero_points)^)? `->` type($result)
+    `group_size` `=` $group_size (`float8` $float8^)? attr-dict `:` type($data) `,`
+    type($scales) (`,` type($zero_points)^)? `->` type($result)
   }];
   let hasVerifier = 1;
 }

@@ -117,7 +117,9 @@ def KilnQuantizeWeights : Pass<"kiln-quantize-weights", "mlir::func::FuncOp"> {
     three weights are weights is first decomposed into its products so
     they are quantized too. The compiler computes the codes when it writes
     the artifact; the CPU target's quantized matmul kernel widens them in
-    registers. This is `kiln compile --quantize-weights=int8|int4`.
+    registers. With `float8`, the codes are FP8 e4m3 with one scale per
+    `group-size` x `group-size` block (DeepSeek-V3's format). This is `kiln
+    compile --quantize-weights=int8|int4|fp8`.
 
     Before:
     ```mlir
@@ -141,6 +143,8 @@ def KilnQuantizeWeights : Pass<"kiln-quantize-weights", "mlir::func::FuncOp"> {
     Option<"bits", "bits", "int64_t", "8", "Bits per code: 8 or 4">,
     Option<"groupSize", "group-size", "int64_t", "128",
            "Rows of K that share one scale">,
+    Option<"float8", "float8", "bool", "false",
+           "FP8 e4m3 codes with group-size x group-size block scales (bits=8)">,
     Option<"minElements", "min-elements", "int64_t", "4096",
            "Smaller weights stay as they are">,
     Option<"report", "report", "bool", "false",

@@ -46,6 +46,10 @@ struct QuantizeWeightsPass : kiln::impl::KilnQuantizeWeightsBase<QuantizeWeights
   using Base::Base;
 
   void runOnOperation() override {
+    if (float8 && bits != 8) {
+      getOperation().emitError("kiln-quantize-weights: float8 codes are 8 bits");
+      return signalPassFailure();
+    }
     if (bits != 4 && bits != 8) {
       getOperation().emitError("kiln-quantize-weights: bits must be 4 or 8, got ") << (int64_t)bits;
       return signalPassFailure();
@@ -102,12 +106,14 @@ struct QuantizeWeightsPass : kiln::impl::KilnQuantizeWeightsBase<QuantizeWeights
     OpBuilder b(op);
     Location loc = op.getLoc();
     auto f32 = b.getF32Type();
-    auto [dataType, scalesType] = BlockQuantizeOp::typesFor(wt, bits, groupSize);
+    auto [dataType, scalesType] = BlockQuantizeOp::typesFor(wt, bits, groupSize, float8);
+    UnitAttr fp8 = float8 ? b.getUnitAttr() : UnitAttr();
     auto q = BlockQuantizeOp::create(b, loc, TypeRange{dataType, scalesType}, w,
-                                     b.getI64IntegerAttr(bits), b.getI64IntegerAttr(groupSize));
+                                     b.getI64IntegerAttr(bits), b.getI64IntegerAttr(groupSize),
+                                     fp8);
     Value dequantized = BlockDequantizeOp::create(
         b, loc, RankedTensorType::get(wt.getShape(), f32), q.getData(), q.getScales(), Value(),
-        b.getI64IntegerAttr(bits), b.getI64IntegerAttr(groupSize));
+        b.getI64IntegerAttr(bits), b.getI64IntegerAttr(groupSize), fp8);
     // Half activations: the product runs in f32 around the quantized weight.
     Value x = op.getLhs();
     if (!xt.getElementType().isF32())
@@ -115,10 +121,16 @@ struct QuantizeWeightsPass : kiln::impl::KilnQuantizeWeightsBase<QuantizeWeights
     Value y = MatmulOp::create(b, loc, x, dequantized);
     if (y.getType() != op.getType())
       y = CastOp::create(b, loc, op.getType(), y);
-    if (report)
-      op.emitRemark() << "weight '" << source.getName() << "' (" << wt.getDimSize(0) << " x "
-                      << wt.getDimSize(1) << ") quantized to int" << (int64_t)bits << ", groups of "
-                      << (int64_t)groupSize << " rows";
+    if (report) {
+      if (float8)
+        op.emitRemark() << "weight '" << source.getName() << "' (" << wt.getDimSize(0) << " x "
+                        << wt.getDimSize(1) << ") quantized to fp8 e4m3, blocks of "
+                        << (int64_t)groupSize << " x " << (int64_t)groupSize;
+      else
+        op.emitRemark() << "weight '" << source.getName() << "' (" << wt.getDimSize(0) << " x "
+                        << wt.getDimSize(1) << ") quantized to int" << (int64_t)bits
+                        << ", groups of " << (int64_t)groupSize << " rows";
+    }
     op.replaceAllUsesWith(y);
     op.erase();
   }

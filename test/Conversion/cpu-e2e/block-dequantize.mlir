@@ -1,6 +1,6 @@
 // The reference lowering of kiln.block_dequantize (kiln-to-linalg), run:
-// 4-bit codes packed two rows per byte, 8-bit codes with zero points, and
-// a product reading a dequantized weight. Numbers computed by hand.
+// 4-bit codes packed two rows per byte, 8-bit codes with zero points, FP8
+// codes with a block scale, and a product reading a dequantized weight. Numbers computed by hand.
 // REQUIRES: mlir-runner
 // RUN: kiln-opt %s --kiln-cpu-lowering-pipeline | %mlir_runner | FileCheck %s
 
@@ -28,6 +28,17 @@ func.func @main() {
   // CHECK: sizes = [2, 2]
   // CHECK-NEXT: {{\[}}[1, 0],
   // CHECK-NEXT: [254, 0]]
+
+  // FP8 e4m3 codes with one scale per 2 x 2 block: 0x38 = 1, 0xC0 = -2,
+  // 0x01 = 2^-9 (subnormal), 0x7E = 448 (the largest), times 0.5.
+  %qf = arith.constant dense<[[56, -64], [1, 126]]> : tensor<2x2xi8>
+  %sf = arith.constant dense<0.5> : tensor<1x1xf32>
+  %wf = kiln.block_dequantize %qf, %sf bits = 8 group_size = 2 float8 : tensor<2x2xi8>, tensor<1x1xf32> -> tensor<2x2xf32>
+  %uf = tensor.cast %wf : tensor<2x2xf32> to tensor<*xf32>
+  call @printMemrefF32(%uf) : (tensor<*xf32>) -> ()
+  // CHECK: sizes = [2, 2]
+  // CHECK-NEXT: {{\[}}[0.5, -1],
+  // CHECK-NEXT: [0.000976562, 224]]
 
   // [1, 2, 3] x w4 = [0.5 + 7 - 5.25, -16 + 0 + 12]
   %x = arith.constant dense<[[1.0, 2.0, 3.0]]> : tensor<1x3xf32>

@@ -52,3 +52,8 @@ func.func @left_alone(%x: tensor<1x32xf32>, %a: tensor<32x64xf32>) -> (tensor<1x
   %z = kiln.matmul %x, %a : tensor<1x32xf32>, tensor<32x64xf32>
   return %y, %z : tensor<1x16xf32>, tensor<1x64xf32>
 }
+
+// RUN: kiln-opt %s '-pass-pipeline=builtin.module(func.func(kiln-quantize-weights{bits=8 float8}))' | FileCheck %s --check-prefix=FP8
+// FP8-LABEL: func.func @products
+// FP8: kiln.block_quantize %{{.*}} bits = 8 group_size = 128 float8 : tensor<256x64xf32> -> tensor<256x64xi8>, tensor<2x1xf32>
+// FP8: kiln.block_dequantize %{{.*}}, %{{.*}} bits = 8 group_size = 128 float8 : tensor<256x64xi8>, tensor<2x1xf32> -> tensor<256x64xf32>

@@ -53,3 +53,27 @@ func.func @data_type(%q: tensor<256x32xi32>, %s: tensor<2x32xf32>) {
   %d = kiln.block_dequantize %q, %s bits = 8 group_size = 128 : tensor<256x32xi32>, tensor<2x32xf32> -> tensor<256x32xf32>
   return
 }
+
+// -----
+
+func.func @float8_bits(%w: tensor<256x32xf32>) {
+  // expected-error @+1 {{'kiln.block_quantize' op float8 codes are 8 bits, got bits = 4}}
+  %q, %s = kiln.block_quantize %w bits = 4 group_size = 128 float8 : tensor<256x32xf32> -> tensor<128x32xi8>, tensor<2x1xf32>
+  return
+}
+
+// -----
+
+func.func @float8_scales(%q: tensor<256x200xi8>, %s: tensor<2x200xf32>) {
+  // expected-error @+1 {{'kiln.block_dequantize' op scales must be [2, 2] (256 x 200 in blocks of 128), got 'tensor<2x200xf32>'}}
+  %d = kiln.block_dequantize %q, %s bits = 8 group_size = 128 float8 : tensor<256x200xi8>, tensor<2x200xf32> -> tensor<256x200xf32>
+  return
+}
+
+// -----
+
+func.func @float8_zero_points(%q: tensor<256x200xi8>, %s: tensor<2x2xf32>, %z: tensor<2x2xf32>) {
+  // expected-error @+1 {{'kiln.block_dequantize' op float8 codes take no zero points}}
+  %d = kiln.block_dequantize %q, %s zero_points %z bits = 8 group_size = 128 float8 : tensor<256x200xi8>, tensor<2x2xf32>, tensor<2x2xf32> -> tensor<256x200xf32>
+  return
+}

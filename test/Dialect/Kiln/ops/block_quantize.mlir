@@ -16,3 +16,13 @@ func.func @int8_zero_points(%q: tensor<256x32xi8>, %s: tensor<2x32xf32>, %z: ten
   %d = kiln.block_dequantize %q, %s zero_points %z bits = 8 group_size = 128 : tensor<256x32xi8>, tensor<2x32xf32>, tensor<2x32xf32> -> tensor<256x32xf32>
   return %d : tensor<256x32xf32>
 }
+
+// CHECK-LABEL: func.func @float8
+func.func @float8(%w: tensor<256x200xf32>) -> tensor<256x200xf32> {
+  // One scale per 128 x 128 block: 2 x 2 of them.
+  // CHECK: kiln.block_quantize %{{.*}} bits = 8 group_size = 128 float8 : tensor<256x200xf32> -> tensor<256x200xi8>, tensor<2x2xf32>
+  %q, %s = kiln.block_quantize %w bits = 8 group_size = 128 float8 : tensor<256x200xf32> -> tensor<256x200xi8>, tensor<2x2xf32>
+  // CHECK: kiln.block_dequantize %{{.*}}, %{{.*}} bits = 8 group_size = 128 float8 : tensor<256x200xi8>, tensor<2x2xf32> -> tensor<256x200xf32>
+  %d = kiln.block_dequantize %q, %s bits = 8 group_size = 128 float8 : tensor<256x200xi8>, tensor<2x2xf32> -> tensor<256x200xf32>
+  return %d : tensor<256x200xf32>
+}
