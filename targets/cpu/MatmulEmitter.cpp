@@ -254,13 +254,15 @@ void MatmulEmitter::emitPanels(Value a, Value bm, Value c, int64_t m, int64_t n,
   bool packB = packsB(m, mr) || bTransposed;
   // Codes read in place go group by group (each group scaled once): K
   // blocks of whole groups, at most the packing buffers' depth.
-  quantTiles = false;
+  inPlaceTiles = false;
   if (quant && !packB) {
     int64_t g = quant->groupSize;
     if (g <= kc)
       kc -= kc % g;
     // else one block must hold the only (partial) group
-    quantTiles = g <= kc || k <= kc;
+    inPlaceTiles = g <= kc || k <= kc;
+  } else if (!packB && !bTransposed) {
+    inPlaceTiles = true; // a float B read in place: the same tiles, no scales
   }
   OpBuilder::InsertionGuard guard(b);
   Value panel, group;
@@ -395,19 +397,20 @@ void MatmulEmitter::emitRowBlock(const Operands &o, Value i0, int64_t mr) {
                          scf::YieldOp::create(b, loc);
                        });
   Value tilesStart = idx(0);
-  if (quantTiles && !o.bPacked) {
-    // Codes read in place: tiles up to 8 vectors wide for few rows, so a
-    // row's codes are a whole cache line (64 int8 or 128 int4 columns on
-    // AVX2) and 8 FMA chains cover the latency; the panel's last columns
-    // take NR-wide tiles.
+  if (inPlaceTiles && !o.bPacked) {
+    // B read in place: tiles up to 8 vectors wide for few rows, so a row's
+    // read is a whole cache line or more (64 int8 columns on AVX2) and 8
+    // FMA chains cover the latency, within the accumulators the registers
+    // hold (2 MR); the panel's last columns take NR-wide tiles.
     int64_t nv = t.nr / t.vw;
-    int64_t wide = std::max<int64_t>(nv, std::min<int64_t>(8, 8 / mr) / nv * nv);
+    int64_t minSets = quant && quant->bits == 4 ? 2 : 1;
+    int64_t wide = std::clamp<int64_t>(2 * t.mr / (minSets * mr) / nv * nv, nv, 8);
     if (wide > nv) {
       Value wideEnd = arith::SubIOp::create(
           b, loc, o.ncHere, arith::RemUIOp::create(b, loc, o.ncHere, idx(wide * t.vw)));
       scf::ForOp::create(b, loc, idx(0), wideEnd, idx(wide * t.vw), ValueRange{},
                          [&](OpBuilder &, Location, Value jr, ValueRange) {
-                           emitQuantizedTile(o, i0, jr, mr, packA, wide);
+                           emitInPlaceTile(o, i0, jr, mr, packA, wide);
                            scf::YieldOp::create(b, loc);
                          });
       tilesStart = wideEnd;
@@ -462,8 +465,8 @@ SmallVector<Value> MatmulEmitter::initAccumulators(const Operands &o, Value i0, 
 
 /// C[i0 + 0..mr, jc + jr + 0..nr) += A-panel x B-panel over the K block.
 void MatmulEmitter::emitMicroTile(const Operands &o, Value i0, Value jr, int64_t mr, bool packA) {
-  if (quantTiles && !o.bPacked)
-    return emitQuantizedTile(o, i0, jr, mr, packA, t.nr / t.vw);
+  if (inPlaceTiles && !o.bPacked)
+    return emitInPlaceTile(o, i0, jr, mr, packA, t.nr / t.vw);
   auto vecType = VectorType::get({t.vw}, b.getF32Type());
   int64_t nv = t.nr / t.vw;
   Value col = add(o.jc, jr);
@@ -508,7 +511,8 @@ void MatmulEmitter::emitMicroTile(const Operands &o, Value i0, Value jr, int64_t
                               ValueRange{add(i0, idx(i)), add(col, idx(v * t.vw))});
 }
 
-/// The micro-tile against B's codes read in place (one row block: decode).
+/// The micro-tile against B read in place (one row block: decode), codes
+/// or floats.
 /// Per group of rows the codes are accumulated unscaled, sum a * code, with
 /// the row sums of A beside them; the group then adds
 /// scale * (sum a * code - zero * sum a): per row and B vector the loop is
@@ -517,13 +521,15 @@ void MatmulEmitter::emitMicroTile(const Operands &o, Value i0, Value jr, int64_t
 /// the FMA latency even for one row of A; 4-bit codes come two rows per
 /// byte load (low nibble, then high). Rows left over (a partial group, odd
 /// K) take a loop of one row at a time.
-void MatmulEmitter::emitQuantizedTile(const Operands &o, Value i0, Value jr, int64_t mr,
-                                      bool packA, int64_t nv) {
+void MatmulEmitter::emitInPlaceTile(const Operands &o, Value i0, Value jr, int64_t mr,
+                                    bool packA, int64_t nv) {
   auto f32 = b.getF32Type();
   auto vecType = VectorType::get({t.vw}, f32);
   auto i32Vec = VectorType::get({t.vw}, b.getI32Type());
-  int64_t group = quant->groupSize;
-  bool pairs = quant->bits == 4 && group % 2 == 0; // then every iteration starts even
+  // A float B is one "group" per K block, unscaled.
+  int64_t group = quant ? quant->groupSize : o.kc;
+  bool pairs = quant && quant->bits == 4 && group % 2 == 0; // every iteration starts even
+  bool rowSums = quant && !quant->float8; // for the zero point
   int64_t sets = std::clamp<int64_t>((8 + mr * nv - 1) / (mr * nv), 1, 4);
   if (pairs)
     sets = std::max<int64_t>(2, sets + sets % 2);
@@ -531,13 +537,16 @@ void MatmulEmitter::emitQuantizedTile(const Operands &o, Value i0, Value jr, int
   int64_t perSet = mr * nv + mr;
   constexpr int64_t kPrefetchRows = 24;
   int64_t codeRows = cast<MemRefType>(o.bm.getType()).getDimSize(0);
+  int64_t vectorBytes =
+      quant ? t.vw * quant->bits / 8
+            : t.vw * (int64_t)cast<MemRefType>(o.bm.getType()).getElementTypeBitWidth() / 8;
   Value col = add(o.jc, jr);
   SmallVector<Value> acc = initAccumulators(o, i0, col, mr, nv);
   auto i32Splat = [&](int64_t v) {
     return arith::ConstantOp::create(b, loc, i32Vec, DenseElementsAttr::get(i32Vec, (int32_t)v));
   };
   // The code bytes holding `row` (absolute) at column tile v, zero-extended.
-  auto codesAt = [&](Value row, int64_t v) {
+  auto codesAt = [&](Value row, int64_t v) -> Value {
     Value byteRow = quant->bits == 8 ? row : arith::DivUIOp::create(b, loc, row, idx(2)).getResult();
     Value bytes = vector::LoadOp::create(b, loc, VectorType::get({t.vw}, b.getI8Type()), o.bm,
                                          ValueRange{byteRow, add(col, idx(v * t.vw))});
@@ -548,7 +557,9 @@ void MatmulEmitter::emitQuantizedTile(const Operands &o, Value i0, Value jr, int
   };
   // The codes of one row as f32 (4-bit: the row's own nibble; FP8: the
   // value, unscaled).
-  auto rowCodes = [&](Value row, int64_t v) {
+  auto rowCodes = [&](Value row, int64_t v) -> Value {
+    if (!quant)
+      return loadVector(o.bm, ValueRange{row, add(col, idx(v * t.vw))});
     Value c = codesAt(row, v);
     if (quant->float8)
       return decodeE4M3(b, loc, c);
@@ -573,7 +584,8 @@ void MatmulEmitter::emitQuantizedTile(const Operands &o, Value i0, Value jr, int
       Value splat = vector::BroadcastOp::create(b, loc, vecType, x);
       for (int64_t v = 0; v < nv; ++v)
         s[i * nv + v] = vector::FMAOp::create(b, loc, splat, codes[v], s[i * nv + v]);
-      s[mr * nv + i] = arith::AddFOp::create(b, loc, s[mr * nv + i], x);
+      if (rowSums)
+        s[mr * nv + i] = arith::AddFOp::create(b, loc, s[mr * nv + i], x);
     }
   };
   auto groups = scf::ForOp::create(
@@ -600,12 +612,12 @@ void MatmulEmitter::emitQuantizedTile(const Operands &o, Value i0, Value jr, int
                 // Rows of a weight are N bytes apart, on another page each
                 // for wide N: the hardware prefetchers do not follow, so
                 // the codes kPrefetchRows byte rows ahead are asked for.
-                Value byteRow = quant->bits == 8 ? add(o.pc, k)
-                                                 : arith::DivUIOp::create(b, loc, add(o.pc, k),
-                                                                          idx(2))
-                                                       .getResult();
+                Value byteRow = !quant || quant->bits == 8
+                                    ? add(o.pc, k)
+                                    : arith::DivUIOp::create(b, loc, add(o.pc, k), idx(2))
+                                          .getResult();
                 Value ahead = min(add(byteRow, idx(kPrefetchRows)), idx(codeRows - 1));
-                for (int64_t v = 0; v < nv; v += std::max<int64_t>(1, 64 / (t.vw * quant->bits / 8)))
+                for (int64_t v = 0; v < nv; v += std::max<int64_t>(1, 64 / vectorBytes))
                   memref::PrefetchOp::create(b, loc, o.bm, ValueRange{ahead, add(col, idx(v * t.vw))},
                                              /*isWrite=*/false, /*localityHint=*/3,
                                              /*isDataCache=*/true);
@@ -641,7 +653,14 @@ void MatmulEmitter::emitQuantizedTile(const Operands &o, Value i0, Value jr, int
         SmallVector<Value> sums(rest.getResults());
         Value g = arith::DivUIOp::create(b, loc, add(o.pc, gs), idx(group));
         SmallVector<Value> next;
-        for (int64_t i = 0; i < mr; ++i) {
+        for (int64_t i = 0; i < mr && !quant; ++i) // float B: acc += dot
+          for (int64_t v = 0; v < nv; ++v) {
+            Value dot = sums[i * nv + v];
+            for (int64_t r = 1; r < sets; ++r)
+              dot = arith::AddFOp::create(b, loc, dot, sums[r * perSet + i * nv + v]);
+            next.push_back(arith::AddFOp::create(b, loc, outer[i * nv + v], dot));
+          }
+        for (int64_t i = 0; i < mr && quant; ++i) {
           Value asumScalar = sums[mr * nv + i];
           for (int64_t r = 1; r < sets; ++r)
             asumScalar = arith::AddFOp::create(b, loc, asumScalar, sums[r * perSet + mr * nv + i]);

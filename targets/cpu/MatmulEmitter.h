@@ -96,7 +96,7 @@ private:
   bool prefetchB = false;
   bool zeroInit = false;
   std::optional<QuantizedB> quant;
-  bool quantTiles = false; // this product's codes are read group by group
+  bool inPlaceTiles = false; // this product reads B in place with emitInPlaceTile
 
   struct Operands {
     mlir::Value a, bm, c, bPacked, aPacked, pc, kcHere, jc, ncHere;
@@ -125,8 +125,9 @@ private:
   /// `nv` vectors of columns per row.
   llvm::SmallVector<mlir::Value> initAccumulators(const Operands &o, mlir::Value i0,
                                                   mlir::Value col, int64_t mr, int64_t nv);
-  /// A micro-tile `nv` vectors wide against codes read in place.
-  void emitQuantizedTile(const Operands &o, mlir::Value i0, mlir::Value jr, int64_t mr,
+  /// A micro-tile `nv` vectors wide against B (codes or floats) read in
+  /// place, with several accumulator sets and prefetch.
+  void emitInPlaceTile(const Operands &o, mlir::Value i0, mlir::Value jr, int64_t mr,
                          bool packA, int64_t nv);
   /// t.vw elements of `mem` (f32, f16 or bf16) at `indices`, as f32: half
   /// operands are widened in registers (F16C / AVX-512 conversions).
