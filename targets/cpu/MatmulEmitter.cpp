@@ -404,7 +404,10 @@ void MatmulEmitter::emitRowBlock(const Operands &o, Value i0, int64_t mr) {
     // hold (2 MR); the panel's last columns take NR-wide tiles.
     int64_t nv = t.nr / t.vw;
     int64_t minSets = quant && quant->bits == 4 ? 2 : 1;
-    int64_t wide = std::clamp<int64_t>(2 * t.mr / (minSets * mr) / nv * nv, nv, 8);
+    // A power of two: 6 vectors of 4-bit codes (24 bytes) straddle lines.
+    int64_t wide = nv;
+    while (wide * 2 <= std::min<int64_t>(8, 2 * t.mr / (minSets * mr)))
+      wide *= 2;
     if (wide > nv) {
       Value wideEnd = arith::SubIOp::create(
           b, loc, o.ncHere, arith::RemUIOp::create(b, loc, o.ncHere, idx(wide * t.vw)));
