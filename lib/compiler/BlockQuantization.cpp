@@ -9,6 +9,8 @@
 namespace kiln::compiler {
 
 uint8_t toE4M3(float x) {
+  if (std::isnan(x)) // a weight holding NaN: zero, not undefined behaviour
+    return 0;
   uint8_t sign = std::signbit(x) ? 0x80 : 0;
   float a = std::min(std::fabs(x), 448.0f);
   if (a < 0x1p-6f) // subnormal (q = 8 is the smallest normal, 0x08)
@@ -77,7 +79,9 @@ void quantizeBlocks(const float *w, int64_t k, int64_t n, const BlockQuantizatio
     for (int64_t r = first; r < last; ++r)
       for (int64_t c = 0; c < n; ++c) {
         // Round half to even (the default rounding mode), as NumPy's rint.
-        float x = scale[c] == 0.0f ? 0.0f : std::nearbyint(w[r * n + c] / scale[c]);
+        float x = scale[c] == 0.0f || std::isnan(w[r * n + c])
+                      ? 0.0f
+                      : std::nearbyint(w[r * n + c] / scale[c]);
         int code = (int)std::clamp(x, -qmax, qmax) + mid;
         if (q.bits == 8)
           bytes[r * n + c] = (uint8_t)code;

@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
 
@@ -404,7 +405,7 @@ void MatmulEmitter::emitRowBlock(const Operands &o, Value i0, int64_t mr) {
     // hold (2 MR); the panel's last columns take NR-wide tiles.
     int64_t nv = t.nr / t.vw;
     int64_t minSets = quant && quant->bits == 4 ? 2 : 1;
-    // A power of two: 6 vectors of 4-bit codes (24 bytes) straddle lines.
+    // A power of two: 6 vectors of 4-bit codes (48 bytes) straddle lines.
     int64_t wide = nv;
     while (wide * 2 <= std::min<int64_t>(8, 2 * t.mr / (minSets * mr)))
       wide *= 2;
@@ -533,15 +534,18 @@ void MatmulEmitter::emitInPlaceTile(const Operands &o, Value i0, Value jr, int64
   int64_t group = quant ? quant->groupSize : o.kc;
   bool pairs = quant && quant->bits == 4 && group % 2 == 0; // every iteration starts even
   bool rowSums = quant && !quant->float8; // for the zero point
-  int64_t sets = std::clamp<int64_t>((8 + mr * nv - 1) / (mr * nv), 1, 4);
-  if (pairs)
-    sets = std::max<int64_t>(2, sets + sets % 2);
+  // Accumulator sets for 8 FMA chains; rows per iteration (a power of two,
+  // two for 4-bit pairs), row r of an iteration summing into set r % sets.
+  int64_t sets = (int64_t)llvm::PowerOf2Ceil(std::clamp<int64_t>((8 + mr * nv - 1) / (mr * nv), 1, 4));
+  int64_t step = pairs ? std::max<int64_t>(sets, 2) : sets;
   // Per set: mr * nv vector sums, then mr scalar sums of A.
   int64_t perSet = mr * nv + mr;
   constexpr int64_t kPrefetchRows = 24;
   int64_t codeRows = cast<MemRefType>(o.bm.getType()).getDimSize(0);
+  // Bytes of B one vector of columns reads per (byte) row: a code byte per
+  // column (4-bit bytes hold two rows), or an element.
   int64_t vectorBytes =
-      quant ? t.vw * quant->bits / 8
+      quant ? t.vw
             : t.vw * (int64_t)cast<MemRefType>(o.bm.getType()).getElementTypeBitWidth() / 8;
   Value col = add(o.jc, jr);
   SmallVector<Value> acc = initAccumulators(o, i0, col, mr, nv);
@@ -603,14 +607,14 @@ void MatmulEmitter::emitInPlaceTile(const Operands &o, Value i0, Value jr, int64
           init.append(mr * nv, zeroVec);
           init.append(mr, zero);
         }
-        // gLen rounded down to whole iterations (sets is a power of two).
-        Value mainEnd = arith::AndIOp::create(b, loc, gLen, idx(~(sets - 1)));
+        // gLen rounded down to whole iterations (step is a power of two).
+        Value mainEnd = arith::AndIOp::create(b, loc, gLen, idx(~(step - 1)));
         auto main = scf::ForOp::create(
-            b, loc, idx(0), mainEnd, idx(sets), init,
+            b, loc, idx(0), mainEnd, idx(step), init,
             [&](OpBuilder &, Location, Value kk, ValueRange carried) {
               SmallVector<Value> sums(carried.begin(), carried.end());
               Value kInBlock = add(gs, kk);
-              for (int64_t r = 0; r < sets; r += pairs ? 2 : 1) {
+              for (int64_t r = 0; r < step; r += pairs ? 2 : 1) {
                 Value k = add(kInBlock, idx(r));
                 // Rows of a weight are N bytes apart, on another page each
                 // for wide N: the hardware prefetchers do not follow, so
@@ -634,9 +638,9 @@ void MatmulEmitter::emitInPlaceTile(const Operands &o, Value i0, Value jr, int64
                     lo.push_back(rowCodes(add(o.pc, k), v));
                   }
                 }
-                rowStep(sums, r, k, lo);
+                rowStep(sums, r % sets, k, lo);
                 if (pairs)
-                  rowStep(sums, r + 1, add(k, idx(1)), hi);
+                  rowStep(sums, (r + 1) % sets, add(k, idx(1)), hi);
               }
               scf::YieldOp::create(b, loc, sums);
             });

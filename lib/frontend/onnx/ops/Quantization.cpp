@@ -286,13 +286,15 @@ LogicalResult convertMatMulNBits(NodeImporter &n) {
   int64_t rows = (k * bits + 7) / 8; // a last block past K is padding
   if (rows < blocks * blob)
     data = n.slice(data, {0, 0}, {rows, cols}, {1, 1});
-  if (n.inputType(2).getNumElements() != cols * blocks)
+  if (!n.inputType(2).hasStaticShape() || n.inputType(2).getNumElements() != cols * blocks)
     return n.error("scales must hold N * k_blocks = " + std::to_string(cols * blocks) +
                    " values");
   Value scales = n.castTo(kMajor(n, n.reshape(*n.required(2), {cols, blocks})), f32);
   Value zeros;
   if (Value zp = n.input(3)) {
     auto zt = n.inputType(3);
+    if (!zt.hasStaticShape())
+      return n.error("zero_points must have a static shape");
     if (isa<FloatType>(zt.getElementType())) {
       if (zt.getNumElements() != cols * blocks)
         return n.error("float zero_points must hold N * k_blocks values");
