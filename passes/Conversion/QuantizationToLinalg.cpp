@@ -40,25 +40,14 @@ struct BlockDequantizeLowering : OpRewritePattern<BlockDequantizeOp> {
           Value row = bits == 8 ? k : arith::DivUIOp::create(b, l, k, idx(2)).getResult();
           Value byte = tensor::ExtractOp::create(b, l, data, ValueRange{row, n});
           Value code = arith::ExtUIOp::create(b, l, b.getI32Type(), byte);
-          if (bits == 4) {
-            // Even rows in the low nibble, odd rows in the high one.
-            Value odd = arith::IndexCastOp::create(b, l, b.getI32Type(),
-                                                   arith::RemUIOp::create(b, l, k, idx(2)));
-            Value shift = arith::MulIOp::create(
-                b, l, odd, arith::ConstantIntOp::create(b, l, b.getI32Type(), 4));
-            code = arith::AndIOp::create(
-                b, l, arith::ShRUIOp::create(b, l, code, shift),
-                arith::ConstantIntOp::create(b, l, b.getI32Type(), 15));
-          }
+          Value x = codeValue(b, l, code, k, bits, op.getFloat8());
           Value gi = arith::DivUIOp::create(b, l, k, idx(group));
-          if (op.getFloat8()) { // e4m3 codes, one scale per group x group block
+          if (op.getFloat8()) { // one scale per group x group block, no zero point
             Value gj = arith::DivUIOp::create(b, l, n, idx(group));
             Value scale = tensor::ExtractOp::create(b, l, scales, ValueRange{gi, gj});
-            linalg::YieldOp::create(
-                b, l, ValueRange{arith::MulFOp::create(b, l, decodeE4M3(b, l, code), scale)});
+            linalg::YieldOp::create(b, l, ValueRange{arith::MulFOp::create(b, l, x, scale)});
             return;
           }
-          Value x = arith::UIToFPOp::create(b, l, b.getF32Type(), code);
           Value zero = zeros ? tensor::ExtractOp::create(b, l, zeros, ValueRange{gi, n}).getResult()
                              : arith::ConstantOp::create(
                                    b, l, b.getF32FloatAttr((float)(1 << (bits - 1))))

@@ -167,24 +167,11 @@ void MatmulEmitter::emitQuantizedLoops(Value a, Value codes, Value scales, Value
 Value MatmulEmitter::dequantize(OpBuilder &nb, Location l, Value bytes, Value row, Value scale,
                                 Value zero) {
   auto vt = dyn_cast<VectorType>(bytes.getType());
-  auto like = [&](Type elt) -> Type { return vt ? VectorType::get(vt.getShape(), elt) : elt; };
-  auto i32 = nb.getI32Type();
-  auto splat = [&](Value scalar) -> Value {
-    return vt ? vector::BroadcastOp::create(nb, l, like(scalar.getType()), scalar).getResult()
-              : scalar;
-  };
-  Value code = arith::ExtUIOp::create(nb, l, like(i32), bytes);
+  Type i32 = vt ? Type(VectorType::get(vt.getShape(), nb.getI32Type())) : Type(nb.getI32Type());
+  Value x = codeValue(nb, l, arith::ExtUIOp::create(nb, l, i32, bytes), row, quant->bits,
+                      quant->float8);
   if (quant->float8)
-    return arith::MulFOp::create(nb, l, decodeE4M3(nb, l, code), scale);
-  if (quant->bits == 4) {
-    // Even rows in the low nibble, odd rows in the high one.
-    Value odd = arith::AndIOp::create(nb, l, row, arith::ConstantIndexOp::create(nb, l, 1));
-    Value shift = arith::ShLIOp::create(nb, l, arith::IndexCastOp::create(nb, l, i32, odd),
-                                        arith::ConstantIntOp::create(nb, l, i32, 2));
-    code = arith::AndIOp::create(nb, l, arith::ShRUIOp::create(nb, l, code, splat(shift)),
-                                 splat(arith::ConstantIntOp::create(nb, l, i32, 15)));
-  }
-  Value x = arith::UIToFPOp::create(nb, l, like(nb.getF32Type()), code);
+    return arith::MulFOp::create(nb, l, x, scale);
   return arith::MulFOp::create(nb, l, arith::SubFOp::create(nb, l, x, zero), scale);
 }
 
@@ -567,20 +554,7 @@ void MatmulEmitter::emitInPlaceTile(const Operands &o, Value i0, Value jr, int64
   auto rowCodes = [&](Value row, int64_t v) -> Value {
     if (!quant)
       return loadVector(o.bm, ValueRange{row, add(col, idx(v * t.vw))});
-    Value c = codesAt(row, v);
-    if (quant->float8)
-      return decodeE4M3(b, loc, c);
-    if (quant->bits == 4) {
-      Value odd = arith::IndexCastOp::create(b, loc, b.getI32Type(),
-                                             arith::AndIOp::create(b, loc, row, idx(1)));
-      Value shift = arith::ShLIOp::create(b, loc, odd,
-                                          arith::ConstantIntOp::create(b, loc, b.getI32Type(), 2));
-      c = arith::AndIOp::create(
-          b, loc,
-          arith::ShRUIOp::create(b, loc, c, vector::BroadcastOp::create(b, loc, i32Vec, shift)),
-          i32Splat(15));
-    }
-    return toFloat(c);
+    return codeValue(b, loc, codesAt(row, v), row, quant->bits, quant->float8);
   };
   // One row of A against `codes` into set `set`: sums += a * codes, asum += a.
   auto rowStep = [&](SmallVector<Value> &sums, int64_t set, Value kInBlock,

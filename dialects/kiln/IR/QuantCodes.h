@@ -9,6 +9,7 @@
 #define KILN_DIALECTS_KILN_IR_QUANTCODES_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
 
 namespace kiln {
@@ -44,6 +45,36 @@ inline mlir::Value decodeE4M3(mlir::OpBuilder &b, mlir::Location loc, mlir::Valu
       b, loc, f32,
       mlir::arith::OrIOp::create(b, loc, mlir::arith::BitcastOp::create(b, loc, i32, scaled),
                                  sign));
+}
+
+/// The code of row `row` (an index) in `codes`, the zero-extended i32 byte
+/// (scalar or vector) holding it, as an f32 value before zero point and
+/// scale: 8-bit codes as they are, 4-bit codes the low nibble for an even
+/// row and the high one for an odd row, FP8 decoded.
+inline mlir::Value codeValue(mlir::OpBuilder &b, mlir::Location loc, mlir::Value codes,
+                             mlir::Value row, int64_t bits, bool float8) {
+  if (float8)
+    return decodeE4M3(b, loc, codes);
+  auto vector = mlir::dyn_cast<mlir::VectorType>(codes.getType());
+  auto splat = [&](mlir::Value scalar) -> mlir::Value {
+    if (!vector)
+      return scalar;
+    return mlir::vector::BroadcastOp::create(b, loc, vector, scalar);
+  };
+  auto i32 = b.getI32Type();
+  if (bits == 4) {
+    mlir::Value odd = mlir::arith::IndexCastOp::create(
+        b, loc, i32,
+        mlir::arith::AndIOp::create(b, loc, row, mlir::arith::ConstantIndexOp::create(b, loc, 1)));
+    mlir::Value shift = mlir::arith::ShLIOp::create(
+        b, loc, odd, mlir::arith::ConstantIntOp::create(b, loc, i32, 2));
+    codes = mlir::arith::AndIOp::create(
+        b, loc, mlir::arith::ShRUIOp::create(b, loc, codes, splat(shift)),
+        splat(mlir::arith::ConstantIntOp::create(b, loc, i32, 15)));
+  }
+  mlir::Type f32 = vector ? mlir::Type(mlir::VectorType::get(vector.getShape(), b.getF32Type()))
+                          : mlir::Type(b.getF32Type());
+  return mlir::arith::UIToFPOp::create(b, loc, f32, codes);
 }
 
 } // namespace kiln
