@@ -42,9 +42,10 @@ struct TargetCapabilities {
 };
 
 /// A buffer a dispatch is given: argument `value` of the model's entry
-/// (inputs, then weights, then outputs) or the arena at byte offset `value`.
+/// (inputs, then weights, then outputs), the arena at byte offset `value`,
+/// arena slot `value` (placed at run time: dynamic dims) or the dims vector.
 struct DispatchBinding {
-  enum Kind { Argument, Arena } kind;
+  enum Kind { Argument, Arena, Slot, Dims } kind;
   uint64_t value;
   /// Bytes the kernel may touch through it (checked on load).
   uint64_t bytes = 0;
@@ -56,6 +57,9 @@ struct DispatchBinding {
 struct DispatchInfo {
   std::string entry;
   uint64_t workgroups = 1;
+  /// Dynamic dims: the dims-vector entry holding the workgroup count (-1:
+  /// `workgroups`).
+  int64_t workgroupsEntry = -1;
   std::vector<DispatchBinding> bindings;
 };
 
@@ -88,6 +92,17 @@ struct KernelBlob {
   std::vector<GpuLaunch> launches;
   uint64_t arenaBytes = 0;        // intermediates placed by liveness
   uint64_t intermediateBytes = 0; // what they would take unshared
+  /// Dynamic dims (empty `shapeEntry`: static): `void shapeEntry(int64_t
+  /// *dims)` fills a dims vector of `dimsLength` entries from the input
+  /// dims in front; `outputDims` give each kernel output's dim entries (-1:
+  /// static); `slots` the arena's intermediates, placed per run.
+  struct Slot {
+    int64_t bytesEntry, first, last;
+  };
+  std::string shapeEntry;
+  int64_t dimsLength = 0;
+  std::vector<std::vector<int64_t>> outputDims;
+  std::vector<Slot> slots;
 };
 
 enum class Emit { Blob, LLVMIR, Assembly };

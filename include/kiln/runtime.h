@@ -78,6 +78,10 @@ uint64_t kiln_model_flops(const kiln_model *model);
 /* Describes input/output `index`; the returned pointers live as long as the model. */
 kiln_status kiln_model_input(const kiln_model *model, size_t index, kiln_tensor *info);
 kiln_status kiln_model_output(const kiln_model *model, size_t index, kiln_tensor *info);
+/* The name of dim `dim` of input `index` when the model leaves it dynamic
+ * and names it (ONNX dim_param: "batch", "seq"); "" otherwise (or for an
+ * index out of range). */
+const char *kiln_model_input_dim_name(const kiln_model *model, size_t index, size_t dim);
 
 /* device: "cpu" (threads: KILN_NUM_THREADS, default = the CPUs this process may use) or "cuda"
  * (GPU 0 through the CUDA driver, loaded here with dlopen; the artifact must
@@ -85,9 +89,20 @@ kiln_status kiln_model_output(const kiln_model *model, size_t index, kiln_tensor
 kiln_status kiln_session_create(kiln_model *model, const char *device, kiln_session **session);
 void kiln_session_destroy(kiln_session *session);
 /* Inputs by name (or position when name is NULL); outputs must have the
- * model's dtypes and shapes and point at caller-owned memory. */
+ * model's dtypes and shapes and point at caller-owned memory. A model
+ * compiled with dynamic dims (kiln_model_input/output report them as -1)
+ * takes any size there: inputs sharing a named dim (ONNX dim_param) must
+ * agree on it, and the outputs' shapes follow from the inputs'
+ * (kiln_session_output_shapes). */
 kiln_status kiln_session_run(kiln_session *session, const kiln_tensor *inputs,
                              size_t num_inputs, kiln_tensor *outputs, size_t num_outputs);
+/* The output shapes `inputs` give (their data is not read): fills each
+ * outputs[i]'s name, dtype, rank and shape; the shapes point into the
+ * session, valid until its next call. For a model with static shapes they
+ * are the declared ones. */
+kiln_status kiln_session_output_shapes(kiln_session *session, const kiln_tensor *inputs,
+                                       size_t num_inputs, kiln_tensor *outputs,
+                                       size_t num_outputs);
 
 #ifdef __cplusplus
 }

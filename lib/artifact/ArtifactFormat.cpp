@@ -4,6 +4,7 @@
 
 #include "lib/support/CheckedSize.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -46,7 +47,17 @@ std::optional<uint64_t> tensorBytes(const fb::TensorInfo *t) {
   }
   if (!t->shape())
     return n;
-  return kiln::checkedTensorBytes(*t->shape(), n);
+  // A dynamic dim (-1, with a dims-vector entry) counts as 1 here: the
+  // runtime checks each run's sizes.
+  std::vector<int64_t> dims(t->shape()->begin(), t->shape()->end());
+  for (size_t i = 0; i < dims.size(); ++i)
+    if (dims[i] == -1 && t->dims() && i < t->dims()->size() && t->dims()->Get(i) >= 0)
+      dims[i] = 1;
+  return kiln::checkedTensorBytes(dims, n);
+}
+
+bool isDynamic(const fb::TensorInfo *t) {
+  return t->shape() && std::find(t->shape()->begin(), t->shape()->end(), -1) != t->shape()->end();
 }
 
 bool inside(const fb::Section *s, uint64_t fileSize) {
@@ -152,6 +163,37 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
       error = "'" + path + "' is truncated or corrupt: a kernel lies outside the file";
       return nullptr;
     }
+  // Dynamic dims: entries inside the dims vector, -1 exactly where a dim is
+  // static, input dims among the symbols the runtime fills.
+  int64_t symbols = m->symbols(), dimsLength = m->dims_length();
+  bool dynamic = m->shape_entry() != nullptr;
+  if (dynamic && (symbols < 0 || dimsLength < symbols || dimsLength > (1 << 20))) {
+    error = "'" + path + "' is corrupt: its dims vector is malformed";
+    return nullptr;
+  }
+  for (auto *list : {m->inputs(), m->outputs()})
+    for (const fb::TensorInfo *t : *list) {
+      if (!isDynamic(t))
+        continue;
+      bool bad = !dynamic || !t->dims() || t->dims()->size() != t->shape()->size();
+      for (size_t i = 0; !bad && i < t->dims()->size(); ++i) {
+        int64_t e = t->dims()->Get(i), d = t->shape()->Get(i);
+        bad = d == -1 ? e < 0 || e >= (list == m->inputs() ? symbols : dimsLength) : e != -1;
+      }
+      if (bad) {
+        error = "'" + path + "' is corrupt: '" + (t->name() ? t->name()->str() : "?") +
+                "' has dynamic dims without valid dims-vector entries";
+        return nullptr;
+      }
+    }
+  uint32_t numSlots = m->slots() ? m->slots()->size() : 0;
+  if (m->slots())
+    for (const fb::ArenaSlot *slot : *m->slots())
+      if (slot->bytes_entry() < symbols || slot->bytes_entry() >= dimsLength ||
+          slot->last() >= (int64_t)m->plan()->size() || slot->first() > slot->last()) {
+        error = "'" + path + "' is corrupt: an arena slot is malformed";
+        return nullptr;
+      }
   // The compiler never plans an arena past kMaxTensorBytes; a larger one
   // is damage, and its sums could overflow below.
   bool hugeArena = m->arena_bytes() > kiln::kMaxTensorBytes;
@@ -170,15 +212,23 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
     switch (b->kind()) {
     case fb::BufferKind::Input:
       return b->index() >= count(m->inputs()) ||
-             b->size() > *tensorBytes(m->inputs()->Get(b->index()));
+             b->size() > (isDynamic(m->inputs()->Get(b->index()))
+                              ? 0
+                              : *tensorBytes(m->inputs()->Get(b->index())));
     case fb::BufferKind::Output:
       return b->index() >= count(m->outputs()) ||
-             b->size() > *tensorBytes(m->outputs()->Get(b->index()));
+             b->size() > (isDynamic(m->outputs()->Get(b->index()))
+                              ? 0
+                              : *tensorBytes(m->outputs()->Get(b->index())));
     case fb::BufferKind::Weight:
       return b->index() >= count(m->weights()) ||
              b->size() > m->weights()->Get(b->index())->data()->size();
     case fb::BufferKind::Arena:
       return b->offset() >= arenaBytes || b->size() > arenaBytes - b->offset();
+    case fb::BufferKind::Slot:
+      return b->index() >= numSlots || b->size() != 0;
+    case fb::BufferKind::Dims:
+      return !dynamic || b->size() > (uint64_t)dimsLength * 8;
     }
     return true;
   };
@@ -202,7 +252,8 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
     }
   }
   for (const fb::Dispatch *d : *m->plan()) {
-    if (d->kernel() >= m->kernels()->size() || !d->buffers() || !d->entry()) {
+    if (d->kernel() >= m->kernels()->size() || !d->buffers() || !d->entry() ||
+        d->workgroups_entry() >= dimsLength || (d->workgroups_entry() >= 0 && !dynamic)) {
       error = "'" + path + "' has a plan naming a missing kernel";
       return nullptr;
     }

@@ -23,16 +23,38 @@ static LogicalResult signatureOf(Value v, Location loc, StringRef what, StringRe
   if (!t)
     return emitError(loc) << what << " '" << name << "' has type " << v.getType()
                           << "; only tensors can be compiled";
-  if (!t.hasStaticShape() && what == "input")
+  if (!t.hasStaticShape() && isa<StringType>(t.getElementType()))
     return emitError(loc) << what << " '" << name << "' has dynamic shape " << t
-                          << "; fix it with --input-shape " << name << "=...";
-  if (!t.hasStaticShape()) // outputs cannot be pinned, only the inputs they follow
-    return emitError(loc) << what << " '" << name << "' has dynamic shape " << t
-                          << "; fix the inputs its shape follows with --input-shape NAME=...";
+                          << "; string tensors need static shapes (fix it with --input-shape "
+                          << name << "=... or --dim)";
   sig.name = name.str();
   sig.elementType = t.getElementType();
-  sig.shape.assign(t.getShape().begin(), t.getShape().end());
+  for (int64_t d : t.getShape())
+    sig.shape.push_back(ShapedType::isDynamic(d) ? -1 : d);
   return success();
+}
+
+/// Gives each dynamic dim of an input its dims-vector entry: one per name
+/// (ONNX dim_param) across inputs, one each when unnamed.
+static void assignDims(TensorSignature &sig, ArrayAttr names, llvm::StringMap<int64_t> &named,
+                       int64_t &symbols) {
+  if (llvm::none_of(sig.shape, [](int64_t d) { return d < 0; }))
+    return;
+  for (auto [d, size] : llvm::enumerate(sig.shape)) {
+    StringAttr name = names && d < names.size() ? dyn_cast<StringAttr>(names[d]) : nullptr;
+    sig.dimNames.push_back(name ? name.str() : "");
+    if (size >= 0) {
+      sig.dims.push_back(-1);
+      continue;
+    }
+    if (!sig.dimNames.back().empty()) {
+      auto [it, inserted] = named.try_emplace(sig.dimNames.back(), symbols);
+      symbols += inserted;
+      sig.dims.push_back(it->second);
+    } else {
+      sig.dims.push_back(symbols++);
+    }
+  }
 }
 
 LogicalResult bindInputValues(ModuleOp module,
@@ -481,12 +503,15 @@ LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model,
     return module.emitError("the model has no @main function");
   Block &body = main.getBody().front();
   model.flops = countFlops(main);
+  llvm::StringMap<int64_t> named; // dim name -> its dims-vector entry
   for (auto [i, arg] : llvm::enumerate(main.getArguments())) {
     auto name = main.getArgAttrOfType<StringAttr>(i, "kiln.name");
     std::string n = name ? name.str() : "arg" + std::to_string(i);
     TensorSignature sig;
     if (failed(signatureOf(arg, main.getLoc(), "input", n, sig)))
       return failure();
+    assignDims(sig, main.getArgAttrOfType<ArrayAttr>(i, "kiln.dim_names"), named,
+               model.symbols);
     model.inputs.push_back(sig);
   }
   auto ret = cast<func::ReturnOp>(body.getTerminator());
@@ -509,6 +534,18 @@ LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model,
     widenHalfFusedOps(main);
   if (failed(bindWeights(main, model)))
     return failure();
+  // Dynamic dims: which dims-vector entry each kernel input's dims read
+  // (kiln-cpu-partition-dispatches turns them into loads of that vector).
+  if (model.symbols) {
+    MLIRContext *ctx = module.getContext();
+    for (auto [k, input] : llvm::enumerate(model.host.kernelInputs))
+      if (!model.inputs[input].dims.empty())
+        main.setArgAttr(k, "kiln.dims",
+                        DenseI64ArrayAttr::get(ctx, model.inputs[input].dims));
+    module->setAttr("kiln.symbols", IntegerAttr::get(IntegerType::get(ctx, 64), model.symbols));
+    module->setAttr("kiln.kernel_args",
+                    IntegerAttr::get(IntegerType::get(ctx, 64), main.getNumArguments()));
+  }
   // Inputs are the caller's buffers and weights are mapped read-only from
   // the artifact: bufferization must never write into an argument (an op
   // updating a copy of one, like ScatterElements on a zeros initializer,
@@ -524,6 +561,10 @@ LogicalResult compileKernels(ModuleOp module, ArrayRef<target::Target *> targets
   if (main && main.getNumResults() == 0)
     return success();
   for (target::Target *t : targets) {
+    if (model.symbols && t->capabilities().subgroupSize)
+      return module.emitError("target ")
+             << t->spec() << " needs static shapes: fix the dynamic dims with --input-shape or "
+                             "--dim (dynamic dims are compiled for the CPU)";
     OwningOpRef<ModuleOp> copy = module.clone();
     FailureOr<target::KernelBlob> blob = t->compile(*copy, options);
     if (failed(blob))

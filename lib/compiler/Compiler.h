@@ -26,7 +26,12 @@ namespace kiln::compiler {
 struct TensorSignature {
   std::string name;
   mlir::Type elementType;
-  std::vector<int64_t> shape;
+  std::vector<int64_t> shape; // -1: dynamic
+  /// Dynamic dims: per dim, the dims-vector entry holding its size (-1:
+  /// static) and its name (ONNX dim_param; "" when unnamed). Inputs that
+  /// share a name share an entry. Empty when the shape is static.
+  std::vector<int64_t> dims;
+  std::vector<std::string> dimNames;
 };
 
 /// Weight argument `name` is the bytes of `slices` back to back: one slice
@@ -49,6 +54,8 @@ struct WeightBinding {
 
 struct CompiledModel {
   std::vector<TensorSignature> inputs, outputs;
+  /// Dims-vector entries the inputs' dynamic dims fill (0: static model).
+  int64_t symbols = 0;
   std::vector<WeightBinding> weights;
   std::vector<target::KernelBlob> kernels;
   /// String ops the runtime runs itself, and which inputs/outputs the

@@ -13,6 +13,7 @@
 #include "lib/runtime/Device.h"
 #include "lib/runtime/HostSteps.h"
 #include "lib/runtime/ThreadPool.h"
+#include "lib/support/ArenaPlacement.h"
 #include "lib/support/CheckedSize.h"
 
 #include <atomic>
@@ -36,6 +37,10 @@ struct kiln_model {
   std::unique_ptr<artifact::Artifact> artifact;
   std::vector<std::vector<int64_t>> inShapes, outShapes;
   std::vector<std::string> inNames, outNames;
+  // Dynamic dims: each dim's dims-vector entry (-1: static) and name.
+  std::vector<std::vector<int64_t>> inDims, outDims;
+  std::vector<std::vector<std::string>> inDimNames;
+  bool dynamic = false;
 };
 
 struct kiln_session {
@@ -46,6 +51,13 @@ struct kiln_session {
   std::unique_ptr<runtime::ThreadPool> pool;
   std::vector<runtime::WorkEstimate> estimates; // per dispatch of the plan
   void *arena = nullptr;
+  uint64_t arenaCapacity = 0;
+  // Dynamic dims: the dims vector of the last run, the shape function that
+  // completes it, the output shapes and arena offsets it gave.
+  void (*shapes)(int64_t *) = nullptr;
+  std::vector<int64_t> dims, lastSymbols;
+  std::vector<std::vector<int64_t>> outShapes;
+  std::vector<uint64_t> slotOffsets;
   // Strings the host steps made: intermediate values, and the outputs'
   // (the caller's output arrays point into these until the next run).
   std::vector<runtime::Strings> hostValues, outputStrings;
@@ -111,18 +123,32 @@ kiln_status kiln_model_open(const char *path, kiln_model **out) {
                                                    : KILN_ERROR_BAD_ARTIFACT,
                 error);
   auto *m = new kiln_model();
-  auto collect = [](const flatbuffers::Vector<flatbuffers::Offset<fb::TensorInfo>> *v,
-                    std::vector<std::vector<int64_t>> &shapes,
-                    std::vector<std::string> &names) {
+  auto collect = [&](const flatbuffers::Vector<flatbuffers::Offset<fb::TensorInfo>> *v,
+                     std::vector<std::vector<int64_t>> &shapes, std::vector<std::string> &names,
+                     std::vector<std::vector<int64_t>> &dims,
+                     std::vector<std::vector<std::string>> *dimNames) {
     for (const fb::TensorInfo *t : *v) {
       names.push_back(t->name() ? t->name()->str() : "");
       shapes.emplace_back();
+      dims.emplace_back();
       if (t->shape())
         shapes.back().assign(t->shape()->begin(), t->shape()->end());
+      if (t->dims()) {
+        dims.back().assign(t->dims()->begin(), t->dims()->end());
+        m->dynamic = true;
+      } else {
+        dims.back().assign(shapes.back().size(), -1);
+      }
+      if (dimNames) {
+        dimNames->emplace_back(shapes.back().size());
+        if (t->dim_names())
+          for (size_t i = 0; i < t->dim_names()->size() && i < shapes.back().size(); ++i)
+            dimNames->back()[i] = t->dim_names()->Get(i)->str();
+      }
     }
   };
-  collect(a->manifest().inputs(), m->inShapes, m->inNames);
-  collect(a->manifest().outputs(), m->outShapes, m->outNames);
+  collect(a->manifest().inputs(), m->inShapes, m->inNames, m->inDims, &m->inDimNames);
+  collect(a->manifest().outputs(), m->outShapes, m->outNames, m->outDims, nullptr);
   m->artifact = std::move(a);
   *out = m;
   return KILN_OK;
@@ -160,6 +186,11 @@ kiln_status kiln_model_input(const kiln_model *m, size_t i, kiln_tensor *info) {
 }
 kiln_status kiln_model_output(const kiln_model *m, size_t i, kiln_tensor *info) {
   return describe(m, false, i, info);
+}
+const char *kiln_model_input_dim_name(const kiln_model *m, size_t i, size_t d) {
+  if (!m || i >= m->inDimNames.size() || d >= m->inDimNames[i].size())
+    return "";
+  return m->inDimNames[i][d].c_str();
 }
 
 kiln_status kiln_session_create(kiln_model *model, const char *device,
@@ -219,6 +250,20 @@ kiln_status kiln_session_create(kiln_model *model, const char *device,
       return fail(KILN_ERROR_DEVICE, "the cpu kernel has no entry '" + d->entry()->str() + "'");
     s->entries.push_back(fn);
   }
+  if (m.shape_entry()) {
+    // The shape function lives in the plan's kernel.
+    if (!m.plan()->size() || !s->kernels[m.plan()->Get(0)->kernel()])
+      return fail(KILN_ERROR_BAD_ARTIFACT, "the artifact has dynamic dims but no plan");
+    // dlsym gives every symbol one function type; this one takes the dims.
+    runtime::DispatchFn symbol =
+        s->kernels[m.plan()->Get(0)->kernel()]->lookup(m.shape_entry()->str());
+    std::memcpy(&s->shapes, &symbol, sizeof symbol);
+    if (!s->shapes)
+      return fail(KILN_ERROR_DEVICE,
+                  "the cpu kernel has no shape function '" + m.shape_entry()->str() + "'");
+    s->dims.assign((size_t)m.dims_length(), -1);
+    s->outShapes = model->outShapes;
+  }
   std::string error;
   unsigned threads = runtime::threadCountFromEnvironment(error);
   if (!threads)
@@ -273,14 +318,14 @@ static int64_t elementCount(const std::vector<int64_t> &shape) {
   return n;
 }
 
-/// Checks `given` against manifest entry `index` of `list`.
+/// Checks `given` against manifest entry `index` of `list`, whose shape
+/// is `wantShape` (-1: any size, a dynamic input dim).
 static kiln_status check(const kiln_model *m, bool input, size_t index,
-                         const kiln_tensor &given) {
+                         const kiln_tensor &given, const std::vector<int64_t> &wantShape) {
   kiln_tensor want;
   describe(m, input, index, &want);
+  want.shape = wantShape.data();
   std::string what = std::string(input ? "input" : "output") + " '" + want.name + "'";
-  if (!given.data && elementCount((input ? m->inShapes : m->outShapes)[index]) > 0)
-    return fail(KILN_ERROR_BAD_ARGUMENT, what + " has no data");
   if (given.dtype != want.dtype)
     return fail(KILN_ERROR_BAD_ARGUMENT,
                 what + " has dtype " +
@@ -288,15 +333,21 @@ static kiln_status check(const kiln_model *m, bool input, size_t index,
                          ? std::string(kiln_dtype_name(given.dtype))
                          : std::to_string((int)given.dtype) + " (not a kiln_dtype)") +
                     ", the model expects " + kiln_dtype_name(want.dtype));
-  if (given.rank != want.rank || (given.rank && !given.shape) ||
-      (given.rank && std::memcmp(given.shape, want.shape, sizeof(int64_t) * given.rank))) {
-    // Name the first dim that differs: artifacts are compiled for one shape.
+  bool differs = given.rank != want.rank || (given.rank && !given.shape);
+  for (int32_t d = 0; !differs && d < given.rank; ++d)
+    differs = want.shape[d] >= 0 ? given.shape[d] != want.shape[d]
+                                 : given.shape[d] < 0 || given.shape[d] > (int64_t)kMaxTensorBytes;
+  if (differs) {
+    // Name the first dim that differs: static dims are compiled for one size.
     std::string detail;
     if (given.rank == want.rank && given.shape)
-      for (int32_t d = 0; d < given.rank && detail.empty(); ++d)
-        if (given.shape[d] != want.shape[d])
+      for (int32_t d = 0; d < given.rank && detail.empty(); ++d) {
+        if (want.shape[d] >= 0 && given.shape[d] != want.shape[d])
           detail = " (dim " + std::to_string(d) + " is " + std::to_string(given.shape[d]) +
                    ", compiled for " + std::to_string(want.shape[d]) + ")";
+        else if (want.shape[d] < 0 && given.shape[d] < 0)
+          detail = " (dim " + std::to_string(d) + " is negative)";
+      }
     bool printable = given.rank >= 0 && given.rank <= 64 && (given.shape || !given.rank);
     return fail(KILN_ERROR_BAD_ARGUMENT,
                 what + " has " +
@@ -305,6 +356,83 @@ static kiln_status check(const kiln_model *m, bool input, size_t index,
                                      (given.shape ? "" : " and no shape")) +
                     ", the model expects " + shapeString(want.shape, want.rank) + detail);
   }
+  if (!given.data && elementCount(std::vector<int64_t>(given.shape, given.shape + given.rank)) > 0)
+    return fail(KILN_ERROR_BAD_ARGUMENT, what + " has no data");
+  return KILN_OK;
+}
+
+/// Dynamic dims: fills the session's dims vector from the inputs (bound
+/// in model order), runs the shape function, and from it sizes the outputs
+/// and places the arena. Inputs sharing a dim name must agree on it.
+static kiln_status resolveDims(kiln_session *s, const std::vector<const kiln_tensor *> &given) {
+  const kiln_model *m = s->model;
+  const fb::Manifest &man = m->artifact->manifest();
+  size_t symbols = (size_t)man.symbols();
+  std::vector<int64_t> sym(symbols, -1);
+  std::vector<std::pair<size_t, size_t>> from(symbols);
+  for (size_t i = 0; i < given.size(); ++i)
+    for (size_t d = 0; d < m->inDims[i].size(); ++d) {
+      int64_t e = m->inDims[i][d], v = given[i]->shape[d];
+      if (e < 0)
+        continue;
+      if (sym[e] < 0) {
+        sym[e] = v;
+        from[e] = {i, d};
+        continue;
+      }
+      if (sym[e] == v)
+        continue;
+      auto [j, dj] = from[e];
+      const std::string &name = m->inDimNames[i][d];
+      return fail(KILN_ERROR_BAD_ARGUMENT,
+                  "input '" + m->inNames[i] + "' dim " + std::to_string(d) +
+                      (name.empty() ? "" : " ('" + name + "')") + " is " + std::to_string(v) +
+                      ", but input '" + m->inNames[j] + "' dim " + std::to_string(dj) +
+                      " gave it " + std::to_string(sym[e]) + " (the model declares them one "
+                      "size)");
+    }
+  if (sym == s->lastSymbols)
+    return KILN_OK;
+  s->lastSymbols.clear();
+  std::fill(s->dims.begin(), s->dims.end(), -1);
+  std::copy(sym.begin(), sym.end(), s->dims.begin());
+  s->shapes(s->dims.data());
+  for (size_t e = symbols; e < s->dims.size(); ++e)
+    if (s->dims[e] < 0 || s->dims[e] > (int64_t)kMaxTensorBytes)
+      return fail(KILN_ERROR_BAD_ARGUMENT,
+                  "these input shapes give the model a size of " + std::to_string(s->dims[e]) +
+                      " (dims-vector entry " + std::to_string(e) + "), out of range");
+  for (size_t o = 0; o < s->outShapes.size(); ++o) {
+    for (size_t d = 0; d < s->outShapes[o].size(); ++d)
+      if (int64_t e = m->outDims[o][d]; e >= 0)
+        s->outShapes[o][d] = s->dims[e];
+    const fb::TensorInfo *t = man.outputs()->Get(o);
+    if (!kiln::checkedTensorBytes(s->outShapes[o], kiln_dtype_size((kiln_dtype)t->dtype())))
+      return fail(KILN_ERROR_BAD_ARGUMENT, "output '" + m->outNames[o] +
+                                               "' would be larger than kiln accepts (2^48 "
+                                               "bytes) for these inputs");
+  }
+  std::vector<kiln::ArenaSlot> slots;
+  if (man.slots())
+    for (const fb::ArenaSlot *slot : *man.slots())
+      slots.push_back({(uint64_t)s->dims[slot->bytes_entry()], 0, slot->first(), slot->last()});
+  uint64_t bytes = kiln::placeArenaSlots(slots);
+  if (bytes > kiln::physicalMemoryBytes())
+    return fail(KILN_ERROR_DEVICE, "these input shapes need a " + std::to_string(bytes) +
+                                       "-byte arena, more than this machine's memory");
+  if (bytes > s->arenaCapacity) {
+    std::free(s->arena);
+    s->arenaCapacity = 0;
+    s->arena = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!s->arena)
+      return fail(KILN_ERROR_DEVICE, "cannot allocate the " + std::to_string(bytes) +
+                                         "-byte arena");
+    s->arenaCapacity = bytes;
+  }
+  s->slotOffsets.clear();
+  for (const kiln::ArenaSlot &slot : slots)
+    s->slotOffsets.push_back(slot.offset);
+  s->lastSymbols = sym;
   return KILN_OK;
 }
 
@@ -443,19 +571,18 @@ kiln_status kiln_session_run(kiln_session *s, const kiln_tensor *inputs, size_t 
   return status;
 }
 
-static kiln_status runSession(kiln_session *s, const kiln_tensor *inputs, size_t nin,
-                              kiln_tensor *outputs, size_t nout) {
+/// Binds `inputs` to the model's (by name when named, else by position),
+/// checks them and, with dynamic dims, resolves the run's shapes.
+static kiln_status bindInputs(kiln_session *s, const kiln_tensor *inputs, size_t nin,
+                              std::vector<const kiln_tensor *> &bound) {
   const kiln_model *m = s->model;
   if (nin != m->inNames.size())
     return fail(KILN_ERROR_BAD_ARGUMENT, "the model takes " +
                                              std::to_string(m->inNames.size()) +
                                              " inputs, got " + std::to_string(nin));
-  if (nout != m->outNames.size())
-    return fail(KILN_ERROR_BAD_ARGUMENT, "the model has " +
-                                             std::to_string(m->outNames.size()) +
-                                             " outputs, got " + std::to_string(nout));
-  // Bind inputs by name when named, else by position.
-  std::vector<void *> in(nin, nullptr), out(nout, nullptr);
+  if (nin && !inputs)
+    return fail(KILN_ERROR_BAD_ARGUMENT, "null inputs");
+  bound.assign(nin, nullptr);
   for (size_t i = 0; i < nin; ++i) {
     size_t slot = i;
     if (inputs[i].name) {
@@ -472,14 +599,56 @@ static kiln_status runSession(kiln_session *s, const kiln_tensor *inputs, size_t
                                                  known);
       }
     }
-    if (in[slot])
+    if (bound[slot])
       return fail(KILN_ERROR_BAD_ARGUMENT, "input '" + m->inNames[slot] + "' given twice");
-    if (kiln_status st = check(m, true, slot, inputs[i]))
+    if (kiln_status st = check(m, true, slot, inputs[i], m->inShapes[slot]))
       return st;
-    in[slot] = inputs[i].data;
+    bound[slot] = &inputs[i];
   }
+  if (s->shapes)
+    return resolveDims(s, bound);
+  return KILN_OK;
+}
+
+kiln_status kiln_session_output_shapes(kiln_session *s, const kiln_tensor *inputs, size_t nin,
+                                       kiln_tensor *outputs, size_t nout) {
+  if (!s || (nout && !outputs))
+    return fail(KILN_ERROR_BAD_ARGUMENT, "kiln_session_output_shapes: null argument");
+  const kiln_model *m = s->model;
+  if (nout != m->outNames.size())
+    return fail(KILN_ERROR_BAD_ARGUMENT, "the model has " +
+                                             std::to_string(m->outNames.size()) +
+                                             " outputs, got " + std::to_string(nout));
+  bool idle = false;
+  if (!s->running.compare_exchange_strong(idle, true, std::memory_order_acquire))
+    return fail(KILN_ERROR_BUSY, "kiln_session_output_shapes: the session is running on "
+                                 "another thread");
+  std::vector<const kiln_tensor *> bound;
+  kiln_status status = bindInputs(s, inputs, nin, bound);
+  for (size_t o = 0; status == KILN_OK && o < nout; ++o) {
+    describe(m, false, o, &outputs[o]);
+    if (s->shapes)
+      outputs[o].shape = s->outShapes[o].data();
+  }
+  s->running.store(false, std::memory_order_release);
+  return status;
+}
+
+static kiln_status runSession(kiln_session *s, const kiln_tensor *inputs, size_t nin,
+                              kiln_tensor *outputs, size_t nout) {
+  const kiln_model *m = s->model;
+  if (nout != m->outNames.size())
+    return fail(KILN_ERROR_BAD_ARGUMENT, "the model has " +
+                                             std::to_string(m->outNames.size()) +
+                                             " outputs, got " + std::to_string(nout));
+  std::vector<const kiln_tensor *> bound;
+  if (kiln_status st = bindInputs(s, inputs, nin, bound))
+    return st;
+  std::vector<void *> in(nin, nullptr), out(nout, nullptr);
+  for (size_t i = 0; i < nin; ++i)
+    in[i] = bound[i]->data;
   for (size_t i = 0; i < nout; ++i) {
-    if (kiln_status st = check(m, false, i, outputs[i]))
+    if (kiln_status st = check(m, false, i, outputs[i], s->shapes ? s->outShapes[i] : m->outShapes[i]))
       return st;
     out[i] = outputs[i].data;
   }
@@ -507,8 +676,17 @@ static kiln_status runSession(kiln_session *s, const kiln_tensor *inputs, size_t
         table.push_back(const_cast<uint8_t *>(
             m->artifact->bytes(*man.weights()->Get(b->index())->data())));
         break;
+      case fb::BufferKind::Slot:
+        table.push_back(static_cast<char *>(s->arena) + s->slotOffsets[b->index()]);
+        break;
+      case fb::BufferKind::Dims:
+        table.push_back(s->dims.data());
+        break;
       }
     }
+    uint64_t workgroups = d->workgroups();
+    if (d->workgroups_entry() >= 0)
+      workgroups = (uint64_t)s->dims[d->workgroups_entry()];
     struct Call {
       runtime::DispatchFn fn;
       void **table;
@@ -517,7 +695,7 @@ static kiln_status runSession(kiln_session *s, const kiln_tensor *inputs, size_t
     if (s->profile)
       start = std::chrono::steady_clock::now();
     s->pool->parallelFor(
-        d->workgroups(),
+        workgroups,
         [](void *ctx, uint64_t first, uint64_t last) {
           auto *c = static_cast<Call *>(ctx);
           c->fn(c->table, (int64_t)first, (int64_t)last);

@@ -114,4 +114,27 @@ def KilnDistinctResults : Pass<"kiln-distinct-results", "mlir::func::FuncOp"> {
   let dependentDialects = ["mlir::memref::MemRefDialect"];
 }
 
+def KilnReturnResultDims : Pass<"kiln-return-result-dims", "mlir::func::FuncOp"> {
+  let summary = "Return the dynamic dims of @main's results as index results";
+  let description = [{
+    Run on tensors, before bufferization: for each dynamic dim of each
+    tensor `@main` returns, in order, the function also returns that size
+    computed from its arguments' dims (`tensor.dim` of the result, resolved
+    through the ops that made it). Once results have become out-parameters
+    the runtime must still learn their shapes before a run:
+    `kiln-cpu-partition-dispatches` turns these values into the output dims
+    of the host's shape function. A function whose results are static is
+    left alone.
+
+    ```mlir
+    %r = linalg.generic ... outs(%e : tensor<?x32xf32>)   // %e from dim(%arg0, 0)
+    return %r : tensor<?x32xf32>
+    // becomes
+    %d = tensor.dim %arg0, %c0 : tensor<?x64xf32>
+    return %r, %d : tensor<?x32xf32>, index
+    ```
+  }];
+  let dependentDialects = ["mlir::tensor::TensorDialect", "mlir::arith::ArithDialect"];
+}
+
 #endif // KILN_CONVERSION_PASSES_TD

@@ -55,7 +55,11 @@ void kiln::registerPassesForTextualPipelines() {
 }
 
 std::string kiln::tensorsToBuffersPipeline(bool outParams, llvm::StringRef tensorPasses) {
-  return ("func.func(" + tensorPasses + kToLinalg + kBufferize + (outParams ? kOutParams : ""))
+  // The kernel ABI's out-parameters hide result shapes: dynamic ones are
+  // returned as sizes first (kiln-return-result-dims).
+  return ("func.func(" + tensorPasses + kToLinalg +
+          (outParams ? "func.func(kiln-return-result-dims)," : "") + kBufferize +
+          (outParams ? kOutParams : ""))
       .str();
 }
 

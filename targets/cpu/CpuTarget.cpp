@@ -78,12 +78,12 @@ LogicalResult addDispatchEntries(ModuleOp module, KernelBlob &blob) {
     DispatchInfo info;
     info.entry = cast<StringAttr>(d.get("entry")).str();
     info.workgroups = cast<IntegerAttr>(d.get("workgroups")).getInt();
+    if (auto e = d.getAs<IntegerAttr>("workgroups_entry"))
+      info.workgroupsEntry = e.getInt();
     ArrayRef<int64_t> pairs = cast<DenseI64ArrayAttr>(d.get("bindings")).asArrayRef();
     auto sizes = dyn_cast_or_null<DenseI64ArrayAttr>(d.get("buffer_bytes"));
     for (size_t i = 0; i + 1 < pairs.size(); i += 2)
-      info.bindings.push_back({pairs[i] == 0 ? DispatchBinding::Argument
-                                             : DispatchBinding::Arena,
-                               (uint64_t)pairs[i + 1],
+      info.bindings.push_back({(DispatchBinding::Kind)pairs[i], (uint64_t)pairs[i + 1],
                                sizes && i / 2 < (size_t)sizes.size() ? (uint64_t)sizes[i / 2] : 0});
     auto impl = module.lookupSymbol<LLVM::LLVMFuncOp>(info.entry);
     if (!impl)
@@ -122,6 +122,15 @@ LogicalResult addDispatchEntries(ModuleOp module, KernelBlob &blob) {
   };
   blob.arenaBytes = bytes("kiln.arena_bytes");
   blob.intermediateBytes = bytes("kiln.intermediate_bytes");
+  if (auto entry = module->getAttrOfType<StringAttr>("kiln.shape_entry")) {
+    blob.shapeEntry = entry.str();
+    blob.dimsLength = bytes("kiln.dims_length");
+    for (Attribute o : module->getAttrOfType<ArrayAttr>("kiln.output_dims"))
+      blob.outputDims.emplace_back(cast<DenseI64ArrayAttr>(o).asArrayRef().vec());
+    if (auto slots = module->getAttrOfType<DenseI64ArrayAttr>("kiln.slots"))
+      for (size_t i = 0; i + 2 < (size_t)slots.size(); i += 3)
+        blob.slots.push_back({slots[i], slots[i + 1], slots[i + 2]});
+  }
   return success();
 }
 

@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "targets/cpu/Passes.h"
+#include "targets/cpu/SymbolicDims.h"
+#include "lib/support/ArenaPlacement.h"
 #include "lib/support/StorageBytes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -26,7 +28,9 @@ using namespace mlir;
 
 namespace {
 
-constexpr int64_t kArgBinding = 0, kArenaBinding = 1;
+/// Binding kinds in the plan: @main argument, arena byte offset, arena
+/// slot placed at run time (dynamic dims), the dims vector.
+constexpr int64_t kArgBinding = 0, kArenaBinding = 1, kSlotBinding = 2, kDimsBinding = 3;
 constexpr uint64_t kAlign = 64;
 
 /// Ops that cost nothing and are re-created in each dispatch that uses them.
@@ -41,13 +45,21 @@ bool isRematerializable(Operation *op) {
              memref::CollapseShapeOp, memref::ReinterpretCastOp, memref::TransposeOp>(op);
 }
 
-bool isArenaAlloc(Operation *op) {
+/// A top-level allocation the arena holds: static, or (dynamic dims) sized
+/// by shape computations only.
+bool isArenaAlloc(Operation *op, const kiln::cpu::SymbolicDims *sd) {
   auto alloc = dyn_cast<memref::AllocOp>(op);
   if (!alloc)
     return false;
   MemRefType t = alloc.getType();
-  return t.hasStaticShape() && t.getLayout().isIdentity() &&
-         (t.getElementType().isIntOrFloat()) && alloc->getNumOperands() == 0;
+  if (!t.getLayout().isIdentity() || !t.getElementType().isIntOrFloat() ||
+      !alloc.getSymbolOperands().empty())
+    return false;
+  if (t.hasStaticShape())
+    return alloc.getDynamicSizes().empty();
+  return sd && llvm::all_of(alloc.getDynamicSizes(), [&](Value v) {
+           return v.getDefiningOp() && sd->isShapeOp(v.getDefiningOp());
+         });
 }
 
 uint64_t byteSize(MemRefType t) {
@@ -78,46 +90,16 @@ uint64_t bufferBytes(Type type) {
 
 struct Slot {
   memref::AllocOp alloc;
-  uint64_t bytes = 0, offset = 0;
-  int first = INT32_MAX, last = -1; // dispatch indices using it
+  uint64_t bytes = 0;
+  int64_t bytesEntry = -1; // dynamic dims: the D entry holding its size
+  kiln::ArenaSlot place;
 };
 
-/// First-fit by decreasing size among slots whose live ranges overlap.
-uint64_t placeSlots(std::vector<Slot> &slots) {
-  std::vector<Slot *> order;
-  for (Slot &s : slots)
-    if (s.last >= 0)
-      order.push_back(&s);
-  // Slots live in one vector, so pointer order is program order: ties stay
-  // deterministic.
-  llvm::sort(order, [](Slot *a, Slot *b) {
-    return a->bytes != b->bytes ? a->bytes > b->bytes : a < b;
-  });
-  std::vector<Slot *> placed;
-  uint64_t total = 0;
-  for (Slot *s : order) {
-    std::vector<std::pair<uint64_t, uint64_t>> busy;
-    for (Slot *p : placed)
-      if (p->first <= s->last && s->first <= p->last)
-        busy.push_back({p->offset, p->offset + p->bytes});
-    llvm::sort(busy);
-    uint64_t offset = 0;
-    for (auto [b, e] : busy) {
-      if (offset + s->bytes <= b)
-        break;
-      offset = std::max(offset, e);
-    }
-    s->offset = offset;
-    total = std::max(total, offset + s->bytes);
-    placed.push_back(s);
-  }
-  return total;
-}
-
 /// The grid of a top-level parallel loop: its first dimension with more
-/// than one static iteration (dimension 0 when none has), with the trip
-/// count; count 0 when the loop is not a usable grid.
-std::pair<unsigned, int64_t> gridOf(scf::ParallelOp par) {
+/// than one static iteration or a run-time trip count (dimension 0 when
+/// none has), with the static trip count (-1: run-time); count 0 when the
+/// loop is not a usable grid. Run-time upper bounds need `sd`.
+std::pair<unsigned, int64_t> gridOf(scf::ParallelOp par, const kiln::cpu::SymbolicDims *sd) {
   if (par.getNumReductions() != 0)
     return {0, 0};
   std::pair<unsigned, int64_t> grid = {0, 0};
@@ -125,7 +107,15 @@ std::pair<unsigned, int64_t> gridOf(scf::ParallelOp par) {
     std::optional<int64_t> lb = getConstantIntValue(par.getLowerBound()[d]);
     std::optional<int64_t> ub = getConstantIntValue(par.getUpperBound()[d]);
     std::optional<int64_t> step = getConstantIntValue(par.getStep()[d]);
-    if (!lb || !ub || !step || *step <= 0 || *ub <= *lb)
+    if (!lb || !step || *step <= 0)
+      return {0, 0};
+    if (!ub) {
+      Operation *def = par.getUpperBound()[d].getDefiningOp();
+      if (!sd || !def || !sd->isShapeOp(def))
+        return {0, 0};
+      return {d, -1};
+    }
+    if (*ub <= *lb)
       return {0, 0};
     int64_t n = (*ub - *lb + *step - 1) / *step;
     if (d == 0)
@@ -149,8 +139,30 @@ struct PartitionDispatchesPass
     }
     emptyArguments(main);
     sharedScratchToArena(main);
-    if (failed(partition(module, main)))
+    std::optional<kiln::cpu::SymbolicDims> sd;
+    if (llvm::any_of(main.getArgumentTypes(), [](Type t) {
+          auto m = dyn_cast<MemRefType>(t);
+          return m && !m.hasStaticShape();
+        })) {
+      FailureOr<kiln::cpu::SymbolicDims> built = kiln::cpu::SymbolicDims::build(module, main);
+      if (failed(built))
+        return signalPassFailure();
+      sd = std::move(*built);
+    }
+    if (failed(partition(module, main, sd ? &*sd : nullptr)))
       return signalPassFailure();
+  }
+
+  /// Module attributes the target reads for a dynamic-dims plan: the dims
+  /// vector's length, which entries are outputs' dims, the shape function.
+  static void recordDims(ModuleOp module, kiln::cpu::SymbolicDims &sd) {
+    OpBuilder b(module.getContext());
+    SmallVector<Attribute> outs;
+    for (const SmallVector<int64_t> &o : sd.outputDims())
+      outs.push_back(b.getDenseI64ArrayAttr(o));
+    module->setAttr("kiln.dims_length", b.getI64IntegerAttr(sd.length()));
+    module->setAttr("kiln.output_dims", b.getArrayAttr(outs));
+    module->setAttr("kiln.shape_entry", b.getStringAttr("kiln_shapes"));
   }
 
   /// A tensor with no elements never holds data, but a shape with a zero
@@ -212,7 +224,7 @@ struct PartitionDispatchesPass
     }
   }
 
-  LogicalResult partition(ModuleOp module, func::FuncOp main) {
+  LogicalResult partition(ModuleOp module, func::FuncOp main, kiln::cpu::SymbolicDims *sd) {
     Block &body = main.front();
     // Dispatches: one per top-level op, except that ops passing values
     // other than buffers (a loop canonicalized away leaves its scalar and
@@ -224,11 +236,13 @@ struct PartitionDispatchesPass
     llvm::DenseMap<Operation *, size_t> groupOf;
     bool splittable = true;
     for (Operation &op : body.without_terminator()) {
-      if (isArenaAlloc(&op)) {
+      if (isArenaAlloc(&op, sd)) {
         slotOf[&op] = slots.size();
-        slots.push_back({cast<memref::AllocOp>(op), byteSize(cast<MemRefType>(op.getResult(0).getType()))});
-      } else if (isa<memref::DeallocOp>(op) ||
-                 isRematerializable(&op)) {
+        auto type = cast<MemRefType>(op.getResult(0).getType());
+        slots.push_back(
+            {cast<memref::AllocOp>(op), type.hasStaticShape() ? byteSize(type) : 0, -1, {}});
+      } else if (isa<memref::DeallocOp>(op) || isRematerializable(&op) ||
+                 (sd && sd->isShapeOp(&op))) {
         continue;
       } else {
         // Reading a non-buffer value another group made merges that group
@@ -273,7 +287,27 @@ struct PartitionDispatchesPass
     // (A model whose outputs are all empty has no work: keep one dispatch,
     // so every plan has an entry.)
     if (!splittable || work.empty())
-      return single(module, main);
+      return single(module, main, sd);
+    // Dynamic dims: every size the runtime needs gets a D entry before any
+    // function takes D's final type.
+    SmallVector<std::pair<unsigned, int64_t>> grids(work.size(), {0, 0});
+    SmallVector<int64_t> gridEntries(work.size(), -1);
+    for (auto [index, group] : llvm::enumerate(work)) {
+      auto par = dyn_cast<scf::ParallelOp>(group.front());
+      if (!par || group.size() != 1)
+        continue;
+      grids[index] = gridOf(par, sd);
+      auto [dim, n] = grids[index];
+      if (n < 0)
+        gridEntries[index] = sd->tripCount(par.getLowerBound()[dim], par.getUpperBound()[dim],
+                                           par.getStep()[dim]);
+    }
+    if (sd) {
+      for (Slot &s : slots)
+        s.bytesEntry = sd->bytes(s.alloc.getResult(), kAlign);
+      recordDims(module, *sd);
+      sd->finish(module, main);
+    }
 
     MLIRContext *ctx = module.getContext();
     OpBuilder b(ctx);
@@ -304,18 +338,22 @@ struct PartitionDispatchesPass
       while (!stack.empty()) {
         Value v = stack.pop_back_val();
         if (isa<BlockArgument>(v)) {
-          roots.insert(v);
+          if (roots.insert(v) && sd)
+            llvm::append_range(stack, sd->sizesOf(v));
           continue;
         }
         Operation *def = v.getDefiningOp();
         if (slotOf.count(def)) {
           roots.insert(v);
           Slot &s = slots[slotOf[def]];
-          s.first = std::min<int>(s.first, index);
-          s.last = std::max<int>(s.last, index);
+          s.place.first = std::min<int64_t>(s.place.first, index);
+          s.place.last = std::max<int64_t>(s.place.last, index);
+          if (sd)
+            llvm::append_range(stack, sd->sizesOf(v));
           continue;
         }
-        if (!isRematerializable(def) || !remat.insert(def))
+        bool shape = sd && sd->isShapeOp(def);
+        if ((!isRematerializable(def) && !shape) || !remat.insert(def))
           continue;
         for (Value o : def->getOperands())
           stack.push_back(o);
@@ -354,10 +392,19 @@ struct PartitionDispatchesPass
       Operation *clone = nullptr;
       for (Operation *member : group)
         clone = b.clone(*member, map);
+      if (sd) {
+        SmallVector<SmallVector<Value>> sizes;
+        for (Value r : roots) {
+          sizes.emplace_back();
+          for (Value v : sd->sizesOf(r))
+            sizes.back().push_back(map.lookup(v));
+        }
+        kiln::cpu::SymbolicDims::castDynamicArguments(fn, sizes);
+      }
       int64_t workgroups = 1;
       if (auto par = dyn_cast<scf::ParallelOp>(clone); par && group.size() == 1) {
-        auto [dim, n] = gridOf(par);
-        if (n > 0) {
+        auto [dim, n] = grids[index];
+        if (n != 0) {
           // Iterations [first, last) of the grid dimension.
           Value first = entry->getArgument(roots.size());
           Value last = entry->getArgument(roots.size() + 1);
@@ -377,23 +424,34 @@ struct PartitionDispatchesPass
       func::ReturnOp::create(b, op->getLoc());
       dispatches.push_back(fn);
       rootsOf.push_back(SmallVector<Value>(roots.begin(), roots.end()));
-      plan.push_back(b.getDictionaryAttr({b.getNamedAttr("entry", b.getStringAttr(name)),
-                                          b.getNamedAttr("workgroups",
-                                                         b.getI64IntegerAttr(workgroups))}));
+      NamedAttrList attrs;
+      attrs.set("entry", b.getStringAttr(name));
+      attrs.set("workgroups", b.getI64IntegerAttr(std::max<int64_t>(workgroups, 1)));
+      if (gridEntries[index] >= 0)
+        attrs.set("workgroups_entry", b.getI64IntegerAttr(gridEntries[index]));
+      plan.push_back(attrs.getDictionary(ctx));
     }
     uint64_t intermediate = 0;
     for (Slot &s : slots)
-      intermediate += s.last >= 0 ? s.bytes : 0;
-    uint64_t arena = placeSlots(slots);
-    // Bindings, now that arena offsets are known.
+      intermediate += s.place.last >= 0 ? s.bytes : 0;
+    std::vector<kiln::ArenaSlot> places;
+    for (Slot &s : slots)
+      places.push_back({s.bytes, 0, s.place.first, s.place.last});
+    uint64_t arena = sd ? 0 : kiln::placeArenaSlots(places);
+    // Bindings, now that arena offsets are known (or, with dynamic dims,
+    // slot numbers the runtime places).
     for (auto [i, roots] : llvm::enumerate(rootsOf)) {
       SmallVector<int64_t> bindings, bytes;
       for (Value r : roots) {
         bytes.push_back((int64_t)bufferBytes(r.getType()));
-        if (auto arg = dyn_cast<BlockArgument>(r)) {
+        if (sd && r == sd->dims()) {
+          bindings.append({kDimsBinding, 0});
+        } else if (auto arg = dyn_cast<BlockArgument>(r)) {
           bindings.append({kArgBinding, (int64_t)arg.getArgNumber()});
+        } else if (sd) {
+          bindings.append({kSlotBinding, (int64_t)slotOf[r.getDefiningOp()]});
         } else {
-          bindings.append({kArenaBinding, (int64_t)slots[slotOf[r.getDefiningOp()]].offset});
+          bindings.append({kArenaBinding, (int64_t)places[slotOf[r.getDefiningOp()]].offset});
         }
       }
       auto dict = cast<DictionaryAttr>(plan[i]);
@@ -405,14 +463,35 @@ struct PartitionDispatchesPass
     module->setAttr("kiln.plan", b.getArrayAttr(plan));
     module->setAttr("kiln.arena_bytes", b.getI64IntegerAttr(arena));
     module->setAttr("kiln.intermediate_bytes", b.getI64IntegerAttr(intermediate));
+    if (sd) {
+      // (bytes entry, first, last dispatch) of each slot.
+      SmallVector<int64_t> table;
+      for (Slot &s : slots)
+        table.append({s.bytesEntry, s.place.first == INT64_MAX ? -1 : s.place.first,
+                      s.place.last});
+      module->setAttr("kiln.slots", b.getDenseI64ArrayAttr(table));
+    }
     main.erase();
     return success();
   }
 
   /// The fallback: @main itself is the only dispatch (one workgroup, its
   /// own allocations), bound to every argument in order.
-  LogicalResult single(ModuleOp module, func::FuncOp main) {
+  LogicalResult single(ModuleOp module, func::FuncOp main, kiln::cpu::SymbolicDims *sd) {
     OpBuilder b(module.getContext());
+    // Buffer sizes are checked on load for static arguments only.
+    SmallVector<int64_t> bytes;
+    for (Type t : main.getArgumentTypes())
+      bytes.push_back((int64_t)bufferBytes(t));
+    if (sd) {
+      recordDims(module, *sd);
+      sd->finish(module, main);
+      bytes.back() = (int64_t)bufferBytes(sd->dimsType());
+      SmallVector<SmallVector<Value>> sizes;
+      for (BlockArgument arg : main.getArguments())
+        sizes.push_back(sd->sizesOf(arg));
+      kiln::cpu::SymbolicDims::castDynamicArguments(main, sizes);
+    }
     std::string name = "kiln_dispatch_0";
     main.setName(name);
     Block &body = main.front();
@@ -420,10 +499,12 @@ struct PartitionDispatchesPass
     body.addArgument(b.getIndexType(), main.getLoc());
     SmallVector<Type> types(body.getArgumentTypes());
     main.setType(b.getFunctionType(types, {}));
-    SmallVector<int64_t> bindings, bytes;
+    SmallVector<int64_t> bindings;
     for (unsigned i = 0; i + 2 < body.getNumArguments(); ++i) {
-      bindings.append({kArgBinding, (int64_t)i});
-      bytes.push_back((int64_t)bufferBytes(body.getArgument(i).getType()));
+      if (sd && body.getArgument(i) == sd->dims())
+        bindings.append({kDimsBinding, 0});
+      else
+        bindings.append({kArgBinding, (int64_t)i});
     }
     module->setAttr("kiln.plan",
                     b.getArrayAttr({b.getDictionaryAttr(

@@ -35,14 +35,29 @@ static cl::opt<unsigned> iterations("iterations", cl::desc("Timed runs"), cl::in
 static cl::opt<bool> json("json", cl::desc("Print one JSON line"), cl::sub(benchCommand));
 static cl::opt<std::string> device("device", cl::desc("cpu or cuda"), cl::init("cpu"),
                                    cl::sub(benchCommand));
+static cl::list<std::string>
+    dimSpecs("dim",
+             cl::desc("Size of a named dynamic dim in the synthetic inputs (repeatable)"),
+             cl::value_desc("NAME=N"), cl::sub(benchCommand));
 
 int runBench() {
   if (iterations == 0) {
     llvm::errs() << "kiln: error: --iterations must be at least 1\n";
     return kUsage;
   }
+  std::map<std::string, int64_t> dims;
+  for (const std::string &spec : dimSpecs) {
+    size_t eq = spec.find('=');
+    long long n = 0;
+    if (eq == std::string::npos || eq == 0 ||
+        llvm::StringRef(spec).substr(eq + 1).getAsInteger(10, n) || n < 0) {
+      llvm::errs() << "kiln: error: --dim takes NAME=N with N >= 0, got '" << spec << "'\n";
+      return kUsage;
+    }
+    dims[spec.substr(0, eq)] = n;
+  }
   HostSession host;
-  if (int code = host.open(artifactPath, inputFiles, device, /*synthesize=*/true))
+  if (int code = host.open(artifactPath, inputFiles, device, /*synthesize=*/true, dims))
     return code;
   auto runOnce = [&] { return host.run(); };
   std::vector<double> ms;

@@ -275,13 +275,37 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
                      << ", which the runtime does not support\n";
         return false;
       }
-      out.push_back(fb::CreateTensorInfo(fbb, fbb.CreateString(s.name), *d,
-                                         fbb.CreateVector(s.shape)));
+      std::vector<flatbuffers::Offset<flatbuffers::String>> names;
+      for (const std::string &n : s.dimNames)
+        names.push_back(fbb.CreateString(n));
+      out.push_back(fb::CreateTensorInfo(
+          fbb, fbb.CreateString(s.name), *d, fbb.CreateVector(s.shape),
+          s.dims.empty() ? 0 : fbb.CreateVector(s.dims),
+          names.empty() ? 0 : fbb.CreateVector(names)));
     }
     return true;
   };
+  // Outputs' dynamic dims: the dims-vector entries the plan's kernel fills.
+  std::vector<compiler::TensorSignature> outputs = model.outputs;
+  const target::KernelBlob *planned = nullptr;
+  for (const target::KernelBlob &k : model.kernels)
+    if (!k.dispatches.empty() && !planned)
+      planned = &k;
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    if (llvm::none_of(outputs[o].shape, [](int64_t d) { return d < 0; }))
+      continue;
+    auto it = llvm::find(model.host.kernelOutputs, (uint32_t)o);
+    size_t k = it - model.host.kernelOutputs.begin();
+    if (!planned || it == model.host.kernelOutputs.end() || k >= planned->outputDims.size()) {
+      llvm::errs() << "kiln: error: output '" << outputs[o].name
+                   << "' has dynamic dims the compiled plan does not compute\n";
+      return kUnsupported;
+    }
+    outputs[o].dims = planned->outputDims[k];
+    outputs[o].dimNames.assign(outputs[o].shape.size(), "");
+  }
   std::vector<flatbuffers::Offset<fb::TensorInfo>> ins, outs;
-  if (!infos(model.inputs, ins) || !infos(model.outputs, outs))
+  if (!infos(model.inputs, ins) || !infos(outputs, outs))
     return kUnsupported;
   std::vector<flatbuffers::Offset<fb::Weight>> weights;
   for (const auto &w : model.weights) {
@@ -320,6 +344,10 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
   auto bind = [&](const target::DispatchBinding &b) {
     if (b.kind == target::DispatchBinding::Arena)
       return fb::Binding(fb::BufferKind::Arena, 0, b.value, b.bytes);
+    if (b.kind == target::DispatchBinding::Slot)
+      return fb::Binding(fb::BufferKind::Slot, (uint32_t)b.value, 0, 0);
+    if (b.kind == target::DispatchBinding::Dims)
+      return fb::Binding(fb::BufferKind::Dims, 0, 0, b.bytes);
     if (b.value < nin)
       return fb::Binding(fb::BufferKind::Input, host.kernelInputs[b.value], 0, b.bytes);
     if (b.value < nin + nw)
@@ -352,16 +380,28 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
       for (const target::DispatchBinding &b : d.bindings)
         bindings.push_back(bind(b));
       plan.push_back(fb::CreateDispatch(fbb, k, fbb.CreateString(d.entry), d.workgroups,
-                                        fbb.CreateVectorOfStructs(bindings)));
+                                        fbb.CreateVectorOfStructs(bindings), d.workgroupsEntry));
     }
     arenaBytes = blob.arenaBytes;
     intermediateBytes = blob.intermediateBytes;
     break;
   }
+  flatbuffers::Offset<flatbuffers::String> shapeEntry = 0;
+  flatbuffers::Offset<flatbuffers::Vector<const fb::ArenaSlot *>> slots = 0;
+  int64_t dimsLength = 0;
+  if (planned && !planned->shapeEntry.empty()) {
+    shapeEntry = fbb.CreateString(planned->shapeEntry);
+    dimsLength = planned->dimsLength;
+    std::vector<fb::ArenaSlot> table;
+    for (const auto &s : planned->slots)
+      table.emplace_back(s.bytesEntry, s.first, s.last);
+    slots = fbb.CreateVectorOfStructs(table);
+  }
   auto manifest = fb::CreateManifest(
       fbb, fbb.CreateString("kiln"), fbb.CreateVector(ins), fbb.CreateVector(outs),
       fbb.CreateVector(weights), fbb.CreateVector(kernels), fbb.CreateVector(plan),
-      model.flops, arenaBytes, intermediateBytes, fbb.CreateVector(hostSteps), host.values);
+      model.flops, arenaBytes, intermediateBytes, fbb.CreateVector(hostSteps), host.values,
+      shapeEntry, model.symbols, dimsLength, slots);
   fb::FinishManifestBuffer(fbb, manifest);
   if (!writer.commit(fbb.GetBufferPointer(), fbb.GetSize(), error)) {
     llvm::errs() << "kiln: error: " << error << "\n";

@@ -1,6 +1,7 @@
 //===- Inputs.cpp - tensors for kiln run and kiln bench -------------------===//
 
 #include "tools/kiln/Inputs.h"
+
 #include "tools/kiln/Commands.h"
 
 #include "dialects/kiln/IR/KilnDialect.h"
@@ -186,12 +187,31 @@ static void bindAll(HostTensors &t) {
   }
 }
 
-bool syntheticInputs(const kiln_model *model, HostTensors &inputs, std::string &error) {
+bool syntheticInputs(const kiln_model *model, const std::map<std::string, int64_t> &dims,
+                     HostTensors &inputs, std::string &error) {
   std::mt19937 rng(0);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   for (size_t i = 0, e = kiln_model_num_inputs(model); i < e; ++i) {
     kiln_tensor info;
     kiln_model_input(model, i, &info);
+    // Dynamic dims take their size from --dim by name.
+    std::vector<int64_t> shape(info.shape, info.shape + info.rank);
+    for (int32_t d = 0; d < info.rank; ++d) {
+      if (shape[d] >= 0)
+        continue;
+      const char *name = kiln_model_input_dim_name(model, i, d);
+      auto it = name && *name ? dims.find(name) : dims.end();
+      if (it == dims.end()) {
+        error = "input '" + std::string(info.name) + "' dim " + std::to_string(d) +
+                " is dynamic" +
+                (name && *name ? " ('" + std::string(name) + "'): give --dim " + name + "=N"
+                               : " and unnamed: give the inputs as files") +
+                " to synthesize it";
+        return false;
+      }
+      shape[d] = it->second;
+    }
+    info.shape = shape.data();
     if (!allocate(info, inputs, "input", error))
       return false;
     NpyArray &a = inputs.arrays.back();
@@ -213,13 +233,20 @@ bool syntheticInputs(const kiln_model *model, HostTensors &inputs, std::string &
   return true;
 }
 
-bool allocateOutputs(const kiln_model *model, HostTensors &outputs, std::string &error) {
-  for (size_t i = 0, e = kiln_model_num_outputs(model); i < e; ++i) {
-    kiln_tensor info;
-    kiln_model_output(model, i, &info);
+/// Outputs of the shapes the session gives for `inputs` (dynamic dims
+/// follow the inputs').
+static bool allocateOutputs(kiln_session *session, const kiln_model *model,
+                            const HostTensors &inputs, HostTensors &outputs,
+                            std::string &error) {
+  std::vector<kiln_tensor> infos(kiln_model_num_outputs(model));
+  if (kiln_session_output_shapes(session, inputs.views.data(), inputs.views.size(),
+                                 infos.data(), infos.size()) != KILN_OK) {
+    error = kiln_last_error();
+    return false;
+  }
+  for (const kiln_tensor &info : infos)
     if (!allocate(info, outputs, "output", error))
       return false;
-  }
   bindAll(outputs);
   return true;
 }
@@ -232,19 +259,16 @@ HostSession::~HostSession() {
 }
 
 int HostSession::open(const std::string &artifact, const std::vector<std::string> &inputSpecs,
-                      const std::string &device, bool synthesize) {
+                      const std::string &device, bool synthesize,
+                      const std::map<std::string, int64_t> &dims) {
   if (kiln_model_open(artifact.c_str(), &model) != KILN_OK) {
     model = nullptr;
     llvm::errs() << "kiln: error: " << kiln_last_error() << "\n";
     return kBadInput;
   }
   std::string error;
-  if (inputSpecs.empty() && synthesize ? !syntheticInputs(model, inputs, error)
+  if (inputSpecs.empty() && synthesize ? !syntheticInputs(model, dims, inputs, error)
                                        : !readInputs(inputSpecs, inputs, error)) {
-    llvm::errs() << "kiln: error: " << error << "\n";
-    return kBadInput;
-  }
-  if (!allocateOutputs(model, outputs, error)) {
     llvm::errs() << "kiln: error: " << error << "\n";
     return kBadInput;
   }
@@ -252,6 +276,10 @@ int HostSession::open(const std::string &artifact, const std::vector<std::string
     session = nullptr;
     llvm::errs() << "kiln: error: " << kiln_last_error() << "\n";
     return kUnsupported;
+  }
+  if (!allocateOutputs(session, model, inputs, outputs, error)) {
+    llvm::errs() << "kiln: error: " << error << "\n";
+    return kBadInput;
   }
   return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,10 +30,10 @@ mlir::DenseElementsAttr toElementsAttr(mlir::MLIRContext &ctx, const NpyArray &a
 
 /// One input per model input with its dtype and shape, filled with values
 /// from a fixed seed (small integers for integer types, false for bool).
-bool syntheticInputs(const kiln_model *model, HostTensors &inputs, std::string &error);
+bool syntheticInputs(const kiln_model *model, const std::map<std::string, int64_t> &dims,
+                     HostTensors &inputs, std::string &error);
 
 /// Caller-owned storage for every model output.
-bool allocateOutputs(const kiln_model *model, HostTensors &outputs, std::string &error);
 
 /// The common prologue of kiln run and kiln bench: the model opened, its
 /// inputs read (or synthesized when there are no specs and `synthesize`),
@@ -42,8 +43,10 @@ class HostSession {
 public:
   ~HostSession();
   /// 0, or the exit code after printing the error.
+  /// Synthesized inputs take their dynamic dims from `dims` (by name).
   int open(const std::string &artifact, const std::vector<std::string> &inputSpecs,
-           const std::string &device, bool synthesize);
+           const std::string &device, bool synthesize,
+           const std::map<std::string, int64_t> &dims = {});
   kiln_status run();
 
   kiln_model *model = nullptr;

@@ -434,6 +434,18 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
   Block *body = func.addEntryBlock();
   for (auto [i, in] : llvm::enumerate(args)) {
     func.setArgAttr(i, "kiln.name", builder.getStringAttr(in->name()));
+    // Named dynamic dims (ONNX dim_param: "batch", "seq"): inputs sharing a
+    // name share one size at run time, which the runtime checks.
+    if (in->type().has_tensor_type() && in->type().tensor_type().has_shape()) {
+      SmallVector<Attribute> names;
+      bool any = false;
+      for (const auto &d : in->type().tensor_type().shape().dim()) {
+        names.push_back(builder.getStringAttr(d.has_dim_param() ? d.dim_param() : ""));
+        any |= d.has_dim_param() && !d.dim_param().empty();
+      }
+      if (any)
+        func.setArgAttr(i, "kiln.dim_names", builder.getArrayAttr(names));
+    }
     values[in->name()] = body->getArgument(i);
   }
   builder.setInsertionPointToEnd(body);

@@ -1,0 +1,375 @@
+//===- SymbolicDims.cpp - dynamic dims of @main as a run-time dims vector -===//
+//
+// See SymbolicDims.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "targets/cpu/SymbolicDims.h"
+#include "lib/support/StorageBytes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Transforms.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/SetVector.h"
+
+using namespace mlir;
+
+namespace kiln::cpu {
+
+namespace {
+
+bool isScalar(Type t) { return t.isIndex() || t.isSignlessInteger(); }
+
+/// Sizes read through views, allocations and arithmetic fold to what they
+/// are made of: in the end, loads of D and constants.
+void resolveDims(func::FuncOp main) {
+  MLIRContext *ctx = main.getContext();
+  RewritePatternSet patterns(ctx);
+  memref::populateResolveRankedShapedTypeResultDimsPatterns(patterns);
+  memref::DimOp::getCanonicalizationPatterns(patterns, ctx);
+  for (Dialect *d : ctx->getLoadedDialects())
+    if (isa<arith::ArithDialect>(d))
+      d->getCanonicalizationPatterns(patterns);
+  for (RegisteredOperationName op : ctx->getRegisteredOperations())
+    if (op.getDialectNamespace() == "arith")
+      op.getCanonicalizationPatterns(patterns, ctx);
+  // Only the dims and what they become: the rest of @main stays as it is.
+  SmallVector<Operation *> dims;
+  main.walk([&](memref::DimOp d) { dims.push_back(d); });
+  GreedyRewriteConfig config;
+  config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
+  (void)applyOpPatternsGreedily(dims, std::move(patterns), config);
+}
+
+} // namespace
+
+bool SymbolicDims::isShapeOp(Operation *op) const { return shapeOps.contains(op); }
+
+FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) {
+  SymbolicDims sd;
+  MLIRContext *ctx = module.getContext();
+  Block &body = main.front();
+  Location loc = main.getLoc();
+  auto symbols = module->getAttrOfType<IntegerAttr>("kiln.symbols");
+  auto kernelArgs = module->getAttrOfType<IntegerAttr>("kiln.kernel_args");
+  if (!symbols || !kernelArgs || kernelArgs.getInt() > (int64_t)body.getNumArguments())
+    return module.emitError("@main has dynamic dims but no dims-vector layout (kiln.symbols, "
+                            "kiln.kernel_args)");
+  sd.next = symbols.getInt();
+  unsigned numIn = kernelArgs.getInt();
+  unsigned numArgs = body.getNumArguments();
+  OpBuilder b = OpBuilder::atBlockBegin(&body);
+  sd.dimsArg = body.addArgument(MemRefType::get({1}, b.getI64Type()), loc);
+  main.setType(FunctionType::get(ctx, body.getArgumentTypes(), main.getResultTypes()));
+
+  // Input dims: loads of their D entries, each held by a cast (so pattern
+  // rewrites neither erase them while unused nor lose track of them).
+  llvm::DenseMap<Value, SmallVector<Operation *>> keepers;
+  auto kept = [&](Value arg, size_t k) { return keepers[arg][k]->getOperand(0); };
+  for (unsigned i = 0; i < numIn; ++i) {
+    BlockArgument arg = body.getArgument(i);
+    auto t = dyn_cast<MemRefType>(arg.getType());
+    if (!t || t.hasStaticShape())
+      continue;
+    auto at = main.getArgAttrOfType<DenseI64ArrayAttr>(i, "kiln.dims");
+    if (!at || at.size() != t.getRank())
+      return main.emitError("argument ") << i << " of dynamic type " << t
+                                         << " has no dims-vector entries (kiln.dims)";
+    SmallVector<Operation *> &s = keepers[arg];
+    for (int64_t d = 0; d < t.getRank(); ++d) {
+      if (!t.isDynamicDim(d))
+        continue;
+      if (at[d] < 0 || at[d] >= sd.next)
+        return main.emitError("argument ") << i << " dim " << d << " has dims-vector entry "
+                                           << at[d] << " of " << sd.next;
+      Value at0 = arith::ConstantIndexOp::create(b, loc, at[d]);
+      Value load = memref::LoadOp::create(b, loc, sd.dimsArg, ValueRange{at0});
+      Value size = arith::IndexCastOp::create(b, loc, b.getIndexType(), load);
+      s.push_back(UnrealizedConversionCastOp::create(b, loc, b.getIndexType(), size));
+    }
+  }
+  // Every memref.dim of a dynamic input dim reads its load instead.
+  auto replaceInputDims = [&]() -> LogicalResult {
+    SmallVector<memref::DimOp> dims;
+    main.walk([&](memref::DimOp d) {
+      auto arg = dyn_cast<BlockArgument>(d.getSource());
+      if (arg && arg.getOwner() == &body && keepers.count(arg))
+        dims.push_back(d);
+    });
+    for (memref::DimOp d : dims) {
+      auto t = cast<MemRefType>(d.getSource().getType());
+      std::optional<int64_t> j = d.getConstantIndex();
+      if (!j)
+        return d.emitError("a dim of a dynamic input taken at a run-time index");
+      if (*j < 0 || *j >= t.getRank() || !t.isDynamicDim(*j))
+        continue;
+      d.replaceAllUsesWith(kept(d.getSource(), t.getDynamicDimIndex(*j)));
+      d.erase();
+    }
+    return success();
+  };
+  resolveDims(main);
+  if (failed(replaceInputDims()))
+    return failure();
+
+  // Out-parameters: kiln-return-result-dims left their dynamic dims as
+  // index results, in order; each is held by a cast until resolved.
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  SmallVector<Value> resultDims(ret.getOperands());
+  b.setInsertionPoint(ret);
+  SmallVector<std::pair<BlockArgument, SmallVector<Operation *>>> held;
+  size_t next = 0;
+  for (unsigned i = numIn; i < numArgs; ++i) {
+    BlockArgument arg = body.getArgument(i);
+    auto t = dyn_cast<MemRefType>(arg.getType());
+    if (!t || t.hasStaticShape())
+      continue;
+    SmallVector<Operation *> holders;
+    for (int64_t d = 0; d < t.getRank(); ++d) {
+      if (!t.isDynamicDim(d))
+        continue;
+      if (next >= resultDims.size())
+        return main.emitError("output ") << i - numIn
+                                         << " has dynamic dims but @main does not return them "
+                                            "(kiln-return-result-dims)";
+      holders.push_back(
+          UnrealizedConversionCastOp::create(b, loc, b.getIndexType(), resultDims[next++])
+              .getOperation());
+    }
+    held.push_back({arg, std::move(holders)});
+  }
+  ret->setOperands({});
+  main.setType(FunctionType::get(ctx, body.getArgumentTypes(), {}));
+  main.setAllResultAttrs(ArrayRef<DictionaryAttr>{});
+  for (int round = 0; round < 4; ++round) {
+    resolveDims(main);
+    if (failed(replaceInputDims()))
+      return failure();
+  }
+
+  for (auto &[arg, list] : keepers)
+    for (size_t k = 0; k < list.size(); ++k)
+      sd.sizes[arg].push_back(kept(arg, k));
+  for (auto &[arg, list] : keepers)
+    for (Operation *keeper : list)
+      keeper->erase();
+  // Shape computations move to the top of @main, in order: each depends on
+  // D, constants and earlier ones only.
+  Block::iterator pos = body.begin();
+  for (Operation &op : llvm::make_early_inc_range(body.without_terminator())) {
+    bool shape = isa<memref::LoadOp>(op)
+                     ? cast<memref::LoadOp>(op).getMemRef() == sd.dimsArg
+                     : op.getNumRegions() == 0 && op.getNumResults() == 1 &&
+                           isMemoryEffectFree(&op) && isScalar(op.getResult(0).getType()) &&
+                           llvm::all_of(op.getOperands(), [&](Value v) {
+                             return isScalar(v.getType()) &&
+                                    (isa<BlockArgument>(v) ||
+                                     sd.shapeOps.contains(v.getDefiningOp()));
+                           });
+    if (!shape)
+      continue;
+    sd.shapeOps.insert(&op);
+    if (&op == &*pos)
+      ++pos;
+    else
+      op.moveBefore(&body, pos);
+  }
+  auto isShapeValue = [&](Value v) {
+    Operation *def = v.getDefiningOp();
+    return def && sd.shapeOps.contains(def);
+  };
+  for (auto &[arg, holders] : held) {
+    SmallVector<Value> &s = sd.sizes[arg];
+    SmallVector<int64_t> entries;
+    auto t = cast<MemRefType>(arg.getType());
+    size_t k = 0;
+    for (int64_t d = 0; d < t.getRank(); ++d) {
+      if (!t.isDynamicDim(d)) {
+        entries.push_back(-1);
+        continue;
+      }
+      Value v = holders[k++]->getOperand(0);
+      if (!isShapeValue(v))
+        return main.emitError("output ") << arg.getArgNumber() - numIn << " dim " << d
+                                         << " depends on the data, not only on input dims "
+                                            "(a data-dependent size is not supported yet)";
+      s.push_back(v);
+      entries.push_back(sd.value(v));
+    }
+    sd.outDims.push_back(std::move(entries));
+    for (Operation *h : holders)
+      h->erase();
+  }
+  // Out-parameter dims used in the body are the values just found.
+  SmallVector<memref::DimOp> outDimUses;
+  main.walk([&](memref::DimOp d) {
+    auto arg = dyn_cast<BlockArgument>(d.getSource());
+    if (arg && arg.getOwner() == &body && arg.getArgNumber() >= numIn && sd.sizes.count(arg))
+      outDimUses.push_back(d);
+  });
+  for (memref::DimOp d : outDimUses) {
+    auto t = cast<MemRefType>(d.getSource().getType());
+    std::optional<int64_t> j = d.getConstantIndex();
+    if (j && *j >= 0 && *j < t.getRank() && t.isDynamicDim(*j)) {
+      d.replaceAllUsesWith(sd.sizes[d.getSource()][t.getDynamicDimIndex(*j)]);
+      d.erase();
+    }
+  }
+  // What is left at the top level must not need a size from data.
+  for (Operation &op : body.without_terminator()) {
+    if (auto d = dyn_cast<memref::DimOp>(op))
+      return d.emitError("a size at the top level depends on data, not only on input dims "
+                         "(a data-dependent size is not supported yet)");
+    if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
+      if (!llvm::all_of(alloc.getDynamicSizes(), isShapeValue))
+        return alloc.emitError("a buffer's size depends on data, not only on input dims "
+                               "(a data-dependent size is not supported yet)");
+      if (!alloc.getDynamicSizes().empty())
+        sd.sizes[alloc.getResult()] = SmallVector<Value>(alloc.getDynamicSizes());
+    }
+  }
+  return sd;
+}
+
+SmallVector<Value> SymbolicDims::sizesOf(Value buffer) const {
+  auto it = sizes.find(buffer);
+  return it == sizes.end() ? SmallVector<Value>{} : it->second;
+}
+
+int64_t SymbolicDims::value(Value v) {
+  auto [it, inserted] = valueEntries.try_emplace(v, next);
+  if (inserted) {
+    entries.push_back({Entry::Value, {v}, 1, 1, next});
+    ++next;
+  }
+  return it->second;
+}
+
+int64_t SymbolicDims::bytes(Value alloc, uint64_t align) {
+  auto t = cast<MemRefType>(alloc.getType());
+  int64_t factor = (int64_t)kiln::elementStorageBytes(t.getElementType());
+  for (int64_t d : t.getShape())
+    if (!ShapedType::isDynamic(d))
+      factor *= d;
+  entries.push_back({Entry::Bytes, sizesOf(alloc), factor, align, next});
+  return next++;
+}
+
+int64_t SymbolicDims::tripCount(Value lb, Value ub, Value step) {
+  entries.push_back({Entry::TripCount, {lb, ub, step}, 1, 1, next});
+  return next++;
+}
+
+MemRefType SymbolicDims::dimsType() const {
+  return MemRefType::get({std::max<int64_t>(next, 1)}, IntegerType::get(dimsArg.getContext(), 64));
+}
+
+void SymbolicDims::finish(ModuleOp module, func::FuncOp main) {
+  MLIRContext *ctx = module.getContext();
+  MemRefType type = dimsType();
+  dimsArg.setType(type);
+  main.setType(FunctionType::get(ctx, main.front().getArgumentTypes(), main.getResultTypes()));
+
+  // kiln_shapes(D): the shape computations the entries need, then stores.
+  OpBuilder b(ctx);
+  b.setInsertionPoint(main);
+  Location loc = main.getLoc();
+  auto fn = func::FuncOp::create(b, loc, "kiln_shapes", b.getFunctionType({type}, {}));
+  Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  IRMapping map;
+  map.map(dimsArg, entry->getArgument(0));
+  llvm::SetVector<Operation *> needed;
+  SmallVector<Value> stack;
+  for (const Entry &e : entries)
+    llvm::append_range(stack, e.operands);
+  while (!stack.empty()) {
+    Operation *def = stack.pop_back_val().getDefiningOp();
+    if (def && def->getBlock() == &main.front() && needed.insert(def))
+      llvm::append_range(stack, def->getOperands());
+  }
+  SmallVector<Operation *> ordered(needed.begin(), needed.end());
+  llvm::sort(ordered, [](Operation *x, Operation *y) { return x->isBeforeInBlock(y); });
+  for (Operation *op : ordered)
+    b.clone(*op, map);
+  auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+  for (const Entry &e : entries) {
+    Value x;
+    switch (e.kind) {
+    case Entry::Value:
+      x = map.lookupOrDefault(e.operands[0]);
+      break;
+    case Entry::Bytes: {
+      x = c(e.factor);
+      for (Value s : e.operands)
+        x = arith::MulIOp::create(b, loc, x, map.lookupOrDefault(s));
+      Value a = c((int64_t)e.align);
+      x = arith::MulIOp::create(b, loc, arith::CeilDivUIOp::create(b, loc, x, a), a);
+      break;
+    }
+    case Entry::TripCount: {
+      Value span = arith::SubIOp::create(b, loc, map.lookupOrDefault(e.operands[1]),
+                                         map.lookupOrDefault(e.operands[0]));
+      x = arith::MaxSIOp::create(
+          b, loc, c(0), arith::CeilDivSIOp::create(b, loc, span, map.lookupOrDefault(e.operands[2])));
+      break;
+    }
+    }
+    if (!x.getType().isInteger(64))
+      x = x.getType().isIndex() ? arith::IndexCastOp::create(b, loc, b.getI64Type(), x).getResult()
+                                : arith::ExtSIOp::create(b, loc, b.getI64Type(), x).getResult();
+    memref::StoreOp::create(b, loc, x, entry->getArgument(0), ValueRange{c(e.index)});
+  }
+  func::ReturnOp::create(b, loc);
+}
+
+void SymbolicDims::castDynamicArguments(func::FuncOp fn, ArrayRef<SmallVector<Value>> sizes) {
+  Block &entry = fn.front();
+  Operation *last = nullptr;
+  for (const SmallVector<Value> &s : sizes)
+    for (Value v : s)
+      if (Operation *def = v.getDefiningOp(); def && def->getBlock() == &entry)
+        if (!last || last->isBeforeInBlock(def))
+          last = def;
+  OpBuilder b(fn.getContext());
+  if (last)
+    b.setInsertionPointAfter(last);
+  else
+    b.setInsertionPointToStart(&entry);
+  bool changed = false;
+  for (auto [i, arg] : llvm::enumerate(entry.getArguments())) {
+    auto t = dyn_cast<MemRefType>(arg.getType());
+    if (!t || t.hasStaticShape() || i >= sizes.size())
+      continue;
+    Location loc = arg.getLoc();
+    SmallVector<OpFoldResult> extents;
+    size_t k = 0;
+    for (int64_t d = 0; d < t.getRank(); ++d)
+      extents.push_back(t.isDynamicDim(d) ? OpFoldResult(sizes[i][k++])
+                                          : OpFoldResult(b.getIndexAttr(t.getDimSize(d))));
+    SmallVector<OpFoldResult> strides(t.getRank(), b.getIndexAttr(1));
+    for (int64_t d = t.getRank() - 2; d >= 0; --d) {
+      std::optional<int64_t> s = getConstantIntValue(strides[d + 1]);
+      std::optional<int64_t> e = getConstantIntValue(extents[d + 1]);
+      if (s && e)
+        strides[d] = b.getIndexAttr(*s * *e);
+      else
+        strides[d] = arith::MulIOp::create(b, loc, getValueOrCreateConstantIndexOp(b, loc, strides[d + 1]),
+                                           getValueOrCreateConstantIndexOp(b, loc, extents[d + 1]))
+                         .getResult();
+    }
+    arg.setType(MemRefType::get({1}, t.getElementType(), nullptr, t.getMemorySpace()));
+    auto cast = memref::ReinterpretCastOp::create(b, loc, t, arg, b.getIndexAttr(0), extents, strides);
+    arg.replaceAllUsesExcept(cast.getResult(), cast.getOperation());
+    changed = true;
+  }
+  if (changed)
+    fn.setType(FunctionType::get(fn.getContext(), entry.getArgumentTypes(), fn.getResultTypes()));
+}
+
+} // namespace kiln::cpu
