@@ -521,6 +521,12 @@ LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model,
     TensorSignature sig;
     if (failed(signatureOf(v, main.getLoc(), "output", n, sig)))
       return failure();
+    // With every input dim static, a dynamic output dim comes from data.
+    if (!model.symbols && llvm::any_of(sig.shape, [](int64_t d) { return d < 0; }))
+      return emitError(main.getLoc())
+             << "output '" << n << "' has dynamic shape " << v.getType()
+             << ", which depends on input values, not only on input dims; freeze them with "
+                "--input-value NAME=FILE";
     model.outputs.push_back(sig);
   }
   // Names are recorded; the lowered function needs none of the attributes.

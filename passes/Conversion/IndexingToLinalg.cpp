@@ -45,11 +45,13 @@ SmallVector<Value> indexTuple(OpBuilder &b, Location loc, Value indices, ValueRa
 
 /// A generic over `resultType` reading `indices` through `indexMap`; the body
 /// builds the data coordinates from the loop indices and the index value.
+/// A dynamic result dim is (operand, dim) `dimSource(d)`.
 LogicalResult lowerGather(PatternRewriter &rewriter, Operation *op, Value data,
                           Value indices, AffineMap indexMap,
                           function_ref<SmallVector<Value>(OpBuilder &, Location,
                                                           ArrayRef<Value>, Value)>
-                              coords) {
+                              coords,
+                          function_ref<std::pair<Value, int64_t>(int64_t)> dimSource) {
   auto out = cast<RankedTensorType>(op->getResult(0).getType());
   if (!isLowerableElement(out.getElementType()))
     return rewriter.notifyMatchFailure(op, "element type not lowered yet");
@@ -57,10 +59,12 @@ LogicalResult lowerGather(PatternRewriter &rewriter, Operation *op, Value data,
   MLIRContext *ctx = op->getContext();
   SmallVector<Value> dyn;
   for (int64_t i = 0; i < out.getRank(); ++i)
-    if (out.isDynamicDim(i))
-      return rewriter.notifyMatchFailure(op, "dynamic gather result");
-  (void)dyn;
-  Value init = tensor::EmptyOp::create(rewriter, loc, out.getShape(), out.getElementType());
+    if (out.isDynamicDim(i)) {
+      auto [v, d] = dimSource(i);
+      dyn.push_back(tensor::DimOp::create(rewriter, loc, v, d));
+    }
+  Value init =
+      tensor::EmptyOp::create(rewriter, loc, out.getShape(), out.getElementType(), dyn);
   SmallVector<AffineMap> maps = {indexMap, AffineMap::getMultiDimIdentityMap(out.getRank(), ctx)};
   SmallVector<utils::IteratorType> iters(out.getRank(), utils::IteratorType::parallel);
   auto generic = linalg::GenericOp::create(
@@ -103,6 +107,13 @@ struct GatherLowering : OpRewritePattern<GatherOp> {
                              at.push_back(loops[d - 1 + ri]);
                          }
                          return at;
+                       },
+                       [&](int64_t d) -> std::pair<Value, int64_t> {
+                         if (d < axis)
+                           return {data, d};
+                         if (d < axis + ri)
+                           return {op.getIndices(), d - axis};
+                         return {data, d - ri + 1};
                        });
   }
 };
@@ -119,6 +130,9 @@ struct GatherElementsLowering : OpRewritePattern<GatherElementsOp> {
                          SmallVector<Value> at(loops.begin(), loops.end());
                          at[axis] = wrapIndex(b, l, raw, tensor::DimOp::create(b, l, data, axis));
                          return at;
+                       },
+                       [&](int64_t d) -> std::pair<Value, int64_t> {
+                         return {op.getIndices(), d};
                        });
   }
 };

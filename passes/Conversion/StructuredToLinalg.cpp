@@ -10,11 +10,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Conversion/Patterns.h"
+#include "dialects/kiln/IR/ConstantFolding.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 
 #include <limits>
@@ -627,13 +630,142 @@ struct TransposeLowering : OpRewritePattern<TransposeOp> {
   }
 };
 
+/// The dynamic dims of a reshape's result as values: from a constant
+/// target (ONNX: 0 copies the input's dim, -1 takes what is left), from a
+/// run-time target's entries, or (no target) by element count when one
+/// dim is dynamic, or in order when the static dims agree.
+static FailureOr<SmallVector<OpFoldResult>> reshapeDims(ReshapeOp op, OpBuilder &b) {
+  Location loc = op.getLoc();
+  auto in = cast<RankedTensorType>(op.getInput().getType());
+  auto out = cast<RankedTensorType>(op.getType());
+  auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+  auto inDim = [&](int64_t i) { return tensor::DimOp::create(b, loc, op.getInput(), i).getResult(); };
+  Value count = idx(1);
+  for (int64_t i = 0; i < in.getRank(); ++i)
+    count = arith::MulIOp::create(b, loc, count, inDim(i));
+  SmallVector<OpFoldResult> dims(out.getRank());
+  auto target = op.getShape() ? constfold::constantInts(op.getShape()) : std::nullopt;
+  if (op.getShape() && !target) {
+    // A run-time target: its entries as ONNX reads them (0 copies the
+    // input's dim unless allowzero, -1 takes the rest).
+    SmallVector<Value> v;
+    Value product = idx(1);
+    for (int64_t i = 0; i < out.getRank(); ++i) {
+      Value e = tensor::ExtractOp::create(b, loc, op.getShape(), ValueRange{idx(i)});
+      e = arith::IndexCastOp::create(b, loc, b.getIndexType(), e);
+      if (!op.getAllowzero() && i < in.getRank())
+        e = arith::SelectOp::create(
+            b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, e, idx(0)), inDim(i),
+            e);
+      Value negative = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, e, idx(0));
+      product = arith::MulIOp::create(b, loc, product,
+                                      arith::SelectOp::create(b, loc, negative, idx(1), e));
+      v.push_back(e);
+    }
+    for (int64_t i = 0; i < out.getRank(); ++i) {
+      Value negative = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, v[i], idx(0));
+      dims[i] = out.isDynamicDim(i)
+                    ? OpFoldResult(arith::SelectOp::create(
+                          b, loc, negative, arith::DivUIOp::create(b, loc, count, product), v[i])
+                                       .getResult())
+                    : OpFoldResult(b.getIndexAttr(out.getDimSize(i)));
+    }
+    return dims;
+  }
+  SmallVector<int64_t> open; // dims that take what the element count leaves
+  Value known = idx(1);
+  for (int64_t i = 0; i < out.getRank(); ++i) {
+    if (!out.isDynamicDim(i))
+      dims[i] = b.getIndexAttr(out.getDimSize(i));
+    else if (target && (*target)[i] == 0 && !op.getAllowzero() && i < in.getRank())
+      dims[i] = inDim(i);
+    else if (target && (*target)[i] > 0)
+      dims[i] = b.getIndexAttr((*target)[i]);
+    else
+      open.push_back(i);
+    if (dims[i])
+      known = arith::MulIOp::create(b, loc, known, getValueOrCreateConstantIndexOp(b, loc, dims[i]));
+  }
+  if (open.size() == 1) {
+    dims[open[0]] = arith::DivUIOp::create(b, loc, count, known).getResult();
+    return dims;
+  }
+  if (open.empty())
+    return dims;
+  // No target and several dynamic dims: in order, when the static dims (1s
+  // aside) agree.
+  if (op.getShape())
+    return failure();
+  SmallVector<int64_t> si, so, inDyn;
+  for (int64_t i = 0; i < in.getRank(); ++i) {
+    if (in.getDimSize(i) != 1 && !in.isDynamicDim(i))
+      si.push_back(in.getDimSize(i));
+    if (in.isDynamicDim(i))
+      inDyn.push_back(i);
+  }
+  for (int64_t d : out.getShape())
+    if (d != 1 && !ShapedType::isDynamic(d))
+      so.push_back(d);
+  if (si != so || inDyn.size() != open.size())
+    return failure();
+  for (auto [o, i] : llvm::zip(open, inDyn))
+    dims[o] = inDim(i);
+  return dims;
+}
+
 struct ReshapeLowering : OpRewritePattern<ReshapeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ReshapeOp op, PatternRewriter &rewriter) const override {
     auto out = cast<RankedTensorType>(op.getType());
-    if (!out.hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "reshape to a dynamic shape");
     Location loc = op.getLoc();
+    if (!out.hasStaticShape()) {
+      // Dynamic dims: the input as 1-D, expanded to the result's dims
+      // (views, no copy, and sizes the CPU plan can compute).
+      auto in = cast<RankedTensorType>(op.getInput().getType());
+      if (in.getRank() == 0 || out.getRank() == 0)
+        return rewriter.notifyMatchFailure(op, "rank-0 side of a dynamic reshape");
+      FailureOr<SmallVector<OpFoldResult>> dims = reshapeDims(op, rewriter);
+      if (failed(dims))
+        return rewriter.notifyMatchFailure(op, "dynamic dims of the result cannot be told");
+      // Dims grouped: a collapse, or an expand whose groups hold one
+      // dynamic dim each (expand-strided-metadata cannot take more).
+      if (in.getRank() > out.getRank()) {
+        if (auto groups = getReassociationIndicesForCollapse(in.getShape(), out.getShape())) {
+          Value c = tensor::CollapseShapeOp::create(rewriter, loc, op.getInput(), *groups);
+          rewriter.replaceOpWithNewOp<tensor::CastOp>(op, out, c);
+          return success();
+        }
+      } else if (in.getRank() < out.getRank()) {
+        if (auto groups = getReassociationIndicesForCollapse(out.getShape(), in.getShape());
+            groups && llvm::all_of(*groups, [&](const ReassociationIndices &g) {
+              return llvm::count_if(g, [&](int64_t d) { return out.isDynamicDim(d); }) <= 1;
+            })) {
+          rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, out, op.getInput(), *groups,
+                                                             *dims);
+          return success();
+        }
+      }
+      if (out.getNumDynamicDims() > 1)
+        return rewriter.notifyMatchFailure(op, "dynamic dims regrouped");
+      Value flat = op.getInput();
+      if (in.getRank() > 1) {
+        ReassociationIndices all;
+        for (int64_t i = 0; i < in.getRank(); ++i)
+          all.push_back(i);
+        flat = tensor::CollapseShapeOp::create(rewriter, loc, flat,
+                                               SmallVector<ReassociationIndices>{all});
+      }
+      if (out.getRank() == 1) {
+        rewriter.replaceOpWithNewOp<tensor::CastOp>(op, out, flat);
+        return success();
+      }
+      ReassociationIndices all;
+      for (int64_t i = 0; i < out.getRank(); ++i)
+        all.push_back(i);
+      rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(
+          op, out, flat, SmallVector<ReassociationIndices>{all}, *dims);
+      return success();
+    }
     auto shapeT = RankedTensorType::get({out.getRank()}, rewriter.getIndexType());
     SmallVector<Attribute> dims;
     for (int64_t d : out.getShape())

@@ -46,6 +46,8 @@ MatmulEmitter::Scratch MatmulEmitter::makeScratch(OpBuilder &b, Location loc, co
     return memref::AllocaOp::create(b, loc, MemRefType::get({size}, f32),
                                     b.getI64IntegerAttr(64));
   };
+  if (ShapedType::isDynamic(m)) // any row count: both ways of reading B
+    m = INT32_MAX;
   int64_t mr = std::min(t.mr, m), nMain = n - n % t.nr;
   if (nMain == 0)
     return {};
@@ -85,16 +87,30 @@ void MatmulEmitter::emit(Value a, Value bm, Value c, const Scratch &scratch, boo
   auto shapeA = cast<MemRefType>(a.getType()).getShape();
   auto shapeC = cast<MemRefType>(c.getType()).getShape();
   int64_t m = shapeC[0], n = shapeC[1], k = shapeA[1];
-  int64_t mr = std::min(t.mr, m);
   int64_t nMain = n - n % t.nr;
-  if (nMain > 0)
+  // Rows as a size (dynamic M: read from C).
+  OpFoldResult rows = b.getIndexAttr(m);
+  if (ShapedType::isDynamic(m)) {
+    rows = memref::DimOp::create(b, loc, c, 0).getResult();
+    if (nMain > 0) {
+      // Row groups as for a product of many rows (those of a short run
+      // find no work).
+      int64_t groups = parallel ? rowGroups(t, 64 * t.mr, nMain) : 1;
+      emitPanelsDynamicRows(a, bm, c, cast<Value>(rows), nMain, k, scratch, parallel, groups);
+    }
+  } else if (nMain > 0) {
+    int64_t mr = std::min(t.mr, m);
     emitPanels(a, bm, c, m, nMain, k, mr, scratch, parallel,
                parallel && !activeRows ? rowGroups(t, m, nMain) : 1);
+  }
   if (nMain < n) { // leftover columns: the generic loops
     int64_t bRows = cast<MemRefType>(bm.getType()).getDimSize(bTransposed ? 1 : 0);
     Value bTail = bTransposed ? subview(bm, {nMain, 0}, {n - nMain, k})
                               : subview(bm, {0, nMain}, {bRows, n - nMain});
-    Value cTail = subview(c, {0, nMain}, {m, n - nMain});
+    SmallVector<OpFoldResult> unit(2, b.getIndexAttr(1));
+    Value cTail = memref::SubViewOp::create(
+        b, loc, c, SmallVector<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(nMain)},
+        SmallVector<OpFoldResult>{rows, b.getIndexAttr(n - nMain)}, unit);
     Value aRows = a;
     if (activeRows) {
       // Only the live rows: C's rows past them may belong to someone else.
@@ -233,13 +249,8 @@ void MatmulEmitter::emitLoops(Value a, Value bm, Value c) {
 
 
 
-void MatmulEmitter::emitPanels(Value a, Value bm, Value c, int64_t m, int64_t n, int64_t k, int64_t mr,
-                const Scratch &scratch, bool parallel, int64_t groups) {
-  int64_t nc = panelWidth(t, n);
+int64_t MatmulEmitter::chooseBlocking(int64_t k, bool packB) {
   int64_t kc = std::min(t.kc, k);
-  int64_t panels = (n + nc - 1) / nc;
-  int64_t mMain = m - m % mr;
-  bool packB = packsB(m, mr) || bTransposed;
   // Codes read in place go group by group (each group scaled once): K
   // blocks of whole groups, at most the packing buffers' depth.
   inPlaceTiles = false;
@@ -252,7 +263,13 @@ void MatmulEmitter::emitPanels(Value a, Value bm, Value c, int64_t m, int64_t n,
   } else if (!packB && !bTransposed) {
     inPlaceTiles = true; // a float B read in place: the same tiles, no scales
   }
-  OpBuilder::InsertionGuard guard(b);
+  return kc;
+}
+
+MatmulEmitter::PanelPosition MatmulEmitter::emitPanelLoop(int64_t n, bool parallel,
+                                                          int64_t groups) {
+  int64_t nc = panelWidth(t, n);
+  int64_t panels = (n + nc - 1) / nc;
   Value panel, group;
   if (parallel) {
     // One workgroup per (row group, panel).
@@ -277,6 +294,17 @@ void MatmulEmitter::emitPanels(Value a, Value bm, Value c, int64_t m, int64_t n,
   };
   Value jc = panelStart(panel);
   Value ncHere = arith::SubIOp::create(b, loc, panelStart(add(panel, idx(1))), jc);
+  return {jc, ncHere, group};
+}
+
+void MatmulEmitter::emitPanels(Value a, Value bm, Value c, int64_t m, int64_t n, int64_t k, int64_t mr,
+                const Scratch &scratch, bool parallel, int64_t groups) {
+  int64_t mMain = m - m % mr;
+  bool packB = packsB(m, mr) || bTransposed;
+  int64_t kc = chooseBlocking(k, packB);
+  OpBuilder::InsertionGuard guard(b);
+  PanelPosition at = emitPanelLoop(n, parallel, groups);
+  Value jc = at.jc, ncHere = at.ncHere, group = at.group;
   Value bPacked = packB ? scratch.bPacked : Value();
   Value aPacked = scratch.aPacked;
   scf::ForOp::create(
@@ -319,6 +347,92 @@ void MatmulEmitter::emitPanels(Value a, Value bm, Value c, int64_t m, int64_t n,
             emitRowBlock(ops, idx(mMain), m - mMain);
           }
         }
+        scf::YieldOp::create(b, loc);
+      });
+}
+
+void MatmulEmitter::emitPanelsDynamicRows(Value a, Value bm, Value c, Value rows, int64_t n,
+                                          int64_t k, const Scratch &scratch, bool parallel,
+                                          int64_t groups) {
+  int64_t mr = t.mr;
+  OpBuilder::InsertionGuard guard(b);
+  PanelPosition at = emitPanelLoop(n, parallel, groups);
+  Value jc = at.jc, ncHere = at.ncHere, group = at.group;
+  // One version of the K loop per way of reading B, chosen per run.
+  auto kLoop = [&](bool packB) {
+    int64_t kc = chooseBlocking(k, packB);
+    Value bPacked = packB ? scratch.bPacked : Value();
+    scf::ForOp::create(
+        b, loc, idx(0), idx(k), idx(kc), ValueRange{},
+        [&](OpBuilder &, Location, Value pc, ValueRange) {
+          Value kcHere = min(idx(kc), arith::SubIOp::create(b, loc, idx(k), pc));
+          if (packB)
+            emitPackB(bm, bPacked, pc, kcHere, jc, ncHere, kc);
+          Operands ops{a, bm, c, bPacked, scratch.aPacked, pc, kcHere, jc, ncHere, kc};
+          Value blocks = arith::DivUIOp::create(b, loc, rows, idx(mr));
+          Value mMain = mul(blocks, mr);
+          Value rowStart = idx(0), rowEnd = mMain;
+          if (group) { // this group's share of the row blocks, evenly
+            auto groupStart = [&](Value g) {
+              return mul(arith::DivUIOp::create(
+                             b, loc, arith::MulIOp::create(b, loc, g, blocks), idx(groups)),
+                         mr);
+            };
+            rowStart = groupStart(group);
+            rowEnd = groupStart(add(group, idx(1)));
+          }
+          scf::ForOp::create(b, loc, rowStart, rowEnd, idx(mr), ValueRange{},
+                             [&](OpBuilder &, Location, Value i0, ValueRange) {
+                               emitRowBlock(ops, i0, mr);
+                               scf::YieldOp::create(b, loc);
+                             });
+          // The last group's leftover rows, fewer than MR: a micro-tile of
+          // exactly their height (one case each).
+          auto leftover = [&] {
+            Value left = arith::SubIOp::create(b, loc, rows, mMain);
+            SmallVector<int64_t> heights;
+            for (int64_t h = 1; h < mr; ++h)
+              heights.push_back(h);
+            auto sw = scf::IndexSwitchOp::create(b, loc, TypeRange{}, left, heights,
+                                                 heights.size());
+            OpBuilder::InsertionGuard g(b);
+            b.setInsertionPointToStart(&sw.getDefaultRegion().emplaceBlock());
+            scf::YieldOp::create(b, loc);
+            for (auto [i, h] : llvm::enumerate(heights)) {
+              b.setInsertionPointToStart(&sw.getCaseRegions()[i].emplaceBlock());
+              emitRowBlock(ops, mMain, h);
+              scf::YieldOp::create(b, loc);
+            }
+          };
+          if (mr == 1) {
+          } else if (group) {
+            Value last = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, group,
+                                               idx(groups - 1));
+            scf::IfOp::create(b, loc, last, [&](OpBuilder &, Location) {
+              leftover();
+              scf::YieldOp::create(b, loc);
+            });
+          } else {
+            leftover();
+          }
+          scf::YieldOp::create(b, loc);
+        });
+  };
+  if (bTransposed) {
+    kLoop(true);
+    return;
+  }
+  // A few rows (a decode step) read B in place: packing it would cost a
+  // pass over B that no second row block repays.
+  Value few = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, rows, idx(mr));
+  scf::IfOp::create(
+      b, loc, few,
+      [&](OpBuilder &, Location) {
+        kLoop(false);
+        scf::YieldOp::create(b, loc);
+      },
+      [&](OpBuilder &, Location) {
+        kLoop(true);
         scf::YieldOp::create(b, loc);
       });
 }

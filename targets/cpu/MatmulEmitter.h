@@ -31,9 +31,11 @@ struct Tiling {
                                             int64_t kBlock, int64_t panelCols);
 };
 
-/// Emits C += A x B for 2-D memrefs A [M,K], B [K,N], C [M,N] (static
-/// shapes, f32, unit inner stride; offsets may be dynamic) at the builder's
-/// insertion point.
+/// Emits C += A x B for 2-D memrefs A [M,K], B [K,N], C [M,N] (f32, unit
+/// inner stride; offsets may be dynamic) at the builder's insertion point.
+/// K and N are static; M may be dynamic (a model's batch x sequence): each
+/// workgroup then reads B in place for a few rows (a decode step) and packs
+/// it for more, with the leftover rows on micro-tiles of their own height.
 class MatmulEmitter {
 public:
   /// `bTransposed`: B is given as [N, K] (what `x @ W.T` exports as).
@@ -116,6 +118,19 @@ private:
 
   void emitPanels(mlir::Value a, mlir::Value bm, mlir::Value c, int64_t m, int64_t n, int64_t k,
                   int64_t mr, const Scratch &scratch, bool parallel, int64_t groups);
+  /// emitPanels for a run-time row count `rows`.
+  void emitPanelsDynamicRows(mlir::Value a, mlir::Value bm, mlir::Value c, mlir::Value rows,
+                             int64_t n, int64_t k, const Scratch &scratch, bool parallel,
+                             int64_t groups);
+  /// The grid (or loop) over (row group, column panel): sets the insertion
+  /// point inside it and returns the panel's first column, width and group
+  /// (null when one group).
+  struct PanelPosition {
+    mlir::Value jc, ncHere, group;
+  };
+  PanelPosition emitPanelLoop(int64_t n, bool parallel, int64_t groups);
+  /// K block size for this product; sets inPlaceTiles for B packed or not.
+  int64_t chooseBlocking(int64_t k, bool packB);
   void emitPackB(mlir::Value bm, mlir::Value bPacked, mlir::Value pc, mlir::Value kcHere,
                  mlir::Value jc, mlir::Value ncHere, int64_t kc);
   void emitRowBlock(const Operands &o, mlir::Value i0, int64_t mr);

@@ -10,6 +10,7 @@
 #include "targets/cpu/MatmulEmitter.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -28,11 +29,14 @@ using kiln::cpu::Tiling;
 namespace {
 
 /// A memref the kernel can address with vector loads along its last dim:
-/// f32, or (an A or B operand) f16/bf16 widened as it is read.
-bool isKernelOperand(Value v, bool accumulator) {
+/// f32, or (an A or B operand) f16/bf16 widened as it is read. Only the
+/// leading dims (batch, rows) may be dynamic; B (`rowsDynamic` false) is
+/// static.
+bool isKernelOperand(Value v, bool accumulator, bool rowsDynamic = true) {
   auto type = dyn_cast<MemRefType>(v.getType());
   Type elt = type ? type.getElementType() : Type();
-  if (!type || !type.hasStaticShape() ||
+  if (!type || type.getRank() == 0 || type.isDynamicDim(type.getRank() - 1) ||
+      (!rowsDynamic && !type.hasStaticShape()) ||
       !(elt.isF32() || (!accumulator && (elt.isF16() || elt.isBF16()))))
     return false;
   SmallVector<int64_t> strides;
@@ -57,7 +61,7 @@ struct MatmulMicrokernelPass
     getOperation().walk([&](linalg::LinalgOp op) {
       if (op.hasPureBufferSemantics() && op.getNumDpsInputs() == 2 &&
           op.getNumDpsInits() == 1 && isKernelOperand(op.getDpsInputs()[0], false) &&
-          isKernelOperand(op.getDpsInputs()[1], false) &&
+          isKernelOperand(op.getDpsInputs()[1], false, /*rowsDynamic=*/false) &&
           isKernelOperand(op.getDpsInits()[0], true) &&
           linalg::isaContractionOpInterface(op))
         work.push_back(op);
@@ -170,13 +174,18 @@ struct MatmulMicrokernelPass
       emitter.emit(a, bm, c, scratch);
     } else {
       // The batch is the grid; each entry is a 2-D product on rank-reducing
-      // subviews with its panels in sequence.
-      int64_t batch = cast<MemRefType>(c.getType()).getDimSize(0);
+      // subviews with its panels in sequence. (Batch and rows may be
+      // dynamic: sizes read from the operand.)
+      auto size = [&](Value v, int64_t d) -> OpFoldResult {
+        auto type = cast<MemRefType>(v.getType());
+        if (!type.isDynamicDim(d))
+          return b.getIndexAttr(type.getDimSize(d));
+        return memref::DimOp::create(b, loc, v, d).getResult();
+      };
       auto slice = [&](Value v, Value i) -> Value {
         auto type = cast<MemRefType>(v.getType());
         SmallVector<OpFoldResult> offsets{i, b.getIndexAttr(0), b.getIndexAttr(0)};
-        SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(type.getDimSize(1)),
-                                        b.getIndexAttr(type.getDimSize(2))};
+        SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), size(v, 1), size(v, 2)};
         SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
         auto reduced = memref::SubViewOp::inferRankReducedResultType(
             {type.getDimSize(1), type.getDimSize(2)}, type, offsets, sizes, strides);
@@ -185,7 +194,7 @@ struct MatmulMicrokernelPass
       };
       Value zero = arith::ConstantIndexOp::create(b, loc, 0);
       Value one = arith::ConstantIndexOp::create(b, loc, 1);
-      Value n = arith::ConstantIndexOp::create(b, loc, batch);
+      Value n = getValueOrCreateConstantIndexOp(b, loc, size(c, 0));
       auto par = scf::ParallelOp::create(b, loc, ValueRange{zero}, ValueRange{n}, ValueRange{one});
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(par.getBody());

@@ -47,9 +47,10 @@ struct QuantizedMatmulPass : kiln::impl::KilnCpuQuantizedMatmulBase<QuantizedMat
       auto y = cast<RankedTensorType>(op.getType());
       auto w = op.getRhs().getDefiningOp<kiln::BlockDequantizeOp>();
       // FP8 block scales: a vector of columns must lie in one block.
-      if (w && (!w.getFloat8() || w.getGroupSize() % tiling->vw == 0) && x.hasStaticShape() &&
-          x.getRank() >= 2 && y.hasStaticShape() && x.getElementType().isF32() &&
-          y.getElementType().isF32())
+      // Rows may be dynamic (batch x sequence), K and N not.
+      if (w && (!w.getFloat8() || w.getGroupSize() % tiling->vw == 0) && x.getRank() >= 2 &&
+          !x.isDynamicDim(x.getRank() - 1) && !y.isDynamicDim(y.getRank() - 1) &&
+          x.getElementType().isF32() && y.getElementType().isF32())
         work.push_back(op);
     });
     for (kiln::MatmulOp op : work)
@@ -63,7 +64,14 @@ struct QuantizedMatmulPass : kiln::impl::KilnCpuQuantizedMatmulBase<QuantizedMat
     auto xType = cast<RankedTensorType>(op.getLhs().getType());
     auto yType = cast<RankedTensorType>(op.getType());
     int64_t k = xType.getShape().back(), n = yType.getShape().back();
-    int64_t m = xType.getNumElements() / k;
+    int64_t m = xType.hasStaticShape() ? xType.getNumElements() / k : ShapedType::kDynamic;
+    // The result's leading dims are the activations'.
+    SmallVector<OpFoldResult> yShape;
+    for (int64_t i = 0; i + 1 < xType.getRank(); ++i)
+      yShape.push_back(xType.isDynamicDim(i)
+                           ? OpFoldResult(tensor::DimOp::create(b, loc, op.getLhs(), i).getResult())
+                           : OpFoldResult(b.getIndexAttr(xType.getDimSize(i))));
+    yShape.push_back(b.getIndexAttr(n));
     // The activations' rows as one M: [.., M, K] -> [M', K] and back.
     ReassociationIndices rows;
     for (int64_t i = 0; i + 1 < xType.getRank(); ++i)
@@ -73,8 +81,11 @@ struct QuantizedMatmulPass : kiln::impl::KilnCpuQuantizedMatmulBase<QuantizedMat
     if (xType.getRank() > 2)
       x = tensor::CollapseShapeOp::create(b, loc, x, groups);
     auto buffer = [&](Value v) { return v ? kiln::cpu::readOnlyBuffer(b, loc, v) : v; };
+    SmallVector<Value> rowCount;
+    if (ShapedType::isDynamic(m))
+      rowCount.push_back(tensor::DimOp::create(b, loc, x, 0));
     Value out = memref::AllocOp::create(b, loc, MemRefType::get({m, n}, b.getF32Type()),
-                                        b.getI64IntegerAttr(64));
+                                        rowCount, b.getI64IntegerAttr(64));
     MatmulEmitter emitter(b, loc, t);
     emitter.setQuantizedB({buffer(w.getScales()), buffer(w.getZeroPoints()),
                            (int64_t)w.getBits(), (int64_t)w.getGroupSize(), w.getFloat8()});
@@ -83,7 +94,7 @@ struct QuantizedMatmulPass : kiln::impl::KilnCpuQuantizedMatmulBase<QuantizedMat
     emitter.emit(buffer(x), buffer(w.getData()), out, scratch);
     Value y = kiln::cpu::resultTensor(b, loc, RankedTensorType::get({m, n}, b.getF32Type()), out);
     if (yType.getRank() > 2)
-      y = tensor::ExpandShapeOp::create(b, loc, yType, y, groups);
+      y = tensor::ExpandShapeOp::create(b, loc, yType, y, groups, yShape);
     op.getResult().replaceAllUsesWith(y);
     op->erase();
     if (w->use_empty())

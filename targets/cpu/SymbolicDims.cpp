@@ -25,11 +25,68 @@ namespace {
 
 bool isScalar(Type t) { return t.isIndex() || t.isSignlessInteger(); }
 
+/// memref.dim of a view: the size it was made with (collapse: the product
+/// of its source's group).
+struct DimOfView : OpRewritePattern<memref::DimOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(memref::DimOp op, PatternRewriter &rewriter) const override {
+    std::optional<int64_t> d = op.getConstantIndex();
+    Operation *def = op.getSource().getDefiningOp();
+    if (!d || !def)
+      return failure();
+    Location loc = op.getLoc();
+    auto dimOf = [&](Value v, int64_t i) -> Value {
+      return memref::DimOp::create(rewriter, loc, v, i);
+    };
+    if (auto c = dyn_cast<memref::CollapseShapeOp>(def)) {
+      if (*d >= (int64_t)c.getReassociationIndices().size())
+        return failure();
+      Value size = arith::ConstantIndexOp::create(rewriter, loc, 1);
+      for (int64_t i : c.getReassociationIndices()[*d])
+        size = arith::MulIOp::create(rewriter, loc, size, dimOf(c.getSrc(), i));
+      rewriter.replaceOp(op, size);
+      return success();
+    }
+    if (auto e = dyn_cast<memref::ExpandShapeOp>(def)) {
+      SmallVector<OpFoldResult> shape = e.getMixedOutputShape();
+      if (*d >= (int64_t)shape.size())
+        return failure();
+      rewriter.replaceOp(op, getValueOrCreateConstantIndexOp(rewriter, loc, shape[*d]));
+      return success();
+    }
+    if (auto r = dyn_cast<memref::ReinterpretCastOp>(def)) {
+      SmallVector<OpFoldResult> sizes = r.getMixedSizes();
+      if (*d >= (int64_t)sizes.size())
+        return failure();
+      rewriter.replaceOp(op, getValueOrCreateConstantIndexOp(rewriter, loc, sizes[*d]));
+      return success();
+    }
+    if (auto sv = dyn_cast<memref::SubViewOp>(def)) {
+      // The sizes of the dims the subview keeps.
+      llvm::SmallBitVector dropped = sv.getDroppedDims();
+      SmallVector<OpFoldResult> kept;
+      for (auto [i, size] : llvm::enumerate(sv.getMixedSizes()))
+        if (!dropped.test(i))
+          kept.push_back(size);
+      if (*d >= (int64_t)kept.size())
+        return failure();
+      rewriter.replaceOp(op, getValueOrCreateConstantIndexOp(rewriter, loc, kept[*d]));
+      return success();
+    }
+    if (auto c = dyn_cast<memref::CastOp>(def)) {
+      rewriter.replaceOp(op, dimOf(c.getSource(), *d));
+      return success();
+    }
+    return failure();
+  }
+};
+
 /// Sizes read through views, allocations and arithmetic fold to what they
 /// are made of: in the end, loads of D and constants.
 void resolveDims(func::FuncOp main) {
   MLIRContext *ctx = main.getContext();
   RewritePatternSet patterns(ctx);
+  patterns.add<DimOfView>(ctx);
   memref::populateResolveRankedShapedTypeResultDimsPatterns(patterns);
   memref::DimOp::getCanonicalizationPatterns(patterns, ctx);
   for (Dialect *d : ctx->getLoadedDialects())
@@ -261,6 +318,9 @@ int64_t SymbolicDims::bytes(Value alloc, uint64_t align) {
 }
 
 int64_t SymbolicDims::tripCount(Value lb, Value ub, Value step) {
+  for (const Entry &e : entries) // grids over the same range share one
+    if (e.kind == Entry::TripCount && e.operands == SmallVector<Value>{lb, ub, step})
+      return e.index;
   entries.push_back({Entry::TripCount, {lb, ub, step}, 1, 1, next});
   return next++;
 }

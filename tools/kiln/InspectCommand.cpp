@@ -32,9 +32,19 @@ static void printTensors(const char *title,
   for (const fb::TensorInfo *t : *v) {
     llvm::outs() << "  " << (t->name() ? t->name()->str() : "?") << ": "
                  << fb::EnumNameDType(t->dtype()) << "[";
+    // A dynamic dim prints as {name} (ONNX dim_param) or ?.
     if (t->shape())
-      for (size_t i = 0; i < t->shape()->size(); ++i)
-        llvm::outs() << (i ? "x" : "") << t->shape()->Get(i);
+      for (size_t i = 0; i < t->shape()->size(); ++i) {
+        llvm::outs() << (i ? "x" : "");
+        const flatbuffers::String *name =
+            t->dim_names() && i < t->dim_names()->size() ? t->dim_names()->Get(i) : nullptr;
+        if (t->shape()->Get(i) >= 0)
+          llvm::outs() << t->shape()->Get(i);
+        else if (name && name->size())
+          llvm::outs() << "{" << name->str() << "}";
+        else
+          llvm::outs() << "?";
+      }
     llvm::outs() << "]\n";
   }
 }

@@ -312,6 +312,23 @@ LogicalResult onnxReshapeDims(const ShapeDiag &diag, ArrayRef<int64_t> input,
       return diag.error("cannot reshape ", shapeToString(input), " to a shape with ", known,
                         " elements per -1 entry");
     result[inferIdx] = elements / known;
+  } else if (inferIdx >= 0 && !allowZero) {
+    // Every dynamic input dim copied by a 0 at its own index: the -1 is
+    // what the other (static) dims leave ([?, ?, 64] to [0, 0, -1, 16]).
+    int64_t rest = 1, other = 1;
+    bool ok = true;
+    for (auto [i, d] : llvm::enumerate(input)) {
+      bool copied = i < target.size() && target[i] == 0;
+      if (copied)
+        continue;
+      if (isDyn(d) || __builtin_mul_overflow(rest, d, &rest))
+        ok = false;
+    }
+    for (auto [i, d] : llvm::enumerate(target))
+      if (d > 0 && __builtin_mul_overflow(other, d, &other))
+        ok = false;
+    if (ok && other > 0 && rest % other == 0)
+      result[inferIdx] = rest / other;
   }
   return success();
 }

@@ -12,6 +12,7 @@
 #include "dialects/kiln/IR/KilnOps.h"
 #include "dialects/kiln/IR/TypeInference.h"
 #include "dialects/kiln/Transforms/Passes.h"
+#include "dialects/kiln/Transforms/SymbolicShapes.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
@@ -93,6 +94,8 @@ struct KilnRefineShapesPass : kiln::impl::KilnRefineShapesBase<KilnRefineShapesP
     for (RegisteredOperationName op : ctx->getRegisteredOperations())
       op.getCanonicalizationPatterns(set, ctx);
     set.add<StaticSliceBounds>(ctx);
+    // Dynamic dims: shape chains fold to symbols (SymbolicShapes.h).
+    populateSymbolicShapePatterns(set);
     patterns = FrozenRewritePatternSet(std::move(set));
     return success();
   }

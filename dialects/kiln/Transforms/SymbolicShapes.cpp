@@ -1,0 +1,404 @@
+//===- SymbolicShapes.cpp - dynamic dims as symbols with equalities --------===//
+//
+// See SymbolicShapes.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/kiln/Transforms/SymbolicShapes.h"
+
+#include "dialects/kiln/IR/KilnOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+
+namespace kiln {
+namespace {
+
+constexpr int kMaxDepth = 64;
+constexpr int64_t kMaxElements = 64;
+
+/// The name of dim `d` of argument `i` (kiln.dim_names), or "".
+StringRef dimName(func::FuncOp fn, unsigned i, int64_t d) {
+  auto names = fn.getArgAttrOfType<ArrayAttr>(i, "kiln.dim_names");
+  if (!names || d >= (int64_t)names.size())
+    return {};
+  auto s = dyn_cast<StringAttr>(names[d]);
+  return s ? s.getValue() : StringRef();
+}
+
+/// Dim `i` of `v` counted from the right of a result of rank `rank`.
+std::optional<std::pair<Value, int64_t>> aligned(Value v, int64_t rank, int64_t d) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (!t)
+    return std::nullopt;
+  int64_t j = d - (rank - t.getRank());
+  if (j < 0 || !t.isDynamicDim(j))
+    return std::nullopt;
+  return std::make_pair(v, j);
+}
+
+/// An operand dim the graph says equals dim `d` of `result` (an op result).
+std::optional<std::pair<Value, int64_t>> sameDim(Value result, int64_t d) {
+  Operation *op = result.getDefiningOp();
+  if (!op)
+    return std::nullopt;
+  int64_t rank = cast<RankedTensorType>(result.getType()).getRank();
+  if (isa<UnaryOp, CastOp, SoftmaxOp, RmsNormOp, tensor::CastOp>(op))
+    return std::make_pair(op->getOperand(0), d);
+  if (isa<BinaryOp, CompareOp, WhereOp>(op)) {
+    // Broadcasting: dynamic dims meeting are one size.
+    for (Value o : op->getOperands())
+      if (auto a = aligned(o, rank, d))
+        return a;
+    return std::nullopt;
+  }
+  if (auto mm = dyn_cast<MatmulOp>(op)) {
+    auto lt = cast<RankedTensorType>(mm.getLhs().getType());
+    auto rt = cast<RankedTensorType>(mm.getRhs().getType());
+    if (lt.getRank() < 2 || rt.getRank() < 2)
+      return std::nullopt;
+    if (d == rank - 1)
+      return std::make_pair(mm.getRhs(), rt.getRank() - 1);
+    if (d == rank - 2)
+      return std::make_pair(mm.getLhs(), lt.getRank() - 2);
+    if (auto a = aligned(mm.getLhs(), rank, d))
+      return a;
+    return aligned(mm.getRhs(), rank, d);
+  }
+  if (auto tr = dyn_cast<TransposeOp>(op))
+    return std::make_pair(tr.getInput(), tr.getPerm()[d]);
+  if (auto g = dyn_cast<GatherOp>(op)) {
+    int64_t dataRank = g.getData().getType().getRank();
+    int64_t axis = g.getAxis() < 0 ? g.getAxis() + dataRank : g.getAxis();
+    int64_t ri = g.getIndices().getType().getRank();
+    if (d < axis)
+      return std::make_pair(g.getData(), d);
+    if (d < axis + ri)
+      return std::make_pair(g.getIndices(), d - axis);
+    return std::make_pair(g.getData(), d - ri + 1);
+  }
+  if (auto c = dyn_cast<ConcatOp>(op)) {
+    int64_t axis = c.getAxis() < 0 ? c.getAxis() + rank : c.getAxis();
+    if (d != axis)
+      return std::make_pair(c.getInputs().front(), d);
+    return std::nullopt;
+  }
+  if (auto r = dyn_cast<ReshapeOp>(op)) {
+    // A constant target's 0 copies the input's dim.
+    DenseIntElementsAttr target;
+    if (r.getShape() && !r.getAllowzero() && matchPattern(r.getShape(), m_Constant(&target)) &&
+        d < (int64_t)target.getNumElements() && target.getValues<APInt>()[d].isZero())
+      return std::make_pair(r.getInput(), d);
+    return std::nullopt;
+  }
+  if (auto e = dyn_cast<ExpandOp>(op)) {
+    // A constant target's 1 keeps the input's dim.
+    DenseIntElementsAttr target;
+    if (e.getShape() && matchPattern(e.getShape(), m_Constant(&target)) &&
+        d < (int64_t)target.getNumElements() && target.getValues<APInt>()[d].isOne())
+      return aligned(e.getInput(), rank, d);
+    return std::nullopt;
+  }
+  if (auto s = dyn_cast<SliceOp>(op)) {
+    if (s.getRuntimeStarts() || d >= (int64_t)s.getStarts().size())
+      return std::nullopt;
+    if (s.getStarts()[d] == 0 && s.getSteps()[d] == 1 && s.getEnds()[d] >= INT32_MAX)
+      return std::make_pair(s.getInput(), d);
+    return std::nullopt;
+  }
+  if (auto a = dyn_cast<AttentionOp>(op)) {
+    if (result != a->getResult(0))
+      return std::nullopt;
+    return d < 3 ? std::make_pair(a.getQuery(), d) : std::make_pair(a.getValue(), d);
+  }
+  return std::nullopt;
+}
+
+/// Integers of a constant 0-D/1-D tensor.
+std::optional<SmallVector<int64_t>> constantValues(Value v) {
+  DenseIntElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  SmallVector<int64_t> out;
+  for (const APInt &x : attr.getValues<APInt>())
+    out.push_back(x.getBitWidth() == 1 ? (int64_t)x.getZExtValue() : x.getSExtValue());
+  return out;
+}
+
+std::optional<SmallVector<SymbolicDim>> elements(Value v, int depth);
+
+/// Elementwise `fn` on two lists with broadcasting of a single entry.
+template <typename Fn>
+std::optional<SmallVector<SymbolicDim>> zipWith(Value x, Value y, int depth, Fn fn) {
+  auto a = elements(x, depth + 1), b = elements(y, depth + 1);
+  if (!a || !b || (a->size() != b->size() && a->size() != 1 && b->size() != 1))
+    return std::nullopt;
+  size_t n = std::max(a->size(), b->size());
+  SmallVector<SymbolicDim> out;
+  for (size_t i = 0; i < n; ++i)
+    out.push_back(fn((*a)[a->size() == 1 ? 0 : i], (*b)[b->size() == 1 ? 0 : i]));
+  return out;
+}
+
+std::optional<SmallVector<SymbolicDim>> elements(Value v, int depth) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (depth > kMaxDepth || !type || type.getRank() > 1 || !type.hasStaticShape() ||
+      type.getNumElements() > kMaxElements || !type.getElementType().isIntOrIndex())
+    return std::nullopt;
+  if (auto c = constantValues(v)) {
+    SmallVector<SymbolicDim> out;
+    for (int64_t x : *c)
+      out.push_back(SymbolicDim::ofConstant(x));
+    return out;
+  }
+  Operation *op = v.getDefiningOp();
+  if (!op)
+    return std::nullopt;
+  if (auto s = dyn_cast<ShapeOp>(op)) {
+    SmallVector<SymbolicDim> out;
+    for (int64_t i = 0; i < s.getInput().getType().getRank(); ++i)
+      out.push_back(symbolicDim(s.getInput(), i));
+    return out;
+  }
+  if (isa<ReshapeOp, CastOp, tensor::CastOp>(op))
+    return elements(op->getOperand(0), depth + 1);
+  if (auto g = dyn_cast<GatherOp>(op)) {
+    auto data = elements(g.getData(), depth + 1);
+    auto at = constantValues(g.getIndices());
+    if (!data || !at || g.getData().getType().getRank() != 1)
+      return std::nullopt;
+    SmallVector<SymbolicDim> out;
+    for (int64_t i : *at) {
+      if (i < 0)
+        i += data->size();
+      if (i < 0 || i >= (int64_t)data->size())
+        return std::nullopt;
+      out.push_back((*data)[i]);
+    }
+    return out;
+  }
+  if (auto c = dyn_cast<ConcatOp>(op)) {
+    SmallVector<SymbolicDim> out;
+    for (Value in : c.getInputs()) {
+      auto part = elements(in, depth + 1);
+      if (!part || cast<RankedTensorType>(in.getType()).getRank() != 1)
+        return std::nullopt;
+      out.append(*part);
+    }
+    return out;
+  }
+  if (auto s = dyn_cast<SliceOp>(op)) {
+    auto in = elements(s.getInput(), depth + 1);
+    if (!in || s.getRuntimeStarts() || s.getStarts().size() != 1)
+      return std::nullopt;
+    int64_t n = in->size(), step = s.getSteps()[0];
+    int64_t start = s.getStarts()[0], end = s.getEnds()[0];
+    if (step != 1)
+      return std::nullopt;
+    start = std::clamp<int64_t>(start < 0 ? start + n : start, 0, n);
+    end = std::clamp<int64_t>(end < 0 ? end + n : end, 0, n);
+    return SmallVector<SymbolicDim>(in->begin() + start, in->begin() + std::max(start, end));
+  }
+  if (auto b = dyn_cast<BinaryOp>(op)) {
+    BinaryKind kind = b.getKind();
+    return zipWith(b.getLhs(), b.getRhs(), depth, [&](SymbolicDim x, SymbolicDim y) {
+      if (x.isConstant() && y.isConstant()) {
+        switch (kind) {
+        case BinaryKind::add: return SymbolicDim::ofConstant(x.constant + y.constant);
+        case BinaryKind::sub: return SymbolicDim::ofConstant(x.constant - y.constant);
+        case BinaryKind::mul: return SymbolicDim::ofConstant(x.constant * y.constant);
+        case BinaryKind::div:
+          if (y.constant != 0)
+            return SymbolicDim::ofConstant(x.constant / y.constant);
+          return SymbolicDim{};
+        default: return SymbolicDim{};
+        }
+      }
+      // x * 1, x / 1, x + 0, x - 0 keep the symbol.
+      if (!x.unknown && y.isConstant() &&
+          ((y.constant == 1 && (kind == BinaryKind::mul || kind == BinaryKind::div)) ||
+           (y.constant == 0 && (kind == BinaryKind::add || kind == BinaryKind::sub))))
+        return x;
+      if (!y.unknown && x.isConstant() && x.constant == 1 && kind == BinaryKind::mul)
+        return y;
+      return SymbolicDim{};
+    });
+  }
+  if (auto c = dyn_cast<CompareOp>(op)) {
+    CompareKind kind = c.getKind();
+    if (kind != CompareKind::eq && kind != CompareKind::ne)
+      return std::nullopt;
+    bool eq = kind == CompareKind::eq;
+    return zipWith(c.getLhs(), c.getRhs(), depth, [&](SymbolicDim x, SymbolicDim y) {
+      if (x.isConstant() && y.isConstant())
+        return SymbolicDim::ofConstant((x.constant == y.constant) == eq);
+      if (!x.unknown && x == y)
+        return SymbolicDim::ofConstant(eq);
+      // A dim is never negative (Expand's where(shape == -1, 1, shape)).
+      if ((!x.unknown && !x.isConstant() && y.isConstant() && y.constant < 0) ||
+          (!y.unknown && !y.isConstant() && x.isConstant() && x.constant < 0))
+        return SymbolicDim::ofConstant(!eq);
+      return SymbolicDim{};
+    });
+  }
+  if (auto w = dyn_cast<WhereOp>(op)) {
+    auto cond = elements(w.getCondition(), depth + 1);
+    auto t = elements(w.getTrueValue(), depth + 1), f = elements(w.getFalseValue(), depth + 1);
+    if (!cond || !t || !f)
+      return std::nullopt;
+    size_t n = std::max({cond->size(), t->size(), f->size()});
+    auto at = [&](const SmallVector<SymbolicDim> &l, size_t i) -> std::optional<SymbolicDim> {
+      if (l.size() == n)
+        return l[i];
+      if (l.size() == 1)
+        return l[0];
+      return std::nullopt;
+    };
+    SmallVector<SymbolicDim> out;
+    for (size_t i = 0; i < n; ++i) {
+      auto ci = at(*cond, i), ti = at(*t, i), fi = at(*f, i);
+      if (!ci || !ti || !fi)
+        return std::nullopt;
+      out.push_back(!ci->isConstant() ? SymbolicDim{} : ci->constant ? *ti : *fi);
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
+/// Shape computations whose entries are all constants: a constant.
+struct FoldSymbolicConstant : RewritePattern {
+  FoldSymbolicConstant(MLIRContext *ctx) : RewritePattern(MatchAnyOpTypeTag(), 1, ctx) {}
+  LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rewriter) const override {
+    if (!isa<GatherOp, ConcatOp, ReshapeOp, CastOp, SliceOp, BinaryOp, CompareOp, WhereOp,
+             ShapeOp>(op) ||
+        op->getNumResults() != 1)
+      return failure();
+    auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!type || !type.hasStaticShape() || !type.getElementType().isSignlessInteger())
+      return failure();
+    auto e = elements(op->getResult(0), 0);
+    if (!e || (int64_t)e->size() != type.getNumElements() ||
+        llvm::any_of(*e, [](const SymbolicDim &d) { return !d.isConstant(); }))
+      return failure();
+    unsigned bits = type.getElementType().getIntOrFloatBitWidth();
+    SmallVector<APInt> values;
+    for (const SymbolicDim &d : *e)
+      values.push_back(APInt(bits, (uint64_t)d.constant, /*isSigned=*/bits > 1, /*implicitTrunc=*/true));
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, DenseIntElementsAttr::get(type, values));
+    return success();
+  }
+};
+
+/// A reshape target whose entries are constants or the input's own dims
+/// (0) with at most one other (-1): the constant target.
+struct SymbolicReshapeTarget : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReshapeOp op, PatternRewriter &rewriter) const override {
+    if (!op.getShape() || op.getAllowzero() || constantValues(op.getShape()))
+      return failure();
+    auto e = elements(op.getShape(), 0);
+    if (!e)
+      return failure();
+    int64_t inRank = op.getInput().getType().getRank();
+    SmallVector<int64_t> target;
+    int unknown = 0;
+    for (auto [i, d] : llvm::enumerate(*e)) {
+      if (d.isConstant() && d.constant >= -1) {
+        target.push_back(d.constant);
+        unknown += d.constant == -1;
+      } else if (!d.unknown && !d.isConstant() && (int64_t)i < inRank &&
+                 symbolicDim(op.getInput(), i) == d) {
+        target.push_back(0);
+      } else {
+        target.push_back(-1);
+        ++unknown;
+      }
+    }
+    if (unknown > 1)
+      return failure();
+    auto type = RankedTensorType::get({(int64_t)target.size()}, rewriter.getI64Type());
+    Value shape = arith::ConstantOp::create(rewriter, op.getLoc(),
+                                            DenseIntElementsAttr::get(type, target));
+    if (shape.getType() != op.getShape().getType())
+      shape = CastOp::create(rewriter, op.getLoc(), op.getShape().getType(), shape);
+    rewriter.modifyOpInPlace(op, [&] { op.getShapeMutable().assign(shape); });
+    return success();
+  }
+};
+
+/// An expand target whose entries are constants or (1) the input's own
+/// dims: the constant target.
+struct SymbolicExpandTarget : OpRewritePattern<ExpandOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ExpandOp op, PatternRewriter &rewriter) const override {
+    if (!op.getShape() || constantValues(op.getShape()))
+      return failure();
+    auto e = elements(op.getShape(), 0);
+    if (!e)
+      return failure();
+    int64_t inRank = op.getInput().getType().getRank(), rank = e->size();
+    SmallVector<int64_t> target;
+    for (auto [i, d] : llvm::enumerate(*e)) {
+      int64_t j = (int64_t)i - (rank - inRank);
+      if (d.isConstant() && d.constant >= 0)
+        target.push_back(d.constant);
+      else if (!d.unknown && !d.isConstant() && j >= 0 && symbolicDim(op.getInput(), j) == d)
+        target.push_back(1);
+      else
+        return failure();
+    }
+    auto type = RankedTensorType::get({rank}, rewriter.getI64Type());
+    Value shape = arith::ConstantOp::create(rewriter, op.getLoc(),
+                                            DenseIntElementsAttr::get(type, target));
+    if (shape.getType() != op.getShape().getType())
+      shape = CastOp::create(rewriter, op.getLoc(), op.getShape().getType(), shape);
+    rewriter.modifyOpInPlace(op, [&] { op.getShapeMutable().assign(shape); });
+    return success();
+  }
+};
+
+} // namespace
+
+SymbolicDim symbolicDim(Value v, int64_t d) {
+  for (int step = 0; step < 4 * kMaxDepth; ++step) {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (!t || d < 0 || d >= t.getRank())
+      return {};
+    if (!t.isDynamicDim(d))
+      return SymbolicDim::ofConstant(t.getDimSize(d));
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      // Inputs naming a dim alike share it: the first one naming it.
+      auto fn = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
+      if (!fn || !arg.getOwner()->isEntryBlock())
+        return SymbolicDim::ofDim(v, d);
+      StringRef name = dimName(fn, arg.getArgNumber(), d);
+      if (!name.empty())
+        for (BlockArgument other : fn.getArguments()) {
+          auto ot = dyn_cast<RankedTensorType>(other.getType());
+          for (int64_t e = 0; ot && e < ot.getRank(); ++e)
+            if (ot.isDynamicDim(e) && dimName(fn, other.getArgNumber(), e) == name)
+              return SymbolicDim::ofDim(other, e);
+        }
+      return SymbolicDim::ofDim(v, d);
+    }
+    std::optional<std::pair<Value, int64_t>> next = sameDim(v, d);
+    if (!next)
+      return SymbolicDim::ofDim(v, d);
+    std::tie(v, d) = *next;
+  }
+  return SymbolicDim::ofDim(v, d);
+}
+
+std::optional<SmallVector<SymbolicDim>> symbolicElements(Value v) { return elements(v, 0); }
+
+void populateSymbolicShapePatterns(RewritePatternSet &patterns) {
+  patterns.add<FoldSymbolicConstant, SymbolicReshapeTarget, SymbolicExpandTarget>(
+      patterns.getContext());
+}
+
+} // namespace kiln
