@@ -31,13 +31,12 @@ struct KilnDistinctResultsPass
         auto t = dyn_cast<MemRefType>(v.getType());
         if (!t || seen.insert(v).second)
           continue;
-        if (!t.hasStaticShape()) {
-          ret.emitError("output ") << operand.getOperandNumber()
-                                   << " repeats an earlier output of dynamic shape " << t;
-          return signalPassFailure();
-        }
+        SmallVector<Value> sizes; // dynamic dims: the repeated buffer's
+        for (int64_t d = 0; d < t.getRank(); ++d)
+          if (t.isDynamicDim(d))
+            sizes.push_back(memref::DimOp::create(b, ret.getLoc(), v, d));
         auto fresh = MemRefType::get(t.getShape(), t.getElementType());
-        Value copy = memref::AllocOp::create(b, ret.getLoc(), fresh);
+        Value copy = memref::AllocOp::create(b, ret.getLoc(), fresh, sizes);
         memref::CopyOp::create(b, ret.getLoc(), v, copy);
         operand.set(copy);
       }

@@ -207,11 +207,63 @@ struct ExpandLowering : OpRewritePattern<ExpandOp> {
   }
 };
 
+/// Expand to a run-time target (dynamic result): ONNX broadcasting decided
+/// per run, dim by dim: the input's dim unless it is 1, else the target's;
+/// a dim of 1 is read at index 0.
+struct DynamicExpandLowering : OpRewritePattern<ExpandOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ExpandOp op, PatternRewriter &rewriter) const override {
+    auto out = cast<RankedTensorType>(op.getType());
+    auto in = cast<RankedTensorType>(op.getInput().getType());
+    if (!op.getShape() || out.hasStaticShape() || !isLowerableElement(out.getElementType()))
+      return rewriter.notifyMatchFailure(op, "static expand");
+    Location loc = op.getLoc();
+    int64_t rank = out.getRank(), lead = rank - in.getRank();
+    auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(rewriter, loc, v); };
+    SmallVector<Value> inDims, outDims, dynamic;
+    for (int64_t j = 0; j < in.getRank(); ++j)
+      inDims.push_back(tensor::DimOp::create(rewriter, loc, op.getInput(), j));
+    for (int64_t i = 0; i < rank; ++i) {
+      Value e = tensor::ExtractOp::create(rewriter, loc, op.getShape(), ValueRange{idx(i)});
+      e = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), e);
+      Value d = e;
+      if (i >= lead) {
+        Value one = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                                          inDims[i - lead], idx(1));
+        d = arith::SelectOp::create(rewriter, loc, one, e, inDims[i - lead]);
+      }
+      outDims.push_back(out.isDynamicDim(i) ? d : idx(out.getDimSize(i)).getResult());
+      if (out.isDynamicDim(i))
+        dynamic.push_back(d);
+    }
+    Value init =
+        tensor::EmptyOp::create(rewriter, loc, out.getShape(), out.getElementType(), dynamic);
+    Value input = op.getInput();
+    SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, op.getContext())};
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{out}, ValueRange{}, ValueRange{init}, maps,
+        SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+        [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> at;
+          for (int64_t j = 0; j < in.getRank(); ++j) {
+            Value i = linalg::IndexOp::create(b, l, j + lead);
+            Value one = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, inDims[j],
+                                              arith::ConstantIndexOp::create(b, l, 1));
+            at.push_back(arith::SelectOp::create(b, l, one,
+                                                 arith::ConstantIndexOp::create(b, l, 0), i));
+          }
+          linalg::YieldOp::create(b, l, ValueRange{tensor::ExtractOp::create(b, l, input, at)});
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
 } // namespace
 
 void populateElementwisePatterns(RewritePatternSet &patterns) {
   patterns.add<UnaryLowering, BinaryLowering, CompareLowering, WhereLowering,
-               CastLowering, ExpandLowering>(patterns.getContext());
+               CastLowering, ExpandLowering, DynamicExpandLowering>(patterns.getContext());
 }
 
 } // namespace kiln::conversion

@@ -10,6 +10,7 @@
 #include "passes/Conversion/Patterns.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -32,13 +33,13 @@ Value wrapIndex(OpBuilder &b, Location loc, Value raw, Value extent) {
 /// The data coordinates an index tuple names: `indices[lead..., 0..m)`,
 /// each wrapped once against `extents[j]` (GatherND, ScatterND).
 SmallVector<Value> indexTuple(OpBuilder &b, Location loc, Value indices, ValueRange lead,
-                              ArrayRef<int64_t> extents) {
+                              ArrayRef<OpFoldResult> extents) {
   SmallVector<Value> at;
   for (auto [j, extent] : llvm::enumerate(extents)) {
     SmallVector<Value> where(lead.begin(), lead.end());
     where.push_back(arith::ConstantIndexOp::create(b, loc, j));
     Value raw = tensor::ExtractOp::create(b, loc, indices, where);
-    at.push_back(wrapIndex(b, loc, raw, arith::ConstantIndexOp::create(b, loc, extent)));
+    at.push_back(wrapIndex(b, loc, raw, getValueOrCreateConstantIndexOp(b, loc, extent)));
   }
   return at;
 }
@@ -203,15 +204,27 @@ struct GatherNdLowering : OpRewritePattern<GatherNdOp> {
     auto dt = cast<RankedTensorType>(op.getData().getType());
     auto it = cast<RankedTensorType>(op.getIndices().getType());
     auto out = cast<RankedTensorType>(op.getType());
-    if (!dt.hasStaticShape() || !it.hasStaticShape() || !out.hasStaticShape() ||
-        !isLowerableElement(out.getElementType()))
-      return rewriter.notifyMatchFailure(op, "dynamic shape or element type not lowered yet");
+    if (it.isDynamicDim(it.getRank() - 1) || !isLowerableElement(out.getElementType()))
+      return rewriter.notifyMatchFailure(op, "dynamic tuple width or element type");
     int64_t batch = static_cast<int64_t>(op.getBatchDims());
     int64_t m = it.getDimSize(it.getRank() - 1), lead = it.getRank() - 1;
     Location loc = op.getLoc();
     MLIRContext *ctx = op.getContext();
     Value data = op.getData(), indices = op.getIndices();
-    Value init = tensor::EmptyOp::create(rewriter, loc, out.getShape(), out.getElementType());
+    // Result dims: the indices' leading dims, then data's untouched ones.
+    SmallVector<Value> dynamic;
+    for (int64_t i = 0; i < out.getRank(); ++i)
+      if (out.isDynamicDim(i))
+        dynamic.push_back(i < lead ? tensor::DimOp::create(rewriter, loc, indices, i)
+                                   : tensor::DimOp::create(rewriter, loc, data,
+                                                           i - lead + batch + m));
+    SmallVector<OpFoldResult> extents;
+    for (int64_t d = batch; d < batch + m; ++d)
+      extents.push_back(dt.isDynamicDim(d)
+                            ? OpFoldResult(tensor::DimOp::create(rewriter, loc, data, d).getResult())
+                            : OpFoldResult(rewriter.getIndexAttr(dt.getDimSize(d))));
+    Value init =
+        tensor::EmptyOp::create(rewriter, loc, out.getShape(), out.getElementType(), dynamic);
     SmallVector<utils::IteratorType> iters(out.getRank(), utils::IteratorType::parallel);
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{out}, ValueRange{}, ValueRange{init},
@@ -223,8 +236,7 @@ struct GatherNdLowering : OpRewritePattern<GatherNdOp> {
           // Result dims: indices' leading dims (batch first), then the
           // trailing data dims the tuple does not index.
           SmallVector<Value> at(loops.begin(), loops.begin() + batch);
-          at.append(indexTuple(b, l, indices, ValueRange(loops).take_front(lead),
-                               dt.getShape().slice(batch, m)));
+          at.append(indexTuple(b, l, indices, ValueRange(loops).take_front(lead), extents));
           for (int64_t d = batch + m; d < dt.getRank(); ++d)
             at.push_back(loops[lead + d - batch - m]);
           linalg::YieldOp::create(b, l, Value(tensor::ExtractOp::create(b, l, data, at)));
@@ -300,8 +312,11 @@ struct ScatterNdLowering : OpRewritePattern<ScatterNdOp> {
     Value indices = op.getIndices();
     return lowerScatter(rewriter, op, op.getData(), op.getUpdates(), op.getReduction(),
                         [&](OpBuilder &b, Location l, ValueRange ivs) {
-                          SmallVector<Value> at = indexTuple(
-                              b, l, indices, ivs.take_front(lead), dt.getShape().take_front(m));
+                          SmallVector<OpFoldResult> extents;
+                          for (int64_t d : dt.getShape().take_front(m))
+                            extents.push_back(b.getIndexAttr(d));
+                          SmallVector<Value> at =
+                              indexTuple(b, l, indices, ivs.take_front(lead), extents);
                           for (Value iv : ivs.drop_front(lead))
                             at.push_back(iv);
                           return at;

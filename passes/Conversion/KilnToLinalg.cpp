@@ -46,6 +46,7 @@ struct KilnToLinalgPass : kiln::impl::KilnToLinalgBase<KilnToLinalgPass> {
     kiln::conversion::populateResizePatterns(patterns);
     kiln::conversion::populateAttentionPatterns(patterns);
     kiln::conversion::populateTensorPatterns(patterns);
+    kiln::conversion::populateShapeValuePatterns(patterns);
     kiln::conversion::populateQuantizationPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {
       getOperation().emitError("kiln-to-linalg did not converge");

@@ -123,8 +123,9 @@ def KilnReturnResultDims : Pass<"kiln-return-result-dims", "mlir::func::FuncOp">
     through the ops that made it). Once results have become out-parameters
     the runtime must still learn their shapes before a run:
     `kiln-cpu-partition-dispatches` turns these values into the output dims
-    of the host's shape function. A function whose results are static is
-    left alone.
+    of the host's shape function; the function's `kiln.result_dims` lists
+    which dims each tensor result returned. A function whose results are
+    static is left alone.
 
     ```mlir
     %r = linalg.generic ... outs(%e : tensor<?x32xf32>)   // %e from dim(%arg0, 0)

@@ -23,6 +23,9 @@ void populateStructuredPatterns(mlir::RewritePatternSet &patterns);
 void populateIndexingPatterns(mlir::RewritePatternSet &patterns);
 /// slice, pad, trilu, cumsum.
 void populateTensorPatterns(mlir::RewritePatternSet &patterns);
+/// Shape computations on dynamic dims as scalars (from_elements), and
+/// Range (ShapeValuesToTensor.cpp).
+void populateShapeValuePatterns(mlir::RewritePatternSet &patterns);
 /// conv, conv_transpose and pool.
 void populateWindowPatterns(mlir::RewritePatternSet &patterns);
 /// attention (the unfused reference composition).

@@ -31,16 +31,24 @@ struct KilnReturnResultDimsPass
     MLIRContext *ctx = fn.getContext();
     OpBuilder b(ret);
     SmallVector<Operation *> dims;
+    // Which dims each tensor result returns: later passes may make a type
+    // more static, and the sizes must still pair with their output.
+    SmallVector<Attribute> which;
     for (Value v : ret.getOperands()) {
       auto t = dyn_cast<RankedTensorType>(v.getType());
       if (!t)
         continue;
+      SmallVector<int64_t> list;
       for (int64_t d = 0; d < t.getRank(); ++d)
-        if (t.isDynamicDim(d))
+        if (t.isDynamicDim(d)) {
           dims.push_back(tensor::DimOp::create(b, ret.getLoc(), v, d));
+          list.push_back(d);
+        }
+      which.push_back(b.getDenseI64ArrayAttr(list));
     }
     if (dims.empty())
       return;
+    fn->setAttr("kiln.result_dims", b.getArrayAttr(which));
     // Held by the return, so resolving cannot lose them.
     SmallVector<Value> operands(ret.getOperands());
     for (Operation *d : dims)

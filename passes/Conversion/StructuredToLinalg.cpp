@@ -11,6 +11,7 @@
 
 #include "passes/Conversion/Patterns.h"
 #include "dialects/kiln/IR/ConstantFolding.h"
+#include "dialects/kiln/IR/TypeInference.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -729,24 +730,61 @@ struct ReshapeLowering : OpRewritePattern<ReshapeOp> {
         return rewriter.notifyMatchFailure(op, "dynamic dims of the result cannot be told");
       // Dims grouped: a collapse, or an expand whose groups hold one
       // dynamic dim each (expand-strided-metadata cannot take more).
+      auto reassociation = [](const SmallVector<SmallVector<int64_t, 2>> &groups) {
+        SmallVector<ReassociationIndices> r;
+        for (const auto &g : groups)
+          r.emplace_back(g.begin(), g.end());
+        return r;
+      };
       if (in.getRank() > out.getRank()) {
-        if (auto groups = getReassociationIndicesForCollapse(in.getShape(), out.getShape())) {
-          Value c = tensor::CollapseShapeOp::create(rewriter, loc, op.getInput(), *groups);
+        if (auto groups = reshapeGroups(in.getShape(), out.getShape())) {
+          Value c = tensor::CollapseShapeOp::create(rewriter, loc, op.getInput(),
+                                                    reassociation(*groups));
           rewriter.replaceOpWithNewOp<tensor::CastOp>(op, out, c);
           return success();
         }
       } else if (in.getRank() < out.getRank()) {
-        if (auto groups = getReassociationIndicesForCollapse(out.getShape(), in.getShape());
-            groups && llvm::all_of(*groups, [&](const ReassociationIndices &g) {
-              return llvm::count_if(g, [&](int64_t d) { return out.isDynamicDim(d); }) <= 1;
-            })) {
-          rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, out, op.getInput(), *groups,
-                                                             *dims);
+        if (auto groups = reshapeGroups(out.getShape(), in.getShape())) {
+          rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(op, out, op.getInput(),
+                                                             reassociation(*groups), *dims);
           return success();
         }
       }
-      if (out.getNumDynamicDims() > 1)
-        return rewriter.notifyMatchFailure(op, "dynamic dims regrouped");
+      if (out.getNumDynamicDims() > 1) {
+        // Dims regrouped in a way views cannot say: copy element by
+        // element through the row-major index.
+        SmallVector<Value> outDims, inDims, dynamic;
+        for (auto [i, d] : llvm::enumerate(*dims)) {
+          outDims.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, d));
+          if (out.isDynamicDim(i))
+            dynamic.push_back(outDims.back());
+        }
+        for (int64_t i = 0; i < in.getRank(); ++i)
+          inDims.push_back(tensor::DimOp::create(rewriter, loc, op.getInput(), i));
+        Value init =
+            tensor::EmptyOp::create(rewriter, loc, out.getShape(), out.getElementType(), dynamic);
+        SmallVector<AffineMap> maps = {
+            AffineMap::getMultiDimIdentityMap(out.getRank(), rewriter.getContext())};
+        SmallVector<utils::IteratorType> iters(out.getRank(), utils::IteratorType::parallel);
+        Value input = op.getInput();
+        auto copy = linalg::GenericOp::create(
+            rewriter, loc, TypeRange{out}, ValueRange{}, ValueRange{init}, maps, iters,
+            [&](OpBuilder &b, Location l, ValueRange) {
+              Value linear = arith::ConstantIndexOp::create(b, l, 0);
+              for (int64_t i = 0; i < out.getRank(); ++i)
+                linear = arith::AddIOp::create(
+                    b, l, arith::MulIOp::create(b, l, linear, outDims[i]),
+                    linalg::IndexOp::create(b, l, i));
+              SmallVector<Value> at(in.getRank());
+              for (int64_t i = in.getRank() - 1; i >= 0; --i) {
+                at[i] = arith::RemUIOp::create(b, l, linear, inDims[i]);
+                linear = arith::DivUIOp::create(b, l, linear, inDims[i]);
+              }
+              linalg::YieldOp::create(b, l, ValueRange{tensor::ExtractOp::create(b, l, input, at)});
+            });
+        rewriter.replaceOp(op, copy.getResults());
+        return success();
+      }
       Value flat = op.getInput();
       if (in.getRank() > 1) {
         ReassociationIndices all;

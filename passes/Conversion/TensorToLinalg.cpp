@@ -11,6 +11,7 @@
 #include "passes/Conversion/Patterns.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
@@ -31,24 +32,56 @@ struct SliceLowering : OpRewritePattern<SliceOp> {
       return rewriter.notifyMatchFailure(op, "run-time slice bounds");
     auto in = cast<RankedTensorType>(op.getInput().getType());
     auto out = cast<RankedTensorType>(op.getType());
-    if (!in.hasStaticShape() || !out.hasStaticShape() ||
-        !isLowerableElement(in.getElementType()))
-      return rewriter.notifyMatchFailure(op, "dynamic shapes or element type");
-    SmallVector<int64_t> starts, steps;
+    if (!isLowerableElement(in.getElementType()))
+      return rewriter.notifyMatchFailure(op, "element type");
+    Location loc = op.getLoc();
+    // Per dim: the clamped start, and (dynamic dims) the extent, as ONNX
+    // Slice computes them; run-time values where the input's dim is.
+    SmallVector<OpFoldResult> starts;
+    SmallVector<int64_t> steps;
+    SmallVector<Value> dynamic;
+    auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(rewriter, loc, v); };
+    auto clamp = [&](Value v, Value lo, Value hi) {
+      return arith::MinSIOp::create(rewriter, loc, arith::MaxSIOp::create(rewriter, loc, v, lo),
+                                    hi);
+    };
     for (int64_t i = 0; i < in.getRank(); ++i) {
-      int64_t dim = in.getDimSize(i), step = op.getSteps()[i], start = op.getStarts()[i];
-      if (start < 0)
-        start += dim;
-      start = step > 0 ? std::clamp<int64_t>(start, 0, dim)
-                       : std::clamp<int64_t>(start, -1, dim - 1);
-      starts.push_back(start);
+      int64_t step = op.getSteps()[i], start = op.getStarts()[i], end = op.getEnds()[i];
       steps.push_back(step);
+      if (!in.isDynamicDim(i)) {
+        int64_t dim = in.getDimSize(i);
+        if (start < 0)
+          start += dim;
+        start = step > 0 ? std::clamp<int64_t>(start, 0, dim)
+                         : std::clamp<int64_t>(start, -1, dim - 1);
+        starts.push_back(rewriter.getIndexAttr(start));
+        continue;
+      }
+      Value dim = tensor::DimOp::create(rewriter, loc, op.getInput(), i);
+      auto bound = [&](int64_t v) -> Value {
+        // Past +-2^62: the end of the axis either way.
+        v = std::clamp<int64_t>(v, -(int64_t(1) << 62), int64_t(1) << 62);
+        Value x = idx(v);
+        if (v < 0)
+          x = arith::AddIOp::create(rewriter, loc, x, dim);
+        return step > 0 ? clamp(x, idx(0), dim)
+                        : clamp(x, idx(-1), arith::SubIOp::create(rewriter, loc, dim, idx(1)));
+      };
+      Value s = bound(start), e = bound(end);
+      Value span = step > 0 ? arith::SubIOp::create(rewriter, loc, e, s)
+                            : arith::SubIOp::create(rewriter, loc, s, e);
+      Value count = arith::MaxSIOp::create(
+          rewriter, loc, idx(0),
+          arith::CeilDivSIOp::create(rewriter, loc, span, idx(step > 0 ? step : -step)));
+      starts.push_back(s);
+      if (out.isDynamicDim(i))
+        dynamic.push_back(count);
     }
     // Read through tensor.extract: an input map would make linalg infer the
     // loop bounds from the input's extents.
-    Location loc = op.getLoc();
     Value input = op.getInput();
-    Value init = tensor::EmptyOp::create(rewriter, loc, out.getShape(), out.getElementType());
+    Value init = tensor::EmptyOp::create(rewriter, loc, out.getShape(), out.getElementType(),
+                                         dynamic);
     SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(out.getRank(), op.getContext())};
     auto g = linalg::GenericOp::create(
         rewriter, loc, TypeRange{out}, ValueRange{}, ValueRange{init}, maps,
@@ -58,7 +91,7 @@ struct SliceLowering : OpRewritePattern<SliceOp> {
             Value o = linalg::IndexOp::create(b, l, i);
             Value scaled = arith::MulIOp::create(b, l, o, arith::ConstantIndexOp::create(b, l, steps[i]));
             at.push_back(arith::AddIOp::create(b, l, scaled,
-                                               arith::ConstantIndexOp::create(b, l, starts[i])));
+                                               getValueOrCreateConstantIndexOp(b, l, starts[i])));
           }
           linalg::YieldOp::create(b, l, Value(tensor::ExtractOp::create(b, l, input, at)));
         });
@@ -228,7 +261,25 @@ struct CumsumLowering : OpRewritePattern<CumsumOp> {
 
 } // namespace
 
+/// The extents of a tensor with dynamic dims (a static one folds): its
+/// dims as i64 entries.
+struct ShapeLowering : OpRewritePattern<ShapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ShapeOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto in = cast<RankedTensorType>(op.getInput().getType());
+    SmallVector<Value> dims;
+    for (int64_t i = 0; i < in.getRank(); ++i)
+      dims.push_back(arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(),
+                                                tensor::DimOp::create(rewriter, loc,
+                                                                      op.getInput(), i)));
+    rewriter.replaceOpWithNewOp<tensor::FromElementsOp>(op, op.getType(), dims);
+    return success();
+  }
+};
+
 void populateTensorPatterns(RewritePatternSet &patterns) {
+  patterns.add<ShapeLowering>(patterns.getContext());
   patterns.add<SliceLowering, PadLowering, TriluLowering, CumsumLowering>(
       patterns.getContext());
 }

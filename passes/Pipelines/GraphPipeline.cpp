@@ -36,6 +36,9 @@ void kiln::buildGraphPipeline(OpPassManager &pm,
     quantize.report = options.fusionReport;
     pm.addNestedPass<func::FuncOp>(createKilnQuantizeWeights(quantize));
   }
+  // Last: dynamic dims that may broadcast at run time (after fusion, which
+  // matches the graph as exported).
+  pm.addNestedPass<func::FuncOp>(createKilnExplicitBroadcasts());
 }
 
 void kiln::registerPipelines() {

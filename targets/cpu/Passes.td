@@ -263,9 +263,23 @@ def KilnCpuPartitionDispatches
     canonicalized away), the op making it, its users and the ops between
     share one dispatch run in order on one workgroup; the others keep
     their own dispatches and grids.
+
+    Dynamic dims (`@main` has arguments of dynamic shape; the module says
+    how many dims-vector entries the inputs fill, `kiln.symbols`, and each
+    input argument which, `kiln.dims`): a dims vector `D` (memref of i64)
+    becomes the last argument and a binding of every dispatch that needs a
+    size (kind 3); input dims are loads of it, out-parameters' dims are the
+    index results kiln-return-result-dims left, and the shape computations
+    move to the top and are re-created per dispatch. Dynamic slots (kind 2,
+    `kiln.slots`: bytes entry, first and last dispatch) are placed by the
+    runtime; a dynamic grid's count is an entry (`workgroups_entry`).
+    Buffers of dynamic shape are passed as `memref<1xT>` and reinterpreted
+    with their sizes. `@kiln_shapes(D)` computes the entries past the
+    inputs'; `kiln.dims_length`, `kiln.output_dims` and `kiln.shape_entry`
+    describe it. A size computed from data is an error at its op.
   }];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::memref::MemRefDialect",
-                           "mlir::func::FuncDialect"];
+                           "mlir::func::FuncDialect", "mlir::arith::ArithDialect"];
 }
 
 #endif // KILN_TARGETS_CPU_PASSES_TD

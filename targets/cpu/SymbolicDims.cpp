@@ -39,10 +39,11 @@ struct DimOfView : OpRewritePattern<memref::DimOp> {
       return memref::DimOp::create(rewriter, loc, v, i);
     };
     if (auto c = dyn_cast<memref::CollapseShapeOp>(def)) {
-      if (*d >= (int64_t)c.getReassociationIndices().size())
+      SmallVector<ReassociationIndices> groups = c.getReassociationIndices();
+      if (*d >= (int64_t)groups.size())
         return failure();
       Value size = arith::ConstantIndexOp::create(rewriter, loc, 1);
-      for (int64_t i : c.getReassociationIndices()[*d])
+      for (int64_t i : groups[*d])
         size = arith::MulIOp::create(rewriter, loc, size, dimOf(c.getSrc(), i));
       rewriter.replaceOp(op, size);
       return success();
@@ -181,16 +182,24 @@ FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) 
   b.setInsertionPoint(ret);
   SmallVector<std::pair<BlockArgument, SmallVector<Operation *>>> held;
   size_t next = 0;
+  auto which = main->getAttrOfType<ArrayAttr>("kiln.result_dims");
   for (unsigned i = numIn; i < numArgs; ++i) {
     BlockArgument arg = body.getArgument(i);
     auto t = dyn_cast<MemRefType>(arg.getType());
-    if (!t || t.hasStaticShape())
+    if (!t)
       continue;
-    SmallVector<Operation *> holders;
+    // The dims the result returned (a dim may have become static since).
+    auto returned = which && i - numIn < which.size()
+                        ? dyn_cast<DenseI64ArrayAttr>(which[i - numIn])
+                        : DenseI64ArrayAttr();
+    SmallVector<Operation *> holders; // (a static output gets no entries)
     for (int64_t d = 0; d < t.getRank(); ++d) {
-      if (!t.isDynamicDim(d))
+      bool wasReturned = returned && llvm::is_contained(returned.asArrayRef(), d);
+      if (!t.isDynamicDim(d)) {
+        next += wasReturned;
         continue;
-      if (next >= resultDims.size())
+      }
+      if (!wasReturned || next >= resultDims.size())
         return main.emitError("output ") << i - numIn
                                          << " has dynamic dims but @main does not return them "
                                             "(kiln-return-result-dims)";
@@ -200,6 +209,7 @@ FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) 
     }
     held.push_back({arg, std::move(holders)});
   }
+  main->removeAttr("kiln.result_dims");
   ret->setOperands({});
   main.setType(FunctionType::get(ctx, body.getArgumentTypes(), {}));
   main.setAllResultAttrs(ArrayRef<DictionaryAttr>{});
@@ -251,10 +261,15 @@ FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) 
         continue;
       }
       Value v = holders[k++]->getOperand(0);
-      if (!isShapeValue(v))
-        return main.emitError("output ") << arg.getArgNumber() - numIn << " dim " << d
-                                         << " depends on the data, not only on input dims "
-                                            "(a data-dependent size is not supported yet)";
+      if (!isShapeValue(v)) {
+        InFlightDiagnostic diag = main.emitError("output ")
+                                  << arg.getArgNumber() - numIn << " dim " << d
+                                  << " depends on the data, not only on input dims (a "
+                                     "data-dependent size is not supported yet)";
+        if (Operation *def = v.getDefiningOp())
+          diag.attachNote(def->getLoc()) << "its size is computed by '" << def->getName() << "'";
+        return diag;
+      }
       s.push_back(v);
       entries.push_back(sd.value(v));
     }
@@ -279,9 +294,14 @@ FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) 
   }
   // What is left at the top level must not need a size from data.
   for (Operation &op : body.without_terminator()) {
-    if (auto d = dyn_cast<memref::DimOp>(op))
-      return d.emitError("a size at the top level depends on data, not only on input dims "
-                         "(a data-dependent size is not supported yet)");
+    if (auto d = dyn_cast<memref::DimOp>(op)) {
+      InFlightDiagnostic diag = d.emitError(
+          "a size at the top level depends on data, not only on input dims (a data-dependent "
+          "size is not supported yet)");
+      if (Operation *def = d.getSource().getDefiningOp())
+        diag.attachNote(def->getLoc()) << "the size of what '" << def->getName() << "' made";
+      return diag;
+    }
     if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
       if (!llvm::all_of(alloc.getDynamicSizes(), isShapeValue))
         return alloc.emitError("a buffer's size depends on data, not only on input dims "

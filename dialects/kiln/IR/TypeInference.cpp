@@ -275,6 +275,41 @@ LogicalResult onnxSliceToPerDim(const ShapeDiag &diag, int64_t rank, ArrayRef<in
   return success();
 }
 
+std::optional<SmallVector<SmallVector<int64_t, 2>>> reshapeGroups(ArrayRef<int64_t> big,
+                                                                  ArrayRef<int64_t> small) {
+  SmallVector<SmallVector<int64_t, 2>> groups;
+  size_t b = 0;
+  for (int64_t s : small) {
+    SmallVector<int64_t, 2> g;
+    if (!isDyn(s)) {
+      int64_t product = 1;
+      do {
+        if (b >= big.size() || isDyn(big[b]))
+          return std::nullopt;
+        product *= big[b];
+        g.push_back(b++);
+      } while (product < s);
+      if (product != s)
+        return std::nullopt;
+    } else {
+      // Static 1s, then the one dynamic dim.
+      while (b < big.size() && !isDyn(big[b]) && big[b] == 1)
+        g.push_back(b++);
+      if (b >= big.size() || !isDyn(big[b]))
+        return std::nullopt;
+      g.push_back(b++);
+    }
+    groups.push_back(g);
+  }
+  // Trailing 1s join the last group.
+  for (; b < big.size(); ++b) {
+    if (isDyn(big[b]) || big[b] != 1 || groups.empty())
+      return std::nullopt;
+    groups.back().push_back(b);
+  }
+  return groups;
+}
+
 LogicalResult onnxReshapeDims(const ShapeDiag &diag, ArrayRef<int64_t> input,
                               ArrayRef<int64_t> target, bool allowZero,
                               SmallVectorImpl<int64_t> &result) {

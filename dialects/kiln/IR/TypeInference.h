@@ -126,6 +126,14 @@ mlir::LogicalResult onnxSliceToPerDim(const ShapeDiag &diag, int64_t rank,
 /// The result dims of ONNX Reshape of `input` to `target`: 0 copies the
 /// input's dim (unless `allowZero`), one -1 is implied by the element count
 /// when the rest is static (otherwise dynamic).
+/// How a reshape between `big` and `small` (fewer dims) groups dims, when
+/// the types alone say it for sure: each dim of `small` is a run of `big`'s
+/// dims, static ones of the same product, or one dynamic dim among 1s (a
+/// dynamic dim never absorbs static ones: [?, 2, 2, ?] to [?, ?, ?] could
+/// group either way). Nothing otherwise.
+std::optional<llvm::SmallVector<llvm::SmallVector<int64_t, 2>>>
+reshapeGroups(llvm::ArrayRef<int64_t> big, llvm::ArrayRef<int64_t> small);
+
 mlir::LogicalResult onnxReshapeDims(const ShapeDiag &diag, llvm::ArrayRef<int64_t> input,
                                     llvm::ArrayRef<int64_t> target, bool allowZero,
                                     llvm::SmallVectorImpl<int64_t> &result);

@@ -71,7 +71,10 @@ def KilnRefineShapes : Pass<"kiln-refine-shapes", "mlir::func::FuncOp"> {
     dialect's patterns, plus constant run-time slice bounds becoming
     attributes) until neither changes anything (at most 32 rounds), and
     lets a kiln op read through a `tensor.cast` that only forgot static
-    dims.
+    dims. With dims left dynamic the chains fold to symbols instead
+    (SymbolicShapes.h): entries that are constants fold, and a target whose
+    entries are constants or the input's own dims (`[b, s, 4, 16]` from
+    `x.shape`) becomes the constant target `[0, 0, 4, 16]`.
 
     ```mlir
     %s = kiln.shape %x : tensor<1x64x256xf32>
@@ -81,6 +84,26 @@ def KilnRefineShapes : Pass<"kiln-refine-shapes", "mlir::func::FuncOp"> {
     `kiln.reshape %x : tensor<1x64x256xf32> -> tensor<1x64x8x32xf32>`.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::tensor::TensorDialect"];
+}
+
+def KilnExplicitBroadcasts : Pass<"kiln-explicit-broadcasts", "mlir::func::FuncOp"> {
+  let summary = "Broadcast explicitly where dynamic dims may be 1 at run time";
+  let description = [{
+    Code generation reads elementwise operands through indexing maps that
+    broadcast static 1s only: two dynamic dims meeting are taken to be the
+    same size. Where the graph does not say so (different symbols, or a
+    dynamic dim against a static one larger than 1: a mask [b, 1, 1, s]
+    whose third dim is 1 only when the run says so), the operand becomes a
+    `kiln.expand` to the broadcast shape computed at run time (the maximum
+    of the operands' dims), which broadcasts per run. Nothing changes where
+    every dim is static or the symbols agree.
+
+    ```mlir
+    %r = kiln.binary and %a, %b : tensor<1x1x?x?xi1>, tensor<?x?x?x?xi1>
+    // %b's dim 2 may be 1: %b is expanded to max(shape(%a), shape(%b)) first
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
 def KilnResolveSequences : Pass<"kiln-resolve-sequences", "mlir::func::FuncOp"> {

@@ -7,6 +7,7 @@
 #include "dialects/kiln/Transforms/SymbolicShapes.h"
 
 #include "dialects/kiln/IR/KilnOps.h"
+#include "dialects/kiln/IR/TypeInference.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -93,6 +94,19 @@ std::optional<std::pair<Value, int64_t>> sameDim(Value result, int64_t d) {
     if (r.getShape() && !r.getAllowzero() && matchPattern(r.getShape(), m_Constant(&target)) &&
         d < (int64_t)target.getNumElements() && target.getValues<APInt>()[d].isZero())
       return std::make_pair(r.getInput(), d);
+    // Unit dims added or removed around it (an unsqueeze, a squeeze).
+    ArrayRef<int64_t> in = r.getInput().getType().getShape(), out = r.getType().getShape();
+    if (in.size() < out.size()) {
+      if (auto groups = reshapeGroups(out, in))
+        for (auto [j, g] : llvm::enumerate(*groups))
+          if (llvm::is_contained(g, d) && ShapedType::isDynamic(in[j]))
+            return std::make_pair(r.getInput(), (int64_t)j);
+    } else if (in.size() > out.size()) {
+      if (auto groups = reshapeGroups(in, out); groups && ShapedType::isDynamic(out[d]))
+        for (int64_t j : (*groups)[d])
+          if (ShapedType::isDynamic(in[j]))
+            return std::make_pair(r.getInput(), j);
+    }
     return std::nullopt;
   }
   if (auto e = dyn_cast<ExpandOp>(op)) {
@@ -215,10 +229,14 @@ std::optional<SmallVector<SymbolicDim>> elements(Value v, int depth) {
           if (y.constant != 0)
             return SymbolicDim::ofConstant(x.constant / y.constant);
           return SymbolicDim{};
+        case BinaryKind::max: return SymbolicDim::ofConstant(std::max(x.constant, y.constant));
+        case BinaryKind::min: return SymbolicDim::ofConstant(std::min(x.constant, y.constant));
         default: return SymbolicDim{};
         }
       }
-      // x * 1, x / 1, x + 0, x - 0 keep the symbol.
+      // max(x, x), min(x, x), x * 1, x / 1, x + 0, x - 0 keep the symbol.
+      if ((kind == BinaryKind::max || kind == BinaryKind::min) && !x.unknown && x == y)
+        return x;
       if (!x.unknown && y.isConstant() &&
           ((y.constant == 1 && (kind == BinaryKind::mul || kind == BinaryKind::div)) ||
            (y.constant == 0 && (kind == BinaryKind::add || kind == BinaryKind::sub))))
@@ -299,10 +317,15 @@ struct FoldSymbolicConstant : RewritePattern {
 struct SymbolicReshapeTarget : OpRewritePattern<ReshapeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ReshapeOp op, PatternRewriter &rewriter) const override {
-    if (!op.getShape() || op.getAllowzero() || constantValues(op.getShape()))
+    if (!op.getShape() || constantValues(op.getShape()))
       return failure();
     auto e = elements(op.getShape(), 0);
     if (!e)
+      return failure();
+    // allowzero only changes what a literal 0 means: without one, the
+    // target may copy dims with 0 all the same (a dim of size 0 copies as 0).
+    if (op.getAllowzero() &&
+        llvm::any_of(*e, [](const SymbolicDim &d) { return d.isConstant() && d.constant == 0; }))
       return failure();
     int64_t inRank = op.getInput().getType().getRank();
     SmallVector<int64_t> target;
@@ -326,7 +349,10 @@ struct SymbolicReshapeTarget : OpRewritePattern<ReshapeOp> {
                                             DenseIntElementsAttr::get(type, target));
     if (shape.getType() != op.getShape().getType())
       shape = CastOp::create(rewriter, op.getLoc(), op.getShape().getType(), shape);
-    rewriter.modifyOpInPlace(op, [&] { op.getShapeMutable().assign(shape); });
+    rewriter.modifyOpInPlace(op, [&] {
+      op.getShapeMutable().assign(shape);
+      op.setAllowzero(false);
+    });
     return success();
   }
 };
@@ -384,6 +410,15 @@ SymbolicDim symbolicDim(Value v, int64_t d) {
             if (ot.isDynamicDim(e) && dimName(fn, other.getArgNumber(), e) == name)
               return SymbolicDim::ofDim(other, e);
         }
+      return SymbolicDim::ofDim(v, d);
+    }
+    // Range(0, n, 1) has n entries: a size computed from shapes.
+    if (auto range = v.getDefiningOp<RangeOp>()) {
+      auto start = constantValues(range.getStart()), delta = constantValues(range.getDelta());
+      auto limit = elements(range.getLimit(), 0);
+      if (start && delta && start->size() == 1 && delta->size() == 1 && (*start)[0] == 0 &&
+          (*delta)[0] == 1 && limit && limit->size() == 1 && !(*limit)[0].unknown)
+        return (*limit)[0];
       return SymbolicDim::ofDim(v, d);
     }
     std::optional<std::pair<Value, int64_t>> next = sameDim(v, d);

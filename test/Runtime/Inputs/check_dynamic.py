@@ -1,5 +1,6 @@
-"""Test helper: `check_dynamic.py KILN ART.kiln MODEL.onnx SHAPES [--tol T]` runs
-one dynamic-dims artifact at each shape (SHAPES: "1x1,2x7,1x128" gives the
+"""Test helper: `check_dynamic.py KILN ART.kiln MODEL.onnx SHAPES [--tol T] [--hf]` runs
+one dynamic-dims artifact at each shape (float inputs random normal,
+integer inputs token ids in [0, 100) or, named *mask*, ones) (SHAPES: "1x1,2x7,1x128" gives the
 dynamic dims of every input in order; inputs sharing a named dim share it)
 with `kiln run` and compares every output with onnxruntime on the same ONNX
 file. Prints one line per shape and "all match" when every output does."""
@@ -13,6 +14,10 @@ import onnx
 import onnxruntime as ort
 
 kiln, art, model, shapes = sys.argv[1:5]
+# --hf: SHAPES are "LxP" pairs for a Hugging Face export (batch 1, L new
+# tokens, P cached ones): input_ids [1, L], attention_mask [1, P + L],
+# past_* [1, heads, P, dim], whatever the exporter named the dims.
+hf = "--hf" in sys.argv
 tol = float(sys.argv[sys.argv.index("--tol") + 1]) if "--tol" in sys.argv else 1e-4
 proto = onnx.load(model)
 sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
@@ -24,7 +29,16 @@ with tempfile.TemporaryDirectory() as tmp:
         named, feeds, cmd = {}, {}, [kiln, "run", art, "--output-dir", tmp]
         for inp in proto.graph.input:
             shape = []
-            for dim in inp.type.tensor_type.shape.dim:
+            if hf:
+                new, past = sizes
+                dims = [d.dim_value or None for d in inp.type.tensor_type.shape.dim]
+                if inp.name == "input_ids":
+                    shape = [1, new]
+                elif inp.name == "attention_mask":
+                    shape = [1, past + new]
+                else:
+                    shape = [1, dims[1], past, dims[3]]
+            for dim in ([] if hf else inp.type.tensor_type.shape.dim):
                 if dim.HasField("dim_value"):
                     shape.append(dim.dim_value)
                 elif dim.dim_param and dim.dim_param in named:
@@ -33,7 +47,12 @@ with tempfile.TemporaryDirectory() as tmp:
                     shape.append(sizes.pop(0))
                     if dim.dim_param:
                         named[dim.dim_param] = shape[-1]
-            x = rng.standard_normal(shape).astype(np.float32)
+            elem = onnx.helper.tensor_dtype_to_np_dtype(inp.type.tensor_type.elem_type)
+            if np.issubdtype(elem, np.integer):  # token ids; a mask of ones
+                x = (np.ones(shape) if "mask" in inp.name else rng.integers(0, 100, shape))
+                x = x.astype(elem)
+            else:
+                x = rng.standard_normal(shape).astype(elem)
             feeds[inp.name] = x
             np.save(os.path.join(tmp, inp.name + ".in.npy"), x)
             cmd += ["--input", f"{inp.name}={os.path.join(tmp, inp.name + '.in.npy')}"]
@@ -45,7 +64,8 @@ with tempfile.TemporaryDirectory() as tmp:
         refs = sess.run(None, feeds)
         for out, ref in zip(proto.graph.output, refs):
             got = np.load(os.path.join(tmp, out.name + ".npy"))
-            err = float(np.abs(got - ref).max() / max(1.0, np.abs(ref).max())) if ref.size else 0.0
+            got64, ref64 = got.astype(np.float64), ref.astype(np.float64)
+            err = float(np.abs(got64 - ref64).max() / max(1.0, np.abs(ref64).max())) if ref.size else 0.0
             good = got.shape == ref.shape and err <= tol
             ok &= good
             print(f"{spec}: {out.name} {list(got.shape)} {'ok' if good else 'WRONG'} error {err:.1e}")

@@ -2,8 +2,9 @@
 
 // Dynamic dims: the rows of %in (dims-vector entry 0, from kiln.dims) size
 // the intermediate and the grid. @main gains the dims vector D; its loads
-// replace every dim, the index result (kiln-return-result-dims) becomes the
-// output's dim entry, and kiln_shapes fills D[1..]: the output dim, the
+// replace every dim, the index result (kiln-return-result-dims, which lists
+// the dims it returned in kiln.result_dims) becomes the output's dim entry,
+// and kiln_shapes fills D[1..]: the output dim, the
 // slot's bytes (rows x 32 rounded to 64) and the grids' trip counts.
 // Bindings: 2 = arena slot N, 3 = the dims vector; buffers of dynamic shape
 // are passed as memref<1xT> and reinterpreted with their sizes from D.
@@ -24,7 +25,7 @@
 // CHECK: memref.reinterpret_cast %[[IN]] to offset: [0], sizes: [%[[N]], 8], strides: [8, 1] : memref<1xf32> to memref<?x8xf32>
 // CHECK-NOT: func.func @main
 module attributes {kiln.symbols = 1 : i64, kiln.kernel_args = 1 : i64} {
-  func.func @main(%in: memref<?x8xf32> {kiln.dims = array<i64: 0, -1>}, %out: memref<?x8xf32>) -> index {
+  func.func @main(%in: memref<?x8xf32> {kiln.dims = array<i64: 0, -1>}, %out: memref<?x8xf32>) -> index attributes {kiln.result_dims = [array<i64: 0>]} {
     %c0 = arith.constant 0 : index
     %c1 = arith.constant 1 : index
     %c8 = arith.constant 8 : index
