@@ -312,6 +312,16 @@ struct FoldSymbolicConstant : RewritePattern {
   }
 };
 
+/// `target` as a constant of the old target's type (i64 or i32 entries).
+Value constantTarget(PatternRewriter &rewriter, Location loc, ArrayRef<int64_t> target,
+                     Type oldType) {
+  auto type = RankedTensorType::get({(int64_t)target.size()}, rewriter.getI64Type());
+  Value shape = arith::ConstantOp::create(rewriter, loc, DenseIntElementsAttr::get(type, target));
+  if (shape.getType() != oldType)
+    shape = CastOp::create(rewriter, loc, oldType, shape);
+  return shape;
+}
+
 /// A reshape target whose entries are constants or the input's own dims
 /// (0) with at most one other (-1): the constant target.
 struct SymbolicReshapeTarget : OpRewritePattern<ReshapeOp> {
@@ -344,11 +354,7 @@ struct SymbolicReshapeTarget : OpRewritePattern<ReshapeOp> {
     }
     if (unknown > 1)
       return failure();
-    auto type = RankedTensorType::get({(int64_t)target.size()}, rewriter.getI64Type());
-    Value shape = arith::ConstantOp::create(rewriter, op.getLoc(),
-                                            DenseIntElementsAttr::get(type, target));
-    if (shape.getType() != op.getShape().getType())
-      shape = CastOp::create(rewriter, op.getLoc(), op.getShape().getType(), shape);
+    Value shape = constantTarget(rewriter, op.getLoc(), target, op.getShape().getType());
     rewriter.modifyOpInPlace(op, [&] {
       op.getShapeMutable().assign(shape);
       op.setAllowzero(false);
@@ -378,11 +384,7 @@ struct SymbolicExpandTarget : OpRewritePattern<ExpandOp> {
       else
         return failure();
     }
-    auto type = RankedTensorType::get({rank}, rewriter.getI64Type());
-    Value shape = arith::ConstantOp::create(rewriter, op.getLoc(),
-                                            DenseIntElementsAttr::get(type, target));
-    if (shape.getType() != op.getShape().getType())
-      shape = CastOp::create(rewriter, op.getLoc(), op.getShape().getType(), shape);
+    Value shape = constantTarget(rewriter, op.getLoc(), target, op.getShape().getType());
     rewriter.modifyOpInPlace(op, [&] { op.getShapeMutable().assign(shape); });
     return success();
   }
