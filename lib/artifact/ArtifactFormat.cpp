@@ -167,18 +167,24 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
   // static, input dims among the symbols the runtime fills.
   int64_t symbols = m->symbols(), dimsLength = m->dims_length();
   bool dynamic = m->shape_entry() != nullptr;
-  if (dynamic && (symbols < 0 || dimsLength < symbols || dimsLength > (1 << 20))) {
+  // (A dynamic plan places its arena per run: no static arena beside it.)
+  if (dynamic && (symbols < 1 || dimsLength < symbols || dimsLength > (1 << 20) ||
+                  m->arena_bytes() != 0)) {
     error = "'" + path + "' is corrupt: its dims vector is malformed";
     return nullptr;
   }
+  std::vector<bool> filled(dynamic ? symbols : 0, false);
   for (auto *list : {m->inputs(), m->outputs()})
     for (const fb::TensorInfo *t : *list) {
-      if (!isDynamic(t))
+      if (!isDynamic(t) && !t->dims())
         continue;
-      bool bad = !dynamic || !t->dims() || t->dims()->size() != t->shape()->size();
+      bool bad = !dynamic || !t->dims() || !t->shape() ||
+                 t->dims()->size() != t->shape()->size();
       for (size_t i = 0; !bad && i < t->dims()->size(); ++i) {
         int64_t e = t->dims()->Get(i), d = t->shape()->Get(i);
         bad = d == -1 ? e < 0 || e >= (list == m->inputs() ? symbols : dimsLength) : e != -1;
+        if (!bad && d == -1 && list == m->inputs())
+          filled[e] = true;
       }
       if (bad) {
         error = "'" + path + "' is corrupt: '" + (t->name() ? t->name()->str() : "?") +
@@ -186,7 +192,16 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
         return nullptr;
       }
     }
+  // Every input entry is some input's dim (the runtime fills them all).
+  if (std::find(filled.begin(), filled.end(), false) != filled.end()) {
+    error = "'" + path + "' is corrupt: a dims-vector entry no input fills";
+    return nullptr;
+  }
   uint32_t numSlots = m->slots() ? m->slots()->size() : 0;
+  if (numSlots && !dynamic) {
+    error = "'" + path + "' is corrupt: arena slots without a dims vector";
+    return nullptr;
+  }
   if (m->slots())
     for (const fb::ArenaSlot *slot : *m->slots())
       if (slot->bytes_entry() < symbols || slot->bytes_entry() >= dimsLength ||
@@ -225,8 +240,8 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
              b->size() > m->weights()->Get(b->index())->data()->size();
     case fb::BufferKind::Arena:
       return b->offset() >= arenaBytes || b->size() > arenaBytes - b->offset();
-    case fb::BufferKind::Slot:
-      return b->index() >= numSlots || b->size() != 0;
+    case fb::BufferKind::Slot: // (live ranges: checked per dispatch below)
+      return !dynamic || b->index() >= numSlots || b->size() != 0;
     case fb::BufferKind::Dims:
       return !dynamic || b->size() > (uint64_t)dimsLength * 8;
     }
@@ -251,14 +266,23 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
       }
     }
   }
-  for (const fb::Dispatch *d : *m->plan()) {
+  for (uint32_t step = 0; step < m->plan()->size(); ++step) {
+    const fb::Dispatch *d = m->plan()->Get(step);
     if (d->kernel() >= m->kernels()->size() || !d->buffers() || !d->entry() ||
         d->workgroups_entry() >= dimsLength || (d->workgroups_entry() >= 0 && !dynamic)) {
       error = "'" + path + "' has a plan naming a missing kernel";
       return nullptr;
     }
     for (const fb::Binding *b : *d->buffers()) {
-      if (badBinding(b, m->arena_bytes())) {
+      // A slot is only placed for the dispatches of its live range, and a
+      // dynamic plan has no static arena.
+      bool bad = badBinding(b, m->arena_bytes()) ||
+                 (dynamic && b->kind() == fb::BufferKind::Arena);
+      if (!bad && b->kind() == fb::BufferKind::Slot) {
+        const fb::ArenaSlot *slot = m->slots()->Get(b->index());
+        bad = slot->first() > (int64_t)step || slot->last() < (int64_t)step;
+      }
+      if (bad) {
         error = "'" + path + "' has a plan binding a missing buffer";
         return nullptr;
       }
@@ -273,9 +297,14 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
           bad = true;
           return;
         }
+        // (Host steps size their work from the declared shapes: static.)
         switch (r->kind()) {
-        case fb::HostValueKind::Input: bad |= r->index() >= count(m->inputs()); break;
-        case fb::HostValueKind::Output: bad |= r->index() >= count(m->outputs()); break;
+        case fb::HostValueKind::Input:
+          bad |= r->index() >= count(m->inputs()) || isDynamic(m->inputs()->Get(r->index()));
+          break;
+        case fb::HostValueKind::Output:
+          bad |= r->index() >= count(m->outputs()) || isDynamic(m->outputs()->Get(r->index()));
+          break;
         case fb::HostValueKind::Value: bad |= r->index() >= m->host_values(); break;
         }
       };

@@ -536,6 +536,20 @@ LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model,
     main.setResultAttrs(i, DictionaryAttr::get(module.getContext()));
   if (failed(extractHostSteps(main, model.host)))
     return failure();
+  // Host steps size their work from the declared shapes.
+  for (const HostStep &step : model.host.steps)
+    for (const std::vector<HostStep::Ref> *refs : {&step.inputs, &step.outputs})
+      for (const HostStep::Ref &r : *refs) {
+        const std::vector<TensorSignature> &sigs =
+            r.kind == HostStep::Ref::Input ? model.inputs : model.outputs;
+        if (r.kind == HostStep::Ref::Value || r.index >= sigs.size() ||
+            llvm::none_of(sigs[r.index].shape, [](int64_t d) { return d < 0; }))
+          continue;
+        return emitError(main.getLoc())
+               << "host step '" << step.name << "' reads or writes '" << sigs[r.index].name
+               << "', which has dynamic dims; string ops need static shapes (pin them with "
+                  "--input-shape or --dim)";
+      }
   if (options.widenHalfFusedOps)
     widenHalfFusedOps(main);
   if (failed(bindWeights(main, model)))

@@ -56,6 +56,7 @@ struct kiln_session {
   // completes it, the output shapes and arena offsets it gave.
   void (*shapes)(int64_t *) = nullptr;
   std::vector<int64_t> dims, lastSymbols;
+  bool dimsValid = false; // dims, outShapes and slotOffsets are for lastSymbols
   std::vector<std::vector<int64_t>> outShapes;
   std::vector<uint64_t> slotOffsets;
   // Strings the host steps made: intermediate values, and the outputs'
@@ -208,6 +209,9 @@ kiln_status kiln_session_create(kiln_model *model, const char *device,
   s->profile = profile && *profile && std::strcmp(profile, "0") != 0;
   s->hostValues.resize(m.host_values());
   s->outputStrings.resize(m.outputs()->size());
+  if (dev == "cuda" && m.shape_entry())
+    return fail(KILN_ERROR_DEVICE, "the artifact has dynamic dims, which device 'cuda' does not "
+                                   "run (compile with the dims pinned: --input-shape or --dim)");
   if (dev == "cuda") {
     // The GPU kernel (PTX with its launches) of a --target=cuda:sm_XX build.
     std::string targets;
@@ -281,6 +285,7 @@ kiln_status kiln_session_create(kiln_model *model, const char *device,
     if (!s->arena)
       return fail(KILN_ERROR_DEVICE, "cannot allocate the " + std::to_string(bytes) +
                                          "-byte arena");
+    s->arenaCapacity = bytes;
   }
   *out = s.release();
   return KILN_OK;
@@ -356,7 +361,12 @@ static kiln_status check(const kiln_model *m, bool input, size_t index,
                                      (given.shape ? "" : " and no shape")) +
                     ", the model expects " + shapeString(want.shape, want.rank) + detail);
   }
-  if (!given.data && elementCount(std::vector<int64_t>(given.shape, given.shape + given.rank)) > 0)
+  // (A dynamic dim is bounded alone above; the whole tensor here.)
+  std::optional<uint64_t> bytes = kiln::checkedTensorBytes(
+      std::vector<int64_t>(given.shape, given.shape + given.rank), kiln_dtype_size(given.dtype));
+  if (!bytes)
+    return fail(KILN_ERROR_BAD_ARGUMENT, what + " is larger than kiln accepts (2^48 bytes)");
+  if (!given.data && *bytes > 0)
     return fail(KILN_ERROR_BAD_ARGUMENT, what + " has no data");
   return KILN_OK;
 }
@@ -391,8 +401,13 @@ static kiln_status resolveDims(kiln_session *s, const std::vector<const kiln_ten
                       " gave it " + std::to_string(sym[e]) + " (the model declares them one "
                       "size)");
     }
-  if (sym == s->lastSymbols)
+  for (size_t e = 0; e < symbols; ++e)
+    if (sym[e] < 0)
+      return fail(KILN_ERROR_BAD_ARTIFACT, "dims-vector entry " + std::to_string(e) +
+                                               " is no input's dim");
+  if (s->dimsValid && sym == s->lastSymbols)
     return KILN_OK;
+  s->dimsValid = false;
   s->lastSymbols.clear();
   std::fill(s->dims.begin(), s->dims.end(), -1);
   std::copy(sym.begin(), sym.end(), s->dims.begin());
@@ -417,7 +432,7 @@ static kiln_status resolveDims(kiln_session *s, const std::vector<const kiln_ten
     for (const fb::ArenaSlot *slot : *man.slots())
       slots.push_back({(uint64_t)s->dims[slot->bytes_entry()], 0, slot->first(), slot->last()});
   uint64_t bytes = kiln::placeArenaSlots(slots);
-  if (bytes > kiln::physicalMemoryBytes())
+  if (bytes > kiln::physicalMemoryBytes() || bytes > kMaxTensorBytes)
     return fail(KILN_ERROR_DEVICE, "these input shapes need a " + std::to_string(bytes) +
                                        "-byte arena, more than this machine's memory");
   if (bytes > s->arenaCapacity) {
@@ -433,6 +448,7 @@ static kiln_status resolveDims(kiln_session *s, const std::vector<const kiln_ten
   for (const kiln::ArenaSlot &slot : slots)
     s->slotOffsets.push_back(slot.offset);
   s->lastSymbols = sym;
+  s->dimsValid = true;
   return KILN_OK;
 }
 

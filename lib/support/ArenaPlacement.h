@@ -17,7 +17,7 @@
 
 namespace kiln {
 
-/// An intermediate buffer: its size and the dispatches [first, last) using
+/// An intermediate buffer: its size and the dispatches [first, last] using
 /// it (last < 0: unused). `offset` is the result.
 struct ArenaSlot {
   uint64_t bytes = 0, offset = 0;
@@ -25,7 +25,8 @@ struct ArenaSlot {
 };
 
 /// First fit by decreasing size among slots whose live ranges overlap;
-/// ties keep the slots' order. Returns the arena's size.
+/// ties keep the slots' order. Returns the arena's size (UINT64_MAX when
+/// the sums overflow).
 inline uint64_t placeArenaSlots(std::vector<ArenaSlot> &slots) {
   std::vector<size_t> order;
   for (size_t i = 0; i < slots.size(); ++i)
@@ -46,14 +47,18 @@ inline uint64_t placeArenaSlots(std::vector<ArenaSlot> &slots) {
         busy.push_back({p.offset, p.offset + p.bytes});
     }
     std::sort(busy.begin(), busy.end());
-    uint64_t offset = 0;
+    uint64_t offset = 0, end = 0;
     for (auto [b, e] : busy) {
-      if (offset + s.bytes <= b)
+      if (__builtin_add_overflow(offset, s.bytes, &end))
+        return UINT64_MAX;
+      if (end <= b)
         break;
       offset = std::max(offset, e);
     }
+    if (__builtin_add_overflow(offset, s.bytes, &end))
+      return UINT64_MAX;
     s.offset = offset;
-    total = std::max(total, offset + s.bytes);
+    total = std::max(total, end);
     placed.push_back(i);
   }
   return total;

@@ -385,11 +385,24 @@ void SymbolicDims::finish(ModuleOp module, func::FuncOp main) {
       x = map.lookupOrDefault(e.operands[0]);
       break;
     case Entry::Bytes: {
-      x = c(e.factor);
-      for (Value s : e.operands)
-        x = arith::MulIOp::create(b, loc, x, map.lookupOrDefault(s));
-      Value a = c((int64_t)e.align);
+      // Checked products in i64: an overflow stores -1, which the runtime
+      // rejects (a wrapped size would undersize the slot).
+      auto i64 = [&](Value v) { return arith::IndexCastOp::create(b, loc, b.getI64Type(), v); };
+      x = i64(c(e.factor));
+      Value zero64 = i64(c(0));
+      Value overflow = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
+      for (Value s : e.operands) {
+        auto product = arith::MulUIExtendedOp::create(b, loc, x, i64(map.lookupOrDefault(s)));
+        overflow = arith::OrIOp::create(
+            b, loc, overflow,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, product.getHigh(), zero64));
+        x = product.getLow();
+      }
+      Value a = i64(c((int64_t)e.align));
       x = arith::MulIOp::create(b, loc, arith::CeilDivUIOp::create(b, loc, x, a), a);
+      overflow = arith::OrIOp::create(
+          b, loc, overflow, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, zero64));
+      x = arith::SelectOp::create(b, loc, overflow, i64(c(-1)), x);
       break;
     }
     case Entry::TripCount: {
