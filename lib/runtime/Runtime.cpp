@@ -40,7 +40,6 @@ struct kiln_model {
   // Dynamic dims: each dim's dims-vector entry (-1: static) and name.
   std::vector<std::vector<int64_t>> inDims, outDims;
   std::vector<std::vector<std::string>> inDimNames;
-  bool dynamic = false;
 };
 
 struct kiln_session {
@@ -136,7 +135,6 @@ kiln_status kiln_model_open(const char *path, kiln_model **out) {
         shapes.back().assign(t->shape()->begin(), t->shape()->end());
       if (t->dims()) {
         dims.back().assign(t->dims()->begin(), t->dims()->end());
-        m->dynamic = true;
       } else {
         dims.back().assign(shapes.back().size(), -1);
       }
