@@ -55,118 +55,150 @@ Value castScalar(OpBuilder &b, Location loc, Value v, Type to) {
   return arith::TruncIOp::create(b, loc, to, v);
 }
 
-/// Gather with constant indices, reshape, cast and concat of shape values.
+/// Whether every operand is a shape value of `n` entries or one (which
+/// broadcasts).
+bool broadcastable(ValueRange operands, int64_t n) {
+  return llvm::all_of(operands, [&](Value v) {
+    if (!isShapeValue(v.getType()))
+      return false;
+    int64_t size = cast<RankedTensorType>(v.getType()).getNumElements();
+    return size == n || size == 1;
+  });
+}
+
+/// Entry i of `fn` applied to the operands' entries (one-entry operands
+/// broadcast).
+SmallVector<Value> elementwise(OpBuilder &b, Location loc, ValueRange operands, int64_t n,
+                               function_ref<Value(ArrayRef<Value>)> fn) {
+  SmallVector<SmallVector<Value>> in;
+  for (Value v : operands)
+    in.push_back(scalars(b, loc, v));
+  SmallVector<Value> out;
+  for (int64_t i = 0; i < n; ++i) {
+    SmallVector<Value> args;
+    for (const SmallVector<Value> &v : in)
+      args.push_back(v[v.size() == 1 ? 0 : i]);
+    out.push_back(fn(args));
+  }
+  return out;
+}
+
+std::optional<arith::CmpIPredicate> predicate(CompareKind kind) {
+  switch (kind) {
+  case CompareKind::eq: return arith::CmpIPredicate::eq;
+  case CompareKind::ne: return arith::CmpIPredicate::ne;
+  case CompareKind::lt: return arith::CmpIPredicate::slt;
+  case CompareKind::le: return arith::CmpIPredicate::sle;
+  case CompareKind::gt: return arith::CmpIPredicate::sgt;
+  case CompareKind::ge: return arith::CmpIPredicate::sge;
+  }
+  return std::nullopt;
+}
+
+/// The entries of a shape value `op` computes from shape values, as
+/// scalars; nothing (and no IR created) when it does not apply.
+std::optional<SmallVector<Value>> shapeEntries(Operation *op, RankedTensorType type,
+                                               PatternRewriter &rewriter) {
+  Location loc = op->getLoc();
+  int64_t n = type.getNumElements();
+  if (auto g = dyn_cast<GatherOp>(op)) {
+    DenseIntElementsAttr at;
+    if (!isShapeValue(g.getData().getType()) || g.getData().getType().getRank() != 1 ||
+        !matchPattern(g.getIndices(), m_Constant(&at)))
+      return std::nullopt;
+    int64_t size = g.getData().getType().getNumElements();
+    SmallVector<int64_t> picks;
+    for (const APInt &i : at.getValues<APInt>()) {
+      int64_t k = i.getSExtValue() < 0 ? i.getSExtValue() + size : i.getSExtValue();
+      if (k < 0 || k >= size)
+        return std::nullopt;
+      picks.push_back(k);
+    }
+    SmallVector<Value> data = scalars(rewriter, loc, g.getData());
+    SmallVector<Value> out;
+    for (int64_t k : picks)
+      out.push_back(data[k]);
+    return out;
+  }
+  if (auto sl = dyn_cast<SliceOp>(op)) {
+    if (!isShapeValue(sl.getInput().getType()) || sl.getRuntimeStarts() ||
+        sl.getInput().getType().getRank() != 1)
+      return std::nullopt;
+    int64_t size = sl.getInput().getType().getNumElements(), step = sl.getSteps()[0];
+    int64_t start = sl.getStarts()[0] < 0 ? sl.getStarts()[0] + size : sl.getStarts()[0];
+    start = step > 0 ? std::clamp<int64_t>(start, 0, size) : std::clamp<int64_t>(start, -1, size - 1);
+    if (n && (start < 0 || start + (n - 1) * step < 0 || start + (n - 1) * step >= size))
+      return std::nullopt;
+    SmallVector<Value> data = scalars(rewriter, loc, sl.getInput());
+    SmallVector<Value> out;
+    for (int64_t i = 0; i < n; ++i)
+      out.push_back(data[start + i * step]);
+    return out;
+  }
+  if (isa<ReshapeOp, CastOp>(op)) {
+    Value in = op->getOperand(0);
+    if (!isShapeValue(in.getType()) || cast<RankedTensorType>(in.getType()).getNumElements() != n)
+      return std::nullopt;
+    Type elt = type.getElementType();
+    return elementwise(rewriter, loc, in, n,
+                       [&](ArrayRef<Value> x) { return castScalar(rewriter, loc, x[0], elt); });
+  }
+  if (auto c = dyn_cast<ConcatOp>(op)) {
+    if (!llvm::all_of(c.getInputs(), [](Value v) { return isShapeValue(v.getType()); }))
+      return std::nullopt;
+    SmallVector<Value> out;
+    for (Value in : c.getInputs())
+      llvm::append_range(out, scalars(rewriter, loc, in));
+    return out;
+  }
+  if (auto bin = dyn_cast<BinaryOp>(op)) {
+    BinaryKind kind = bin.getKind();
+    if (!llvm::is_contained({BinaryKind::add, BinaryKind::sub, BinaryKind::mul, BinaryKind::div,
+                             BinaryKind::max, BinaryKind::min},
+                            kind) ||
+        !broadcastable(op->getOperands(), n))
+      return std::nullopt;
+    return elementwise(rewriter, loc, op->getOperands(), n, [&](ArrayRef<Value> x) -> Value {
+      switch (kind) {
+      case BinaryKind::add: return arith::AddIOp::create(rewriter, loc, x[0], x[1]);
+      case BinaryKind::sub: return arith::SubIOp::create(rewriter, loc, x[0], x[1]);
+      case BinaryKind::mul: return arith::MulIOp::create(rewriter, loc, x[0], x[1]);
+      case BinaryKind::div: return arith::DivSIOp::create(rewriter, loc, x[0], x[1]);
+      case BinaryKind::max: return arith::MaxSIOp::create(rewriter, loc, x[0], x[1]);
+      default: return arith::MinSIOp::create(rewriter, loc, x[0], x[1]);
+      }
+    });
+  }
+  if (auto cmp = dyn_cast<CompareOp>(op)) {
+    std::optional<arith::CmpIPredicate> pred = predicate(cmp.getKind());
+    if (!pred || !broadcastable(op->getOperands(), n))
+      return std::nullopt;
+    return elementwise(rewriter, loc, op->getOperands(), n, [&](ArrayRef<Value> x) -> Value {
+      return arith::CmpIOp::create(rewriter, loc, *pred, x[0], x[1]);
+    });
+  }
+  if (isa<WhereOp>(op)) {
+    if (!broadcastable(op->getOperands(), n))
+      return std::nullopt;
+    return elementwise(rewriter, loc, op->getOperands(), n, [&](ArrayRef<Value> x) -> Value {
+      return arith::SelectOp::create(rewriter, loc, x[0], x[1], x[2]);
+    });
+  }
+  return std::nullopt;
+}
+
+/// Gather with constant indices, slice, reshape, cast, concat and integer
+/// arithmetic, comparisons and selects of shape values.
 struct ShapeValueOps : RewritePattern {
   ShapeValueOps(MLIRContext *ctx) : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/2, ctx) {}
   LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rewriter) const override {
-    if (op->getNumResults() != 1 || !isShapeValue(op->getResult(0).getType()) ||
-        !isa<GatherOp, ReshapeOp, CastOp, ConcatOp, BinaryOp, CompareOp, WhereOp, SliceOp>(op))
+    if (op->getNumResults() != 1 || !isShapeValue(op->getResult(0).getType()))
       return failure();
     auto type = cast<RankedTensorType>(op->getResult(0).getType());
-    Type elt = type.getElementType();
-    Location loc = op->getLoc();
-    SmallVector<Value> out;
-    if (auto g = dyn_cast<GatherOp>(op)) {
-      DenseIntElementsAttr at;
-      if (!isShapeValue(g.getData().getType()) || g.getData().getType().getRank() != 1 ||
-          !matchPattern(g.getIndices(), m_Constant(&at)))
-        return failure();
-      SmallVector<Value> data = scalars(rewriter, loc, g.getData());
-      for (const APInt &i : at.getValues<APInt>()) {
-        int64_t k = i.getSExtValue();
-        if (k < 0)
-          k += data.size();
-        if (k < 0 || k >= (int64_t)data.size())
-          return failure();
-        out.push_back(data[k]);
-      }
-    } else if (isa<ReshapeOp, CastOp>(op)) {
-      if (!isShapeValue(op->getOperand(0).getType()))
-        return failure();
-      for (Value v : scalars(rewriter, loc, op->getOperand(0)))
-        out.push_back(castScalar(rewriter, loc, v, elt));
-    } else if (auto c = dyn_cast<ConcatOp>(op)) {
-      for (Value in : c.getInputs()) {
-        if (!isShapeValue(in.getType()))
-          return failure();
-        llvm::append_range(out, scalars(rewriter, loc, in));
-      }
-    } else if (auto bin = dyn_cast<BinaryOp>(op)) {
-      if (!isShapeValue(bin.getLhs().getType()) || !isShapeValue(bin.getRhs().getType()))
-        return failure();
-      SmallVector<Value> x = scalars(rewriter, loc, bin.getLhs());
-      SmallVector<Value> y = scalars(rewriter, loc, bin.getRhs());
-      int64_t n = type.getNumElements();
-      if (((int64_t)x.size() != n && x.size() != 1) || ((int64_t)y.size() != n && y.size() != 1))
-        return failure();
-      for (int64_t i = 0; i < n; ++i) {
-        Value a = x[x.size() == 1 ? 0 : i], c = y[y.size() == 1 ? 0 : i];
-        switch (bin.getKind()) {
-        case BinaryKind::add: out.push_back(arith::AddIOp::create(rewriter, loc, a, c)); break;
-        case BinaryKind::sub: out.push_back(arith::SubIOp::create(rewriter, loc, a, c)); break;
-        case BinaryKind::mul: out.push_back(arith::MulIOp::create(rewriter, loc, a, c)); break;
-        case BinaryKind::div: out.push_back(arith::DivSIOp::create(rewriter, loc, a, c)); break;
-        case BinaryKind::max: out.push_back(arith::MaxSIOp::create(rewriter, loc, a, c)); break;
-        case BinaryKind::min: out.push_back(arith::MinSIOp::create(rewriter, loc, a, c)); break;
-        default: return failure();
-        }
-      }
-    }
-    if (auto sl = dyn_cast<SliceOp>(op)) {
-      if (!isShapeValue(sl.getInput().getType()) || sl.getRuntimeStarts() ||
-          sl.getInput().getType().getRank() != 1)
-        return failure();
-      SmallVector<Value> data = scalars(rewriter, loc, sl.getInput());
-      int64_t n = data.size(), step = sl.getSteps()[0];
-      int64_t start = sl.getStarts()[0];
-      if (start < 0)
-        start += n;
-      start = step > 0 ? std::clamp<int64_t>(start, 0, n) : std::clamp<int64_t>(start, -1, n - 1);
-      for (int64_t i = 0; i < type.getNumElements(); ++i) {
-        int64_t k = start + i * step;
-        if (k < 0 || k >= n)
-          return failure();
-        out.push_back(data[k]);
-      }
-    }
-    if (auto cmp = dyn_cast<CompareOp>(op)) {
-      if (!isShapeValue(cmp.getLhs().getType()) || !isShapeValue(cmp.getRhs().getType()))
-        return failure();
-      arith::CmpIPredicate pred;
-      switch (cmp.getKind()) {
-      case CompareKind::eq: pred = arith::CmpIPredicate::eq; break;
-      case CompareKind::ne: pred = arith::CmpIPredicate::ne; break;
-      case CompareKind::lt: pred = arith::CmpIPredicate::slt; break;
-      case CompareKind::le: pred = arith::CmpIPredicate::sle; break;
-      case CompareKind::gt: pred = arith::CmpIPredicate::sgt; break;
-      case CompareKind::ge: pred = arith::CmpIPredicate::sge; break;
-      }
-      SmallVector<Value> x = scalars(rewriter, loc, cmp.getLhs());
-      SmallVector<Value> y = scalars(rewriter, loc, cmp.getRhs());
-      int64_t n = type.getNumElements();
-      if (((int64_t)x.size() != n && x.size() != 1) || ((int64_t)y.size() != n && y.size() != 1))
-        return failure();
-      for (int64_t i = 0; i < n; ++i)
-        out.push_back(arith::CmpIOp::create(rewriter, loc, pred, x[x.size() == 1 ? 0 : i],
-                                            y[y.size() == 1 ? 0 : i]));
-    } else if (auto w = dyn_cast<WhereOp>(op)) {
-      if (!isShapeValue(w.getCondition().getType()) || !isShapeValue(w.getTrueValue().getType()) ||
-          !isShapeValue(w.getFalseValue().getType()))
-        return failure();
-      SmallVector<Value> c = scalars(rewriter, loc, w.getCondition());
-      SmallVector<Value> x = scalars(rewriter, loc, w.getTrueValue());
-      SmallVector<Value> y = scalars(rewriter, loc, w.getFalseValue());
-      int64_t n = type.getNumElements();
-      auto at = [&](SmallVector<Value> &v, int64_t i) { return v[v.size() == 1 ? 0 : i]; };
-      for (SmallVector<Value> *v : {&c, &x, &y})
-        if ((int64_t)v->size() != n && v->size() != 1)
-          return failure();
-      for (int64_t i = 0; i < n; ++i)
-        out.push_back(arith::SelectOp::create(rewriter, loc, at(c, i), at(x, i), at(y, i)));
-    }
-    if ((int64_t)out.size() != type.getNumElements())
+    std::optional<SmallVector<Value>> out = shapeEntries(op, type, rewriter);
+    if (!out)
       return failure();
-    rewriter.replaceOpWithNewOp<tensor::FromElementsOp>(op, type, out);
+    rewriter.replaceOpWithNewOp<tensor::FromElementsOp>(op, type, *out);
     return success();
   }
 };
