@@ -635,6 +635,33 @@ struct TransposeLowering : OpRewritePattern<TransposeOp> {
 /// target (ONNX: 0 copies the input's dim, -1 takes what is left), from a
 /// run-time target's entries, or (no target) by element count when one
 /// dim is dynamic, or in order when the static dims agree.
+/// Whether reshapeDims can tell the result's dynamic dims; decided from
+/// types and the constant target alone, before any op is built.
+static bool reshapeDimsKnown(ReshapeOp op) {
+  auto in = cast<RankedTensorType>(op.getInput().getType());
+  auto out = cast<RankedTensorType>(op.getType());
+  auto target = op.getShape() ? constfold::constantInts(op.getShape()) : std::nullopt;
+  if (op.getShape() && !target)
+    return true; // a run-time target: its entries
+  int64_t open = 0;
+  for (int64_t i = 0; i < out.getRank(); ++i)
+    open += out.isDynamicDim(i) &&
+            !(target && (((*target)[i] == 0 && !op.getAllowzero() && i < in.getRank()) ||
+                         (*target)[i] > 0));
+  if (open <= 1)
+    return true;
+  if (op.getShape())
+    return false;
+  SmallVector<int64_t> si, so;
+  for (int64_t d : in.getShape())
+    if (d != 1 && !ShapedType::isDynamic(d))
+      si.push_back(d);
+  for (int64_t d : out.getShape())
+    if (d != 1 && !ShapedType::isDynamic(d))
+      so.push_back(d);
+  return si == so && (int64_t)in.getNumDynamicDims() == open;
+}
+
 static FailureOr<SmallVector<OpFoldResult>> reshapeDims(ReshapeOp op, OpBuilder &b) {
   Location loc = op.getLoc();
   auto in = cast<RankedTensorType>(op.getInput().getType());
@@ -725,9 +752,10 @@ struct ReshapeLowering : OpRewritePattern<ReshapeOp> {
       auto in = cast<RankedTensorType>(op.getInput().getType());
       if (in.getRank() == 0 || out.getRank() == 0)
         return rewriter.notifyMatchFailure(op, "rank-0 side of a dynamic reshape");
-      FailureOr<SmallVector<OpFoldResult>> dims = reshapeDims(op, rewriter);
-      if (failed(dims))
+      if (!reshapeDimsKnown(op))
         return rewriter.notifyMatchFailure(op, "dynamic dims of the result cannot be told");
+      FailureOr<SmallVector<OpFoldResult>> dims = reshapeDims(op, rewriter);
+      assert(succeeded(dims) && "reshapeDimsKnown said so");
       // Dims grouped: a collapse, or an expand whose groups hold one
       // dynamic dim each (expand-strided-metadata cannot take more).
       auto reassociation = [](const SmallVector<SmallVector<int64_t, 2>> &groups) {
