@@ -95,7 +95,8 @@ struct KernelBlob {
   /// Dynamic dims (empty `shapeEntry`: static): `void shapeEntry(int64_t
   /// *dims)` fills a dims vector of `dimsLength` entries from the input
   /// dims in front; `outputDims` give each kernel output's dim entries (-1:
-  /// static); `slots` the arena's intermediates, placed per run.
+  /// static); `slots` the arena's intermediates, placed per run; `checks`
+  /// what the inputs' dims must satisfy.
   struct Slot {
     int64_t bytesEntry, first, last;
   };
@@ -103,6 +104,12 @@ struct KernelBlob {
   int64_t dimsLength = 0;
   std::vector<std::vector<int64_t>> outputDims;
   std::vector<Slot> slots;
+  /// Checks the shape function makes (manifest ShapeCheck).
+  struct ShapeCheck {
+    int64_t ok, lhs, rhs;
+    std::string message;
+  };
+  std::vector<ShapeCheck> checks;
 };
 
 enum class Emit { Blob, LLVMIR, Assembly };

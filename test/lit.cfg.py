@@ -44,6 +44,9 @@ llvm_config.add_tool_substitutions(
     ["kiln-opt", "kiln", "kiln-embed-example", "not", "count"],
     [config.kiln_tools_dir, config.llvm_tools_dir])
 config.substitutions.append(("%kiln_src_root", config.kiln_src_root))
+# The runtime's shared library, for tests that drive the C API (ctypes).
+config.substitutions.append(
+    ("%kiln_runtime_lib", os.path.join(config.kiln_obj_root, "lib", "libkiln_runtime.so")))
 
 # Debian's ONNX backend conformance data (libonnx-testdata).
 onnx_testdata = "/usr/share/libonnx-testdata/data"

@@ -104,6 +104,28 @@ kiln_status kiln_session_output_shapes(kiln_session *session, const kiln_tensor 
                                        size_t num_inputs, kiln_tensor *outputs,
                                        size_t num_outputs);
 
+/* Session state: a model compiled with --max-context N keeps its KV caches
+ * (outputs Concat(past input, new)) in each session instead of taking them
+ * as inputs and returning them. Those inputs and outputs are not the
+ * model's (kiln_model_num_inputs/outputs leave them out): a run takes the
+ * new tokens only, appends their entries to every cache in place and
+ * attends over what the caches hold. Up to N entries; a run past that is
+ * refused before it starts. */
+size_t kiln_model_num_states(const kiln_model *model);
+/* Describes cache `index`: name (the past input's), dtype, rank and shape,
+ * with N at the dim entries grow along (-1 where the inputs decide). */
+kiln_status kiln_model_state(const kiln_model *model, size_t index, kiln_tensor *info);
+/* Entries every cache of the session holds (0 when created). Not while a
+ * run of the session is in progress on another thread. */
+int64_t kiln_session_state_length(const kiln_session *session);
+/* Keeps only the first `length` entries (0: a new prompt; fewer: drop
+ * rejected speculative tokens); the next run appends after them. */
+kiln_status kiln_session_rewind(kiln_session *session, int64_t length);
+/* Copies cache `index`'s entries into out->data; `out` must have its dtype
+ * and shape (the cache's, with the length held at the growing dim). Before
+ * the session's first run the cache has no shape yet: an error. */
+kiln_status kiln_session_read_state(kiln_session *session, size_t index, kiln_tensor *out);
+
 #ifdef __cplusplus
 }
 #endif

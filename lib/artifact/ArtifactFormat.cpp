@@ -192,6 +192,21 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
         return nullptr;
       }
     }
+  // Declared bounds: one per dim of an input, only where it is dynamic.
+  for (const fb::TensorInfo *t : *m->inputs()) {
+    if (!t->max_shape())
+      continue;
+    bool bad = !t->shape() || t->max_shape()->size() != t->shape()->size();
+    for (size_t i = 0; !bad && i < t->max_shape()->size(); ++i) {
+      int64_t bound = t->max_shape()->Get(i);
+      bad = t->shape()->Get(i) >= 0 ? bound != -1 : bound < -1;
+    }
+    if (bad) {
+      error = "'" + path + "' is corrupt: '" + (t->name() ? t->name()->str() : "?") +
+              "' has malformed shape bounds";
+      return nullptr;
+    }
+  }
   // Every input entry is some input's dim (the runtime fills them all).
   if (std::find(filled.begin(), filled.end(), false) != filled.end()) {
     error = "'" + path + "' is corrupt: a dims-vector entry no input fills";
@@ -209,6 +224,58 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
         error = "'" + path + "' is corrupt: an arena slot is malformed";
         return nullptr;
       }
+  if (m->shape_checks() && (m->shape_checks()->size() != 0 && !dynamic)) {
+    error = "'" + path + "' is corrupt: shape checks without a dims vector";
+    return nullptr;
+  }
+  if (m->shape_checks())
+    for (const fb::ShapeCheck *c : *m->shape_checks()) {
+      auto entry = [&](int64_t e) { return e >= 0 && e < dimsLength; };
+      if (!entry(c->ok()) || c->ok() < symbols || !c->message() ||
+          (c->lhs() != -1 && !entry(c->lhs())) || (c->rhs() != -1 && !entry(c->rhs()))) {
+        error = "'" + path + "' is corrupt: a shape check is malformed";
+        return nullptr;
+      }
+    }
+  // Session caches: a cache input with a static capacity, a length input
+  // dynamic there, one i64 length output; each input used once.
+  if (m->states()) {
+    std::vector<bool> taken(m->inputs()->size(), false);
+    std::vector<bool> outputTaken(m->outputs()->size(), false);
+    for (const fb::State *st : *m->states()) {
+      auto inputAt = [&](uint32_t i) -> const fb::TensorInfo * {
+        return i < m->inputs()->size() && !taken[i] ? m->inputs()->Get(i) : nullptr;
+      };
+      const fb::TensorInfo *cache = inputAt(st->cache());
+      const fb::TensorInfo *length = inputAt(st->length_input());
+      const fb::TensorInfo *out =
+          st->length_output() < m->outputs()->size() && !outputTaken[st->length_output()]
+              ? m->outputs()->Get(st->length_output())
+              : nullptr;
+      // The cache and its length input: one numeric dtype, the same dims
+      // but at the growing axis (the runtime binds one as the other).
+      auto sameDimsButAxis = [&] {
+        for (uint32_t i = 0; i < cache->shape()->size(); ++i)
+          if (i != st->axis() && cache->shape()->Get(i) != length->shape()->Get(i))
+            return false;
+        return true;
+      };
+      bool ok = dynamic && st->name() && st->present() && cache && length && out &&
+                st->cache() != st->length_input() && cache->shape() && length->shape() &&
+                out->shape() && st->axis() < cache->shape()->size() &&
+                cache->shape()->size() == length->shape()->size() &&
+                cache->shape()->Get(st->axis()) > 0 && length->shape()->Get(st->axis()) == -1 &&
+                out->dtype() == fb::DType::I64 && out->shape()->size() == 1 &&
+                out->shape()->Get(0) == 1 && cache->dtype() == length->dtype() &&
+                cache->dtype() <= fb::DType::Bool && sameDimsButAxis();
+      if (!ok) {
+        error = "'" + path + "' is corrupt: a session state is malformed";
+        return nullptr;
+      }
+      taken[st->cache()] = taken[st->length_input()] = true;
+      outputTaken[st->length_output()] = true;
+    }
+  }
   // The compiler never plans an arena past kMaxTensorBytes; a larger one
   // is damage, and its sums could overflow below.
   bool hugeArena = m->arena_bytes() > kiln::kMaxTensorBytes;

@@ -513,6 +513,11 @@ LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model,
     assignDims(sig, main.getArgAttrOfType<ArrayAttr>(i, "kiln.dim_names"), named,
                model.symbols);
     model.inputs.push_back(sig);
+    if (auto state = main.getArgAttrOfType<DictionaryAttr>(i, "kiln.state")) {
+      auto at = [&](llvm::StringRef key) { return (uint32_t)state.getAs<IntegerAttr>(key).getInt(); };
+      model.states.push_back({(uint32_t)i, at("length_input"), at("length_output"), at("axis"),
+                              n, state.getAs<StringAttr>("present").str()});
+    }
   }
   auto ret = cast<func::ReturnOp>(body.getTerminator());
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
@@ -570,8 +575,15 @@ LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model,
   // the artifact: bufferization must never write into an argument (an op
   // updating a copy of one, like ScatterElements on a zeros initializer,
   // would otherwise do it in place).
-  for (unsigned i = 0; i < main.getNumArguments(); ++i)
-    main.setArgAttr(i, "bufferization.writable", BoolAttr::get(module.getContext(), false));
+  // Session caches are the exception: a step writes its entries into one
+  // where it lies.
+  for (unsigned i = 0; i < main.getNumArguments(); ++i) {
+    bool cache = i < model.host.kernelInputs.size() &&
+                 llvm::any_of(model.states, [&](const SessionState &s) {
+                   return s.cache == model.host.kernelInputs[i];
+                 });
+    main.setArgAttr(i, "bufferization.writable", BoolAttr::get(module.getContext(), cache));
+  }
   return success();
 }
 

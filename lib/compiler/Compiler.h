@@ -32,6 +32,9 @@ struct TensorSignature {
   /// share a name share an entry. Empty when the shape is static.
   std::vector<int64_t> dims;
   std::vector<std::string> dimNames;
+  /// Inputs: the largest size each dim may take at run time (--max-shape;
+  /// -1: unbounded). Empty when none is declared.
+  std::vector<int64_t> maxShape;
 };
 
 /// Weight argument `name` is the bytes of `slices` back to back: one slice
@@ -52,8 +55,19 @@ struct WeightBinding {
   std::optional<BlockQuantization> quantize;
 };
 
+/// A KV cache the session keeps (kiln-session-state): input `cache` is its
+/// buffer (capacity: its dim `axis`), input `lengthInput` carries the
+/// entries it holds in that dim, output `lengthOutput` returns the count
+/// after a run. `name` is the past input's, `present` the output's the
+/// cache replaced.
+struct SessionState {
+  uint32_t cache, lengthInput, lengthOutput, axis;
+  std::string name, present;
+};
+
 struct CompiledModel {
   std::vector<TensorSignature> inputs, outputs;
+  std::vector<SessionState> states;
   /// Dims-vector entries the inputs' dynamic dims fill (0: static model).
   int64_t symbols = 0;
   std::vector<WeightBinding> weights;

@@ -1,7 +1,10 @@
 //===- CpuDevice.cpp - CPU kernels: shared objects loaded from memory -----===//
 //
 // The kernel's shared object is written to an anonymous memfd and dlopen'ed
-// through /proc/self/fd, so nothing touches the file system.
+// through /proc/self/fd, so nothing touches the file system. The memfd stays
+// open while the kernel is loaded: dlopen takes a path it has loaded before
+// for the same object, and a closed descriptor's number (its path) would be
+// reused by the next kernel, which would then resolve to this one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,14 +21,18 @@ namespace {
 
 class CpuKernel : public LoadedKernel {
 public:
-  explicit CpuKernel(void *handle) : handle(handle) {}
-  ~CpuKernel() override { dlclose(handle); }
+  CpuKernel(void *handle, int fd) : handle(handle), fd(fd) {}
+  ~CpuKernel() override {
+    dlclose(handle);
+    ::close(fd);
+  }
   DispatchFn lookup(const std::string &symbol) override {
     return reinterpret_cast<DispatchFn>(dlsym(handle, symbol.c_str()));
   }
 
 private:
   void *handle;
+  int fd;
 };
 
 } // namespace
@@ -53,12 +60,12 @@ std::unique_ptr<LoadedKernel> loadCpuKernel(const artifact::fb::Kernel &kernel,
   }
   std::string path = "/proc/self/fd/" + std::to_string(fd);
   void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  ::close(fd);
   if (!handle) {
     error = std::string("cannot load the cpu kernel: ") + dlerror();
+    ::close(fd);
     return nullptr;
   }
-  auto loaded = std::make_unique<CpuKernel>(handle);
+  auto loaded = std::make_unique<CpuKernel>(handle, fd);
   if (!loaded->lookup(kernel.entry()->str())) {
     error = "the cpu kernel has no entry '" + kernel.entry()->str() + "'";
     return nullptr;

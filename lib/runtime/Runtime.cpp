@@ -40,6 +40,22 @@ struct kiln_model {
   // Dynamic dims: each dim's dims-vector entry (-1: static) and name.
   std::vector<std::vector<int64_t>> inDims, outDims;
   std::vector<std::vector<std::string>> inDimNames;
+  std::vector<std::vector<int64_t>> inMax; // --max-shape bounds (-1: none)
+  // What callers see: the manifest's inputs/outputs but for the session
+  // caches' (manifest State), in order; indices into the lists above.
+  std::vector<size_t> pubIn, pubOut;
+};
+
+/// A KV cache the session keeps (manifest State): its buffer, the entries
+/// it holds, and the two tensors the plan binds for it.
+struct SessionCache {
+  const fb::State *state;
+  std::vector<int64_t> shape, lengthShape; // the cache's; past's (length at axis)
+  void *buffer = nullptr;
+  uint64_t bytes = 0;
+  int64_t length = 0, newLength = 0;
+  kiln_tensor cacheTensor{}, lengthTensor{};
+  ~SessionCache() { std::free(buffer); }
 };
 
 struct kiln_session {
@@ -61,6 +77,8 @@ struct kiln_session {
   // Strings the host steps made: intermediate values, and the outputs'
   // (the caller's output arrays point into these until the next run).
   std::vector<runtime::Strings> hostValues, outputStrings;
+  // Session state: the caches (manifest order), all holding one length.
+  std::vector<std::unique_ptr<SessionCache>> caches;
   // KILN_PROFILE=1: time per dispatch, printed to stderr when destroyed.
   bool profile = false;
   std::vector<double> seconds;
@@ -147,7 +165,23 @@ kiln_status kiln_model_open(const char *path, kiln_model **out) {
     }
   };
   collect(a->manifest().inputs(), m->inShapes, m->inNames, m->inDims, &m->inDimNames);
+  for (const fb::TensorInfo *t : *a->manifest().inputs())
+    m->inMax.emplace_back(t->max_shape() ? std::vector<int64_t>(t->max_shape()->begin(),
+                                                                t->max_shape()->end())
+                                         : std::vector<int64_t>());
   collect(a->manifest().outputs(), m->outShapes, m->outNames, m->outDims, nullptr);
+  std::vector<bool> hiddenIn(m->inNames.size(), false), hiddenOut(m->outNames.size(), false);
+  if (a->manifest().states())
+    for (const fb::State *st : *a->manifest().states()) {
+      hiddenIn[st->cache()] = hiddenIn[st->length_input()] = true;
+      hiddenOut[st->length_output()] = true;
+    }
+  for (size_t i = 0; i < hiddenIn.size(); ++i)
+    if (!hiddenIn[i])
+      m->pubIn.push_back(i);
+  for (size_t i = 0; i < hiddenOut.size(); ++i)
+    if (!hiddenOut[i])
+      m->pubOut.push_back(i);
   m->artifact = std::move(a);
   *out = m;
   return KILN_OK;
@@ -155,21 +189,16 @@ kiln_status kiln_model_open(const char *path, kiln_model **out) {
 
 void kiln_model_close(kiln_model *model) { delete model; }
 
-size_t kiln_model_num_inputs(const kiln_model *m) { return m ? m->inNames.size() : 0; }
-size_t kiln_model_num_outputs(const kiln_model *m) { return m ? m->outNames.size() : 0; }
+size_t kiln_model_num_inputs(const kiln_model *m) { return m ? m->pubIn.size() : 0; }
+size_t kiln_model_num_outputs(const kiln_model *m) { return m ? m->pubOut.size() : 0; }
 
 uint64_t kiln_model_flops(const kiln_model *m) {
   return m ? m->artifact->manifest().flops() : 0;
 }
 
-static kiln_status describe(const kiln_model *m, bool input, size_t i, kiln_tensor *info) {
-  if (!m || !info)
-    return fail(KILN_ERROR_BAD_ARGUMENT, "null argument");
+/// Describes the manifest's input/output `i` (hidden ones included).
+static void describeAt(const kiln_model *m, bool input, size_t i, kiln_tensor *info) {
   auto *v = input ? m->artifact->manifest().inputs() : m->artifact->manifest().outputs();
-  if (i >= v->size())
-    return fail(KILN_ERROR_BAD_ARGUMENT, std::string(input ? "input" : "output") +
-                                             " index " + std::to_string(i) +
-                                             " out of range");
   const auto &names = input ? m->inNames : m->outNames;
   const auto &shapes = input ? m->inShapes : m->outShapes;
   info->name = names[i].c_str();
@@ -177,6 +206,18 @@ static kiln_status describe(const kiln_model *m, bool input, size_t i, kiln_tens
   info->rank = (int32_t)shapes[i].size();
   info->shape = shapes[i].data();
   info->data = nullptr;
+}
+
+/// Describes the caller's input/output `i`.
+static kiln_status describe(const kiln_model *m, bool input, size_t i, kiln_tensor *info) {
+  if (!m || !info)
+    return fail(KILN_ERROR_BAD_ARGUMENT, "null argument");
+  const std::vector<size_t> &pub = input ? m->pubIn : m->pubOut;
+  if (i >= pub.size())
+    return fail(KILN_ERROR_BAD_ARGUMENT, std::string(input ? "input" : "output") +
+                                             " index " + std::to_string(i) +
+                                             " out of range");
+  describeAt(m, input, pub[i], info);
   return KILN_OK;
 }
 
@@ -187,9 +228,22 @@ kiln_status kiln_model_output(const kiln_model *m, size_t i, kiln_tensor *info) 
   return describe(m, false, i, info);
 }
 const char *kiln_model_input_dim_name(const kiln_model *m, size_t i, size_t d) {
-  if (!m || i >= m->inDimNames.size() || d >= m->inDimNames[i].size())
+  if (!m || i >= m->pubIn.size() || d >= m->inDimNames[m->pubIn[i]].size())
     return "";
-  return m->inDimNames[i][d].c_str();
+  return m->inDimNames[m->pubIn[i]][d].c_str();
+}
+
+size_t kiln_model_num_states(const kiln_model *m) {
+  return m && m->artifact->manifest().states() ? m->artifact->manifest().states()->size() : 0;
+}
+
+kiln_status kiln_model_state(const kiln_model *m, size_t i, kiln_tensor *info) {
+  if (!m || !info)
+    return fail(KILN_ERROR_BAD_ARGUMENT, "null argument");
+  if (i >= kiln_model_num_states(m))
+    return fail(KILN_ERROR_BAD_ARGUMENT, "state index " + std::to_string(i) + " out of range");
+  describeAt(m, true, m->artifact->manifest().states()->Get(i)->cache(), info);
+  return KILN_OK;
 }
 
 kiln_status kiln_session_create(kiln_model *model, const char *device,
@@ -266,6 +320,11 @@ kiln_status kiln_session_create(kiln_model *model, const char *device,
     s->dims.assign((size_t)m.dims_length(), -1);
     s->outShapes = model->outShapes;
   }
+  if (m.states())
+    for (const fb::State *st : *m.states()) {
+      s->caches.push_back(std::make_unique<SessionCache>());
+      s->caches.back()->state = st;
+    }
   std::string error;
   unsigned threads = runtime::threadCountFromEnvironment(error);
   if (!threads)
@@ -326,7 +385,7 @@ static int64_t elementCount(const std::vector<int64_t> &shape) {
 static kiln_status check(const kiln_model *m, bool input, size_t index,
                          const kiln_tensor &given, const std::vector<int64_t> &wantShape) {
   kiln_tensor want;
-  describe(m, input, index, &want);
+  describeAt(m, input, index, &want);
   want.shape = wantShape.data();
   std::string what = std::string(input ? "input" : "output") + " '" + want.name + "'";
   if (given.dtype != want.dtype)
@@ -359,6 +418,18 @@ static kiln_status check(const kiln_model *m, bool input, size_t index,
                                      (given.shape ? "" : " and no shape")) +
                     ", the model expects " + shapeString(want.shape, want.rank) + detail);
   }
+  // Declared bounds (--max-shape).
+  if (input && index < m->inMax.size())
+    for (size_t d = 0; d < m->inMax[index].size() && d < (size_t)given.rank; ++d)
+      if (m->inMax[index][d] >= 0 && given.shape[d] > m->inMax[index][d]) {
+        const std::string &dimName = m->inDimNames[index][d];
+        return fail(KILN_ERROR_BAD_ARGUMENT,
+                    what + " dim " + std::to_string(d) +
+                        (dimName.empty() ? "" : " ('" + dimName + "')") + " is " +
+                        std::to_string(given.shape[d]) + ", more than the " +
+                        std::to_string(m->inMax[index][d]) +
+                        " the model was compiled for (--max-shape)");
+      }
   // (A dynamic dim is bounded alone above; the whole tensor here.)
   std::optional<uint64_t> bytes = kiln::checkedTensorBytes(
       std::vector<int64_t>(given.shape, given.shape + given.rank), kiln_dtype_size(given.dtype));
@@ -367,6 +438,35 @@ static kiln_status check(const kiln_model *m, bool input, size_t index,
   if (!given.data && *bytes > 0)
     return fail(KILN_ERROR_BAD_ARGUMENT, what + " has no data");
   return KILN_OK;
+}
+
+/// A failed shape check's message with the sizes it compared, each input
+/// dim among them named.
+static std::string checkMessage(const kiln_model &m, const fb::ShapeCheck &c,
+                                const std::vector<int64_t> &dims) {
+  auto size = [&](int64_t e) -> std::string {
+    if (e < 0)
+      return "?";
+    std::string s = std::to_string(dims[e]);
+    for (size_t i = 0; i < m.inDims.size(); ++i)
+      for (size_t d = 0; d < m.inDims[i].size(); ++d)
+        if (m.inDims[i][d] == e) {
+          const std::string &name = m.inDimNames[i][d];
+          return s + " (input '" + m.inNames[i] + "' dim " + std::to_string(d) +
+                 (name.empty() ? "" : " '" + name + "'") + ")";
+        }
+    return s;
+  };
+  std::string text = c.message()->str(), out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text.compare(i, 3, "{0}") == 0 || text.compare(i, 3, "{1}") == 0) {
+      out += size(text[i + 1] == '0' ? c.lhs() : c.rhs());
+      i += 2;
+      continue;
+    }
+    out += text[i];
+  }
+  return out;
 }
 
 /// Dynamic dims: fills the session's dims vector from the inputs (bound
@@ -410,6 +510,12 @@ static kiln_status resolveDims(kiln_session *s, const std::vector<const kiln_ten
   std::fill(s->dims.begin(), s->dims.end(), -1);
   std::copy(sym.begin(), sym.end(), s->dims.begin());
   s->shapes(s->dims.data());
+  // The checks first: where one fails, the sizes after it mean nothing.
+  if (man.shape_checks())
+    for (const fb::ShapeCheck *c : *man.shape_checks())
+      if (s->dims[c->ok()] == 0)
+        return fail(KILN_ERROR_BAD_ARGUMENT, "these input shapes do not fit the model: " +
+                                                 checkMessage(*m, *c, s->dims));
   for (size_t e = symbols; e < s->dims.size(); ++e)
     if (s->dims[e] < 0 || s->dims[e] > (int64_t)kMaxTensorBytes)
       return fail(KILN_ERROR_BAD_ARGUMENT,
@@ -570,6 +676,8 @@ static kiln_status runHostSteps(kiln_session *s, const std::vector<void *> &in,
 
 static kiln_status runSession(kiln_session *s, const kiln_tensor *inputs, size_t nin,
                               kiln_tensor *outputs, size_t nout);
+static kiln_status runPlan(kiln_session *s, const std::vector<void *> &in,
+                           const std::vector<void *> &out);
 
 kiln_status kiln_session_run(kiln_session *s, const kiln_tensor *inputs, size_t nin,
                              kiln_tensor *outputs, size_t nout) {
@@ -585,29 +693,85 @@ kiln_status kiln_session_run(kiln_session *s, const kiln_tensor *inputs, size_t 
   return status;
 }
 
+/// Binds the session's caches (sized from the bound inputs' dims; a new
+/// size with entries held is refused) and the inputs carrying their lengths.
+static kiln_status bindCaches(kiln_session *s, std::vector<const kiln_tensor *> &bound) {
+  const kiln_model *m = s->model;
+  for (auto &c : s->caches) {
+    const fb::State &st = *c->state;
+    uint32_t axis = st.axis();
+    const std::vector<int64_t> &declared = m->inShapes[st.cache()];
+    std::vector<int64_t> shape = declared;
+    for (size_t d = 0; d < shape.size(); ++d) {
+      if (shape[d] >= 0)
+        continue;
+      // A dynamic dim (batch): the size of an input dim sharing its entry.
+      int64_t e = m->inDims[st.cache()][d];
+      for (size_t i : m->pubIn)
+        for (size_t k = 0; k < m->inDims[i].size() && shape[d] < 0; ++k)
+          if (e >= 0 && m->inDims[i][k] == e)
+            shape[d] = bound[i]->shape[k];
+      if (shape[d] < 0)
+        return fail(KILN_ERROR_BAD_ARTIFACT, "dim " + std::to_string(d) + " of session state '" +
+                                                 st.name()->str() +
+                                                 "' is no input's dim: the runtime cannot size it");
+    }
+    if (shape != c->shape) {
+      if (c->length > 0)
+        return fail(KILN_ERROR_BAD_ARGUMENT,
+                    "session state '" + st.name()->str() + "' holds " + std::to_string(c->length) +
+                        " entries of shape " + shapeString(c->shape.data(), (int32_t)c->shape.size()) +
+                        "; these inputs need " + shapeString(shape.data(), (int32_t)shape.size()) +
+                        " (rewind the session to 0 to start over with them)");
+      std::optional<uint64_t> bytes = kiln::checkedTensorBytes(
+          shape, kiln_dtype_size((kiln_dtype)m->artifact->manifest().inputs()->Get(st.cache())->dtype()));
+      if (!bytes || *bytes > kiln::physicalMemoryBytes())
+        return fail(KILN_ERROR_DEVICE, "session state '" + st.name()->str() + "' of shape " +
+                                           shapeString(shape.data(), (int32_t)shape.size()) +
+                                           " is larger than this machine's memory");
+      std::free(c->buffer);
+      c->buffer = std::calloc(1, std::max<uint64_t>(*bytes, 1));
+      if (!c->buffer)
+        return fail(KILN_ERROR_DEVICE, "cannot allocate session state '" + st.name()->str() + "'");
+      c->shape = shape;
+      c->bytes = *bytes;
+    }
+    c->lengthShape = shape;
+    c->lengthShape[axis] = c->length;
+    kiln_dtype dtype = (kiln_dtype)m->artifact->manifest().inputs()->Get(st.cache())->dtype();
+    c->cacheTensor = {nullptr, dtype, (int32_t)shape.size(), c->shape.data(), c->buffer};
+    // (Read for its shape only: the plan never reads its data.)
+    c->lengthTensor = {nullptr, dtype, (int32_t)shape.size(), c->lengthShape.data(), c->buffer};
+    bound[st.cache()] = &c->cacheTensor;
+    bound[st.length_input()] = &c->lengthTensor;
+  }
+  return KILN_OK;
+}
+
 /// Binds `inputs` to the model's (by name when named, else by position),
-/// checks them and, with dynamic dims, resolves the run's shapes.
+/// checks them and, with dynamic dims, resolves the run's shapes. `bound`
+/// is in manifest order, session caches included.
 static kiln_status bindInputs(kiln_session *s, const kiln_tensor *inputs, size_t nin,
                               std::vector<const kiln_tensor *> &bound) {
   const kiln_model *m = s->model;
-  if (nin != m->inNames.size())
-    return fail(KILN_ERROR_BAD_ARGUMENT, "the model takes " +
-                                             std::to_string(m->inNames.size()) +
+  const std::vector<size_t> &pub = m->pubIn;
+  if (nin != pub.size())
+    return fail(KILN_ERROR_BAD_ARGUMENT, "the model takes " + std::to_string(pub.size()) +
                                              " inputs, got " + std::to_string(nin));
   if (nin && !inputs)
     return fail(KILN_ERROR_BAD_ARGUMENT, "null inputs");
-  bound.assign(nin, nullptr);
+  bound.assign(m->inNames.size(), nullptr);
   for (size_t i = 0; i < nin; ++i) {
-    size_t slot = i;
+    size_t slot = pub[i];
     if (inputs[i].name) {
-      slot = nin;
-      for (size_t j = 0; j < nin; ++j)
+      slot = m->inNames.size();
+      for (size_t j : pub)
         if (m->inNames[j] == inputs[i].name)
           slot = j;
-      if (slot == nin) {
+      if (slot == m->inNames.size()) {
         std::string known;
-        for (auto &n : m->inNames)
-          known += (known.empty() ? "" : ", ") + n;
+        for (size_t j : pub)
+          known += (known.empty() ? "" : ", ") + m->inNames[j];
         return fail(KILN_ERROR_BAD_ARGUMENT, std::string("unknown input '") +
                                                  inputs[i].name + "'; the model's inputs are: " +
                                                  known);
@@ -619,6 +783,8 @@ static kiln_status bindInputs(kiln_session *s, const kiln_tensor *inputs, size_t
       return st;
     bound[slot] = &inputs[i];
   }
+  if (kiln_status st = bindCaches(s, bound))
+    return st;
   if (s->shapes)
     return resolveDims(s, bound);
   return KILN_OK;
@@ -629,9 +795,9 @@ kiln_status kiln_session_output_shapes(kiln_session *s, const kiln_tensor *input
   if (!s || (nout && !outputs))
     return fail(KILN_ERROR_BAD_ARGUMENT, "kiln_session_output_shapes: null argument");
   const kiln_model *m = s->model;
-  if (nout != m->outNames.size())
+  if (nout != m->pubOut.size())
     return fail(KILN_ERROR_BAD_ARGUMENT, "the model has " +
-                                             std::to_string(m->outNames.size()) +
+                                             std::to_string(m->pubOut.size()) +
                                              " outputs, got " + std::to_string(nout));
   bool idle = false;
   if (!s->running.compare_exchange_strong(idle, true, std::memory_order_acquire))
@@ -642,7 +808,7 @@ kiln_status kiln_session_output_shapes(kiln_session *s, const kiln_tensor *input
   for (size_t o = 0; status == KILN_OK && o < nout; ++o) {
     describe(m, false, o, &outputs[o]);
     if (s->shapes)
-      outputs[o].shape = s->outShapes[o].data();
+      outputs[o].shape = s->outShapes[m->pubOut[o]].data();
   }
   s->running.store(false, std::memory_order_release);
   return status;
@@ -651,21 +817,49 @@ kiln_status kiln_session_output_shapes(kiln_session *s, const kiln_tensor *input
 static kiln_status runSession(kiln_session *s, const kiln_tensor *inputs, size_t nin,
                               kiln_tensor *outputs, size_t nout) {
   const kiln_model *m = s->model;
-  if (nout != m->outNames.size())
+  if (nout != m->pubOut.size())
     return fail(KILN_ERROR_BAD_ARGUMENT, "the model has " +
-                                             std::to_string(m->outNames.size()) +
+                                             std::to_string(m->pubOut.size()) +
                                              " outputs, got " + std::to_string(nout));
   std::vector<const kiln_tensor *> bound;
   if (kiln_status st = bindInputs(s, inputs, nin, bound))
     return st;
-  std::vector<void *> in(nin, nullptr), out(nout, nullptr);
-  for (size_t i = 0; i < nin; ++i)
+  std::vector<void *> in(bound.size(), nullptr), out(m->outNames.size(), nullptr);
+  for (size_t i = 0; i < bound.size(); ++i)
     in[i] = bound[i]->data;
   for (size_t i = 0; i < nout; ++i) {
-    if (kiln_status st = check(m, false, i, outputs[i], s->shapes ? s->outShapes[i] : m->outShapes[i]))
+    size_t o = m->pubOut[i];
+    if (kiln_status st = check(m, false, o, outputs[i], s->shapes ? s->outShapes[o] : m->outShapes[o]))
       return st;
-    out[i] = outputs[i].data;
+    out[o] = outputs[i].data;
   }
+  for (auto &c : s->caches) {
+    c->newLength = -1; // (a plan that never writes it is caught below)
+    out[c->state->length_output()] = &c->newLength;
+  }
+  kiln_status status = runPlan(s, in, out);
+  if (status != KILN_OK || s->caches.empty())
+    return status;
+  // The caches hold what the run appended (the plan checked it fits): one
+  // length for all, within the capacity, or the artifact is damaged and
+  // the lengths stay as they were.
+  int64_t grown = s->caches.front()->newLength;
+  for (auto &c : s->caches)
+    if (c->newLength != grown || grown < 0 || grown > c->shape[c->state->axis()])
+      return fail(KILN_ERROR_BAD_ARTIFACT,
+                  "session state '" + c->state->name()->str() + "' reports " +
+                      std::to_string(c->newLength) + " entries after the run, outside 0.." +
+                      std::to_string(c->shape[c->state->axis()]) +
+                      " or unlike the other caches (a damaged artifact)");
+  for (auto &c : s->caches)
+    c->length = grown;
+  return status;
+}
+
+/// Runs the host steps and the plan on bound buffers (manifest order).
+static kiln_status runPlan(kiln_session *s, const std::vector<void *> &in,
+                           const std::vector<void *> &out) {
+  const kiln_model *m = s->model;
   const fb::Manifest &man = m->artifact->manifest();
   if (kiln_status st = runHostSteps(s, in, out))
     return st;
@@ -720,6 +914,80 @@ static kiln_status runSession(kiln_session *s, const kiln_tensor *inputs, size_t
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
   return KILN_OK;
+}
+
+int64_t kiln_session_state_length(const kiln_session *s) {
+  return s && !s->caches.empty() ? s->caches.front()->length : 0;
+}
+
+kiln_status kiln_session_rewind(kiln_session *s, int64_t length) {
+  if (!s)
+    return fail(KILN_ERROR_BAD_ARGUMENT, "kiln_session_rewind: null session");
+  if (s->caches.empty())
+    return fail(KILN_ERROR_BAD_ARGUMENT, "kiln_session_rewind: the model keeps no session state "
+                                         "(compile it with --max-context)");
+  bool idle = false;
+  if (!s->running.compare_exchange_strong(idle, true, std::memory_order_acquire))
+    return fail(KILN_ERROR_BUSY, "kiln_session_rewind: the session is running on another thread");
+  kiln_status status = KILN_OK;
+  int64_t held = s->caches.front()->length;
+  if (length < 0 || length > held)
+    status = fail(KILN_ERROR_BAD_ARGUMENT, "kiln_session_rewind: the session holds " +
+                                               std::to_string(held) + " entries, cannot rewind to " +
+                                               std::to_string(length));
+  else
+    for (auto &c : s->caches)
+      c->length = length; // (entries past it are overwritten by the next run)
+  s->running.store(false, std::memory_order_release);
+  return status;
+}
+
+kiln_status kiln_session_read_state(kiln_session *s, size_t index, kiln_tensor *out) {
+  if (!s || !out)
+    return fail(KILN_ERROR_BAD_ARGUMENT, "kiln_session_read_state: null argument");
+  if (index >= s->caches.size())
+    return fail(KILN_ERROR_BAD_ARGUMENT, "state index " + std::to_string(index) + " out of range");
+  bool idle = false;
+  if (!s->running.compare_exchange_strong(idle, true, std::memory_order_acquire))
+    return fail(KILN_ERROR_BUSY, "kiln_session_read_state: the session is running on another "
+                                 "thread");
+  const SessionCache &c = *s->caches[index];
+  std::string name = c.state->name()->str();
+  kiln_status status = KILN_OK;
+  std::vector<int64_t> want = c.shape;
+  if (want.empty()) // (no run yet: nothing held)
+    status = fail(KILN_ERROR_BAD_ARGUMENT, "session state '" + name + "' holds nothing yet");
+  else
+    want[c.state->axis()] = c.length;
+  kiln_dtype dtype = c.cacheTensor.dtype;
+  if (status == KILN_OK &&
+      (out->dtype != dtype || out->rank != (int32_t)want.size() || !out->shape ||
+       !std::equal(want.begin(), want.end(), out->shape)))
+    status = fail(KILN_ERROR_BAD_ARGUMENT,
+                  "session state '" + name + "' holds " + kiln_dtype_name(dtype) + " " +
+                      shapeString(want.data(), (int32_t)want.size()) + "; the tensor given is " +
+                      (out->rank >= 0 && out->rank <= 64 && (out->shape || !out->rank)
+                           ? kiln_dtype_name(out->dtype) + std::string(" ") +
+                                 shapeString(out->shape, out->rank)
+                           : std::string("without a valid shape")));
+  if (status == KILN_OK && c.length > 0 && !out->data)
+    status = fail(KILN_ERROR_BAD_ARGUMENT, "kiln_session_read_state: no data");
+  if (status == KILN_OK && c.length > 0) {
+    // Rows of the entries held: the dims before the axis are outer, the
+    // ones after it contiguous.
+    size_t element = kiln_dtype_size(dtype), axis = c.state->axis();
+    uint64_t outer = 1, inner = element;
+    for (size_t d = 0; d < axis; ++d)
+      outer *= (uint64_t)c.shape[d];
+    for (size_t d = axis + 1; d < c.shape.size(); ++d)
+      inner *= (uint64_t)c.shape[d];
+    const char *from = static_cast<const char *>(c.buffer);
+    char *to = static_cast<char *>(out->data);
+    for (uint64_t o = 0; o < outer; ++o)
+      std::memcpy(to + o * c.length * inner, from + o * c.shape[axis] * inner, c.length * inner);
+  }
+  s->running.store(false, std::memory_order_release);
+  return status;
 }
 
 } // extern "C"

@@ -8,6 +8,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Conversion/Patterns.h"
+#include "dialects/kiln/IR/NodeLocation.h"
+#include "dialects/kiln/IR/ConstantFolding.h"
+
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -207,30 +211,86 @@ struct ExpandLowering : OpRewritePattern<ExpandOp> {
   }
 };
 
-/// Expand to a run-time target (dynamic result): ONNX broadcasting decided
-/// per run, dim by dim: the input's dim unless it is 1, else the target's;
-/// a dim of 1 is read at index 0.
+/// Whether every dim of an Expand is decided by the types (and a constant
+/// target): the result's dim is the input's, or a static 1 broadcast to a
+/// static size.
+static bool broadcastIsStatic(ExpandOp op, RankedTensorType in, RankedTensorType out,
+                              int64_t lead) {
+  std::optional<SmallVector<int64_t>> target;
+  if (op.getShape()) {
+    target = constfold::constantInts(op.getShape());
+    if (!target || (int64_t)target->size() != out.getRank())
+      return false;
+  }
+  for (int64_t i = 0; i < out.getRank(); ++i) {
+    if (i < lead) {
+      if (out.isDynamicDim(i))
+        return false;
+      continue;
+    }
+    int64_t have = in.getDimSize(i - lead);
+    if (have == 1 && !out.isDynamicDim(i))
+      continue; // broadcast (or kept: 1 to 1)
+    // Kept: a dynamic dim the target leaves alone, or equal static sizes.
+    bool kept = ShapedType::isDynamic(have)
+                    ? out.isDynamicDim(i) && (!target || (*target)[i] == 1)
+                    : out.getDimSize(i) == have;
+    if (!kept)
+      return false;
+  }
+  return true;
+}
+
+/// Expand with a dynamic result (to a run-time target, or to the result
+/// type's dims): ONNX broadcasting decided per run, dim by dim: the input's
+/// dim unless it is 1, else the target's; a dim of 1 is read at index 0.
 struct DynamicExpandLowering : OpRewritePattern<ExpandOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ExpandOp op, PatternRewriter &rewriter) const override {
     auto out = cast<RankedTensorType>(op.getType());
     auto in = cast<RankedTensorType>(op.getInput().getType());
-    if (!op.getShape() || out.hasStaticShape() || !isLowerableElement(out.getElementType()))
+    if (out.hasStaticShape() || !isLowerableElement(out.getElementType()))
       return rewriter.notifyMatchFailure(op, "static expand");
     Location loc = op.getLoc();
     int64_t rank = out.getRank(), lead = rank - in.getRank();
+    // Broadcasting the types decide (a static 1 to a static size, a dynamic
+    // dim kept by a target entry of 1, as GQA's repeat of K/V heads
+    // writes): indexing maps, a copy that vectorizes.
+    if (broadcastIsStatic(op, in, out, lead))
+      return lowerElementwise(rewriter, op, ValueRange{op.getInput()},
+                              [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+    // Without a run-time target the result type is the target: its static
+    // dims, and the input's where it is dynamic.
+    if (!op.getShape())
+      for (int64_t i = 0; i < lead; ++i)
+        if (out.isDynamicDim(i))
+          return rewriter.notifyMatchFailure(op, "a leading dynamic dim with no target");
     auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(rewriter, loc, v); };
     SmallVector<Value> inDims, outDims, dynamic;
     for (int64_t j = 0; j < in.getRank(); ++j)
       inDims.push_back(tensor::DimOp::create(rewriter, loc, op.getInput(), j));
     for (int64_t i = 0; i < rank; ++i) {
-      Value e = tensor::ExtractOp::create(rewriter, loc, op.getShape(), ValueRange{idx(i)});
-      e = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), e);
+      Value e;
+      if (!op.getShape()) {
+        e = out.isDynamicDim(i) ? inDims[i - lead] : idx(out.getDimSize(i)).getResult();
+      } else {
+        e = tensor::ExtractOp::create(rewriter, loc, op.getShape(), ValueRange{idx(i)});
+        e = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), e);
+      }
       Value d = e;
       if (i >= lead) {
-        Value one = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
-                                          inDims[i - lead], idx(1));
-        d = arith::SelectOp::create(rewriter, loc, one, e, inDims[i - lead]);
+        Value have = inDims[i - lead];
+        auto isOne = [&](Value v) {
+          return arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, v, idx(1));
+        };
+        d = arith::SelectOp::create(rewriter, loc, isOne(have), e, have);
+        // Either side 1, or both one size (checked before a run,
+        // kiln-shape-checks): the two sides with a 1 taken as the other.
+        cf::AssertOp::create(
+            rewriter, loc,
+            arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, d,
+                                  arith::SelectOp::create(rewriter, loc, isOne(e), have, e)),
+            describeNode(op) + " broadcasts a dim of {0} to {1}");
       }
       outDims.push_back(out.isDynamicDim(i) ? d : idx(out.getDimSize(i)).getResult());
       if (out.isDynamicDim(i))

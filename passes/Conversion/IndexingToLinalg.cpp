@@ -8,6 +8,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Conversion/Patterns.h"
+#include "dialects/kiln/IR/NodeLocation.h"
+
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -255,13 +258,14 @@ LogicalResult lowerScatter(PatternRewriter &rewriter, Operation *op, Value data,
                                coords) {
   auto dt = cast<RankedTensorType>(data.getType());
   auto ut = cast<RankedTensorType>(updates.getType());
-  if (!dt.hasStaticShape() || !ut.hasStaticShape() || !isLowerableElement(dt.getElementType()))
-    return rewriter.notifyMatchFailure(op, "dynamic shape or element type not lowered yet");
+  if (!isLowerableElement(dt.getElementType()))
+    return rewriter.notifyMatchFailure(op, "element type not lowered yet");
   Location loc = op->getLoc();
   SmallVector<Value> lbs, ubs, steps;
-  for (int64_t d : ut.getShape()) {
+  for (int64_t d = 0; d < ut.getRank(); ++d) {
     lbs.push_back(arith::ConstantIndexOp::create(rewriter, loc, 0));
-    ubs.push_back(arith::ConstantIndexOp::create(rewriter, loc, d));
+    ubs.push_back(getValueOrCreateConstantIndexOp(
+        rewriter, loc, tensor::getMixedSize(rewriter, loc, updates, d)));
     steps.push_back(arith::ConstantIndexOp::create(rewriter, loc, 1));
   }
   scf::LoopNest nest = scf::buildLoopNest(
@@ -294,8 +298,9 @@ struct ScatterElementsLowering : OpRewritePattern<ScatterElementsOp> {
                         [&](OpBuilder &b, Location l, ValueRange ivs) {
                           SmallVector<Value> at(ivs.begin(), ivs.end());
                           Value raw = tensor::ExtractOp::create(b, l, indices, ivs);
-                          at[axis] = wrapIndex(
-                              b, l, raw, arith::ConstantIndexOp::create(b, l, dt.getDimSize(axis)));
+                          at[axis] = wrapIndex(b, l, raw,
+                                               getValueOrCreateConstantIndexOp(
+                                                   b, l, tensor::getMixedSize(b, l, op.getData(), axis)));
                           return at;
                         });
   }
@@ -306,15 +311,17 @@ struct ScatterNdLowering : OpRewritePattern<ScatterNdOp> {
   LogicalResult matchAndRewrite(ScatterNdOp op, PatternRewriter &rewriter) const override {
     auto dt = cast<RankedTensorType>(op.getData().getType());
     auto it = cast<RankedTensorType>(op.getIndices().getType());
-    if (!it.hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "dynamic indices not lowered yet");
+    if (it.getRank() == 0 || it.isDynamicDim(it.getRank() - 1))
+      return rewriter.notifyMatchFailure(op, "index tuples of run-time length not lowered");
     int64_t lead = it.getRank() - 1, m = it.getDimSize(lead);
+    if (m > dt.getRank())
+      return rewriter.notifyMatchFailure(op, "index tuples longer than the data's rank");
     Value indices = op.getIndices();
     return lowerScatter(rewriter, op, op.getData(), op.getUpdates(), op.getReduction(),
                         [&](OpBuilder &b, Location l, ValueRange ivs) {
                           SmallVector<OpFoldResult> extents;
-                          for (int64_t d : dt.getShape().take_front(m))
-                            extents.push_back(b.getIndexAttr(d));
+                          for (int64_t d = 0; d < m; ++d)
+                            extents.push_back(tensor::getMixedSize(b, l, op.getData(), d));
                           SmallVector<Value> at =
                               indexTuple(b, l, indices, ivs.take_front(lead), extents);
                           for (Value iv : ivs.drop_front(lead))
@@ -334,18 +341,26 @@ struct TopKLowering : OpRewritePattern<TopKOp> {
     auto in = cast<RankedTensorType>(op.getInput().getType());
     auto valuesT = cast<RankedTensorType>(op.getValues().getType());
     Type elt = in.getElementType();
-    if (op.getRuntimeK() || !in.hasStaticShape() || !valuesT.hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "run-time k or dynamic shape not lowered yet");
+    int64_t rank = in.getRank(), axis = normalizeAxis(op.getAxis(), rank);
+    if (op.getRuntimeK() || valuesT.isDynamicDim(axis))
+      return rewriter.notifyMatchFailure(op, "run-time k not lowered yet");
     if (!isLowerableElement(elt) || elt.isInteger(1))
       return rewriter.notifyMatchFailure(op, "element type not lowered yet");
-    int64_t rank = in.getRank(), axis = normalizeAxis(op.getAxis(), rank);
     int64_t k = valuesT.getDimSize(axis);
+    // Dynamic dims (other than the axis) from the input.
+    SmallVector<OpFoldResult> inSizes = tensor::getMixedSizes(rewriter, op.getLoc(), op.getInput());
+    SmallVector<Value> outDynamic, rowDynamic;
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis && valuesT.isDynamicDim(d)) {
+        outDynamic.push_back(getValueOrCreateConstantIndexOp(rewriter, op.getLoc(), inSizes[d]));
+        rowDynamic.push_back(outDynamic.back());
+      }
     bool largest = op.getLargest();
     Location loc = op.getLoc();
     MLIRContext *ctx = op.getContext();
     Type i64 = rewriter.getI64Type();
 
-    SmallVector<int64_t> rowShape(in.getShape());
+    SmallVector<int64_t> rowShape(valuesT.getShape());
     rowShape[axis] = 1;
     auto constant = [&](TypedAttr a) { return arith::ConstantOp::create(rewriter, loc, a); };
     auto extreme = [&](bool high) -> TypedAttr {
@@ -359,8 +374,8 @@ struct TopKLowering : OpRewritePattern<TopKOp> {
     // Pass j reads pick j - 1 back from the results; pass 0 takes all.
     Value worstV = constant(extreme(!largest));
     Value lastI = constant(rewriter.getI64IntegerAttr(std::numeric_limits<int64_t>::max()));
-    Value values = tensor::EmptyOp::create(rewriter, loc, valuesT.getShape(), elt);
-    Value indices = tensor::EmptyOp::create(rewriter, loc, valuesT.getShape(), i64);
+    Value values = tensor::EmptyOp::create(rewriter, loc, valuesT.getShape(), elt, outDynamic);
+    Value indices = tensor::EmptyOp::create(rewriter, loc, valuesT.getShape(), i64, outDynamic);
 
     SmallVector<AffineExpr> rowExprs;
     SmallVector<utils::IteratorType> iters;
@@ -381,8 +396,8 @@ struct TopKLowering : OpRewritePattern<TopKOp> {
           auto rowType = [&](Type t) { return RankedTensorType::get(rowShape, t); };
           SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)), sizes,
               strides(rank, b.getIndexAttr(1));
-          for (int64_t s : rowShape)
-            sizes.push_back(b.getIndexAttr(s));
+          for (int64_t d = 0; d < rank; ++d)
+            sizes.push_back(d == axis ? b.getIndexAttr(1) : inSizes[d]);
           Value isFirst = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, j, lb);
           offsets[axis] = Value(arith::SelectOp::create(
               b, l, isFirst, lb, arith::SubIOp::create(b, l, j, one)));
@@ -390,8 +405,8 @@ struct TopKLowering : OpRewritePattern<TopKOp> {
                                                        sizes, strides);
           Value prevI = tensor::ExtractSliceOp::create(b, l, rowType(i64), carried[1], offsets,
                                                        sizes, strides);
-          Value bestV = filled(b, l, rowType(elt), {}, worstV);
-          Value bestI = filled(b, l, rowType(i64), {}, lastI);
+          Value bestV = filled(b, l, rowType(elt), rowDynamic, worstV);
+          Value bestI = filled(b, l, rowType(i64), rowDynamic, lastI);
           auto pass = linalg::GenericOp::create(
               b, l, TypeRange{bestV.getType(), bestI.getType()},
               ValueRange{op.getInput(), prevV, prevI}, ValueRange{bestV, bestI}, maps, iters,
@@ -429,8 +444,50 @@ struct TopKLowering : OpRewritePattern<TopKOp> {
 
 } // namespace
 
+/// The update written into the cache where it lies, the result a view of
+/// it: an insert_slice, which bufferizes in place into a writable
+/// argument (a session's cache), and an extract_slice (a subview).
+struct CacheAppendLowering : OpRewritePattern<CacheAppendOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CacheAppendOp op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto update = cast<RankedTensorType>(op.getUpdate().getType());
+    auto result = cast<RankedTensorType>(op.getType());
+    int64_t rank = update.getRank(), axis = (int64_t)op.getAxis();
+    Value at = tensor::ExtractOp::create(rewriter, loc, op.getLength(),
+                                         ValueRange{arith::ConstantIndexOp::create(rewriter, loc, 0)});
+    at = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), at);
+    SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0)),
+        strides(rank, rewriter.getIndexAttr(1));
+    offsets[axis] = at;
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, op.getUpdate());
+    // The cache must hold what the run appends (checked before a run,
+    // kiln-shape-checks).
+    Value end = arith::AddIOp::create(rewriter, loc, at,
+                                      getValueOrCreateConstantIndexOp(rewriter, loc, sizes[axis]));
+    auto cacheType = cast<RankedTensorType>(op.getCache().getType());
+    cf::AssertOp::create(
+        rewriter, loc,
+        arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ule, end,
+                              arith::ConstantIndexOp::create(rewriter, loc,
+                                                             cacheType.getDimSize(axis))),
+        describeNode(op) + " needs {0} entries, more than the {1} it holds (--max-context)");
+    Value written = tensor::InsertSliceOp::create(rewriter, loc, op.getUpdate(), op.getCache(),
+                                                  offsets, sizes, strides);
+    SmallVector<OpFoldResult> viewSizes = tensor::getMixedSizes(rewriter, loc, written);
+    viewSizes[axis] = end;
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis && !result.isDynamicDim(d))
+        viewSizes[d] = rewriter.getIndexAttr(result.getDimSize(d));
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        op, result, written, SmallVector<OpFoldResult>(rank, rewriter.getIndexAttr(0)), viewSizes,
+        strides);
+    return success();
+  }
+};
+
 void populateIndexingPatterns(RewritePatternSet &patterns) {
-  patterns.add<GatherLowering, GatherElementsLowering, GatherNdLowering, ArgReduceLowering,
+  patterns.add<CacheAppendLowering, GatherLowering, GatherElementsLowering, GatherNdLowering, ArgReduceLowering,
                TopKLowering, ScatterElementsLowering, ScatterNdLowering>(
       patterns.getContext());
 }

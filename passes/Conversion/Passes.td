@@ -29,7 +29,8 @@ def KilnToLinalg : Pass<"kiln-to-linalg", "mlir::func::FuncOp"> {
                            "mlir::tensor::TensorDialect",
                            "mlir::arith::ArithDialect",
                            "mlir::math::MathDialect",
-                           "mlir::scf::SCFDialect"];
+                           "mlir::scf::SCFDialect",
+                           "mlir::cf::ControlFlowDialect"];
   let options = [
     Option<"strict", "strict", "bool", "false",
            "Fail on kiln ops that have no lowering">
@@ -93,6 +94,36 @@ def KilnCopiesToLinalg : Pass<"kiln-copies-to-linalg", "mlir::func::FuncOp"> {
     As `linalg.copy` they become loops like every other linalg op.
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+def KilnShapeChecks : Pass<"kiln-shape-checks", "mlir::func::FuncOp"> {
+  let summary = "Assert at run time the size equalities ops on dynamic buffers rely on";
+  let description = [{
+    Run after bufferization, before linalg ops become loops. Code
+    generation takes the sizes an op relates to agree: the dims of two
+    operands a linalg op maps to one loop (an Add's operands, a matmul's
+    reduced dim), a cast's dynamic dim and the static size it is cast to,
+    an expand_shape group and the dim it splits, a subview and the buffer it
+    views. With dims only known per run, inputs that break one would make a
+    kernel read or write past a buffer. For each relation involving a
+    dynamic size, this pass writes a `cf.assert` before the op (top-level
+    ops of the function only: what later kernels build inside loops is
+    consistent by construction). The message names the ONNX node and holds
+    `{0}` and `{1}` where the runtime puts the two sizes; the CPU target
+    turns asserts over input dims into checks its shape function makes
+    before a run (`kiln_shapes`) and drops the ones that depend on data.
+
+    ```mlir
+    linalg.generic ins(%a, %b : memref<?xf32>, memref<?xf32>) ...
+    // gets before it
+    %0 = memref.dim %a, %c0 : memref<?xf32>
+    %1 = memref.dim %b, %c0 : memref<?xf32>
+    %2 = arith.cmpi eq, %0, %1 : index
+    cf.assert %2, "node 'add' (Add) needs sizes {0} and {1} to be equal"
+    ```
+  }];
+  let dependentDialects = ["mlir::cf::ControlFlowDialect", "mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect"];
 }
 
 def KilnDistinctResults : Pass<"kiln-distinct-results", "mlir::func::FuncOp"> {

@@ -12,6 +12,8 @@
 #include "passes/Conversion/Patterns.h"
 #include "dialects/kiln/IR/ConstantFolding.h"
 #include "dialects/kiln/IR/TypeInference.h"
+#include "dialects/kiln/IR/NodeLocation.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -172,9 +174,40 @@ Value lowerMatmulInto(PatternRewriter &rewriter, MatmulOp op, Value accumulate,
         return tensor::ExpandShapeOp::create(rewriter, loc, out, bmm, batch).getResult();
       }
     }
-    // General case: loops (batch..., m, n, k).
+    // General case (dynamic or broadcast batches; the micro-kernel takes the
+    // named ops above): one generic whose innermost loop runs along memory.
+    // A rhs transposed in the graph (Q Kᵀ) is read through the transpose's
+    // input: loops (batch..., m, n, k), dot products along contiguous K, and
+    // the transpose is never materialized. Otherwise loops (batch..., m, k,
+    // n): each row of B accumulates into a row of the result, N innermost.
+    // The sums may be reassociated, so the inner loop vectorizes.
     MLIRContext *ctx = op.getContext();
+    Value rhs = op.getRhs();
+    bool transposedRhs = false;
+    if (auto tr = rhs.getDefiningOp<TransposeOp>()) {
+      ArrayRef<int64_t> perm = tr.getPerm();
+      int64_t n = (int64_t)perm.size();
+      bool swapsLast = n >= 2 && perm[n - 2] == n - 1 && perm[n - 1] == n - 2;
+      for (int64_t i = 0; swapsLast && i < n - 2; ++i)
+        swapsLast = perm[i] == i;
+      if (swapsLast) {
+        rhs = tr.getInput();
+        transposedRhs = true;
+      }
+    }
+    if (transposedRhs && !accumulate) {
+      // N from the transpose's input, so nothing keeps the transpose.
+      Operation *fill = init.getDefiningOp();
+      src.back() = {rhs, bt.getRank() - 2};
+      init = filled(rewriter, loc, out, dynamicSizes(rewriter, loc, out, src),
+                    zeroOf(rewriter, loc, elt));
+      if (fill && fill->use_empty())
+        rewriter.eraseOp(fill);
+    }
+    ins = {op.getLhs(), rhs};
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+    AffineExpr mDim = d(r - 2), nDim = transposedRhs ? d(r - 1) : d(r),
+               kDim = transposedRhs ? d(r) : d(r - 1);
     auto operandMap = [&](RankedTensorType t, AffineExpr row, AffineExpr col) {
       SmallVector<AffineExpr> exprs;
       int64_t lead = (r - 2) - (t.getRank() - 2);
@@ -186,13 +219,15 @@ Value lowerMatmulInto(PatternRewriter &rewriter, MatmulOp op, Value accumulate,
       return AffineMap::get(r + 1, 0, exprs, ctx);
     };
     SmallVector<AffineExpr> outExprs;
-    for (int64_t i = 0; i < r; ++i)
+    for (int64_t i = 0; i < r - 2; ++i)
       outExprs.push_back(d(i));
-    SmallVector<AffineMap> maps = {operandMap(a, d(r - 2), d(r)),
-                                   operandMap(bt, d(r), d(r - 1)),
+    outExprs.append({mDim, nDim});
+    SmallVector<AffineMap> maps = {operandMap(a, mDim, kDim),
+                                   transposedRhs ? operandMap(bt, nDim, kDim)
+                                                 : operandMap(bt, kDim, nDim),
                                    AffineMap::get(r + 1, 0, outExprs, ctx)};
-    SmallVector<utils::IteratorType> iters(r, utils::IteratorType::parallel);
-    iters.push_back(utils::IteratorType::reduction);
+    SmallVector<utils::IteratorType> iters(r + 1, utils::IteratorType::parallel);
+    iters[transposedRhs ? r : r - 1] = utils::IteratorType::reduction;
     auto generic = linalg::GenericOp::create(
         rewriter, loc, TypeRange{out}, ins, ValueRange{init}, maps, iters,
         [&](OpBuilder &b, Location l, ValueRange args) {
@@ -200,7 +235,14 @@ Value lowerMatmulInto(PatternRewriter &rewriter, MatmulOp op, Value accumulate,
             return v.getType() == elt ? v : arith::ExtFOp::create(b, l, elt, v).getResult();
           };
           Value prod = buildBinary(b, l, BinaryKind::mul, widen(args[0]), widen(args[1]));
-          linalg::YieldOp::create(b, l, buildBinary(b, l, BinaryKind::add, args[2], prod));
+          Value sum = buildBinary(b, l, BinaryKind::add, args[2], prod);
+          for (Value v : {prod, sum})
+            if (auto fm = dyn_cast_or_null<arith::ArithFastMathInterface>(v.getDefiningOp()))
+              v.getDefiningOp()->setAttr(
+                  fm.getFastMathAttrName(),
+                  arith::FastMathFlagsAttr::get(ctx, arith::FastMathFlags::reassoc |
+                                                         arith::FastMathFlags::contract));
+          linalg::YieldOp::create(b, l, sum);
         });
     return generic.getResult(0);
 }
@@ -789,6 +831,17 @@ struct ReshapeLowering : OpRewritePattern<ReshapeOp> {
         }
         for (int64_t i = 0; i < in.getRank(); ++i)
           inDims.push_back(tensor::DimOp::create(rewriter, loc, op.getInput(), i));
+        // The copy reads through the input's row-major index: the element
+        // counts must agree (checked before a run, kiln-shape-checks).
+        Value inCount = arith::ConstantIndexOp::create(rewriter, loc, 1), outCount = inCount;
+        for (Value d : inDims)
+          inCount = arith::MulIOp::create(rewriter, loc, inCount, d);
+        for (Value d : outDims)
+          outCount = arith::MulIOp::create(rewriter, loc, outCount, d);
+        cf::AssertOp::create(
+            rewriter, loc,
+            arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, inCount, outCount),
+            kiln::describeNode(op) + " reshapes {0} elements into {1}");
         Value init =
             tensor::EmptyOp::create(rewriter, loc, out.getShape(), out.getElementType(), dynamic);
         SmallVector<AffineMap> maps = {

@@ -20,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Fusion/Patterns.h"
+#include "dialects/kiln/IR/NodeLocation.h"
 
 #include <cmath>
 
@@ -187,14 +188,6 @@ std::optional<SoftcapMatch> matchSoftcap(Value v) {
       }
   }
   return std::nullopt;
-}
-
-/// "node 'name' (Op)" for a report, or the op's name.
-std::string describeNode(Operation *op) {
-  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
-    if (auto kind = dyn_cast<NameLoc>(name.getChildLoc()))
-      return "node '" + name.getName().str() + "' (" + kind.getName().str() + ")";
-  return "'" + op->getName().getStringRef().str() + "'";
 }
 
 /// The P·V product reading the probabilities `p`: p's only user, or past

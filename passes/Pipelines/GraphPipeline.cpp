@@ -39,6 +39,11 @@ void kiln::buildGraphPipeline(OpPassManager &pm,
   // Last: dynamic dims that may broadcast at run time (after fusion, which
   // matches the graph as exported).
   pm.addNestedPass<func::FuncOp>(createKilnExplicitBroadcasts());
+  if (options.maxContext > 0) {
+    KilnSessionStateOptions state;
+    state.maxContext = options.maxContext;
+    pm.addNestedPass<func::FuncOp>(createKilnSessionState(state));
+  }
 }
 
 void kiln::registerPipelines() {

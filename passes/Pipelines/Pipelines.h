@@ -40,6 +40,10 @@ struct GraphPipelineOptions
       *this, "quantize-group-size",
       llvm::cl::desc("Rows of K sharing one scale when quantizing weights"),
       llvm::cl::init(128)};
+  Option<int64_t> maxContext{
+      *this, "max-context",
+      llvm::cl::desc("Keep KV caches in the session, this many entries each (0: off)"),
+      llvm::cl::init(0)};
 };
 
 /// Graph-level passes on imported kiln IR: input specialization, sequence

@@ -130,6 +130,12 @@ LogicalResult addDispatchEntries(ModuleOp module, KernelBlob &blob) {
     if (auto slots = module->getAttrOfType<DenseI64ArrayAttr>("kiln.slots"))
       for (size_t i = 0; i + 2 < (size_t)slots.size(); i += 3)
         blob.slots.push_back({slots[i], slots[i + 1], slots[i + 2]});
+    if (auto checks = module->getAttrOfType<ArrayAttr>("kiln.shape_checks"))
+      for (Attribute a : checks) {
+        auto c = cast<ArrayAttr>(a);
+        auto at = [&](int i) { return cast<IntegerAttr>(c[i]).getInt(); };
+        blob.checks.push_back({at(0), at(1), at(2), cast<StringAttr>(c[3]).str()});
+      }
   }
   return success();
 }
@@ -157,6 +163,9 @@ FailureOr<KernelBlob> CpuTarget::compile(ModuleOp module, const CompileOptions &
                       caps.vectorBits, caps.vectorRegisters)
             .str();
   }
+  // Checked before a run, where dims are dynamic (first: later passes
+  // hide which sizes meet in loops).
+  lowering.bufferPasses = "kiln-shape-checks," + lowering.bufferPasses;
   lowering.loopPasses = "kiln-cpu-partition-dispatches,";
   KernelBlob blob;
   if (failed(buildCpuLoweringPipeline(pm, lowering)) || failed(pm.run(module)) ||

@@ -11,6 +11,7 @@
 #include "lib/support/StorageBytes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -148,6 +149,10 @@ struct PartitionDispatchesPass
       if (failed(built))
         return signalPassFailure();
       sd = std::move(*built);
+    } else {
+      // Static inputs: checks left are of sizes computed from data, which
+      // cannot be made before a run.
+      main.walk([](cf::AssertOp a) { a.erase(); });
     }
     if (failed(partition(module, main, sd ? &*sd : nullptr)))
       return signalPassFailure();
@@ -163,6 +168,11 @@ struct PartitionDispatchesPass
     module->setAttr("kiln.dims_length", b.getI64IntegerAttr(sd.length()));
     module->setAttr("kiln.output_dims", b.getArrayAttr(outs));
     module->setAttr("kiln.shape_entry", b.getStringAttr("kiln_shapes"));
+    SmallVector<Attribute> checks;
+    for (const kiln::cpu::SymbolicDims::Check &c : sd.checks())
+      checks.push_back(b.getArrayAttr({b.getI64IntegerAttr(c.ok), b.getI64IntegerAttr(c.lhs),
+                                       b.getI64IntegerAttr(c.rhs), b.getStringAttr(c.message)}));
+    module->setAttr("kiln.shape_checks", b.getArrayAttr(checks));
   }
 
   /// A tensor with no elements never holds data, but a shape with a zero

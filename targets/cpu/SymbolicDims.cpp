@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Transforms.h"
@@ -104,6 +105,35 @@ void resolveDims(func::FuncOp main) {
   (void)applyOpPatternsGreedily(dims, std::move(patterns), config);
 }
 
+/// Folds the run-time checks kiln-shape-checks wrote, now that sizes are
+/// loads of D: a check of two dims the model names alike is true and goes.
+void foldChecks(func::FuncOp main) {
+  MLIRContext *ctx = main.getContext();
+  llvm::SetVector<Operation *> ops;
+  SmallVector<Value> stack;
+  for (Operation &op : main.front())
+    if (auto a = dyn_cast<cf::AssertOp>(op)) {
+      ops.insert(a);
+      stack.push_back(a.getArg());
+    }
+  while (!stack.empty()) {
+    Operation *def = stack.pop_back_val().getDefiningOp();
+    if (def && def->getBlock() == &main.front() && def->getNumRegions() == 0 &&
+        isMemoryEffectFree(def) && ops.insert(def))
+      llvm::append_range(stack, def->getOperands());
+  }
+  if (ops.empty())
+    return;
+  RewritePatternSet patterns(ctx);
+  cf::AssertOp::getCanonicalizationPatterns(patterns, ctx);
+  for (RegisteredOperationName op : ctx->getRegisteredOperations())
+    if (op.getDialectNamespace() == "arith")
+      op.getCanonicalizationPatterns(patterns, ctx);
+  GreedyRewriteConfig config;
+  config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
+  (void)applyOpPatternsGreedily(ops.takeVector(), std::move(patterns), config);
+}
+
 } // namespace
 
 bool SymbolicDims::isShapeOp(Operation *op) const { return shapeOps.contains(op); }
@@ -128,6 +158,7 @@ FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) 
   // Input dims: loads of their D entries, each held by a cast (so pattern
   // rewrites neither erase them while unused nor lose track of them).
   llvm::DenseMap<Value, SmallVector<Operation *>> keepers;
+  llvm::DenseMap<int64_t, Value> entrySizes;
   auto kept = [&](Value arg, size_t k) { return keepers[arg][k]->getOperand(0); };
   for (unsigned i = 0; i < numIn; ++i) {
     BlockArgument arg = body.getArgument(i);
@@ -145,9 +176,14 @@ FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) 
       if (at[d] < 0 || at[d] >= sd.next)
         return main.emitError("argument ") << i << " dim " << d << " has dims-vector entry "
                                            << at[d] << " of " << sd.next;
-      Value at0 = arith::ConstantIndexOp::create(b, loc, at[d]);
-      Value load = memref::LoadOp::create(b, loc, sd.dimsArg, ValueRange{at0});
-      Value size = arith::IndexCastOp::create(b, loc, b.getIndexType(), load);
+      // One load per entry: dims the model names alike are one value, so
+      // the checks relating them fold away.
+      Value &size = entrySizes[at[d]];
+      if (!size) {
+        Value at0 = arith::ConstantIndexOp::create(b, loc, at[d]);
+        Value load = memref::LoadOp::create(b, loc, sd.dimsArg, ValueRange{at0});
+        size = arith::IndexCastOp::create(b, loc, b.getIndexType(), load);
+      }
       s.push_back(UnrealizedConversionCastOp::create(b, loc, b.getIndexType(), size));
     }
   }
@@ -225,6 +261,7 @@ FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) 
   for (auto &[arg, list] : keepers)
     for (Operation *keeper : list)
       keeper->erase();
+  foldChecks(main);
   // Shape computations move to the top of @main, in order: each depends on
   // D, constants and earlier ones only.
   Block::iterator pos = body.begin();
@@ -250,6 +287,26 @@ FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) 
     Operation *def = v.getDefiningOp();
     return def && sd.shapeOps.contains(def);
   };
+  // Run-time checks over sizes alone become entries kiln_shapes fills;
+  // those that need data cannot be made before a run and go.
+  for (Operation &op : llvm::make_early_inc_range(body.without_terminator())) {
+    auto a = dyn_cast<cf::AssertOp>(op);
+    if (!a)
+      continue;
+    Value cond = a.getArg();
+    if (isShapeValue(cond))
+      sd.check(cond, a.getMsg());
+    a.erase();
+    SmallVector<Operation *> maybeDead = {cond.getDefiningOp()};
+    while (!maybeDead.empty()) {
+      Operation *def = maybeDead.pop_back_val();
+      if (!def || sd.shapeOps.contains(def) || !isOpTriviallyDead(def))
+        continue;
+      for (Value v : def->getOperands())
+        maybeDead.push_back(v.getDefiningOp());
+      def->erase();
+    }
+  }
   for (auto &[arg, holders] : held) {
     SmallVector<Value> &s = sd.sizes[arg];
     SmallVector<int64_t> entries;
@@ -325,6 +382,27 @@ int64_t SymbolicDims::value(Value v) {
     ++next;
   }
   return it->second;
+}
+
+/// The D entry of an input's dim when `v` is its load, else a new entry.
+int64_t SymbolicDims::sizeEntry(Value v) {
+  if (auto cast = v.getDefiningOp<arith::IndexCastOp>())
+    if (auto load = cast.getIn().getDefiningOp<memref::LoadOp>();
+        load && load.getMemRef() == dimsArg)
+      if (std::optional<int64_t> k = getConstantIntValue(load.getIndices()[0]))
+        return *k;
+  return value(v);
+}
+
+void SymbolicDims::check(Value cond, llvm::StringRef message) {
+  Check c{next++, -1, -1, message.str()};
+  entries.push_back({Entry::Check, {cond}, 1, 1, c.ok});
+  // The sizes compared, for the message.
+  if (auto cmp = cond.getDefiningOp<arith::CmpIOp>()) {
+    c.lhs = sizeEntry(cmp.getLhs());
+    c.rhs = sizeEntry(cmp.getRhs());
+  }
+  checkList.push_back(std::move(c));
 }
 
 int64_t SymbolicDims::bytes(Value alloc, uint64_t align) {
@@ -405,6 +483,9 @@ void SymbolicDims::finish(ModuleOp module, func::FuncOp main) {
       x = arith::SelectOp::create(b, loc, overflow, i64(c(-1)), x);
       break;
     }
+    case Entry::Check:
+      x = arith::ExtUIOp::create(b, loc, b.getI64Type(), map.lookupOrDefault(e.operands[0]));
+      break;
     case Entry::TripCount: {
       Value span = arith::SubIOp::create(b, loc, map.lookupOrDefault(e.operands[1]),
                                          map.lookupOrDefault(e.operands[0]));

@@ -18,6 +18,8 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
+#include <string>
+
 namespace kiln::cpu {
 
 class SymbolicDims {
@@ -46,6 +48,15 @@ public:
   /// ... with the trip count of [lb, ub) by step (lb and step constant).
   int64_t tripCount(mlir::Value lb, mlir::Value ub, mlir::Value step);
 
+  /// A run-time check (kiln-shape-checks): `kiln_shapes` stores 1 in
+  /// entry `ok` when it holds, 0 when not; `lhs` and `rhs` hold the sizes
+  /// it compares (-1: none), which `message` shows as {0} and {1}.
+  struct Check {
+    int64_t ok, lhs, rhs;
+    std::string message;
+  };
+  llvm::ArrayRef<Check> checks() const { return checkList; }
+
   /// D entries of each out-parameter's dims (-1 where static), in
   /// argument order.
   llvm::ArrayRef<llvm::SmallVector<int64_t>> outputDims() const { return outDims; }
@@ -67,13 +78,18 @@ public:
 
 private:
   struct Entry {
-    enum Kind { Value, Bytes, TripCount } kind;
+    enum Kind { Value, Bytes, TripCount, Check } kind;
     llvm::SmallVector<mlir::Value> operands;
     int64_t factor = 1; // Bytes: static elements x element bytes
     uint64_t align = 1;
     int64_t index;
   };
+  /// Records `cond` (a top-level i1 shape value) as a check.
+  void check(mlir::Value cond, llvm::StringRef message);
+  int64_t sizeEntry(mlir::Value v);
+
   mlir::Value dimsArg;
+  llvm::SmallVector<Check> checkList;
   int64_t next = 0;
   llvm::DenseMap<mlir::Value, llvm::SmallVector<mlir::Value>> sizes;
   llvm::SmallVector<llvm::SmallVector<int64_t>> outDims;

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tools/kiln/Commands.h"
+#include "lib/support/ShapeSpec.h"
 #include "tools/kiln/Inputs.h"
 #include "tools/kiln/Outputs.h"
 
@@ -66,6 +67,12 @@ static cl::list<std::string>
                        "every input that uses it: NAME=N (repeatable)"),
               cl::value_desc("NAME=N"), cl::sub(compileCommand));
 static cl::list<std::string>
+    maxShapes("max-shape",
+              cl::desc("Declare the largest sizes of an input's dynamic dims: NAME=1x4096 "
+                       "(a run past them is refused; static dims repeat their size) "
+                       "(repeatable)"),
+              cl::value_desc("NAME=DIMS"), cl::sub(compileCommand));
+static cl::list<std::string>
     inputValues("input-value",
                 cl::desc("Freeze an input to the values in a .npy or ONNX .pb file, so "
                          "shapes computed from it become static: NAME=FILE (repeatable)"),
@@ -96,7 +103,60 @@ static cl::opt<int64_t>
                                "block; default 128)"),
                       cl::init(128), cl::sub(compileCommand));
 
+static cl::opt<int64_t>
+    maxContext("max-context",
+               cl::desc("Keep the model's KV caches (outputs Concat(past input, new)) in the "
+                        "session, N entries each: a run takes only the new tokens and appends "
+                        "in place (C API: kiln_session_rewind, kiln_session_read_state)"),
+               cl::value_desc("N"), cl::init(0), cl::sub(compileCommand));
+
 namespace {
+
+/// --max-shape NAME=DIMS: each input's declared upper bounds, checked
+/// against its signature (the rank; a static dim must repeat its size).
+int applyMaxShapes(compiler::CompiledModel &model) {
+  for (const std::string &spec : maxShapes) {
+    std::string name, error;
+    llvm::SmallVector<int64_t> dims;
+    if (!parseShapeSpec(spec, name, dims, error)) {
+      llvm::errs() << "kiln: error: --max-shape: " << error << "\n";
+      return kUsage;
+    }
+    auto it = llvm::find_if(model.inputs, [&](const compiler::TensorSignature &s) {
+      return s.name == name;
+    });
+    bool hidden = it != model.inputs.end() &&
+                  llvm::any_of(model.states, [&](const compiler::SessionState &st) {
+                    size_t i = it - model.inputs.begin();
+                    return st.cache == i || st.lengthInput == i;
+                  });
+    if (it == model.inputs.end() || hidden) {
+      std::string known;
+      for (const compiler::TensorSignature &s : model.inputs)
+        known += (known.empty() ? "" : ", ") + s.name;
+      llvm::errs() << "kiln: error: --max-shape names '" << name
+                   << "', which is not an input (the inputs: " << known << ")\n";
+      return kUsage;
+    }
+    if (dims.size() != it->shape.size()) {
+      llvm::errs() << "kiln: error: --max-shape " << spec << ": input '" << name << "' has "
+                   << it->shape.size() << " dims, the bound gives " << dims.size() << "\n";
+      return kUsage;
+    }
+    it->maxShape.assign(dims.size(), -1);
+    for (size_t d = 0; d < dims.size(); ++d) {
+      if (it->shape[d] >= 0 && dims[d] != it->shape[d]) {
+        llvm::errs() << "kiln: error: --max-shape " << spec << ": dim " << d << " of input '"
+                     << name << "' is static (" << it->shape[d] << "), the bound gives "
+                     << dims[d] << "\n";
+        return kUsage;
+      }
+      if (it->shape[d] < 0)
+        it->maxShape[d] = dims[d];
+    }
+  }
+  return 0;
+}
 
 /// Stage progress on a terminal (or with --verbose): "[2/5] lower (0.12 s)".
 class Progress {
@@ -281,7 +341,8 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
       out.push_back(fb::CreateTensorInfo(
           fbb, fbb.CreateString(s.name), *d, fbb.CreateVector(s.shape),
           s.dims.empty() ? 0 : fbb.CreateVector(s.dims),
-          names.empty() ? 0 : fbb.CreateVector(names)));
+          names.empty() ? 0 : fbb.CreateVector(names),
+          s.maxShape.empty() ? 0 : fbb.CreateVector(s.maxShape)));
     }
     return true;
   };
@@ -388,6 +449,7 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
   }
   flatbuffers::Offset<flatbuffers::String> shapeEntry = 0;
   flatbuffers::Offset<flatbuffers::Vector<const fb::ArenaSlot *>> slots = 0;
+  flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::ShapeCheck>>> checks = 0;
   int64_t dimsLength = 0;
   if (planned && !planned->shapeEntry.empty()) {
     shapeEntry = fbb.CreateString(planned->shapeEntry);
@@ -396,12 +458,21 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
     for (const auto &s : planned->slots)
       table.emplace_back(s.bytesEntry, s.first, s.last);
     slots = fbb.CreateVectorOfStructs(table);
+    std::vector<flatbuffers::Offset<fb::ShapeCheck>> list;
+    for (const auto &c : planned->checks)
+      list.push_back(fb::CreateShapeCheck(fbb, c.ok, c.lhs, c.rhs, fbb.CreateString(c.message)));
+    checks = fbb.CreateVector(list);
   }
+  std::vector<flatbuffers::Offset<fb::State>> states;
+  for (const compiler::SessionState &st : model.states)
+    states.push_back(fb::CreateState(fbb, fbb.CreateString(st.name), fbb.CreateString(st.present),
+                                     st.cache, st.lengthInput, st.lengthOutput, st.axis));
   auto manifest = fb::CreateManifest(
       fbb, fbb.CreateString("kiln"), fbb.CreateVector(ins), fbb.CreateVector(outs),
       fbb.CreateVector(weights), fbb.CreateVector(kernels), fbb.CreateVector(plan),
       model.flops, arenaBytes, intermediateBytes, fbb.CreateVector(hostSteps), host.values,
-      shapeEntry, model.symbols, dimsLength, slots);
+      shapeEntry, model.symbols, dimsLength, slots, checks,
+      states.empty() ? 0 : fbb.CreateVector(states));
   fb::FinishManifestBuffer(fbb, manifest);
   if (!writer.commit(fbb.GetBufferPointer(), fbb.GetSize(), error)) {
     llvm::errs() << "kiln: error: " << error << "\n";
@@ -431,6 +502,11 @@ int runCompile() {
   else if (!quantizeWeights.empty()) {
     llvm::errs() << "kiln: error: --quantize-weights must be int8, int4 or fp8, got '"
                  << quantizeWeights << "'\n";
+    return kUsage;
+  }
+  if (maxContext < 0 || maxContext > (int64_t(1) << 24)) {
+    llvm::errs() << "kiln: error: --max-context must be between 1 and 16777216, got "
+                 << maxContext << "\n";
     return kUsage;
   }
   if (quantizeGroupSize < 1) {
@@ -551,6 +627,7 @@ int runCompile() {
     options.quantizeBits = quantizeBits;
     options.quantizeGroupSize = quantizeGroupSize;
     options.quantizeFloat8 = quantizeFloat8;
+    options.maxContext = maxContext;
     buildGraphPipeline(pm, options);
     if (failed(pm.run(*module)))
       return kCompileError;
@@ -602,6 +679,8 @@ int runCompile() {
       chosen, [](target::Target *t) { return !t->capabilities().fusedHalfPrecision; });
   if (failed(compiler::prepareForCodegen(*module, model, prepare)))
     return kCompileError;
+  if (int code = applyMaxShapes(model))
+    return code;
 
   progress.stage("code generation");
   // lld (linking CPU kernels) resets every llvm::cl option to its default:

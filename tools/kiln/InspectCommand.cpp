@@ -26,10 +26,15 @@ static cl::opt<std::string> artifactPath(cl::Positional, cl::desc("ART.kiln"),
 static cl::opt<bool> listWeights("weights", cl::desc("Also list each weight: name and bytes"),
                                  cl::sub(inspectCommand));
 
+/// Prints the tensors of `v` but for the `hidden` ones (session state's).
 static void printTensors(const char *title,
-                         const flatbuffers::Vector<flatbuffers::Offset<fb::TensorInfo>> *v) {
+                         const flatbuffers::Vector<flatbuffers::Offset<fb::TensorInfo>> *v,
+                         const std::vector<bool> &hidden) {
   llvm::outs() << title << ":\n";
-  for (const fb::TensorInfo *t : *v) {
+  for (size_t k = 0; k < v->size(); ++k) {
+    if (k < hidden.size() && hidden[k])
+      continue;
+    const fb::TensorInfo *t = v->Get(k);
     llvm::outs() << "  " << (t->name() ? t->name()->str() : "?") << ": "
                  << fb::EnumNameDType(t->dtype()) << "[";
     // A dynamic dim prints as {name} (ONNX dim_param) or ?.
@@ -45,7 +50,22 @@ static void printTensors(const char *title,
         else
           llvm::outs() << "?";
       }
-    llvm::outs() << "]\n";
+    llvm::outs() << "]";
+    if (t->max_shape()) {
+      llvm::outs() << " (at most ";
+      for (size_t i = 0; i < t->max_shape()->size(); ++i) {
+        int64_t bound = t->max_shape()->Get(i);
+        if (bound < 0 && i < t->shape()->size())
+          bound = t->shape()->Get(i);
+        llvm::outs() << (i ? "x" : "");
+        if (bound >= 0)
+          llvm::outs() << bound;
+        else
+          llvm::outs() << "?"; // (dynamic, no bound given)
+      }
+      llvm::outs() << ")";
+    }
+    llvm::outs() << "\n";
   }
 }
 
@@ -60,8 +80,25 @@ int runInspect() {
   llvm::outs() << "artifact: " << artifactPath << " (format " << artifact::kFormatVersion
                << ", " << a->fileSize() << " bytes, producer "
                << (m.producer() ? m.producer()->str() : "?") << ")\n";
-  printTensors("inputs", m.inputs());
-  printTensors("outputs", m.outputs());
+  // Session caches (--max-context): their inputs and outputs are the
+  // runtime's, listed as states.
+  std::vector<bool> hiddenIn(m.inputs()->size(), false), hiddenOut(m.outputs()->size(), false);
+  if (m.states())
+    for (const fb::State *st : *m.states()) {
+      hiddenIn[st->cache()] = hiddenIn[st->length_input()] = true;
+      hiddenOut[st->length_output()] = true;
+    }
+  printTensors("inputs", m.inputs(), hiddenIn);
+  printTensors("outputs", m.outputs(), hiddenOut);
+  if (m.states()) {
+    llvm::outs() << "session state (KV caches kept by the runtime):\n";
+    for (const fb::State *st : *m.states()) {
+      const fb::TensorInfo *cache = m.inputs()->Get(st->cache());
+      llvm::outs() << "  " << st->name()->str() << " -> " << st->present()->str() << ": "
+                   << fb::EnumNameDType(cache->dtype()) << ", " << cache->shape()->Get(st->axis())
+                   << " entries along dim " << st->axis() << "\n";
+    }
+  }
   uint64_t weightBytes = 0;
   size_t weights = m.weights() ? m.weights()->size() : 0;
   if (m.weights())

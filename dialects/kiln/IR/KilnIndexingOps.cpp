@@ -267,3 +267,38 @@ LogicalResult TriluOp::inferReturnTypes(MLIRContext *, std::optional<Location> l
   inferred.push_back(in);
   return success();
 }
+
+LogicalResult CacheAppendOp::verify() {
+  auto cache = cast<RankedTensorType>(getCache().getType());
+  auto update = cast<RankedTensorType>(getUpdate().getType());
+  int64_t axis = getAxis();
+  if (axis < 0 || axis >= cache.getRank())
+    return emitOpError("axis ") << axis << " is outside the cache's " << cache.getRank()
+                                << " dims";
+  if (update.getRank() != cache.getRank())
+    return emitOpError("update of rank ")
+           << update.getRank() << " does not match the cache's rank " << cache.getRank();
+  if (update.getElementType() != cache.getElementType())
+    return emitOpError("update element type ")
+           << update.getElementType() << " is not the cache's " << cache.getElementType();
+  auto result = cast<RankedTensorType>(getResult().getType());
+  if (result.getRank() != cache.getRank() || result.getElementType() != cache.getElementType())
+    return emitOpError("result ") << result << " is not entries of the cache " << cache;
+  for (int64_t d = 0; d < cache.getRank(); ++d) {
+    if (d == axis || cache.isDynamicDim(d))
+      continue;
+    for (auto [what, t] : {std::pair{"update", update}, {"result", result}})
+      if (!t.isDynamicDim(d) && t.getDimSize(d) != cache.getDimSize(d))
+        return emitOpError(what) << " dim " << d << " is " << t.getDimSize(d)
+                                 << ", the cache's is " << cache.getDimSize(d);
+  }
+  if (cache.isDynamicDim(axis))
+    return emitOpError("the cache's dim ") << axis << " (its capacity) must be static";
+  if (!update.isDynamicDim(axis) && update.getDimSize(axis) > cache.getDimSize(axis))
+    return emitOpError("update of ") << update.getDimSize(axis) << " entries exceeds the cache's "
+                                     << cache.getDimSize(axis);
+  auto length = cast<RankedTensorType>(getLength().getType());
+  if (!length.hasStaticShape() || length.getNumElements() != 1)
+    return emitOpError("length must hold one entry, got ") << length;
+  return success();
+}

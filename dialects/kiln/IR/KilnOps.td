@@ -365,6 +365,35 @@ def Kiln_ConcatOp : Kiln_InferOp<"concat"> {
   let hasFolder = 1;
 }
 
+def Kiln_CacheAppendOp : Kiln_Op<"cache_append", [Pure]> {
+  let summary = "a cache's entries with new ones appended at a run-time length";
+  let description = [{
+    The first `length + n` entries along `axis` of `cache` once `update`
+    (n entries there) is written at `length` (one i64 entry): as a value,
+    `Concat(cache[..length..], update)`; every other dim of `update` and of
+    the result is the cache's. What a KV cache kept in the session becomes:
+    `kiln-session-state` turns `Concat(past, new)` into this op on a cache
+    argument of `--max-context` entries, and the lowering writes `update`
+    into the cache where it lies (`tensor.insert_slice` into a writable
+    argument) and reads the result as a view of it, so a step moves only
+    its new entries. Entries past the cache's end are an error at run time
+    (a shape check).
+
+    ```mlir
+    %present = kiln.cache_append %cache, %new at %n axis = 2
+        : tensor<1x2x4096x16xf32>, tensor<1x2x?x16xf32>, tensor<1xi64> -> tensor<1x2x?x16xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_Tensor:$cache, Kiln_Tensor:$update, Kiln_ShapeTensor:$length,
+                       I64Attr:$axis);
+  let results = (outs Kiln_Tensor:$result);
+  let assemblyFormat = [{
+    $cache `,` $update `at` $length `axis` `=` $axis attr-dict `:` type($cache) `,`
+    type($update) `,` type($length) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def Kiln_ShapeOp : Kiln_InferOp<"shape"> {
   let summary = "the extents of a tensor as a 1-D i64 tensor";
   let description = [{

@@ -106,6 +106,40 @@ def KilnExplicitBroadcasts : Pass<"kiln-explicit-broadcasts", "mlir::func::FuncO
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def KilnSessionState : Pass<"kiln-session-state", "mlir::func::FuncOp"> {
+  let summary = "Keep KV caches in the session: past/present pairs become caches written in place";
+  let description = [{
+    For `kiln compile --max-context N`. An output `present = Concat(past,
+    new)` along a dynamic dim of an input `past` read by nothing else (what
+    exporters write for a KV cache: `past_key_values.0.key` ->
+    `present.0.key`) becomes session state: a new argument, the cache, with
+    N entries along that dim (its other dims are past's), marked
+    `bufferization.writable`; `kiln.cache_append` writes `new` at the
+    current length (past's dim, which the runtime fills with the cache's
+    length) and the graph reads the slice of the updated cache up to the
+    new length where it read `present`. The output becomes that new length
+    (a tensor<1xi64>), so a step moves only its own entries, never the
+    cache. The cache argument's `kiln.state` says which input carries the
+    length, which output returns it, and the dim. With no such pair the
+    pass fails: `--max-context` would do nothing.
+
+    ```mlir
+    %present = kiln.concat %past, %new axis = -2 : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>
+    return %present
+    // becomes, with max-context=4096 and a new argument %cache : tensor<?x2x4096x16xf32>
+    %n = ... dim 2 of %past ...
+    %u = kiln.cache_append %cache, %new at %n axis = 2
+    %len = kiln.binary add %n, (dim 2 of %new)
+    %present = kiln.slice %u runtime(%zero, %len) runtime_axes %two ...
+    return %len
+    ```
+  }];
+  let options = [
+    Option<"maxContext", "max-context", "int64_t", "0",
+           "Entries each cache holds (tokens of context)">
+  ];
+}
+
 def KilnResolveSequences : Pass<"kiln-resolve-sequences", "mlir::func::FuncOp"> {
   let summary = "Replace sequences whose structure is known at compile time by their tensors";
   let description = [{

@@ -1,8 +1,10 @@
 // RUN: kiln-opt %s --kiln-to-linalg=strict | FileCheck %s
 
 // Affine maps print at the top of the module.
-// CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
-// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3) -> (d3, d2)>
+// CHECK-DAG: #[[A:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+// CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+// CHECK-DAG: #[[QK:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>
 // CHECK-DAG: #[[KEEP:.*]] = affine_map<(d0, d1) -> (d0, 0)>
 
 // CHECK-LABEL: func.func @matmul_2d
@@ -32,14 +34,30 @@ func.func @batch_matmul(%a: tensor<8x2x3xf32>, %b: tensor<8x3x4xf32>) -> tensor<
 }
 
 // Batch broadcasting (a weight shared over [batch, seq]) is one contraction
-// generic: loops (d0, d1, m, n, k), the weight read at (k, n).
+// generic: loops (d0, m, k, n), the weight read at (k, n), N innermost (a
+// row of the weight accumulates into a row of the result); the sums may be
+// reassociated (vectorized).
 // CHECK-LABEL: func.func @shared_weight
 // CHECK: %[[B:.*]] = tensor.dim %arg0, %c0 : tensor<?x8x16xf32>
 // CHECK: tensor.empty(%[[B]]) : tensor<?x8x4xf32>
-// CHECK: linalg.generic {indexing_maps = [#[[A]], #[[W]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+// CHECK: linalg.generic {indexing_maps = [#[[A]], #[[W]], #[[OUT]]], iterator_types = ["parallel", "parallel", "reduction", "parallel"]}
+// CHECK: arith.mulf %{{.*}}, %{{.*}} fastmath<reassoc,contract>
+// CHECK: arith.addf %{{.*}}, %{{.*}} fastmath<reassoc,contract>
 func.func @shared_weight(%x: tensor<?x8x16xf32>, %w: tensor<16x4xf32>) -> tensor<?x8x4xf32> {
   %0 = kiln.matmul %x, %w : tensor<?x8x16xf32>, tensor<16x4xf32>
   return %0 : tensor<?x8x4xf32>
+}
+
+// Q Kᵀ with dynamic lengths: the key is read through the transpose (loops
+// (b, h, m, n, k), K at (b, h, n, k): dot products along contiguous
+// features), and the transpose is never built.
+// CHECK-LABEL: func.func @scores
+// CHECK-NOT: linalg.transpose
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[QK]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%arg0, %arg1 : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>)
+func.func @scores(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>) -> tensor<?x8x?x?xf32> {
+  %kt = kiln.transpose %k perm = [0, 1, 3, 2] : tensor<?x8x?x64xf32>
+  %0 = kiln.matmul %q, %kt : tensor<?x8x?x64xf32>, tensor<?x8x64x?xf32>
+  return %0 : tensor<?x8x?x?xf32>
 }
 
 // keepdims keeps the reduced dimension as index 0 of the output map; mean

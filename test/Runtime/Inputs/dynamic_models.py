@@ -6,6 +6,13 @@ left dynamic (named as exporters name them) for test/Runtime/dynamic-dims.test:
 - masked.onnx: x [batch, seq, 16] and mask [batch, seq] (one named dim,
   shared) -> x * Unsqueeze(mask) summed over the last axis.
 - unnamed.onnx: x [?, 8] with an unnamed dynamic dim -> Tanh.
+- related.onnx: dims the graph relates under different names, checked per
+  run: a [n, 16] + b [m, 16] (n = m, or either 1: broadcast), then
+  MatMul with c [k, 4] (k must be 16), and Reshape of d [r] to [2, 8] (r
+  must be 16).
+- routing.onnx: a [n, m, 6] -> TopK(k=2) of the last axis, Flatten(axis=1)
+  (both sides dynamic: [n, m * 6]), ScatterND of two rows into b [r, 6],
+  Expand of c [n, 1] by [1, 6] (the result type is the target: [n, 6]).
 """
 import os
 import sys
@@ -50,3 +57,32 @@ save(h.make_graph(
     [h.make_node("Tanh", ["x"], ["y"])], "unnamed",
     [h.make_tensor_value_info("x", T.FLOAT, [None, 8])],
     [h.make_tensor_value_info("y", T.FLOAT, [None, 8])]), "unnamed.onnx")
+
+save(h.make_graph(
+    [h.make_node("Add", ["a", "b"], ["s"]), h.make_node("MatMul", ["s", "c"], ["y"]),
+     h.make_node("Reshape", ["d", "shape"], ["z"])], "related",
+    [h.make_tensor_value_info("a", T.FLOAT, ["n", 16]),
+     h.make_tensor_value_info("b", T.FLOAT, ["m", 16]),
+     h.make_tensor_value_info("c", T.FLOAT, ["k", 4]),
+     h.make_tensor_value_info("d", T.FLOAT, ["r"])],
+    [h.make_tensor_value_info("y", T.FLOAT, [None, 4]),
+     h.make_tensor_value_info("z", T.FLOAT, [2, 8])],
+    [nh.from_array(np.array([2, 8], np.int64), "shape")]), "related.onnx")
+
+save(h.make_graph(
+    [h.make_node("TopK", ["a", "k"], ["tv", "ti"], axis=-1),
+     h.make_node("Flatten", ["a"], ["flat"], axis=1),
+     h.make_node("ScatterND", ["b", "rows", "updates"], ["scattered"]),
+     h.make_node("Expand", ["c", "target"], ["expanded"])], "routing",
+    [h.make_tensor_value_info("a", T.FLOAT, ["n", "m", 6]),
+     h.make_tensor_value_info("b", T.FLOAT, ["r", 6]),
+     h.make_tensor_value_info("c", T.FLOAT, ["n", 1])],
+    [h.make_tensor_value_info("tv", T.FLOAT, ["n", "m", 2]),
+     h.make_tensor_value_info("ti", T.INT64, ["n", "m", 2]),
+     h.make_tensor_value_info("flat", T.FLOAT, ["n", None]),
+     h.make_tensor_value_info("scattered", T.FLOAT, ["r", 6]),
+     h.make_tensor_value_info("expanded", T.FLOAT, ["n", 6])],
+    [nh.from_array(np.array([2], np.int64), "k"),
+     nh.from_array(np.array([[2], [0]], np.int64), "rows"),
+     nh.from_array(rng.standard_normal((2, 6)).astype(np.float32), "updates"),
+     nh.from_array(np.array([1, 6], np.int64), "target")]), "routing.onnx")

@@ -43,3 +43,46 @@ module attributes {kiln.symbols = 1 : i64, kiln.kernel_args = 1 : i64} {
     return %rows : index
   }
 }
+
+// -----
+
+// Run-time checks (kiln-shape-checks): one relating entries 0 and 1
+// becomes a check kiln_shapes fills (1 when it holds) with the compared
+// sizes the input entries themselves; one relating dims that share entry 0
+// folds away; one over a size read from data cannot be made before a run
+// and goes.
+// CHECK: kiln.shape_checks = {{\[}}[2, 0, 1, "node 'add' (Add) needs sizes {0} and {1} to be equal"]]
+// CHECK: func.func @kiln_shapes(%[[DS:.*]]: memref<{{[0-9]+}}xi64>)
+// CHECK: memref.load %[[DS]][%c0]
+// CHECK: %[[A:.*]] = arith.index_cast
+// CHECK: memref.load %[[DS]][%c1]
+// CHECK: %[[B:.*]] = arith.index_cast
+// CHECK: %[[EQ:.*]] = arith.cmpi eq, %[[A]], %[[B]]
+// CHECK: %[[OK:.*]] = arith.extui %[[EQ]] : i1 to i64
+// CHECK: memref.store %[[OK]], %[[DS]][%c2
+// CHECK-NOT: cf.assert
+module attributes {kiln.symbols = 2 : i64, kiln.kernel_args = 3 : i64} {
+  func.func @main(%a: memref<?xf32> {kiln.dims = array<i64: 0>}, %b: memref<?xf32> {kiln.dims = array<i64: 1>},
+                  %c: memref<?xf32> {kiln.dims = array<i64: 0>}, %out: memref<4xf32>) {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c4 = arith.constant 4 : index
+    %da = memref.dim %a, %c0 : memref<?xf32>
+    %db = memref.dim %b, %c0 : memref<?xf32>
+    %dc = memref.dim %c, %c0 : memref<?xf32>
+    %ab = arith.cmpi eq, %da, %db : index
+    cf.assert %ab, "node 'add' (Add) needs sizes {0} and {1} to be equal"
+    %ac = arith.cmpi eq, %da, %dc : index
+    cf.assert %ac, "node 'mul' (Mul) needs sizes {0} and {1} to be equal"
+    %x = memref.load %a[%c0] : memref<?xf32>
+    %n = arith.fptosi %x : f32 to i64
+    %ni = arith.index_cast %n : i64 to index
+    %an = arith.cmpi ule, %ni, %da : index
+    cf.assert %an, "node 'gather' (Gather) reaches element {0} of a dim of {1}"
+    scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+      %y = memref.load %a[%i] : memref<?xf32>
+      memref.store %y, %out[%i] : memref<4xf32>
+    }
+    return
+  }
+}

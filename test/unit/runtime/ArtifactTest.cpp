@@ -25,7 +25,7 @@ std::string tempPath(const char *name) {
 
 /// Writes an artifact with one weight, one kernel blob and a plan.
 std::string writeSample(const char *name, uint64_t arenaBytes = 0,
-                        std::vector<int64_t> outShape = {2, 3}) {
+                        std::vector<int64_t> outShape = {2, 3}, bool shapeCheck = false) {
   std::string path = tempPath(name), error;
   ArtifactWriter w(path);
   EXPECT_TRUE(w.begin(error)) << error;
@@ -51,7 +51,11 @@ std::string writeSample(const char *name, uint64_t arenaBytes = 0,
   auto m = fb::CreateManifest(fbb, fbb.CreateString("test"),
                               fbb.CreateVector(std::vector{in}), fbb.CreateVector(std::vector{out}),
                               fbb.CreateVector(std::vector{wt}), fbb.CreateVector(std::vector{k}),
-                              fbb.CreateVector(std::vector{d}), /*flops=*/0, arenaBytes);
+                              fbb.CreateVector(std::vector{d}), /*flops=*/0, arenaBytes, 0, 0,
+                              0, 0, 0, 0, 0,
+                              shapeCheck ? fbb.CreateVector(std::vector{fb::CreateShapeCheck(
+                                               fbb, 0, -1, -1, fbb.CreateString("check"))})
+                                         : 0);
   fb::FinishManifestBuffer(fbb, m);
   EXPECT_TRUE(w.commit(fbb.GetBufferPointer(), fbb.GetSize(), error)) << error;
   return path;
@@ -147,6 +151,14 @@ TEST(Artifact, BadShapesAreRejected) {
         << error;
     std::remove(path.c_str());
   }
+}
+
+TEST(Artifact, StrayShapeCheckIsRejected) {
+  // A check reads the dims vector a static artifact does not have.
+  std::string path = writeSample("check", 0, {2, 3}, true), error;
+  EXPECT_FALSE(Artifact::open(path, error));
+  EXPECT_NE(error.find("shape checks without a dims vector"), std::string::npos) << error;
+  std::remove(path.c_str());
 }
 
 TEST(Artifact, FailedWriteLeavesNothing) {

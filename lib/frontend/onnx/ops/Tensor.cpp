@@ -351,13 +351,19 @@ LogicalResult convertFlatten(NodeImporter &n) {
     return {kDyn, (ndyn == 1 && p == 1) ? dyn : -2};
   };
   Dim outer = prod(0, axis), inner = prod(axis, rank);
-  if (outer.src == -2 || inner.src == -2) {
-    if (ShapedType::isDynamic(outer.size) && ShapedType::isDynamic(inner.size))
-      return n.unsupported("Flatten with dynamic dimensions on both sides");
-  }
   if (ShapedType::isDynamic(outer.size) && ShapedType::isDynamic(inner.size) &&
-      (outer.src < 0 || inner.src < 0))
-    return n.unsupported("Flatten with several dynamic dimensions");
+      (outer.src < 0 || inner.src < 0)) {
+    // Dynamic on both sides, a product on one: the target computed per run,
+    // [product of the leading dims, -1].
+    Value full = n.create<ShapeOp>(*x);
+    Value lead = n.i64s({1});
+    for (int64_t i = 0; i < axis; ++i)
+      lead = n.create<BinaryOp>(BinaryKind::mul, lead, n.create<GatherOp>(full, n.i64s({i}), 0));
+    Value target = n.create<ConcatOp>(SmallVector<Value>{lead, n.i64s({-1})}, 0);
+    auto type = RankedTensorType::get({kDyn, kDyn}, t.getElementType());
+    n.setOutput(0, n.create<ReshapeOp>(type, *x, target));
+    return success();
+  }
   n.setOutput(0, reshapeTo(n, *x, {outer, inner}));
   return success();
 }

@@ -1,0 +1,34 @@
+// RUN: kiln-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kiln-session-state{max-context=4096}))' -verify-diagnostics | FileCheck %s
+
+// present = Concat(past, new) along past's dynamic dim: the cache becomes a
+// writable argument of 4096 entries, named as past was (past stays, for its
+// length), the concat an append at past's length, the output the new length.
+// CHECK-LABEL: func.func @main
+// CHECK-SAME: %[[PAST:[^:]*]]: tensor<1x2x?x16xf32> {kiln.dim_names = ["", "", "past", ""], kiln.name = "past_key_0.length"}
+// CHECK-SAME: %[[CACHE:[^:]*]]: tensor<1x2x4096x16xf32> {kiln.dim_names = ["", "", "", ""], kiln.name = "past_key_0", kiln.state = {axis = 2 : i64, length_input = 1 : i64, length_output = 1 : i64, present = "present_key_0"}}
+// CHECK-SAME: -> (tensor<1x2x1x16xf32> {kiln.name = "y"}, tensor<1xi64> {kiln.name = "present_key_0"})
+// CHECK: %[[SHAPE:.*]] = kiln.shape %[[PAST]]
+// CHECK: %[[N:.*]] = kiln.reshape
+// CHECK: %[[P:.*]] = kiln.cache_append %[[CACHE]], %{{.*}} at %[[N]] axis = 2 : tensor<1x2x4096x16xf32>, tensor<1x2x1x16xf32>, tensor<1xi64> -> tensor<1x2x?x16xf32>
+// CHECK: %[[END:.*]] = kiln.binary add %[[N]], %{{.*}}
+// CHECK: kiln.reduce sum %[[P]]
+// CHECK: return %{{.*}}, %[[END]]
+func.func @main(%new: tensor<1x2x1x16xf32> {kiln.name = "k"},
+                %past: tensor<1x2x?x16xf32> {kiln.name = "past_key_0", kiln.dim_names = ["", "", "past", ""]})
+    -> (tensor<1x2x1x16xf32> {kiln.name = "y"}, tensor<1x2x?x16xf32> {kiln.name = "present_key_0"}) {
+  %present = kiln.concat %past, %new axis = -2 : tensor<1x2x?x16xf32>, tensor<1x2x1x16xf32>
+  %s = kiln.reduce sum %present axes = [2] keepdims : tensor<1x2x?x16xf32>
+  %y = kiln.binary add %new, %s : tensor<1x2x1x16xf32>, tensor<1x2x1x16xf32>
+  return %y, %present : tensor<1x2x1x16xf32>, tensor<1x2x?x16xf32>
+}
+
+// -----
+
+// Past read by more than the concat (not only for its shape): no cache.
+// expected-error @+1 {{--max-context: the model has no KV cache to keep in the session}}
+func.func @main(%new: tensor<1x2x1x16xf32>, %past: tensor<1x2x?x16xf32>)
+    -> (tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>) {
+  %present = kiln.concat %past, %new axis = 2 : tensor<1x2x?x16xf32>, tensor<1x2x1x16xf32>
+  %twice = kiln.binary add %past, %past : tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>
+  return %twice, %present : tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>
+}
