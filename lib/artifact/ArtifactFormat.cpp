@@ -253,10 +253,12 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
               ? m->outputs()->Get(st->length_output())
               : nullptr;
       // The cache and its length input: one numeric dtype, the same dims
-      // but at the growing axis (the runtime binds one as the other).
+      // but at the growing axis, or dynamic in the length input (the runtime
+      // binds one as the other).
       auto sameDimsButAxis = [&] {
         for (uint32_t i = 0; i < cache->shape()->size(); ++i)
-          if (i != st->axis() && cache->shape()->Get(i) != length->shape()->Get(i))
+          if (i != st->axis() && cache->shape()->Get(i) != length->shape()->Get(i) &&
+              length->shape()->Get(i) != -1) // (a dim the graph pins for the cache)
             return false;
         return true;
       };

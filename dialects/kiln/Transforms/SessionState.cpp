@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringSet.h"
 
 namespace kiln {
 #define GEN_PASS_DEF_KILNSESSIONSTATE
@@ -78,22 +79,56 @@ struct KilnSessionStatePass : kiln::impl::KilnSessionStateBase<KilnSessionStateP
                       : main.getArgAttrOfType<StringAttr>(i, "kiln.name");
       return n ? n.str() : (result ? "result" : "arg") + std::to_string(i);
     };
+    // The dim names the caller's inputs give sizes to (the pasts become
+    // hidden): a cache's other dynamic dims must be one of them.
+    llvm::StringSet<> givenNames;
+    for (BlockArgument arg : main.getArguments()) {
+      if (llvm::any_of(pairs, [&](const Pair &p) { return p.past == arg; }))
+        continue;
+      if (auto names = main.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(), "kiln.dim_names"))
+        for (auto n : names.getAsRange<StringAttr>())
+          if (!n.getValue().empty())
+            givenNames.insert(n.getValue());
+    }
     SmallVector<Type> resultTypes(main.getResultTypes());
     for (Pair &p : pairs) {
       auto pastType = cast<RankedTensorType>(p.past.getType());
+      auto presentType = cast<RankedTensorType>(p.concat.getType());
       SmallVector<int64_t> shape(pastType.getShape());
       shape[p.axis] = maxContext;
+      std::string pastName = name(p.past.getArgNumber(), false);
+      auto names = main.getArgAttrOfType<ArrayAttr>(p.past.getArgNumber(), "kiln.dim_names");
+      SmallVector<Attribute> dimNames;
+      if (names && (int64_t)names.size() == pastType.getRank())
+        dimNames.assign(names.begin(), names.end());
+      for (int64_t d = 0; d < pastType.getRank(); ++d) {
+        if (d == p.axis || !pastType.isDynamicDim(d))
+          continue;
+        // A dim the graph pins (the present is static there: torch.export
+        // names each past's batch on its own, then specializes it).
+        if (!presentType.isDynamicDim(d)) {
+          shape[d] = presentType.getDimSize(d);
+          if (!dimNames.empty())
+            dimNames[d] = StringAttr::get(ctx, "");
+          continue;
+        }
+        StringRef dimName = dimNames.empty() ? "" : cast<StringAttr>(dimNames[d]).getValue();
+        if (dimName.empty() || !givenNames.contains(dimName)) {
+          main.emitError() << "--max-context: dim " << d << " of '" << pastName << "'"
+                           << (dimName.empty() ? "" : " ('" + dimName.str() + "')")
+                           << " is dynamic and no other input has it, so the runtime could "
+                              "not size the cache; pin it with --dim NAME=N";
+          return signalPassFailure();
+        }
+      }
       auto cacheType = RankedTensorType::get(shape, pastType.getElementType());
       // The cache: named as past was (the state's name), its other dims
       // named as past's are; past itself stays, for its length only.
-      std::string pastName = name(p.past.getArgNumber(), false);
       NamedAttrList attrs;
       attrs.set("kiln.name", StringAttr::get(ctx, pastName));
-      if (auto names = main.getArgAttrOfType<ArrayAttr>(p.past.getArgNumber(), "kiln.dim_names")) {
-        SmallVector<Attribute> n(names.begin(), names.end());
-        if ((int64_t)n.size() == pastType.getRank())
-          n[p.axis] = StringAttr::get(ctx, "");
-        attrs.set("kiln.dim_names", ArrayAttr::get(ctx, n));
+      if (!dimNames.empty()) {
+        dimNames[p.axis] = StringAttr::get(ctx, "");
+        attrs.set("kiln.dim_names", ArrayAttr::get(ctx, dimNames));
       }
       Builder ab(ctx);
       attrs.set("kiln.state",

@@ -12,7 +12,8 @@ left dynamic (named as exporters name them) for test/Runtime/dynamic-dims.test:
   must be 16).
 - routing.onnx: a [n, m, 6] -> TopK(k=2) of the last axis, Flatten(axis=1)
   (both sides dynamic: [n, m * 6]), ScatterND of two rows into b [r, 6],
-  Expand of c [n, 1] by [1, 6] (the result type is the target: [n, 6]).
+  Expand of c [n, 1] by [1, 6] (the result type is the target: [n, 6]),
+  Tile of c by [2, 3] ([2n, 3]: constant repeats over a dynamic dim).
 """
 import os
 import sys
@@ -73,7 +74,8 @@ save(h.make_graph(
     [h.make_node("TopK", ["a", "k"], ["tv", "ti"], axis=-1),
      h.make_node("Flatten", ["a"], ["flat"], axis=1),
      h.make_node("ScatterND", ["b", "rows", "updates"], ["scattered"]),
-     h.make_node("Expand", ["c", "target"], ["expanded"])], "routing",
+     h.make_node("Expand", ["c", "target"], ["expanded"]),
+     h.make_node("Tile", ["c", "repeats"], ["tiled"])], "routing",
     [h.make_tensor_value_info("a", T.FLOAT, ["n", "m", 6]),
      h.make_tensor_value_info("b", T.FLOAT, ["r", 6]),
      h.make_tensor_value_info("c", T.FLOAT, ["n", 1])],
@@ -81,8 +83,10 @@ save(h.make_graph(
      h.make_tensor_value_info("ti", T.INT64, ["n", "m", 2]),
      h.make_tensor_value_info("flat", T.FLOAT, ["n", None]),
      h.make_tensor_value_info("scattered", T.FLOAT, ["r", 6]),
-     h.make_tensor_value_info("expanded", T.FLOAT, ["n", 6])],
+     h.make_tensor_value_info("expanded", T.FLOAT, ["n", 6]),
+     h.make_tensor_value_info("tiled", T.FLOAT, [None, 3])],
     [nh.from_array(np.array([2], np.int64), "k"),
      nh.from_array(np.array([[2], [0]], np.int64), "rows"),
      nh.from_array(rng.standard_normal((2, 6)).astype(np.float32), "updates"),
-     nh.from_array(np.array([1, 6], np.int64), "target")]), "routing.onnx")
+     nh.from_array(np.array([1, 6], np.int64), "target"),
+     nh.from_array(np.array([2, 3], np.int64), "repeats")]), "routing.onnx")

@@ -524,22 +524,39 @@ LogicalResult convertExpand(NodeImporter &n) {
 }
 
 /// Tile = reshape to interleave size-1 dims, broadcast them, fold back.
-/// Tile with repeats known at run time: x reshaped to [1, d0, 1, d1, ...],
-/// expanded to [r0, d0, r1, d1, ...], reshaped to [r0*d0, r1*d1, ...],
-/// with every shape computed from Shape(x) and the repeats.
+/// Tile with repeats known at run time (or of dynamic dims): x reshaped to
+/// [1, d0, 1, d1, ...], expanded to [r0, d0, r1, d1, ...], reshaped to
+/// [r0*d0, r1*d1, ...], with every shape computed from Shape(x) and the
+/// repeats. The interleaved shapes are concatenations of one-entry slices
+/// (not a [r, 2] concat flattened), the form shape folding reads: dynamic
+/// dims stay symbols and constant repeats fold.
 LogicalResult convertRuntimeTile(NodeImporter &n, Value x, Value repeats) {
   auto t = cast<RankedTensorType>(x.getType());
   int64_t r = t.getRank();
   Type i64 = n.b.getI64Type();
   if (!repeats)
     return n.error("repeats is required");
+  auto rt = dyn_cast<RankedTensorType>(repeats.getType());
+  if (!rt || rt.getRank() != 1 || (!rt.isDynamicDim(0) && rt.getDimSize(0) != r))
+    return n.error("repeats must be a 1-D tensor of " + std::to_string(r) +
+                   " entries (the input's rank)");
+  if (r == 0) {
+    n.setOutput(0, x);
+    return success();
+  }
   Value rep = n.castTo(repeats, i64);
-  Value dims = n.reshape(n.create<ShapeOp>(x), {r, 1});
-  auto interleave = [&](Value first) {
-    return n.reshape(n.create<ConcatOp>(ValueRange{first, dims}, 1), {2 * r});
+  Value dims = n.create<ShapeOp>(x);
+  auto entry = [&](Value v, int64_t i) {
+    return n.slice(v, ArrayRef<int64_t>{i}, ArrayRef<int64_t>{i + 1}, ArrayRef<int64_t>{1});
   };
-  Value split = interleave(n.splat(i64, 1, {r, 1}));
-  Value expanded = interleave(n.reshape(rep, {r, 1}));
+  auto interleave = [&](Value first) {
+    SmallVector<Value> parts;
+    for (int64_t i = 0; i < r; ++i)
+      parts.append({entry(first, i), entry(dims, i)});
+    return n.create<ConcatOp>(parts, 0);
+  };
+  Value split = interleave(n.splat(i64, 1, {r}));
+  Value expanded = interleave(rep);
   Value final = n.create<BinaryOp>(BinaryKind::mul, n.create<ShapeOp>(x), rep);
   SmallVector<int64_t> dyn2(2 * r, ShapedType::kDynamic), dyn(r, ShapedType::kDynamic);
   Type elt = t.getElementType();
@@ -561,7 +578,7 @@ LogicalResult convertTile(NodeImporter &n) {
     return n.error("repeats has " + std::to_string(repeats->size()) +
                    " entries for rank " + std::to_string(t.getRank()));
   if (!t.hasStaticShape())
-    return n.unsupported("Tile of a dynamic shape");
+    return convertRuntimeTile(n, *x, n.input(1));
   SmallVector<int64_t> split, expanded, final;
   for (int64_t i = 0; i < t.getRank(); ++i) {
     split.append({1, t.getDimSize(i)});

@@ -32,3 +32,32 @@ func.func @main(%new: tensor<1x2x1x16xf32>, %past: tensor<1x2x?x16xf32>)
   %twice = kiln.binary add %past, %past : tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>
   return %twice, %present : tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>
 }
+
+// -----
+
+// A past batch dim named by past alone: sized from the present where the
+// graph pins it (torch.export names each past's batch on its own, then
+// specializes it), from the input sharing its name otherwise.
+// CHECK-LABEL: func.func @main
+// CHECK-SAME: tensor<?x2x4096x16xf32> {kiln.dim_names = ["batch", "", "", ""], kiln.name = "past_key_0"
+// CHECK-SAME: tensor<1x2x4096x16xf32> {kiln.dim_names = ["", "", "", ""], kiln.name = "past_key_1"
+func.func @main(%new: tensor<?x2x1x16xf32> {kiln.name = "k", kiln.dim_names = ["batch", "", "", ""]},
+                %p0: tensor<?x2x?x16xf32> {kiln.name = "past_key_0", kiln.dim_names = ["batch", "", "past", ""]},
+                %p1: tensor<?x2x?x16xf32> {kiln.name = "past_key_1", kiln.dim_names = ["s87", "", "past", ""]})
+    -> (tensor<?x2x?x16xf32> {kiln.name = "present_key_0"}, tensor<1x2x?x16xf32> {kiln.name = "present_key_1"}) {
+  %c0 = kiln.concat %p0, %new axis = 2 : tensor<?x2x?x16xf32>, tensor<?x2x1x16xf32>
+  %one = kiln.reshape %new : tensor<?x2x1x16xf32> -> tensor<1x2x1x16xf32>
+  %c1 = kiln.concat %p1, %one axis = 2 : tensor<?x2x?x16xf32>, tensor<1x2x1x16xf32>
+  return %c0, %c1 : tensor<?x2x?x16xf32>, tensor<1x2x?x16xf32>
+}
+
+// -----
+
+// A dynamic cache dim no input the caller gives has: refused at compile time.
+// expected-error @+1 {{--max-context: dim 0 of 'past_key_0' ('s9') is dynamic and no other input has it}}
+func.func @main(%new: tensor<?x2x1x16xf32> {kiln.name = "k", kiln.dim_names = ["batch", "", "", ""]},
+                %p0: tensor<?x2x?x16xf32> {kiln.name = "past_key_0", kiln.dim_names = ["s9", "", "past", ""]})
+    -> (tensor<?x2x?x16xf32> {kiln.name = "present_key_0"}) {
+  %c0 = kiln.concat %p0, %new axis = 2 : tensor<?x2x?x16xf32>, tensor<?x2x1x16xf32>
+  return %c0 : tensor<?x2x?x16xf32>
+}
