@@ -79,6 +79,66 @@ Value convertElements(OpBuilder &b, Location loc, Value v, Type to) {
 Value lowerMatmulInto(PatternRewriter &rewriter, MatmulOp op, Value accumulate,
                       RankedTensorType out);
 
+/// Grouped-query attention's repeat_kv, as exporters write it with dynamic
+/// lengths: X [B, Hkv, L, D] -> Reshape [0, Hkv, 1, -1, D] -> Expand
+/// [1|B, Hkv, G, 1|L, D] -> Reshape [0, Hkv*G, -1, D] (or the same with the
+/// types static and no shape operands): head h of the result is head
+/// h / G of X. Returns (X, G), or (null, 0). The matmul reads X through
+/// that map instead of a materialized copy G times the cache's size.
+std::pair<Value, int64_t> groupedHeads(Value v) {
+  auto merge = v.getDefiningOp<ReshapeOp>();
+  auto expand = merge ? merge.getInput().getDefiningOp<ExpandOp>() : ExpandOp();
+  auto split = expand ? expand.getInput().getDefiningOp<ReshapeOp>() : ReshapeOp();
+  if (!split || merge.getAllowzero() || split.getAllowzero())
+    return {};
+  Value x = split.getInput();
+  auto xt = cast<RankedTensorType>(x.getType());
+  auto et = cast<RankedTensorType>(expand.getType());
+  auto vt = cast<RankedTensorType>(v.getType());
+  if (xt.getRank() != 4 || et.getRank() != 5 || vt.getRank() != 4 || xt.isDynamicDim(1) ||
+      xt.isDynamicDim(3) || et.isDynamicDim(2))
+    return {};
+  int64_t hkv = xt.getDimSize(1), d = xt.getDimSize(3), g = et.getDimSize(2);
+  // Each reshape's target: its shape operand's constants, or its static type.
+  auto target = [](ReshapeOp r) -> std::optional<SmallVector<int64_t>> {
+    if (Value s = r.getShape())
+      return kiln::constfold::constantInts(s);
+    auto t = cast<RankedTensorType>(r.getType());
+    if (!t.hasStaticShape())
+      return std::nullopt;
+    return SmallVector<int64_t>(t.getShape());
+  };
+  // Entry i copies dim `from` of the input (0, or the same static size),
+  // or is the one inferred entry (-1, or the same static size).
+  auto copies = [](int64_t e, int64_t size) { return e == 0 || (size >= 0 && e == size); };
+  auto infers = [](int64_t e, int64_t size) { return e == -1 || (size >= 0 && e == size); };
+  std::optional<SmallVector<int64_t>> in = target(split), outShape = target(merge);
+  if (!in || !outShape || in->size() != 5 || outShape->size() != 4)
+    return {};
+  int64_t b = xt.getDimSize(0), l = xt.getDimSize(2);
+  if (!copies((*in)[0], b) || (*in)[1] != hkv || (*in)[2] != 1 || !infers((*in)[3], l) ||
+      (*in)[4] != d)
+    return {};
+  if (!copies((*outShape)[0], b) || (*outShape)[1] != hkv * g || !infers((*outShape)[2], l) ||
+      (*outShape)[3] != d)
+    return {};
+  // The expand repeats axis 2 only: 1 (or the extent) everywhere else.
+  SmallVector<int64_t> to;
+  if (Value s = expand.getShape()) {
+    std::optional<SmallVector<int64_t>> c = kiln::constfold::constantInts(s);
+    if (!c)
+      return {};
+    to = *c;
+  } else {
+    to.assign(et.getShape().begin(), et.getShape().end());
+  }
+  auto keeps = [](int64_t e, int64_t size) { return e == 1 || (size >= 0 && e == size); };
+  if (to.size() != 5 || !keeps(to[0], b) || to[1] != hkv || to[2] != g || !keeps(to[3], l) ||
+      to[4] != d || g <= 1)
+    return {};
+  return {x, g};
+}
+
 /// `op` as linalg: named matmul / batch_matmul where the shapes allow,
 /// else a contraction generic. The product accumulates into `accumulate`
 /// (a tensor of the result's type) when given, else into zeros. Creates
@@ -204,6 +264,20 @@ Value lowerMatmulInto(PatternRewriter &rewriter, MatmulOp op, Value accumulate,
       if (fill && fill->use_empty())
         rewriter.eraseOp(fill);
     }
+    // K or V heads repeated for grouped-query attention: read the shared
+    // heads (head h reads h / G), never the G-times copy.
+    auto [shared, group] = r == 4 ? groupedHeads(rhs) : std::pair<Value, int64_t>{};
+    if (shared) {
+      rhs = shared;
+      Operation *fill = init.getDefiningOp();
+      if (!accumulate && fill && out.isDynamicDim(r - 1)) {
+        src.back() = {rhs, transposedRhs ? 2 : 3};
+        init = filled(rewriter, loc, out, dynamicSizes(rewriter, loc, out, src),
+                      zeroOf(rewriter, loc, elt));
+        if (fill->use_empty())
+          rewriter.eraseOp(fill);
+      }
+    }
     ins = {op.getLhs(), rhs};
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
     AffineExpr mDim = d(r - 2), nDim = transposedRhs ? d(r - 1) : d(r),
@@ -222,9 +296,19 @@ Value lowerMatmulInto(PatternRewriter &rewriter, MatmulOp op, Value accumulate,
     for (int64_t i = 0; i < r - 2; ++i)
       outExprs.push_back(d(i));
     outExprs.append({mDim, nDim});
-    SmallVector<AffineMap> maps = {operandMap(a, mDim, kDim),
-                                   transposedRhs ? operandMap(bt, nDim, kDim)
-                                                 : operandMap(bt, kDim, nDim),
+    AffineMap rhsMap = transposedRhs ? operandMap(bt, nDim, kDim) : operandMap(bt, kDim, nDim);
+    if (shared) {
+      auto xt = cast<RankedTensorType>(shared.getType());
+      SmallVector<AffineExpr> exprs = {
+          xt.getDimSize(0) == 1 && out.getDimSize(0) != 1 ? getAffineConstantExpr(0, ctx) : d(0),
+          d(1).floorDiv(group)};
+      if (transposedRhs)
+        exprs.append({nDim, kDim}); // X is [B, Hkv, L, D]: rows are the keys
+      else
+        exprs.append({kDim, nDim});
+      rhsMap = AffineMap::get(r + 1, 0, exprs, ctx);
+    }
+    SmallVector<AffineMap> maps = {operandMap(a, mDim, kDim), rhsMap,
                                    AffineMap::get(r + 1, 0, outExprs, ctx)};
     SmallVector<utils::IteratorType> iters(r + 1, utils::IteratorType::parallel);
     iters[transposedRhs ? r : r - 1] = utils::IteratorType::reduction;

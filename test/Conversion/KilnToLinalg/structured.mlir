@@ -6,6 +6,7 @@
 // CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
 // CHECK-DAG: #[[QK:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>
 // CHECK-DAG: #[[KEEP:.*]] = affine_map<(d0, d1) -> (d0, 0)>
+// CHECK-DAG: #[[GK:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 floordiv 4, d3, d4)>
 
 // CHECK-LABEL: func.func @matmul_2d
 // CHECK: %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<2x4xf32>)
@@ -58,6 +59,28 @@ func.func @scores(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>) -> tensor<
   %kt = kiln.transpose %k perm = [0, 1, 3, 2] : tensor<?x8x?x64xf32>
   %0 = kiln.matmul %q, %kt : tensor<?x8x?x64xf32>, tensor<?x8x64x?xf32>
   return %0 : tensor<?x8x?x?xf32>
+}
+
+// Grouped-query attention with dynamic lengths: K and V repeated for the
+// query heads (Reshape, Expand, Reshape: transformers' repeat_kv) are read
+// where they lie, head h at h / 4: no copy of the cache per query head.
+// CHECK-LABEL: func.func @grouped_scores
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[GK]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%arg0, %arg1 : tensor<?x8x?x64xf32>, tensor<?x2x?x64xf32>)
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[GK]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]} ins(%{{.*}}, %arg2 : tensor<?x8x?x?xf32>, tensor<?x2x?x64xf32>)
+func.func @grouped_scores(%q: tensor<?x8x?x64xf32>, %k: tensor<?x2x?x64xf32>, %v: tensor<?x2x?x64xf32>) -> tensor<?x8x?x64xf32> {
+  %split = arith.constant dense<[0, 2, 1, -1, 64]> : tensor<5xi64>
+  %to = arith.constant dense<[1, 2, 4, 1, 64]> : tensor<5xi64>
+  %merge = arith.constant dense<[0, 8, -1, 64]> : tensor<4xi64>
+  %k5 = kiln.reshape %k shape %split : tensor<5xi64> : tensor<?x2x?x64xf32> -> tensor<?x2x1x?x64xf32>
+  %ke = kiln.expand %k5 shape %to : tensor<5xi64> : tensor<?x2x1x?x64xf32> -> tensor<?x2x4x?x64xf32>
+  %kr = kiln.reshape %ke shape %merge : tensor<4xi64> : tensor<?x2x4x?x64xf32> -> tensor<?x8x?x64xf32>
+  %kt = kiln.transpose %kr perm = [0, 1, 3, 2] : tensor<?x8x?x64xf32>
+  %s = kiln.matmul %q, %kt : tensor<?x8x?x64xf32>, tensor<?x8x64x?xf32>
+  %v5 = kiln.reshape %v shape %split : tensor<5xi64> : tensor<?x2x?x64xf32> -> tensor<?x2x1x?x64xf32>
+  %ve = kiln.expand %v5 shape %to : tensor<5xi64> : tensor<?x2x1x?x64xf32> -> tensor<?x2x4x?x64xf32>
+  %vr = kiln.reshape %ve shape %merge : tensor<4xi64> : tensor<?x2x4x?x64xf32> -> tensor<?x8x?x64xf32>
+  %o = kiln.matmul %s, %vr : tensor<?x8x?x?xf32>, tensor<?x8x?x64xf32>
+  return %o : tensor<?x8x?x64xf32>
 }
 
 // keepdims keeps the reduced dimension as index 0 of the output map; mean
