@@ -110,6 +110,12 @@ struct KernelBlob {
     std::string message;
   };
   std::vector<ShapeCheck> checks;
+  /// Inputs whose values the runtime copies into the dims vector before
+  /// the shape function runs (kernel argument, first entry, count).
+  struct InputValues {
+    int64_t arg, entry, count;
+  };
+  std::vector<InputValues> inputValues;
 };
 
 enum class Emit { Blob, LLVMIR, Assembly };

@@ -34,6 +34,15 @@ std::string sysError(const std::string &what) {
 }
 uint64_t headerChecksum(const uint8_t *h) { return XXH3_64bits(h, kHeaderSize - 8); }
 
+uint64_t elementBytes(fb::DType t) {
+  switch (t) {
+  case fb::DType::F64: case fb::DType::I64: case fb::DType::U64: return 8;
+  case fb::DType::F32: case fb::DType::I32: case fb::DType::U32: return 4;
+  case fb::DType::F16: case fb::DType::BF16: case fb::DType::I16: case fb::DType::U16: return 2;
+  default: return 1;
+  }
+}
+
 /// Bytes of a manifest tensor, or nullopt when a dim is negative, the rank
 /// passes kMaxRank or the size 2^48 bytes (Artifact::open rejects those).
 std::optional<uint64_t> tensorBytes(const fb::TensorInfo *t) {
@@ -167,9 +176,23 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
   // static, input dims among the symbols the runtime fills.
   int64_t symbols = m->symbols(), dimsLength = m->dims_length();
   bool dynamic = m->shape_entry() != nullptr;
+  // Input values follow the symbols, each a whole static integer input.
+  int64_t given = symbols;
+  bool badValues = m->input_values() && !dynamic;
+  if (m->input_values())
+    for (const fb::InputValues *v : *m->input_values()) {
+      const fb::TensorInfo *t = v->input() < m->inputs()->size() ? m->inputs()->Get(v->input())
+                                                                 : nullptr;
+      std::optional<uint64_t> bytes = t ? tensorBytes(t) : std::nullopt;
+      bool integer = t && t->dtype() >= fb::DType::I8 && t->dtype() <= fb::DType::U64;
+      badValues |= !t || isDynamic(t) || !integer || !bytes || v->entry() != given ||
+                   v->count() < 1 || v->count() > 64 ||
+                   *bytes != v->count() * elementBytes(t->dtype());
+      given += v->count();
+    }
   // (A dynamic plan places its arena per run: no static arena beside it.)
-  if (dynamic && (symbols < 1 || dimsLength < symbols || dimsLength > (1 << 20) ||
-                  m->arena_bytes() != 0)) {
+  if (badValues || (dynamic && (symbols < 0 || given < 1 || dimsLength < given ||
+                                dimsLength > (1 << 20) || m->arena_bytes() != 0))) {
     error = "'" + path + "' is corrupt: its dims vector is malformed";
     return nullptr;
   }
@@ -219,7 +242,7 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
   }
   if (m->slots())
     for (const fb::ArenaSlot *slot : *m->slots())
-      if (slot->bytes_entry() < symbols || slot->bytes_entry() >= dimsLength ||
+      if (slot->bytes_entry() < given || slot->bytes_entry() >= dimsLength ||
           slot->last() >= (int64_t)m->plan()->size() || slot->first() > slot->last()) {
         error = "'" + path + "' is corrupt: an arena slot is malformed";
         return nullptr;
@@ -231,7 +254,7 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
   if (m->shape_checks())
     for (const fb::ShapeCheck *c : *m->shape_checks()) {
       auto entry = [&](int64_t e) { return e >= 0 && e < dimsLength; };
-      if (!entry(c->ok()) || c->ok() < symbols || !c->message() ||
+      if (!entry(c->ok()) || c->ok() < given || !c->message() ||
           (c->lhs() != -1 && !entry(c->lhs())) || (c->rhs() != -1 && !entry(c->rhs()))) {
         error = "'" + path + "' is corrupt: a shape check is malformed";
         return nullptr;

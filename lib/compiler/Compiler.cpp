@@ -520,18 +520,17 @@ LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model,
     }
   }
   auto ret = cast<func::ReturnOp>(body.getTerminator());
+  bool valueSized = false;
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
     auto name = main.getResultAttrOfType<StringAttr>(i, "kiln.name");
     std::string n = name ? name.str() : "result" + std::to_string(i);
     TensorSignature sig;
     if (failed(signatureOf(v, main.getLoc(), "output", n, sig)))
       return failure();
-    // With every input dim static, a dynamic output dim comes from data.
-    if (!model.symbols && llvm::any_of(sig.shape, [](int64_t d) { return d < 0; }))
-      return emitError(main.getLoc())
-             << "output '" << n << "' has dynamic shape " << v.getType()
-             << ", which depends on input values, not only on input dims; freeze them with "
-                "--input-value NAME=FILE";
+    // With every input dim static, a dynamic output dim comes from values:
+    // of small integer inputs (sizes the runtime computes per run), or of
+    // data (refused by the CPU target's kiln-cpu-partition-dispatches).
+    valueSized |= !model.symbols && llvm::any_of(sig.shape, [](int64_t d) { return d < 0; });
     model.outputs.push_back(sig);
   }
   // Names are recorded; the lowered function needs none of the attributes.
@@ -561,7 +560,7 @@ LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model,
     return failure();
   // Dynamic dims: which dims-vector entry each kernel input's dims read
   // (kiln-cpu-partition-dispatches turns them into loads of that vector).
-  if (model.symbols) {
+  if (model.symbols || valueSized) {
     MLIRContext *ctx = module.getContext();
     for (auto [k, input] : llvm::enumerate(model.host.kernelInputs))
       if (!model.inputs[input].dims.empty())
@@ -593,7 +592,10 @@ LogicalResult compileKernels(ModuleOp module, ArrayRef<target::Target *> targets
   if (main && main.getNumResults() == 0)
     return success();
   for (target::Target *t : targets) {
-    if (model.symbols && t->capabilities().subgroupSize)
+    bool dynamicOutput = llvm::any_of(model.outputs, [](const TensorSignature &o) {
+      return llvm::any_of(o.shape, [](int64_t d) { return d < 0; });
+    });
+    if ((model.symbols || dynamicOutput) && t->capabilities().subgroupSize)
       return module.emitError("target ")
              << t->spec() << " needs static shapes: fix the dynamic dims with --input-shape or "
                              "--dim (dynamic dims are compiled for the CPU)";

@@ -469,6 +469,21 @@ static std::string checkMessage(const kiln_model &m, const fb::ShapeCheck &c,
   return out;
 }
 
+/// Element `k` of integer data of `dtype`, widened to i64.
+static int64_t integerAt(const void *data, kiln_dtype dtype, size_t k) {
+  switch (dtype) {
+  case KILN_I8: return static_cast<const int8_t *>(data)[k];
+  case KILN_I16: return static_cast<const int16_t *>(data)[k];
+  case KILN_I32: return static_cast<const int32_t *>(data)[k];
+  case KILN_I64: return static_cast<const int64_t *>(data)[k];
+  case KILN_U8: return static_cast<const uint8_t *>(data)[k];
+  case KILN_U16: return static_cast<const uint16_t *>(data)[k];
+  case KILN_U32: return static_cast<const uint32_t *>(data)[k];
+  case KILN_U64: return (int64_t) static_cast<const uint64_t *>(data)[k];
+  default: return 0;
+  }
+}
+
 /// Dynamic dims: fills the session's dims vector from the inputs (bound
 /// in model order), runs the shape function, and from it sizes the outputs
 /// and places the arena. Inputs sharing a dim name must agree on it.
@@ -503,6 +518,20 @@ static kiln_status resolveDims(kiln_session *s, const std::vector<const kiln_ten
     if (sym[e] < 0)
       return fail(KILN_ERROR_BAD_ARTIFACT, "dims-vector entry " + std::to_string(e) +
                                                " is no input's dim");
+  // Then the values of the inputs that decide sizes (a Reshape's target,
+  // TopK's k), as i64 (the verifier checked each is a whole static
+  // integer input).
+  if (man.input_values())
+    for (const fb::InputValues *v : *man.input_values()) {
+      const kiln_tensor *t = given[v->input()];
+      if (!t->data)
+        return fail(KILN_ERROR_BAD_ARGUMENT, "input '" + m->inNames[v->input()] +
+                                                 "' has no data: its values decide the "
+                                                 "model's sizes");
+      for (uint32_t k = 0; k < v->count(); ++k)
+        sym.push_back(integerAt(t->data, t->dtype, k));
+    }
+  size_t firstComputed = sym.size();
   if (s->dimsValid && sym == s->lastSymbols)
     return KILN_OK;
   s->dimsValid = false;
@@ -516,7 +545,7 @@ static kiln_status resolveDims(kiln_session *s, const std::vector<const kiln_ten
       if (s->dims[c->ok()] == 0)
         return fail(KILN_ERROR_BAD_ARGUMENT, "these input shapes do not fit the model: " +
                                                  checkMessage(*m, *c, s->dims));
-  for (size_t e = symbols; e < s->dims.size(); ++e)
+  for (size_t e = firstComputed; e < s->dims.size(); ++e)
     if (s->dims[e] < 0 || s->dims[e] > (int64_t)kMaxTensorBytes)
       return fail(KILN_ERROR_BAD_ARGUMENT,
                   "these input shapes give the model a size of " + std::to_string(s->dims[e]) +

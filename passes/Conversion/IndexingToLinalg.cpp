@@ -342,21 +342,41 @@ struct TopKLowering : OpRewritePattern<TopKOp> {
     auto valuesT = cast<RankedTensorType>(op.getValues().getType());
     Type elt = in.getElementType();
     int64_t rank = in.getRank(), axis = normalizeAxis(op.getAxis(), rank);
-    if (op.getRuntimeK() || valuesT.isDynamicDim(axis))
-      return rewriter.notifyMatchFailure(op, "run-time k not lowered yet");
+    Value runtimeK = op.getRuntimeK();
+    if (valuesT.isDynamicDim(axis) != bool(runtimeK) ||
+        (runtimeK && cast<RankedTensorType>(runtimeK.getType()).getNumElements() != 1))
+      return rewriter.notifyMatchFailure(op, "k neither static nor one run-time value");
     if (!isLowerableElement(elt) || elt.isInteger(1))
       return rewriter.notifyMatchFailure(op, "element type not lowered yet");
-    int64_t k = valuesT.getDimSize(axis);
-    // Dynamic dims (other than the axis) from the input.
-    SmallVector<OpFoldResult> inSizes = tensor::getMixedSizes(rewriter, op.getLoc(), op.getInput());
-    SmallVector<Value> outDynamic, rowDynamic;
-    for (int64_t d = 0; d < rank; ++d)
-      if (d != axis && valuesT.isDynamicDim(d)) {
-        outDynamic.push_back(getValueOrCreateConstantIndexOp(rewriter, op.getLoc(), inSizes[d]));
-        rowDynamic.push_back(outDynamic.back());
-      }
-    bool largest = op.getLargest();
     Location loc = op.getLoc();
+    // Dynamic dims from the input, the axis' from k.
+    SmallVector<OpFoldResult> inSizes = tensor::getMixedSizes(rewriter, loc, op.getInput());
+    Value k;
+    if (runtimeK) {
+      // k given at run time (an input's value): at most the axis' length.
+      auto kt = cast<RankedTensorType>(runtimeK.getType());
+      SmallVector<Value> at(kt.getRank(), arith::ConstantIndexOp::create(rewriter, loc, 0));
+      k = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(),
+                                     tensor::ExtractOp::create(rewriter, loc, runtimeK, at));
+      cf::AssertOp::create(
+          rewriter, loc,
+          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ule, k,
+                                getValueOrCreateConstantIndexOp(rewriter, loc, inSizes[axis])),
+          describeNode(op) + " takes the top {0} of {1} elements (k is at most the axis' "
+                             "length)");
+    } else {
+      k = arith::ConstantIndexOp::create(rewriter, loc, valuesT.getDimSize(axis));
+    }
+    SmallVector<Value> outDynamic, rowDynamic;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (!valuesT.isDynamicDim(d))
+        continue;
+      outDynamic.push_back(d == axis ? k
+                                     : getValueOrCreateConstantIndexOp(rewriter, loc, inSizes[d]));
+      if (d != axis)
+        rowDynamic.push_back(outDynamic.back());
+    }
+    bool largest = op.getLargest();
     MLIRContext *ctx = op.getContext();
     Type i64 = rewriter.getI64Type();
 
@@ -388,7 +408,7 @@ struct TopKLowering : OpRewritePattern<TopKOp> {
     SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank, ctx), rowMap, rowMap,
                                    rowMap, rowMap};
     Value lb = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    Value ub = arith::ConstantIndexOp::create(rewriter, loc, k);
+    Value ub = k;
     Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
     auto loop = scf::ForOp::create(
         rewriter, loc, lb, ub, one, ValueRange{values, indices},

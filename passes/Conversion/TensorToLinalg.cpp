@@ -10,6 +10,8 @@
 
 #include "passes/Conversion/Patterns.h"
 
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "dialects/kiln/IR/NodeLocation.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -110,24 +112,45 @@ Value scalarOf(OpBuilder &b, Location loc, Value t) {
 struct PadLowering : OpRewritePattern<PadOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(PadOp op, PatternRewriter &rewriter) const override {
-    if (op.getRuntimePads())
-      return rewriter.notifyMatchFailure(op, "run-time pads");
     auto in = cast<RankedTensorType>(op.getInput().getType());
     auto out = cast<RankedTensorType>(op.getType());
     Type elt = in.getElementType();
     if (!in.hasStaticShape() || !isLowerableElement(elt))
       return rewriter.notifyMatchFailure(op, "dynamic shapes or element type");
-    ArrayRef<int64_t> pads = op.getPads();
     int64_t r = in.getRank();
-    if (llvm::any_of(pads, [](int64_t p) { return p < 0; }))
+    Value runtimePads = op.getRuntimePads();
+    if (runtimePads &&
+        cast<RankedTensorType>(runtimePads.getType()).getShape() != ArrayRef<int64_t>{2 * r})
+      return rewriter.notifyMatchFailure(op, "run-time pads not 2 x rank values");
+    ArrayRef<int64_t> pads = op.getPads();
+    if (!runtimePads && llvm::any_of(pads, [](int64_t p) { return p < 0; }))
       return rewriter.notifyMatchFailure(op, "negative pads (cropping)");
     Location loc = op.getLoc();
+    // The amounts: constants, or read from the pads input per run (not
+    // negative: cropping is refused before the run).
+    SmallVector<OpFoldResult> amount;
+    for (int64_t i = 0; i < 2 * r; ++i) {
+      if (!runtimePads) {
+        amount.push_back(rewriter.getIndexAttr(pads[i]));
+        continue;
+      }
+      Value p = tensor::ExtractOp::create(rewriter, loc, runtimePads,
+                                          ValueRange{arith::ConstantIndexOp::create(rewriter, loc, i)});
+      p = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), p);
+      cf::AssertOp::create(
+          rewriter, loc,
+          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge, p,
+                                arith::ConstantIndexOp::create(rewriter, loc, 0)),
+          describeNode(op) + " pads by {0}: negative pads (cropping) are not supported");
+      amount.push_back(p);
+    }
+    ArrayRef<OpFoldResult> low = ArrayRef<OpFoldResult>(amount).take_front(r),
+                           high = ArrayRef<OpFoldResult>(amount).drop_front(r);
     if (op.getMode() == PadMode::constant) {
       Value v = op.getValue() ? scalarOf(rewriter, loc, op.getValue())
                               : Value(arith::ConstantOp::create(rewriter, loc,
                                                                 rewriter.getZeroAttr(elt)));
-      auto pad = tensor::PadOp::create(rewriter, loc, out, op.getInput(), pads.take_front(r),
-                                       pads.drop_front(r), ValueRange{}, ValueRange{});
+      auto pad = tensor::PadOp::create(rewriter, loc, out, op.getInput(), low, high);
       SmallVector<Type> idx(r, rewriter.getIndexType());
       SmallVector<Location> locs(r, loc);
       {
@@ -140,7 +163,15 @@ struct PadLowering : OpRewritePattern<PadOp> {
     }
     // edge / reflect / wrap: read the input at a remapped index.
     PadMode mode = op.getMode();
-    Value init = tensor::EmptyOp::create(rewriter, loc, out.getShape(), elt);
+    SmallVector<Value> outDynamic;
+    for (int64_t i = 0; i < r; ++i)
+      if (out.isDynamicDim(i))
+        outDynamic.push_back(arith::AddIOp::create(
+            rewriter, loc, arith::ConstantIndexOp::create(rewriter, loc, in.getDimSize(i)),
+            arith::AddIOp::create(rewriter, loc,
+                                  getValueOrCreateConstantIndexOp(rewriter, loc, low[i]),
+                                  getValueOrCreateConstantIndexOp(rewriter, loc, high[i]))));
+    Value init = tensor::EmptyOp::create(rewriter, loc, out.getShape(), elt, outDynamic);
     Value input = op.getInput();
     auto g = linalg::GenericOp::create(
         rewriter, loc, TypeRange{out}, ValueRange{}, ValueRange{init},
@@ -150,7 +181,7 @@ struct PadLowering : OpRewritePattern<PadOp> {
           for (int64_t i = 0; i < r; ++i) {
             int64_t n = in.getDimSize(i);
             Value o = linalg::IndexOp::create(b, l, i);
-            Value x = arith::SubIOp::create(b, l, o, arith::ConstantIndexOp::create(b, l, pads[i]));
+            Value x = arith::SubIOp::create(b, l, o, getValueOrCreateConstantIndexOp(b, l, low[i]));
             Value zero = arith::ConstantIndexOp::create(b, l, 0);
             Value last = arith::ConstantIndexOp::create(b, l, n - 1);
             Value nV = arith::ConstantIndexOp::create(b, l, n);

@@ -136,6 +136,9 @@ LogicalResult addDispatchEntries(ModuleOp module, KernelBlob &blob) {
         auto at = [&](int i) { return cast<IntegerAttr>(c[i]).getInt(); };
         blob.checks.push_back({at(0), at(1), at(2), cast<StringAttr>(c[3]).str()});
       }
+    if (auto values = module->getAttrOfType<DenseI64ArrayAttr>("kiln.input_values"))
+      for (size_t i = 0; i + 2 < (size_t)values.size(); i += 3)
+        blob.inputValues.push_back({values[i], values[i + 1], values[i + 2]});
   }
   return success();
 }

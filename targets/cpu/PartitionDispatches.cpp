@@ -173,6 +173,10 @@ struct PartitionDispatchesPass
       checks.push_back(b.getArrayAttr({b.getI64IntegerAttr(c.ok), b.getI64IntegerAttr(c.lhs),
                                        b.getI64IntegerAttr(c.rhs), b.getStringAttr(c.message)}));
     module->setAttr("kiln.shape_checks", b.getArrayAttr(checks));
+    SmallVector<int64_t> values; // (kernel argument, first entry, count) each
+    for (const kiln::cpu::SymbolicDims::InputValues &v : sd.inputValues())
+      values.append({(int64_t)v.arg, v.entry, v.count});
+    module->setAttr("kiln.input_values", b.getDenseI64ArrayAttr(values));
   }
 
   /// A tensor with no elements never holds data, but a shape with a zero

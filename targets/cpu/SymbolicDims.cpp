@@ -26,6 +26,9 @@ namespace {
 
 bool isScalar(Type t) { return t.isIndex() || t.isSignlessInteger(); }
 
+/// Elements of an input at most whose values may decide sizes.
+constexpr int64_t kMaxInputValues = 64;
+
 /// memref.dim of a view: the size it was made with (collapse: the product
 /// of its source's group).
 struct DimOfView : OpRewritePattern<memref::DimOp> {
@@ -186,6 +189,43 @@ FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) 
       }
       s.push_back(UnrealizedConversionCastOp::create(b, loc, b.getIndexType(), size));
     }
+  }
+  // Input values: top-level loads at constant indices of a small integer
+  // input read the copy the runtime puts in D, so the sizes they decide
+  // (a Reshape's target, TopK's k, Range's bounds) are shape values.
+  llvm::DenseMap<unsigned, int64_t> valueEntry;
+  for (Operation &op : llvm::make_early_inc_range(body.without_terminator())) {
+    auto load = dyn_cast<memref::LoadOp>(op);
+    auto arg = load ? dyn_cast<BlockArgument>(load.getMemRef()) : BlockArgument();
+    if (!arg || arg.getOwner() != &body || arg.getArgNumber() >= numIn)
+      continue;
+    auto t = cast<MemRefType>(arg.getType());
+    auto elt = dyn_cast<IntegerType>(t.getElementType());
+    if (!t.hasStaticShape() || t.getNumElements() > kMaxInputValues || !elt ||
+        !elt.isSignless() || elt.getWidth() < 8 || elt.getWidth() > 64)
+      continue;
+    int64_t linear = 0;
+    bool constant = true;
+    for (auto [d, i] : llvm::enumerate(load.getIndices())) {
+      std::optional<int64_t> c = getConstantIntValue(i);
+      constant = constant && c && *c >= 0 && *c < t.getDimSize(d);
+      if (constant)
+        linear = linear * t.getDimSize(d) + *c;
+    }
+    if (!constant)
+      continue;
+    auto [it, inserted] = valueEntry.try_emplace(arg.getArgNumber(), sd.next);
+    if (inserted) {
+      sd.valueList.push_back({arg.getArgNumber(), sd.next, t.getNumElements()});
+      sd.next += t.getNumElements();
+    }
+    OpBuilder lb(load);
+    Value at = arith::ConstantIndexOp::create(lb, load.getLoc(), it->second + linear);
+    Value v = memref::LoadOp::create(lb, load.getLoc(), sd.dimsArg, ValueRange{at});
+    if (elt.getWidth() < 64)
+      v = arith::TruncIOp::create(lb, load.getLoc(), elt, v);
+    load.replaceAllUsesWith(v);
+    load.erase();
   }
   // Every memref.dim of a dynamic input dim reads its load instead.
   auto replaceInputDims = [&]() -> LogicalResult {

@@ -2,7 +2,8 @@
 //
 // A model compiled with dynamic dims gets one more entry argument, the dims
 // vector D (i64): D[0, symbols) are the input dims the runtime reads off
-// the caller's tensors (inputs sharing a named dim share an entry); the
+// the caller's tensors (inputs sharing a named dim share an entry), then
+// the values of small integer inputs that decide sizes (InputValues); the
 // rest are values a generated host function, `kiln_shapes(int64_t *D)`,
 // computes from them before each run: output dims, arena slot sizes and
 // workgroup counts. Dispatches read D for the sizes of their buffers, so
@@ -57,6 +58,16 @@ public:
   };
   llvm::ArrayRef<Check> checks() const { return checkList; }
 
+  /// A small integer input whose values decide sizes (a Reshape's target,
+  /// TopK's k, Slice's starts): the runtime copies its `count` elements
+  /// into D[entry, entry + count) before `kiln_shapes` runs, and the
+  /// top-level loads of it read D instead. `arg` is @main's argument.
+  struct InputValues {
+    unsigned arg;
+    int64_t entry, count;
+  };
+  llvm::ArrayRef<InputValues> inputValues() const { return valueList; }
+
   /// D entries of each out-parameter's dims (-1 where static), in
   /// argument order.
   llvm::ArrayRef<llvm::SmallVector<int64_t>> outputDims() const { return outDims; }
@@ -90,6 +101,7 @@ private:
 
   mlir::Value dimsArg;
   llvm::SmallVector<Check> checkList;
+  llvm::SmallVector<InputValues> valueList;
   int64_t next = 0;
   llvm::DenseMap<mlir::Value, llvm::SmallVector<mlir::Value>> sizes;
   llvm::SmallVector<llvm::SmallVector<int64_t>> outDims;

@@ -463,6 +463,16 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
       list.push_back(fb::CreateShapeCheck(fbb, c.ok, c.lhs, c.rhs, fbb.CreateString(c.message)));
     checks = fbb.CreateVector(list);
   }
+  std::vector<fb::InputValues> inputValues;
+  if (planned)
+    for (const auto &v : planned->inputValues) {
+      if (v.arg < 0 || (size_t)v.arg >= model.host.kernelInputs.size()) {
+        llvm::errs() << "kiln: error: internal: input values of kernel argument " << v.arg
+                     << ", which is no input\n";
+        return kCompileError;
+      }
+      inputValues.emplace_back(model.host.kernelInputs[v.arg], (uint32_t)v.count, v.entry);
+    }
   std::vector<flatbuffers::Offset<fb::State>> states;
   for (const compiler::SessionState &st : model.states)
     states.push_back(fb::CreateState(fbb, fbb.CreateString(st.name), fbb.CreateString(st.present),
@@ -472,7 +482,8 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
       fbb.CreateVector(weights), fbb.CreateVector(kernels), fbb.CreateVector(plan),
       model.flops, arenaBytes, intermediateBytes, fbb.CreateVector(hostSteps), host.values,
       shapeEntry, model.symbols, dimsLength, slots, checks,
-      states.empty() ? 0 : fbb.CreateVector(states));
+      states.empty() ? 0 : fbb.CreateVector(states),
+      inputValues.empty() ? 0 : fbb.CreateVectorOfStructs(inputValues));
   fb::FinishManifestBuffer(fbb, manifest);
   if (!writer.commit(fbb.GetBufferPointer(), fbb.GetSize(), error)) {
     llvm::errs() << "kiln: error: " << error << "\n";

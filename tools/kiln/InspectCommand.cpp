@@ -99,6 +99,13 @@ int runInspect() {
                    << " entries along dim " << st->axis() << "\n";
     }
   }
+  if (m.input_values()) {
+    llvm::outs() << "sizes decided by the values of:";
+    for (const fb::InputValues *v : *m.input_values())
+      if (const flatbuffers::String *name = m.inputs()->Get(v->input())->name())
+        llvm::outs() << " " << name->str();
+    llvm::outs() << "\n";
+  }
   uint64_t weightBytes = 0;
   size_t weights = m.weights() ? m.weights()->size() : 0;
   if (m.weights())

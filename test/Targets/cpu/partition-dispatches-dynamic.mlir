@@ -86,3 +86,30 @@ module attributes {kiln.symbols = 2 : i64, kiln.kernel_args = 3 : i64} {
     return
   }
 }
+
+// -----
+
+// Sizes decided by an input's values (a Reshape target read at run time):
+// every input dim is static (kiln.symbols = 0), and the top-level loads of
+// the small integer input %n read D[0, 2), which the runtime fills with its
+// values (kiln.input_values: kernel argument 1, entry 0, 2 values); the
+// output's dims are then shape values like any other.
+// CHECK: kiln.input_values = array<i64: 1, 0, 2>
+// CHECK-SAME: kiln.output_dims = [array<i64: [[E0:[0-9]+]], [[E1:[0-9]+]]>]
+// CHECK: func.func @kiln_shapes(%[[DS:.*]]: memref<{{[0-9]+}}xi64>)
+// CHECK: memref.load %[[DS]][%c0]
+// CHECK: memref.load %[[DS]][%c1]
+// CHECK-NOT: func.func @main
+module attributes {kiln.symbols = 0 : i64, kiln.kernel_args = 2 : i64} {
+  func.func @main(%in: memref<24xf32>, %n: memref<2xi64>, %out: memref<?x?xf32>) -> (index, index) attributes {kiln.result_dims = [array<i64: 0, 1>]} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %r64 = memref.load %n[%c0] : memref<2xi64>
+    %k64 = memref.load %n[%c1] : memref<2xi64>
+    %r = arith.index_cast %r64 : i64 to index
+    %k = arith.index_cast %k64 : i64 to index
+    %view = memref.reinterpret_cast %in to offset: [0], sizes: [%r, %k], strides: [%k, 1] : memref<24xf32> to memref<?x?xf32, strided<[?, 1]>>
+    memref.copy %view, %out : memref<?x?xf32, strided<[?, 1]>> to memref<?x?xf32>
+    return %r, %k : index, index
+  }
+}

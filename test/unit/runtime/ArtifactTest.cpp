@@ -25,7 +25,8 @@ std::string tempPath(const char *name) {
 
 /// Writes an artifact with one weight, one kernel blob and a plan.
 std::string writeSample(const char *name, uint64_t arenaBytes = 0,
-                        std::vector<int64_t> outShape = {2, 3}, bool shapeCheck = false) {
+                        std::vector<int64_t> outShape = {2, 3}, bool shapeCheck = false,
+                        bool inputValues = false) {
   std::string path = tempPath(name), error;
   ArtifactWriter w(path);
   EXPECT_TRUE(w.begin(error)) << error;
@@ -55,7 +56,11 @@ std::string writeSample(const char *name, uint64_t arenaBytes = 0,
                               0, 0, 0, 0, 0,
                               shapeCheck ? fbb.CreateVector(std::vector{fb::CreateShapeCheck(
                                                fbb, 0, -1, -1, fbb.CreateString("check"))})
-                                         : 0);
+                                         : 0,
+                              0,
+                              inputValues ? fbb.CreateVectorOfStructs(
+                                                std::vector{fb::InputValues(0, 6, 0)})
+                                          : 0);
   fb::FinishManifestBuffer(fbb, m);
   EXPECT_TRUE(w.commit(fbb.GetBufferPointer(), fbb.GetSize(), error)) << error;
   return path;
@@ -158,6 +163,14 @@ TEST(Artifact, StrayShapeCheckIsRejected) {
   std::string path = writeSample("check", 0, {2, 3}, true), error;
   EXPECT_FALSE(Artifact::open(path, error));
   EXPECT_NE(error.find("shape checks without a dims vector"), std::string::npos) << error;
+  std::remove(path.c_str());
+}
+
+TEST(Artifact, StrayInputValuesAreRejected) {
+  // Input values go into a dims vector (and x is no integer input).
+  std::string path = writeSample("values", 0, {2, 3}, false, true), error;
+  EXPECT_FALSE(Artifact::open(path, error));
+  EXPECT_NE(error.find("its dims vector is malformed"), std::string::npos) << error;
   std::remove(path.c_str());
 }
 

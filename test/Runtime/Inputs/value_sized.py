@@ -1,0 +1,107 @@
+"""Test helper for sizes decided by input values (test/Runtime/value-sized.test).
+
+`value_sized.py write DIR` writes ONNX models whose inputs all have static
+dims but whose outputs' dims come from the values of small integer inputs:
+
+- reshape.onnx: x [2, 3, 4] reshaped to `shape` [3] (an input; 0 copies,
+  -1 is inferred).
+- topk.onnx: the `k` [1] largest of x [5, 10] along the last axis.
+- range.onnx: Range(start, limit, delta), int64 scalars.
+- expand.onnx: x [3, 1] expanded to `shape` [2].
+- pad.onnx: x [3, 4] padded by `pads` [4] (reflect mode).
+
+`value_sized.py check KILN ART MODEL.onnx NAME` runs the artifact (kiln run)
+on each of NAME's cases below and compares every output with onnxruntime on
+the same file: one line per case, "all match" when all do.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import TensorProto as T
+from onnx import helper as h
+
+CASES = {
+    "reshape": [{"shape": [4, 3, 2]}, {"shape": [0, -1, 1]}, {"shape": [24, 1, 1]},
+                {"shape": [2, 2, -1]}],
+    "topk": [{"k": [1]}, {"k": [3]}, {"k": [10]}],
+    "range": [{"start": 0, "limit": 10, "delta": 1}, {"start": 10, "limit": 0, "delta": -3},
+              {"start": 5, "limit": 5, "delta": 1}, {"start": -4, "limit": 300, "delta": 7}],
+    "expand": [{"shape": [3, 4]}, {"shape": [1, 7]}, {"shape": [3, 1]}],
+    "pad": [{"pads": [1, 0, 2, 3]}, {"pads": [0, 0, 0, 0]}, {"pads": [2, 1, 0, 2]}],
+}
+
+
+def write(d):
+    os.makedirs(d, exist_ok=True)
+
+    def save(graph, name):
+        m = h.make_model(graph, opset_imports=[h.make_opsetid("", 17)], ir_version=8)
+        onnx.checker.check_model(m)
+        onnx.save(m, os.path.join(d, name + ".onnx"))
+
+    save(h.make_graph([h.make_node("Reshape", ["x", "shape"], ["y"])], "reshape",
+                      [h.make_tensor_value_info("x", T.FLOAT, [2, 3, 4]),
+                       h.make_tensor_value_info("shape", T.INT64, [3])],
+                      [h.make_tensor_value_info("y", T.FLOAT, [None, None, None])]), "reshape")
+    save(h.make_graph([h.make_node("TopK", ["x", "k"], ["v", "i"], axis=-1)], "topk",
+                      [h.make_tensor_value_info("x", T.FLOAT, [5, 10]),
+                       h.make_tensor_value_info("k", T.INT64, [1])],
+                      [h.make_tensor_value_info("v", T.FLOAT, [5, None]),
+                       h.make_tensor_value_info("i", T.INT64, [5, None])]), "topk")
+    save(h.make_graph([h.make_node("Range", ["start", "limit", "delta"], ["y"])], "range",
+                      [h.make_tensor_value_info(n, T.INT64, []) for n in
+                       ("start", "limit", "delta")],
+                      [h.make_tensor_value_info("y", T.INT64, [None])]), "range")
+    save(h.make_graph([h.make_node("Expand", ["x", "shape"], ["y"])], "expand",
+                      [h.make_tensor_value_info("x", T.FLOAT, [3, 1]),
+                       h.make_tensor_value_info("shape", T.INT64, [2])],
+                      [h.make_tensor_value_info("y", T.FLOAT, [None, None])]), "expand")
+    save(h.make_graph([h.make_node("Pad", ["x", "pads"], ["y"], mode="reflect")], "pad",
+                      [h.make_tensor_value_info("x", T.FLOAT, [3, 4]),
+                       h.make_tensor_value_info("pads", T.INT64, [4])],
+                      [h.make_tensor_value_info("y", T.FLOAT, [None, None])]), "pad")
+
+
+def check(kiln, art, model, name):
+    import onnxruntime as ort
+    sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    proto = onnx.load(model)
+    rng = np.random.default_rng(0)
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in CASES[name]:
+            feeds, cmd = {}, [kiln, "run", art, "--output-dir", tmp]
+            for inp in proto.graph.input:
+                dims = [d.dim_value for d in inp.type.tensor_type.shape.dim]
+                if inp.name in case:
+                    x = np.array(case[inp.name], np.int64).reshape(dims)
+                else:
+                    x = rng.standard_normal(dims).astype(np.float32)
+                feeds[inp.name] = x
+                path = os.path.join(tmp, inp.name + ".in.npy")
+                np.save(path, x)
+                cmd += ["--input", f"{inp.name}={path}"]
+            label = " ".join(f"{k}={v}" for k, v in case.items())
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            if r.returncode:
+                print(f"{label}: run failed: {r.stderr.strip()}")
+                ok = False
+                continue
+            want = sess.run(None, feeds)
+            for out, w in zip(proto.graph.output, want):
+                got = np.load(os.path.join(tmp, out.name + ".npy"))
+                same = got.shape == w.shape and np.allclose(got, w, rtol=1e-5, atol=1e-6)
+                print(f"{label}: {out.name} {list(got.shape)} {'ok' if same else 'WRONG'}")
+                ok &= same
+    print("all match" if ok else "MISMATCH")
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "write":
+        write(sys.argv[2])
+    else:
+        check(*sys.argv[2:6])
