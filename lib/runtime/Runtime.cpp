@@ -82,6 +82,7 @@ struct kiln_session {
   // KILN_PROFILE=1: time per dispatch, printed to stderr when destroyed.
   bool profile = false;
   std::vector<double> seconds;
+  std::vector<uint64_t> lastWorkgroups; // (profile: the last run's, per dispatch)
   // Set for the length of a run: a second thread's run is refused (BUSY).
   std::atomic<bool> running{false};
   ~kiln_session();
@@ -356,10 +357,13 @@ kiln_session::~kiln_session() {
       total += t;
     std::fprintf(stderr, "kiln: profile (total %.3f ms)\n", total * 1e3);
     for (size_t i = 0; i < seconds.size(); ++i)
-      std::fprintf(stderr, "  %6.2f%% %10.3f ms  %s (%llu workgroups)\n",
+      std::fprintf(stderr, "  %6.2f%% %10.3f ms  %s (%llu workgroups%s)\n",
                    total > 0 ? 100 * seconds[i] / total : 0.0, seconds[i] * 1e3,
                    m.plan()->Get(i)->entry()->c_str(),
-                   (unsigned long long)m.plan()->Get(i)->workgroups());
+                   (unsigned long long)(i < lastWorkgroups.size()
+                                            ? lastWorkgroups[i]
+                                            : m.plan()->Get(i)->workgroups()),
+                   m.plan()->Get(i)->workgroups_entry() >= 0 ? " in the last run" : "");
   }
   std::free(arena);
 }
@@ -929,8 +933,11 @@ static kiln_status runPlan(kiln_session *s, const std::vector<void *> &in,
       void **table;
     } call{s->entries[step], table.data()};
     std::chrono::steady_clock::time_point start;
-    if (s->profile)
+    if (s->profile) {
       start = std::chrono::steady_clock::now();
+      s->lastWorkgroups.resize(man.plan()->size());
+      s->lastWorkgroups[step] = workgroups;
+    }
     s->pool->parallelFor(
         workgroups,
         [](void *ctx, uint64_t first, uint64_t last) {
