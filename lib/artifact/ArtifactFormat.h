@@ -33,8 +33,9 @@ namespace kiln::artifact {
 
 constexpr char kMagic[8] = {'K', 'I', 'L', 'N', 'A', 'R', 'T', '\0'};
 // 2: dispatch entries, workgroups, arena; 3: host steps, strings; 4: checksums;
-// 5: shape checks, session states, max shapes (an older runtime would ignore them)
-constexpr uint32_t kFormatVersion = 5;
+// 5: shape checks, session states, max shapes (an older runtime would ignore them);
+// 6: input values
+constexpr uint32_t kFormatVersion = 6;
 constexpr uint64_t kAlignment = 64;
 constexpr size_t kHeaderSize = 64;
 

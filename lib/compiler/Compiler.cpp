@@ -558,14 +558,33 @@ LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model,
     widenHalfFusedOps(main);
   if (failed(bindWeights(main, model)))
     return failure();
+  // Static inputs with dynamic intermediates: sizes set by input values
+  // (a TopK k the outputs reduce away); their checks need the dims vector.
+  if (!model.symbols && !valueSized)
+    main.walk([&](Operation *op) {
+      for (Type t : op->getResultTypes())
+        if (auto rt = dyn_cast<RankedTensorType>(t); rt && !rt.hasStaticShape())
+          valueSized = true;
+    });
   // Dynamic dims: which dims-vector entry each kernel input's dims read
-  // (kiln-cpu-partition-dispatches turns them into loads of that vector).
+  // (kiln-cpu-partition-dispatches turns them into loads of that vector);
+  // which inputs may give sizes by their values (small, static, integer,
+  // the caller's: not a session cache).
   if (model.symbols || valueSized) {
     MLIRContext *ctx = module.getContext();
-    for (auto [k, input] : llvm::enumerate(model.host.kernelInputs))
+    for (auto [k, input] : llvm::enumerate(model.host.kernelInputs)) {
       if (!model.inputs[input].dims.empty())
         main.setArgAttr(k, "kiln.dims",
                         DenseI64ArrayAttr::get(ctx, model.inputs[input].dims));
+      auto t = dyn_cast<RankedTensorType>(main.getArgument(k).getType());
+      uint32_t index = input;
+      bool cache = llvm::any_of(model.states, [&](const SessionState &s) {
+        return s.cache == index || s.lengthInput == index;
+      });
+      if (t && t.hasStaticShape() && t.getNumElements() <= 64 &&
+          t.getElementType().isSignlessInteger() && !t.getElementType().isInteger(1) && !cache)
+        main.setArgAttr(k, "kiln.value_input", UnitAttr::get(ctx));
+    }
     module->setAttr("kiln.symbols", IntegerAttr::get(IntegerType::get(ctx, 64), model.symbols));
     module->setAttr("kiln.kernel_args",
                     IntegerAttr::get(IntegerType::get(ctx, 64), main.getNumArguments()));

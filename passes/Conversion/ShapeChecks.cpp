@@ -35,12 +35,32 @@ struct Checker {
   Value size(OpFoldResult v) {
     return getValueOrCreateConstantIndexOp(b, op->getLoc(), v);
   }
-  /// The product of `sizes` (at least one).
+  /// The product of `sizes` (at least one), or -1 where it wraps (sizes
+  /// from input values are not bounded as input dims are; -1 matches no
+  /// count). Single-result ops only: the plan computes checks from them.
   Value product(ArrayRef<OpFoldResult> sizes) {
+    Location loc = op->getLoc();
     Value p = size(sizes.front());
-    for (OpFoldResult s : sizes.drop_front())
-      p = arith::MulIOp::create(b, op->getLoc(), p, size(s));
-    return p;
+    if (sizes.size() == 1)
+      return p;
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    Value wrapped = arith::ConstantOp::create(b, loc, b.getBoolAttr(false));
+    for (OpFoldResult s : sizes.drop_front()) {
+      Value x = size(s);
+      Value q = arith::MulIOp::create(b, loc, p, x);
+      Value nonzero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, x, zero);
+      Value back = arith::DivUIOp::create(b, loc, q,
+                                          arith::SelectOp::create(b, loc, nonzero, x, one));
+      wrapped = arith::OrIOp::create(
+          b, loc, wrapped,
+          arith::AndIOp::create(
+              b, loc, nonzero,
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, back, p)));
+      p = q;
+    }
+    return arith::SelectOp::create(b, loc, wrapped,
+                                   arith::ConstantIndexOp::create(b, loc, -1), p);
   }
   OpFoldResult dim(Value buffer, int64_t d) {
     auto t = cast<MemRefType>(buffer.getType());

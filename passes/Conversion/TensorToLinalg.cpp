@@ -137,11 +137,13 @@ struct PadLowering : OpRewritePattern<PadOp> {
       Value p = tensor::ExtractOp::create(rewriter, loc, runtimePads,
                                           ValueRange{arith::ConstantIndexOp::create(rewriter, loc, i)});
       p = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(), p);
+      // (Unsigned: a negative pad is out of range too; 2^48 bounds the sum.)
       cf::AssertOp::create(
           rewriter, loc,
-          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge, p,
-                                arith::ConstantIndexOp::create(rewriter, loc, 0)),
-          describeNode(op) + " pads by {0}: negative pads (cropping) are not supported");
+          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ule, p,
+                                arith::ConstantIndexOp::create(rewriter, loc, int64_t(1) << 48)),
+          describeNode(op) + " pads by {0}: pads must be 0 to 2^48 (negative pads, cropping, "
+                             "are not supported)");
       amount.push_back(p);
     }
     ArrayRef<OpFoldResult> low = ArrayRef<OpFoldResult>(amount).take_front(r),
@@ -163,6 +165,21 @@ struct PadLowering : OpRewritePattern<PadOp> {
     }
     // edge / reflect / wrap: read the input at a remapped index.
     PadMode mode = op.getMode();
+    // Run-time pads the remapping cannot serve: a reflection mirrors at
+    // most n - 1 elements, and an empty dim has nothing to repeat.
+    for (int64_t i = 0; runtimePads && i < 2 * r; ++i) {
+      int64_t n = in.getDimSize(i % r);
+      if (mode != PadMode::reflect && n > 0)
+        continue;
+      int64_t most = mode == PadMode::reflect ? std::max<int64_t>(n - 1, 0) : 0;
+      cf::AssertOp::create(
+          rewriter, loc,
+          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ule,
+                                getValueOrCreateConstantIndexOp(rewriter, loc, amount[i]),
+                                arith::ConstantIndexOp::create(rewriter, loc, most)),
+          describeNode(op) + " pads by {0}, more than the {1} elements this mode can repeat "
+                             "or mirror");
+    }
     SmallVector<Value> outDynamic;
     for (int64_t i = 0; i < r; ++i)
       if (out.isDynamicDim(i))

@@ -141,7 +141,9 @@ struct PartitionDispatchesPass
     emptyArguments(main);
     sharedScratchToArena(main);
     std::optional<kiln::cpu::SymbolicDims> sd;
-    if (llvm::any_of(main.getArgumentTypes(), [](Type t) {
+    // A dims vector for dynamic arguments, or where the compiler asked for
+    // one (static inputs whose values decide sizes: kiln.symbols = 0).
+    if (module->hasAttr("kiln.symbols") || llvm::any_of(main.getArgumentTypes(), [](Type t) {
           auto m = dyn_cast<MemRefType>(t);
           return m && !m.hasStaticShape();
         })) {

@@ -191,13 +191,15 @@ FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) 
     }
   }
   // Input values: top-level loads at constant indices of a small integer
-  // input read the copy the runtime puts in D, so the sizes they decide
+  // input (`kiln.value_input`: the caller's, not a weight or a session
+  // cache) read the copy the runtime puts in D, so the sizes they decide
   // (a Reshape's target, TopK's k, Range's bounds) are shape values.
   llvm::DenseMap<unsigned, int64_t> valueEntry;
   for (Operation &op : llvm::make_early_inc_range(body.without_terminator())) {
     auto load = dyn_cast<memref::LoadOp>(op);
     auto arg = load ? dyn_cast<BlockArgument>(load.getMemRef()) : BlockArgument();
-    if (!arg || arg.getOwner() != &body || arg.getArgNumber() >= numIn)
+    if (!arg || arg.getOwner() != &body || arg.getArgNumber() >= numIn ||
+        !main.getArgAttr(arg.getArgNumber(), "kiln.value_input"))
       continue;
     auto t = cast<MemRefType>(arg.getType());
     auto elt = dyn_cast<IntegerType>(t.getElementType());

@@ -46,14 +46,17 @@ func.func @matmul(%a: memref<?x?xf32>, %b: memref<16x4xf32>, %o: memref<?x4xf32>
 
 // -----
 
-// A cast to a static size, an expand_shape group, a reshape's element
+// A cast to a static size, an expand_shape group (its product -1 where it
+// wraps: sizes from input values are unbounded), a reshape's element
 // count, a subview's end.
 // CHECK-LABEL: func @views
 // CHECK: memref.dim %arg0
 // CHECK: arith.cmpi eq, {{.*}}, %c6
 // CHECK: cf.assert {{.*}} "'memref.cast' needs sizes {0} and {1} to be equal"
 // CHECK: memref.cast
-// CHECK: %[[P:.+]] = arith.muli %arg1, %c4
+// CHECK: arith.muli %arg1, %c4
+// CHECK: arith.divui
+// CHECK: %[[P:.+]] = arith.select %{{.*}}, %c-1, %{{.*}}
 // CHECK: arith.cmpi eq, %[[P]]
 // CHECK: cf.assert {{.*}} "'memref.expand_shape' reshapes {1} elements into {0}"
 // CHECK: memref.expand_shape

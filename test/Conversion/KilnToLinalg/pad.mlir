@@ -15,7 +15,7 @@ func.func @constant(%x: tensor<3x4xf32>) -> tensor<4x9xf32> {
 // CHECK-LABEL: func.func @runtime_pads
 // CHECK: %[[P0:.*]] = tensor.extract %arg1[%c0]
 // CHECK: %[[L0:.*]] = arith.index_cast %[[P0]]
-// CHECK: cf.assert %{{.*}}, "{{.*}}pads by {0}: negative pads (cropping) are not supported"
+// CHECK: cf.assert %{{.*}}, "{{.*}}pads by {0}: pads must be 0 to 2^48
 // CHECK: tensor.pad %arg0 low[%[[L0]], %{{.*}}] high[%{{.*}}, %{{.*}}]
 // CHECK: } : tensor<3x4xf32> to tensor<?x?xf32>
 func.func @runtime_pads(%x: tensor<3x4xf32>, %p: tensor<4xi64>) -> tensor<?x?xf32> {

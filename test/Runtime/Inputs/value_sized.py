@@ -9,6 +9,8 @@ dims but whose outputs' dims come from the values of small integer inputs:
 - range.onnx: Range(start, limit, delta), int64 scalars.
 - expand.onnx: x [3, 1] expanded to `shape` [2].
 - pad.onnx: x [3, 4] padded by `pads` [4] (reflect mode).
+- topk_sum.onnx: the `k` largest of x [5, 10] summed per row (y [5, 1]):
+  static outputs, a size from k in between.
 
 `value_sized.py check KILN ART MODEL.onnx NAME` runs the artifact (kiln run)
 on each of NAME's cases below and compares every output with onnxruntime on
@@ -31,6 +33,7 @@ CASES = {
     "range": [{"start": 0, "limit": 10, "delta": 1}, {"start": 10, "limit": 0, "delta": -3},
               {"start": 5, "limit": 5, "delta": 1}, {"start": -4, "limit": 300, "delta": 7}],
     "expand": [{"shape": [3, 4]}, {"shape": [1, 7]}, {"shape": [3, 1]}],
+    "topk_sum": [{"k": [1]}, {"k": [4]}],
     "pad": [{"pads": [1, 0, 2, 3]}, {"pads": [0, 0, 0, 0]}, {"pads": [2, 1, 0, 2]}],
 }
 
@@ -60,6 +63,12 @@ def write(d):
                       [h.make_tensor_value_info("x", T.FLOAT, [3, 1]),
                        h.make_tensor_value_info("shape", T.INT64, [2])],
                       [h.make_tensor_value_info("y", T.FLOAT, [None, None])]), "expand")
+    save(h.make_graph([h.make_node("TopK", ["x", "k"], ["v", "i"], axis=-1),
+                       h.make_node("ReduceSum", ["v", "axes"], ["y"], keepdims=1)], "topk_sum",
+                      [h.make_tensor_value_info("x", T.FLOAT, [5, 10]),
+                       h.make_tensor_value_info("k", T.INT64, [1])],
+                      [h.make_tensor_value_info("y", T.FLOAT, [5, 1])],
+                      [onnx.numpy_helper.from_array(np.array([1], np.int64), "axes")]), "topk_sum")
     save(h.make_graph([h.make_node("Pad", ["x", "pads"], ["y"], mode="reflect")], "pad",
                       [h.make_tensor_value_info("x", T.FLOAT, [3, 4]),
                        h.make_tensor_value_info("pads", T.INT64, [4])],

@@ -91,7 +91,8 @@ module attributes {kiln.symbols = 2 : i64, kiln.kernel_args = 3 : i64} {
 
 // Sizes decided by an input's values (a Reshape target read at run time):
 // every input dim is static (kiln.symbols = 0), and the top-level loads of
-// the small integer input %n read D[0, 2), which the runtime fills with its
+// the small integer input %n (kiln.value_input: the compiler found it
+// eligible) read D[0, 2), which the runtime fills with its
 // values (kiln.input_values: kernel argument 1, entry 0, 2 values); the
 // output's dims are then shape values like any other.
 // CHECK: kiln.input_values = array<i64: 1, 0, 2>
@@ -101,7 +102,7 @@ module attributes {kiln.symbols = 2 : i64, kiln.kernel_args = 3 : i64} {
 // CHECK: memref.load %[[DS]][%c1]
 // CHECK-NOT: func.func @main
 module attributes {kiln.symbols = 0 : i64, kiln.kernel_args = 2 : i64} {
-  func.func @main(%in: memref<24xf32>, %n: memref<2xi64>, %out: memref<?x?xf32>) -> (index, index) attributes {kiln.result_dims = [array<i64: 0, 1>]} {
+  func.func @main(%in: memref<24xf32>, %n: memref<2xi64> {kiln.value_input}, %out: memref<?x?xf32>) -> (index, index) attributes {kiln.result_dims = [array<i64: 0, 1>]} {
     %c0 = arith.constant 0 : index
     %c1 = arith.constant 1 : index
     %r64 = memref.load %n[%c0] : memref<2xi64>
