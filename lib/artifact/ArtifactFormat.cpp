@@ -46,14 +46,7 @@ uint64_t elementBytes(fb::DType t) {
 /// Bytes of a manifest tensor, or nullopt when a dim is negative, the rank
 /// passes kMaxRank or the size 2^48 bytes (Artifact::open rejects those).
 std::optional<uint64_t> tensorBytes(const fb::TensorInfo *t) {
-  uint64_t n;
-  switch (t->dtype()) {
-  case fb::DType::F64: case fb::DType::I64: case fb::DType::U64: n = 8; break;
-  case fb::DType::F32: case fb::DType::I32: case fb::DType::U32: n = 4; break;
-  case fb::DType::F16: case fb::DType::BF16: case fb::DType::I16: case fb::DType::U16: n = 2; break;
-  case fb::DType::String: n = sizeof(const char *); break;
-  default: n = 1; break;
-  }
+  uint64_t n = t->dtype() == fb::DType::String ? sizeof(const char *) : elementBytes(t->dtype());
   if (!t->shape())
     return n;
   // A dynamic dim (-1, with a dims-vector entry) counts as 1 here: the

@@ -255,28 +255,20 @@ Value lowerMatmulInto(PatternRewriter &rewriter, MatmulOp op, Value accumulate,
         transposedRhs = true;
       }
     }
-    if (transposedRhs && !accumulate) {
-      // N from the transpose's input, so nothing keeps the transpose.
+    // K or V heads repeated for grouped-query attention: read the shared
+    // heads (head h reads h / G), never the G-times copy.
+    auto [shared, group] = r == 4 ? groupedHeads(rhs) : std::pair<Value, int64_t>{};
+    if (shared)
+      rhs = shared;
+    // N from what is read, so nothing keeps the transpose or the copy alive.
+    if (rhs != op.getRhs() && !accumulate && out.isDynamicDim(r - 1)) {
       Operation *fill = init.getDefiningOp();
-      src.back() = {rhs, bt.getRank() - 2};
+      int64_t rank = cast<RankedTensorType>(rhs.getType()).getRank();
+      src.back() = {rhs, transposedRhs ? rank - 2 : rank - 1};
       init = filled(rewriter, loc, out, dynamicSizes(rewriter, loc, out, src),
                     zeroOf(rewriter, loc, elt));
       if (fill && fill->use_empty())
         rewriter.eraseOp(fill);
-    }
-    // K or V heads repeated for grouped-query attention: read the shared
-    // heads (head h reads h / G), never the G-times copy.
-    auto [shared, group] = r == 4 ? groupedHeads(rhs) : std::pair<Value, int64_t>{};
-    if (shared) {
-      rhs = shared;
-      Operation *fill = init.getDefiningOp();
-      if (!accumulate && fill && out.isDynamicDim(r - 1)) {
-        src.back() = {rhs, transposedRhs ? 2 : 3};
-        init = filled(rewriter, loc, out, dynamicSizes(rewriter, loc, out, src),
-                      zeroOf(rewriter, loc, elt));
-        if (fill->use_empty())
-          rewriter.eraseOp(fill);
-      }
     }
     ins = {op.getLhs(), rhs};
     auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
