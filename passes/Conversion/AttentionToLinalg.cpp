@@ -17,6 +17,7 @@
 #include "passes/Conversion/Patterns.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -37,14 +38,17 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
     auto vt = cast<RankedTensorType>(op.getValue().getType());
     auto ot = cast<RankedTensorType>(op.getOutput().getType());
     Type elt = qt.getElementType();
-    if (!qt.hasStaticShape() || !kt.hasStaticShape() || !vt.hasStaticShape() ||
-        !ot.hasStaticShape() || qt.getRank() != 4)
-      return rewriter.notifyMatchFailure(op, "dynamic attention shapes not lowered yet");
+    // Batch and lengths may be dynamic; heads and head dims are static.
+    auto staticHeads = [](RankedTensorType t) {
+      return t.getRank() == 4 && !t.isDynamicDim(1) && !t.isDynamicDim(3);
+    };
+    if (!staticHeads(qt) || !staticHeads(kt) || !staticHeads(vt) || !staticHeads(ot))
+      return rewriter.notifyMatchFailure(op, "dynamic heads or head dims not lowered");
     if (kt.getElementType() != elt || vt.getElementType() != elt)
       return rewriter.notifyMatchFailure(op, "mixed element types not lowered yet");
     Value mask = op.getMask();
     auto maskType = mask ? dyn_cast<RankedTensorType>(mask.getType()) : RankedTensorType();
-    if (mask && (!maskType || !maskType.hasStaticShape() ||
+    if (mask && (!maskType ||
                  (!maskType.getElementType().isInteger(1) && !isa<FloatType>(maskType.getElementType()))))
       return rewriter.notifyMatchFailure(op, "mask type not lowered yet");
     Location loc = op.getLoc();
@@ -71,6 +75,25 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
     if (hkv == 0 || hq % hkv)
       return rewriter.notifyMatchFailure(op, "query heads are not a multiple of K/V heads");
     int64_t group = hq / hkv;
+    // Sizes as the ops take them: static, or read off the operands.
+    auto dimOf = [&](Value t, int64_t i) -> OpFoldResult {
+      auto type = cast<RankedTensorType>(t.getType());
+      if (!type.isDynamicDim(i))
+        return rewriter.getIndexAttr(type.getDimSize(i));
+      return tensor::DimOp::create(rewriter, loc, t, i).getResult();
+    };
+    OpFoldResult bS = dimOf(op.getQuery(), 0), sqS = dimOf(op.getQuery(), 2), lS = dimOf(key, 2);
+    OpFoldResult hqS = rewriter.getIndexAttr(hq), hkvS = rewriter.getIndexAttr(hkv),
+                 dvS = rewriter.getIndexAttr(dv), groupS = rewriter.getIndexAttr(group);
+    OpFoldResult rowsS = rewriter.getIndexAttr(group * sq);
+    if (ShapedType::isDynamic(sq))
+      rowsS = arith::MulIOp::create(rewriter, loc,
+                                    arith::ConstantIndexOp::create(rewriter, loc, group),
+                                    cast<Value>(sqS))
+                  .getResult();
+    auto emptyOf = [&](ArrayRef<OpFoldResult> sizes, Type t) -> Value {
+      return tensor::EmptyOp::create(rewriter, loc, sizes, t);
+    };
 
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
     auto iters = [](unsigned parallel, unsigned reduction) {
@@ -78,17 +101,18 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
       it.append(reduction, utils::IteratorType::reduction);
       return it;
     };
-    auto fill = [&](ArrayRef<int64_t> shape, double v) -> Value {
+    auto fill = [&](ArrayRef<OpFoldResult> sizes, double v) -> Value {
       Value c = arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(elt, v));
-      return filled(rewriter, loc, RankedTensorType::get(shape, elt), {}, c);
+      return linalg::FillOp::create(rewriter, loc, c, emptyOf(sizes, elt)).getResult(0);
     };
     SmallVector<int64_t> scoreShape = {b, hq, sq, l}, rowShape = {b, hq, sq};
+    SmallVector<OpFoldResult> scoreSizes = {bS, hqS, sqS, lS}, rowSizes = {bS, hqS, sqS};
     auto scoreType = RankedTensorType::get(scoreShape, elt);
     // Grouped queries as rows of their K/V head: [B, Hq, S, X] is the same
     // memory as [B, Hkv, G * S, X], so both contractions are plain batched
     // matmuls over the K/V heads (the CPU micro-kernel takes them) and K/V
     // are never repeated. The reshapes are views.
-    int64_t rows = group * sq;
+    int64_t rows = ShapedType::isDynamic(sq) ? ShapedType::kDynamic : group * sq;
     // [B, Hq, S, X] <-> [B, Hkv, G * S, X] through [B, Hkv, G, S, X].
     auto regroup = [&](Value v, bool toRows) -> Value {
       if (group == 1)
@@ -97,7 +121,9 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
       auto split = RankedTensorType::get({b, hkv, group, sq, t.getDimSize(3)}, t.getElementType());
       SmallVector<ReassociationIndices> heads = {{0}, {1, 2}, {3}, {4}};
       SmallVector<ReassociationIndices> rowsOf = {{0}, {1}, {2, 3}, {4}};
-      Value e = tensor::ExpandShapeOp::create(rewriter, loc, split, v, toRows ? heads : rowsOf);
+      SmallVector<OpFoldResult> splitSizes = {bS, hkvS, groupS, sqS, dimOf(v, 3)};
+      Value e = tensor::ExpandShapeOp::create(rewriter, loc, split, v, toRows ? heads : rowsOf,
+                                              splitSizes);
       return tensor::CollapseShapeOp::create(rewriter, loc, e, toRows ? rowsOf : heads);
     };
     auto toGroups = [&](Value v) { return regroup(v, true); };
@@ -105,10 +131,11 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
 
     // scores = q . k over d: loops (b, kv head, row, j, dd).
     SmallVector<int64_t> groupedScores = {b, hkv, rows, l};
+    SmallVector<OpFoldResult> groupedScoreSizes = {bS, hkvS, rowsS, lS};
     Value dots =
         linalg::GenericOp::create(
             rewriter, loc, TypeRange{RankedTensorType::get(groupedScores, elt)},
-            ValueRange{toGroups(op.getQuery()), key}, ValueRange{fill(groupedScores, 0.0)},
+            ValueRange{toGroups(op.getQuery()), key}, ValueRange{fill(groupedScoreSizes, 0.0)},
             SmallVector<AffineMap>{AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, ctx),
                                    AffineMap::get(5, 0, {d(0), d(1), d(3), d(4)}, ctx),
                                    AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
@@ -139,10 +166,16 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
     double softcap = op.getSoftcap() ? op.getSoftcap()->convertToDouble() : 0.0;
     bool causal = op.getCausal();
     double negInf = -std::numeric_limits<double>::infinity();
+    // Causal: query i sees keys j <= i + (L - Sq).
+    Value keysBeforeQueries =
+        causal ? arith::SubIOp::create(rewriter, loc, getValueOrCreateConstantIndexOp(rewriter, loc, lS),
+                                       getValueOrCreateConstantIndexOp(rewriter, loc, sqS))
+                     .getResult()
+               : Value();
     Value scores =
         linalg::GenericOp::create(
             rewriter, loc, TypeRange{scoreType}, ins,
-            ValueRange{tensor::EmptyOp::create(rewriter, loc, scoreShape, elt)}, maps, iters(4, 0),
+            ValueRange{emptyOf(scoreSizes, elt)}, maps, iters(4, 0),
             [&](OpBuilder &nb, Location nl, ValueRange a) {
               Value s = arith::MulFOp::create(
                   nb, nl, a[0], arith::ConstantOp::create(nb, nl, nb.getFloatAttr(elt, scale)));
@@ -164,8 +197,7 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
               if (causal) {
                 // j <= i + (L - Sq)
                 Value i = linalg::IndexOp::create(nb, nl, 2), j = linalg::IndexOp::create(nb, nl, 3);
-                Value limit = arith::AddIOp::create(
-                    nb, nl, i, arith::ConstantIndexOp::create(nb, nl, l - sq));
+                Value limit = arith::AddIOp::create(nb, nl, i, keysBeforeQueries);
                 Value visible = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sle, j, limit);
                 s = arith::SelectOp::create(nb, nl, visible, s, hidden);
               }
@@ -178,7 +210,7 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
     AffineMap toRow = AffineMap::get(4, 0, {d(0), d(1), d(2)}, ctx);
     Value rowMax = linalg::GenericOp::create(
                        rewriter, loc, TypeRange{rowType}, ValueRange{scores},
-                       ValueRange{fill(rowShape, negInf)}, SmallVector<AffineMap>{id4, toRow},
+                       ValueRange{fill(rowSizes, negInf)}, SmallVector<AffineMap>{id4, toRow},
                        iters(3, 1),
                        [&](OpBuilder &nb, Location nl, ValueRange a) {
                          linalg::YieldOp::create(
@@ -197,7 +229,7 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
     };
     Value rowSum = linalg::GenericOp::create(
                        rewriter, loc, TypeRange{rowType}, ValueRange{scores, rowMax},
-                       ValueRange{fill(rowShape, 0.0)},
+                       ValueRange{fill(rowSizes, 0.0)},
                        SmallVector<AffineMap>{id4, toRow, toRow}, iters(3, 1),
                        [&](OpBuilder &nb, Location nl, ValueRange a) {
                          linalg::YieldOp::create(
@@ -208,7 +240,7 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
     Value probs =
         linalg::GenericOp::create(
             rewriter, loc, TypeRange{scoreType}, ValueRange{scores, rowMax, rowSum},
-            ValueRange{tensor::EmptyOp::create(rewriter, loc, scoreShape, elt)},
+            ValueRange{emptyOf(scoreSizes, elt)},
             SmallVector<AffineMap>{id4, toRow, toRow, id4}, iters(4, 0),
             [&](OpBuilder &nb, Location nl, ValueRange a) {
               Value e = expOf(nb, nl, a[0], a[1]);
@@ -222,10 +254,11 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
 
     // out = p . v over j: loops (b, kv head, row, e, j).
     SmallVector<int64_t> outShape = {b, hq, sq, dv}, groupedOut = {b, hkv, rows, dv};
+    SmallVector<OpFoldResult> outSizes = {bS, hqS, sqS, dvS}, groupedOutSizes = {bS, hkvS, rowsS, dvS};
     Value out =
         linalg::GenericOp::create(
             rewriter, loc, TypeRange{RankedTensorType::get(groupedOut, elt)},
-            ValueRange{toGroups(probs), value}, ValueRange{fill(groupedOut, 0.0)},
+            ValueRange{toGroups(probs), value}, ValueRange{fill(groupedOutSizes, 0.0)},
             SmallVector<AffineMap>{AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, ctx),
                                    AffineMap::get(5, 0, {d(0), d(1), d(4), d(3)}, ctx),
                                    AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx)},
@@ -241,7 +274,7 @@ struct AttentionLowering : OpRewritePattern<AttentionOp> {
       AffineMap id = AffineMap::getMultiDimIdentityMap(4, ctx);
       out = linalg::GenericOp::create(
                 rewriter, loc, TypeRange{ioType}, ValueRange{out},
-                ValueRange{tensor::EmptyOp::create(rewriter, loc, outShape, io)},
+                ValueRange{emptyOf(outSizes, io)},
                 SmallVector<AffineMap>{id, id}, iters(4, 0),
                 [&](OpBuilder &nb, Location nl, ValueRange a) {
                   linalg::YieldOp::create(nb, nl,

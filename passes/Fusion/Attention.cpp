@@ -21,13 +21,44 @@
 
 #include "passes/Fusion/Patterns.h"
 #include "dialects/kiln/IR/NodeLocation.h"
+#include "dialects/kiln/Transforms/SymbolicShapes.h"
 
 #include <cmath>
 
 using namespace mlir;
 
 namespace kiln::fusion {
+
+bool sameSize(Value a, int64_t i, Value b, int64_t j) {
+  SymbolicDim x = symbolicDim(a, i), y = symbolicDim(b, j);
+  return !x.unknown && x == y;
+}
+
 namespace {
+
+/// repeatedInPlace with dynamic batch or length: the unit axis after the
+/// heads, [B, Hkv, S, D] -> [B, Hkv, 1, S, D] -> [B, Hkv, G, S, D] ->
+/// [B, Hkv * G, S, D], every other dim the same size throughout.
+std::pair<Value, int64_t> repeatedInPlaceSymbolic(ReshapeOp merge, ExpandOp expand,
+                                                  ReshapeOp split) {
+  Value x = split.getInput(), u = split.getResult(), e = expand.getResult(),
+        out = merge.getResult();
+  auto xt = cast<RankedTensorType>(x.getType());
+  auto et = cast<RankedTensorType>(e.getType());
+  auto ot = cast<RankedTensorType>(out.getType());
+  auto ut = cast<RankedTensorType>(u.getType());
+  if (xt.getRank() != 4 || ut.getRank() != 5 || et.getRank() != 5 || ot.getRank() != 4 ||
+      xt.isDynamicDim(1) || ut.getDimSize(2) != 1 || et.isDynamicDim(2) || et.getDimSize(2) < 2)
+    return {};
+  int64_t g = et.getDimSize(2);
+  for (auto [ui, xi] : {std::pair(0, 0), std::pair(1, 1), std::pair(3, 2), std::pair(4, 3)})
+    if (!sameSize(u, ui, x, xi) || !sameSize(e, ui, x, xi))
+      return {};
+  if (ot.isDynamicDim(1) || ot.getDimSize(1) != xt.getDimSize(1) * g ||
+      !sameSize(out, 0, x, 0) || !sameSize(out, 2, x, 2) || !sameSize(out, 3, x, 3))
+    return {};
+  return {x, g};
+}
 
 /// `v` [B, Hkv * G, S, D] as `x` [B, Hkv, S, D] with each head repeated G
 /// times in place (query head h reads K/V head h / G) by Reshape, Expand,
@@ -38,20 +69,20 @@ namespace {
 /// (head h reads h % Hkv) does not. Returns (x, G), or (null, 0).
 std::pair<Value, int64_t> repeatedInPlace(Value v) {
   auto merge = v.getDefiningOp<ReshapeOp>();
-  if (!merge || merge.getShape())
-    return {};
-  auto expand = merge.getInput().getDefiningOp<ExpandOp>();
-  if (!expand || expand.getShape())
-    return {};
-  auto split = expand.getInput().getDefiningOp<ReshapeOp>();
-  if (!split || split.getShape())
+  auto expand = merge ? merge.getInput().getDefiningOp<ExpandOp>() : ExpandOp();
+  auto split = expand ? expand.getInput().getDefiningOp<ReshapeOp>() : ReshapeOp();
+  if (!split)
     return {};
   auto x = dyn_cast<RankedTensorType>(split.getInput().getType());
   auto u = dyn_cast<RankedTensorType>(split.getType());
   auto e = dyn_cast<RankedTensorType>(expand.getType());
   auto out = dyn_cast<RankedTensorType>(v.getType());
   if (!x || !u || !e || !out || x.getRank() != 4 || out.getRank() != 4 ||
-      u.getRank() != e.getRank() || !x.hasStaticShape() || !e.hasStaticShape())
+      u.getRank() != e.getRank())
+    return {};
+  if (!x.hasStaticShape() || !e.hasStaticShape())
+    return repeatedInPlaceSymbolic(merge, expand, split);
+  if (merge.getShape() || expand.getShape() || split.getShape())
     return {};
   int64_t heads = x.getDimSize(0) * x.getDimSize(1), prefix = 1, g = 1;
   for (int64_t i = 0; i < u.getRank(); ++i) {
@@ -373,22 +404,41 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
     };
     RankedTensorType qt = joinedType(qParts), kt = joinedType(kParts);
     auto vt = dyn_cast<RankedTensorType>(v.getType());
+    // Heads and head dims are static; batch and lengths may be dynamic
+    // where the graph makes them one size (symbols).
+    auto staticHeads = [](RankedTensorType t) {
+      return !t.isDynamicDim(1) && !t.isDynamicDim(3);
+    };
     if (!qt || !kt || !vt || qt.getRank() != 4 || kt.getRank() != 4 || vt.getRank() != 4 ||
+        !staticHeads(qt) || !staticHeads(kt) || !staticHeads(vt) ||
         kt.getDimSize(1) == 0 || qt.getDimSize(1) % kt.getDimSize(1) != 0 ||
-        kt.getDimSize(1) != vt.getDimSize(1) ||
-        qt.getDimSize(0) != kt.getDimSize(0) || kt.getDimSize(2) != vt.getDimSize(2) ||
-        !qt.hasStaticShape() || !kt.hasStaticShape() || !vt.hasStaticShape())
-      return rewriter.notifyMatchFailure(qk, "attention: Q, K, V are not static [batch, heads, "
-                                             "seq, dim] with matching heads and lengths");
+        kt.getDimSize(1) != vt.getDimSize(1) || !sameSize(qParts[0], 0, kParts[0], 0) ||
+        !sameSize(kParts[0], 0, v, 0) || !sameSize(kParts[0], 2, v, 2))
+      return rewriter.notifyMatchFailure(qk, "attention: Q, K, V are not [batch, heads, seq, "
+                                             "dim] with static heads and matching batch and "
+                                             "lengths");
+    bool dynamic = !qt.hasStaticShape() || !kt.hasStaticShape() || !vt.hasStaticShape();
     bool causal = false;
     if (mask) {
       auto mt = dyn_cast<RankedTensorType>(mask.getType());
       if (!mt || mt.getElementType() != qt.getElementType() || mt.getRank() > 4)
         return rewriter.notifyMatchFailure(softmax, "attention: the mask is not a float tensor "
                                                     "that broadcasts to the scores");
+      // Each dynamic mask dim must be the scores' size there (kernels take
+      // it as the whole dim; a size-1 broadcast is only known statically).
+      int64_t lead = 4 - mt.getRank();
+      std::pair<Value, int64_t> scoreDims[4] = {
+          {qParts[0], 0}, {qParts[0], 1}, {qParts[0], 2}, {kParts[0], 2}};
+      for (int64_t i = 0; i < mt.getRank(); ++i) {
+        auto [of, at] = scoreDims[lead + i];
+        if (mt.isDynamicDim(i) && !sameSize(mask, i, of, at))
+          return rewriter.notifyMatchFailure(
+              softmax, "attention: dim " + std::to_string(i) +
+                           " of the mask is dynamic and not known to be the scores' size");
+      }
       // A causal triangle, given or built in the graph, becomes the
       // attribute: kernels skip the hidden blocks instead of adding -inf.
-      if (isCausalMask(mask, qt.getDimSize(2), kt.getDimSize(2))) {
+      if (!dynamic && isCausalMask(mask, qt.getDimSize(2), kt.getDimSize(2))) {
         causal = true;
         mask = Value();
       }
@@ -398,8 +448,10 @@ struct RaiseAttention : OpRewritePattern<SoftmaxOp> {
     // present cache the graph outputs).
     auto [pastK, newK] = cacheParts(kParts[0]);
     auto [pastV, newV] = cacheParts(v);
+    // With dynamic lengths the concatenations stay (the session-state pass
+    // turns them into caches the op reads in place).
     Value presentK, presentV;
-    if (kParts.size() == 1 && pastK && pastV &&
+    if (kParts.size() == 1 && pastK && pastV && !dynamic &&
         cast<RankedTensorType>(pastK.getType()).getDimSize(2) ==
             cast<RankedTensorType>(pastV.getType()).getDimSize(2)) {
       presentK = kParts[0];

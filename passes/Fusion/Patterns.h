@@ -83,6 +83,10 @@ bool isCausalMask(mlir::Value mask, int64_t sq, int64_t l);
 /// zero (ConstantEvaluation.cpp).
 bool isZeroTensor(mlir::Value v);
 
+/// Whether dim `i` of `a` and dim `j` of `b` are one size: equal static
+/// sizes, or one symbol (dynamic dims the graph relates, SymbolicShapes.h).
+bool sameSize(mlir::Value a, int64_t i, mlir::Value b, int64_t j);
+
 /// `v` defined by a kiln.binary of `kind`: its operands, else null.
 BinaryOp binaryOf(mlir::Value v, BinaryKind kind);
 /// The single user of `v`, or null.

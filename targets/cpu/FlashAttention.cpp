@@ -20,8 +20,10 @@
 #include "targets/cpu/TensorBuffers.h"
 
 #include "dialects/kiln/IR/KilnOps.h"
+#include "dialects/kiln/IR/NodeLocation.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -42,13 +44,18 @@ using kiln::cpu::Tiling;
 
 namespace {
 
-/// Static facts of one attention op the kernel is built for.
+/// Facts of one attention op the kernel is built for. Batch and lengths
+/// may be dynamic (`dynamic`): the kernel then reads them from its
+/// operands when it runs (the *V values), decides the key splits and the
+/// tail block per run, and reads K in place for both row counts.
 struct Shape {
   int64_t b, hq, hkv, group, sq, l, d, dv;
   int64_t rows;   // group * sq rows per K/V head
   int64_t br, bc; // block rows, block columns (keys)
   int64_t splits; // key ranges per row block (decode: few rows, long cache)
   bool directScores; // rows <= MR: dot products on K as stored, no Kᵀ
+  bool dynamic = false;
+  Value bV, sqV, lV; // index values (constants when static)
 };
 
 class FlashEmitter {
@@ -72,10 +79,22 @@ public:
     acc = scratch({s.br, s.dv});
     rowMax = scratch({s.br});
     rowSum = scratch({s.br});
-    if (!s.directScores) // a few rows take dot products, no Q Kᵀ product
+    if (s.dynamic) {
+      // Kᵀ blocks read from K in place; the last, partial block of keys
+      // copied into zero-padded tiles.
+      qkScratch = MatmulEmitter::makeScratch(b, loc, t, s.br, s.d, s.bc, true);
+      keyTail = scratch({s.bc, s.d});
+      valueTail = scratch({s.bc, s.dv});
+    } else if (!s.directScores) { // a few rows take dot products, no Q Kᵀ product
       qkScratch = MatmulEmitter::makeScratch(b, loc, t, s.br, s.d, s.bc, false);
+    }
     pvScratch = MatmulEmitter::makeScratch(b, loc, t, s.br, s.bc, s.dv, false);
 
+    if (s.dynamic)
+      return emitDynamic(q, kt, v, out, scale);
+    rowsV = idx(s.rows);
+    keysBeforeQueries = idx(s.l - s.sq);
+    splitsV = idx(s.splits);
     int64_t rowBlocks = ceilDiv(s.rows, s.br);
     int64_t heads = s.b * s.hkv * rowBlocks;
     // Split over the keys (decode): partial (max, sum, acc) per split, in
@@ -94,7 +113,7 @@ public:
       Value wg = grid.getInductionVars()[0];
       Value split = rem(wg, s.splits);
       Value head = div(wg, s.splits);
-      Value rowsHere = locate(head, rowBlocks);
+      Value rowsHere = locate(head, idx(rowBlocks));
 
       packQuery(q, scale);
       fill(rowMax, -std::numeric_limits<float>::infinity());
@@ -143,18 +162,155 @@ public:
         writePartial(partial, wg, rowsHere);
     }
     if (s.splits > 1)
-      combine(partial, out, heads, rowBlocks);
+      combine(partial, out, idx(heads), idx(rowBlocks));
   }
 
 private:
+  /// emit() for dynamic batch or lengths: the same loop nest with its
+  /// counts computed per run. Q Kᵀ reads K blocks in place (the matmul
+  /// packs them transposed), the rows of a block past the live ones are
+  /// skipped by both products, and the keys past the last full block go
+  /// through zero-padded tiles with their columns hidden.
+  void emitDynamic(Value q, Value key, Value v, Value out, float scale) {
+    Value rows = arith::MulIOp::create(b, loc, s.sqV, idx(s.group));
+    rowsV = rows;
+    keysBeforeQueries = sub(s.lV, s.sqV);
+    Value rowBlocks = ceilDivV(rows, s.br);
+    Value heads = arith::MulIOp::create(b, loc, mul(s.bV, s.hkv), rowBlocks);
+    Value blocks = ceilDivV(s.lV, s.bc);
+    // Few row blocks (a decode step) would leave threads idle: split the
+    // keys so each split has at least 4 key blocks, up to 16 splits.
+    Value few = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, heads, idx(16));
+    Value perFour = arith::MinSIOp::create(
+        b, loc, idx(16), arith::MaxSIOp::create(b, loc, idx(1), divV(blocks, idx(4))));
+    splitsV = arith::SelectOp::create(b, loc, few, perFour, idx(1));
+    Value split1 = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, splitsV, idx(1));
+    int64_t stride = s.dv + 2;
+    // The partial results of split rows (one entry when not split).
+    Value partialSize = arith::SelectOp::create(
+        b, loc, split1, idx(1),
+        arith::MulIOp::create(b, loc, arith::MulIOp::create(b, loc, heads, splitsV),
+                              idx(s.br * stride)));
+    Value partial = memref::AllocOp::create(b, loc, MemRefType::get({ShapedType::kDynamic}, f32),
+                                            ValueRange{partialSize}, b.getI64IntegerAttr(64));
+    {
+      auto grid = scf::ParallelOp::create(
+          b, loc, ValueRange{idx(0)},
+          ValueRange{arith::MulIOp::create(b, loc, heads, splitsV).getResult()},
+          ValueRange{idx(1)});
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(grid.getBody());
+      Value wg = grid.getInductionVars()[0];
+      Value split = remV(wg, splitsV);
+      Value head = divV(wg, splitsV);
+      Value rowsHere = locate(head, rowBlocks);
+      activeRows = rowsHere;
+
+      packQuery(q, scale);
+      fill(rowMax, -std::numeric_limits<float>::infinity());
+      fill(rowSum, 0.0f);
+      fill(acc, 0.0f);
+
+      // Key blocks [0, end): causal rows see keys up to position + (L - Sq).
+      Value end = s.lV;
+      if (causal) {
+        Value lastPos = div(add(r0, sub(rowsHere, idx(1))), s.group);
+        Value limit = add(add(lastPos, keysBeforeQueries), idx(1));
+        end = arith::MaxSIOp::create(b, loc, idx(0), arith::MinSIOp::create(b, loc, end, limit));
+      }
+      Value per = ceilDivV(blocks, splitsV);
+      Value first = arith::MulIOp::create(b, loc, split, per);
+      Value last = arith::MinSIOp::create(b, loc, add(first, per), blocks);
+      Value full = div(s.lV, s.bc);
+      Value fullEnd = arith::MinSIOp::create(b, loc, arith::MinSIOp::create(b, loc, full, last),
+                                             ceilDivV(end, s.bc));
+      scf::ForOp::create(b, loc, first, arith::MaxSIOp::create(b, loc, first, fullEnd), idx(1),
+                         ValueRange{}, [&](OpBuilder &, Location, Value blk, ValueRange) {
+                           Value j0 = mul(blk, s.bc);
+                           keyBlockInPlace(window(key, batch, kvHead, j0, b.getIndexAttr(0), s.bc, s.d),
+                                           window(v, batch, kvHead, j0, b.getIndexAttr(0), s.bc, s.dv),
+                                           j0, Value());
+                           scf::YieldOp::create(b, loc);
+                         });
+      // The tail block `full` (L % bc keys): this split's, and visible.
+      Value j0 = mul(full, s.bc);
+      Value tail = sub(s.lV, j0);
+      Value mine = arith::AndIOp::create(
+          b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, first, full),
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, last, full));
+      Value reaches = arith::AndIOp::create(
+          b, loc, arith::AndIOp::create(b, loc, mine,
+                                        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
+                                                              end, j0)),
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, tail, idx(0)));
+      scf::IfOp::create(b, loc, reaches, [&](OpBuilder &, Location) {
+        copyRows(key, j0, tail, keyTail, s.d);
+        copyRows(v, j0, tail, valueTail, s.dv);
+        keyBlockInPlace(keyTail, valueTail, j0, tail);
+        scf::YieldOp::create(b, loc);
+      });
+      scf::IfOp::create(
+          b, loc, split1,
+          [&](OpBuilder &, Location) {
+            writeOutput(out, rowsHere);
+            scf::YieldOp::create(b, loc);
+          },
+          [&](OpBuilder &, Location) {
+            writePartial(partial, wg, rowsHere);
+            scf::YieldOp::create(b, loc);
+          });
+    }
+    // Combined only when split (an empty grid otherwise).
+    combine(partial, out, arith::SelectOp::create(b, loc, split1, idx(0), heads), rowBlocks);
+  }
+
+  /// tile[0, n) = rows [j0, j0 + n) of `m` ([B, H, L, width]) at the
+  /// current (batch, kvHead), the rest zeros (p = 0 there must not meet a
+  /// NaN of stale memory).
+  void copyRows(Value m, Value j0, Value n, Value tileBuf, int64_t width) {
+    fill(tileBuf, 0.0f);
+    auto type = cast<MemRefType>(m.getType());
+    SmallVector<OpFoldResult> offsets{batch, kvHead, j0, b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(1), n,
+                                    b.getIndexAttr(width)};
+    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+    auto reduced = memref::SubViewOp::inferRankReducedResultType(
+        {ShapedType::kDynamic, width}, type, offsets, sizes, strides);
+    Value from = memref::SubViewOp::create(b, loc, cast<MemRefType>(reduced), m, offsets, sizes,
+                                           strides);
+    Value to = memref::SubViewOp::create(
+        b, loc, tileBuf, SmallVector<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
+        SmallVector<OpFoldResult>{n, b.getIndexAttr(width)},
+        SmallVector<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+    linalg::CopyOp::create(b, loc, from, to);
+  }
+
+  /// One block of keys given as [bc, D] and [bc, Dv] views from j0, the
+  /// first `valid` of them real (null: all): scores, online softmax, P V.
+  void keyBlockInPlace(Value keys, Value values, Value j0, Value valid) {
+    Value scores = tile;
+    fill(scores, 0.0f);
+    MatmulEmitter qk(b, loc, t, /*bTransposed=*/true);
+    qk.setActiveRows(activeRows);
+    qk.emit(qs, keys, scores, qkScratch, /*parallel=*/false);
+    scf::ForOp::create(b, loc, idx(0), activeRows, idx(1), ValueRange{},
+                       [&](OpBuilder &, Location, Value rr, ValueRange) {
+                         softmaxRow(scores, rr, j0, s.bc, valid);
+                         scf::YieldOp::create(b, loc);
+                       });
+    MatmulEmitter pv(b, loc, t);
+    pv.setActiveRows(activeRows);
+    pv.emit(scores, values, acc, pvScratch, /*parallel=*/false);
+  }
+
   /// (batch, kvHead, r0) of row block `head`; returns its live row count.
-  Value locate(Value head, int64_t rowBlocks) {
-    Value rb = rem(head, rowBlocks);
-    Value bh = div(head, rowBlocks);
+  Value locate(Value head, Value rowBlocks) {
+    Value rb = remV(head, rowBlocks);
+    Value bh = divV(head, rowBlocks);
     batch = div(bh, s.hkv);
     kvHead = rem(bh, s.hkv);
     r0 = mul(rb, s.br);
-    return arith::MinSIOp::create(b, loc, idx(s.br), sub(idx(s.rows), r0));
+    return arith::MinSIOp::create(b, loc, idx(s.br), sub(rowsV, r0));
   }
 
   /// partial[wg][rr] = (acc[rr, :], max, sum).
@@ -180,24 +336,24 @@ private:
   }
 
   /// out = sum_s exp(m_s - M) acc_s / sum_s exp(m_s - M) l_s, per row.
-  void combine(Value partial, Value out, int64_t heads, int64_t rowBlocks) {
+  void combine(Value partial, Value out, Value heads, Value rowBlocks) {
     int64_t stride = s.dv + 2;
     float negInf = -std::numeric_limits<float>::infinity();
-    auto grid = scf::ParallelOp::create(b, loc, ValueRange{idx(0)}, ValueRange{idx(heads)},
+    auto grid = scf::ParallelOp::create(b, loc, ValueRange{idx(0)}, ValueRange{heads},
                                         ValueRange{idx(1)});
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(grid.getBody());
     Value head = grid.getInductionVars()[0];
     Value rowsHere = locate(head, rowBlocks);
     auto at = [&](Value split, Value rr, int64_t e) -> Value {
-      Value wg = add(mul(head, s.splits), split);
+      Value wg = add(arith::MulIOp::create(b, loc, head, splitsV), split);
       return add(mul(add(mul(wg, s.br), rr), stride), idx(e));
     };
     scf::ForOp::create(
         b, loc, idx(0), rowsHere, idx(1), ValueRange{},
         [&](OpBuilder &, Location, Value rr, ValueRange) {
           auto overSplits = [&](Value init, function_ref<Value(Value, Value)> body) {
-            return scf::ForOp::create(b, loc, idx(0), idx(s.splits), idx(1), ValueRange{init},
+            return scf::ForOp::create(b, loc, idx(0), splitsV, idx(1), ValueRange{init},
                                       [&](OpBuilder &, Location, Value sp, ValueRange c) {
                                         scf::YieldOp::create(b, loc, body(sp, c[0]));
                                       })
@@ -260,9 +416,12 @@ public:
   }
 
 private:
-  Value qs, tile, acc, rowMax, rowSum;
+  Value qs, tile, acc, rowMax, rowSum, keyTail, valueTail;
   MatmulEmitter::Scratch qkScratch, pvScratch;
   Value batch, kvHead, r0;
+  // Per run: rows (group x Sq), L - Sq, key splits; the live rows of the
+  // workgroup's block (dynamic shapes).
+  Value rowsV, keysBeforeQueries, splitsV, activeRows;
 
   static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
@@ -271,6 +430,10 @@ private:
   Value mul(Value x, int64_t y) { return arith::MulIOp::create(b, loc, x, idx(y)); }
   Value div(Value x, int64_t y) { return arith::DivUIOp::create(b, loc, x, idx(y)); }
   Value rem(Value x, int64_t y) { return arith::RemUIOp::create(b, loc, x, idx(y)); }
+  Value divV(Value x, Value y) { return arith::DivUIOp::create(b, loc, x, y); }
+  Value remV(Value x, Value y) { return arith::RemUIOp::create(b, loc, x, y); }
+  Value ceilDivV(Value x, int64_t y) { return div(add(x, idx(y - 1)), y); }
+  Value ceilDivV(Value x, Value y) { return divV(sub(add(x, y), idx(1)), y); }
   Value cst(float v) { return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v)); }
 
   Value scratch(ArrayRef<int64_t> shape) {
@@ -317,7 +480,7 @@ private:
   /// (position, query head) of block row `rr`; rows past the end repeat
   /// the last one (their results are never written).
   std::pair<Value, Value> rowCoordinates(Value rr) {
-    Value r = arith::MinSIOp::create(b, loc, add(r0, rr), idx(s.rows - 1));
+    Value r = arith::MinSIOp::create(b, loc, add(r0, rr), sub(rowsV, idx(1)));
     Value pos = div(r, s.group);
     Value head = add(mul(kvHead, s.group), rem(r, s.group));
     return {pos, head};
@@ -399,23 +562,32 @@ private:
         });
   }
 
-  /// The mask value(s) for row (pos, head) at keys j .. j + lanes.
-  Value maskAt(Value pos, Value head, Value j, int64_t lanes) {
+  /// The mask value(s) for row (pos, head) at keys j .. j + lanes; with
+  /// `inside` (lanes of keys that exist: the tail block) the others are not
+  /// read.
+  Value maskAt(Value pos, Value head, Value j, int64_t lanes, Value inside) {
     auto type = cast<MemRefType>(mask.getType());
     int64_t lead = 4 - type.getRank();
+    bool keysBroadcast = type.getShape().back() == 1;
+    if (inside && lanes == 1 && !keysBroadcast) // a key past the end reads the last
+      j = arith::MinSIOp::create(b, loc, j, sub(s.lV, idx(1)));
     Value full[4] = {batch, head, pos, j};
     SmallVector<Value> indices;
     for (int64_t i = 0; i < type.getRank(); ++i)
       indices.push_back(type.getDimSize(i) == 1 ? idx(0) : full[lead + i]);
-    if (type.getShape().back() == 1 && lanes > 1)
+    if (keysBroadcast && lanes > 1)
       return splat(lanes, memref::LoadOp::create(b, loc, mask, indices));
-    return vector::LoadOp::create(b, loc, VectorType::get({lanes}, type.getElementType()), mask,
-                                  indices);
+    auto vt = VectorType::get({lanes}, type.getElementType());
+    if (inside && lanes > 1)
+      return vector::MaskedLoadOp::create(
+          b, loc, vt, mask, indices, inside,
+          arith::ConstantOp::create(b, loc, vt, DenseElementsAttr::get(vt, 0.0f)));
+    return vector::LoadOp::create(b, loc, vt, mask, indices);
   }
 
   /// Row rr of the tile: apply scale-free mask and causal limit, then the
   /// online softmax update of (max, sum, acc) and p = exp(s - max) in place.
-  void softmaxRow(Value scores, Value rr, Value j0, int64_t w) {
+  void softmaxRow(Value scores, Value rr, Value j0, int64_t w, Value valid = Value()) {
     // An i1 mask is read one element at a time: vectors of i1 are bit-packed
     // in memory, its elements are bytes.
     bool boolMask = mask && cast<MemRefType>(mask.getType()).getElementType().isInteger(1);
@@ -424,14 +596,14 @@ private:
     Value hidden = splat(lanes, cst(negInf));
     auto [posV, headV] = rowCoordinates(rr);
     Value pos = posV, head = headV;
-    Value limit = causal ? add(pos, idx(s.l - s.sq)) : Value();
+    Value limit = causal ? add(pos, keysBeforeQueries) : Value();
     SmallVector<Attribute> steps;
     for (int64_t i = 0; i < lanes; ++i)
       steps.push_back(b.getIndexAttr(i));
     auto indexVec = VectorType::get({lanes}, b.getIndexType());
-    Value iota = causal ? arith::ConstantOp::create(
-                              b, loc, DenseElementsAttr::get(indexVec, ArrayRef(steps)))
-                        : Value();
+    Value iota = causal || valid ? arith::ConstantOp::create(
+                                       b, loc, DenseElementsAttr::get(indexVec, ArrayRef(steps)))
+                                 : Value();
     scf::ForOp maxLoop = chunks(w, lanes, {hidden}, [&](Value c, ValueRange carried) {
       Value x = vector::LoadOp::create(b, loc, vec(lanes), scores, ValueRange{rr, c});
       Value j = add(j0, c);
@@ -440,8 +612,15 @@ private:
             b, loc, splat(lanes, cst(softcap)),
             math::TanhOp::create(b, loc,
                                  arith::MulFOp::create(b, loc, x, splat(lanes, cst(1.0f / softcap)))));
+      // Keys past the tail's real ones: hidden, and their mask not read.
+      Value inside;
+      if (valid)
+        inside = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::slt,
+            arith::AddIOp::create(b, loc, vector::BroadcastOp::create(b, loc, indexVec, c), iota),
+            vector::BroadcastOp::create(b, loc, indexVec, valid));
       if (mask) {
-        Value m = maskAt(pos, head, j, lanes);
+        Value m = maskAt(pos, head, j, lanes, inside);
         x = boolMask ? arith::SelectOp::create(b, loc, m, x, hidden).getResult()
                      : arith::AddFOp::create(b, loc, x, m).getResult();
       }
@@ -453,6 +632,8 @@ private:
                                   vector::BroadcastOp::create(b, loc, indexVec, limit));
         x = arith::SelectOp::create(b, loc, visible, x, hidden);
       }
+      if (inside)
+        x = arith::SelectOp::create(b, loc, inside, x, hidden);
       vector::StoreOp::create(b, loc, x, scores, ValueRange{rr, c});
       return SmallVector<Value>{arith::MaximumFOp::create(b, loc, x, carried[0])};
     });
@@ -528,9 +709,18 @@ Shape shapeOf(AttentionOp op, RankedTensorType k, const Tiling &t, int64_t block
   s.l = k.getDimSize(2);
   s.dv = v.getDimSize(3);
   s.group = s.hq / s.hkv;
-  s.rows = s.group * s.sq;
   s.bc = std::max(t.nr, blockCols - blockCols % t.nr);
   int64_t br = std::max(t.mr, blockRows - blockRows % t.mr);
+  s.dynamic = ShapedType::isDynamic(s.b) || ShapedType::isDynamic(s.sq) ||
+              ShapedType::isDynamic(s.l);
+  if (s.dynamic) { // decided per run
+    s.rows = ShapedType::kDynamic;
+    s.br = br;
+    s.splits = 1;
+    s.directScores = false;
+    return s;
+  }
+  s.rows = s.group * s.sq;
   s.br = std::min(br, s.rows);
   // Few row blocks (a decode step) would leave threads idle: split the keys
   // so each split has at least 4 key blocks, up to 16 splits.
@@ -541,6 +731,39 @@ Shape shapeOf(AttentionOp op, RankedTensorType k, const Tiling &t, int64_t block
   // of K per call would cost more than the attention: dot products instead.
   s.directScores = s.br <= t.mr;
   return s;
+}
+
+/// With dynamic dims the sizes the kernel takes to agree are checked when
+/// the plan runs (kiln-shape-checks' form: the CPU target hoists these
+/// asserts into the shape function): batch of Q, K, V; K and V lengths;
+/// each dynamic mask dim against the scores'.
+void checkSizes(OpBuilder &b, AttentionOp op, Value q, Value k, Value v, Value mask) {
+  Location loc = op.getLoc();
+  std::string what = kiln::describeNode(op);
+  auto size = [&](Value m, int64_t i) -> Value {
+    auto type = cast<MemRefType>(m.getType());
+    if (!type.isDynamicDim(i))
+      return arith::ConstantIndexOp::create(b, loc, type.getDimSize(i));
+    return memref::DimOp::create(b, loc, m, i);
+  };
+  auto equal = [&](Value m, int64_t i, Value n, int64_t j) {
+    if (!cast<MemRefType>(m.getType()).isDynamicDim(i) &&
+        !cast<MemRefType>(n.getType()).isDynamicDim(j))
+      return;
+    Value cond = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, size(m, i), size(n, j));
+    cf::AssertOp::create(b, loc, cond, what + " needs sizes {0} and {1} to be equal");
+  };
+  equal(q, 0, k, 0);
+  equal(k, 0, v, 0);
+  equal(k, 2, v, 2);
+  if (!mask)
+    return;
+  auto mt = cast<MemRefType>(mask.getType());
+  int64_t lead = 4 - mt.getRank();
+  std::pair<Value, int64_t> scores[4] = {{q, 0}, {q, 1}, {q, 2}, {k, 2}};
+  for (int64_t i = 0; i < mt.getRank(); ++i)
+    if (mt.isDynamicDim(i))
+      equal(mask, i, scores[lead + i].first, scores[lead + i].second);
 }
 
 struct FlashAttentionPass : kiln::impl::KilnCpuFlashAttentionBase<FlashAttentionPass> {
@@ -562,26 +785,31 @@ struct FlashAttentionPass : kiln::impl::KilnCpuFlashAttentionBase<FlashAttention
       rewrite(op, *tiling);
   }
 
-  /// Static f32 shapes with a mask of static shape; everything else keeps
-  /// the reference lowering.
+  /// f32 with static heads and head dims (batch and lengths may be
+  /// dynamic; a mask's dynamic dims are the scores' sizes); everything
+  /// else keeps the reference lowering.
   static bool supported(AttentionOp op) {
-    auto isStaticF32 = [](Value v) {
+    auto isF32 = [](Value v) {
       auto type = dyn_cast<RankedTensorType>(v.getType());
-      return type && type.hasStaticShape() && type.getElementType().isF32();
+      return type && type.getRank() == 4 && !type.isDynamicDim(1) && !type.isDynamicDim(3) &&
+             type.getElementType().isF32();
     };
-    if (!isStaticF32(op.getQuery()) || !isStaticF32(op.getKey()) || !isStaticF32(op.getValue()))
+    if (!isF32(op.getQuery()) || !isF32(op.getKey()) || !isF32(op.getValue()))
       return false;
-    if (op.getPastKey() && (!isStaticF32(op.getPastKey()) || !isStaticF32(op.getPastValue())))
+    if (op.getPastKey() && (!isF32(op.getPastKey()) || !isF32(op.getPastValue())))
       return false;
     if (Value m = op.getMask()) {
       auto type = dyn_cast<RankedTensorType>(m.getType());
-      if (!type || !type.hasStaticShape() || type.getRank() > 4 ||
+      if (!type || type.getRank() > 4 ||
           !(type.getElementType().isF32() || type.getElementType().isInteger(1)))
         return false;
     }
     auto q = op.getQuery().getType(), k = op.getKey().getType();
-    return q.getRank() == 4 && k.getDimSize(1) > 0 && q.getDimSize(1) % k.getDimSize(1) == 0 &&
-           q.getNumElements() > 0 && k.getNumElements() > 0;
+    auto nonEmpty = [](RankedTensorType t) {
+      return !t.hasStaticShape() || t.getNumElements() > 0;
+    };
+    return k.getDimSize(1) > 0 && q.getDimSize(1) % k.getDimSize(1) == 0 && nonEmpty(q) &&
+           nonEmpty(k);
   }
 
   void rewrite(AttentionOp op, const Tiling &t) {
@@ -619,7 +847,9 @@ struct FlashAttentionPass : kiln::impl::KilnCpuFlashAttentionBase<FlashAttention
     Value kt = key;
     Value keyBuffer;
     std::pair<Value, int64_t> keyParts;
-    if (!s.directScores) {
+    if (s.dynamic) {
+      keyBuffer = view(key); // read in place, block by block
+    } else if (!s.directScores) {
       SmallVector<int64_t> ktShape = {s.b, s.hkv, s.d, s.l};
       Value ktInit = tensor::EmptyOp::create(b, loc, ktShape, b.getF32Type());
       Value source = key;
@@ -652,13 +882,37 @@ struct FlashAttentionPass : kiln::impl::KilnCpuFlashAttentionBase<FlashAttention
     if (back && back.getPerm() != ArrayRef<int64_t>(swap))
       back = kiln::TransposeOp();
     auto storedType = back ? cast<RankedTensorType>(back.getType()) : outType;
+    Value query, valueBuffer;
+    SmallVector<Value> outSizes;
+    if (s.dynamic) {
+      query = view(op.getQuery());
+      valueBuffer = view(value);
+      auto dimOf = [&](Value m, int64_t i) -> Value {
+        return memref::DimOp::create(b, loc, m, i);
+      };
+      s.bV = dimOf(query, 0);
+      s.sqV = dimOf(query, 2);
+      s.lV = dimOf(keyBuffer, 2);
+      checkSizes(b, op, query, keyBuffer, valueBuffer, mask);
+      // [B, Hq, Sq, Dv], or [B, Sq, Hq, Dv] written transposed back.
+      int64_t bAt = 0, sqAt = back ? 1 : 2;
+      for (int64_t i = 0; i < 4; ++i)
+        if (storedType.isDynamicDim(i))
+          outSizes.push_back(i == bAt ? s.bV : i == sqAt ? s.sqV : Value());
+      if (llvm::is_contained(outSizes, Value()))
+        return; // (verified shapes: only batch and Sq are dynamic)
+    }
     Value out = memref::AllocOp::create(
-        b, loc, MemRefType::get(storedType.getShape(), storedType.getElementType()),
+        b, loc, MemRefType::get(storedType.getShape(), storedType.getElementType()), outSizes,
         b.getI64IntegerAttr(64));
+    if (!query) {
+      query = view(op.getQuery());
+      valueBuffer = view(value);
+    }
     FlashEmitter emitter(b, loc, t, s);
     if (keyParts.first)
       emitter.setKeyParts(keyParts.first, keyParts.second);
-    emitter.emit(view(op.getQuery()), keyBuffer, view(value), mask, back ? swapped(out) : out,
+    emitter.emit(query, keyBuffer, valueBuffer, mask, back ? swapped(out) : out,
                  op.getEffectiveScale(), op.getCausal(),
                  op.getSoftcap() ? op.getSoftcap()->convertToFloat() : 0.0f);
     Value stored = kiln::cpu::resultTensor(b, loc, storedType, out);

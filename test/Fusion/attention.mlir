@@ -440,3 +440,37 @@ func.func @bert_key(%q: tensor<1x2x8x4xf32>, %k: tensor<1x8x2x4xf32>, %v: tensor
   %o = kiln.matmul %p, %v : tensor<1x2x8x8xf32>, tensor<1x2x8x4xf32>
   return %o : tensor<1x2x8x4xf32>
 }
+
+// -----
+
+// Dynamic batch and lengths (an export with dynamic axes): Q, K, V and the
+// mask's dims are one size where the graph makes them one symbol (here the
+// inputs name them alike), so the attention is raised with `?` dims.
+// Llama's repeat_kv with dynamic dims keeps its shape operands: the -1 of
+// [0, 0, 1, -1, 16] is the length (the other entries account for the rest).
+// CHECK-LABEL: func.func @dynamic_lengths
+// CHECK: %[[O:.*]] = kiln.attention %arg0, %arg1, %arg2 mask(%arg3 : tensor<?x1x?x?xf32>) {scale = 2.500000e-01 : f32} : tensor<?x4x?x16xf32>, tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32> -> tensor<?x4x?x16xf32>
+// CHECK-NEXT: return %[[O]]
+func.func @dynamic_lengths(%q: tensor<?x4x?x16xf32> {kiln.dim_names = ["b", "h", "s", "d"]},
+                           %k: tensor<?x2x?x16xf32> {kiln.dim_names = ["b", "g", "s", "d"]},
+                           %v: tensor<?x2x?x16xf32> {kiln.dim_names = ["b", "g", "s", "d"]},
+                           %mask: tensor<?x1x?x?xf32> {kiln.dim_names = ["b", "one", "s", "s"]})
+    -> tensor<?x4x?x16xf32> {
+  %c4 = arith.constant dense<4.0> : tensor<f32>
+  %split = arith.constant dense<[0, 0, 1, -1, 16]> : tensor<5xi64>
+  %rep = arith.constant dense<[1, 1, 2, 1, 16]> : tensor<5xi64>
+  %merge = arith.constant dense<[0, 4, -1, 16]> : tensor<4xi64>
+  %k5 = kiln.reshape %k shape %split : tensor<5xi64> : tensor<?x2x?x16xf32> -> tensor<?x2x1x?x16xf32>
+  %ke = kiln.expand %k5 shape %rep : tensor<5xi64> : tensor<?x2x1x?x16xf32> -> tensor<?x2x2x?x16xf32>
+  %kr = kiln.reshape %ke shape %merge : tensor<4xi64> : tensor<?x2x2x?x16xf32> -> tensor<?x4x?x16xf32>
+  %v5 = kiln.reshape %v shape %split : tensor<5xi64> : tensor<?x2x?x16xf32> -> tensor<?x2x1x?x16xf32>
+  %ve = kiln.expand %v5 shape %rep : tensor<5xi64> : tensor<?x2x1x?x16xf32> -> tensor<?x2x2x?x16xf32>
+  %vr = kiln.reshape %ve shape %merge : tensor<4xi64> : tensor<?x2x2x?x16xf32> -> tensor<?x4x?x16xf32>
+  %kt = kiln.transpose %kr perm = [0, 1, 3, 2] : tensor<?x4x?x16xf32>
+  %s = kiln.matmul %q, %kt : tensor<?x4x?x16xf32>, tensor<?x4x16x?xf32>
+  %d = kiln.binary div %s, %c4 : tensor<?x4x?x?xf32>, tensor<f32>
+  %m = kiln.binary add %d, %mask : tensor<?x4x?x?xf32>, tensor<?x1x?x?xf32>
+  %p = kiln.softmax %m axis = -1 : tensor<?x4x?x?xf32>
+  %o = kiln.matmul %p, %vr : tensor<?x4x?x?xf32>, tensor<?x4x?x16xf32>
+  return %o : tensor<?x4x?x16xf32>
+}

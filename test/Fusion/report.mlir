@@ -110,3 +110,21 @@ func.func @topk_over_rescaled_scores(%x: tensor<8x4xf32>, %w: tensor<4x4xf32>) -
   %v, %i = kiln.topk %s k = 2 axis = -1 : tensor<8x4xf32>
   return %i : tensor<8x2xi64>
 }
+
+// -----
+
+// A dynamic mask dim the graph does not relate to the scores' could
+// broadcast at run time: not raised (kernels take dynamic dims as whole).
+func.func @attention_unrelated_mask_dim(%q: tensor<1x2x?x4xf32> {kiln.dim_names = ["b", "h", "s", "d"]},
+                                        %k: tensor<1x2x?x4xf32> {kiln.dim_names = ["b", "h", "s", "d"]},
+                                        %v: tensor<1x2x?x4xf32> {kiln.dim_names = ["b", "h", "s", "d"]},
+                                        %mask: tensor<1x1x?x?xf32> {kiln.dim_names = ["b", "one", "s", "other"]})
+    -> tensor<1x2x?x4xf32> {
+  %kt = kiln.transpose %k perm = [0, 1, 3, 2] : tensor<1x2x?x4xf32>
+  %s = kiln.matmul %q, %kt : tensor<1x2x?x4xf32>, tensor<1x2x4x?xf32>
+  %m = kiln.binary add %s, %mask : tensor<1x2x?x?xf32>, tensor<1x1x?x?xf32>
+  // expected-remark @below {{not fused: attention: dim 3 of the mask is dynamic and not known to be the scores' size}}
+  %p = kiln.softmax %m axis = -1 : tensor<1x2x?x?xf32>
+  %o = kiln.matmul %p, %v : tensor<1x2x?x?xf32>, tensor<1x2x?x4xf32>
+  return %o : tensor<1x2x?x4xf32>
+}

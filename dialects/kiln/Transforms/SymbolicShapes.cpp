@@ -42,13 +42,78 @@ std::optional<std::pair<Value, int64_t>> aligned(Value v, int64_t rank, int64_t 
   return std::make_pair(v, j);
 }
 
+std::optional<SmallVector<SymbolicDim>> elements(Value v, int depth);
+
+/// Dim `d` of a reshape's result as a dim its target names: a symbol, a 0
+/// copying the input's dim, or the -1 entry where the other entries account
+/// for every input dim but one dynamic dim (Llama's [0, 0, 1, -1, 64] on
+/// [B, H, S, 64] inserts a unit axis: its -1 is S).
+std::optional<std::pair<Value, int64_t>> reshapeTargetDim(ReshapeOp r, int64_t d) {
+  auto target = r.getShape() ? elements(r.getShape(), 0) : std::nullopt;
+  if (!target || d >= (int64_t)target->size())
+    return std::nullopt;
+  auto isCopy = [&](const SymbolicDim &e) {
+    return e.isConstant() && e.constant == 0 && !r.getAllowzero();
+  };
+  const SymbolicDim &entry = (*target)[d];
+  if (isCopy(entry))
+    return std::make_pair(r.getInput(), d);
+  if (!entry.unknown && !entry.isConstant())
+    return std::make_pair(entry.tensor, entry.index);
+  if (!entry.isConstant() || entry.constant != -1)
+    return std::nullopt;
+  // Cancel the input's dims against the other entries.
+  auto in = r.getInput().getType();
+  SmallVector<bool> used(in.getRank(), false);
+  int64_t targetProduct = 1;
+  for (auto [i, e] : llvm::enumerate(*target)) {
+    if ((int64_t)i == d)
+      continue;
+    if (isCopy(e)) {
+      if ((int64_t)i >= in.getRank())
+        return std::nullopt;
+      used[i] = true;
+    } else if (e.isConstant() && e.constant > 0) {
+      targetProduct *= e.constant;
+    } else if (!e.unknown && !e.isConstant()) {
+      bool found = false;
+      for (int64_t j = 0; j < in.getRank() && !found; ++j)
+        if (!used[j] && in.isDynamicDim(j) && symbolicDim(r.getInput(), j) == e)
+          used[j] = found = true;
+      if (!found)
+        return std::nullopt;
+    } else {
+      return std::nullopt;
+    }
+  }
+  int64_t staticProduct = 1, dynamicDim = -1;
+  for (int64_t j = 0; j < in.getRank(); ++j) {
+    if (used[j])
+      continue;
+    if (!in.isDynamicDim(j)) {
+      staticProduct *= in.getDimSize(j);
+    } else {
+      if (dynamicDim >= 0)
+        return std::nullopt;
+      dynamicDim = j;
+    }
+  }
+  if (dynamicDim < 0 || staticProduct != targetProduct)
+    return std::nullopt;
+  return std::make_pair(r.getInput(), dynamicDim);
+}
+
 /// An operand dim the graph says equals dim `d` of `result` (an op result).
 std::optional<std::pair<Value, int64_t>> sameDim(Value result, int64_t d) {
   Operation *op = result.getDefiningOp();
   if (!op)
     return std::nullopt;
   int64_t rank = cast<RankedTensorType>(result.getType()).getRank();
-  if (isa<UnaryOp, CastOp, SoftmaxOp, RmsNormOp, tensor::CastOp>(op))
+  if (isa<UnaryOp, CastOp, SoftmaxOp, RmsNormOp, LayerNormOp, RopeOp, CumsumOp,
+          tensor::CastOp>(op))
+    return std::make_pair(op->getOperand(0), d);
+  // Fused row-wise blocks keep every dim of their rows but the last.
+  if (isa<GatedMlpOp, MoeOp>(op) && d < rank - 1)
     return std::make_pair(op->getOperand(0), d);
   if (isa<BinaryOp, CompareOp, WhereOp>(op)) {
     // Broadcasting: dynamic dims meeting are one size.
@@ -82,6 +147,17 @@ std::optional<std::pair<Value, int64_t>> sameDim(Value result, int64_t d) {
       return std::make_pair(g.getIndices(), d - axis);
     return std::make_pair(g.getData(), d - ri + 1);
   }
+  if (auto g = dyn_cast<GatherNdOp>(op)) {
+    // indices.shape[:-1] + data.shape[batch_dims + indices.shape[-1]:]
+    auto it = g.getIndices().getType();
+    int64_t ri = it.getRank();
+    if (d < ri - 1)
+      return std::make_pair(g.getIndices(), d);
+    if (it.isDynamicDim(ri - 1))
+      return std::nullopt;
+    return std::make_pair(g.getData(), (int64_t)g.getBatchDims() + it.getDimSize(ri - 1) +
+                                           (d - (ri - 1)));
+  }
   if (auto c = dyn_cast<ConcatOp>(op)) {
     int64_t axis = c.getAxis() < 0 ? c.getAxis() + rank : c.getAxis();
     if (d != axis)
@@ -89,11 +165,8 @@ std::optional<std::pair<Value, int64_t>> sameDim(Value result, int64_t d) {
     return std::nullopt;
   }
   if (auto r = dyn_cast<ReshapeOp>(op)) {
-    // A constant target's 0 copies the input's dim.
-    DenseIntElementsAttr target;
-    if (r.getShape() && !r.getAllowzero() && matchPattern(r.getShape(), m_Constant(&target)) &&
-        d < (int64_t)target.getNumElements() && target.getValues<APInt>()[d].isZero())
-      return std::make_pair(r.getInput(), d);
+    if (auto dim = reshapeTargetDim(r, d))
+      return dim;
     // Unit dims added or removed around it (an unsqueeze, a squeeze).
     ArrayRef<int64_t> in = r.getInput().getType().getShape(), out = r.getType().getShape();
     if (in.size() < out.size()) {
@@ -110,11 +183,19 @@ std::optional<std::pair<Value, int64_t>> sameDim(Value result, int64_t d) {
     return std::nullopt;
   }
   if (auto e = dyn_cast<ExpandOp>(op)) {
-    // A constant target's 1 keeps the input's dim.
-    DenseIntElementsAttr target;
-    if (e.getShape() && matchPattern(e.getShape(), m_Constant(&target)) &&
-        d < (int64_t)target.getNumElements() && target.getValues<APInt>()[d].isOne())
-      return aligned(e.getInput(), rank, d);
+    // Dim d is max(input dim, target entry): a target 1 keeps the input's
+    // dim, a symbol over an input 1 (or a new axis) is that symbol.
+    auto target = e.getShape() ? elements(e.getShape(), 0) : std::nullopt;
+    if (!target || d >= (int64_t)target->size())
+      return std::nullopt;
+    const SymbolicDim &entry = (*target)[d];
+    auto in = e.getInput().getType();
+    int64_t j = d - (rank - in.getRank());
+    if (entry.isConstant() && entry.constant == 1 && j >= 0)
+      return std::make_pair(e.getInput(), j);
+    if (!entry.unknown && !entry.isConstant() &&
+        (j < 0 || in.getDimSize(j) == 1 || symbolicDim(e.getInput(), j) == entry))
+      return std::make_pair(entry.tensor, entry.index);
     return std::nullopt;
   }
   if (auto s = dyn_cast<SliceOp>(op)) {
@@ -390,9 +471,79 @@ struct SymbolicExpandTarget : OpRewritePattern<ExpandOp> {
   }
 };
 
+/// Reshape(Transpose(Reshape(x, [N.., L, D]), swap last two), [M.., D, L])
+/// where M.. are x's own leading dims and L, D its last two (what torch's
+/// sdpa export writes for Kᵀ with dynamic lengths: [-1, L, D], then
+/// shape[:-2] + [D, L]) -> Transpose(x, swap last two). A tensor.cast keeps
+/// the old type for the users until inference refines them.
+struct SymbolicTransposeThroughReshapes : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReshapeOp outer, PatternRewriter &rewriter) const override {
+    auto t = outer.getInput().getDefiningOp<TransposeOp>();
+    auto inner = t ? t.getInput().getDefiningOp<ReshapeOp>() : ReshapeOp();
+    if (!inner)
+      return failure();
+    Value x = inner.getInput();
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto it = inner.getType();
+    auto ot = outer.getType();
+    int64_t r = xt.getRank(), ri = it.getRank();
+    ArrayRef<int64_t> perm = t.getPerm();
+    if (r < 2 || ri < 2 || ot.getRank() != r || (xt.hasStaticShape() && ot.hasStaticShape()) ||
+        perm[ri - 2] != ri - 1 || perm[ri - 1] != ri - 2)
+      return failure();
+    for (int64_t i = 0; i + 2 < ri; ++i)
+      if (perm[i] != i)
+        return failure();
+    auto same = [](Value a, int64_t i, Value b, int64_t j) {
+      SymbolicDim p = symbolicDim(a, i), q = symbolicDim(b, j);
+      return !p.unknown && p == q;
+    };
+    if (!same(inner, ri - 2, x, r - 2) || !same(inner, ri - 1, x, r - 1) ||
+        !same(outer, r - 2, x, r - 1) || !same(outer, r - 1, x, r - 2))
+      return failure();
+    for (int64_t i = 0; i + 2 < r; ++i)
+      if (!same(outer, i, x, i))
+        return failure();
+    SmallVector<int64_t> swap;
+    for (int64_t i = 0; i < r; ++i)
+      swap.push_back(i);
+    std::swap(swap[r - 2], swap[r - 1]);
+    Value y = TransposeOp::create(rewriter, outer.getLoc(), x, swap);
+    if (y.getType() != outer.getType())
+      y = tensor::CastOp::create(rewriter, outer.getLoc(), outer.getType(), y);
+    rewriter.replaceOp(outer, y);
+    return success();
+  }
+};
+
+} // namespace
+
+namespace {
+/// Symbols already found during one outermost query: target entries ask
+/// for the dims of shapes that ask for theirs, layer after layer, so
+/// without it a deep model costs exponential time. Dropped when that query
+/// returns (rewrites between queries change the graph).
+thread_local llvm::DenseMap<std::pair<Value, int64_t>, SymbolicDim> *known = nullptr;
+
+SymbolicDim findSymbolicDim(Value v, int64_t d);
 } // namespace
 
 SymbolicDim symbolicDim(Value v, int64_t d) {
+  llvm::DenseMap<std::pair<Value, int64_t>, SymbolicDim> local;
+  bool outermost = !known;
+  if (outermost)
+    known = &local;
+  auto it = known->find({v, d});
+  SymbolicDim result = it != known->end() ? it->second : findSymbolicDim(v, d);
+  (*known)[{v, d}] = result;
+  if (outermost)
+    known = nullptr;
+  return result;
+}
+
+namespace {
+SymbolicDim findSymbolicDim(Value v, int64_t d) {
   for (int step = 0; step < 4 * kMaxDepth; ++step) {
     auto t = dyn_cast<RankedTensorType>(v.getType());
     if (!t || d < 0 || d >= t.getRank())
@@ -423,6 +574,14 @@ SymbolicDim symbolicDim(Value v, int64_t d) {
         return (*limit)[0];
       return SymbolicDim::ofDim(v, d);
     }
+    // A reshape or expand target's positive constant the type did not take.
+    if (isa_and_nonnull<ReshapeOp, ExpandOp>(v.getDefiningOp()) &&
+        v.getDefiningOp()->getNumOperands() == 2) {
+      auto target = elements(v.getDefiningOp()->getOperand(1), 0);
+      if (target && d < (int64_t)target->size() && (*target)[d].isConstant() &&
+          (*target)[d].constant > (isa<ExpandOp>(v.getDefiningOp()) ? 1 : 0))
+        return (*target)[d];
+    }
     std::optional<std::pair<Value, int64_t>> next = sameDim(v, d);
     if (!next)
       return SymbolicDim::ofDim(v, d);
@@ -430,12 +589,13 @@ SymbolicDim symbolicDim(Value v, int64_t d) {
   }
   return SymbolicDim::ofDim(v, d);
 }
+} // namespace
 
 std::optional<SmallVector<SymbolicDim>> symbolicElements(Value v) { return elements(v, 0); }
 
 void populateSymbolicShapePatterns(RewritePatternSet &patterns) {
-  patterns.add<FoldSymbolicConstant, SymbolicReshapeTarget, SymbolicExpandTarget>(
-      patterns.getContext());
+  patterns.add<FoldSymbolicConstant, SymbolicReshapeTarget, SymbolicExpandTarget,
+               SymbolicTransposeThroughReshapes>(patterns.getContext());
 }
 
 } // namespace kiln

@@ -1,4 +1,4 @@
-"""Test helper: `check_dynamic.py KILN ART.kiln MODEL.onnx SHAPES [--tol T] [--hf]` runs
+"""Test helper: `check_dynamic.py KILN ART.kiln MODEL.onnx SHAPES [--tol T] [--hf [--pad N]]` runs
 one dynamic-dims artifact at each shape (float inputs random normal,
 integer inputs token ids in [0, 100) or, named *mask*, ones) (SHAPES: "1x1,2x7,1x128" gives the
 dynamic dims of every input in order; inputs sharing a named dim share it)
@@ -15,9 +15,12 @@ import onnxruntime as ort
 
 kiln, art, model, shapes = sys.argv[1:5]
 # --hf: SHAPES are "LxP" pairs for a Hugging Face export (batch 1, L new
-# tokens, P cached ones): input_ids [1, L], attention_mask [1, P + L],
-# past_* [1, heads, P, dim], whatever the exporter named the dims.
+# tokens, P cached ones) or "BxLxP" triples (batch B): input_ids [B, L],
+# attention_mask [B, P + L], past_* [B, heads, P, dim], whatever the
+# exporter named the dims. --pad N: rows after the first are left-padded
+# (their first N mask entries 0), as a batch of prompts of different lengths.
 hf = "--hf" in sys.argv
+pad = int(sys.argv[sys.argv.index("--pad") + 1]) if "--pad" in sys.argv else 0
 tol = float(sys.argv[sys.argv.index("--tol") + 1]) if "--tol" in sys.argv else 1e-4
 proto = onnx.load(model)
 sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
@@ -30,14 +33,14 @@ with tempfile.TemporaryDirectory() as tmp:
         for inp in proto.graph.input:
             shape = []
             if hf:
-                new, past = sizes
+                batch, new, past = sizes if len(sizes) == 3 else [1] + sizes
                 dims = [d.dim_value or None for d in inp.type.tensor_type.shape.dim]
                 if inp.name == "input_ids":
-                    shape = [1, new]
+                    shape = [batch, new]
                 elif inp.name == "attention_mask":
-                    shape = [1, past + new]
+                    shape = [batch, past + new]
                 else:
-                    shape = [1, dims[1], past, dims[3]]
+                    shape = [batch, dims[1], past, dims[3]]
             for dim in ([] if hf else inp.type.tensor_type.shape.dim):
                 if dim.HasField("dim_value"):
                     shape.append(dim.dim_value)
@@ -50,6 +53,8 @@ with tempfile.TemporaryDirectory() as tmp:
             elem = onnx.helper.tensor_dtype_to_np_dtype(inp.type.tensor_type.elem_type)
             if np.issubdtype(elem, np.integer):  # token ids; a mask of ones
                 x = (np.ones(shape) if "mask" in inp.name else rng.integers(0, 100, shape))
+                if "mask" in inp.name and hf:
+                    x[1:, :pad] = 0
                 x = x.astype(elem)
             else:
                 x = rng.standard_normal(shape).astype(elem)

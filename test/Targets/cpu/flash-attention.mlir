@@ -126,3 +126,33 @@ func.func @split_key_parts(%q: tensor<1x8x1x144xf32>, %latent: tensor<1x1x300x12
   %o = kiln.attention %q, %k, %latent : tensor<1x8x1x144xf32>, tensor<1x1x300x144xf32>, tensor<1x1x300x128xf32> -> tensor<1x8x1x128xf32>
   return %o : tensor<1x8x1x128xf32>
 }
+
+// -----
+
+// Dynamic batch and lengths: one kernel for every size. The counts are
+// read off the operands per run (memref.dim), with the sizes the kernel
+// takes to agree asserted (the CPU target hoists these into the plan's
+// shape checks); the grid is batch x K/V heads x row blocks x key splits,
+// split only when that leaves threads idle (a decode step); K is read in
+// place (no Kᵀ copy: the score product packs its blocks transposed); the
+// keys past the last full block go through zero-padded tiles with their
+// columns hidden, the mask read under a lane mask there.
+// CHECK-LABEL: func.func @dynamic_lengths
+// CHECK-NOT: kiln.attention
+// CHECK-NOT: linalg.transpose
+// CHECK: memref.dim
+// CHECK: cf.assert {{.*}}, "{{.*}} needs sizes {0} and {1} to be equal"
+// CHECK: memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?x4x?x32xf32>
+// CHECK: arith.select
+// CHECK: memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?xf32>
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%{{.*}}) step (%c1)
+// CHECK: scf.if
+// CHECK: linalg.copy
+// CHECK: vector.maskedload
+// CHECK: scf.parallel
+// CHECK: bufferization.to_tensor {{.*}} : memref<?x4x?x32xf32>
+func.func @dynamic_lengths(%q: tensor<?x4x?x32xf32>, %k: tensor<?x2x?x32xf32>, %v: tensor<?x2x?x32xf32>,
+                           %mask: tensor<?x1x?x?xf32>) -> tensor<?x4x?x32xf32> {
+  %o = kiln.attention %q, %k, %v mask(%mask : tensor<?x1x?x?xf32>) {causal} : tensor<?x4x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32> -> tensor<?x4x?x32xf32>
+  return %o : tensor<?x4x?x32xf32>
+}

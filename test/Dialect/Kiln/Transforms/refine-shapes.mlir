@@ -49,3 +49,50 @@ func.func @runtime_target(%x: tensor<6xf32>, %t: tensor<2xi64>) -> tensor<?x?xf3
   %r = kiln.reshape %x shape %t : tensor<2xi64> : tensor<6xf32> -> tensor<?x?xf32>
   return %r : tensor<?x?xf32>
 }
+
+// -----
+
+// torch's sdpa export writes Kᵀ with dynamic lengths as reshape to
+// [-1, L, D], a transpose of the last two, and a reshape to shape[:-2] +
+// [D, L]: with every entry known as x's own dims it is one transpose.
+// CHECK-LABEL: func.func @key_transposed_through_reshapes
+// CHECK-SAME: -> tensor<?x8x16x?xf32>
+// CHECK-NEXT: %[[T:.*]] = kiln.transpose %arg0 perm = [0, 1, 3, 2] : tensor<?x8x?x16xf32>
+// CHECK-NEXT: return %[[T]]
+func.func @key_transposed_through_reshapes(%x: tensor<?x8x?x16xf32>) -> tensor<?x?x?x?xf32> {
+  %s = kiln.shape %x : tensor<?x8x?x16xf32>
+  %l = kiln.slice %s starts = [-2] ends = [-1] steps = [1] : tensor<4xi64>
+  %lead = kiln.slice %s starts = [-9223372036854775808] ends = [-2] steps = [1] : tensor<4xi64>
+  %m1 = arith.constant dense<-1> : tensor<1xi64>
+  %d = arith.constant dense<16> : tensor<1xi64>
+  %t3 = kiln.concat %m1, %l, %d axis = 0 : tensor<1xi64>, tensor<1xi64>, tensor<1xi64>
+  %r = kiln.reshape %x shape %t3 : tensor<3xi64> : tensor<?x8x?x16xf32> -> tensor<?x?x?xf32>
+  %tr = kiln.transpose %r perm = [0, 2, 1] : tensor<?x?x?xf32>
+  %t4 = kiln.concat %lead, %d, %l axis = 0 : tensor<2xi64>, tensor<1xi64>, tensor<1xi64>
+  %o = kiln.reshape %tr shape %t4 : tensor<4xi64> : tensor<?x?x?xf32> -> tensor<?x?x?x?xf32>
+  return %o : tensor<?x?x?x?xf32>
+}
+
+// -----
+
+// Symbols through a reshape's computed -1 (the unit axis repeat_kv adds,
+// the other entries account for every other dim) and through an expand
+// over a unit axis: batch and length of the repeated heads are x's.
+// CHECK-LABEL: func.func @unit_axis_symbols
+// CHECK-NEXT: %[[T:.*]] = arith.constant dense<true> : tensor<2xi1>
+// CHECK-NEXT: return %[[T]]
+func.func @unit_axis_symbols(%x: tensor<?x2x?x16xf32>) -> tensor<2xi1> {
+  %split = arith.constant dense<[0, 0, 1, -1, 16]> : tensor<5xi64>
+  %rep = arith.constant dense<[1, 1, 2, 1, 16]> : tensor<5xi64>
+  %merge = arith.constant dense<[0, 4, -1, 16]> : tensor<4xi64>
+  %a = kiln.reshape %x shape %split : tensor<5xi64> : tensor<?x2x?x16xf32> -> tensor<?x2x1x?x16xf32>
+  %b = kiln.expand %a shape %rep : tensor<5xi64> : tensor<?x2x1x?x16xf32> -> tensor<?x2x2x?x16xf32>
+  %c = kiln.reshape %b shape %merge : tensor<4xi64> : tensor<?x2x2x?x16xf32> -> tensor<?x4x?x16xf32>
+  %at = arith.constant dense<[0, 2]> : tensor<2xi64>
+  %sc = kiln.shape %c : tensor<?x4x?x16xf32>
+  %sx = kiln.shape %x : tensor<?x2x?x16xf32>
+  %gc = kiln.gather %sc[%at] axis = 0 : tensor<4xi64>, tensor<2xi64>
+  %gx = kiln.gather %sx[%at] axis = 0 : tensor<4xi64>, tensor<2xi64>
+  %eq = kiln.compare eq %gc, %gx : tensor<2xi64>, tensor<2xi64>
+  return %eq : tensor<2xi1>
+}
