@@ -12,6 +12,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
+#include <limits>
+
 using namespace mlir;
 
 namespace kiln::conversion {
@@ -118,6 +120,9 @@ Value lastDimSlice(PatternRewriter &rewriter, Location loc, Value x, int64_t fro
   auto t = cast<RankedTensorType>(x.getType());
   int64_t rank = t.getRank();
   SmallVector<int64_t> starts(rank, 0), ends(t.getShape()), steps(rank, 1);
+  for (int64_t &e : ends) // a dynamic dim whole
+    if (ShapedType::isDynamic(e))
+      e = std::numeric_limits<int64_t>::max();
   starts.back() = from;
   ends.back() = to;
   steps.back() = step;
@@ -137,8 +142,10 @@ struct RopeDecomposition : OpRewritePattern<RopeOp> {
     auto t = cast<RankedTensorType>(x.getType());
     auto ct = cast<RankedTensorType>(op.getCos().getType());
     int64_t d = t.getShape().back(), r = ct.getShape().back();
-    if (!t.hasStaticShape() || ShapedType::isDynamic(r) || r % 2 || r > d)
-      return rewriter.notifyMatchFailure(op, "rope needs static shapes and an even rotary size");
+    if (ShapedType::isDynamic(d) || ShapedType::isDynamic(r) || r % 2 || r > d ||
+        (op.getInterleaved() && !t.hasStaticShape()))
+      return rewriter.notifyMatchFailure(op, "rope needs a static head dim, an even rotary size "
+                                             "and (interleaved) static shapes");
     Value xr = r == d ? x : lastDimSlice(rewriter, loc, x, 0, r);
     Value rotated;
     if (!op.getInterleaved()) {

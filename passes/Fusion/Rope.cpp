@@ -21,19 +21,25 @@ using namespace mlir;
 namespace kiln::fusion {
 namespace {
 
-/// `v` = x[..., from:to] (all other dims whole, step 1): returns x.
+/// `v` = x[..., from:to] (all other dims whole, step 1): returns x. The
+/// last dim is static; a dynamic other dim is whole when sliced [0, max).
 Value lastDimSliceOf(Value v, int64_t from, int64_t to) {
   auto s = v.getDefiningOp<SliceOp>();
   if (!s || s.getRuntimeStarts())
     return {};
   auto in = dyn_cast<RankedTensorType>(s.getInput().getType());
-  if (!in || !in.hasStaticShape())
+  if (!in || in.getRank() < 1 || in.isDynamicDim(in.getRank() - 1))
     return {};
   int64_t rank = in.getRank();
   ArrayRef<int64_t> starts = s.getStarts(), ends = s.getEnds(), steps = s.getSteps();
   if ((int64_t)starts.size() != rank)
     return {};
   for (int64_t d = 0; d < rank; ++d) {
+    if (in.isDynamicDim(d)) {
+      if (starts[d] != 0 || ends[d] < INT32_MAX || steps[d] != 1)
+        return {};
+      continue;
+    }
     int64_t dim = in.getDimSize(d);
     int64_t b = starts[d] < 0 ? starts[d] + dim : std::min(starts[d], dim);
     int64_t e = ends[d] < 0 ? ends[d] + dim : std::min(ends[d], dim);
@@ -49,7 +55,7 @@ struct RaiseRope : OpRewritePattern<ConcatOp> {
 
   LogicalResult matchAndRewrite(ConcatOp cat, PatternRewriter &rewriter) const override {
     auto t = dyn_cast<RankedTensorType>(cat.getType());
-    if (!t || !t.hasStaticShape() || cat.getInputs().size() != 2)
+    if (!t || t.getRank() < 1 || t.isDynamicDim(t.getRank() - 1) || cat.getInputs().size() != 2)
       return failure();
     int64_t axis = static_cast<int64_t>(cat.getAxis());
     if (axis != -1 && axis != t.getRank() - 1)
@@ -82,10 +88,11 @@ struct RaiseRope : OpRewritePattern<ConcatOp> {
         add.getType() != t)
       return rewriter.notifyMatchFailure(add, "rope: cos and sin are not [.., head dim] tables "
                                               "shaped alike");
-    // They must broadcast over x's leading dims (never widen x).
+    // They must broadcast over x's leading dims (never widen x): 1, or
+    // x's size there (dynamic: the same symbol).
     for (int64_t i = 1; i < ct.getRank(); ++i) {
-      int64_t c = ct.getDimSize(ct.getRank() - 1 - i), xd = t.getDimSize(t.getRank() - 1 - i);
-      if (c != 1 && c != xd)
+      int64_t ci = ct.getRank() - 1 - i, xi = t.getRank() - 1 - i;
+      if (ct.getDimSize(ci) != 1 && !sameSize(cos, ci, x, xi))
         return rewriter.notifyMatchFailure(add, "rope: cos/sin do not broadcast over x");
     }
     SmallVector<Location> locs = {neg.getInput().getLoc(), neg.getLoc(),
@@ -114,7 +121,8 @@ struct RopeBeforeTranspose : OpRewritePattern<RopeOp> {
     auto xt = dyn_cast<RankedTensorType>(t.getInput().getType());
     auto ct = dyn_cast<RankedTensorType>(rope.getCos().getType());
     int64_t rank = static_cast<int64_t>(perm.size());
-    if (!xt || !ct || !ct.hasStaticShape() || perm.back() != rank - 1 || ct.getRank() > rank)
+    if (!xt || !ct || perm.back() != rank - 1 || ct.getRank() > rank ||
+        llvm::count_if(ct.getShape(), ShapedType::isDynamic) > 1)
       return failure();
     // The tables as [1.., their dims] in the transposed layout, then in
     // x's: dim perm[i] of x's layout is dim i of the transposed one.
@@ -135,8 +143,19 @@ struct RopeBeforeTranspose : OpRewritePattern<RopeOp> {
       return failure();
     Location loc = rope.getLoc();
     auto tableType = RankedTensorType::get(moved, ct.getElementType());
-    Value cos = ReshapeOp::create(rewriter, loc, tableType, rope.getCos(), Value(), false);
-    Value sin = ReshapeOp::create(rewriter, loc, tableType, rope.getSin(), Value(), false);
+    // A dynamic dim (the positions) moves as the target's -1.
+    Value target;
+    if (!tableType.hasStaticShape()) {
+      SmallVector<int64_t> dims(moved);
+      for (int64_t &d : dims)
+        if (ShapedType::isDynamic(d))
+          d = -1;
+      target = arith::ConstantOp::create(
+          rewriter, loc,
+          DenseIntElementsAttr::get(RankedTensorType::get({rank}, rewriter.getI64Type()), dims));
+    }
+    Value cos = ReshapeOp::create(rewriter, loc, tableType, rope.getCos(), target, false);
+    Value sin = ReshapeOp::create(rewriter, loc, tableType, rope.getSin(), target, false);
     SmallVector<OpOperand *> users;
     for (OpOperand &use : rope.getResult().getUses())
       users.push_back(&use);

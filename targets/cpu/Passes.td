@@ -99,7 +99,8 @@ def KilnCpuFlashAttention
     : Pass<"kiln-cpu-flash-attention", "mlir::func::FuncOp"> {
   let summary = "kiln.attention as a fused online-softmax kernel (no S x L scores)";
   let description = [{
-    Rewrites `kiln.attention` on static f32 tensors, before bufferization,
+    Rewrites `kiln.attention` on f32 tensors with static heads and head
+    dims (batch and lengths may be dynamic), before bufferization,
     into the CPU target's flash-style kernel. Rows are query positions
     times the query heads of one K/V head (row `r` is position `r / G` of
     query head `kv * G + r % G`), in blocks of `block-rows`; keys come in
@@ -118,8 +119,12 @@ def KilnCpuFlashAttention
 
     Scratch is O(block rows x (block cols + head dims)) per thread; nothing
     is S x L. A K/V block is read once per row block for every query head
-    of its group. Other element types and dynamic shapes keep the
-    reference lowering (kiln-to-linalg).
+    of its group. With dynamic batch or lengths the counts are read per run
+    (with `cf.assert`s that batch, K/V lengths and dynamic mask dims agree),
+    K is read in place (the score product packs its blocks transposed), the
+    keys past the last full block go through zero-padded tiles with their
+    columns hidden, and the key splits are decided per run. Other element
+    types keep the reference lowering (kiln-to-linalg).
 
     Before:
     ```mlir
@@ -151,8 +156,10 @@ def KilnCpuFlashAttention
 def KilnCpuRowKernels : Pass<"kiln-cpu-row-kernels", "mlir::func::FuncOp"> {
   let summary = "kiln.rms_norm and kiln.rope as one vectorized pass over rows each";
   let description = [{
-    Rewrites static f32 `kiln.rms_norm` (weight with one value per
-    normalized element) and rotate-half `kiln.rope`, before bufferization,
+    Rewrites f32 `kiln.rms_norm` (weight with one value per normalized
+    element) and rotate-half `kiln.rope` whose rows have a static width
+    (leading dims may be dynamic: the row count and grid are read per run),
+    before bufferization,
     into one `scf.parallel` over blocks of rows that reads each row once
     and writes it once: the decompositions (square, mean, add, rsqrt,
     multiplies; slices, negate, concat, multiplies, add) become 4 and 6

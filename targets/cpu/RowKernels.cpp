@@ -12,8 +12,10 @@
 #include "targets/cpu/TensorBuffers.h"
 
 #include "dialects/kiln/IR/KilnOps.h"
+#include "dialects/kiln/IR/NodeLocation.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -42,9 +44,12 @@ int64_t vectorWidthFor(int64_t n, int64_t limit) {
   return w;
 }
 
-bool isStaticF32(Value v) {
+/// f32 whose rows (the last dim) have a static, non-zero width; the
+/// leading dims may be dynamic (a model's batch and sequence).
+bool isF32Rows(Value v) {
   auto t = dyn_cast<RankedTensorType>(v.getType());
-  return t && t.hasStaticShape() && t.getElementType().isF32() && t.getNumElements() > 0;
+  return t && t.getRank() >= 1 && t.getElementType().isF32() && !t.isDynamicDim(t.getRank() - 1) &&
+         t.getShape().back() > 0 && (!t.hasStaticShape() || t.getNumElements() > 0);
 }
 
 class RowEmitter {
@@ -54,13 +59,32 @@ public:
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
   Value mul(Value x, int64_t c) { return arith::MulIOp::create(b, loc, x, idx(c)); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  /// Dim `i` of a buffer: a constant when static, else read per run.
+  Value dim(Value buf, int64_t i) {
+    auto t = cast<MemRefType>(buf.getType());
+    if (!t.isDynamicDim(i))
+      return idx(t.getDimSize(i));
+    return memref::DimOp::create(b, loc, buf, i);
+  }
+  /// The product of dims [0, n) of a buffer (a constant when static).
+  Value leadingProduct(Value buf, int64_t n) {
+    auto t = cast<MemRefType>(buf.getType());
+    int64_t known = 1;
+    Value p;
+    for (int64_t i = 0; i < n; ++i) {
+      if (!t.isDynamicDim(i))
+        known *= t.getDimSize(i);
+      else
+        p = p ? mul(p, dim(buf, i)) : dim(buf, i);
+    }
+    return p ? (known == 1 ? p : mul(p, known)) : idx(known);
+  }
   Value f32(float v) { return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v)); }
 
   /// `tensor`'s buffer as one flat row-major memref.
-  Value flat(Value tensor) {
-    Value buf = kiln::cpu::readOnlyBuffer(b, loc, tensor);
-    return flatten(buf);
-  }
+  Value flat(Value tensor) { return flatten(buffer(tensor)); }
+  Value buffer(Value tensor) { return kiln::cpu::readOnlyBuffer(b, loc, tensor); }
   Value flatten(Value buf) {
     auto t = cast<MemRefType>(buf.getType());
     if (t.getRank() == 1)
@@ -71,25 +95,36 @@ public:
     return memref::CollapseShapeOp::create(b, loc, buf, ArrayRef<ReassociationIndices>{all});
   }
 
-  /// A fresh output buffer of `type` and its flat view.
-  std::pair<Value, Value> output(RankedTensorType type) {
+  /// A fresh output buffer of `type` (its dynamic dims those of `like`,
+  /// a buffer of the same shape) and its flat view.
+  std::pair<Value, Value> output(RankedTensorType type, Value like) {
+    SmallVector<Value> sizes;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      if (type.isDynamicDim(i))
+        sizes.push_back(dim(like, i));
     Value out = memref::AllocOp::create(
-        b, loc, MemRefType::get(type.getShape(), type.getElementType()),
+        b, loc, MemRefType::get(type.getShape(), type.getElementType()), sizes,
         b.getI64IntegerAttr(64));
     return {out, flatten(out)};
   }
 
   /// for (row in rows, blocks of `perGroup` rows, one workgroup each)
-  /// body(row).
-  void forEachRow(int64_t rows, int64_t width, function_ref<void(Value)> body) {
-    int64_t perGroup = std::clamp<int64_t>(kElementsPerWorkgroup / width, 1, rows);
-    int64_t groups = (rows + perGroup - 1) / perGroup;
-    auto grid = scf::ParallelOp::create(b, loc, ValueRange{idx(0)}, ValueRange{idx(groups)},
+  /// body(row). `rows` static (`staticRows`) or counted per run.
+  void forEachRow(Value rows, int64_t staticRows, int64_t width, function_ref<void(Value)> body) {
+    int64_t perGroup = std::max<int64_t>(kElementsPerWorkgroup / width, 1);
+    if (!ShapedType::isDynamic(staticRows))
+      perGroup = std::clamp<int64_t>(perGroup, 1, staticRows);
+    Value groups = ShapedType::isDynamic(staticRows)
+                       ? arith::DivUIOp::create(b, loc, add(rows, idx(perGroup - 1)), idx(perGroup))
+                       : idx((staticRows + perGroup - 1) / perGroup);
+    auto grid = scf::ParallelOp::create(b, loc, ValueRange{idx(0)}, ValueRange{groups},
                                         ValueRange{idx(1)});
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(grid.getBody());
     Value first = mul(grid.getInductionVars()[0], perGroup);
-    Value last = arith::MinUIOp::create(b, loc, add(first, idx(perGroup)), idx(rows));
+    Value last = arith::MinUIOp::create(
+        b, loc, add(first, idx(perGroup)),
+        ShapedType::isDynamic(staticRows) ? rows : idx(staticRows));
     scf::ForOp::create(b, loc, first, last, idx(1), ValueRange{},
                        [&](OpBuilder &, Location, Value row, ValueRange) {
                          body(row);
@@ -139,9 +174,11 @@ struct RowKernelsPass : kiln::impl::KilnCpuRowKernelsBase<RowKernelsPass> {
     }
   }
 
-  /// Static f32 with one weight value per normalized element.
+  /// f32 with one weight value per normalized element (static); the
+  /// leading dims may be dynamic.
   static bool normSupported(kiln::RmsNormOp op) {
-    if (!isStaticF32(op.getInput()) || !isStaticF32(op.getWeight()))
+    if (!isF32Rows(op.getInput()) || !isF32Rows(op.getWeight()) ||
+        !cast<RankedTensorType>(op.getWeight().getType()).hasStaticShape())
       return false;
     auto x = cast<RankedTensorType>(op.getInput().getType());
     auto w = cast<RankedTensorType>(op.getWeight().getType());
@@ -165,14 +202,15 @@ struct RowKernelsPass : kiln::impl::KilnCpuRowKernelsBase<RowKernelsPass> {
     int64_t width = 1;
     for (int64_t d : type.getShape().drop_front(axis))
       width *= d;
-    int64_t rows = type.getNumElements() / width;
+    int64_t rows = type.hasStaticShape() ? type.getNumElements() / width : ShapedType::kDynamic;
     int64_t w = vectorWidthFor(width, lanes);
     auto vt = VectorType::get({w}, b.getF32Type());
-    Value x = e.flat(op.getInput()), weight = e.flat(op.getWeight());
-    auto [out, flatOut] = e.output(type);
+    Value xBuf = e.buffer(op.getInput());
+    Value x = e.flatten(xBuf), weight = e.flat(op.getWeight());
+    auto [out, flatOut] = e.output(type, xBuf);
     Value y = flatOut;
     float eps = op.getEpsilon().convertToFloat();
-    e.forEachRow(rows, width, [&](Value row) {
+    e.forEachRow(e.leadingProduct(xBuf, axis), rows, width, [&](Value row) {
       Value base = e.mul(row, width);
       Value zero = vector::BroadcastOp::create(b, loc, vt, e.f32(0.0f));
       Value squares = e.forEachVector(width, w, zero, [&](Value i, Value acc) {
@@ -195,10 +233,11 @@ struct RowKernelsPass : kiln::impl::KilnCpuRowKernelsBase<RowKernelsPass> {
     op->erase();
   }
 
-  /// Static f32 rotate-half RoPE whose cos/sin broadcast over x's rows.
+  /// f32 rotate-half RoPE whose cos/sin broadcast over x's rows (a dynamic
+  /// dim of cos is x's there: the op's verifier and the graph's symbols).
   static bool ropeSupported(kiln::RopeOp op) {
-    if (op.getInterleaved() || !isStaticF32(op.getInput()) || !isStaticF32(op.getCos()) ||
-        !isStaticF32(op.getSin()) || op.getCos().getType() != op.getSin().getType())
+    if (op.getInterleaved() || !isF32Rows(op.getInput()) || !isF32Rows(op.getCos()) ||
+        !isF32Rows(op.getSin()) || op.getCos().getType() != op.getSin().getType())
       return false;
     auto x = cast<RankedTensorType>(op.getInput().getType());
     auto c = cast<RankedTensorType>(op.getCos().getType());
@@ -210,7 +249,7 @@ struct RowKernelsPass : kiln::impl::KilnCpuRowKernelsBase<RowKernelsPass> {
     ArrayRef<int64_t> rowDims = x.getShape().drop_back(), cosDims = c.getShape().drop_back();
     for (size_t i = 0; i < cosDims.size(); ++i) {
       int64_t cd = cosDims[cosDims.size() - 1 - i], xd = rowDims[rowDims.size() - 1 - i];
-      if (cd != 1 && cd != xd)
+      if (cd != 1 && cd != xd && !ShapedType::isDynamic(cd))
         return false;
     }
     return true;
@@ -223,28 +262,42 @@ struct RowKernelsPass : kiln::impl::KilnCpuRowKernelsBase<RowKernelsPass> {
     auto type = cast<RankedTensorType>(op.getInput().getType());
     auto ct = cast<RankedTensorType>(op.getCos().getType());
     int64_t d = type.getShape().back(), r = ct.getShape().back(), half = r / 2;
-    int64_t rows = type.getNumElements() / d;
+    int64_t rows = type.hasStaticShape() ? type.getNumElements() / d : ShapedType::kDynamic;
     int64_t w = vectorWidthFor(half, lanes);
     auto vt = VectorType::get({w}, b.getF32Type());
-    Value x = e.flat(op.getInput()), cos = e.flat(op.getCos()), sin = e.flat(op.getSin());
-    auto [out, flatOut] = e.output(type);
+    Value xBuf = e.buffer(op.getInput()), cosBuf = e.buffer(op.getCos());
+    Value x = e.flatten(xBuf), cos = e.flatten(cosBuf), sin = e.flat(op.getSin());
+    auto [out, flatOut] = e.output(type, xBuf);
     Value y = flatOut;
-    ArrayRef<int64_t> rowDims = type.getShape().drop_back(), cosDims = ct.getShape().drop_back();
-    e.forEachRow(rows, d, [&](Value row) {
+    int64_t rowRank = type.getRank() - 1, cosRank = ct.getRank() - 1;
+    // x's row dims and cos's (right-aligned), read before the grid.
+    SmallVector<Value> xDims, cDims;
+    for (int64_t i = 0; i < rowRank; ++i)
+      xDims.push_back(e.dim(xBuf, i));
+    for (int64_t i = 0; i < cosRank; ++i)
+      cDims.push_back(e.dim(cosBuf, i));
+    // A dynamic dim of cos is read as x's: checked when the plan runs
+    // (kiln-shape-checks' form, hoisted by the CPU target).
+    for (int64_t i = 0; i < rowRank && i < cosRank; ++i)
+      if (ct.isDynamicDim(cosRank - 1 - i))
+        cf::AssertOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, cDims[cosRank - 1 - i],
+                                  xDims[rowRank - 1 - i]),
+            kiln::describeNode(op) + " needs sizes {0} and {1} to be equal");
+    e.forEachRow(e.leadingProduct(xBuf, rowRank), rows, d, [&](Value row) {
       // The cos/sin row: the row's index in x's row dims, broadcast dims
       // of cos read at 0.
       Value cosRow = e.idx(0), rest = row;
-      int64_t cosStride = 1;
-      for (size_t i = 0; i < rowDims.size(); ++i) {
-        int64_t xd = rowDims[rowDims.size() - 1 - i];
-        if (i >= cosDims.size())
-          break;
-        Value at = arith::RemUIOp::create(b, loc, rest, e.idx(xd));
-        rest = arith::DivUIOp::create(b, loc, rest, e.idx(xd));
-        int64_t cd = cosDims[cosDims.size() - 1 - i];
+      Value cosStride = e.idx(1);
+      for (int64_t i = 0; i < rowRank && i < cosRank; ++i) {
+        Value xd = xDims[rowRank - 1 - i];
+        Value at = arith::RemUIOp::create(b, loc, rest, xd);
+        rest = arith::DivUIOp::create(b, loc, rest, xd);
+        int64_t cd = ct.getDimSize(cosRank - 1 - i);
         if (cd != 1)
           cosRow = e.add(cosRow, e.mul(at, cosStride));
-        cosStride *= cd;
+        cosStride = e.mul(cosStride, cDims[cosRank - 1 - i]);
       }
       Value xBase = e.mul(row, d), cBase = e.mul(cosRow, r);
       e.forEachVector(half, w, Value(), [&](Value i, Value) {

@@ -52,6 +52,13 @@ struct DimOfView : OpRewritePattern<memref::DimOp> {
       rewriter.replaceOp(op, size);
       return success();
     }
+    if (auto t = dyn_cast<memref::TransposeOp>(def)) { // dim d is the source's perm(d)
+      AffineMap perm = t.getPermutation();
+      if (*d >= (int64_t)perm.getNumResults())
+        return failure();
+      rewriter.replaceOp(op, dimOf(t.getIn(), perm.getDimPosition(*d)));
+      return success();
+    }
     if (auto e = dyn_cast<memref::ExpandShapeOp>(def)) {
       SmallVector<OpFoldResult> shape = e.getMixedOutputShape();
       if (*d >= (int64_t)shape.size())

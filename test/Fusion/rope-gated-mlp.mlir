@@ -137,3 +137,31 @@ func.func @rope_halves_wrong_table(%e: tensor<1x2x3x2xf32>, %o: tensor<1x2x3x2xf
   %y = kiln.concat %first, %second axis = -1 : tensor<1x2x3x2xf32>, tensor<1x2x3x2xf32>
   return %y : tensor<1x2x3x4xf32>
 }
+
+// -----
+
+// Dynamic batch and positions: the halves are sliced whole on the dynamic
+// dims ([0, max)), and the tables' position dim is x's (one symbol: the
+// inputs name it alike). Heads just transposed out of the projection
+// layout: the RoPE runs before the transpose, its tables reshaped with
+// the position dim as the target's -1.
+// CHECK-LABEL: func.func @rope_dynamic
+// CHECK: %[[T:.*]] = arith.constant dense<[1, -1, 1, 64]> : tensor<4xi64>
+// CHECK: %[[C:.*]] = kiln.reshape %arg1 shape %[[T]] : tensor<4xi64> : tensor<1x1x?x64xf32> -> tensor<1x?x1x64xf32>
+// CHECK: %[[R:.*]] = kiln.rope %arg0, %[[C]], %{{.*}} : tensor<?x?x8x64xf32>, tensor<1x?x1x64xf32>, tensor<1x?x1x64xf32>
+// CHECK-NEXT: %[[O:.*]] = kiln.transpose %[[R]] perm = [0, 2, 1, 3] : tensor<?x?x8x64xf32>
+// CHECK-NEXT: return %[[O]]
+func.func @rope_dynamic(%p: tensor<?x?x8x64xf32> {kiln.dim_names = ["b", "s", "h", "d"]},
+                        %cos: tensor<1x1x?x64xf32> {kiln.dim_names = ["one", "one", "s", "d"]},
+                        %sin: tensor<1x1x?x64xf32> {kiln.dim_names = ["one", "one", "s", "d"]})
+    -> tensor<?x8x?x64xf32> {
+  %x = kiln.transpose %p perm = [0, 2, 1, 3] : tensor<?x?x8x64xf32>
+  %lo = kiln.slice %x starts = [0, 0, 0, 0] ends = [9223372036854775807, 9223372036854775807, 9223372036854775807, 32] steps = [1, 1, 1, 1] : tensor<?x8x?x64xf32>
+  %hi = kiln.slice %x starts = [0, 0, 0, 32] ends = [9223372036854775807, 9223372036854775807, 9223372036854775807, 9223372036854775807] steps = [1, 1, 1, 1] : tensor<?x8x?x64xf32>
+  %neg = kiln.unary neg %hi : tensor<?x8x?x32xf32>
+  %rot = kiln.concat %neg, %lo axis = -1 : tensor<?x8x?x32xf32>, tensor<?x8x?x32xf32>
+  %a = kiln.binary mul %x, %cos : tensor<?x8x?x64xf32>, tensor<1x1x?x64xf32>
+  %b = kiln.binary mul %rot, %sin : tensor<?x8x?x64xf32>, tensor<1x1x?x64xf32>
+  %y = kiln.binary add %a, %b : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>
+  return %y : tensor<?x8x?x64xf32>
+}

@@ -38,14 +38,36 @@ func.func @rope(%x: tensor<1x8x33x64xf32>, %c: tensor<33x64xf32>, %s: tensor<33x
 // -----
 
 // Not for these kernels (the decompositions handle them): interleaved
-// RoPE, a weight that broadcasts over the normalized dims, dynamic rows.
+// RoPE, a weight that broadcasts over the normalized dims.
 // CHECK-LABEL: func.func @kept
 // CHECK: kiln.rope {{.*}} interleaved
 // CHECK: kiln.rms_norm
-// CHECK: kiln.rms_norm
-func.func @kept(%x: tensor<2x4x8xf32>, %c: tensor<4x8xf32>, %w: tensor<8xf32>, %d: tensor<?x8xf32>) -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<?x8xf32>) {
+// CHECK-NOT: kiln.rms_norm
+func.func @kept(%x: tensor<2x4x8xf32>, %c: tensor<4x8xf32>, %w: tensor<8xf32>) -> (tensor<2x4x8xf32>, tensor<2x4x8xf32>) {
   %r = kiln.rope %x, %c, %c interleaved : tensor<2x4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
   %n = kiln.rms_norm %x, %w {axis = 1 : i64} : tensor<2x4x8xf32>, tensor<8xf32>
+  return %r, %n : tensor<2x4x8xf32>, tensor<2x4x8xf32>
+}
+
+// -----
+
+// Dynamic rows (batch x sequence of an export with dynamic axes): the same
+// kernels with the row count and the grid read per run. RoPE's tables
+// indexed by position have that dim dynamic too: read as x's, asserted
+// equal when the plan runs.
+// CHECK-LABEL: func.func @dynamic_rows
+// CHECK-NOT: kiln.rms_norm
+// CHECK: memref.dim
+// CHECK: memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?x8xf32>
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%{{.*}}) step (%c1)
+// CHECK: vector.fma
+// CHECK-NOT: kiln.rope
+// CHECK: memref.alloc(%{{.*}}, %{{.*}}) {alignment = 64 : i64} : memref<?x?x2x8xf32>
+// CHECK: cf.assert {{.*}}, "{{.*}} needs sizes {0} and {1} to be equal"
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%{{.*}}) step (%c1)
+func.func @dynamic_rows(%d: tensor<?x8xf32>, %w: tensor<8xf32>, %x: tensor<?x?x2x8xf32>,
+                        %c: tensor<?x1x8xf32>) -> (tensor<?x8xf32>, tensor<?x?x2x8xf32>) {
   %m = kiln.rms_norm %d, %w : tensor<?x8xf32>, tensor<8xf32>
-  return %r, %n, %m : tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<?x8xf32>
+  %r = kiln.rope %x, %c, %c : tensor<?x?x2x8xf32>, tensor<?x1x8xf32>, tensor<?x1x8xf32>
+  return %m, %r : tensor<?x8xf32>, tensor<?x?x2x8xf32>
 }
