@@ -14,6 +14,7 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -129,6 +130,27 @@ std::pair<unsigned, int64_t> gridOf(scf::ParallelOp par, const kiln::cpu::Symbol
   return grid;
 }
 
+/// A top-level loop whose first dim has a run-time count (a batch, often 1
+/// when it runs) and at least two dims after it: dims 0 and 1 become one,
+/// so the grid is batch x rows and the threads split the rows (a grid of
+/// the batch alone would be one workgroup). The innermost dims stay loops
+/// of their own (a flat index would cost a division per element).
+void collapseLeadingDynamicDims(func::FuncOp main) {
+  SmallVector<scf::ParallelOp> loops;
+  for (auto par : main.getBody().front().getOps<scf::ParallelOp>())
+    if (par.getNumLoops() >= 3 && par.getNumReductions() == 0 &&
+        !getConstantIntValue(par.getUpperBound()[0]))
+      loops.push_back(par);
+  IRRewriter rewriter(main.getContext());
+  for (scf::ParallelOp par : loops) {
+    SmallVector<std::vector<unsigned>> dims = {{0, 1}};
+    for (unsigned d = 2; d < par.getNumLoops(); ++d)
+      dims.push_back({d});
+    rewriter.setInsertionPoint(par);
+    collapseParallelLoops(rewriter, par, dims);
+  }
+}
+
 struct PartitionDispatchesPass
     : kiln::impl::KilnCpuPartitionDispatchesBase<PartitionDispatchesPass> {
   void runOnOperation() override {
@@ -147,6 +169,7 @@ struct PartitionDispatchesPass
           auto m = dyn_cast<MemRefType>(t);
           return m && !m.hasStaticShape();
         })) {
+      collapseLeadingDynamicDims(main); // (its sizes become shape ops of D)
       FailureOr<kiln::cpu::SymbolicDims> built = kiln::cpu::SymbolicDims::build(module, main);
       if (failed(built))
         return signalPassFailure();

@@ -247,7 +247,9 @@ def KilnCpuPartitionDispatches
     whose arguments are its buffer bindings and a range of workgroups. A
     top-level `scf.parallel` becomes a grid: the iterations of its first
     dimension with more than one are the workgroups (a leading batch of 1
-    is skipped), and the dispatch runs iterations
+    is skipped; a first dimension with a run-time count is first merged
+    with the next, so a dynamic batch of 1 still splits its rows), and the
+    dispatch runs iterations
     `[first, last)` of it, so the runtime's threads split the grid. Other
     operations are one workgroup. Cheap view and constant operations, and
     top-level `memref.alloca` scratch, are re-created inside each dispatch

@@ -114,3 +114,33 @@ module attributes {kiln.symbols = 0 : i64, kiln.kernel_args = 2 : i64} {
     return %r, %k : index, index
   }
 }
+
+// -----
+
+// A grid whose first dim has a run-time count (a dynamic batch, often 1
+// when it runs) over more dims: batch and rows become one grid dim
+// (delinearized inside), so the threads split the rows; the innermost dim
+// stays a loop.
+// CHECK: kiln.plan = [{bindings = {{.*}}, entry = "kiln_dispatch_0", workgroups = 1 : i64, workgroups_entry = [[W:[0-9]+]] : i64}]
+// CHECK: func.func @kiln_shapes
+// CHECK: %[[B:.*]] = arith.index_cast
+// CHECK: %[[S:.*]] = arith.index_cast
+// CHECK: %[[BS:.*]] = arith.muli %{{.*}}, %[[S]]
+// CHECK: func.func @kiln_dispatch_0
+// CHECK: scf.parallel (%[[I:.*]], %[[K:.*]]) =
+// CHECK: arith.remsi %[[I]]
+// CHECK: arith.divsi %[[I]]
+module attributes {kiln.symbols = 2 : i64, kiln.kernel_args = 1 : i64} {
+  func.func @main(%in: memref<?x?x8xf32> {kiln.dims = array<i64: 0, 1, -1>}, %out: memref<?x?x8xf32>) -> (index, index) attributes {kiln.result_dims = [array<i64: 0, 1>]} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c8 = arith.constant 8 : index
+    %b = memref.dim %in, %c0 : memref<?x?x8xf32>
+    %s = memref.dim %in, %c1 : memref<?x?x8xf32>
+    scf.parallel (%i, %j, %k) = (%c0, %c0, %c0) to (%b, %s, %c8) step (%c1, %c1, %c1) {
+      %x = memref.load %in[%i, %j, %k] : memref<?x?x8xf32>
+      memref.store %x, %out[%i, %j, %k] : memref<?x?x8xf32>
+    }
+    return %b, %s : index, index
+  }
+}
