@@ -125,7 +125,8 @@ Value unrepeatedHeads(Value v) {
     if (starts.size() != 4 || starts[1] != next || ends[1] != next + 1 || steps[1] != 1)
       return {};
     for (int64_t i : {0, 2, 3})
-      if (starts[i] != 0 || ends[i] < st.getDimSize(i) || steps[i] != 1)
+      if (starts[i] != 0 || steps[i] != 1 ||
+          ends[i] < (st.isDynamicDim(i) ? INT32_MAX : st.getDimSize(i))) // whole dim
         return {};
     source = slice.getInput();
     g = partG;

@@ -92,7 +92,8 @@ struct RaiseRope : OpRewritePattern<ConcatOp> {
     // x's size there (dynamic: the same symbol).
     for (int64_t i = 1; i < ct.getRank(); ++i) {
       int64_t ci = ct.getRank() - 1 - i, xi = t.getRank() - 1 - i;
-      if (ct.getDimSize(ci) != 1 && !sameSize(cos, ci, x, xi))
+      if ((ct.getDimSize(ci) != 1 && !sameSize(cos, ci, x, xi)) ||
+          (st.getDimSize(ci) != 1 && !sameSize(sin, ci, x, xi)))
         return rewriter.notifyMatchFailure(add, "rope: cos/sin do not broadcast over x");
     }
     SmallVector<Location> locs = {neg.getInput().getLoc(), neg.getLoc(),

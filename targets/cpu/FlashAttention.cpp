@@ -908,6 +908,10 @@ struct FlashAttentionPass : kiln::impl::KilnCpuFlashAttentionBase<FlashAttention
     if (!query) {
       query = view(op.getQuery());
       valueBuffer = view(value);
+      // Static Q, K, V with a mask of dynamic dims (an imported Attention's
+      // attn_mask): those dims are read as the scores', checked per run.
+      if (mask && !cast<MemRefType>(mask.getType()).hasStaticShape())
+        checkSizes(b, op, query, view(key), valueBuffer, mask);
     }
     FlashEmitter emitter(b, loc, t, s);
     if (keyParts.first)

@@ -266,7 +266,8 @@ struct RowKernelsPass : kiln::impl::KilnCpuRowKernelsBase<RowKernelsPass> {
     int64_t w = vectorWidthFor(half, lanes);
     auto vt = VectorType::get({w}, b.getF32Type());
     Value xBuf = e.buffer(op.getInput()), cosBuf = e.buffer(op.getCos());
-    Value x = e.flatten(xBuf), cos = e.flatten(cosBuf), sin = e.flat(op.getSin());
+    Value sinBuf = e.buffer(op.getSin());
+    Value x = e.flatten(xBuf), cos = e.flatten(cosBuf), sin = e.flatten(sinBuf);
     auto [out, flatOut] = e.output(type, xBuf);
     Value y = flatOut;
     int64_t rowRank = type.getRank() - 1, cosRank = ct.getRank() - 1;
@@ -276,15 +277,16 @@ struct RowKernelsPass : kiln::impl::KilnCpuRowKernelsBase<RowKernelsPass> {
       xDims.push_back(e.dim(xBuf, i));
     for (int64_t i = 0; i < cosRank; ++i)
       cDims.push_back(e.dim(cosBuf, i));
-    // A dynamic dim of cos is read as x's: checked when the plan runs
-    // (kiln-shape-checks' form, hoisted by the CPU target).
+    // A dynamic dim of cos and sin is read as x's: checked when the plan
+    // runs (kiln-shape-checks' form, hoisted by the CPU target).
     for (int64_t i = 0; i < rowRank && i < cosRank; ++i)
       if (ct.isDynamicDim(cosRank - 1 - i))
-        cf::AssertOp::create(
-            b, loc,
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, cDims[cosRank - 1 - i],
-                                  xDims[rowRank - 1 - i]),
-            kiln::describeNode(op) + " needs sizes {0} and {1} to be equal");
+        for (Value table : {cosBuf, sinBuf})
+          cf::AssertOp::create(
+              b, loc,
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                    e.dim(table, cosRank - 1 - i), xDims[rowRank - 1 - i]),
+              kiln::describeNode(op) + " needs sizes {0} and {1} to be equal");
     e.forEachRow(e.leadingProduct(xBuf, rowRank), rows, d, [&](Value row) {
       // The cos/sin row: the row's index in x's row dims, broadcast dims
       // of cos read at 0.

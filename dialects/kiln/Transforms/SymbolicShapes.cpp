@@ -66,14 +66,18 @@ std::optional<std::pair<Value, int64_t>> reshapeTargetDim(ReshapeOp r, int64_t d
   auto in = r.getInput().getType();
   SmallVector<bool> used(in.getRank(), false);
   int64_t targetProduct = 1;
+  // Copies first: each claims the input dim at its own position.
   for (auto [i, e] : llvm::enumerate(*target)) {
-    if ((int64_t)i == d)
+    if ((int64_t)i == d || !isCopy(e))
       continue;
-    if (isCopy(e)) {
-      if ((int64_t)i >= in.getRank())
-        return std::nullopt;
-      used[i] = true;
-    } else if (e.isConstant() && e.constant > 0) {
+    if ((int64_t)i >= in.getRank() || used[i])
+      return std::nullopt;
+    used[i] = true;
+  }
+  for (auto [i, e] : llvm::enumerate(*target)) {
+    if ((int64_t)i == d || isCopy(e))
+      continue;
+    if (e.isConstant() && e.constant > 0) {
       targetProduct *= e.constant;
     } else if (!e.unknown && !e.isConstant()) {
       bool found = false;
@@ -185,12 +189,17 @@ std::optional<std::pair<Value, int64_t>> sameDim(Value result, int64_t d) {
   if (auto e = dyn_cast<ExpandOp>(op)) {
     // Dim d is max(input dim, target entry): a target 1 keeps the input's
     // dim, a symbol over an input 1 (or a new axis) is that symbol.
+    // (Input and target align from the right: a shorter target leaves
+    // the leading dims to the input.)
     auto target = e.getShape() ? elements(e.getShape(), 0) : std::nullopt;
-    if (!target || d >= (int64_t)target->size())
-      return std::nullopt;
-    const SymbolicDim &entry = (*target)[d];
     auto in = e.getInput().getType();
     int64_t j = d - (rank - in.getRank());
+    int64_t t = target ? d - (rank - (int64_t)target->size()) : -1;
+    if (target && t < 0 && j >= 0)
+      return std::make_pair(e.getInput(), j);
+    if (!target || t < 0)
+      return std::nullopt;
+    const SymbolicDim &entry = (*target)[t];
     if (entry.isConstant() && entry.constant == 1 && j >= 0)
       return std::make_pair(e.getInput(), j);
     if (!entry.unknown && !entry.isConstant() &&
@@ -578,9 +587,11 @@ SymbolicDim findSymbolicDim(Value v, int64_t d) {
     if (isa_and_nonnull<ReshapeOp, ExpandOp>(v.getDefiningOp()) &&
         v.getDefiningOp()->getNumOperands() == 2) {
       auto target = elements(v.getDefiningOp()->getOperand(1), 0);
-      if (target && d < (int64_t)target->size() && (*target)[d].isConstant() &&
-          (*target)[d].constant > (isa<ExpandOp>(v.getDefiningOp()) ? 1 : 0))
-        return (*target)[d];
+      int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
+      int64_t at = target ? d - (rank - (int64_t)target->size()) : -1; // right-aligned
+      if (target && at >= 0 && (*target)[at].isConstant() &&
+          (*target)[at].constant > (isa<ExpandOp>(v.getDefiningOp()) ? 1 : 0))
+        return (*target)[at];
     }
     std::optional<std::pair<Value, int64_t>> next = sameDim(v, d);
     if (!next)

@@ -156,3 +156,17 @@ func.func @dynamic_lengths(%q: tensor<?x4x?x32xf32>, %k: tensor<?x2x?x32xf32>, %
   %o = kiln.attention %q, %k, %v mask(%mask : tensor<?x1x?x?xf32>) {causal} : tensor<?x4x?x32xf32>, tensor<?x2x?x32xf32>, tensor<?x2x?x32xf32> -> tensor<?x4x?x32xf32>
   return %o : tensor<?x4x?x32xf32>
 }
+
+// -----
+
+// Static Q, K, V with a mask of dynamic dims (an imported Attention's
+// attn_mask): the mask's dims are read as the scores', asserted per run
+// (a broadcast the kernel would read past).
+// CHECK-LABEL: func.func @static_qkv_dynamic_mask
+// CHECK-COUNT-4: cf.assert {{.*}}, "{{.*}} needs sizes {0} and {1} to be equal"
+// CHECK: scf.parallel
+func.func @static_qkv_dynamic_mask(%q: tensor<1x8x16x64xf32>, %k: tensor<1x8x16x64xf32>, %v: tensor<1x8x16x64xf32>,
+                                   %mask: tensor<?x?x?x?xf32>) -> tensor<1x8x16x64xf32> {
+  %o = kiln.attention %q, %k, %v mask(%mask : tensor<?x?x?x?xf32>) : tensor<1x8x16x64xf32>, tensor<1x8x16x64xf32>, tensor<1x8x16x64xf32> -> tensor<1x8x16x64xf32>
+  return %o : tensor<1x8x16x64xf32>
+}

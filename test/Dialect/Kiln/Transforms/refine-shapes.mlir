@@ -96,3 +96,46 @@ func.func @unit_axis_symbols(%x: tensor<?x2x?x16xf32>) -> tensor<2xi1> {
   %eq = kiln.compare eq %gc, %gx : tensor<2xi64>, tensor<2xi64>
   return %eq : tensor<2xi1>
 }
+
+// -----
+
+// An expand target shorter than the result aligns from the right: dim 1 of
+// [B, 1, 64] expanded to [S, 64] is S (y's dim 1), not the target's 64.
+// CHECK-LABEL: func.func @short_expand_target
+// CHECK-NEXT: %[[T:.*]] = arith.constant dense<true> : tensor<1xi1>
+// CHECK-NEXT: return %[[T]]
+func.func @short_expand_target(%x: tensor<?x1x64xf32>, %y: tensor<1x?x64xf32>) -> tensor<1xi1> {
+  %sy = kiln.shape %y : tensor<1x?x64xf32>
+  %one = arith.constant dense<1> : tensor<1xi64>
+  %s = kiln.gather %sy[%one] axis = 0 : tensor<3xi64>, tensor<1xi64>
+  %d = arith.constant dense<64> : tensor<1xi64>
+  %t = kiln.concat %s, %d axis = 0 : tensor<1xi64>, tensor<1xi64>
+  %e = kiln.expand %x shape %t : tensor<2xi64> : tensor<?x1x64xf32> -> tensor<?x?x64xf32>
+  %se = kiln.shape %e : tensor<?x?x64xf32>
+  %s1 = kiln.gather %se[%one] axis = 0 : tensor<3xi64>, tensor<1xi64>
+  %eq = kiln.compare eq %s1, %s : tensor<1xi64>, tensor<1xi64>
+  return %eq : tensor<1xi1>
+}
+
+// -----
+
+// A reshape's -1 is told only when the other entries account for the
+// input's dims once each: [dim 1, 0 (copies dim 1 again), -1] of [A, S]
+// leaves A / S for the -1, not A.
+// CHECK-LABEL: func.func @minus_one_not_told
+// CHECK: kiln.compare eq
+func.func @minus_one_not_told(%x: tensor<?x?xf32>) -> tensor<1xi1> {
+  %sx = kiln.shape %x : tensor<?x?xf32>
+  %one = arith.constant dense<1> : tensor<1xi64>
+  %zero = arith.constant dense<0> : tensor<1xi64>
+  %m1 = arith.constant dense<-1> : tensor<1xi64>
+  %s = kiln.gather %sx[%one] axis = 0 : tensor<2xi64>, tensor<1xi64>
+  %t = kiln.concat %s, %zero, %m1 axis = 0 : tensor<1xi64>, tensor<1xi64>, tensor<1xi64>
+  %r = kiln.reshape %x shape %t : tensor<3xi64> : tensor<?x?xf32> -> tensor<?x?x?xf32>
+  %sr = kiln.shape %r : tensor<?x?x?xf32>
+  %two = arith.constant dense<2> : tensor<1xi64>
+  %r2 = kiln.gather %sr[%two] axis = 0 : tensor<3xi64>, tensor<1xi64>
+  %a = kiln.gather %sx[%zero] axis = 0 : tensor<2xi64>, tensor<1xi64>
+  %eq = kiln.compare eq %r2, %a : tensor<1xi64>, tensor<1xi64>
+  return %eq : tensor<1xi1>
+}
