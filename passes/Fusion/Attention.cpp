@@ -29,11 +29,6 @@ using namespace mlir;
 
 namespace kiln::fusion {
 
-bool sameSize(Value a, int64_t i, Value b, int64_t j) {
-  SymbolicDim x = symbolicDim(a, i), y = symbolicDim(b, j);
-  return !x.unknown && x == y;
-}
-
 namespace {
 
 /// repeatedInPlace with dynamic batch or length: the unit axis after the

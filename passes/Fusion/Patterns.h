@@ -11,6 +11,7 @@
 #define KILN_PASSES_FUSION_PATTERNS_H
 
 #include "dialects/kiln/IR/KilnOps.h"
+#include "dialects/kiln/Transforms/SymbolicShapes.h"
 
 #include "mlir/IR/PatternMatch.h"
 
@@ -82,10 +83,6 @@ bool isCausalMask(mlir::Value mask, int64_t sq, int64_t l);
 /// Whether every element of a constant, weight or constant-only subgraph is
 /// zero (ConstantEvaluation.cpp).
 bool isZeroTensor(mlir::Value v);
-
-/// Whether dim `i` of `a` and dim `j` of `b` are one size: equal static
-/// sizes, or one symbol (dynamic dims the graph relates, SymbolicShapes.h).
-bool sameSize(mlir::Value a, int64_t i, mlir::Value b, int64_t j);
 
 /// `v` defined by a kiln.binary of `kind`: its operands, else null.
 BinaryOp binaryOf(mlir::Value v, BinaryKind kind);

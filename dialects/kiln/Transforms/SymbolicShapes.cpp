@@ -504,15 +504,11 @@ struct SymbolicTransposeThroughReshapes : OpRewritePattern<ReshapeOp> {
     for (int64_t i = 0; i + 2 < ri; ++i)
       if (perm[i] != i)
         return failure();
-    auto same = [](Value a, int64_t i, Value b, int64_t j) {
-      SymbolicDim p = symbolicDim(a, i), q = symbolicDim(b, j);
-      return !p.unknown && p == q;
-    };
-    if (!same(inner, ri - 2, x, r - 2) || !same(inner, ri - 1, x, r - 1) ||
-        !same(outer, r - 2, x, r - 1) || !same(outer, r - 1, x, r - 2))
+    if (!sameSize(inner, ri - 2, x, r - 2) || !sameSize(inner, ri - 1, x, r - 1) ||
+        !sameSize(outer, r - 2, x, r - 1) || !sameSize(outer, r - 1, x, r - 2))
       return failure();
     for (int64_t i = 0; i + 2 < r; ++i)
-      if (!same(outer, i, x, i))
+      if (!sameSize(outer, i, x, i))
         return failure();
     SmallVector<int64_t> swap;
     for (int64_t i = 0; i < r; ++i)
@@ -603,6 +599,11 @@ SymbolicDim findSymbolicDim(Value v, int64_t d) {
 } // namespace
 
 std::optional<SmallVector<SymbolicDim>> symbolicElements(Value v) { return elements(v, 0); }
+
+bool sameSize(Value a, int64_t i, Value b, int64_t j) {
+  SymbolicDim x = symbolicDim(a, i), y = symbolicDim(b, j);
+  return !x.unknown && x == y;
+}
 
 void populateSymbolicShapePatterns(RewritePatternSet &patterns) {
   patterns.add<FoldSymbolicConstant, SymbolicReshapeTarget, SymbolicExpandTarget,

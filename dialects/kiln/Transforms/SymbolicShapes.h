@@ -44,6 +44,10 @@ struct SymbolicDim {
 /// The symbol dim `index` of `tensor` is (a constant when static).
 SymbolicDim symbolicDim(mlir::Value tensor, int64_t index);
 
+/// Whether dim `i` of `a` and dim `j` of `b` are one size: equal static
+/// sizes, or one symbol.
+bool sameSize(mlir::Value a, int64_t i, mlir::Value b, int64_t j);
+
 /// The entries of a 0-D or 1-D integer tensor computed from shapes, when
 /// they can be told (each may still be unknown); nothing for other values.
 std::optional<llvm::SmallVector<SymbolicDim>> symbolicElements(mlir::Value v);

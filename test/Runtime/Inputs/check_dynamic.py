@@ -4,13 +4,12 @@ integer inputs token ids in [0, 100) or, named *mask*, ones) (SHAPES: "1x1,2x7,1
 dynamic dims of every input in order; inputs sharing a named dim share it)
 with `kiln run` and compares every output with onnxruntime on the same ONNX
 file. Prints one line per shape and "all match" when every output does."""
-import os
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
 import onnx
+from kiln_vs_ort import run_and_compare
 import onnxruntime as ort
 
 kiln, art, model, shapes = sys.argv[1:5]
@@ -22,6 +21,17 @@ kiln, art, model, shapes = sys.argv[1:5]
 hf = "--hf" in sys.argv
 pad = int(sys.argv[sys.argv.index("--pad") + 1]) if "--pad" in sys.argv else 0
 tol = float(sys.argv[sys.argv.index("--tol") + 1]) if "--tol" in sys.argv else 1e-4
+
+
+def judge(got, ref):
+    """Largest error relative to the reference's scale (at least 1)."""
+    if got.shape != ref.shape:
+        return False, ""
+    got64, ref64 = got.astype(np.float64), ref.astype(np.float64)
+    err = float(np.abs(got64 - ref64).max() / max(1.0, np.abs(ref64).max())) if ref.size else 0.0
+    return err <= tol, f" error {err:.1e}"
+
+
 proto = onnx.load(model)
 sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
 rng = np.random.default_rng(1)
@@ -29,7 +39,7 @@ ok = True
 with tempfile.TemporaryDirectory() as tmp:
     for spec in shapes.split(","):
         sizes = [int(s) for s in spec.split("x")]
-        named, feeds, cmd = {}, {}, [kiln, "run", art, "--output-dir", tmp]
+        named, feeds = {}, {}
         for inp in proto.graph.input:
             shape = []
             if hf:
@@ -59,19 +69,5 @@ with tempfile.TemporaryDirectory() as tmp:
             else:
                 x = rng.standard_normal(shape).astype(elem)
             feeds[inp.name] = x
-            np.save(os.path.join(tmp, inp.name + ".in.npy"), x)
-            cmd += ["--input", f"{inp.name}={os.path.join(tmp, inp.name + '.in.npy')}"]
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode:
-            print(f"{spec}: run failed: {r.stderr.strip()}")
-            ok = False
-            continue
-        refs = sess.run(None, feeds)
-        for out, ref in zip(proto.graph.output, refs):
-            got = np.load(os.path.join(tmp, out.name + ".npy"))
-            got64, ref64 = got.astype(np.float64), ref.astype(np.float64)
-            err = float(np.abs(got64 - ref64).max() / max(1.0, np.abs(ref64).max())) if ref.size else 0.0
-            good = got.shape == ref.shape and err <= tol
-            ok &= good
-            print(f"{spec}: {out.name} {list(got.shape)} {'ok' if good else 'WRONG'} error {err:.1e}")
+        ok &= run_and_compare(kiln, art, tmp, feeds, sess, proto.graph.output, spec, judge)
 print("all match" if ok else "MISMATCH")

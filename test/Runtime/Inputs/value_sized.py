@@ -17,12 +17,12 @@ on each of NAME's cases below and compares every output with onnxruntime on
 the same file: one line per case, "all match" when all do.
 """
 import os
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
 import onnx
+from kiln_vs_ort import run_and_compare
 from onnx import TensorProto as T
 from onnx import helper as h
 
@@ -83,7 +83,7 @@ def check(kiln, art, model, name):
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         for case in CASES[name]:
-            feeds, cmd = {}, [kiln, "run", art, "--output-dir", tmp]
+            feeds = {}
             for inp in proto.graph.input:
                 dims = [d.dim_value for d in inp.type.tensor_type.shape.dim]
                 if inp.name in case:
@@ -91,21 +91,11 @@ def check(kiln, art, model, name):
                 else:
                     x = rng.standard_normal(dims).astype(np.float32)
                 feeds[inp.name] = x
-                path = os.path.join(tmp, inp.name + ".in.npy")
-                np.save(path, x)
-                cmd += ["--input", f"{inp.name}={path}"]
             label = " ".join(f"{k}={v}" for k, v in case.items())
-            r = subprocess.run(cmd, capture_output=True, text=True)
-            if r.returncode:
-                print(f"{label}: run failed: {r.stderr.strip()}")
-                ok = False
-                continue
-            want = sess.run(None, feeds)
-            for out, w in zip(proto.graph.output, want):
-                got = np.load(os.path.join(tmp, out.name + ".npy"))
-                same = got.shape == w.shape and np.allclose(got, w, rtol=1e-5, atol=1e-6)
-                print(f"{label}: {out.name} {list(got.shape)} {'ok' if same else 'WRONG'}")
-                ok &= same
+            ok &= run_and_compare(
+                kiln, art, tmp, feeds, sess, proto.graph.output, label,
+                lambda got, want: (got.shape == want.shape and
+                                   np.allclose(got, want, rtol=1e-5, atol=1e-6), ""))
     print("all match" if ok else "MISMATCH")
 
 
