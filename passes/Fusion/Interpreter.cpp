@@ -332,11 +332,15 @@ HostTensor softmax(const HostTensor &in, int64_t axis, bool log) {
 /// (ONNX GatherElements / ScatterElements); false on an index out of range.
 template <typename F>
 bool forEachAxisIndex(const HostTensor &indices, ArrayRef<int64_t> shape, int64_t axis, F f) {
+  if (indices.rank() != (int64_t)shape.size())
+    return false;
   SmallVector<int64_t, 4> strides = stridesOf(shape), idx(indices.rank(), 0);
   for (int64_t i = 0; i < indices.numElements(); ++i) {
     int64_t off = 0;
     for (int64_t d = 0; d < indices.rank(); ++d) {
       int64_t at = idx[d];
+      if (d != axis && at >= shape[d]) // indices wider than the data
+        return false;
       if (d == axis) {
         at = (int64_t)indices.data[i];
         if (at < 0)
@@ -525,10 +529,27 @@ const HostTensor *Interpreter::evaluate(Value root) {
       return nullptr;
     }
     if (ready) {
+      // A dim no binding decides (NaN in a resolved shape) may be moved
+      // along (sliced, gathered, concatenated, reshaped) but not used.
+      if (unknownDims)
+        for (auto [i, operand] : llvm::enumerate(op->getOperands())) {
+          bool moved = (i == 0 && isa<SliceOp, GatherOp, ReshapeOp>(op)) || isa<ConcatOp>(op);
+          if (!moved && isIntegerTensor(operand) &&
+              llvm::any_of(values.find(operand)->second.data,
+                           [](double x) { return std::isnan(x); })) {
+            (void)fail(op, "reads a dim of a model input that the bound values do not decide");
+            return nullptr;
+          }
+        }
       if (failed(evaluateOp(op)))
         return nullptr;
       continue;
     }
+    if (isa<ShapeOp>(op) && !values.count(op->getOperand(0)))
+      if (std::optional<HostTensor> shape = resolvedShape(op->getOperand(0))) {
+        values[v] = std::move(*shape);
+        continue;
+      }
     stack.push_back({v, true});
     for (Value operand : op->getOperands()) {
       if (values.count(operand))
@@ -543,6 +564,24 @@ const HostTensor *Interpreter::evaluate(Value root) {
     }
   }
   return &values.find(root)->second;
+}
+
+std::optional<HostTensor> Interpreter::resolvedShape(Value v) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (!resolveDim || !t)
+    return std::nullopt;
+  HostTensor out({t.getRank()});
+  bool any = false;
+  for (int64_t d = 0; d < t.getRank(); ++d) {
+    std::optional<int64_t> size =
+        t.isDynamicDim(d) ? resolveDim(v, d) : std::optional<int64_t>(t.getDimSize(d));
+    any |= size && t.isDynamicDim(d);
+    out.data[d] = size ? (double)*size : std::nan("");
+    unknownDims |= !size;
+  }
+  if (!any && t.getNumDynamicDims() > 0)
+    return std::nullopt;
+  return out;
 }
 
 LogicalResult Interpreter::evaluateOp(Operation *op) {
@@ -1086,6 +1125,8 @@ LogicalResult Interpreter::evaluateOp(Operation *op) {
   if (auto s = dyn_cast<ScatterElementsOp>(op)) {
     HostTensor out = operand(op, 0);
     const HostTensor &indices = operand(op, 1), &updates = operand(op, 2);
+    if (updates.shape != indices.shape)
+      return fail(op, "updates and indices differ in shape");
     if (!forEachAxisIndex(indices, out.shape, normAxis(s.getAxis(), out.rank()),
                           [&](int64_t i, int64_t off) {
                             combine(s.getReduction(), out.data[off], updates.data[i]);

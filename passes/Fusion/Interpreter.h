@@ -23,6 +23,8 @@
 #include "llvm/ADT/DenseMap.h"
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,6 +71,12 @@ public:
   explicit Interpreter(uint64_t budget = 2'000'000'000ull) : budget(budget) {}
 
   void bind(mlir::Value v, HostTensor t) { values[v] = std::move(t); }
+  /// Sizes of dims the bound values do not decide (a reshape target read
+  /// from another model input's shape): `kiln.shape` of a value that
+  /// cannot be evaluated is taken from it, the dims it does not name
+  /// unknown (an integer computed from one is an error).
+  using DimResolver = std::function<std::optional<int64_t>(mlir::Value, int64_t)>;
+  void setDimResolver(DimResolver r) { resolveDim = std::move(r); }
   /// The value of `v`, or null with `error()` saying why.
   const HostTensor *evaluate(mlir::Value v);
   const std::string &error() const { return why; }
@@ -81,7 +89,12 @@ private:
   }
   bool charge(uint64_t work);
 
+  /// The shape of `v` from resolveDim, when it names every dim.
+  std::optional<HostTensor> resolvedShape(mlir::Value v);
+
   llvm::DenseMap<mlir::Value, HostTensor> values;
+  DimResolver resolveDim;
+  bool unknownDims = false; // a resolved shape left a dim unknown (NaN)
   std::string why;
   uint64_t budget, spent = 0;
 };

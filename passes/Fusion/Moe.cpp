@@ -129,9 +129,16 @@ std::optional<Routing> matchSelection(Value v, SmallVectorImpl<Location> &locs) 
       return std::nullopt;
     }
   }
-  std::optional<double> one = scalarConstant(scatter.getUpdates());
+  // (With dynamic tokens its zeros and ones are scalars expanded to the
+  // run-time shape.)
+  auto unexpanded = [](Value v) {
+    while (auto e = v.getDefiningOp<ExpandOp>())
+      v = e.getInput();
+    return v;
+  };
+  std::optional<double> one = scalarConstant(unexpanded(scatter.getUpdates()));
   // The scatter sets the chosen groups to 1: it must mark the eligible.
-  if (marksIneligible || !one || *one != 1.0 || !isZeroTensor(scatter.getData()))
+  if (marksIneligible || !one || *one != 1.0 || !isZeroTensor(unexpanded(scatter.getData())))
     return std::nullopt;
   auto groupsTopk = scatter.getIndices().getDefiningOp<TopKOp>();
   auto groupScore = groupsTopk ? groupsTopk.getInput().getDefiningOp<ReduceOp>() : ReduceOp();
@@ -142,7 +149,8 @@ std::optional<Routing> matchSelection(Value v, SmallVectorImpl<Location> &locs) 
       view.getInput() != choice)
     return std::nullopt;
   auto vt = dyn_cast<RankedTensorType>(view.getType());
-  if (!vt || vt.getRank() != 3 || !vt.hasStaticShape())
+  // [tokens, groups, experts per group]: the tokens may be dynamic.
+  if (!vt || vt.getRank() != 3 || vt.isDynamicDim(1) || vt.isDynamicDim(2))
     return std::nullopt;
   std::optional<Routing> r = matchChoice(choice, locs);
   if (!r)

@@ -159,9 +159,28 @@ SmallVector<Candidate> expertReadings(ArrayRef<Value> weights, int64_t h,
   return out;
 }
 
-/// Where everything computed from the TopK narrows to one value shaped
-/// like the tokens: the routed experts' output.
-Value layerOutput(TopKOp topk, int64_t tokens, int64_t h) {
+/// Where everything computed from the TopK narrows to one float value
+/// with rows of width `h`, in program order: the first one holding one
+/// row per token is the routed experts' output (told by element count
+/// from the types when static; when the tokens are dynamic, by symbols or
+/// else by evaluation).
+/// Whether the dims of `v` but the last are one symbol each with `x`'s (the
+/// router's input) or `root`'s (the tokens before any reshape).
+bool symbolicallyTokens(Value v, Value x, Value root) {
+  auto t = cast<RankedTensorType>(v.getType());
+  auto sameDims = [&](Value like) {
+    if (cast<RankedTensorType>(like.getType()).getRank() != t.getRank())
+      return false;
+    for (int64_t d = 0; d + 1 < t.getRank(); ++d)
+      if (!sameSize(v, d, like, d))
+        return false;
+    return true;
+  };
+  return sameDims(x) || sameDims(root);
+}
+
+SmallVector<Value> narrowingPoints(TopKOp topk, int64_t h) {
+  SmallVector<Value> points;
   Block *block = topk->getBlock();
   SetVector<Operation *> slice;
   ForwardSliceOptions options;
@@ -197,11 +216,11 @@ Value layerOutput(TopKOp topk, int64_t tokens, int64_t h) {
       continue;
     Value v = live.begin()->first;
     auto t = dyn_cast<RankedTensorType>(v.getType());
-    if (t && t.hasStaticShape() && t.getRank() >= 1 && t.getShape().back() == h &&
-        t.getNumElements() == tokens * h && isa<FloatType>(t.getElementType()))
-      return v;
+    if (t && t.getRank() >= 1 && t.getShape().back() == h && isa<FloatType>(t.getElementType()) &&
+        !llvm::is_contained(points, v))
+      points.push_back(v);
   }
-  return {};
+  return points;
 }
 
 Value stripReshapes(Value v) {
@@ -285,21 +304,98 @@ LogicalResult raiseMoeByEvaluation(const MoeRouting &r, PatternRewriter &rewrite
     return failure();
   };
   auto xt = dyn_cast<RankedTensorType>(r.x.getType());
-  if (!xt || !xt.hasStaticShape() || xt.getRank() < 1)
-    return fail(topk, "the router's input is not a static tensor");
-  int64_t h = xt.getShape().back(), tokens = xt.getNumElements() / std::max<int64_t>(1, h);
+  if (!xt || xt.getRank() < 1 || xt.isDynamicDim(xt.getRank() - 1))
+    return fail(topk, "the router's input is not [tokens..., hidden] with a static hidden size");
+  int64_t h = xt.getShape().back();
   Value root = stripReshapes(r.x);
   auto rootType = dyn_cast<RankedTensorType>(root.getType());
-  if (!rootType || !rootType.hasStaticShape())
-    return fail(topk, "the tokens are not a static tensor");
+  if (!rootType || rootType.getRank() < 1 || rootType.getShape().back() != h)
+    return fail(topk, "the tokens are not [tokens..., hidden] with the router's hidden size");
+  // Dynamic token dims (a batch, a length) are evaluated at a few sizes
+  // of their own: 2 x 5 tokens for [batch, seq, H].
+  SmallVector<int64_t> evalShape(rootType.getShape());
+  int64_t nextSize = 2;
+  for (int64_t &d : evalShape)
+    if (ShapedType::isDynamic(d))
+      d = nextSize, nextSize += 3;
+  auto useOneToken = [&] {
+    for (auto [i, d] : llvm::enumerate(evalShape))
+      if (rootType.isDynamicDim(i))
+        d = 1;
+  };
+  // A dim one symbol with a dynamic token dim has its evaluated size (a
+  // reshape back to [batch, seq, H] may read them from input_ids' shape).
+  auto tokenDim = [&, root](Value v, int64_t d) -> std::optional<int64_t> {
+    SymbolicDim sym = symbolicDim(v, d);
+    for (int64_t i = 0; i < rootType.getRank(); ++i)
+      if (rootType.isDynamicDim(i) && !sym.unknown && symbolicDim(root, i) == sym)
+        return evalShape[i];
+    return std::nullopt;
+  };
 
-  Value routed = layerOutput(topk, tokens, h);
-  if (!routed)
-    return fail(topk, "no value shaped like the tokens joins everything computed from the TopK "
-                      "(the layer's output)");
-  Operation *outputOp = routed.getDefiningOp();
-  std::optional<SharedExpert> shared = sharedExpertAdded(routed, root);
-  Value output = shared ? shared->sum : routed;
+  // The layer's output: static, the first narrowing point of the tokens'
+  // element count; dynamic, told on the first evaluation below.
+  SmallVector<Value> points = narrowingPoints(topk, h);
+  Value routed, output;
+  Operation *outputOp = nullptr;
+  std::optional<SharedExpert> shared;
+  auto choose = [&](Value v) {
+    routed = v;
+    outputOp = routed.getDefiningOp();
+    shared = sharedExpertAdded(routed, root);
+    output = shared ? shared->sum : routed;
+  };
+  const char *noOutput = "no value shaped like the tokens joins everything computed from the "
+                         "TopK (the layer's output)";
+  if (xt.hasStaticShape()) {
+    for (Value v : points)
+      if (cast<RankedTensorType>(v.getType()).hasStaticShape() &&
+          cast<RankedTensorType>(v.getType()).getNumElements() == xt.getNumElements()) {
+        choose(v);
+        break;
+      }
+    if (!routed)
+      return fail(topk, noOutput);
+  } else {
+    // Dynamic tokens: the first point that evaluates, to a row per token
+    // or with the tokens' symbols as dims. A point that does not evaluate
+    // is passed over (a traced expert loop may fail on tokens that miss an
+    // expert it recorded: a few draws; a graph the exporter specialized to
+    // one token, a decode step, evaluates at one token only).
+    std::string why;
+    for (unsigned seed = 1; seed <= 8 && !routed; ++seed) {
+      if (seed == 5)
+        useOneToken();
+      Interpreter interp;
+      interp.setDimResolver(tokenDim);
+      interp.bind(root, randomTokens(evalShape, seed));
+      const HostTensor *hidden = interp.evaluate(r.x);
+      if (!hidden) {
+        why = interp.error();
+        break;
+      }
+      int64_t rowsTimesH = hidden->numElements(); // (later evaluations move it)
+      bool missed = false;
+      for (Value v : points) {
+        const HostTensor *pv = interp.evaluate(v);
+        if (pv && (pv->numElements() == rowsTimesH || symbolicallyTokens(v, r.x, root))) {
+          choose(v);
+          break;
+        }
+        if (!pv) {
+          missed = true;
+          why = interp.error();
+          if (why.find("too large") != std::string::npos)
+            break;
+        }
+      }
+      if (!missed)
+        break;
+    }
+    if (!routed)
+      return fail(topk, why.empty() ? Twine(noOutput)
+                                    : noOutput + Twine(" (evaluating: ") + why + ")");
+  }
 
   // The stacked expert weights the routed output reads: its backward slice
   // through ops computed from the tokens and constant-only ops (not into
@@ -357,11 +453,16 @@ LogicalResult raiseMoeByEvaluation(const MoeRouting &r, PatternRewriter &rewrite
   // twice. A traced expert loop only runs when the tokens route to every
   // expert it recorded (an index past the hit experts otherwise): a few
   // draws find tokens it accepts.
+  // With dynamic tokens a graph an exporter specialized to one token (a
+  // decode step) is evaluated at one token when more do not evaluate.
   std::string why;
   SmallVector<std::pair<HostTensor, HostTensor>> trials; // tokens, expected output
   for (unsigned seed = 1; seed <= 8 && trials.size() < 2; ++seed) {
+    if (seed == 5 && trials.empty())
+      useOneToken();
     Interpreter interp;
-    HostTensor in = randomTokens(rootType.getShape(), seed);
+    interp.setDimResolver(tokenDim);
+    HostTensor in = randomTokens(evalShape, seed);
     interp.bind(root, in);
     const HostTensor *want = interp.evaluate(output);
     if (!want) {
@@ -408,7 +509,7 @@ LogicalResult raiseMoeByEvaluation(const MoeRouting &r, PatternRewriter &rewrite
     ref.down = &down;
     ref.activation = c.activation;
     // A few tokens screen out wrong readings before the full comparison.
-    int64_t few = std::min<int64_t>(tokens, 4);
+    int64_t few = std::min<int64_t>(trials[0].first.numElements() / h, 4);
     HostTensor someTokens({few, h}), someExpected({few, h});
     std::copy_n(trials[0].first.data.begin(), few * h, someTokens.data.begin());
     std::copy_n(trials[0].second.data.begin(), few * h, someExpected.data.begin());
@@ -425,6 +526,21 @@ LogicalResult raiseMoeByEvaluation(const MoeRouting &r, PatternRewriter &rewrite
     return fail(outputOp, "no kiln.moe reading of its " + Twine(stacked.size()) +
                               " stacked weights (" + Twine(candidates.size()) +
                               " tried) evaluates equal to the layer");
+
+  // A dynamic output of another shape than the router's input is the
+  // tokens' shape (x's or root's, one symbol per dim): a reshape to it
+  // takes that shape at run time.
+  auto outType = cast<RankedTensorType>(output.getType());
+  Value outputShapeOf;
+  if (outType != xt && outType.getNumDynamicDims() > 1) {
+    for (Value like : {root, r.x})
+      if (cast<RankedTensorType>(like.getType()).getRank() == outType.getRank() &&
+          llvm::all_of(llvm::seq<int64_t>(0, outType.getRank()),
+                       [&](int64_t d) { return sameSize(output, d, like, d); }))
+        outputShapeOf = like;
+    if (!outputShapeOf)
+      return fail(outputOp, "the layer's output is not known to have the tokens' shape");
+  }
 
   // Proven: the fused op replaces the layer's output.
   SmallVector<Location> locs(r.locs);
@@ -453,8 +569,9 @@ LogicalResult raiseMoeByEvaluation(const MoeRouting &r, PatternRewriter &rewrite
                rewriter.getF32FloatAttr(r.factor),
                ActivationAttr::get(rewriter.getContext(), proven->activation));
   Value moe = rewriter.create(state)->getResult(0);
+  Value outputShape = outputShapeOf ? ShapeOp::create(rewriter, loc, outputShapeOf) : Value();
   if (moe.getType() != output.getType())
-    moe = ReshapeOp::create(rewriter, loc, output.getType(), moe, Value(), false);
+    moe = ReshapeOp::create(rewriter, loc, output.getType(), moe, outputShape, false);
   if (outOp->getNumResults() == 1)
     rewriter.replaceOp(outOp, moe);
   else

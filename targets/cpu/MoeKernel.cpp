@@ -42,9 +42,11 @@ using kiln::cpu::Tiling;
 
 namespace {
 
-/// Static facts of one MoE layer.
+/// Facts of one MoE layer: all static but the token count, which may be
+/// dynamic (ShapedType::kDynamic, read per run).
 struct MoeShape {
   int64_t tokens, hidden, inter, experts, topK;
+  bool dynamic() const { return ShapedType::isDynamic(tokens); }
 };
 
 Value scalarTensor(OpBuilder &b, Location loc, Type elt, double v) {
@@ -126,8 +128,18 @@ std::pair<Value, Value> route(OpBuilder &b, Location loc, MoeOp op, Value x2,
 /// weight panel is packed once per K block and reused by every routed row.
 class ExpertEmitter {
 public:
-  ExpertEmitter(OpBuilder &b, Location loc, const Tiling &t, const MoeShape &s)
-      : b(b), loc(loc), t(t), s(s), f32(b.getF32Type()) {
+  /// `tokens`: the token count (a constant when static).
+  ExpertEmitter(OpBuilder &b, Location loc, const Tiling &t, const MoeShape &s, Value tokens)
+      : b(b), loc(loc), t(t), s(s), f32(b.getF32Type()), tokensV(tokens) {
+    pairsV = arith::MulIOp::create(b, loc, tokens, idx0(s.topK));
+    if (s.dynamic()) {
+      // Products run on exactly an expert's live rows (the emitter's
+      // dynamic row count), so the buffer holds the pairs and each
+      // expert's padding to a micro-tile boundary.
+      maxRows = pairs = bufferRows = ShapedType::kDynamic;
+      bufferRowsV = arith::AddIOp::create(b, loc, pairsV, idx0(s.experts * t.mr));
+      return;
+    }
     // Rows an expert may own: every token, rounded to whole micro-tiles
     // (so live-row bounds apply), or the token count below one tile.
     maxRows = s.tokens < t.mr ? s.tokens : (s.tokens + t.mr - 1) / t.mr * t.mr;
@@ -142,20 +154,25 @@ public:
             Activation act) {
     // Shared by the dispatches: intermediates in the arena (i64, not
     // index: arena slots hold integers and floats).
-    auto alloc = [&](ArrayRef<int64_t> shape, Type elt) -> Value {
-      return memref::AllocOp::create(b, loc, MemRefType::get(shape, elt), b.getI64IntegerAttr(64));
+    // A dynamic first dim is sized per run (`first`).
+    auto alloc = [&](ArrayRef<int64_t> shape, Type elt, Value first = Value()) -> Value {
+      SmallVector<Value> sizes;
+      if (ShapedType::isDynamic(shape[0]))
+        sizes.push_back(first);
+      return memref::AllocOp::create(b, loc, MemRefType::get(shape, elt), sizes,
+                                     b.getI64IntegerAttr(64));
     };
     Value count = alloc({s.experts}, b.getI64Type());
     Value start = alloc({s.experts}, b.getI64Type());
-    Value rowOf = alloc({pairs}, b.getI64Type());
-    Value xg = alloc({bufferRows, s.hidden}, f32);
-    Value h1 = alloc({bufferRows, s.inter}, f32);
-    Value h2 = alloc({bufferRows, s.inter}, f32);
-    Value yg = alloc({bufferRows, s.hidden}, f32);
+    Value rowOf = alloc({pairs}, b.getI64Type(), pairsV);
+    Value xg = alloc({bufferRows, s.hidden}, f32, bufferRowsV);
+    Value h1 = alloc({bufferRows, s.inter}, f32, bufferRowsV);
+    Value h2 = alloc({bufferRows, s.inter}, f32, bufferRowsV);
+    Value yg = alloc({bufferRows, s.hidden}, f32, bufferRowsV);
 
     buildLists(idx, count, start, rowOf);
     // Gather: each token's row to its slots' rows.
-    grid(s.tokens, [&](Value tok) {
+    grid(tokensV, [&](Value tok) {
       forRange(idx0(0), idx0(s.topK), 1, [&](Value j) {
         Value p = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, tok, idx0(s.topK)), j);
         copyRow(x, tok, xg, load(rowOf, p), s.hidden, Value());
@@ -169,19 +186,20 @@ public:
         MatmulEmitter::makeScratch(b, loc, t, maxRows, s.inter, ph, false);
     expertGrid(count, start, s.inter / pi, [&](Value e, Value first, Value live, Value panel) {
       Value col = arith::MulIOp::create(b, loc, panel, idx0(pi));
-      Value a = rowsOf(xg, first, s.hidden, idx0(0));
-      Value g = rowsOf(h1, first, pi, col), u = rowsOf(h2, first, pi, col);
+      Value a = rowsOf(xg, first, live, s.hidden, idx0(0));
+      Value g = rowsOf(h1, first, live, pi, col), u = rowsOf(h2, first, live, pi, col);
       product(a, expertWeight(gate, e, s.hidden, pi, col), g, live, upScratch);
       product(a, expertWeight(up, e, s.hidden, pi, col), u, live, upScratch);
       activate(g, u, live, pi, act);
     });
     expertGrid(count, start, s.hidden / ph, [&](Value e, Value first, Value live, Value panel) {
       Value col = arith::MulIOp::create(b, loc, panel, idx0(ph));
-      product(rowsOf(h1, first, s.inter, idx0(0)), expertWeight(down, e, s.inter, ph, col),
-              rowsOf(yg, first, ph, col), live, downScratch);
+      product(rowsOf(h1, first, live, s.inter, idx0(0)),
+              expertWeight(down, e, s.inter, ph, col), rowsOf(yg, first, live, ph, col), live,
+              downScratch);
     });
     // Scatter: slot row = routing weight x its expert's output row.
-    grid(s.tokens, [&](Value tok) {
+    grid(tokensV, [&](Value tok) {
       forRange(idx0(0), idx0(s.topK), 1, [&](Value j) {
         Value p = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, tok, idx0(s.topK)), j);
         Value w = memref::LoadOp::create(b, loc, weight, ValueRange{tok, j});
@@ -196,7 +214,8 @@ private:
   Tiling t;
   MoeShape s;
   Type f32;
-  int64_t maxRows, pairs, bufferRows;
+  int64_t maxRows, pairs, bufferRows; // kDynamic with a dynamic token count
+  Value tokensV, pairsV, bufferRowsV;
 
   Value idx0(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   /// An index kept in an i64 buffer.
@@ -222,8 +241,9 @@ private:
                        });
   }
   /// A top-level workgroup grid of `n` iterations.
-  void grid(int64_t n, function_ref<void(Value)> body) {
-    auto par = scf::ParallelOp::create(b, loc, ValueRange{idx0(0)}, ValueRange{idx0(n)},
+  void grid(int64_t n, function_ref<void(Value)> body) { grid(idx0(n), body); }
+  void grid(Value n, function_ref<void(Value)> body) {
+    auto par = scf::ParallelOp::create(b, loc, ValueRange{idx0(0)}, ValueRange{n},
                                        ValueRange{idx0(1)});
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(par.getBody());
@@ -267,7 +287,7 @@ private:
         Value e = arith::IndexCastOp::create(b, loc, b.getIndexType(), id);
         return arith::MinUIOp::create(b, loc, e, idx0(s.experts - 1));
       };
-      forRange(zero, idx0(pairs), 1, [&](Value p) {
+      forRange(zero, pairsV, 1, [&](Value p) {
         Value e = expertOf(p);
         store(arith::AddIOp::create(b, loc, load(count, e), one), count, e);
       });
@@ -284,7 +304,7 @@ private:
             store(zero, count, e);
             scf::YieldOp::create(b, loc, ValueRange{arith::AddIOp::create(b, loc, acc[0], padded)});
           });
-      forRange(zero, idx0(pairs), 1, [&](Value p) {
+      forRange(zero, pairsV, 1, [&](Value p) {
         Value e = expertOf(p);
         Value c = load(count, e);
         store(arith::AddIOp::create(b, loc, load(start, e), c), rowOf, p);
@@ -305,10 +325,11 @@ private:
     });
   }
 
-  /// maxRows x cols window of a [rows, N] buffer from row `first`, col `col`.
-  Value rowsOf(Value buffer, Value first, int64_t cols, Value col) {
-    SmallVector<OpFoldResult> offsets{first, col}, sizes{b.getIndexAttr(maxRows),
-                                                         b.getIndexAttr(cols)};
+  /// maxRows x cols window of a [rows, N] buffer from row `first`, col
+  /// `col`; with a dynamic token count, the `live` rows only.
+  Value rowsOf(Value buffer, Value first, Value live, int64_t cols, Value col) {
+    OpFoldResult rows = s.dynamic() ? OpFoldResult(live) : b.getIndexAttr(maxRows);
+    SmallVector<OpFoldResult> offsets{first, col}, sizes{rows, b.getIndexAttr(cols)};
     SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
     return memref::SubViewOp::create(b, loc, buffer, offsets, sizes, strides);
   }
@@ -331,6 +352,13 @@ private:
   void product(Value a, Value w, Value c, Value live, const MatmulEmitter::Scratch &scratch) {
     int64_t cols = cast<MemRefType>(c.getType()).getDimSize(1);
     int64_t lanes = lanesFor(cols);
+    if (s.dynamic()) { // a and c are the live rows: the emitter's run-time row count
+      MatmulEmitter mm(b, loc, t);
+      mm.setZeroInit(true);
+      mm.setPrefetchB(true);
+      mm.emit(a, w, c, scratch, /*parallel=*/false);
+      return;
+    }
     Value tiles = arith::MinUIOp::create(
         b, loc, idx0(maxRows),
         arith::MulIOp::create(
@@ -419,15 +447,19 @@ struct MoePass : kiln::impl::KilnCpuMoeBase<MoePass> {
       auto type = cast<RankedTensorType>(v.getType());
       Type elt = type.getElementType();
       bool expert = v == op.getGateWeight() || v == op.getUpWeight() || v == op.getDownWeight();
-      return type.hasStaticShape() && (elt.isF32() || (expert && (elt.isF16() || elt.isBF16())));
+      // The tokens' dims may be dynamic; every other size is static.
+      bool shapeOk = v == op.getHidden() ? !type.isDynamicDim(type.getRank() - 1)
+                                         : type.hasStaticShape();
+      return shapeOk && (elt.isF32() || (expert && (elt.isF16() || elt.isBF16())));
     });
     if (!supported)
-      return op.emitError("kiln.moe on the CPU needs static f32 operands (expert weights may "
-                          "be f16/bf16; got ")
+      return op.emitError("kiln.moe on the CPU needs f32 operands of static shapes but the "
+                          "tokens' dims (expert weights may be f16/bf16; got ")
              << xt << ", " << op.getGateWeight().getType() << ")";
     MoeShape s;
     s.hidden = xt.getShape().back();
-    s.tokens = xt.getNumElements() / std::max<int64_t>(s.hidden, 1);
+    s.tokens = xt.hasStaticShape() ? xt.getNumElements() / std::max<int64_t>(s.hidden, 1)
+                                   : ShapedType::kDynamic;
     s.inter = gt.getDimSize(2);
     s.experts = gt.getDimSize(0);
     s.topK = op.getTopK();
@@ -442,13 +474,21 @@ struct MoePass : kiln::impl::KilnCpuMoeBase<MoePass> {
     auto buffer = [&](Value tensor) { return kiln::cpu::readOnlyBuffer(b, loc, tensor); };
     // The routing results are kiln tensors until kiln-to-linalg: the
     // kernel reads them through to_buffer like any operand.
-    Value slots = memref::AllocOp::create(
-        b, loc, MemRefType::get({s.tokens * s.topK, s.hidden}, f32), b.getI64IntegerAttr(64));
-    ExpertEmitter(b, loc, t, s)
-        .emit(buffer(x2), buffer(idx), buffer(weights), buffer(op.getGateWeight()),
+    Value x2Buffer = buffer(x2);
+    Value tokens = s.dynamic() ? memref::DimOp::create(b, loc, x2Buffer, 0).getResult()
+                               : arith::ConstantIndexOp::create(b, loc, s.tokens).getResult();
+    int64_t pairs = s.dynamic() ? ShapedType::kDynamic : s.tokens * s.topK;
+    SmallVector<Value> pairSizes;
+    if (s.dynamic())
+      pairSizes.push_back(arith::MulIOp::create(
+          b, loc, tokens, arith::ConstantIndexOp::create(b, loc, s.topK)));
+    Value slots = memref::AllocOp::create(b, loc, MemRefType::get({pairs, s.hidden}, f32),
+                                          pairSizes, b.getI64IntegerAttr(64));
+    ExpertEmitter(b, loc, t, s, tokens)
+        .emit(x2Buffer, buffer(idx), buffer(weights), buffer(op.getGateWeight()),
               buffer(op.getUpWeight()), buffer(op.getDownWeight()), slots, op.getActivation());
     Value slotsTensor = kiln::cpu::resultTensor(
-        b, loc, RankedTensorType::get({s.tokens * s.topK, s.hidden}, f32), slots);
+        b, loc, RankedTensorType::get({pairs, s.hidden}, f32), slots);
     Value perSlot = ReshapeOp::create(
         b, loc, RankedTensorType::get({s.tokens, s.topK, s.hidden}, f32), slotsTensor, Value(),
         false);
@@ -464,7 +504,12 @@ struct MoePass : kiln::impl::KilnCpuMoeBase<MoePass> {
             UnaryOp::create(b, loc, UnaryKind::sigmoid, MatmulOp::create(b, loc, x2, g)));
       out = BinaryOp::create(b, loc, BinaryKind::add, out, shared);
     }
-    out = ReshapeOp::create(b, loc, xt, out, Value(), false);
+    // Back to the tokens' shape (taken from the input when it has more
+    // than one dynamic dim).
+    Value outShape = xt.getNumDynamicDims() > 1
+                         ? ShapeOp::create(b, loc, op.getHidden()).getResult()
+                         : Value();
+    out = ReshapeOp::create(b, loc, xt, out, outShape, false);
     op.getResult().replaceAllUsesWith(out);
     op->erase();
     return success();

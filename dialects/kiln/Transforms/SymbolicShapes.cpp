@@ -171,6 +171,29 @@ std::optional<std::pair<Value, int64_t>> sameDim(Value result, int64_t d) {
   if (auto r = dyn_cast<ReshapeOp>(op)) {
     if (auto dim = reshapeTargetDim(r, d))
       return dim;
+    if (!r.getShape()) {
+      // The result's one dynamic dim holds what its static dims leave: the
+      // input's one dim not known constant, when the constants match.
+      auto in = r.getInput().getType();
+      int64_t inProduct = 1, outProduct = 1, open = -1;
+      for (int64_t j = 0; j < in.getRank(); ++j) {
+        SymbolicDim sj = in.isDynamicDim(j) ? symbolicDim(r.getInput(), j)
+                                            : SymbolicDim::ofConstant(in.getDimSize(j));
+        if (sj.isConstant()) {
+          inProduct *= sj.constant;
+        } else if (open < 0) {
+          open = j;
+        } else {
+          open = -2;
+          break;
+        }
+      }
+      for (int64_t j = 0; j < rank; ++j)
+        if (j != d)
+          outProduct *= r.getType().getDimSize(j);
+      if (open >= 0 && inProduct == outProduct)
+        return std::make_pair(r.getInput(), open);
+    }
     // Unit dims added or removed around it (an unsqueeze, a squeeze).
     ArrayRef<int64_t> in = r.getInput().getType().getShape(), out = r.getType().getShape();
     if (in.size() < out.size()) {
@@ -194,6 +217,8 @@ std::optional<std::pair<Value, int64_t>> sameDim(Value result, int64_t d) {
     auto target = e.getShape() ? elements(e.getShape(), 0) : std::nullopt;
     auto in = e.getInput().getType();
     int64_t j = d - (rank - in.getRank());
+    if (!e.getShape()) // the result type: a dynamic dim keeps the input's
+      return j >= 0 ? std::optional(std::make_pair(e.getInput(), j)) : std::nullopt;
     int64_t t = target ? d - (rank - (int64_t)target->size()) : -1;
     if (target && t < 0 && j >= 0)
       return std::make_pair(e.getInput(), j);
@@ -205,6 +230,37 @@ std::optional<std::pair<Value, int64_t>> sameDim(Value result, int64_t d) {
     if (!entry.unknown && !entry.isConstant() &&
         (j < 0 || in.getDimSize(j) == 1 || symbolicDim(e.getInput(), j) == entry))
       return std::make_pair(entry.tensor, entry.index);
+    return std::nullopt;
+  }
+  // Scatters keep their data's dims; GatherElements has its indices'.
+  if (isa<ScatterElementsOp, ScatterNdOp>(op))
+    return std::make_pair(op->getOperand(0), d);
+  if (auto g = dyn_cast<GatherElementsOp>(op))
+    return std::make_pair(g.getIndices(), d);
+  // TopK keeps every dim but its axis (k there).
+  if (auto t = dyn_cast<TopKOp>(op)) {
+    int64_t axis = t.getAxis() < 0 ? t.getAxis() + rank : t.getAxis();
+    if (d != axis)
+      return std::make_pair(t.getInput(), d);
+    return std::nullopt;
+  }
+  // A reduction keeps the dims it does not reduce (in order; reduced
+  // ones stay as 1 with keepdims).
+  if (auto r = dyn_cast<ReduceOp>(op)) {
+    int64_t inRank = r.getInput().getType().getRank();
+    if (r.getRuntimeAxes() || r.getAxes().empty())
+      return std::nullopt;
+    SmallVector<bool> reduced(inRank, false);
+    for (int64_t a : r.getAxes())
+      if (a + (a < 0 ? inRank : 0) >= 0 && a + (a < 0 ? inRank : 0) < inRank)
+        reduced[a + (a < 0 ? inRank : 0)] = true;
+    int64_t at = 0;
+    for (int64_t j = 0; j < inRank; ++j) {
+      if (reduced[j] && !r.getKeepdims())
+        continue;
+      if (at++ == d)
+        return reduced[j] ? std::nullopt : std::optional(std::make_pair(r.getInput(), j));
+    }
     return std::nullopt;
   }
   if (auto s = dyn_cast<SliceOp>(op)) {

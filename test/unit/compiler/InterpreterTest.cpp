@@ -130,6 +130,59 @@ TEST_F(Interp, FailuresNameTheOp) {
   EXPECT_NE(in.error().find("not known"), std::string::npos) << in.error();
 }
 
+TEST_F(Interp, ResolvedDimsOfAnotherInput) {
+  // A reshape target read from another input's shape (torch.export's
+  // [batch, seq, H] from input_ids): the dims the resolver names are used,
+  // one it does not name may be moved along but not used.
+  auto results = parse(R"mlir(
+    func.func @f(%x: tensor<?x4xf32>, %ids: tensor<?x?xi64>) -> (tensor<?x?x4xf32>, tensor<?x4xf32>) {
+      %s = kiln.shape %ids : tensor<?x?xi64>
+      %w = arith.constant dense<4> : tensor<1xi64>
+      %t = kiln.concat %s, %w axis = 0 : tensor<2xi64>, tensor<1xi64>
+      %r = kiln.reshape %x shape %t : tensor<3xi64> : tensor<?x4xf32> -> tensor<?x?x4xf32>
+      %first = kiln.slice %s starts = [0] ends = [1] steps = [1] : tensor<2xi64>
+      %one = arith.constant dense<-1> : tensor<1xi64>
+      %t2 = kiln.concat %first, %one axis = 0 : tensor<1xi64>, tensor<1xi64>
+      %r2 = kiln.reshape %x shape %t2 : tensor<2xi64> : tensor<?x4xf32> -> tensor<?x4xf32>
+      return %r, %r2 : tensor<?x?x4xf32>, tensor<?x4xf32>
+    })mlir");
+  Value ids = arg(1);
+  Interpreter in;
+  in.setDimResolver([&](Value v, int64_t d) -> std::optional<int64_t> {
+    if (v == ids && d == 1)
+      return 3;
+    return std::nullopt;
+  });
+  in.bind(arg(0), HostTensor({6, 4}, 1.0));
+  // Dim 0 of the ids is not named: the reshape reading it fails cleanly.
+  EXPECT_FALSE(in.evaluate(results[0]));
+  EXPECT_NE(in.error().find("do not decide"), std::string::npos) << in.error();
+  Interpreter both;
+  both.setDimResolver([&](Value v, int64_t d) -> std::optional<int64_t> {
+    return v == ids ? std::optional<int64_t>(d == 0 ? 2 : 3) : std::nullopt;
+  });
+  both.bind(arg(0), HostTensor({6, 4}, 1.0));
+  const HostTensor *r = both.evaluate(results[0]);
+  ASSERT_TRUE(r) << both.error();
+  EXPECT_EQ(r->shape, (SmallVector<int64_t, 4>{2, 3, 4}));
+}
+
+TEST_F(Interp, ElementIndicesWiderThanTheDataFail) {
+  auto results = parse(R"mlir(
+    func.func @f(%x: tensor<1x4xf32>, %i: tensor<3x2xi64>, %u: tensor<3x2xf32>) -> (tensor<3x2xf32>, tensor<1x4xf32>) {
+      %g = kiln.gather_elements %x[%i] axis = 1 : tensor<1x4xf32>, tensor<3x2xi64>
+      %s = kiln.scatter_elements %u into %x[%i] axis = 1 : tensor<1x4xf32>, tensor<3x2xi64>, tensor<3x2xf32>
+      return %g, %s : tensor<3x2xf32>, tensor<1x4xf32>
+    })mlir");
+  Interpreter in;
+  in.bind(arg(0), HostTensor({1, 4}, 1.0));
+  in.bind(arg(1), HostTensor({3, 2}, 0.0));
+  in.bind(arg(2), HostTensor({3, 2}, 2.0));
+  EXPECT_FALSE(in.evaluate(results[0]));
+  EXPECT_NE(in.error().find("out of range"), std::string::npos) << in.error();
+  EXPECT_FALSE(in.evaluate(results[1]));
+}
+
 TEST_F(Interp, BudgetStopsLargeEvaluations) {
   auto results = parse(R"mlir(
     func.func @f(%x: tensor<64x64xf32>) -> tensor<64x64xf32> {

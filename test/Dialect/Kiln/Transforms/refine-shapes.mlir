@@ -139,3 +139,38 @@ func.func @minus_one_not_told(%x: tensor<?x?xf32>) -> tensor<1xi1> {
   %eq = kiln.compare eq %r2, %a : tensor<1xi64>, tensor<1xi64>
   return %eq : tensor<1xi1>
 }
+
+// -----
+
+// DeepSeek-V3's group-limited routing with dynamic tokens: the rows pass
+// through TopK (every dim but its axis), a reduction (the dims it keeps),
+// a scatter (its data's), a reshape without a shape operand (its one
+// dynamic dim is what the static dims leave of the input's one non-constant
+// dim) and an expand without one (a dynamic dim keeps the input's). The
+// mask's rows are the scores' rows: the broadcast check folds to true.
+// CHECK-LABEL: func.func @routing_rows
+// CHECK-NEXT: %[[T:.*]] = arith.constant dense<true> : tensor<1xi1>
+// CHECK-NEXT: return %[[T]]
+func.func @routing_rows(%s: tensor<?x8xf32>) -> tensor<1xi1> {
+  %g = kiln.reshape %s : tensor<?x8xf32> -> tensor<?x4x2xf32>
+  %v, %i = kiln.topk %g k = 2 axis = -1 : tensor<?x4x2xf32>
+  %sum = kiln.reduce sum %v axes = [-1] : tensor<?x4x2xf32>
+  %gv, %gi = kiln.topk %sum k = 2 axis = -1 : tensor<?x4xf32>
+  %shape = kiln.shape %sum : tensor<?x4xf32>
+  %zero = arith.constant dense<0.0> : tensor<f32>
+  %zeros = kiln.expand %zero shape %shape : tensor<2xi64> : tensor<f32> -> tensor<?x?xf32>
+  %ones = arith.constant dense<1.0> : tensor<f32>
+  %ishape = kiln.shape %gi : tensor<?x2xi64>
+  %upd = kiln.expand %ones shape %ishape : tensor<2xi64> : tensor<f32> -> tensor<?x?xf32>
+  %mask = kiln.scatter_elements %upd into %zeros[%gi] axis = 1 : tensor<?x?xf32>, tensor<?x2xi64>, tensor<?x?xf32>
+  %m3 = kiln.reshape %mask : tensor<?x?xf32> -> tensor<?x4x1xf32>
+  %m4 = kiln.expand %m3 : tensor<?x4x1xf32> -> tensor<?x4x2xf32>
+  %m = kiln.reshape %m4 : tensor<?x4x2xf32> -> tensor<?x8xf32>
+  %at = arith.constant dense<[0]> : tensor<1xi64>
+  %sm = kiln.shape %m : tensor<?x8xf32>
+  %ss = kiln.shape %s : tensor<?x8xf32>
+  %a = kiln.gather %sm[%at] axis = 0 : tensor<2xi64>, tensor<1xi64>
+  %b = kiln.gather %ss[%at] axis = 0 : tensor<2xi64>, tensor<1xi64>
+  %eq = kiln.compare eq %a, %b : tensor<1xi64>, tensor<1xi64>
+  return %eq : tensor<1xi1>
+}
