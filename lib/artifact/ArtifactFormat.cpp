@@ -184,7 +184,9 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
       given += v->count();
     }
   // (A dynamic plan places its arena per run: no static arena beside it.)
-  if (badValues || (dynamic && (symbols < 0 || given < 1 || dimsLength < given ||
+  // (A plan asked for input values may be left with none: every size they
+  // decided folded away, an empty input's slices, say.)
+  if (badValues || (dynamic && (symbols < 0 || dimsLength < given ||
                                 dimsLength > (1 << 20) || m->arena_bytes() != 0))) {
     error = "'" + path + "' is corrupt: its dims vector is malformed";
     return nullptr;

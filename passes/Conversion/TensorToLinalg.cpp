@@ -27,11 +27,131 @@ SmallVector<utils::IteratorType> parallel(int64_t n) {
   return SmallVector<utils::IteratorType>(n, utils::IteratorType::parallel);
 }
 
+/// A slice whose starts, ends (axes, steps) are operands: per input dim
+/// the entry whose axis names it (the last one; none: the whole dim),
+/// normalized as ONNX Slice does with run-time values, and one generic
+/// reading the input at start + i x step.
+LogicalResult lowerRuntimeSlice(SliceOp op, PatternRewriter &rewriter) {
+  auto in = cast<RankedTensorType>(op.getInput().getType());
+  auto out = cast<RankedTensorType>(op.getType());
+  auto startsType = cast<RankedTensorType>(op.getRuntimeStarts().getType());
+  int64_t n = startsType.getDimSize(0), r = in.getRank();
+  // One entry per sliced axis in each operand, a count known here.
+  for (Value v : {op.getRuntimeStarts(), op.getRuntimeEnds(), op.getRuntimeAxes(),
+                  op.getRuntimeSteps()})
+    if (v && (cast<RankedTensorType>(v.getType()).getRank() != 1 ||
+              cast<RankedTensorType>(v.getType()).getDimSize(0) != n ||
+              ShapedType::isDynamic(n)))
+      return rewriter.notifyMatchFailure(op, "run-time slice operands of unknown or unequal "
+                                             "lengths");
+  Location loc = op.getLoc();
+  Type index = rewriter.getIndexType();
+  auto idx = [&](int64_t v) -> Value { return arith::ConstantIndexOp::create(rewriter, loc, v); };
+  auto entry = [&](Value vec, int64_t i) -> Value {
+    return arith::IndexCastOp::create(rewriter, loc, index,
+                                      tensor::ExtractOp::create(rewriter, loc, vec, ValueRange{idx(i)}));
+  };
+  auto cmp = [&](arith::CmpIPredicate p, Value a, Value b) -> Value {
+    return arith::CmpIOp::create(rewriter, loc, p, a, b);
+  };
+  auto sel = [&](Value c, Value a, Value b) -> Value {
+    return arith::SelectOp::create(rewriter, loc, c, a, b);
+  };
+  auto add = [&](Value a, Value b) -> Value { return arith::AddIOp::create(rewriter, loc, a, b); };
+  auto sub = [&](Value a, Value b) -> Value { return arith::SubIOp::create(rewriter, loc, a, b); };
+  auto clamp = [&](Value v, Value lo, Value hi) -> Value {
+    return arith::MinSIOp::create(rewriter, loc, arith::MaxSIOp::create(rewriter, loc, v, lo), hi);
+  };
+  using P = arith::CmpIPredicate;
+  // Each entry's axis (normalized) and values.
+  SmallVector<Value> axis(n), start(n), end(n), step(n);
+  for (int64_t i = 0; i < n; ++i) {
+    axis[i] = op.getRuntimeAxes() ? entry(op.getRuntimeAxes(), i) : idx(i);
+    axis[i] = sel(cmp(P::slt, axis[i], idx(0)), add(axis[i], idx(r)), axis[i]);
+    start[i] = entry(op.getRuntimeStarts(), i);
+    end[i] = entry(op.getRuntimeEnds(), i);
+    step[i] = op.getRuntimeSteps() ? entry(op.getRuntimeSteps(), i) : idx(1);
+  }
+  std::string node = describeNode(op);
+  for (int64_t i = 0; i < n; ++i) {
+    cf::AssertOp::create(rewriter, loc, cmp(P::ult, axis[i], idx(r)),
+                         node + " slices axis {0}: out of range for the input's rank");
+    cf::AssertOp::create(rewriter, loc, cmp(P::ne, step[i], idx(0)),
+                         node + " has a step of {0}: steps must not be 0");
+  }
+  SmallVector<Value> firsts, steps, lasts, dynamic;
+  for (int64_t d = 0; d < r; ++d) {
+    Value dim = in.isDynamicDim(d) ? tensor::DimOp::create(rewriter, loc, op.getInput(), d).getResult()
+                                   : idx(in.getDimSize(d));
+    Value s = idx(0), e = dim, st = idx(1);
+    for (int64_t i = 0; i < n; ++i) {
+      Value here = cmp(P::eq, axis[i], idx(d));
+      s = sel(here, start[i], s);
+      e = sel(here, end[i], e);
+      st = sel(here, step[i], st);
+    }
+    // Past +-2^62: the end of the axis either way (no overflow below).
+    Value big = idx(int64_t(1) << 62);
+    s = clamp(s, sub(idx(0), big), big);
+    e = clamp(e, sub(idx(0), big), big);
+    st = clamp(st, sub(idx(0), big), big);
+    Value forward = cmp(P::sgt, st, idx(0));
+    Value lastIndex = sub(dim, idx(1));
+    auto fromEnd = [&](Value v) { return sel(cmp(P::slt, v, idx(0)), add(v, dim), v); };
+    // ONNX: forward, both in [0, dim]; backward, the start in [0, dim - 1]
+    // and the end in [-1, dim - 1].
+    s = sel(forward, clamp(fromEnd(s), idx(0), dim),
+            arith::MaxSIOp::create(rewriter, loc,
+                                   arith::MinSIOp::create(rewriter, loc, fromEnd(s), lastIndex),
+                                   idx(0)));
+    e = sel(forward, clamp(fromEnd(e), idx(0), dim), clamp(fromEnd(e), idx(-1), lastIndex));
+    Value span = sel(forward, sub(e, s), sub(s, e));
+    // (A zero step is refused above; 1 keeps the division defined.)
+    Value magnitude = arith::MaxSIOp::create(rewriter, loc, sel(forward, st, sub(idx(0), st)),
+                                             idx(1));
+    Value count = arith::MaxSIOp::create(
+        rewriter, loc, idx(0), arith::CeilDivSIOp::create(rewriter, loc, span, magnitude));
+    count = sel(cmp(P::eq, dim, idx(0)), idx(0), count); // an empty dim stays empty
+    if (out.isDynamicDim(d))
+      dynamic.push_back(count);
+    else // a declared extent must be the one the values give
+      cf::AssertOp::create(rewriter, loc, cmp(P::eq, count, idx(out.getDimSize(d))),
+                           node + " gives dim " + std::to_string(d) + " {0} elements, the "
+                           "model declares " + std::to_string(out.getDimSize(d)));
+    firsts.push_back(s);
+    steps.push_back(st);
+    lasts.push_back(arith::MaxSIOp::create(rewriter, loc, lastIndex, idx(0)));
+  }
+  Value input = op.getInput();
+  Value init = tensor::EmptyOp::create(rewriter, loc, out.getShape(), out.getElementType(), dynamic);
+  SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(r, op.getContext())};
+  auto g = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{out}, ValueRange{}, ValueRange{init}, maps, parallel(r),
+      [&](OpBuilder &b, Location l, ValueRange) {
+        SmallVector<Value> at;
+        for (int64_t d = 0; d < r; ++d) {
+          Value o = linalg::IndexOp::create(b, l, d);
+          Value i = arith::AddIOp::create(b, l, firsts[d], arith::MulIOp::create(b, l, o, steps[d]));
+          // Clamped: a check made from data is not kept before the run,
+          // and the read must stay inside the input regardless.
+          i = arith::MinSIOp::create(b, l, arith::MaxSIOp::create(b, l, i, arith::ConstantIndexOp::create(b, l, 0)), lasts[d]);
+          at.push_back(i);
+        }
+        linalg::YieldOp::create(b, l, Value(tensor::ExtractOp::create(b, l, input, at)));
+      });
+  rewriter.replaceOp(op, g.getResults());
+  return success();
+}
+
 struct SliceLowering : OpRewritePattern<SliceOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SliceOp op, PatternRewriter &rewriter) const override {
-    if (op.getRuntimeStarts() || op.getRuntimeEnds())
-      return rewriter.notifyMatchFailure(op, "run-time slice bounds");
+    if (op.getRuntimeStarts() || op.getRuntimeEnds()) {
+      if (!op.getRuntimeStarts() || !op.getRuntimeEnds() ||
+          !isLowerableElement(cast<RankedTensorType>(op.getType()).getElementType()))
+        return rewriter.notifyMatchFailure(op, "run-time slice bounds");
+      return lowerRuntimeSlice(op, rewriter);
+    }
     auto in = cast<RankedTensorType>(op.getInput().getType());
     auto out = cast<RankedTensorType>(op.getType());
     if (!isLowerableElement(in.getElementType()))
@@ -54,27 +174,40 @@ struct SliceLowering : OpRewritePattern<SliceOp> {
         int64_t dim = in.getDimSize(i);
         if (start < 0)
           start += dim;
+        // ONNX: a backward start in [0, dim - 1] (an empty dim: 0).
         start = step > 0 ? std::clamp<int64_t>(start, 0, dim)
-                         : std::clamp<int64_t>(start, -1, dim - 1);
+                         : std::max<int64_t>(0, std::min<int64_t>(start, dim - 1));
         starts.push_back(rewriter.getIndexAttr(start));
         continue;
       }
       Value dim = tensor::DimOp::create(rewriter, loc, op.getInput(), i);
-      auto bound = [&](int64_t v) -> Value {
+      auto bound = [&](int64_t v, bool isStart) -> Value {
         // Past +-2^62: the end of the axis either way.
         v = std::clamp<int64_t>(v, -(int64_t(1) << 62), int64_t(1) << 62);
         Value x = idx(v);
         if (v < 0)
           x = arith::AddIOp::create(rewriter, loc, x, dim);
-        return step > 0 ? clamp(x, idx(0), dim)
-                        : clamp(x, idx(-1), arith::SubIOp::create(rewriter, loc, dim, idx(1)));
+        if (step > 0)
+          return clamp(x, idx(0), dim);
+        // Backward: the start in [0, dim - 1] (an empty dim: 0), the end in
+        // [-1, dim - 1].
+        Value last = arith::SubIOp::create(rewriter, loc, dim, idx(1));
+        if (isStart)
+          return arith::MaxSIOp::create(rewriter, loc,
+                                        arith::MinSIOp::create(rewriter, loc, x, last), idx(0));
+        return clamp(x, idx(-1), last);
       };
-      Value s = bound(start), e = bound(end);
+      Value s = bound(start, true), e = bound(end, false);
       Value span = step > 0 ? arith::SubIOp::create(rewriter, loc, e, s)
                             : arith::SubIOp::create(rewriter, loc, s, e);
       Value count = arith::MaxSIOp::create(
           rewriter, loc, idx(0),
           arith::CeilDivSIOp::create(rewriter, loc, span, idx(step > 0 ? step : -step)));
+      if (step < 0) // an empty dim stays empty
+        count = arith::SelectOp::create(
+            rewriter, loc,
+            arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, dim, idx(0)), idx(0),
+            count);
       starts.push_back(s);
       if (out.isDynamicDim(i))
         dynamic.push_back(count);

@@ -534,9 +534,9 @@ const HostTensor *Interpreter::evaluate(Value root) {
       if (unknownDims)
         for (auto [i, operand] : llvm::enumerate(op->getOperands())) {
           bool moved = (i == 0 && isa<SliceOp, GatherOp, ReshapeOp>(op)) || isa<ConcatOp>(op);
-          if (!moved && isIntegerTensor(operand) &&
-              llvm::any_of(values.find(operand)->second.data,
-                           [](double x) { return std::isnan(x); })) {
+          auto it = values.find(operand); // (a matmul's gathered operand is not)
+          if (!moved && it != values.end() && isIntegerTensor(operand) &&
+              llvm::any_of(it->second.data, [](double x) { return std::isnan(x); })) {
             (void)fail(op, "reads a dim of a model input that the bound values do not decide");
             return nullptr;
           }
@@ -545,7 +545,9 @@ const HostTensor *Interpreter::evaluate(Value root) {
         return nullptr;
       continue;
     }
-    if (isa<ShapeOp>(op) && !values.count(op->getOperand(0)))
+    // The shape of a model input not bound (the resolver's sizes).
+    if (isa<ShapeOp>(op) && isa<BlockArgument>(op->getOperand(0)) &&
+        !values.count(op->getOperand(0)))
       if (std::optional<HostTensor> shape = resolvedShape(op->getOperand(0))) {
         values[v] = std::move(*shape);
         continue;

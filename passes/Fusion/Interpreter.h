@@ -72,9 +72,9 @@ public:
 
   void bind(mlir::Value v, HostTensor t) { values[v] = std::move(t); }
   /// Sizes of dims the bound values do not decide (a reshape target read
-  /// from another model input's shape): `kiln.shape` of a value that
-  /// cannot be evaluated is taken from it, the dims it does not name
-  /// unknown (an integer computed from one is an error).
+  /// from another model input's shape): `kiln.shape` of a model input not
+  /// bound is taken from it, the dims it does not name unknown (an integer
+  /// computed from one is an error).
   using DimResolver = std::function<std::optional<int64_t>(mlir::Value, int64_t)>;
   void setDimResolver(DimResolver r) { resolveDim = std::move(r); }
   /// The value of `v`, or null with `error()` saying why.

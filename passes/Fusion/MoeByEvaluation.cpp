@@ -161,24 +161,8 @@ SmallVector<Candidate> expertReadings(ArrayRef<Value> weights, int64_t h,
 
 /// Where everything computed from the TopK narrows to one float value
 /// with rows of width `h`, in program order: the first one holding one
-/// row per token is the routed experts' output (told by element count
-/// from the types when static; when the tokens are dynamic, by symbols or
-/// else by evaluation).
-/// Whether the dims of `v` but the last are one symbol each with `x`'s (the
-/// router's input) or `root`'s (the tokens before any reshape).
-bool symbolicallyTokens(Value v, Value x, Value root) {
-  auto t = cast<RankedTensorType>(v.getType());
-  auto sameDims = [&](Value like) {
-    if (cast<RankedTensorType>(like.getType()).getRank() != t.getRank())
-      return false;
-    for (int64_t d = 0; d + 1 < t.getRank(); ++d)
-      if (!sameSize(v, d, like, d))
-        return false;
-    return true;
-  };
-  return sameDims(x) || sameDims(root);
-}
-
+/// row per token is the routed experts' output (told by element count:
+/// from the types when static, by evaluation when the tokens are dynamic).
 SmallVector<Value> narrowingPoints(TopKOp topk, int64_t h) {
   SmallVector<Value> points;
   Block *block = topk->getBlock();
@@ -357,8 +341,8 @@ LogicalResult raiseMoeByEvaluation(const MoeRouting &r, PatternRewriter &rewrite
     if (!routed)
       return fail(topk, noOutput);
   } else {
-    // Dynamic tokens: the first point that evaluates, to a row per token
-    // or with the tokens' symbols as dims. A point that does not evaluate
+    // Dynamic tokens: the first point that evaluates to a row per token.
+    // A point that does not evaluate
     // is passed over (a traced expert loop may fail on tokens that miss an
     // expert it recorded: a few draws; a graph the exporter specialized to
     // one token, a decode step, evaluates at one token only).
@@ -378,7 +362,7 @@ LogicalResult raiseMoeByEvaluation(const MoeRouting &r, PatternRewriter &rewrite
       bool missed = false;
       for (Value v : points) {
         const HostTensor *pv = interp.evaluate(v);
-        if (pv && (pv->numElements() == rowsTimesH || symbolicallyTokens(v, r.x, root))) {
+        if (pv && pv->numElements() == rowsTimesH) {
           choose(v);
           break;
         }
@@ -471,8 +455,13 @@ LogicalResult raiseMoeByEvaluation(const MoeRouting &r, PatternRewriter &rewrite
         break;
       continue;
     }
+    HostTensor expected = *want; // (evaluating more may move it)
     const HostTensor *hidden = interp.evaluate(r.x);
-    trials.push_back({*hidden, *want});
+    if (!hidden || hidden->numElements() != expected.numElements()) {
+      why = "the layer's output does not hold one row per token";
+      continue;
+    }
+    trials.push_back({*hidden, std::move(expected)});
   }
   if (trials.size() < 2)
     return fail(outputOp, "the layer could not be evaluated to prove a kiln.moe equal: " + why);

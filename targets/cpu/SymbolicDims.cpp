@@ -236,6 +236,9 @@ FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) 
     load.replaceAllUsesWith(v);
     load.erase();
   }
+  // (Read: the marks go, or the kernels' lowering would carry them.)
+  for (unsigned i = 0; i < numIn; ++i)
+    main.removeArgAttr(i, "kiln.value_input");
   // Every memref.dim of a dynamic input dim reads its load instead.
   auto replaceInputDims = [&]() -> LogicalResult {
     SmallVector<memref::DimOp> dims;

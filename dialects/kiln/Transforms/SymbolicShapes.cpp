@@ -191,7 +191,7 @@ std::optional<std::pair<Value, int64_t>> sameDim(Value result, int64_t d) {
       for (int64_t j = 0; j < rank; ++j)
         if (j != d)
           outProduct *= r.getType().getDimSize(j);
-      if (open >= 0 && inProduct == outProduct)
+      if (open >= 0 && inProduct != 0 && inProduct == outProduct)
         return std::make_pair(r.getInput(), open);
     }
     // Unit dims added or removed around it (an unsqueeze, a squeeze).

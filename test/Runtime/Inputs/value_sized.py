@@ -11,6 +11,12 @@ dims but whose outputs' dims come from the values of small integer inputs:
 - pad.onnx: x [3, 4] padded by `pads` [4] (reflect mode).
 - topk_sum.onnx: the `k` largest of x [5, 10] summed per row (y [5, 1]):
   static outputs, a size from k in between.
+- slice.onnx: x [5, 6] sliced with `starts`, `ends`, `axes` and `steps`
+  [2] inputs (negative steps, bounds past either end).
+- resize.onnx: x [1, 2, 3, 4] resized (linear, half_pixel) to `sizes` [4].
+- resize_like.onnx: x [1, 2, H, W] resized (cubic, align_corners) to the
+  shape of `skip` [1, 2, H2, W2] (a U-Net's upsampling to its skip
+  connection): every dim dynamic, sizes from a Shape, nothing from values.
 
 `value_sized.py check KILN ART MODEL.onnx NAME` runs the artifact (kiln run)
 on each of NAME's cases below and compares every output with onnxruntime on
@@ -35,6 +41,13 @@ CASES = {
     "expand": [{"shape": [3, 4]}, {"shape": [1, 7]}, {"shape": [3, 1]}],
     "topk_sum": [{"k": [1]}, {"k": [4]}],
     "pad": [{"pads": [1, 0, 2, 3]}, {"pads": [0, 0, 0, 0]}, {"pads": [2, 1, 0, 2]}],
+    "slice": [{"starts": [1, -1], "ends": [4, -7], "axes": [0, 1], "steps": [1, -2]},
+              {"starts": [-100, 0], "ends": [-2**63, 6], "axes": [1, 0], "steps": [-1, 2]},
+              {"starts": [10, 2], "ends": [0, 2], "axes": [-2, -1], "steps": [-1, 1]}],
+    "resize": [{"sizes": [1, 2, 6, 8]}, {"sizes": [1, 2, 2, 3]}, {"sizes": [1, 2, 5, 1]}],
+    # Shapes of dynamic inputs (random data).
+    "resize_like": [{"dims": {"x": [1, 2, 3, 4], "skip": [1, 2, 6, 8]}},
+                    {"dims": {"x": [1, 2, 5, 2], "skip": [1, 2, 3, 7]}}],
 }
 
 
@@ -73,6 +86,25 @@ def write(d):
                       [h.make_tensor_value_info("x", T.FLOAT, [3, 4]),
                        h.make_tensor_value_info("pads", T.INT64, [4])],
                       [h.make_tensor_value_info("y", T.FLOAT, [None, None])]), "pad")
+    save(h.make_graph([h.make_node("Slice", ["x", "starts", "ends", "axes", "steps"], ["y"])],
+                      "slice",
+                      [h.make_tensor_value_info("x", T.FLOAT, [5, 6])] +
+                      [h.make_tensor_value_info(n, T.INT64, [2])
+                       for n in ("starts", "ends", "axes", "steps")],
+                      [h.make_tensor_value_info("y", T.FLOAT, [None, None])]), "slice")
+    save(h.make_graph([h.make_node("Resize", ["x", "", "", "sizes"], ["y"], mode="linear")],
+                      "resize",
+                      [h.make_tensor_value_info("x", T.FLOAT, [1, 2, 3, 4]),
+                       h.make_tensor_value_info("sizes", T.INT64, [4])],
+                      [h.make_tensor_value_info("y", T.FLOAT, [None] * 4)]), "resize")
+    save(h.make_graph([h.make_node("Shape", ["skip"], ["s"]),
+                       h.make_node("Resize", ["x", "", "", "s"], ["y"], mode="cubic",
+                                   coordinate_transformation_mode="align_corners")],
+                      "resize_like",
+                      [h.make_tensor_value_info("x", T.FLOAT, [1, 2, "h", "w"]),
+                       h.make_tensor_value_info("skip", T.FLOAT, [1, 2, "h2", "w2"])],
+                      [h.make_tensor_value_info("y", T.FLOAT, [1, 2, "h2", "w2"])]),
+         "resize_like")
 
 
 def check(kiln, art, model, name):
@@ -85,13 +117,15 @@ def check(kiln, art, model, name):
         for case in CASES[name]:
             feeds = {}
             for inp in proto.graph.input:
-                dims = [d.dim_value for d in inp.type.tensor_type.shape.dim]
+                dims = case.get("dims", {}).get(
+                    inp.name, [d.dim_value for d in inp.type.tensor_type.shape.dim])
                 if inp.name in case:
                     x = np.array(case[inp.name], np.int64).reshape(dims)
                 else:
                     x = rng.standard_normal(dims).astype(np.float32)
                 feeds[inp.name] = x
-            label = " ".join(f"{k}={v}" for k, v in case.items())
+            label = " ".join(f"{k}={v}" for k, v in case.items() if k != "dims")
+            label = label or " ".join(f"{k}={v}" for k, v in case["dims"].items())
             ok &= run_and_compare(
                 kiln, art, tmp, feeds, sess, proto.graph.output, label,
                 lambda got, want: (got.shape == want.shape and

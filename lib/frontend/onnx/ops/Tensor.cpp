@@ -399,16 +399,18 @@ LogicalResult convertSplit(NodeImporter &n) {
       auto st = n.inputType(1);
       if (st.getRank() != 1 || st.getDimSize(0) != (int64_t)n.numOutputs())
         return n.error("needs one split size per output");
+      // Running sums of single entries (not a CumSum): sizes computed
+      // from the values stay scalar arithmetic the shape function runs.
       Type i64 = n.b.getI64Type();
       Value sz = n.castTo(n.input(1), i64);
-      Value ends = n.create<CumsumOp>(sz, 0, Value(), false, false);
-      Value begins = n.create<CumsumOp>(sz, 0, Value(), true, false);
+      Value begin = n.i64s({0});
       for (size_t i = 0; i < n.numOutputs(); ++i) {
-        Value at = n.i64s({(int64_t)i});
-        n.setOutput(i, n.create<SliceOp>(*x, n.create<GatherOp>(begins, at, 0),
-                                         n.create<GatherOp>(ends, at, 0),
-                                         n.i64s({axis}), Value(), ArrayRef<int64_t>{},
-                                         ArrayRef<int64_t>{}, ArrayRef<int64_t>{}));
+        Value end = n.create<BinaryOp>(BinaryKind::add, begin,
+                                       n.create<GatherOp>(sz, n.i64s({(int64_t)i}), 0));
+        n.setOutput(i, n.create<SliceOp>(*x, begin, end, n.i64s({axis}), Value(),
+                                         ArrayRef<int64_t>{}, ArrayRef<int64_t>{},
+                                         ArrayRef<int64_t>{}));
+        begin = end;
       }
       return success();
     }
