@@ -27,6 +27,46 @@ SmallVector<utils::IteratorType> parallel(int64_t n) {
   return SmallVector<utils::IteratorType>(n, utils::IteratorType::parallel);
 }
 
+/// One dim of an ONNX Slice from (run-time) start, end and step: the first
+/// index read, the element count and the step (clamped to +-2^62: past
+/// it, the end of the axis either way, and no overflow below). Forward,
+/// start and end clamp to [0, dim]; backward, the start to [0, dim - 1]
+/// and the end to [-1, dim - 1]; an empty dim stays empty.
+struct SliceDim {
+  Value first, count, step;
+};
+SliceDim sliceBounds(OpBuilder &b, Location loc, Value dim, Value s, Value e, Value st) {
+  using P = arith::CmpIPredicate;
+  auto idx = [&](int64_t v) -> Value { return arith::ConstantIndexOp::create(b, loc, v); };
+  auto cmp = [&](P p, Value x, Value y) -> Value { return arith::CmpIOp::create(b, loc, p, x, y); };
+  auto sel = [&](Value c, Value x, Value y) -> Value {
+    return arith::SelectOp::create(b, loc, c, x, y);
+  };
+  auto add = [&](Value x, Value y) -> Value { return arith::AddIOp::create(b, loc, x, y); };
+  auto sub = [&](Value x, Value y) -> Value { return arith::SubIOp::create(b, loc, x, y); };
+  auto clamp = [&](Value v, Value lo, Value hi) -> Value {
+    return arith::MinSIOp::create(b, loc, arith::MaxSIOp::create(b, loc, v, lo), hi);
+  };
+  Value big = idx(int64_t(1) << 62);
+  s = clamp(s, sub(idx(0), big), big);
+  e = clamp(e, sub(idx(0), big), big);
+  st = clamp(st, sub(idx(0), big), big);
+  Value forward = cmp(P::sgt, st, idx(0));
+  Value lastIndex = sub(dim, idx(1));
+  auto fromEnd = [&](Value v) { return sel(cmp(P::slt, v, idx(0)), add(v, dim), v); };
+  s = sel(forward, clamp(fromEnd(s), idx(0), dim),
+          arith::MaxSIOp::create(b, loc, arith::MinSIOp::create(b, loc, fromEnd(s), lastIndex),
+                                 idx(0)));
+  e = sel(forward, clamp(fromEnd(e), idx(0), dim), clamp(fromEnd(e), idx(-1), lastIndex));
+  Value span = sel(forward, sub(e, s), sub(s, e));
+  // (A zero step is refused before; 1 keeps the division defined.)
+  Value magnitude = arith::MaxSIOp::create(b, loc, sel(forward, st, sub(idx(0), st)), idx(1));
+  Value count = arith::MaxSIOp::create(b, loc, idx(0),
+                                       arith::CeilDivSIOp::create(b, loc, span, magnitude));
+  count = sel(cmp(P::eq, dim, idx(0)), idx(0), count);
+  return {s, count, st};
+}
+
 /// A slice whose starts, ends (axes, steps) are operands: per input dim
 /// the entry whose axis names it (the last one; none: the whole dim),
 /// normalized as ONNX Slice does with run-time values, and one generic
@@ -59,9 +99,6 @@ LogicalResult lowerRuntimeSlice(SliceOp op, PatternRewriter &rewriter) {
   };
   auto add = [&](Value a, Value b) -> Value { return arith::AddIOp::create(rewriter, loc, a, b); };
   auto sub = [&](Value a, Value b) -> Value { return arith::SubIOp::create(rewriter, loc, a, b); };
-  auto clamp = [&](Value v, Value lo, Value hi) -> Value {
-    return arith::MinSIOp::create(rewriter, loc, arith::MaxSIOp::create(rewriter, loc, v, lo), hi);
-  };
   using P = arith::CmpIPredicate;
   // Each entry's axis (normalized) and values.
   SmallVector<Value> axis(n), start(n), end(n), step(n);
@@ -90,28 +127,10 @@ LogicalResult lowerRuntimeSlice(SliceOp op, PatternRewriter &rewriter) {
       e = sel(here, end[i], e);
       st = sel(here, step[i], st);
     }
-    // Past +-2^62: the end of the axis either way (no overflow below).
-    Value big = idx(int64_t(1) << 62);
-    s = clamp(s, sub(idx(0), big), big);
-    e = clamp(e, sub(idx(0), big), big);
-    st = clamp(st, sub(idx(0), big), big);
-    Value forward = cmp(P::sgt, st, idx(0));
+    auto [first, count, clampedStep] = sliceBounds(rewriter, loc, dim, s, e, st);
+    s = first;
+    st = clampedStep;
     Value lastIndex = sub(dim, idx(1));
-    auto fromEnd = [&](Value v) { return sel(cmp(P::slt, v, idx(0)), add(v, dim), v); };
-    // ONNX: forward, both in [0, dim]; backward, the start in [0, dim - 1]
-    // and the end in [-1, dim - 1].
-    s = sel(forward, clamp(fromEnd(s), idx(0), dim),
-            arith::MaxSIOp::create(rewriter, loc,
-                                   arith::MinSIOp::create(rewriter, loc, fromEnd(s), lastIndex),
-                                   idx(0)));
-    e = sel(forward, clamp(fromEnd(e), idx(0), dim), clamp(fromEnd(e), idx(-1), lastIndex));
-    Value span = sel(forward, sub(e, s), sub(s, e));
-    // (A zero step is refused above; 1 keeps the division defined.)
-    Value magnitude = arith::MaxSIOp::create(rewriter, loc, sel(forward, st, sub(idx(0), st)),
-                                             idx(1));
-    Value count = arith::MaxSIOp::create(
-        rewriter, loc, idx(0), arith::CeilDivSIOp::create(rewriter, loc, span, magnitude));
-    count = sel(cmp(P::eq, dim, idx(0)), idx(0), count); // an empty dim stays empty
     if (out.isDynamicDim(d))
       dynamic.push_back(count);
     else // a declared extent must be the one the values give
@@ -163,10 +182,6 @@ struct SliceLowering : OpRewritePattern<SliceOp> {
     SmallVector<int64_t> steps;
     SmallVector<Value> dynamic;
     auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(rewriter, loc, v); };
-    auto clamp = [&](Value v, Value lo, Value hi) {
-      return arith::MinSIOp::create(rewriter, loc, arith::MaxSIOp::create(rewriter, loc, v, lo),
-                                    hi);
-    };
     for (int64_t i = 0; i < in.getRank(); ++i) {
       int64_t step = op.getSteps()[i], start = op.getStarts()[i], end = op.getEnds()[i];
       steps.push_back(step);
@@ -181,33 +196,7 @@ struct SliceLowering : OpRewritePattern<SliceOp> {
         continue;
       }
       Value dim = tensor::DimOp::create(rewriter, loc, op.getInput(), i);
-      auto bound = [&](int64_t v, bool isStart) -> Value {
-        // Past +-2^62: the end of the axis either way.
-        v = std::clamp<int64_t>(v, -(int64_t(1) << 62), int64_t(1) << 62);
-        Value x = idx(v);
-        if (v < 0)
-          x = arith::AddIOp::create(rewriter, loc, x, dim);
-        if (step > 0)
-          return clamp(x, idx(0), dim);
-        // Backward: the start in [0, dim - 1] (an empty dim: 0), the end in
-        // [-1, dim - 1].
-        Value last = arith::SubIOp::create(rewriter, loc, dim, idx(1));
-        if (isStart)
-          return arith::MaxSIOp::create(rewriter, loc,
-                                        arith::MinSIOp::create(rewriter, loc, x, last), idx(0));
-        return clamp(x, idx(-1), last);
-      };
-      Value s = bound(start, true), e = bound(end, false);
-      Value span = step > 0 ? arith::SubIOp::create(rewriter, loc, e, s)
-                            : arith::SubIOp::create(rewriter, loc, s, e);
-      Value count = arith::MaxSIOp::create(
-          rewriter, loc, idx(0),
-          arith::CeilDivSIOp::create(rewriter, loc, span, idx(step > 0 ? step : -step)));
-      if (step < 0) // an empty dim stays empty
-        count = arith::SelectOp::create(
-            rewriter, loc,
-            arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, dim, idx(0)), idx(0),
-            count);
+      auto [s, count, unused] = sliceBounds(rewriter, loc, dim, idx(start), idx(end), idx(step));
       starts.push_back(s);
       if (out.isDynamicDim(i))
         dynamic.push_back(count);
