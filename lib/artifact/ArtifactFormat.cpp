@@ -169,7 +169,7 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
   // static, input dims among the symbols the runtime fills.
   int64_t symbols = m->symbols(), dimsLength = m->dims_length();
   bool dynamic = m->shape_entry() != nullptr;
-  // Input values follow the symbols, each a whole static integer input.
+  // Input values follow the symbols, each a whole static integer or float input.
   int64_t given = symbols;
   bool badValues = m->input_values() && !dynamic;
   if (m->input_values())
@@ -177,8 +177,8 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
       const fb::TensorInfo *t = v->input() < m->inputs()->size() ? m->inputs()->Get(v->input())
                                                                  : nullptr;
       std::optional<uint64_t> bytes = t ? tensorBytes(t) : std::nullopt;
-      bool integer = t && t->dtype() >= fb::DType::I8 && t->dtype() <= fb::DType::U64;
-      badValues |= !t || isDynamic(t) || !integer || !bytes || v->entry() != given ||
+      bool number = t && t->dtype() >= fb::DType::F32 && t->dtype() <= fb::DType::U64;
+      badValues |= !t || isDynamic(t) || !number || !bytes || v->entry() != given ||
                    v->count() < 1 || v->count() > 64 ||
                    *bytes != v->count() * elementBytes(t->dtype());
       given += v->count();

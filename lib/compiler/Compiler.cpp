@@ -568,8 +568,9 @@ LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model,
     });
   // Dynamic dims: which dims-vector entry each kernel input's dims read
   // (kiln-cpu-partition-dispatches turns them into loads of that vector);
-  // which inputs may give sizes by their values (small, static, integer,
-  // the caller's: not a session cache).
+  // which inputs may give sizes by their values (small, static, integer or
+  // float -- a Range's float bounds, a window's length --, the caller's: not
+  // a session cache).
   if (model.symbols || valueSized) {
     MLIRContext *ctx = module.getContext();
     for (auto [k, input] : llvm::enumerate(model.host.kernelInputs)) {
@@ -581,8 +582,10 @@ LogicalResult prepareForCodegen(ModuleOp module, CompiledModel &model,
       bool cache = llvm::any_of(model.states, [&](const SessionState &s) {
         return s.cache == index || s.lengthInput == index;
       });
-      if (t && t.hasStaticShape() && t.getNumElements() <= 64 &&
-          t.getElementType().isSignlessInteger() && !t.getElementType().isInteger(1) && !cache)
+      Type elt = t ? t.getElementType() : Type();
+      bool number = elt && ((elt.isSignlessInteger() && !elt.isInteger(1)) ||
+                            isa<Float16Type, BFloat16Type, Float32Type, Float64Type>(elt));
+      if (t && t.hasStaticShape() && t.getNumElements() <= 64 && number && !cache)
         main.setArgAttr(k, "kiln.value_input", UnitAttr::get(ctx));
     }
     module->setAttr("kiln.symbols", IntegerAttr::get(IntegerType::get(ctx, 64), model.symbols));

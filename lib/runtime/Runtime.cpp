@@ -484,6 +484,15 @@ static int64_t integerAt(const void *data, kiln_dtype dtype, size_t k) {
   case KILN_U16: return static_cast<const uint16_t *>(data)[k];
   case KILN_U32: return static_cast<const uint32_t *>(data)[k];
   case KILN_U64: return (int64_t) static_cast<const uint64_t *>(data)[k];
+  // Floats as their bits (zero-extended): the shape function reinterprets.
+  case KILN_F16:
+  case KILN_BF16: return static_cast<const uint16_t *>(data)[k];
+  case KILN_F32: return static_cast<const uint32_t *>(data)[k];
+  case KILN_F64: {
+    int64_t bits;
+    std::memcpy(&bits, static_cast<const double *>(data) + k, sizeof bits);
+    return bits;
+  }
   default: return 0;
   }
 }
@@ -523,8 +532,8 @@ static kiln_status resolveDims(kiln_session *s, const std::vector<const kiln_ten
       return fail(KILN_ERROR_BAD_ARTIFACT, "dims-vector entry " + std::to_string(e) +
                                                " is no input's dim");
   // Then the values of the inputs that decide sizes (a Reshape's target,
-  // TopK's k), as i64 (the verifier checked each is a whole static
-  // integer input).
+  // TopK's k, a Range's float bounds), as i64 (the verifier checked each
+  // is a whole static integer or float input).
   if (man.input_values())
     for (const fb::InputValues *v : *man.input_values()) {
       const kiln_tensor *t = given[v->input()];

@@ -5,7 +5,9 @@
 // tensors of a few elements they would become buffers, and a size read from
 // a buffer is data to the CPU plan. Lowered here as tensor.from_elements of
 // scalars, tensor.extract folds them back to the tensor.dim they come from,
-// so every size stays a function of the inputs' dims.
+// so every size stays a function of the inputs' dims. Float scalars take
+// part too (a Range's float bounds, a window length cast to float): the
+// CPU plan computes sizes in float where the model does.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,11 +28,14 @@ namespace {
 
 constexpr int64_t kMaxElements = 16;
 
-/// A small static integer tensor: a shape vector or a scalar.
+bool isFloat(Type t) { return isa<Float16Type, BFloat16Type, Float32Type, Float64Type>(t); }
+
+/// A small static integer or float tensor: a shape vector or a scalar.
 bool isShapeValue(Type t) {
   auto type = dyn_cast<RankedTensorType>(t);
   return type && type.hasStaticShape() && type.getRank() <= 1 &&
-         type.getNumElements() <= kMaxElements && type.getElementType().isSignlessInteger();
+         type.getNumElements() <= kMaxElements &&
+         (type.getElementType().isSignlessInteger() || isFloat(type.getElementType()));
 }
 
 /// The elements of a shape value as scalars of its element type.
@@ -46,8 +51,24 @@ SmallVector<Value> scalars(OpBuilder &b, Location loc, Value v) {
   return out;
 }
 
+/// ONNX Cast of a scalar (integers signed, as Kiln's shape values are;
+/// a bool is 0 or 1; a float to an integer truncates toward zero).
 Value castScalar(OpBuilder &b, Location loc, Value v, Type to) {
-  unsigned from = v.getType().getIntOrFloatBitWidth(), bits = to.getIntOrFloatBitWidth();
+  Type in = v.getType();
+  unsigned from = in.getIntOrFloatBitWidth(), bits = to.getIntOrFloatBitWidth();
+  if (in == to)
+    return v;
+  if (isFloat(in) && isFloat(to))
+    return from < bits ? arith::ExtFOp::create(b, loc, to, v).getResult()
+                       : arith::TruncFOp::create(b, loc, to, v).getResult();
+  if (isFloat(to))
+    return from == 1 ? arith::UIToFPOp::create(b, loc, to, v).getResult()
+                     : arith::SIToFPOp::create(b, loc, to, v).getResult();
+  if (isFloat(in))
+    return bits == 1 ? arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v,
+                                             arith::ConstantOp::create(b, loc, b.getFloatAttr(in, 0.0)))
+                           .getResult()
+                     : arith::FPToSIOp::create(b, loc, to, v).getResult();
   if (from == bits)
     return v;
   if (from < bits)
@@ -158,6 +179,18 @@ std::optional<SmallVector<Value>> shapeEntries(Operation *op, RankedTensorType t
                             kind) ||
         !broadcastable(op->getOperands(), n))
       return std::nullopt;
+    if (isFloat(type.getElementType()))
+      return elementwise(rewriter, loc, op->getOperands(), n, [&](ArrayRef<Value> x) -> Value {
+        switch (kind) {
+        case BinaryKind::add: return arith::AddFOp::create(rewriter, loc, x[0], x[1]);
+        case BinaryKind::sub: return arith::SubFOp::create(rewriter, loc, x[0], x[1]);
+        case BinaryKind::mul: return arith::MulFOp::create(rewriter, loc, x[0], x[1]);
+        case BinaryKind::div: return arith::DivFOp::create(rewriter, loc, x[0], x[1]);
+        // ONNX Max/Min propagate NaN.
+        case BinaryKind::max: return arith::MaximumFOp::create(rewriter, loc, x[0], x[1]);
+        default: return arith::MinimumFOp::create(rewriter, loc, x[0], x[1]);
+        }
+      });
     return elementwise(rewriter, loc, op->getOperands(), n, [&](ArrayRef<Value> x) -> Value {
       switch (kind) {
       case BinaryKind::add: return arith::AddIOp::create(rewriter, loc, x[0], x[1]);
@@ -173,6 +206,18 @@ std::optional<SmallVector<Value>> shapeEntries(Operation *op, RankedTensorType t
     std::optional<arith::CmpIPredicate> pred = predicate(cmp.getKind());
     if (!pred || !broadcastable(op->getOperands(), n))
       return std::nullopt;
+    if (isFloat(getElementTypeOrSelf(cmp.getLhs()))) {
+      // Ordered, but `ne` is true for NaN (as C++'s !=).
+      arith::CmpFPredicate f = *pred == arith::CmpIPredicate::eq    ? arith::CmpFPredicate::OEQ
+                               : *pred == arith::CmpIPredicate::ne  ? arith::CmpFPredicate::UNE
+                               : *pred == arith::CmpIPredicate::slt ? arith::CmpFPredicate::OLT
+                               : *pred == arith::CmpIPredicate::sle ? arith::CmpFPredicate::OLE
+                               : *pred == arith::CmpIPredicate::sgt ? arith::CmpFPredicate::OGT
+                                                                    : arith::CmpFPredicate::OGE;
+      return elementwise(rewriter, loc, op->getOperands(), n, [&](ArrayRef<Value> x) -> Value {
+        return arith::CmpFOp::create(rewriter, loc, f, x[0], x[1]);
+      });
+    }
     return elementwise(rewriter, loc, op->getOperands(), n, [&](ArrayRef<Value> x) -> Value {
       return arith::CmpIOp::create(rewriter, loc, *pred, x[0], x[1]);
     });
@@ -224,6 +269,12 @@ struct RangeLowering : OpRewritePattern<RangeOp> {
       Value n = arith::DivFOp::create(rewriter, loc,
                                       arith::SubFOp::create(rewriter, loc, limit, start), delta);
       n = math::CeilOp::create(rewriter, loc, n);
+      // NaN or a negative count is none, and a huge one stays in range (the
+      // runtime refuses it as a size): fptosi of either would be poison.
+      n = arith::MaxNumFOp::create(rewriter, loc, n,
+                                   arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(elt, 0.0)));
+      n = arith::MinNumFOp::create(rewriter, loc, n,
+                                   arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(elt, 0x1p60)));
       count = arith::FPToSIOp::create(rewriter, loc, rewriter.getI64Type(), n);
       count = arith::IndexCastOp::create(rewriter, loc, index, count);
     } else {

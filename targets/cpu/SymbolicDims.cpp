@@ -24,7 +24,12 @@ namespace kiln::cpu {
 
 namespace {
 
-bool isScalar(Type t) { return t.isIndex() || t.isSignlessInteger(); }
+/// Sizes are computed in integers, or in floats where the model does (a
+/// Range's float bounds).
+bool isScalar(Type t) {
+  return t.isIndex() || t.isSignlessInteger() ||
+         isa<Float16Type, BFloat16Type, Float32Type, Float64Type>(t);
+}
 
 /// Elements of an input at most whose values may decide sizes.
 constexpr int64_t kMaxInputValues = 64;
@@ -200,7 +205,8 @@ FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) 
   // Input values: top-level loads at constant indices of a small integer
   // input (`kiln.value_input`: the caller's, not a weight or a session
   // cache) read the copy the runtime puts in D, so the sizes they decide
-  // (a Reshape's target, TopK's k, Range's bounds) are shape values.
+  // (a Reshape's target, TopK's k, Range's bounds, integer or float) are
+  // shape values.
   llvm::DenseMap<unsigned, int64_t> valueEntry;
   for (Operation &op : llvm::make_early_inc_range(body.without_terminator())) {
     auto load = dyn_cast<memref::LoadOp>(op);
@@ -209,9 +215,11 @@ FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) 
         !main.getArgAttr(arg.getArgNumber(), "kiln.value_input"))
       continue;
     auto t = cast<MemRefType>(arg.getType());
-    auto elt = dyn_cast<IntegerType>(t.getElementType());
-    if (!t.hasStaticShape() || t.getNumElements() > kMaxInputValues || !elt ||
-        !elt.isSignless() || elt.getWidth() < 8 || elt.getWidth() > 64)
+    Type elt = t.getElementType();
+    auto integer = dyn_cast<IntegerType>(elt);
+    bool number = integer ? integer.isSignless() && integer.getWidth() >= 8
+                          : isa<Float16Type, BFloat16Type, Float32Type, Float64Type>(elt);
+    if (!t.hasStaticShape() || t.getNumElements() > kMaxInputValues || !number)
       continue;
     int64_t linear = 0;
     bool constant = true;
@@ -231,8 +239,12 @@ FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) 
     OpBuilder lb(load);
     Value at = arith::ConstantIndexOp::create(lb, load.getLoc(), it->second + linear);
     Value v = memref::LoadOp::create(lb, load.getLoc(), sd.dimsArg, ValueRange{at});
-    if (elt.getWidth() < 64)
-      v = arith::TruncIOp::create(lb, load.getLoc(), elt, v);
+    // (A float comes as its bits, zero-extended.)
+    unsigned width = elt.getIntOrFloatBitWidth();
+    if (width < 64)
+      v = arith::TruncIOp::create(lb, load.getLoc(), lb.getIntegerType(width), v);
+    if (!integer)
+      v = arith::BitcastOp::create(lb, load.getLoc(), elt, v);
     load.replaceAllUsesWith(v);
     load.erase();
   }

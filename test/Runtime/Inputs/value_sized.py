@@ -7,6 +7,10 @@ dims but whose outputs' dims come from the values of small integer inputs:
   -1 is inferred).
 - topk.onnx: the `k` [1] largest of x [5, 10] along the last axis.
 - range.onnx: Range(start, limit, delta), int64 scalars.
+- range_float.onnx: Range(start, limit, delta), float32 scalars (the count
+  computed in float, as onnxruntime does).
+- window.onnx: HannWindow(size) with an int32 `size`, periodic and symmetric
+  (a length cast to float, then Range over it).
 - expand.onnx: x [3, 1] expanded to `shape` [2].
 - pad.onnx: x [3, 4] padded by `pads` [4] (reflect mode).
 - topk_sum.onnx: the `k` largest of x [5, 10] summed per row (y [5, 1]):
@@ -38,6 +42,11 @@ CASES = {
     "topk": [{"k": [1]}, {"k": [3]}, {"k": [10]}],
     "range": [{"start": 0, "limit": 10, "delta": 1}, {"start": 10, "limit": 0, "delta": -3},
               {"start": 5, "limit": 5, "delta": 1}, {"start": -4, "limit": 300, "delta": 7}],
+    "range_float": [{"start": 1.0, "limit": 5.5, "delta": 0.5},
+                    {"start": 3.0, "limit": -1.25, "delta": -0.75},
+                    {"start": 2.0, "limit": 2.0, "delta": 1.0},
+                    {"start": 0.0, "limit": 1.0, "delta": 0.1}],
+    "window": [{"size": 10}, {"size": 1}, {"size": 33}],
     "expand": [{"shape": [3, 4]}, {"shape": [1, 7]}, {"shape": [3, 1]}],
     "topk_sum": [{"k": [1]}, {"k": [4]}],
     "pad": [{"pads": [1, 0, 2, 3]}, {"pads": [0, 0, 0, 0]}, {"pads": [2, 1, 0, 2]}],
@@ -72,6 +81,15 @@ def write(d):
                       [h.make_tensor_value_info(n, T.INT64, []) for n in
                        ("start", "limit", "delta")],
                       [h.make_tensor_value_info("y", T.INT64, [None])]), "range")
+    save(h.make_graph([h.make_node("Range", ["start", "limit", "delta"], ["y"])], "range_float",
+                      [h.make_tensor_value_info(n, T.FLOAT, []) for n in
+                       ("start", "limit", "delta")],
+                      [h.make_tensor_value_info("y", T.FLOAT, [None])]), "range_float")
+    save(h.make_graph([h.make_node("HannWindow", ["size"], ["p"]),
+                       h.make_node("HannWindow", ["size"], ["s"], periodic=0)], "window",
+                      [h.make_tensor_value_info("size", T.INT32, [])],
+                      [h.make_tensor_value_info("p", T.FLOAT, [None]),
+                       h.make_tensor_value_info("s", T.FLOAT, [None])]), "window")
     save(h.make_graph([h.make_node("Expand", ["x", "shape"], ["y"])], "expand",
                       [h.make_tensor_value_info("x", T.FLOAT, [3, 1]),
                        h.make_tensor_value_info("shape", T.INT64, [2])],
@@ -120,7 +138,8 @@ def check(kiln, art, model, name):
                 dims = case.get("dims", {}).get(
                     inp.name, [d.dim_value for d in inp.type.tensor_type.shape.dim])
                 if inp.name in case:
-                    x = np.array(case[inp.name], np.int64).reshape(dims)
+                    dtype = h.tensor_dtype_to_np_dtype(inp.type.tensor_type.elem_type)
+                    x = np.array(case[inp.name], dtype).reshape(dims)
                 else:
                     x = rng.standard_normal(dims).astype(np.float32)
                 feeds[inp.name] = x
@@ -129,7 +148,7 @@ def check(kiln, art, model, name):
             ok &= run_and_compare(
                 kiln, art, tmp, feeds, sess, proto.graph.output, label,
                 lambda got, want: (got.shape == want.shape and
-                                   np.allclose(got, want, rtol=1e-5, atol=1e-6), ""))
+                                   np.allclose(got, want, rtol=1e-5, atol=1e-6, equal_nan=True), ""))
     print("all match" if ok else "MISMATCH")
 
 
