@@ -45,6 +45,7 @@ struct KilnToLinalgPass : kiln::impl::KilnToLinalgBase<KilnToLinalgPass> {
     kiln::conversion::populateIndexingPatterns(patterns);
     kiln::conversion::populateWindowPatterns(patterns);
     kiln::conversion::populateResizePatterns(patterns);
+    kiln::conversion::populateGridSamplePatterns(patterns);
     kiln::conversion::populateAttentionPatterns(patterns);
     kiln::conversion::populateTensorPatterns(patterns);
     kiln::conversion::populateShapeValuePatterns(patterns);

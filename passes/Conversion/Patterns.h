@@ -32,6 +32,8 @@ void populateWindowPatterns(mlir::RewritePatternSet &patterns);
 void populateAttentionPatterns(mlir::RewritePatternSet &patterns);
 /// resize (nearest, linear, cubic).
 void populateResizePatterns(mlir::RewritePatternSet &patterns);
+/// grid_sample (nearest, linear, cubic; zeros, border, reflection).
+void populateGridSamplePatterns(mlir::RewritePatternSet &patterns);
 /// gemm, layer_norm, rms_norm rewritten into simpler kiln ops.
 void populateDecompositionPatterns(mlir::RewritePatternSet &patterns);
 /// kiln.block_dequantize (QuantizationToLinalg.cpp).

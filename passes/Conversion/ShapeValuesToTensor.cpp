@@ -30,12 +30,15 @@ constexpr int64_t kMaxElements = 16;
 
 bool isFloat(Type t) { return isa<Float16Type, BFloat16Type, Float32Type, Float64Type>(t); }
 
-/// A small static integer or float tensor: a shape vector or a scalar.
+/// A small static integer tensor (a shape vector or a scalar) or a float
+/// scalar (float vectors stay data: small ones are common in models).
 bool isShapeValue(Type t) {
   auto type = dyn_cast<RankedTensorType>(t);
-  return type && type.hasStaticShape() && type.getRank() <= 1 &&
-         type.getNumElements() <= kMaxElements &&
-         (type.getElementType().isSignlessInteger() || isFloat(type.getElementType()));
+  if (!type || !type.hasStaticShape() || type.getRank() > 1)
+    return false;
+  if (isFloat(type.getElementType()))
+    return type.getRank() == 0;
+  return type.getNumElements() <= kMaxElements && type.getElementType().isSignlessInteger();
 }
 
 /// The elements of a shape value as scalars of its element type.
@@ -71,8 +74,9 @@ Value castScalar(OpBuilder &b, Location loc, Value v, Type to) {
                      : arith::FPToSIOp::create(b, loc, to, v).getResult();
   if (from == bits)
     return v;
-  if (from < bits)
-    return arith::ExtSIOp::create(b, loc, to, v);
+  if (from < bits) // (a bool is 0 or 1, not -1)
+    return from == 1 ? arith::ExtUIOp::create(b, loc, to, v).getResult()
+                     : arith::ExtSIOp::create(b, loc, to, v).getResult();
   return arith::TruncIOp::create(b, loc, to, v);
 }
 

@@ -555,11 +555,115 @@ Value reducedCount(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> ax
   return arith::SIToFPOp::create(b, loc, t, i64);
 }
 
+/// A reduction over axes the model gives at run time (ONNX ReduceSum's
+/// `axes` input): which dims it covers is known per run only, so one
+/// generic iterates o (the kept extents; 1 where reduced) and r (the reduced
+/// extents; 1 where kept) and reads the input at o + r. Without keepdims the
+/// kept dims are then reshaped to the result's rank.
+struct RuntimeAxesReduction {
+  Value input, axesTensor;
+  bool keepdims, noopWithEmptyAxes;
+  RankedTensorType out;
+  Value reduced; // elements per result entry (index), for mean
+
+  Value reduce(OpBuilder &b, Location loc, Value initValue,
+               function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+    auto in = cast<RankedTensorType>(input.getType());
+    int64_t rank = in.getRank(), k = cast<RankedTensorType>(axesTensor.getType()).getNumElements();
+    MLIRContext *ctx = b.getContext();
+    Type index = b.getIndexType();
+    auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+    // Which dims are reduced: each axis normalized (a negative one counts
+    // from the end) and compared with every dim.
+    SmallVector<Value> axes;
+    for (int64_t j = 0; j < k; ++j) {
+      Value a = arith::IndexCastOp::create(
+          b, loc, index, tensor::ExtractOp::create(b, loc, axesTensor, ValueRange{cst(j)}));
+      Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, a, cst(0));
+      axes.push_back(arith::SelectOp::create(b, loc, neg,
+                                             arith::AddIOp::create(b, loc, a, cst(rank)), a));
+    }
+    Value covered = cst(0), one = cst(1);
+    SmallVector<Value> mask, dims, keptSizes, reducedSizes;
+    reduced = one;
+    for (int64_t d = 0; d < rank; ++d) {
+      Value m = arith::ConstantIntOp::create(b, loc, b.getI1Type(), k == 0 && !noopWithEmptyAxes);
+      for (Value a : axes)
+        m = arith::OrIOp::create(
+            b, loc, m, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, a, cst(d)));
+      mask.push_back(m);
+      covered = arith::AddIOp::create(b, loc, covered, arith::SelectOp::create(b, loc, m, one, cst(0)));
+      Value dim = tensor::DimOp::create(b, loc, input, d);
+      dims.push_back(dim);
+      keptSizes.push_back(arith::SelectOp::create(b, loc, m, one, dim));
+      reducedSizes.push_back(arith::SelectOp::create(b, loc, m, dim, one));
+      reduced = arith::MulIOp::create(b, loc, reduced, reducedSizes.back());
+    }
+    // ONNX: each axis in [-rank, rank) and none twice (else the result's
+    // rank would not be the one declared).
+    if (k > 0) {
+      Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, covered, cst(k));
+      std::string node = describeNode(loc);
+      cf::AssertOp::create(b, loc, ok,
+                           (node.empty() ? std::string("kiln.reduce") : node) +
+                               ": the axes must be distinct dims of the input, each in "
+                               "[-rank, rank)");
+    }
+    Type elt = in.getElementType();
+    auto keptT = RankedTensorType::get(SmallVector<int64_t>(rank, ShapedType::kDynamic), elt);
+    Value init = filled(b, loc, keptT, keptSizes, initValue);
+    Value window = tensor::EmptyOp::create(
+        b, loc, SmallVector<int64_t>(rank, ShapedType::kDynamic), b.getI8Type(), reducedSizes);
+    SmallVector<AffineExpr> sum, outer, inner;
+    for (int64_t d = 0; d < rank; ++d) {
+      outer.push_back(getAffineDimExpr(d, ctx));
+      inner.push_back(getAffineDimExpr(rank + d, ctx));
+      sum.push_back(outer.back() + inner.back());
+    }
+    SmallVector<AffineMap> maps = {AffineMap::get(2 * rank, 0, sum, ctx),
+                                   AffineMap::get(2 * rank, 0, inner, ctx),
+                                   AffineMap::get(2 * rank, 0, outer, ctx)};
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    iters.append(rank, utils::IteratorType::reduction);
+    Value result = linalg::GenericOp::create(
+                       b, loc, TypeRange{keptT}, ValueRange{input, window}, ValueRange{init},
+                       maps, iters,
+                       [&](OpBuilder &nb, Location l, ValueRange args) {
+                         linalg::YieldOp::create(nb, l, combine(nb, l, args[2], args[0]));
+                       })
+                       .getResult(0);
+    if (keepdims) {
+      if (out != keptT)
+        result = tensor::CastOp::create(b, loc, out, result);
+      return result;
+    }
+    // The kept dims in order: result dim j is the dim d kept j-th.
+    SmallVector<Value> shape(out.getRank(), cst(0));
+    Value position = cst(0);
+    for (int64_t d = 0; d < rank; ++d) {
+      for (int64_t j = 0; j < out.getRank(); ++j) {
+        Value here = arith::AndIOp::create(
+            b, loc, arith::XOrIOp::create(b, loc, mask[d], arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1)),
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, position, cst(j)));
+        shape[j] = arith::SelectOp::create(b, loc, here, dims[d], shape[j]);
+      }
+      position = arith::SelectOp::create(b, loc, mask[d], position,
+                                         arith::AddIOp::create(b, loc, position, one));
+    }
+    SmallVector<Value> shape64;
+    for (Value v : shape)
+      shape64.push_back(arith::IndexCastOp::create(b, loc, b.getI64Type(), v));
+    Value target = tensor::FromElementsOp::create(
+        b, loc, RankedTensorType::get({out.getRank()}, b.getI64Type()), shape64);
+    auto reshape = ReshapeOp::create(b, loc, out, result, target);
+    reshape.setAllowzero(true);
+    return reshape.getResult();
+  }
+};
+
 struct ReduceLowering : OpRewritePattern<ReduceOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ReduceOp op, PatternRewriter &rewriter) const override {
-    if (op.getRuntimeAxes())
-      return rewriter.notifyMatchFailure(op, "run-time reduction axes");
     auto in = cast<RankedTensorType>(op.getInput().getType());
     auto out = cast<RankedTensorType>(op.getType());
     Type elt = in.getElementType();
@@ -584,6 +688,20 @@ struct ReduceLowering : OpRewritePattern<ReduceOp> {
       return [k](OpBuilder &b, Location l, Value acc, Value x) {
         return buildBinary(b, l, k, acc, x);
       };
+    };
+    auto runtimeAxes = op.getRuntimeAxes() ? cast<RankedTensorType>(op.getRuntimeAxes().getType())
+                                           : RankedTensorType();
+    if (runtimeAxes && (runtimeAxes.getRank() != 1 || !runtimeAxes.hasStaticShape() ||
+                        runtimeAxes.getNumElements() > in.getRank() || in.getRank() > 8))
+      return rewriter.notifyMatchFailure(op, "run-time axes of a dynamic or too long list");
+    RuntimeAxesReduction perRun{op.getInput(), op.getRuntimeAxes(), op.getKeepdims(),
+                                op.getNoopWithEmptyAxes(), out, Value()};
+    auto reduceGeneric = [&](OpBuilder &b, Location l, Value input, ArrayRef<int64_t> axes,
+                             bool keepdims, RankedTensorType out, Value initValue,
+                             function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+      if (runtimeAxes)
+        return perRun.reduce(b, l, initValue, combine);
+      return conversion::reduceGeneric(b, l, input, axes, keepdims, out, initValue, combine);
     };
     Value init, result;
     switch (kind) {
@@ -651,7 +769,13 @@ struct ReduceLowering : OpRewritePattern<ReduceOp> {
     }
     }
     if (kind == ReduceKind::mean) {
-      Value count = reducedCount(rewriter, loc, op.getInput(), axes, elt);
+      Value count = runtimeAxes
+                        ? arith::SIToFPOp::create(
+                              rewriter, loc, elt,
+                              arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(),
+                                                         perRun.reduced))
+                              .getResult()
+                        : reducedCount(rewriter, loc, op.getInput(), axes, elt);
       result = mapElementwise(rewriter, loc, result, [&](OpBuilder &b, Location l, Value v) {
         return Value(arith::DivFOp::create(b, l, v, count));
       });

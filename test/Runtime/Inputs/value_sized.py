@@ -11,6 +11,8 @@ dims but whose outputs' dims come from the values of small integer inputs:
   computed in float, as onnxruntime does).
 - window.onnx: HannWindow(size) with an int32 `size`, periodic and symmetric
   (a length cast to float, then Range over it).
+- reduce_axes.onnx: ReduceSum and ReduceMean of x [2, 3, 4] over the `axes`
+  [2] input, kept and dropped (which dims a run reduces is known per run).
 - expand.onnx: x [3, 1] expanded to `shape` [2].
 - pad.onnx: x [3, 4] padded by `pads` [4] (reflect mode).
 - topk_sum.onnx: the `k` largest of x [5, 10] summed per row (y [5, 1]):
@@ -47,6 +49,7 @@ CASES = {
                     {"start": 2.0, "limit": 2.0, "delta": 1.0},
                     {"start": 0.0, "limit": 1.0, "delta": 0.1}],
     "window": [{"size": 10}, {"size": 1}, {"size": 33}],
+    "reduce_axes": [{"axes": [0, 2]}, {"axes": [-1, 1]}, {"axes": [2, -3]}],
     "expand": [{"shape": [3, 4]}, {"shape": [1, 7]}, {"shape": [3, 1]}],
     "topk_sum": [{"k": [1]}, {"k": [4]}],
     "pad": [{"pads": [1, 0, 2, 3]}, {"pads": [0, 0, 0, 0]}, {"pads": [2, 1, 0, 2]}],
@@ -63,8 +66,8 @@ CASES = {
 def write(d):
     os.makedirs(d, exist_ok=True)
 
-    def save(graph, name):
-        m = h.make_model(graph, opset_imports=[h.make_opsetid("", 17)], ir_version=8)
+    def save(graph, name, opset=17):
+        m = h.make_model(graph, opset_imports=[h.make_opsetid("", opset)], ir_version=8)
         onnx.checker.check_model(m)
         onnx.save(m, os.path.join(d, name + ".onnx"))
 
@@ -90,6 +93,16 @@ def write(d):
                       [h.make_tensor_value_info("size", T.INT32, [])],
                       [h.make_tensor_value_info("p", T.FLOAT, [None]),
                        h.make_tensor_value_info("s", T.FLOAT, [None])]), "window")
+    save(h.make_graph([h.make_node("ReduceSum", ["x", "axes"], ["kept"], keepdims=1),
+                       h.make_node("ReduceSum", ["x", "axes"], ["dropped"], keepdims=0),
+                       h.make_node("ReduceMean", ["x", "axes"], ["mean"], keepdims=0)],
+                      "reduce_axes",
+                      [h.make_tensor_value_info("x", T.FLOAT, [2, 3, 4]),
+                       h.make_tensor_value_info("axes", T.INT64, [2])],
+                      [h.make_tensor_value_info("kept", T.FLOAT, [None] * 3),
+                       h.make_tensor_value_info("dropped", T.FLOAT, [None]),
+                       h.make_tensor_value_info("mean", T.FLOAT, [None])]), "reduce_axes",
+         opset=18)
     save(h.make_graph([h.make_node("Expand", ["x", "shape"], ["y"])], "expand",
                       [h.make_tensor_value_info("x", T.FLOAT, [3, 1]),
                        h.make_tensor_value_info("shape", T.INT64, [2])],
