@@ -46,6 +46,8 @@ struct KilnToLinalgPass : kiln::impl::KilnToLinalgBase<KilnToLinalgPass> {
     kiln::conversion::populateWindowPatterns(patterns);
     kiln::conversion::populateResizePatterns(patterns);
     kiln::conversion::populateGridSamplePatterns(patterns);
+    kiln::conversion::populateFourierPatterns(patterns);
+    kiln::conversion::populateDeterminantPatterns(patterns);
     kiln::conversion::populateAttentionPatterns(patterns);
     kiln::conversion::populateTensorPatterns(patterns);
     kiln::conversion::populateShapeValuePatterns(patterns);

@@ -34,6 +34,10 @@ void populateAttentionPatterns(mlir::RewritePatternSet &patterns);
 void populateResizePatterns(mlir::RewritePatternSet &patterns);
 /// grid_sample (nearest, linear, cubic; zeros, border, reflection).
 void populateGridSamplePatterns(mlir::RewritePatternSet &patterns);
+/// dft and stft, as their definition (FourierToLinalg.cpp).
+void populateFourierPatterns(mlir::RewritePatternSet &patterns);
+/// det of small static matrices (DeterminantToLinalg.cpp).
+void populateDeterminantPatterns(mlir::RewritePatternSet &patterns);
 /// gemm, layer_norm, rms_norm rewritten into simpler kiln ops.
 void populateDecompositionPatterns(mlir::RewritePatternSet &patterns);
 /// kiln.block_dequantize (QuantizationToLinalg.cpp).

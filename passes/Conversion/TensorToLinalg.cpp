@@ -387,17 +387,19 @@ struct CumsumLowering : OpRewritePattern<CumsumOp> {
     if (!isLowerableElement(elt) || !t.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "dynamic shape or element type");
     int64_t r = t.getRank(), axis = static_cast<int64_t>(op.getAxis());
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
     if (Value ra = op.getRuntimeAxis(); ra && r == 1) {
       axis = 0; // the only valid axis of a 1-d input, whatever its value
     } else if (ra) {
       DenseIntElementsAttr c;
-      if (!matchPattern(ra, m_Constant(&c)))
-        return rewriter.notifyMatchFailure(op, "axis computed at run time");
+      if (!matchPattern(ra, m_Constant(&c))) {
+        rewriter.replaceOp(op, runtimeAxis(rewriter, loc, op, ra));
+        return success();
+      }
       axis = (*c.begin()).getSExtValue();
     }
     axis = normalizeAxis(axis, r);
-    Location loc = op.getLoc();
-    MLIRContext *ctx = op.getContext();
     // Loops: the output dims, then j along the axis.
     SmallVector<AffineExpr> inExprs, outExprs;
     for (int64_t i = 0; i < r; ++i) {
@@ -426,6 +428,74 @@ struct CumsumLowering : OpRewritePattern<CumsumOp> {
         });
     rewriter.replaceOp(op, g.getResults());
     return success();
+  }
+
+  /// The axis given per run: the same sum over j, with j's extent the
+  /// chosen dim's (1 for the others, through a window operand) and the
+  /// input read by tensor.extract at j along the chosen dim.
+  static Value runtimeAxis(PatternRewriter &rewriter, Location loc, CumsumOp op, Value axisTensor) {
+    auto t = cast<RankedTensorType>(op.getType());
+    Type elt = t.getElementType();
+    int64_t r = t.getRank();
+    MLIRContext *ctx = op.getContext();
+    auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(rewriter, loc, v).getResult(); };
+    Value a = arith::IndexCastOp::create(
+        rewriter, loc, rewriter.getIndexType(),
+        tensor::ExtractOp::create(
+            rewriter, loc, axisTensor,
+            SmallVector<Value>(cast<RankedTensorType>(axisTensor.getType()).getRank(), cst(0))));
+    Value negative = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt, a, cst(0));
+    a = arith::SelectOp::create(rewriter, loc, negative, arith::AddIOp::create(rewriter, loc, a, cst(r)), a);
+    Value valid = arith::AndIOp::create(
+        rewriter, loc, arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge, a, cst(0)),
+        arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt, a, cst(r)));
+    std::string node = describeNode(loc);
+    cf::AssertOp::create(rewriter, loc, valid,
+                         (node.empty() ? std::string("kiln.cumsum") : node) +
+                             ": the axis must be in [-rank, rank)");
+    Value extent = cst(1);
+    for (int64_t d = 0; d < r; ++d)
+      extent = arith::SelectOp::create(
+          rewriter, loc, arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, a, cst(d)),
+          tensor::DimOp::create(rewriter, loc, op.getInput(), d), extent);
+    Value window = tensor::EmptyOp::create(rewriter, loc, SmallVector<int64_t>{ShapedType::kDynamic},
+                                           rewriter.getI8Type(), ValueRange{extent});
+    SmallVector<Value> sizes;
+    for (int64_t d = 0; d < r; ++d)
+      if (t.isDynamicDim(d))
+        sizes.push_back(tensor::DimOp::create(rewriter, loc, op.getInput(), d));
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(elt));
+    Value init = linalg::FillOp::create(
+                     rewriter, loc, zero,
+                     Value(tensor::EmptyOp::create(rewriter, loc, t.getShape(), elt, sizes)))
+                     .getResult(0);
+    bool exclusive = op.getExclusive(), reverse = op.getReverse();
+    auto pred = reverse ? (exclusive ? arith::CmpIPredicate::sgt : arith::CmpIPredicate::sge)
+                        : (exclusive ? arith::CmpIPredicate::slt : arith::CmpIPredicate::sle);
+    Value input = op.getInput();
+    SmallVector<utils::IteratorType> iters = parallel(r);
+    iters.push_back(utils::IteratorType::reduction);
+    return linalg::GenericOp::create(
+               rewriter, loc, TypeRange{t}, ValueRange{window}, ValueRange{init},
+               SmallVector<AffineMap>{AffineMap::get(r + 1, 0, {getAffineDimExpr(r, ctx)}, ctx),
+                                      AffineMap::getMultiDimIdentityMap(r + 1, ctx).getMajorSubMap(r)},
+               iters,
+               [&](OpBuilder &b, Location l, ValueRange args) {
+                 Value j = linalg::IndexOp::create(b, l, r), i = cst(0);
+                 SmallVector<Value> at;
+                 for (int64_t d = 0; d < r; ++d) {
+                   Value o = linalg::IndexOp::create(b, l, d);
+                   Value here = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, a,
+                                                      arith::ConstantIndexOp::create(b, l, d));
+                   i = arith::SelectOp::create(b, l, here, o, i);
+                   at.push_back(arith::SelectOp::create(b, l, here, j, o));
+                 }
+                 Value x = tensor::ExtractOp::create(b, l, input, at);
+                 Value in = arith::CmpIOp::create(b, l, pred, j, i);
+                 Value term = arith::SelectOp::create(b, l, in, x, zero);
+                 linalg::YieldOp::create(b, l, buildBinary(b, l, BinaryKind::add, args[1], term));
+               })
+        .getResult(0);
   }
 };
 

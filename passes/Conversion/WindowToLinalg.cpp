@@ -206,11 +206,21 @@ struct PoolLowering : OpRewritePattern<PoolOp> {
     auto in = cast<RankedTensorType>(op.getInput().getType());
     auto out = cast<RankedTensorType>(op.getResult().getType());
     Type elt = in.getElementType();
-    if (!in.hasStaticShape() || !out.hasStaticShape() || !isLowerableElement(elt))
-      return rewriter.notifyMatchFailure(op, "dynamic shapes or element type");
     PoolKind kind = op.getKind();
+    // Unsigned integers (uint8 images) pool by max too: the body works on
+    // signless values through casts that vanish in the LLVM conversion.
+    bool isUnsigned = isUnsignedElement(elt) && kind == PoolKind::max;
+    if (!in.hasStaticShape() || !out.hasStaticShape() || !(isLowerableElement(elt) || isUnsigned))
+      return rewriter.notifyMatchFailure(op, "dynamic shapes or element type");
     if (kind != PoolKind::max && !isa<FloatType>(elt))
       return rewriter.notifyMatchFailure(op, "integer average pooling");
+    Type bodyElt = signlessElement(elt);
+    auto toBody = [&](OpBuilder &b, Location l, Value v) -> Value {
+      return isUnsigned ? UnrealizedConversionCastOp::create(b, l, bodyElt, v).getResult(0) : v;
+    };
+    auto fromBody = [&](OpBuilder &b, Location l, Value v) -> Value {
+      return isUnsigned ? UnrealizedConversionCastOp::create(b, l, elt, v).getResult(0) : v;
+    };
     Location loc = op.getLoc();
     MLIRContext *ctx = op.getContext();
     int64_t k = in.getRank() - 2;
@@ -229,13 +239,17 @@ struct PoolLowering : OpRewritePattern<PoolOp> {
                  ? Value(arith::ConstantOp::create(
                        rewriter, loc,
                        rewriter.getFloatAttr(elt, -std::numeric_limits<double>::infinity())))
-                 : Value(arith::ConstantOp::create(
-                       rewriter, loc,
-                       rewriter.getIntegerAttr(
-                           elt, APInt::getSignedMinValue(elt.getIntOrFloatBitWidth()))));
+                 : fromBody(rewriter, loc,
+                            arith::ConstantOp::create(
+                                rewriter, loc,
+                                rewriter.getIntegerAttr(
+                                    bodyElt, isUnsigned ? APInt::getZero(elt.getIntOrFloatBitWidth())
+                                                        : APInt::getSignedMinValue(
+                                                              elt.getIntOrFloatBitWidth()))));
     else
       init = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(elt));
-    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(elt));
+    Value zero = fromBody(rewriter, loc,
+                          arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(bodyElt)));
     Value x = padSpatial(rewriter, loc, op.getInput(), pads, extra,
                          kind == PoolKind::max ? init : zero);
     // Loops: n, c, o_1..o_k, k_1..k_k; the kernel shape enters as a tensor
@@ -268,7 +282,11 @@ struct PoolLowering : OpRewritePattern<PoolOp> {
                      Value pv = arith::ConstantOp::create(b, l, b.getFloatAttr(elt, p));
                      v = buildBinary(b, l, BinaryKind::pow, buildUnary(b, l, UnaryKind::abs, v), pv);
                    }
-                   linalg::YieldOp::create(b, l, buildBinary(b, l, combine, a[2], v));
+                   linalg::YieldOp::create(
+                       b, l,
+                       fromBody(b, l,
+                                buildBinary(b, l, combine, toBody(b, l, a[2]), toBody(b, l, v),
+                                            isUnsigned)));
                  })
           .getResult(0);
     };

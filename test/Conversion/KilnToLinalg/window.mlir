@@ -28,3 +28,17 @@ func.func @max_pool(%x: tensor<1x3x5x5xf32>) -> tensor<1x3x3x3xf32> {
       pads = array<i64: 0, 0, 1, 1>, dilations = array<i64: 1, 1>} : tensor<1x3x5x5xf32>
   return %0 : tensor<1x3x3x3xf32>
 }
+
+// uint8 max pooling: padded with 0 (the smallest uint8) and compared
+// unsigned, on signless values through casts the LLVM conversion drops.
+// CHECK-LABEL: func.func @max_pool_u8
+// CHECK: %[[Z:.*]] = builtin.unrealized_conversion_cast %{{.*}} : i8 to ui8
+// CHECK: tensor.pad
+// CHECK: tensor.yield %[[Z]] : ui8
+// CHECK: linalg.generic
+// CHECK: arith.maxui %{{.*}}, %{{.*}} : i8
+func.func @max_pool_u8(%x: tensor<1x1x4x4xui8>) -> tensor<1x1x3x3xui8> {
+  %0 = kiln.pool max %x {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>,
+      pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : tensor<1x1x4x4xui8>
+  return %0 : tensor<1x1x3x3xui8>
+}

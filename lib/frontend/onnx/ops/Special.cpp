@@ -258,20 +258,9 @@ LogicalResult convertDft(NodeImporter &n) {
   }
   if (ShapedType::isDynamic(length) || length < 1)
     return n.unsupported("a DFT over a dynamic or empty axis");
-  Value v = *x;
-  // Truncate or zero-pad the signal to `length` points.
-  int64_t have = t.getDimSize(axis);
-  if (have > length) {
-    SmallVector<int64_t> starts(t.getRank(), 0), ends(t.getShape()), steps(t.getRank(), 1);
-    ends[axis] = length;
-    v = n.slice(v, starts, ends, steps);
-  } else if (have < length) {
-    SmallVector<int64_t> pads(2 * t.getRank(), 0);
-    pads[t.getRank() + axis] = length - have;
-    v = n.create<PadOp>(v, n.splat(t.getElementType(), 0.0), Value(), pads,
-                        PadMode::constant);
-  }
-  n.setOutput(0, n.create<DftOp>(v, axis, (uint64_t)length,
+  // (kiln.dft truncates or zero-pads the signal to `length` points itself,
+  // also when the input's length is known per run only.)
+  n.setOutput(0, n.create<DftOp>(*x, axis, (uint64_t)length,
                                  n.attrInt("inverse", 0) != 0,
                                  n.attrInt("onesided", 0) != 0));
   return success();
