@@ -116,6 +116,12 @@ struct KernelBlob {
     int64_t arg, entry, count;
   };
   std::vector<InputValues> inputValues;
+  /// Sizes only the data decides: the dims-vector entry and the dispatch
+  /// that stores it (manifest DataDim).
+  struct DataDim {
+    int64_t entry, dispatch;
+  };
+  std::vector<DataDim> dataDims;
 };
 
 enum class Emit { Blob, LLVMIR, Assembly };

@@ -103,6 +103,14 @@ kiln_status kiln_session_run(kiln_session *session, const kiln_tensor *inputs,
 kiln_status kiln_session_output_shapes(kiln_session *session, const kiln_tensor *inputs,
                                        size_t num_inputs, kiln_tensor *outputs,
                                        size_t num_outputs);
+/* After a kiln_session_run: the shape output `index` got (its rank is the
+ * model's). It differs from kiln_session_output_shapes' only where the
+ * data decides a size (a NonZero count): there that call gives the bound
+ * the caller's buffer must hold, and the run writes this shape's elements,
+ * dense, at the buffer's start. Points into the session, valid until its
+ * next call. */
+kiln_status kiln_session_last_output_shape(kiln_session *session, size_t index,
+                                           const int64_t **shape);
 
 /* Session state: a model compiled with --max-context N keeps its KV caches
  * (outputs Concat(past input, new)) in each session instead of taking them

@@ -255,6 +255,20 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
         return nullptr;
       }
     }
+  // Data dims: computed entries (after the given ones), each stored by a
+  // dispatch of the plan, none twice.
+  if (m->data_dims()) {
+    std::vector<int64_t> seen;
+    for (const fb::DataDim *d : *m->data_dims()) {
+      if (!dynamic || d->entry() < given || d->entry() >= dimsLength ||
+          d->dispatch() >= m->plan()->size() ||
+          std::find(seen.begin(), seen.end(), d->entry()) != seen.end()) {
+        error = "'" + path + "' is corrupt: a data-dependent size is malformed";
+        return nullptr;
+      }
+      seen.push_back(d->entry());
+    }
+  }
   // Session caches: a cache input with a static capacity, a length input
   // dynamic there, one i64 length output; each input used once.
   if (m->states()) {

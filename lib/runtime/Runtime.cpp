@@ -74,6 +74,11 @@ struct kiln_session {
   bool dimsValid = false; // dims, outShapes and slotOffsets are for lastSymbols
   std::vector<std::vector<int64_t>> outShapes;
   std::vector<uint64_t> slotOffsets;
+  // Sizes only the data decides (manifest data_dims): the shape function
+  // ran first with their bounds, which the slots were placed for
+  // (slotBytes); it runs again after each dispatch storing one.
+  size_t firstComputed = 0;
+  std::vector<uint64_t> slotBytes;
   // Strings the host steps made: intermediate values, and the outputs'
   // (the caller's output arrays point into these until the next run).
   std::vector<runtime::Strings> hostValues, outputStrings;
@@ -497,6 +502,65 @@ static int64_t integerAt(const void *data, kiln_dtype dtype, size_t k) {
   }
 }
 
+/// Whether dims-vector entry `e` is a data dim not stored yet (-1 until
+/// its dispatch runs).
+static bool unsetDataDim(const kiln_session *s, size_t e) {
+  const fb::Manifest &man = s->model->artifact->manifest();
+  if (!man.data_dims() || s->dims[e] != -1)
+    return false;
+  for (const fb::DataDim *d : *man.data_dims())
+    if ((size_t)d->entry() == e)
+      return true;
+  return false;
+}
+
+/// The entries the shape function computed are sizes in range (an
+/// overflowing product comes back as -1); unset data dims aside.
+static kiln_status checkComputedDims(kiln_session *s) {
+  for (size_t e = s->firstComputed; e < s->dims.size(); ++e)
+    if ((s->dims[e] < 0 || s->dims[e] > (int64_t)kMaxTensorBytes) && !unsetDataDim(s, e))
+      return fail(KILN_ERROR_BAD_ARGUMENT,
+                  "these input shapes give the model a size of " + std::to_string(s->dims[e]) +
+                      " (dims-vector entry " + std::to_string(e) + "), out of range");
+  return KILN_OK;
+}
+
+/// After dispatch `step` stored data dims: the shape function again, with
+/// the sizes the data decided; they must fit the slots placed for their
+/// bounds. The outputs' shapes become the ones the run writes.
+static kiln_status refreshDataDims(kiln_session *s, uint32_t step) {
+  const kiln_model *m = s->model;
+  const fb::Manifest &man = m->artifact->manifest();
+  for (const fb::DataDim *d : *man.data_dims())
+    if (d->dispatch() <= step && s->dims[d->entry()] < 0)
+      return fail(KILN_ERROR_BAD_ARTIFACT, "dispatch " + std::to_string(d->dispatch()) +
+                                               " did not store its data-dependent size (a "
+                                               "damaged artifact)");
+  s->shapes(s->dims.data());
+  if (man.shape_checks())
+    for (const fb::ShapeCheck *c : *man.shape_checks())
+      if (s->dims[c->ok()] == 0)
+        return fail(KILN_ERROR_BAD_ARGUMENT, "the sizes these inputs' data decided do not fit "
+                                             "the model: " + checkMessage(*m, *c, s->dims));
+  if (kiln_status st = checkComputedDims(s))
+    return st;
+  if (man.slots())
+    for (size_t i = 0; i < man.slots()->size(); ++i)
+      if ((uint64_t)s->dims[man.slots()->Get(i)->bytes_entry()] > s->slotBytes[i])
+        return fail(KILN_ERROR_BAD_ARTIFACT, "a size the data decided outgrew the bound the "
+                                             "arena was planned for (a damaged artifact)");
+  // (An output only shrinks from the bound its buffer holds.)
+  for (size_t o = 0; o < s->outShapes.size(); ++o)
+    for (size_t d = 0; d < s->outShapes[o].size(); ++d)
+      if (int64_t e = m->outDims[o][d]; e >= 0) {
+        if (s->dims[e] > s->outShapes[o][d])
+          return fail(KILN_ERROR_BAD_ARTIFACT, "output '" + m->outNames[o] +
+                                                   "' outgrew its bound (a damaged artifact)");
+        s->outShapes[o][d] = s->dims[e];
+      }
+  return KILN_OK;
+}
+
 /// Dynamic dims: fills the session's dims vector from the inputs (bound
 /// in model order), runs the shape function, and from it sizes the outputs
 /// and places the arena. Inputs sharing a dim name must agree on it.
@@ -545,8 +609,11 @@ static kiln_status resolveDims(kiln_session *s, const std::vector<const kiln_ten
         sym.push_back(integerAt(t->data, t->dtype, k));
     }
   size_t firstComputed = sym.size();
-  if (s->dimsValid && sym == s->lastSymbols)
+  // (With data dims the last run's vector holds its data's sizes: redo.)
+  bool dataDims = man.data_dims() && man.data_dims()->size();
+  if (s->dimsValid && sym == s->lastSymbols && !dataDims)
     return KILN_OK;
+  s->firstComputed = firstComputed;
   s->dimsValid = false;
   s->lastSymbols.clear();
   std::fill(s->dims.begin(), s->dims.end(), -1);
@@ -558,11 +625,8 @@ static kiln_status resolveDims(kiln_session *s, const std::vector<const kiln_ten
       if (s->dims[c->ok()] == 0)
         return fail(KILN_ERROR_BAD_ARGUMENT, "these input shapes do not fit the model: " +
                                                  checkMessage(*m, *c, s->dims));
-  for (size_t e = firstComputed; e < s->dims.size(); ++e)
-    if (s->dims[e] < 0 || s->dims[e] > (int64_t)kMaxTensorBytes)
-      return fail(KILN_ERROR_BAD_ARGUMENT,
-                  "these input shapes give the model a size of " + std::to_string(s->dims[e]) +
-                      " (dims-vector entry " + std::to_string(e) + "), out of range");
+  if (kiln_status st = checkComputedDims(s))
+    return st;
   for (size_t o = 0; o < s->outShapes.size(); ++o) {
     for (size_t d = 0; d < s->outShapes[o].size(); ++d)
       if (int64_t e = m->outDims[o][d]; e >= 0)
@@ -574,9 +638,12 @@ static kiln_status resolveDims(kiln_session *s, const std::vector<const kiln_ten
                                                "bytes) for these inputs");
   }
   std::vector<kiln::ArenaSlot> slots;
+  s->slotBytes.clear();
   if (man.slots())
-    for (const fb::ArenaSlot *slot : *man.slots())
+    for (const fb::ArenaSlot *slot : *man.slots()) {
       slots.push_back({(uint64_t)s->dims[slot->bytes_entry()], 0, slot->first(), slot->last()});
+      s->slotBytes.push_back(slots.back().bytes);
+    }
   uint64_t bytes = kiln::placeArenaSlots(slots);
   if (bytes > kiln::physicalMemoryBytes() || bytes > kMaxTensorBytes)
     return fail(KILN_ERROR_DEVICE, "these input shapes need a " + std::to_string(bytes) +
@@ -832,6 +899,17 @@ static kiln_status bindInputs(kiln_session *s, const kiln_tensor *inputs, size_t
   return KILN_OK;
 }
 
+kiln_status kiln_session_last_output_shape(kiln_session *s, size_t index, const int64_t **shape) {
+  if (!s || !shape)
+    return fail(KILN_ERROR_BAD_ARGUMENT, "kiln_session_last_output_shape: null argument");
+  const kiln_model *m = s->model;
+  if (index >= m->pubOut.size())
+    return fail(KILN_ERROR_BAD_ARGUMENT, "output index " + std::to_string(index) + " out of range");
+  size_t o = m->pubOut[index];
+  *shape = s->shapes ? s->outShapes[o].data() : m->outShapes[o].data();
+  return KILN_OK;
+}
+
 kiln_status kiln_session_output_shapes(kiln_session *s, const kiln_tensor *inputs, size_t nin,
                                        kiln_tensor *outputs, size_t nout) {
   if (!s || (nout && !outputs))
@@ -957,6 +1035,13 @@ static kiln_status runPlan(kiln_session *s, const std::vector<void *> &in,
     if (s->profile)
       s->seconds[step] +=
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (man.data_dims())
+      for (const fb::DataDim *d : *man.data_dims())
+        if (d->dispatch() == step) {
+          if (kiln_status st = refreshDataDims(s, step))
+            return st;
+          break;
+        }
   }
   return KILN_OK;
 }

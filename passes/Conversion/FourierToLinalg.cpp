@@ -174,12 +174,17 @@ struct StftLowering : OpRewritePattern<StftOp> {
                                          tensor::DimOp::create(rewriter, loc, op.getWindow(), 0));
       cf::AssertOp::create(rewriter, loc, same, node + ": the window must have frame_length points");
     }
-    // [B, frames, bins, 2]
+    // [B, frames, bins, 2] (the shape function computes these before the
+    // checks are read: a zero step must not divide, a frame longer than
+    // the signal must not wrap)
+    Value safeStep = arith::SelectOp::create(
+        rewriter, loc, arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sgt, step, cst(0)),
+        step, cst(1));
+    Value span = arith::SubIOp::create(
+        rewriter, loc, signalLength,
+        arith::MinUIOp::create(rewriter, loc, frameLength, signalLength));
     Value frames = arith::AddIOp::create(
-        rewriter, loc,
-        arith::DivUIOp::create(rewriter, loc,
-                               arith::SubIOp::create(rewriter, loc, signalLength, frameLength), step),
-        cst(1));
+        rewriter, loc, arith::DivUIOp::create(rewriter, loc, span, safeStep), cst(1));
     Value bins = op.getOnesided()
                      ? arith::AddIOp::create(rewriter, loc,
                                              arith::DivUIOp::create(rewriter, loc, frameLength, cst(2)),
@@ -218,7 +223,7 @@ struct StftLowering : OpRewritePattern<StftOp> {
           Value batch = linalg::IndexOp::create(b, l, 0), frame = linalg::IndexOp::create(b, l, 1),
                 k = linalg::IndexOp::create(b, l, 2), c = linalg::IndexOp::create(b, l, 3),
                 n = linalg::IndexOp::create(b, l, 4);
-          Value at = arith::AddIOp::create(b, l, arith::MulIOp::create(b, l, frame, step), n);
+          Value at = arith::AddIOp::create(b, l, arith::MulIOp::create(b, l, frame, safeStep), n);
           at = arith::MinUIOp::create(b, l, at, last); // (in range when the checks hold)
           auto [re, im] = point(b, l, signal, {batch, at, Value()});
           if (windowed) {

@@ -13,10 +13,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Conversion/Patterns.h"
+#include "passes/Conversion/F64Math.h"
 
 #include "dialects/kiln/IR/KilnOps.h"
+#include "dialects/kiln/IR/NodeLocation.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -28,13 +31,14 @@ namespace {
 
 /// One input position along a dimension and its weight (f64; null: 1).
 struct Tap {
-  Value index; // index type, in [0, extent)
+  Value index;  // index type, in [0, extent)
   Value weight;
+  Value inside; // i1, zeros padding: false reads 0 (not the clamped element)
 };
 
-class GridSampleBody {
+class GridSampleBody : F64Math {
 public:
-  GridSampleBody(OpBuilder &b, Location loc, GridSampleOp op) : b(b), loc(loc), op(op) {}
+  GridSampleBody(OpBuilder &b, Location loc, GridSampleOp op) : F64Math(b, loc), op(op) {}
 
   /// The taps along one spatial dimension of `extent` (f64) for the
   /// normalized coordinate `g` (f64).
@@ -64,16 +68,8 @@ public:
               pixel(add(x0, f(1)), extent, lo, hi, r)};
     }
     case ResizeMode::cubic: {
-      constexpr double a = -0.75;
       Value x0 = math::FloorOp::create(b, loc, x);
-      Value r = sub(x, x0), s = sub(f(1), r);
-      auto outer = [&](Value t) { // ((a t - 5a) t + 8a) t - 4a
-        return add(mul(add(mul(add(mul(f(a), t), f(-5 * a)), t), f(8 * a)), t), f(-4 * a));
-      };
-      auto inner = [&](Value t) { // ((a + 2) t - (a + 3)) t t + 1
-        return add(mul(mul(add(mul(f(a + 2), t), f(-(a + 3))), t), t), f(1));
-      };
-      Value w[4] = {outer(add(r, f(1))), inner(r), inner(s), outer(add(s, f(1)))};
+      std::array<Value, 4> w = cubicWeights(sub(x, x0), /*a=*/-0.75);
       SmallVector<Tap> out;
       for (int64_t k = 0; k < 4; ++k)
         out.push_back(pixel(add(x0, f(k - 1)), extent, lo, hi, w[k]));
@@ -84,19 +80,8 @@ public:
   }
 
 private:
-  OpBuilder &b;
-  Location loc;
   GridSampleOp op;
 
-  Value f(double v) { return arith::ConstantOp::create(b, loc, b.getF64FloatAttr(v)); }
-  Value add(Value p, Value q) { return arith::AddFOp::create(b, loc, p, q); }
-  Value sub(Value p, Value q) { return arith::SubFOp::create(b, loc, p, q); }
-  Value mul(Value p, Value q) { return arith::MulFOp::create(b, loc, p, q); }
-  Value div(Value p, Value q) { return arith::DivFOp::create(b, loc, p, q); }
-  Value select(Value c, Value p, Value q) { return arith::SelectOp::create(b, loc, c, p, q); }
-  Value cmp(arith::CmpFPredicate pred, Value p, Value q) {
-    return arith::CmpFOp::create(b, loc, pred, p, q);
-  }
   Value clamp(Value v, Value lo, Value hi) {
     return arith::MaximumFOp::create(b, loc, arith::MinimumFOp::create(b, loc, v, hi), lo);
   }
@@ -117,14 +102,15 @@ private:
   }
 
   /// The input position a tap at integer coordinate `i` (f64) reads, by the
-  /// padding mode; with zeros one outside weighs nothing. Always clamped
+  /// padding mode; with zeros one outside is 0 (whatever the clamped
+  /// element holds: inf times a zero weight would be NaN). Always clamped
   /// into the input for the read.
   Tap pixel(Value i, Value extent, Value lo, Value hi, Value weight) {
     Value last = sub(extent, f(1));
+    Value inside;
     if (op.getPadding() == GridPadding::zeros) {
-      Value inside = arith::AndIOp::create(b, loc, cmp(arith::CmpFPredicate::OGE, i, f(0)),
-                                           cmp(arith::CmpFPredicate::OLE, i, last));
-      weight = select(inside, weight ? weight : f(1), f(0));
+      inside = arith::AndIOp::create(b, loc, cmp(arith::CmpFPredicate::OGE, i, f(0)),
+                                     cmp(arith::CmpFPredicate::OLE, i, last));
     } else if (op.getPadding() == GridPadding::reflection) {
       Value inside = arith::AndIOp::create(b, loc, cmp(arith::CmpFPredicate::OGE, i, lo),
                                            cmp(arith::CmpFPredicate::OLE, i, hi));
@@ -140,7 +126,7 @@ private:
     Value at = arith::MaxNumFOp::create(b, loc, arith::MinNumFOp::create(b, loc, i, last), f(0));
     Value index = arith::IndexCastOp::create(
         b, loc, b.getIndexType(), arith::FPToSIOp::create(b, loc, b.getI64Type(), at));
-    return {index, weight};
+    return {index, weight, inside};
   }
 };
 
@@ -163,9 +149,27 @@ struct GridSampleLowering : OpRewritePattern<GridSampleOp> {
       if (out.isDynamicDim(d))
         outSizes.push_back(d < 2 ? tensor::DimOp::create(rewriter, loc, op.getInput(), d)
                                  : tensor::DimOp::create(rewriter, loc, op.getGrid(), d - 1));
+    // Checked per run (the body reads the grid at the input's batch
+    // positions and every input extent at some position).
+    std::string node = describeNode(loc);
+    if (node.empty())
+      node = "kiln.grid_sample";
+    auto check = [&](Value ok, const std::string &what) {
+      cf::AssertOp::create(rewriter, loc, ok, node + ": " + what);
+    };
+    auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(rewriter, loc, v).getResult(); };
+    check(arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                                tensor::DimOp::create(rewriter, loc, op.getInput(), 0),
+                                tensor::DimOp::create(rewriter, loc, op.getGrid(), 0)),
+          "the grid's batch {1} differs from the input's {0}");
+    check(arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                                tensor::DimOp::create(rewriter, loc, op.getGrid(), rank - 1), idx(k)),
+          "the grid's last dim must hold one coordinate per spatial dim");
     SmallVector<Value> extents;
     for (int64_t d = 2; d < rank; ++d) {
       Value dim = tensor::DimOp::create(rewriter, loc, op.getInput(), d);
+      check(arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sgt, dim, idx(0)),
+            "an empty input dim cannot be sampled");
       extents.push_back(arith::SIToFPOp::create(
           rewriter, loc, f64,
           arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(), dim)));
@@ -197,18 +201,23 @@ struct GridSampleLowering : OpRewritePattern<GridSampleOp> {
           SmallVector<int64_t> pick(k, 0);
           while (true) {
             SmallVector<Value> at = {o[0], o[1]};
-            Value w;
+            Value w, inside;
             for (int64_t d = 0; d < k; ++d) {
               const Tap &t = perDim[d][pick[d]];
               at.push_back(t.index);
               if (t.weight)
                 w = w ? Value(arith::MulFOp::create(b, l, w, t.weight)) : t.weight;
+              if (t.inside)
+                inside = inside ? Value(arith::AndIOp::create(b, l, inside, t.inside)) : t.inside;
             }
             Value v = tensor::ExtractOp::create(b, l, input, at);
             if (elt != f64)
               v = arith::ExtFOp::create(b, l, f64, v);
             if (w)
               v = arith::MulFOp::create(b, l, v, w);
+            if (inside)
+              v = arith::SelectOp::create(b, l, inside, v,
+                                          arith::ConstantOp::create(b, l, b.getF64FloatAttr(0.0)));
             acc = arith::AddFOp::create(b, l, acc, v);
             int64_t d = k - 1;
             while (d >= 0 && ++pick[d] == (int64_t)perDim[d].size())

@@ -506,9 +506,93 @@ struct CacheAppendLowering : OpRewritePattern<CacheAppendOp> {
   }
 };
 
+/// NonZero: the count first (a reduction), then one pass in order over the
+/// input writing each non-zero element's coordinates into the next column
+/// (NaN counts as non-zero). The count is a size only the data decides: it
+/// reaches the plan as min(count, elements), the bound the CPU plan sizes
+/// buffers by before the run (SymbolicDims' data dims).
+struct NonZeroLowering : OpRewritePattern<NonZeroOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(NonZeroOp op, PatternRewriter &rewriter) const override {
+    auto in = cast<RankedTensorType>(op.getInput().getType());
+    auto out = cast<RankedTensorType>(op.getType());
+    Type elt = in.getElementType();
+    int64_t rank = in.getRank();
+    if (rank == 0 || !isLowerableElement(elt))
+      return rewriter.notifyMatchFailure(op, "a scalar or element type not lowered yet");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = op.getContext();
+    Type i64 = rewriter.getI64Type(), index = rewriter.getIndexType();
+    Value input = op.getInput();
+    auto isNonZero = [&](OpBuilder &b, Location l, Value x) -> Value {
+      if (isa<FloatType>(elt))
+        return arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNE, x,
+                                     arith::ConstantOp::create(b, l, b.getFloatAttr(elt, 0.0)));
+      return arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, x,
+                                   arith::ConstantOp::create(b, l, b.getIntegerAttr(elt, 0)));
+    };
+    auto scalarT = RankedTensorType::get({}, i64);
+    Value zero64 = arith::ConstantOp::create(rewriter, loc, rewriter.getI64IntegerAttr(0));
+    Value countInit = filled(rewriter, loc, scalarT, {}, zero64);
+    Value count = linalg::GenericOp::create(
+                      rewriter, loc, TypeRange{scalarT}, ValueRange{input}, ValueRange{countInit},
+                      SmallVector<AffineMap>{AffineMap::getMultiDimIdentityMap(rank, ctx),
+                                             AffineMap::get(rank, 0, {}, ctx)},
+                      SmallVector<utils::IteratorType>(rank, utils::IteratorType::reduction),
+                      [&](OpBuilder &b, Location l, ValueRange args) {
+                        Value one = arith::ExtUIOp::create(b, l, i64, isNonZero(b, l, args[0]));
+                        linalg::YieldOp::create(b, l, ValueRange{arith::AddIOp::create(b, l, args[1], one)});
+                      })
+                      .getResult(0);
+    SmallVector<Value> dims;
+    Value elements = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    for (int64_t d = 0; d < rank; ++d) {
+      dims.push_back(tensor::DimOp::create(rewriter, loc, input, d));
+      elements = arith::MulIOp::create(rewriter, loc, elements, dims.back());
+    }
+    Value n = arith::IndexCastOp::create(rewriter, loc, index,
+                                         tensor::ExtractOp::create(rewriter, loc, count, ValueRange{}));
+    n = arith::MinUIOp::create(rewriter, loc, n, elements);
+    Value result = tensor::EmptyOp::create(rewriter, loc, out.getShape(), i64, ValueRange{n});
+    Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0),
+          c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, c0, elements, c1, ValueRange{result, c0},
+        [&](OpBuilder &b, Location l, Value i, ValueRange carried) {
+          // The coordinates of linear position i, last dim fastest.
+          SmallVector<Value> at(rank);
+          Value rest = i;
+          for (int64_t d = rank - 1; d >= 0; --d) {
+            at[d] = arith::RemUIOp::create(b, l, rest, dims[d]);
+            rest = arith::DivUIOp::create(b, l, rest, dims[d]);
+          }
+          // (pos < n always holds -- the same data counted -- but the write
+          // stays inside the result whatever the buffer holds.)
+          Value hit = arith::AndIOp::create(
+              b, l, isNonZero(b, l, tensor::ExtractOp::create(b, l, input, at)),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, carried[1], n));
+          auto branch = scf::IfOp::create(
+              b, l, hit,
+              [&](OpBuilder &tb, Location tl) {
+                Value written = carried[0];
+                for (int64_t d = 0; d < rank; ++d)
+                  written = tensor::InsertOp::create(
+                      tb, tl, arith::IndexCastOp::create(tb, tl, i64, at[d]), written,
+                      ValueRange{arith::ConstantIndexOp::create(tb, tl, d), carried[1]});
+                scf::YieldOp::create(
+                    tb, tl, ValueRange{written, arith::AddIOp::create(tb, tl, carried[1], c1)});
+              },
+              [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, carried); });
+          scf::YieldOp::create(b, l, branch.getResults());
+        });
+    rewriter.replaceOp(op, loop.getResult(0));
+    return success();
+  }
+};
+
 void populateIndexingPatterns(RewritePatternSet &patterns) {
   patterns.add<CacheAppendLowering, GatherLowering, GatherElementsLowering, GatherNdLowering, ArgReduceLowering,
-               TopKLowering, ScatterElementsLowering, ScatterNdLowering>(
+               TopKLowering, ScatterElementsLowering, ScatterNdLowering, NonZeroLowering>(
       patterns.getContext());
 }
 

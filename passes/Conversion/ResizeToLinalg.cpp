@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Conversion/Patterns.h"
+#include "passes/Conversion/F64Math.h"
 #include "dialects/kiln/IR/NodeLocation.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -38,9 +39,9 @@ struct Extents {
   Value in, out, scale;
 };
 
-class ResizeBody {
+class ResizeBody : F64Math {
 public:
-  ResizeBody(OpBuilder &b, Location loc, ResizeOp op) : b(b), loc(loc), op(op) {}
+  ResizeBody(OpBuilder &b, Location loc, ResizeOp op) : F64Math(b, loc), op(op) {}
 
   /// Taps along one dimension for output coordinate `o` (index).
   SmallVector<Tap> taps(Value o, const Extents &e) {
@@ -62,16 +63,8 @@ public:
   }
 
 private:
-  OpBuilder &b;
-  Location loc;
   ResizeOp op;
 
-  Value f(double v) { return arith::ConstantOp::create(b, loc, b.getF64FloatAttr(v)); }
-  Value add(Value p, Value q) { return arith::AddFOp::create(b, loc, p, q); }
-  Value sub(Value p, Value q) { return arith::SubFOp::create(b, loc, p, q); }
-  Value mul(Value p, Value q) { return arith::MulFOp::create(b, loc, p, q); }
-  Value div(Value p, Value q) { return arith::DivFOp::create(b, loc, p, q); }
-  Value select(Value c, Value p, Value q) { return arith::SelectOp::create(b, loc, c, p, q); }
   Value isOne(Value v) {
     return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, v, f(1));
   }
@@ -123,16 +116,7 @@ private:
   SmallVector<Tap> cubic(Value x, Value last) {
     double a = op.getCubicCoeffA().convertToDouble();
     Value i0 = math::FloorOp::create(b, loc, x);
-    Value r = sub(x, i0);
-    Value s = sub(f(1), r);
-    // Keys' kernel: outer taps at distance t in (1, 2), inner at t in [0, 1].
-    auto outer = [&](Value t) { // ((a t - 5a) t + 8a) t - 4a
-      return add(mul(add(mul(add(mul(f(a), t), f(-5 * a)), t), f(8 * a)), t), f(-4 * a));
-    };
-    auto inner = [&](Value t) { // ((a + 2) t - (a + 3)) t t + 1
-      return add(mul(mul(add(mul(f(a + 2), t), f(-(a + 3))), t), t), f(1));
-    };
-    SmallVector<Value> w = {outer(add(r, f(1))), inner(r), inner(s), outer(add(s, f(1)))};
+    std::array<Value, 4> w = cubicWeights(sub(x, i0), a);
     SmallVector<Value> pos;
     for (int64_t k = -1; k <= 2; ++k)
       pos.push_back(add(i0, f(k)));

@@ -14,8 +14,10 @@
 #include "passes/Conversion/Patterns.h"
 
 #include "dialects/kiln/IR/KilnOps.h"
+#include "dialects/kiln/IR/NodeLocation.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -54,16 +56,40 @@ SmallVector<Value> scalars(OpBuilder &b, Location loc, Value v) {
   return out;
 }
 
+/// `v` (a float scalar) to the integer type `to`, truncating toward zero:
+/// NaN becomes 0 and values past the type's range saturate (fptosi of
+/// either would be poison, and these values size buffers).
+Value saturatingToInt(OpBuilder &b, Location loc, Value v, IntegerType to) {
+  auto ft = cast<FloatType>(v.getType());
+  auto bound = [&](const APInt &i) {
+    APFloat f(ft.getFloatSemantics());
+    (void)f.convertFromAPInt(i, /*isSigned=*/true, APFloat::rmTowardZero);
+    return arith::ConstantOp::create(b, loc, FloatAttr::get(ft, f)).getResult();
+  };
+  unsigned w = to.getWidth();
+  Value x = arith::MaxNumFOp::create(b, loc, v, bound(APInt::getSignedMinValue(w)));
+  x = arith::MinNumFOp::create(b, loc, x, bound(APInt::getSignedMaxValue(w)));
+  Value nan = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, v, v);
+  x = arith::SelectOp::create(b, loc, nan, arith::ConstantOp::create(b, loc, FloatAttr::get(ft, 0.0)), x);
+  return arith::FPToSIOp::create(b, loc, to, x);
+}
+
 /// ONNX Cast of a scalar (integers signed, as Kiln's shape values are;
-/// a bool is 0 or 1; a float to an integer truncates toward zero).
+/// a bool is 0 or 1, and x != 0 to one; a float to an integer truncates
+/// toward zero, saturating).
 Value castScalar(OpBuilder &b, Location loc, Value v, Type to) {
   Type in = v.getType();
   unsigned from = in.getIntOrFloatBitWidth(), bits = to.getIntOrFloatBitWidth();
   if (in == to)
     return v;
-  if (isFloat(in) && isFloat(to))
+  if (isFloat(in) && isFloat(to)) {
+    if (from == bits) // f16 <-> bf16: through f32
+      v = arith::ExtFOp::create(b, loc, b.getF32Type(), v), from = 32;
+    if (from == bits)
+      return v;
     return from < bits ? arith::ExtFOp::create(b, loc, to, v).getResult()
                        : arith::TruncFOp::create(b, loc, to, v).getResult();
+  }
   if (isFloat(to))
     return from == 1 ? arith::UIToFPOp::create(b, loc, to, v).getResult()
                      : arith::SIToFPOp::create(b, loc, to, v).getResult();
@@ -71,13 +97,31 @@ Value castScalar(OpBuilder &b, Location loc, Value v, Type to) {
     return bits == 1 ? arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v,
                                              arith::ConstantOp::create(b, loc, b.getFloatAttr(in, 0.0)))
                            .getResult()
-                     : arith::FPToSIOp::create(b, loc, to, v).getResult();
+                     : saturatingToInt(b, loc, v, cast<IntegerType>(to));
   if (from == bits)
     return v;
   if (from < bits) // (a bool is 0 or 1, not -1)
     return from == 1 ? arith::ExtUIOp::create(b, loc, to, v).getResult()
                      : arith::ExtSIOp::create(b, loc, to, v).getResult();
+  if (bits == 1)
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v,
+                                 arith::ConstantOp::create(b, loc, b.getIntegerAttr(in, 0)));
   return arith::TruncIOp::create(b, loc, to, v);
+}
+
+/// lhs / rhs of integers, truncating, that cannot trap: a zero divisor
+/// (undefined in ONNX) gives lhs, and MIN / -1 wraps to MIN (the shape
+/// function runs these before any check).
+Value safeDivSI(OpBuilder &b, Location loc, Value lhs, Value rhs, bool ceil = false) {
+  Type t = rhs.getType();
+  auto c = [&](int64_t v) { return arith::ConstantOp::create(b, loc, b.getIntegerAttr(t, v)).getResult(); };
+  Value minusOne = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rhs, c(-1));
+  Value unsafe = arith::OrIOp::create(
+      b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rhs, c(0)), minusOne);
+  Value d = arith::SelectOp::create(b, loc, unsafe, c(1), rhs);
+  Value q = ceil ? arith::CeilDivSIOp::create(b, loc, lhs, d).getResult()
+                 : arith::DivSIOp::create(b, loc, lhs, d).getResult();
+  return arith::SelectOp::create(b, loc, minusOne, arith::SubIOp::create(b, loc, c(0), lhs), q);
 }
 
 /// Whether every operand is a shape value of `n` entries or one (which
@@ -200,7 +244,7 @@ std::optional<SmallVector<Value>> shapeEntries(Operation *op, RankedTensorType t
       case BinaryKind::add: return arith::AddIOp::create(rewriter, loc, x[0], x[1]);
       case BinaryKind::sub: return arith::SubIOp::create(rewriter, loc, x[0], x[1]);
       case BinaryKind::mul: return arith::MulIOp::create(rewriter, loc, x[0], x[1]);
-      case BinaryKind::div: return arith::DivSIOp::create(rewriter, loc, x[0], x[1]);
+      case BinaryKind::div: return safeDivSI(rewriter, loc, x[0], x[1]);
       case BinaryKind::max: return arith::MaxSIOp::create(rewriter, loc, x[0], x[1]);
       default: return arith::MinSIOp::create(rewriter, loc, x[0], x[1]);
       }
@@ -270,21 +314,31 @@ struct RangeLowering : OpRewritePattern<RangeOp> {
     Type index = rewriter.getIndexType();
     Value count;
     if (isa<FloatType>(elt)) {
-      Value n = arith::DivFOp::create(rewriter, loc,
-                                      arith::SubFOp::create(rewriter, loc, limit, start), delta);
+      // As onnxruntime: the span in the element type, the quotient in
+      // double. NaN or a negative count is none, and a huge one saturates
+      // (the runtime refuses it as a size).
+      Type f64 = rewriter.getF64Type();
+      auto wide = [&](Value v) -> Value {
+        return elt == f64 ? v : arith::ExtFOp::create(rewriter, loc, f64, v).getResult();
+      };
+      Value n = arith::DivFOp::create(
+          rewriter, loc, wide(arith::SubFOp::create(rewriter, loc, limit, start)), wide(delta));
       n = math::CeilOp::create(rewriter, loc, n);
-      // NaN or a negative count is none, and a huge one stays in range (the
-      // runtime refuses it as a size): fptosi of either would be poison.
-      n = arith::MaxNumFOp::create(rewriter, loc, n,
-                                   arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(elt, 0.0)));
-      n = arith::MinNumFOp::create(rewriter, loc, n,
-                                   arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(elt, 0x1p60)));
-      count = arith::FPToSIOp::create(rewriter, loc, rewriter.getI64Type(), n);
+      count = saturatingToInt(rewriter, loc, n, rewriter.getI64Type());
       count = arith::IndexCastOp::create(rewriter, loc, index, count);
     } else {
+      // (A zero delta -- invalid -- must not trap the shape function; the
+      // run is refused instead.)
+      Value nonzero = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::ne, delta,
+          arith::ConstantOp::create(rewriter, loc, rewriter.getIntegerAttr(elt, 0)));
+      std::string node = describeNode(loc);
+      cf::AssertOp::create(rewriter, loc, nonzero,
+                           (node.empty() ? std::string("kiln.range") : node) +
+                               ": delta must not be 0");
       Value span = arith::SubIOp::create(rewriter, loc, limit, start);
       count = arith::IndexCastOp::create(rewriter, loc, index,
-                                         arith::CeilDivSIOp::create(rewriter, loc, span, delta));
+                                         safeDivSI(rewriter, loc, span, delta, /*ceil=*/true));
     }
     count = arith::MaxSIOp::create(rewriter, loc, count,
                                    arith::ConstantIndexOp::create(rewriter, loc, 0));

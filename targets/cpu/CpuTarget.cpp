@@ -139,6 +139,9 @@ LogicalResult addDispatchEntries(ModuleOp module, KernelBlob &blob) {
     if (auto values = module->getAttrOfType<DenseI64ArrayAttr>("kiln.input_values"))
       for (size_t i = 0; i + 2 < (size_t)values.size(); i += 3)
         blob.inputValues.push_back({values[i], values[i + 1], values[i + 2]});
+    if (auto data = module->getAttrOfType<DenseI64ArrayAttr>("kiln.data_dims"))
+      for (size_t i = 0; i + 1 < (size_t)data.size(); i += 2)
+        blob.dataDims.push_back({data[i], data[i + 1]});
   }
   return success();
 }

@@ -325,8 +325,25 @@ struct PartitionDispatchesPass
           splittable = false; // frees something not in the arena
     // (A model whose outputs are all empty has no work: keep one dispatch,
     // so every plan has an entry.)
-    if (!splittable || work.empty())
+    if (!splittable || work.empty()) {
+      if (sd && !sd->dataDims().empty())
+        return sd->dataDims().front().store->emitError(
+            "a size only the data decides needs the plan split into dispatches, and this "
+            "model's could not be");
       return single(module, main, sd);
+    }
+    // Data dims: the dispatch that stores each (its group); nothing after
+    // the store in that group may be sized by it (it reads D on entry).
+    if (sd && !sd->dataDims().empty()) {
+      SmallVector<int64_t> data;
+      for (const kiln::cpu::SymbolicDims::DataDim &d : sd->dataDims()) {
+        auto group = groupOf.find(d.store);
+        if (group == groupOf.end())
+          return d.store->emitError("internal: a data-dependent size stored outside any dispatch");
+        data.append({d.entry, (int64_t)group->second});
+      }
+      module->setAttr("kiln.data_dims", OpBuilder(module.getContext()).getDenseI64ArrayAttr(data));
+    }
     // Dynamic dims: every size the runtime needs gets a D entry before any
     // function takes D's final type.
     SmallVector<std::pair<unsigned, int64_t>> grids(work.size(), {0, 0});

@@ -217,7 +217,8 @@ FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) 
     auto t = cast<MemRefType>(arg.getType());
     Type elt = t.getElementType();
     auto integer = dyn_cast<IntegerType>(elt);
-    bool number = integer ? integer.isSignless() && integer.getWidth() >= 8
+    bool number = integer ? integer.isSignless() && integer.getWidth() >= 8 &&
+                                integer.getWidth() <= 64
                           : isa<Float16Type, BFloat16Type, Float32Type, Float64Type>(elt);
     if (!t.hasStaticShape() || t.getNumElements() > kMaxInputValues || !number)
       continue;
@@ -329,6 +330,7 @@ FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) 
   // Shape computations move to the top of @main, in order: each depends on
   // D, constants and earlier ones only.
   Block::iterator pos = body.begin();
+  auto classify = [&]() {
   for (Operation &op : llvm::make_early_inc_range(body.without_terminator())) {
     bool shape = isa<memref::LoadOp>(op)
                      ? cast<memref::LoadOp>(op).getMemRef() == sd.dimsArg
@@ -339,7 +341,7 @@ FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) 
                                     (isa<BlockArgument>(v) ||
                                      sd.shapeOps.contains(v.getDefiningOp()));
                            });
-    if (!shape)
+    if (!shape || sd.shapeOps.contains(&op))
       continue;
     sd.shapeOps.insert(&op);
     if (&op == &*pos)
@@ -347,10 +349,50 @@ FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) 
     else
       op.moveBefore(&body, pos);
   }
+  };
+  classify();
   auto isShapeValue = [&](Value v) {
     Operation *def = v.getDefiningOp();
     return def && sd.shapeOps.contains(def);
   };
+  // Data dims: a top-level min(data, bound) with the bound a size (what a
+  // NonZero count lowers to) is stored in a D entry of its own where it is
+  // computed; its other uses read the entry (the bound while unset).
+  for (Operation &op : llvm::make_early_inc_range(body.without_terminator())) {
+    auto min = dyn_cast<arith::MinUIOp>(op);
+    if (!min || !min.getType().isIndex() || sd.shapeOps.contains(min) ||
+        isShapeValue(min.getLhs()) || !isShapeValue(min.getRhs()) || min->use_empty())
+      continue;
+    int64_t entry = sd.next++;
+    OpBuilder sb(ctx);
+    sb.setInsertionPointAfter(min);
+    Value at = arith::ConstantIndexOp::create(sb, loc, entry);
+    auto store = memref::StoreOp::create(
+        sb, loc, arith::IndexCastOp::create(sb, loc, sb.getI64Type(), min.getResult()), sd.dimsArg,
+        ValueRange{at});
+    sb.setInsertionPoint(&body, pos);
+    Value bound = min.getRhs();
+    SmallVector<Operation *> made;
+    auto mk = [&](Value v) {
+      made.push_back(v.getDefiningOp());
+      return v;
+    };
+    Value at2 = mk(arith::ConstantIndexOp::create(sb, loc, entry));
+    Value stored = mk(memref::LoadOp::create(sb, loc, sd.dimsArg, ValueRange{at2}));
+    Value unset = mk(arith::CmpIOp::create(sb, loc, arith::CmpIPredicate::slt, stored,
+                                           mk(arith::ConstantIntOp::create(sb, loc, 0, 64))));
+    Value size = mk(arith::IndexCastOp::create(sb, loc, sb.getIndexType(), stored));
+    // (min again: a damaged artifact cannot size past the bound.)
+    Value v = mk(arith::MinUIOp::create(sb, loc, mk(arith::SelectOp::create(sb, loc, unset, bound, size)),
+                                        bound));
+    for (Operation *m : made)
+      sd.shapeOps.insert(m);
+    min.getResult().replaceAllUsesExcept(v, store.getOperand(0).getDefiningOp());
+    sd.dataList.push_back({entry, store});
+  }
+  // (What the data dims sized may now be a size computation too.)
+  if (!sd.dataList.empty())
+    classify();
   // Run-time checks over sizes alone become entries kiln_shapes fills;
   // those that need data cannot be made before a run and go.
   for (Operation &op : llvm::make_early_inc_range(body.without_terminator())) {
@@ -461,8 +503,9 @@ int64_t SymbolicDims::sizeEntry(Value v) {
 void SymbolicDims::check(Value cond, llvm::StringRef message) {
   Check c{next++, -1, -1, message.str()};
   entries.push_back({Entry::Check, {cond}, 1, 1, c.ok});
-  // The sizes compared, for the message.
-  if (auto cmp = cond.getDefiningOp<arith::CmpIOp>()) {
+  // The sizes compared, for the message (index values only: an entry must
+  // hold a size, which the runtime range-checks; a Range's delta is none).
+  if (auto cmp = cond.getDefiningOp<arith::CmpIOp>(); cmp && cmp.getLhs().getType().isIndex()) {
     c.lhs = sizeEntry(cmp.getLhs());
     c.rhs = sizeEntry(cmp.getRhs());
   }

@@ -3,7 +3,8 @@
 // A model compiled with dynamic dims gets one more entry argument, the dims
 // vector D (i64): D[0, symbols) are the input dims the runtime reads off
 // the caller's tensors (inputs sharing a named dim share an entry), then
-// the values of small integer inputs that decide sizes (InputValues); the
+// the values of small integer or float inputs that decide sizes
+// (InputValues; a float as its bits); the
 // rest are values a generated host function, `kiln_shapes(int64_t *D)`,
 // computes from them before each run: output dims, arena slot sizes and
 // workgroup counts. Dispatches read D for the sizes of their buffers, so
@@ -33,8 +34,9 @@ public:
   /// @main. Fails with a diagnostic where a size depends on data.
   static mlir::FailureOr<SymbolicDims> build(mlir::ModuleOp module, mlir::func::FuncOp main);
 
-  /// Whether `op` computes a size: constants, pure integer/index
-  /// arithmetic and loads of D. Such ops are re-created wherever needed.
+  /// Whether `op` computes a size: constants, pure integer/index (or, where
+  /// the model computes a size in float, float scalar) arithmetic and loads
+  /// of D. Such ops are re-created wherever needed.
   bool isShapeOp(mlir::Operation *op) const;
   /// The dims vector argument of @main.
   mlir::Value dims() const { return dimsArg; }
@@ -67,6 +69,19 @@ public:
     int64_t entry, count;
   };
   llvm::ArrayRef<InputValues> inputValues() const { return valueList; }
+
+  /// A size only the data decides (a NonZero count), which the lowering
+  /// writes min(data, bound) with the bound a size: the top-level op
+  /// `store` (in the dispatch that computes it) puts it in D[entry], and
+  /// everything it sizes reads that entry instead -- or the bound while
+  /// the entry is still -1. The runtime runs kiln_shapes before the plan
+  /// with the bounds (buffers and the arena are planned for them) and again
+  /// after the dispatch holding `store`.
+  struct DataDim {
+    int64_t entry;
+    mlir::Operation *store;
+  };
+  llvm::ArrayRef<DataDim> dataDims() const { return dataList; }
 
   /// D entries of each out-parameter's dims (-1 where static), in
   /// argument order.
@@ -102,6 +117,7 @@ private:
   mlir::Value dimsArg;
   llvm::SmallVector<Check> checkList;
   llvm::SmallVector<InputValues> valueList;
+  llvm::SmallVector<DataDim> dataList;
   int64_t next = 0;
   llvm::DenseMap<mlir::Value, llvm::SmallVector<mlir::Value>> sizes;
   llvm::SmallVector<llvm::SmallVector<int64_t>> outDims;

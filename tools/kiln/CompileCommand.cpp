@@ -473,6 +473,10 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
       }
       inputValues.emplace_back(model.host.kernelInputs[v.arg], (uint32_t)v.count, v.entry);
     }
+  std::vector<fb::DataDim> dataDims;
+  if (planned)
+    for (const auto &d : planned->dataDims)
+      dataDims.emplace_back(d.entry, (uint32_t)d.dispatch);
   std::vector<flatbuffers::Offset<fb::State>> states;
   for (const compiler::SessionState &st : model.states)
     states.push_back(fb::CreateState(fbb, fbb.CreateString(st.name), fbb.CreateString(st.present),
@@ -483,7 +487,8 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
       model.flops, arenaBytes, intermediateBytes, fbb.CreateVector(hostSteps), host.values,
       shapeEntry, model.symbols, dimsLength, slots, checks,
       states.empty() ? 0 : fbb.CreateVector(states),
-      inputValues.empty() ? 0 : fbb.CreateVectorOfStructs(inputValues));
+      inputValues.empty() ? 0 : fbb.CreateVectorOfStructs(inputValues),
+      dataDims.empty() ? 0 : fbb.CreateVectorOfStructs(dataDims));
   fb::FinishManifestBuffer(fbb, manifest);
   if (!writer.commit(fbb.GetBufferPointer(), fbb.GetSize(), error)) {
     llvm::errs() << "kiln: error: " << error << "\n";

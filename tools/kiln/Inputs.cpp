@@ -281,12 +281,42 @@ int HostSession::open(const std::string &artifact, const std::vector<std::string
     llvm::errs() << "kiln: error: " << error << "\n";
     return kBadInput;
   }
+  for (const NpyArray &a : outputs.arrays)
+    boundShapes.push_back(a.shape);
   return 0;
 }
 
+/// Points output i at `shape` (its data resized: kept from the start).
+static void reshapeOutput(HostTensors &outputs, size_t i, std::vector<int64_t> shape) {
+  NpyArray &a = outputs.arrays[i];
+  a.shape = std::move(shape);
+  a.data.resize(checkedTensorBytes(a.shape, kiln_dtype_size(a.dtype)).value_or(0));
+  outputs.views[i].shape = a.shape.data();
+  outputs.views[i].data = a.data.data();
+}
+
 kiln_status HostSession::run() {
-  return kiln_session_run(session, inputs.views.data(), inputs.views.size(),
-                          outputs.views.data(), outputs.views.size());
+  // (A run before this one may have shrunk an output to what its data
+  // decided: the buffers hold the bounds again.)
+  for (size_t i = 0; i < boundShapes.size() && i < outputs.arrays.size(); ++i)
+    if (outputs.arrays[i].shape != boundShapes[i])
+      reshapeOutput(outputs, i, boundShapes[i]);
+  kiln_status status = kiln_session_run(session, inputs.views.data(), inputs.views.size(),
+                                        outputs.views.data(), outputs.views.size());
+  if (status != KILN_OK)
+    return status;
+  // An output whose size the data decided holds its elements at the start
+  // of the buffer sized for the bound: keep those, in the shape they got.
+  for (size_t i = 0; i < outputs.arrays.size(); ++i) {
+    NpyArray &a = outputs.arrays[i];
+    const int64_t *shape = nullptr;
+    if (a.dtype == KILN_STRING ||
+        kiln_session_last_output_shape(session, i, &shape) != KILN_OK || !shape ||
+        std::equal(a.shape.begin(), a.shape.end(), shape))
+      continue;
+    reshapeOutput(outputs, i, std::vector<int64_t>(shape, shape + a.shape.size()));
+  }
+  return status;
 }
 
 } // namespace kiln::cli

@@ -52,6 +52,9 @@ public:
   kiln_model *model = nullptr;
   kiln_session *session = nullptr;
   HostTensors inputs, outputs;
+  /// The outputs' shapes as allocated (for a size the data decides, its
+  /// bound); after a run `outputs` has the shapes the run gave.
+  std::vector<std::vector<int64_t>> boundShapes;
 };
 
 } // namespace kiln::cli

@@ -106,6 +106,13 @@ int runInspect() {
         llvm::outs() << " " << name->str();
     llvm::outs() << "\n";
   }
+  if (m.data_dims() && m.data_dims()->size()) {
+    llvm::outs() << "sizes decided by the data: " << m.data_dims()->size()
+                 << " (NonZero counts, stored by dispatches";
+    for (const fb::DataDim *d : *m.data_dims())
+      llvm::outs() << " " << d->dispatch();
+    llvm::outs() << "; outputs sized by one hold the bound, the run gives the size)\n";
+  }
   uint64_t weightBytes = 0;
   size_t weights = m.weights() ? m.weights()->size() : 0;
   if (m.weights())

@@ -39,15 +39,18 @@ func.func @dft_inverse(%x: tensor<3x8x2xf32>) -> tensor<3x8x2xf32> {
 
 // STFT: frames every frame_step points (a run-time value: the frame count
 // is computed per run), each point times the window, read through the map;
-// the step is checked positive.
+// the step is checked positive (and a zero one does not divide: the shape
+// function computes the frame count before the checks are read).
 // CHECK-LABEL: func.func @stft
 // CHECK: %[[STEP:.*]] = arith.index_cast %{{.*}} : i64 to index
 // CHECK: cf.assert %{{.*}}, "kiln.stft: frame_step must be positive"
-// CHECK: %[[F:.*]] = arith.divui %c48, %[[STEP]] : index
+// CHECK: %[[POS:.*]] = arith.cmpi sgt, %[[STEP]], %c0 : index
+// CHECK: %[[SAFE:.*]] = arith.select %[[POS]], %[[STEP]], %c1 : index
+// CHECK: %[[F:.*]] = arith.divui %c48, %[[SAFE]] : index
 // CHECK: %[[FRAMES:.*]] = arith.addi %[[F]], %c1 : index
 // CHECK: tensor.empty(%[[FRAMES]]) : tensor<1x?x9x2xf32>
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%arg2 : tensor<16xf32>)
-// CHECK: arith.muli %{{.*}}, %[[STEP]] : index
+// CHECK: arith.muli %{{.*}}, %[[SAFE]] : index
 // CHECK: arith.minui %{{.*}}, %c63 : index
 func.func @stft(%s: tensor<1x64x1xf32>, %step: tensor<i64>, %w: tensor<16xf32>) -> tensor<1x?x9x2xf32> {
   %0 = kiln.stft %s step %step : tensor<i64> window %w : tensor<16xf32> {onesided} : tensor<1x64x1xf32>

@@ -17,16 +17,17 @@ func.func @shape_ints(%x: tensor<?x4xf32>) -> tensor<2xi64> {
 // -----
 
 // Float scalars too: a window length cast to float, then a float Range.
-// Its count is computed in float, clamped before the conversion (NaN or a
-// negative count is none; fptosi of either would be poison).
+// Its count is the span in the element type divided in double (as
+// onnxruntime), saturated before the conversion (NaN is none).
 // CHECK-LABEL: func.func @window_length
 // CHECK: %[[N:.*]] = tensor.extract %arg0[] : tensor<i32>
 // CHECK: %[[F:.*]] = arith.sitofp %[[N]] : i32 to f32
 // CHECK: %[[S:.*]] = arith.subf %[[F]], %cst
-// CHECK: %[[C:.*]] = math.ceil %[[S]] : f32
-// CHECK: %[[L:.*]] = arith.maxnumf %[[C]], %{{.*}} : f32
-// CHECK: %[[H:.*]] = arith.minnumf %[[L]], %{{.*}} : f32
-// CHECK: arith.fptosi %[[H]] : f32 to i64
+// CHECK: %[[W:.*]] = arith.extf %[[S]] : f32 to f64
+// CHECK: %[[C:.*]] = math.ceil %{{.*}} : f64
+// CHECK: %[[L:.*]] = arith.maxnumf %[[C]], %{{.*}} : f64
+// CHECK: %[[H:.*]] = arith.minnumf %[[L]], %{{.*}} : f64
+// CHECK: arith.fptosi %{{.*}} : f64 to i64
 // CHECK: tensor.empty(%{{.*}}) : tensor<?xf32>
 func.func @window_length(%n: tensor<i32>) -> tensor<?xf32> {
   %zero = arith.constant dense<0.0> : tensor<f32>
@@ -40,11 +41,17 @@ func.func @window_length(%n: tensor<i32>) -> tensor<?xf32> {
 // -----
 
 // Float comparisons are ordered, except `ne` (true for NaN); a float to an
-// integer truncates toward zero.
+// integer truncates toward zero, saturating, NaN to 0 (fptosi of either
+// would be poison, and these values size buffers).
 // CHECK-LABEL: func.func @float_compare
 // CHECK: arith.cmpf une
 // CHECK: arith.cmpf olt
-// CHECK: arith.fptosi %{{.*}} : f32 to i64
+// CHECK: %[[A:.*]] = tensor.extract %arg0[] : tensor<f32>
+// CHECK: %[[LO:.*]] = arith.maxnumf %[[A]], %{{.*}} : f32
+// CHECK: %[[HI:.*]] = arith.minnumf %[[LO]], %{{.*}} : f32
+// CHECK: %[[NAN:.*]] = arith.cmpf uno, %[[A]], %[[A]] : f32
+// CHECK: %[[X:.*]] = arith.select %[[NAN]], %{{.*}}, %[[HI]] : f32
+// CHECK: arith.fptosi %[[X]] : f32 to i64
 func.func @float_compare(%a: tensor<f32>, %b: tensor<f32>) -> (tensor<i1>, tensor<i1>, tensor<i64>) {
   %ne = kiln.compare ne %a, %b : tensor<f32>, tensor<f32>
   %lt = kiln.compare lt %a, %b : tensor<f32>, tensor<f32>

@@ -7,8 +7,8 @@ dims but whose outputs' dims come from the values of small integer inputs:
   -1 is inferred).
 - topk.onnx: the `k` [1] largest of x [5, 10] along the last axis.
 - range.onnx: Range(start, limit, delta), int64 scalars.
-- range_float.onnx: Range(start, limit, delta), float32 scalars (the count
-  computed in float, as onnxruntime does).
+- range_float.onnx: Range(start, limit, delta), float32 scalars (the span
+  in float, the quotient in double, as onnxruntime does).
 - window.onnx: HannWindow(size) with an int32 `size`, periodic and symmetric
   (a length cast to float, then Range over it).
 - reduce_axes.onnx: ReduceSum and ReduceMean of x [2, 3, 4] over the `axes`
@@ -22,6 +22,11 @@ dims but whose outputs' dims come from the values of small integer inputs:
   exclusive + reverse (which dim it runs along is known per run).
 - det.onnx: Det of a [2, 3, 3] and b [4, 8, 8] (det.test: not a size, the
   same harness).
+- nonzero.onnx: NonZero of x [3, 4] (data-sized.test: a size the data
+  decides, not an input's values), and of x2 [n, m] with dynamic dims.
+- compress.onnx: Compress of x [4, 3] by a bool `cond` [4] along axis 0,
+  and of the flattened x by `flat` [12], each then doubled (a kernel
+  after the data-sized one).
 - expand.onnx: x [3, 1] expanded to `shape` [2].
 - pad.onnx: x [3, 4] padded by `pads` [4] (reflect mode).
 - topk_sum.onnx: the `k` largest of x [5, 10] summed per row (y [5, 1]):
@@ -56,7 +61,9 @@ CASES = {
     "range_float": [{"start": 1.0, "limit": 5.5, "delta": 0.5},
                     {"start": 3.0, "limit": -1.25, "delta": -0.75},
                     {"start": 2.0, "limit": 2.0, "delta": 1.0},
-                    {"start": 0.0, "limit": 1.0, "delta": 0.1}],
+                    {"start": 0.0, "limit": 1.0, "delta": 0.1},
+                    # 1 / 0.04f is 25 in float, 25.000000372 in double: 26.
+                    {"start": 0.0, "limit": 1.0, "delta": 0.04}],
     "window": [{"size": 10}, {"size": 1}, {"size": 33}],
     "reduce_axes": [{"axes": [0, 2]}, {"axes": [-1, 1]}, {"axes": [2, -3]}],
     "stft": [{"frame_step": 4}, {"frame_step": 7}, {"frame_step": 48}],
@@ -65,6 +72,13 @@ CASES = {
     "det": [{"dims": {"a": [2, 3, 3], "b": [4, 8, 8]}},
             # Singular (a row twice), and a zero first column (pivoting).
             {"a": [[1, 2, 3], [2, 4, 6], [0, 1, 1], [0, 2, 1], [0, 5, 7], [3, 1, 1]]}],
+    "nonzero": [{"x": [[0, 1, 0, 2], [3, 0, 0, 4], [0, 0, 5, float("nan")]],
+                 "dims": {"x2": [2, 3]}},
+                {"x": [[0] * 4] * 3, "dims": {"x2": [5, 1]}},
+                {"x": [[1] * 4] * 3, "dims": {"x2": [0, 4]}}],
+    "compress": [{"cond": [1, 0, 1, 1], "flat": [0, 1] * 6},
+                 {"cond": [0, 0, 0, 0], "flat": [1] * 12},
+                 {"cond": [1, 1, 1, 1], "flat": [0] * 12}],
     "expand": [{"shape": [3, 4]}, {"shape": [1, 7]}, {"shape": [3, 1]}],
     "topk_sum": [{"k": [1]}, {"k": [4]}],
     "pad": [{"pads": [1, 0, 2, 3]}, {"pads": [0, 0, 0, 0]}, {"pads": [2, 1, 0, 2]}],
@@ -143,6 +157,20 @@ def write(d):
                        h.make_tensor_value_info("b", T.FLOAT, [4, 8, 8])],
                       [h.make_tensor_value_info("da", T.FLOAT, [2]),
                        h.make_tensor_value_info("db", T.FLOAT, [4])]), "det")
+    save(h.make_graph([h.make_node("NonZero", ["x"], ["i"]), h.make_node("NonZero", ["x2"], ["j"])],
+                      "nonzero",
+                      [h.make_tensor_value_info("x", T.FLOAT, [3, 4]),
+                       h.make_tensor_value_info("x2", T.FLOAT, ["n", "m"])],
+                      [h.make_tensor_value_info("i", T.INT64, [2, None]),
+                       h.make_tensor_value_info("j", T.INT64, [2, None])]), "nonzero")
+    save(h.make_graph([h.make_node("Compress", ["x", "cond"], ["rows"], axis=0),
+                       h.make_node("Compress", ["x", "flat"], ["picked"]),
+                       h.make_node("Add", ["picked", "picked"], ["twice"])], "compress",
+                      [h.make_tensor_value_info("x", T.FLOAT, [4, 3]),
+                       h.make_tensor_value_info("cond", T.BOOL, [4]),
+                       h.make_tensor_value_info("flat", T.BOOL, [12])],
+                      [h.make_tensor_value_info("rows", T.FLOAT, [None, 3]),
+                       h.make_tensor_value_info("twice", T.FLOAT, [None])]), "compress")
     save(h.make_graph([h.make_node("Expand", ["x", "shape"], ["y"])], "expand",
                       [h.make_tensor_value_info("x", T.FLOAT, [3, 1]),
                        h.make_tensor_value_info("shape", T.INT64, [2])],

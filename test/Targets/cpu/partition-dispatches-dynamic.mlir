@@ -144,3 +144,60 @@ module attributes {kiln.symbols = 2 : i64, kiln.kernel_args = 1 : i64} {
     return %b, %s : index, index
   }
 }
+
+// -----
+
+// A data dim: the top-level min(count, bound) (what NonZero lowers to; the
+// count loaded from a buffer a dispatch wrote, the bound a size) gets a D
+// entry (1 here) of its own, stored by the dispatch computing it
+// (kiln.data_dims: entry, dispatch); kiln_shapes and later dispatches read
+// that entry, or the bound while it is still -1; the output's dim (entry
+// 2), the slot's bytes and the grids follow it.
+// CHECK: kiln.data_dims = array<i64: 1, 1>
+// CHECK-SAME: kiln.output_dims = [array<i64: 2>]
+// CHECK: func.func @kiln_shapes(%[[DS:.*]]: memref<6xi64>)
+// CHECK: %[[B:.*]] = memref.load %[[DS]][%c0]
+// CHECK: %[[BOUND:.*]] = arith.index_cast %[[B]] : i64 to index
+// CHECK: %[[E:.*]] = memref.load %[[DS]][%c1{{.*}}]
+// CHECK: %[[UNSET:.*]] = arith.cmpi slt, %[[E]], %c0_i64
+// CHECK: %[[S:.*]] = arith.index_cast %[[E]] : i64 to index
+// CHECK: %[[P:.*]] = arith.select %[[UNSET]], %[[BOUND]], %[[S]] : index
+// CHECK: %[[N:.*]] = arith.minui %[[P]], %[[BOUND]] : index
+// CHECK: %[[N64:.*]] = arith.index_cast %[[N]] : index to i64
+// CHECK: memref.store %[[N64]], %[[DS]][%c2]
+// CHECK: func.func @kiln_dispatch_1(%[[D1:.*]]: memref<6xi64>, %[[CNT:.*]]: memref<i64>
+// CHECK: %[[V:.*]] = memref.load %[[CNT]][]
+// CHECK: %[[C:.*]] = arith.index_cast %[[V]] : i64 to index
+// CHECK: %[[M:.*]] = arith.minui %[[C]], %{{.*}} : index
+// CHECK: %[[M64:.*]] = arith.index_cast %[[M]] : index to i64
+// CHECK: memref.store %[[M64]], %[[D1]][%c1]
+// CHECK: func.func @kiln_dispatch_2(
+// CHECK: memref.load %{{.*}}[%c1{{.*}}] : memref<6xi64>
+// CHECK: arith.select
+module attributes {kiln.symbols = 1 : i64, kiln.kernel_args = 1 : i64} {
+  func.func @main(%in: memref<?xi64> {kiln.dims = array<i64: 0>}, %out: memref<?xi64>) -> index attributes {kiln.result_dims = [array<i64: 0>]} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %rows = memref.dim %in, %c0 : memref<?xi64>
+    %cnt = memref.alloc() {alignment = 64 : i64} : memref<i64>
+    scf.parallel (%i) = (%c0) to (%c1) step (%c1) {
+      %x = memref.load %in[%i] : memref<?xi64>
+      memref.store %x, %cnt[] : memref<i64>
+    }
+    %v = memref.load %cnt[] : memref<i64>
+    %n0 = arith.index_cast %v : i64 to index
+    %n = arith.minui %n0, %rows : index
+    %a = memref.alloc(%n) {alignment = 64 : i64} : memref<?xi64>
+    scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+      %x = memref.load %in[%i] : memref<?xi64>
+      memref.store %x, %a[%i] : memref<?xi64>
+    }
+    scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+      %x = memref.load %a[%i] : memref<?xi64>
+      memref.store %x, %out[%i] : memref<?xi64>
+    }
+    memref.dealloc %a : memref<?xi64>
+    memref.dealloc %cnt : memref<i64>
+    return %n : index
+  }
+}

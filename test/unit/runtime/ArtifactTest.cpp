@@ -26,7 +26,7 @@ std::string tempPath(const char *name) {
 /// Writes an artifact with one weight, one kernel blob and a plan.
 std::string writeSample(const char *name, uint64_t arenaBytes = 0,
                         std::vector<int64_t> outShape = {2, 3}, bool shapeCheck = false,
-                        bool inputValues = false) {
+                        bool inputValues = false, bool dataDims = false) {
   std::string path = tempPath(name), error;
   ArtifactWriter w(path);
   EXPECT_TRUE(w.begin(error)) << error;
@@ -60,7 +60,9 @@ std::string writeSample(const char *name, uint64_t arenaBytes = 0,
                               0,
                               inputValues ? fbb.CreateVectorOfStructs(
                                                 std::vector{fb::InputValues(0, 6, 0)})
-                                          : 0);
+                                          : 0,
+                              dataDims ? fbb.CreateVectorOfStructs(std::vector{fb::DataDim(0, 0)})
+                                       : 0);
   fb::FinishManifestBuffer(fbb, m);
   EXPECT_TRUE(w.commit(fbb.GetBufferPointer(), fbb.GetSize(), error)) << error;
   return path;
@@ -167,10 +169,19 @@ TEST(Artifact, StrayShapeCheckIsRejected) {
 }
 
 TEST(Artifact, StrayInputValuesAreRejected) {
-  // Input values go into a dims vector (and x is no integer input).
+  // Input values go into a dims vector, which a static artifact lacks.
   std::string path = writeSample("values", 0, {2, 3}, false, true), error;
   EXPECT_FALSE(Artifact::open(path, error));
   EXPECT_NE(error.find("its dims vector is malformed"), std::string::npos) << error;
+  std::remove(path.c_str());
+}
+
+TEST(Artifact, StrayDataDimsAreRejected) {
+  // A size the data decides is stored in a dims vector a static artifact
+  // does not have (a runtime reading it would write out of bounds).
+  std::string path = writeSample("datadims", 0, {2, 3}, false, false, true), error;
+  EXPECT_FALSE(Artifact::open(path, error));
+  EXPECT_NE(error.find("a data-dependent size is malformed"), std::string::npos) << error;
   std::remove(path.c_str());
 }
 
