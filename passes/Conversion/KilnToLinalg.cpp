@@ -48,6 +48,8 @@ struct KilnToLinalgPass : kiln::impl::KilnToLinalgBase<KilnToLinalgPass> {
     kiln::conversion::populateGridSamplePatterns(patterns);
     kiln::conversion::populateFourierPatterns(patterns);
     kiln::conversion::populateDeterminantPatterns(patterns);
+    kiln::conversion::populateNonMaxSuppressionPatterns(patterns);
+    kiln::conversion::populateUniquePatterns(patterns);
     kiln::conversion::populateAttentionPatterns(patterns);
     kiln::conversion::populateTensorPatterns(patterns);
     kiln::conversion::populateShapeValuePatterns(patterns);

@@ -38,6 +38,10 @@ void populateGridSamplePatterns(mlir::RewritePatternSet &patterns);
 void populateFourierPatterns(mlir::RewritePatternSet &patterns);
 /// det of small static matrices (DeterminantToLinalg.cpp).
 void populateDeterminantPatterns(mlir::RewritePatternSet &patterns);
+/// non_max_suppression, as loops on tensors (NonMaxSuppressionToLinalg.cpp).
+void populateNonMaxSuppressionPatterns(mlir::RewritePatternSet &patterns);
+/// unique, as loops on tensors (UniqueToLinalg.cpp).
+void populateUniquePatterns(mlir::RewritePatternSet &patterns);
 /// gemm, layer_norm, rms_norm rewritten into simpler kiln ops.
 void populateDecompositionPatterns(mlir::RewritePatternSet &patterns);
 /// kiln.block_dequantize (QuantizationToLinalg.cpp).

@@ -108,7 +108,7 @@ int runInspect() {
   }
   if (m.data_dims() && m.data_dims()->size()) {
     llvm::outs() << "sizes decided by the data: " << m.data_dims()->size()
-                 << " (NonZero counts, stored by dispatches";
+                 << " (counts a NonZero, Compress, NonMaxSuppression or Unique computes, stored by dispatches";
     for (const fb::DataDim *d : *m.data_dims())
       llvm::outs() << " " << d->dispatch();
     llvm::outs() << "; outputs sized by one hold the bound, the run gives the size)\n";

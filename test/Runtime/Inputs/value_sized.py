@@ -27,6 +27,10 @@ dims but whose outputs' dims come from the values of small integer inputs:
 - compress.onnx: Compress of x [4, 3] by a bool `cond` [4] along axis 0,
   and of the flattened x by `flat` [12], each then doubled (a kernel
   after the data-sized one).
+- nms.onnx: NonMaxSuppression of boxes [2, 6, 4] with scores [2, 2, 6] and
+  the `max_output`, `iou` and `score` inputs (data-sized.test).
+- unique.onnx: Unique of x [6] (sorted and in first-occurrence order) and
+  of the rows of m [4, 3] (sorted), every result (data-sized.test).
 - expand.onnx: x [3, 1] expanded to `shape` [2].
 - pad.onnx: x [3, 4] padded by `pads` [4] (reflect mode).
 - topk_sum.onnx: the `k` largest of x [5, 10] summed per row (y [5, 1]):
@@ -79,6 +83,13 @@ CASES = {
     "compress": [{"cond": [1, 0, 1, 1], "flat": [0, 1] * 6},
                  {"cond": [0, 0, 0, 0], "flat": [1] * 12},
                  {"cond": [1, 1, 1, 1], "flat": [0] * 12}],
+    "nms": [{"max_output": [3], "iou": [0.5], "score": [0.0]},
+            {"max_output": [10], "iou": [0.1], "score": [0.4]},
+            {"max_output": [0], "iou": [0.5], "score": [0.0]},
+            {"max_output": [2], "iou": [1.0], "score": [2.0]}],
+    "unique": [{"x": [2, 1, 1, 3, 4, 3], "m": [[1, 0, 0], [1, 0, 0], [2, 3, 4], [0, 5, 1]]},
+               {"x": [7] * 6, "m": [[3, 2, 1], [1, 2, 3], [3, 2, 0], [1, 2, 3]]},
+               {"x": [-1, 5, -2, 0, 9, 3], "m": [[1, 1, 1]] * 4}],
     "expand": [{"shape": [3, 4]}, {"shape": [1, 7]}, {"shape": [3, 1]}],
     "topk_sum": [{"k": [1]}, {"k": [4]}],
     "pad": [{"pads": [1, 0, 2, 3]}, {"pads": [0, 0, 0, 0]}, {"pads": [2, 1, 0, 2]}],
@@ -171,6 +182,30 @@ def write(d):
                        h.make_tensor_value_info("flat", T.BOOL, [12])],
                       [h.make_tensor_value_info("rows", T.FLOAT, [None, 3]),
                        h.make_tensor_value_info("twice", T.FLOAT, [None])]), "compress")
+    # Overlapping, flipped and disjoint boxes; scores from a fixed draw.
+    rng = np.random.default_rng(7)
+    boxes = np.array([[[0, 0, 1, 1], [0, 0.1, 1, 1.1], [1, 1, 0, 0], [0, 10, 1, 11],
+                       [0, 10.1, 1, 11.1], [0, 100, 1, 101]]] * 2, np.float32)
+    boxes[1] += rng.uniform(-0.5, 0.5, boxes[1].shape).astype(np.float32)
+    scores = rng.uniform(0, 1, (2, 2, 6)).astype(np.float32)
+    save(h.make_graph([h.make_node("NonMaxSuppression", ["boxes", "scores", "max_output", "iou",
+                                                         "score"], ["selected"])], "nms",
+                      [h.make_tensor_value_info("max_output", T.INT64, [1]),
+                       h.make_tensor_value_info("iou", T.FLOAT, [1]),
+                       h.make_tensor_value_info("score", T.FLOAT, [1])],
+                      [h.make_tensor_value_info("selected", T.INT64, [None, 3])],
+                      [onnx.numpy_helper.from_array(boxes, "boxes"),
+                       onnx.numpy_helper.from_array(scores, "scores")]), "nms")
+    save(h.make_graph([h.make_node("Unique", ["x"], ["y", "yi", "yinv", "ycnt"]),
+                       h.make_node("Unique", ["x"], ["u", "ui", "uinv", "ucnt"], sorted=0),
+                       h.make_node("Unique", ["m"], ["r", "ri", "rinv", "rcnt"], axis=0)], "unique",
+                      [h.make_tensor_value_info("x", T.FLOAT, [6]),
+                       h.make_tensor_value_info("m", T.FLOAT, [4, 3])],
+                      [h.make_tensor_value_info(n, T.FLOAT if n in ("y", "u") else T.INT64, [None])
+                       for n in ("y", "yi", "yinv", "ycnt", "u", "ui", "uinv", "ucnt")] +
+                      [h.make_tensor_value_info("r", T.FLOAT, [None, 3])] +
+                      [h.make_tensor_value_info(n, T.INT64, [None]) for n in ("ri", "rinv", "rcnt")]),
+         "unique", opset=11)
     save(h.make_graph([h.make_node("Expand", ["x", "shape"], ["y"])], "expand",
                       [h.make_tensor_value_info("x", T.FLOAT, [3, 1]),
                        h.make_tensor_value_info("shape", T.INT64, [2])],
