@@ -157,9 +157,7 @@ struct StftLowering : OpRewritePattern<StftOp> {
     Value signalLength = tensor::DimOp::create(rewriter, loc, op.getSignal(), 1);
     // Checked per run: the sizes below would otherwise divide by zero or
     // read past the signal.
-    std::string node = describeNode(loc);
-    if (node.empty())
-      node = "kiln.stft";
+    std::string node = describeNode(op);
     cf::AssertOp::create(rewriter, loc,
                          arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sgt, step, cst(0)),
                          node + ": frame_step must be positive");

@@ -151,9 +151,7 @@ struct GridSampleLowering : OpRewritePattern<GridSampleOp> {
                                  : tensor::DimOp::create(rewriter, loc, op.getGrid(), d - 1));
     // Checked per run (the body reads the grid at the input's batch
     // positions and every input extent at some position).
-    std::string node = describeNode(loc);
-    if (node.empty())
-      node = "kiln.grid_sample";
+    std::string node = describeNode(op);
     auto check = [&](Value ok, const std::string &what) {
       cf::AssertOp::create(rewriter, loc, ok, node + ": " + what);
     };

@@ -332,10 +332,7 @@ struct RangeLowering : OpRewritePattern<RangeOp> {
       Value nonzero = arith::CmpIOp::create(
           rewriter, loc, arith::CmpIPredicate::ne, delta,
           arith::ConstantOp::create(rewriter, loc, rewriter.getIntegerAttr(elt, 0)));
-      std::string node = describeNode(loc);
-      cf::AssertOp::create(rewriter, loc, nonzero,
-                           (node.empty() ? std::string("kiln.range") : node) +
-                               ": delta must not be 0");
+      cf::AssertOp::create(rewriter, loc, nonzero, describeNode(op) + ": delta must not be 0");
       Value span = arith::SubIOp::create(rewriter, loc, limit, start);
       count = arith::IndexCastOp::create(rewriter, loc, index,
                                          safeDivSI(rewriter, loc, span, delta, /*ceil=*/true));

@@ -561,6 +561,7 @@ Value reducedCount(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> ax
 /// extents; 1 where kept) and reads the input at o + r. Without keepdims the
 /// kept dims are then reshaped to the result's rank.
 struct RuntimeAxesReduction {
+  Operation *op;
   Value input, axesTensor;
   bool keepdims, noopWithEmptyAxes;
   RankedTensorType out;
@@ -603,11 +604,9 @@ struct RuntimeAxesReduction {
     // rank would not be the one declared).
     if (k > 0) {
       Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, covered, cst(k));
-      std::string node = describeNode(loc);
       cf::AssertOp::create(b, loc, ok,
-                           (node.empty() ? std::string("kiln.reduce") : node) +
-                               ": the axes must be distinct dims of the input, each in "
-                               "[-rank, rank)");
+                           describeNode(op) + ": the axes must be distinct dims of the input, "
+                                              "each in [-rank, rank)");
     }
     Type elt = in.getElementType();
     auto keptT = RankedTensorType::get(SmallVector<int64_t>(rank, ShapedType::kDynamic), elt);
@@ -694,7 +693,7 @@ struct ReduceLowering : OpRewritePattern<ReduceOp> {
     if (runtimeAxes && (runtimeAxes.getRank() != 1 || !runtimeAxes.hasStaticShape() ||
                         runtimeAxes.getNumElements() > in.getRank() || in.getRank() > 8))
       return rewriter.notifyMatchFailure(op, "run-time axes of a dynamic or too long list");
-    RuntimeAxesReduction perRun{op.getInput(), op.getRuntimeAxes(), op.getKeepdims(),
+    RuntimeAxesReduction perRun{op, op.getInput(), op.getRuntimeAxes(), op.getKeepdims(),
                                 op.getNoopWithEmptyAxes(), out, Value()};
     auto reduceGeneric = [&](OpBuilder &b, Location l, Value input, ArrayRef<int64_t> axes,
                              bool keepdims, RankedTensorType out, Value initValue,

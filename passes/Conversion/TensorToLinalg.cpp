@@ -126,6 +126,21 @@ LogicalResult lowerRuntimeSlice(SliceOp op, PatternRewriter &rewriter) {
       s = sel(here, start[i], s);
       e = sel(here, end[i], e);
       st = sel(here, step[i], st);
+      // A Split's part: its bounds as given, inside the dim (no clamping).
+      if (op.getExactBounds()) {
+        Value inside = arith::AndIOp::create(
+            rewriter, loc, arith::AndIOp::create(rewriter, loc, cmp(P::sge, start[i], idx(0)),
+                                                 cmp(P::sle, start[i], end[i])),
+            cmp(P::sle, end[i], dim));
+        cf::AssertOp::create(rewriter, loc, arith::OrIOp::create(rewriter, loc, cmp(P::ne, axis[i], idx(d)), inside),
+                             node + ": a split size below 0, or sizes past the dim (split sizes "
+                                    "must be non-negative and add up to the dim)");
+      }
+      if (op.getReachesEnd()) {
+        Value whole = arith::OrIOp::create(rewriter, loc, cmp(P::ne, axis[i], idx(d)), cmp(P::eq, end[i], dim));
+        cf::AssertOp::create(rewriter, loc, whole,
+                             node + ": the split sizes do not add up to the dim they split");
+      }
     }
     auto [first, count, clampedStep] = sliceBounds(rewriter, loc, dim, s, e, st);
     s = first;
@@ -449,10 +464,8 @@ struct CumsumLowering : OpRewritePattern<CumsumOp> {
     Value valid = arith::AndIOp::create(
         rewriter, loc, arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::sge, a, cst(0)),
         arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt, a, cst(r)));
-    std::string node = describeNode(loc);
     cf::AssertOp::create(rewriter, loc, valid,
-                         (node.empty() ? std::string("kiln.cumsum") : node) +
-                             ": the axis must be in [-rank, rank)");
+                         describeNode(op) + ": the axis must be in [-rank, rank)");
     Value extent = cst(1);
     for (int64_t d = 0; d < r; ++d)
       extent = arith::SelectOp::create(

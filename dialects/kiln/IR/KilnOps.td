@@ -334,7 +334,11 @@ def Kiln_SliceOp : Kiln_InferOp<"slice", [AttrSizedOperandSegments]> {
     When the model computes them, 1-D i64 operands give `runtime_starts`,
     `runtime_ends` and optionally `runtime_axes` and `runtime_steps` (ONNX
     Slice inputs, one entry per sliced axis) instead; the attributes are
-    then empty and every result extent is dynamic.
+    then empty and every result extent is dynamic. A part of an ONNX Split
+    with run-time sizes sets `exact_bounds` (each start and end taken as
+    given: a run where 0 <= start <= end <= the dim fails is refused, not
+    clamped) and, for the last part, `reaches_end` (its end is the dim:
+    the sizes add up).
 
     ```mlir
     %y = kiln.slice %x starts = [0, 2] ends = [4, 9223372036854775807] steps = [1, 1] : tensor<4x8xf32>
@@ -346,7 +350,8 @@ def Kiln_SliceOp : Kiln_InferOp<"slice", [AttrSizedOperandSegments]> {
                        Optional<Kiln_ShapeTensor>:$runtime_axes,
                        Optional<Kiln_ShapeTensor>:$runtime_steps,
                        DenseI64ArrayAttr:$starts,
-                       DenseI64ArrayAttr:$ends, DenseI64ArrayAttr:$steps);
+                       DenseI64ArrayAttr:$ends, DenseI64ArrayAttr:$steps,
+                       UnitAttr:$exact_bounds, UnitAttr:$reaches_end);
   let results = (outs Kiln_Tensor:$result);
   let assemblyFormat = [{
     $input (`runtime` `(` $runtime_starts^ `,` $runtime_ends `:` type($runtime_starts) `,` type($runtime_ends) `)`)?

@@ -5,7 +5,7 @@
 // and the axis is checked to be in [-rank, rank).
 // CHECK-LABEL: func.func @cumsum_axis
 // CHECK: %[[A:.*]] = tensor.extract %arg1[] : tensor<i64>
-// CHECK: cf.assert %{{.*}}, "kiln.cumsum: the axis must be in [-rank, rank)"
+// CHECK: cf.assert %{{.*}}, "'kiln.cumsum': the axis must be in [-rank, rank)"
 // CHECK: %[[W:.*]] = tensor.empty(%{{.*}}) : tensor<?xi8>
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[W]] : tensor<?xi8>)
 // CHECK: %[[J:.*]] = linalg.index 2 : index

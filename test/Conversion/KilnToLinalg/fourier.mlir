@@ -43,7 +43,7 @@ func.func @dft_inverse(%x: tensor<3x8x2xf32>) -> tensor<3x8x2xf32> {
 // function computes the frame count before the checks are read).
 // CHECK-LABEL: func.func @stft
 // CHECK: %[[STEP:.*]] = arith.index_cast %{{.*}} : i64 to index
-// CHECK: cf.assert %{{.*}}, "kiln.stft: frame_step must be positive"
+// CHECK: cf.assert %{{.*}}, "'kiln.stft': frame_step must be positive"
 // CHECK: %[[POS:.*]] = arith.cmpi sgt, %[[STEP]], %c0 : index
 // CHECK: %[[SAFE:.*]] = arith.select %[[POS]], %[[STEP]], %c1 : index
 // CHECK: %[[F:.*]] = arith.divui %c48, %[[SAFE]] : index

@@ -7,7 +7,7 @@
 // CHECK-DAG: #[[R:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d4, d5)>
 // CHECK-DAG: #[[O:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2)>
 // CHECK-LABEL: func.func @kept
-// CHECK: cf.assert %{{.*}}, "kiln.reduce: the axes must be distinct dims of the input, each in [-rank, rank)"
+// CHECK: cf.assert %{{.*}}, "'kiln.reduce': the axes must be distinct dims of the input, each in [-rank, rank)"
 // CHECK: %[[W:.*]] = tensor.empty({{.*}}) : tensor<?x?x?xi8>
 // CHECK: linalg.generic {indexing_maps = [#[[SUM]], #[[R]], #[[O]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
 // CHECK-SAME: ins(%arg0, %[[W]] : tensor<3x2x2xf32>, tensor<?x?x?xi8>)
@@ -34,7 +34,7 @@ func.func @dropped_mean(%x: tensor<2x3x4xf32>, %axes: tensor<2xi64>) -> tensor<?
 
 // Into more dims, a reshape to sizes chosen per run (an element copy).
 // CHECK-LABEL: func.func @dropped_two
-// CHECK: cf.assert %{{.*}}, "kiln.reduce: the axes must be distinct
+// CHECK: cf.assert %{{.*}}, "'kiln.reduce': the axes must be distinct
 // CHECK: linalg.generic
 // CHECK: arith.maximumf
 // CHECK: cf.assert %{{.*}}, "'kiln.reshape' reshapes {0} elements into {1}"

@@ -31,6 +31,7 @@ dims but whose outputs' dims come from the values of small integer inputs:
   the `max_output`, `iou` and `score` inputs (data-sized.test).
 - unique.onnx: Unique of x [6] (sorted and in first-occurrence order) and
   of the rows of m [4, 3] (sorted), every result (data-sized.test).
+- split.onnx: Split of x [7, 2] along axis 0 by a `sizes` [3] input.
 - expand.onnx: x [3, 1] expanded to `shape` [2].
 - pad.onnx: x [3, 4] padded by `pads` [4] (reflect mode).
 - topk_sum.onnx: the `k` largest of x [5, 10] summed per row (y [5, 1]):
@@ -90,6 +91,7 @@ CASES = {
     "unique": [{"x": [2, 1, 1, 3, 4, 3], "m": [[1, 0, 0], [1, 0, 0], [2, 3, 4], [0, 5, 1]]},
                {"x": [7] * 6, "m": [[3, 2, 1], [1, 2, 3], [3, 2, 0], [1, 2, 3]]},
                {"x": [-1, 5, -2, 0, 9, 3], "m": [[1, 1, 1]] * 4}],
+    "split": [{"sizes": [2, 3, 2]}, {"sizes": [0, 7, 0]}],
     "expand": [{"shape": [3, 4]}, {"shape": [1, 7]}, {"shape": [3, 1]}],
     "topk_sum": [{"k": [1]}, {"k": [4]}],
     "pad": [{"pads": [1, 0, 2, 3]}, {"pads": [0, 0, 0, 0]}, {"pads": [2, 1, 0, 2]}],
@@ -206,6 +208,11 @@ def write(d):
                       [h.make_tensor_value_info("r", T.FLOAT, [None, 3])] +
                       [h.make_tensor_value_info(n, T.INT64, [None]) for n in ("ri", "rinv", "rcnt")]),
          "unique", opset=11)
+    save(h.make_graph([h.make_node("Split", ["x", "sizes"], ["a", "b", "c"], axis=0)], "split",
+                      [h.make_tensor_value_info("x", T.FLOAT, [7, 2]),
+                       h.make_tensor_value_info("sizes", T.INT64, [3])],
+                      [h.make_tensor_value_info(n, T.FLOAT, [None, 2]) for n in "abc"]), "split",
+         opset=13)
     save(h.make_graph([h.make_node("Expand", ["x", "shape"], ["y"])], "expand",
                       [h.make_tensor_value_info("x", T.FLOAT, [3, 1]),
                        h.make_tensor_value_info("shape", T.INT64, [2])],

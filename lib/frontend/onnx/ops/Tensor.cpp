@@ -404,12 +404,19 @@ LogicalResult convertSplit(NodeImporter &n) {
       Type i64 = n.b.getI64Type();
       Value sz = n.castTo(n.input(1), i64);
       Value begin = n.i64s({0});
+      // Each part checked when it runs: sizes non-negative, adding up to
+      // the dim (onnxruntime refuses others; a clamp would hide them).
       for (size_t i = 0; i < n.numOutputs(); ++i) {
         Value end = n.create<BinaryOp>(BinaryKind::add, begin,
                                        n.create<GatherOp>(sz, n.i64s({(int64_t)i}), 0));
-        n.setOutput(i, n.create<SliceOp>(*x, begin, end, n.i64s({axis}), Value(),
-                                         ArrayRef<int64_t>{}, ArrayRef<int64_t>{},
-                                         ArrayRef<int64_t>{}));
+        Value part = n.create<SliceOp>(*x, begin, end, n.i64s({axis}), Value(),
+                                       ArrayRef<int64_t>{}, ArrayRef<int64_t>{},
+                                       ArrayRef<int64_t>{});
+        if (auto slice = part ? part.getDefiningOp<SliceOp>() : SliceOp()) {
+          slice.setExactBounds(true);
+          slice.setReachesEnd(i + 1 == n.numOutputs());
+        }
+        n.setOutput(i, part);
         begin = end;
       }
       return success();

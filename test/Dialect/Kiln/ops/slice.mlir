@@ -24,3 +24,12 @@ func.func @runtime_slice(%x: tensor<20x10xf32>, %s: tensor<1xi64>, %e: tensor<1x
   %0 = kiln.slice %x runtime(%s, %e : tensor<1xi64>, tensor<1xi64>) runtime_axes %a : tensor<1xi64> starts = [] ends = [] steps = [] : tensor<20x10xf32>
   return %0 : tensor<?x?xf32>
 }
+
+// A part of a Split with run-time sizes: bounds taken as given (checked,
+// not clamped), the last part reaching the dim.
+// CHECK-LABEL: func.func @split_part
+func.func @split_part(%x: tensor<7x2xf32>, %s: tensor<1xi64>, %e: tensor<1xi64>) -> tensor<?x?xf32> {
+  // CHECK: kiln.slice {{.*}} {exact_bounds, reaches_end} : tensor<7x2xf32>
+  %0 = kiln.slice %x runtime(%s, %e : tensor<1xi64>, tensor<1xi64>) starts = [] ends = [] steps = [] {exact_bounds, reaches_end} : tensor<7x2xf32>
+  return %0 : tensor<?x?xf32>
+}
