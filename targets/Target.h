@@ -108,6 +108,7 @@ struct KernelBlob {
   struct ShapeCheck {
     int64_t ok, lhs, rhs;
     std::string message;
+    std::vector<int64_t> dataEntries; // the data dims it depends on
   };
   std::vector<ShapeCheck> checks;
   /// Inputs whose values the runtime copies into the dims vector before

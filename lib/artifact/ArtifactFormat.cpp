@@ -249,7 +249,16 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
   if (m->shape_checks())
     for (const fb::ShapeCheck *c : *m->shape_checks()) {
       auto entry = [&](int64_t e) { return e >= 0 && e < dimsLength; };
-      if (!entry(c->ok()) || c->ok() < given || !c->message() ||
+      bool dataOk = true; // (each a data dim's entry)
+      if (c->data_entries())
+        for (int64_t e : *c->data_entries()) {
+          bool found = false;
+          if (m->data_dims())
+            for (const fb::DataDim *d : *m->data_dims())
+              found |= d->entry() == e;
+          dataOk &= found;
+        }
+      if (!entry(c->ok()) || c->ok() < given || !c->message() || !dataOk ||
           (c->lhs() != -1 && !entry(c->lhs())) || (c->rhs() != -1 && !entry(c->rhs()))) {
         error = "'" + path + "' is corrupt: a shape check is malformed";
         return nullptr;
@@ -260,7 +269,17 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path, std::string &e
   if (m->data_dims()) {
     std::vector<int64_t> seen;
     for (const fb::DataDim *d : *m->data_dims()) {
-      if (!dynamic || d->entry() < given || d->entry() >= dimsLength ||
+      // (Only the dispatch writes it: no entry the shape function fills.)
+      bool shared = false;
+      if (m->slots())
+        for (const fb::ArenaSlot *slot : *m->slots())
+          shared |= slot->bytes_entry() == d->entry();
+      if (m->shape_checks())
+        for (const fb::ShapeCheck *c : *m->shape_checks())
+          shared |= c->ok() == d->entry();
+      for (const fb::Dispatch *p : *m->plan())
+        shared |= p->workgroups_entry() == d->entry();
+      if (!dynamic || shared || d->entry() < given || d->entry() >= dimsLength ||
           d->dispatch() >= m->plan()->size() ||
           std::find(seen.begin(), seen.end(), d->entry()) != seen.end()) {
         error = "'" + path + "' is corrupt: a data-dependent size is malformed";

@@ -537,9 +537,16 @@ static kiln_status refreshDataDims(kiln_session *s, uint32_t step) {
                                                " did not store its data-dependent size (a "
                                                "damaged artifact)");
   s->shapes(s->dims.data());
+  auto stored = [&](const fb::ShapeCheck *c) {
+    if (c->data_entries())
+      for (int64_t e : *c->data_entries())
+        if (s->dims[e] < 0)
+          return false;
+    return true;
+  };
   if (man.shape_checks())
     for (const fb::ShapeCheck *c : *man.shape_checks())
-      if (s->dims[c->ok()] == 0)
+      if (s->dims[c->ok()] == 0 && stored(c))
         return fail(KILN_ERROR_BAD_ARGUMENT, "the sizes these inputs' data decided do not fit "
                                              "the model: " + checkMessage(*m, *c, s->dims));
   if (kiln_status st = checkComputedDims(s))
@@ -547,8 +554,9 @@ static kiln_status refreshDataDims(kiln_session *s, uint32_t step) {
   if (man.slots())
     for (size_t i = 0; i < man.slots()->size(); ++i)
       if ((uint64_t)s->dims[man.slots()->Get(i)->bytes_entry()] > s->slotBytes[i])
-        return fail(KILN_ERROR_BAD_ARTIFACT, "a size the data decided outgrew the bound the "
-                                             "arena was planned for (a damaged artifact)");
+        return fail(KILN_ERROR_BAD_ARGUMENT, "a size the count this run's data gave decides "
+                                            "outgrew what the arena was planned for (a size "
+                                            "that grows as the count falls: not supported yet)");
   // (An output only shrinks from the bound its buffer holds.)
   for (size_t o = 0; o < s->outShapes.size(); ++o)
     for (size_t d = 0; d < s->outShapes[o].size(); ++d)
@@ -620,9 +628,10 @@ static kiln_status resolveDims(kiln_session *s, const std::vector<const kiln_ten
   std::copy(sym.begin(), sym.end(), s->dims.begin());
   s->shapes(s->dims.data());
   // The checks first: where one fails, the sizes after it mean nothing.
+  // (Those on data dims wait until the run stores them.)
   if (man.shape_checks())
     for (const fb::ShapeCheck *c : *man.shape_checks())
-      if (s->dims[c->ok()] == 0)
+      if (s->dims[c->ok()] == 0 && !(c->data_entries() && c->data_entries()->size()))
         return fail(KILN_ERROR_BAD_ARGUMENT, "these input shapes do not fit the model: " +
                                                  checkMessage(*m, *c, s->dims));
   if (kiln_status st = checkComputedDims(s))
@@ -905,8 +914,13 @@ kiln_status kiln_session_last_output_shape(kiln_session *s, size_t index, const 
   const kiln_model *m = s->model;
   if (index >= m->pubOut.size())
     return fail(KILN_ERROR_BAD_ARGUMENT, "output index " + std::to_string(index) + " out of range");
+  bool idle = false;
+  if (!s->running.compare_exchange_strong(idle, true, std::memory_order_acquire))
+    return fail(KILN_ERROR_BUSY, "kiln_session_last_output_shape: the session is running on "
+                                 "another thread");
   size_t o = m->pubOut[index];
   *shape = s->shapes ? s->outShapes[o].data() : m->outShapes[o].data();
+  s->running.store(false, std::memory_order_release);
   return KILN_OK;
 }
 

@@ -30,7 +30,12 @@ Value wrapIndex(OpBuilder &b, Location loc, Value raw, Value extent) {
   Value i = arith::IndexCastOp::create(b, loc, b.getIndexType(), raw);
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, i, zero);
-  return arith::SelectOp::create(b, loc, neg, arith::AddIOp::create(b, loc, i, extent), i);
+  i = arith::SelectOp::create(b, loc, neg, arith::AddIOp::create(b, loc, i, extent), i);
+  // Indices come from data, which no check before the run can see: one
+  // outside [-extent, extent) (onnxruntime refuses it) reads or writes the
+  // nearest element instead of memory past the tensor.
+  Value last = arith::SubIOp::create(b, loc, extent, arith::ConstantIndexOp::create(b, loc, 1));
+  return arith::MaxSIOp::create(b, loc, arith::MinSIOp::create(b, loc, i, last), zero);
 }
 
 /// The data coordinates an index tuple names: `indices[lead..., 0..m)`,

@@ -16,8 +16,10 @@
 #include "passes/Conversion/Patterns.h"
 
 #include "dialects/kiln/IR/KilnOps.h"
+#include "dialects/kiln/IR/NodeLocation.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -98,6 +100,17 @@ struct NonMaxSuppressionLowering : OpRewritePattern<NonMaxSuppressionOp> {
     Value batches = tensor::DimOp::create(rewriter, loc, scores, 0);
     Value classes = tensor::DimOp::create(rewriter, loc, scores, 1);
     Value count = tensor::DimOp::create(rewriter, loc, scores, 2);
+    // Checked per run: the loops read boxes at the scores' batch and box
+    // positions.
+    std::string node = describeNode(op);
+    auto same = [&](Value p, Value q, const char *what) {
+      cf::AssertOp::create(rewriter, loc, arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, p, q),
+                           node + ": " + what);
+    };
+    same(tensor::DimOp::create(rewriter, loc, boxes, 0), batches,
+         "boxes have {0} batches, scores {1}");
+    same(tensor::DimOp::create(rewriter, loc, boxes, 1), count, "boxes number {0}, scores {1}");
+    same(tensor::DimOp::create(rewriter, loc, boxes, 2), cst(4), "a box has {0} coordinates, not {1}");
     // Picks per class: min(boxes, max(max_output, 0)); none without it.
     Value picks = cst(0);
     if (Value m = op.getMaxOutput()) {

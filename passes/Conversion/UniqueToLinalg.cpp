@@ -99,11 +99,25 @@ public:
   Value slice; // elements per slice
 
 private:
-  /// p == q (ordered: NaN equals nothing), or p < q.
+  /// p == q (ordered: NaN equals nothing), or p < q with NaN after every
+  /// number (a total order, so sorted ranks are distinct); a bool's false
+  /// before true.
   Value compare(OpBuilder &nb, Location l, Value p, Value q, bool eq) {
-    if (isa<FloatType>(p.getType()))
-      return arith::CmpFOp::create(nb, l, eq ? arith::CmpFPredicate::OEQ : arith::CmpFPredicate::OLT, p, q);
-    return arith::CmpIOp::create(nb, l, eq ? arith::CmpIPredicate::eq : arith::CmpIPredicate::slt, p, q);
+    if (isa<FloatType>(p.getType())) {
+      if (eq)
+        return arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, p, q);
+      Value lt = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OLT, p, q);
+      Value numberBeforeNaN = arith::AndIOp::create(
+          nb, l, arith::CmpFOp::create(nb, l, arith::CmpFPredicate::ORD, p, p),
+          arith::CmpFOp::create(nb, l, arith::CmpFPredicate::UNO, q, q));
+      return arith::OrIOp::create(nb, l, lt, numberBeforeNaN);
+    }
+    bool isBool = p.getType().isInteger(1);
+    return arith::CmpIOp::create(nb, l,
+                                 eq       ? arith::CmpIPredicate::eq
+                                 : isBool ? arith::CmpIPredicate::ult
+                                          : arith::CmpIPredicate::slt,
+                                 p, q);
   }
 };
 
@@ -193,10 +207,19 @@ struct UniqueLowering : OpRewritePattern<UniqueOp> {
                                                                      get(bb, ll, first, j), j);
                                  Value counts = other;
                                  if (sorted) {
+                                   // j before i: less, or neither less and
+                                   // j first (NaN slices: distinct ranks).
                                    auto lt = scf::IfOp::create(
                                        bb, ll, other,
                                        [&](OpBuilder &xb, Location xl) {
-                                         scf::YieldOp::create(xb, xl, ValueRange{body.less(xb, xl, j, i)});
+                                         Value before = body.less(xb, xl, j, i);
+                                         Value tie = arith::AndIOp::create(
+                                             xb, xl,
+                                             arith::XOrIOp::create(xb, xl, body.less(xb, xl, i, j),
+                                                                   arith::ConstantIntOp::create(xb, xl, xb.getI1Type(), 1)),
+                                             arith::CmpIOp::create(xb, xl, arith::CmpIPredicate::ult, j, i));
+                                         scf::YieldOp::create(
+                                             xb, xl, ValueRange{arith::OrIOp::create(xb, xl, before, tie)});
                                        },
                                        [&](OpBuilder &xb, Location xl) {
                                          scf::YieldOp::create(xb, xl, ValueRange{f});

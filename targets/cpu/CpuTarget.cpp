@@ -134,7 +134,10 @@ LogicalResult addDispatchEntries(ModuleOp module, KernelBlob &blob) {
       for (Attribute a : checks) {
         auto c = cast<ArrayAttr>(a);
         auto at = [&](int i) { return cast<IntegerAttr>(c[i]).getInt(); };
-        blob.checks.push_back({at(0), at(1), at(2), cast<StringAttr>(c[3]).str()});
+        std::vector<int64_t> data;
+        if (c.size() > 4)
+          data = cast<DenseI64ArrayAttr>(c[4]).asArrayRef().vec();
+        blob.checks.push_back({at(0), at(1), at(2), cast<StringAttr>(c[3]).str(), std::move(data)});
       }
     if (auto values = module->getAttrOfType<DenseI64ArrayAttr>("kiln.input_values"))
       for (size_t i = 0; i + 2 < (size_t)values.size(); i += 3)

@@ -194,9 +194,13 @@ struct PartitionDispatchesPass
     module->setAttr("kiln.output_dims", b.getArrayAttr(outs));
     module->setAttr("kiln.shape_entry", b.getStringAttr("kiln_shapes"));
     SmallVector<Attribute> checks;
-    for (const kiln::cpu::SymbolicDims::Check &c : sd.checks())
-      checks.push_back(b.getArrayAttr({b.getI64IntegerAttr(c.ok), b.getI64IntegerAttr(c.lhs),
-                                       b.getI64IntegerAttr(c.rhs), b.getStringAttr(c.message)}));
+    for (const kiln::cpu::SymbolicDims::Check &c : sd.checks()) {
+      SmallVector<Attribute> fields = {b.getI64IntegerAttr(c.ok), b.getI64IntegerAttr(c.lhs),
+                                       b.getI64IntegerAttr(c.rhs), b.getStringAttr(c.message)};
+      if (!c.dataEntries.empty()) // (the data dims it waits for)
+        fields.push_back(b.getDenseI64ArrayAttr(c.dataEntries));
+      checks.push_back(b.getArrayAttr(fields));
+    }
     module->setAttr("kiln.shape_checks", b.getArrayAttr(checks));
     SmallVector<int64_t> values; // (kernel argument, first entry, count) each
     for (const kiln::cpu::SymbolicDims::InputValues &v : sd.inputValues())

@@ -501,7 +501,23 @@ int64_t SymbolicDims::sizeEntry(Value v) {
 }
 
 void SymbolicDims::check(Value cond, llvm::StringRef message) {
-  Check c{next++, -1, -1, message.str()};
+  Check c{next++, -1, -1, message.str(), {}};
+  // The data dims it reads (loads of their entries among what computes it).
+  llvm::SmallPtrSet<Operation *, 16> seen;
+  SmallVector<Value> stack = {cond};
+  while (!stack.empty()) {
+    Operation *def = stack.pop_back_val().getDefiningOp();
+    if (!def || !seen.insert(def).second)
+      continue;
+    if (auto load = dyn_cast<memref::LoadOp>(def); load && load.getMemRef() == dimsArg) {
+      std::optional<int64_t> k = getConstantIntValue(load.getIndices()[0]);
+      if (k && llvm::any_of(dataList, [&](const DataDim &d) { return d.entry == *k; }) &&
+          !llvm::is_contained(c.dataEntries, *k))
+        c.dataEntries.push_back(*k);
+      continue;
+    }
+    llvm::append_range(stack, def->getOperands());
+  }
   entries.push_back({Entry::Check, {cond}, 1, 1, c.ok});
   // The sizes compared, for the message (index values only: an entry must
   // hold a size, which the runtime range-checks; a Range's delta is none).

@@ -57,6 +57,8 @@ public:
   struct Check {
     int64_t ok, lhs, rhs;
     std::string message;
+    /// The data dims (entries) it depends on: read once they are stored.
+    llvm::SmallVector<int64_t> dataEntries;
   };
   llvm::ArrayRef<Check> checks() const { return checkList; }
 

@@ -460,7 +460,8 @@ int writeArtifact(const compiler::CompiledModel &model, const std::string &path)
     slots = fbb.CreateVectorOfStructs(table);
     std::vector<flatbuffers::Offset<fb::ShapeCheck>> list;
     for (const auto &c : planned->checks)
-      list.push_back(fb::CreateShapeCheck(fbb, c.ok, c.lhs, c.rhs, fbb.CreateString(c.message)));
+      list.push_back(fb::CreateShapeCheck(fbb, c.ok, c.lhs, c.rhs, fbb.CreateString(c.message),
+                                          c.dataEntries.empty() ? 0 : fbb.CreateVector(c.dataEntries)));
     checks = fbb.CreateVector(list);
   }
   std::vector<fb::InputValues> inputValues;

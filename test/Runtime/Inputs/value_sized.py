@@ -32,6 +32,11 @@ dims but whose outputs' dims come from the values of small integer inputs:
 - unique.onnx: Unique of x [6] (sorted and in first-occurrence order) and
   of the rows of m [4, 3] (sorted), every result (data-sized.test).
 - split.onnx: Split of x [7, 2] along axis 0 by a `sizes` [3] input.
+- compress_add.onnx: Compress of x [4, 3] by `cond` [6] (entries past the
+  axis select nothing), the kept rows plus y [k, 3] (a check on the count:
+  read once the run has it).
+- unique_nan.onnx: sorted Unique of x [5] with NaN (after every number,
+  each its own) and of a bool b [3] (false first); kiln's result only.
 - expand.onnx: x [3, 1] expanded to `shape` [2].
 - pad.onnx: x [3, 4] padded by `pads` [4] (reflect mode).
 - topk_sum.onnx: the `k` largest of x [5, 10] summed per row (y [5, 1]):
@@ -92,6 +97,8 @@ CASES = {
                {"x": [7] * 6, "m": [[3, 2, 1], [1, 2, 3], [3, 2, 0], [1, 2, 3]]},
                {"x": [-1, 5, -2, 0, 9, 3], "m": [[1, 1, 1]] * 4}],
     "split": [{"sizes": [2, 3, 2]}, {"sizes": [0, 7, 0]}],
+    "compress_add": [{"cond": [1, 0, 1, 0, 1, 1], "dims": {"x": [4, 3], "y": [2, 3]}},
+                     {"cond": [1, 1, 1, 1, 1, 1], "dims": {"x": [4, 3], "y": [4, 3]}}],
     "expand": [{"shape": [3, 4]}, {"shape": [1, 7]}, {"shape": [3, 1]}],
     "topk_sum": [{"k": [1]}, {"k": [4]}],
     "pad": [{"pads": [1, 0, 2, 3]}, {"pads": [0, 0, 0, 0]}, {"pads": [2, 1, 0, 2]}],
@@ -213,6 +220,21 @@ def write(d):
                        h.make_tensor_value_info("sizes", T.INT64, [3])],
                       [h.make_tensor_value_info(n, T.FLOAT, [None, 2]) for n in "abc"]), "split",
          opset=13)
+    save(h.make_graph([h.make_node("Compress", ["x", "cond"], ["kept"], axis=0),
+                       h.make_node("Add", ["kept", "y"], ["z"])], "compress_add",
+                      [h.make_tensor_value_info("x", T.FLOAT, [4, 3]),
+                       h.make_tensor_value_info("cond", T.BOOL, [6]),
+                       h.make_tensor_value_info("y", T.FLOAT, ["k", 3])],
+                      [h.make_tensor_value_info("z", T.FLOAT, [None, 3])]), "compress_add")
+    save(h.make_graph([h.make_node("Unique", ["x"], ["y", "yi", "yinv", "ycnt"]),
+                       h.make_node("Unique", ["b"], ["v", "vi", "vinv", "vcnt"])], "unique_nan",
+                      [h.make_tensor_value_info("x", T.FLOAT, [5]),
+                       h.make_tensor_value_info("b", T.BOOL, [3])],
+                      [h.make_tensor_value_info(n, T.FLOAT, [None]) for n in ("y",)] +
+                      [h.make_tensor_value_info(n, T.INT64, [None]) for n in ("yi", "yinv", "ycnt")] +
+                      [h.make_tensor_value_info("v", T.BOOL, [None])] +
+                      [h.make_tensor_value_info(n, T.INT64, [None]) for n in ("vi", "vinv", "vcnt")]),
+         "unique_nan", opset=11)
     save(h.make_graph([h.make_node("Expand", ["x", "shape"], ["y"])], "expand",
                       [h.make_tensor_value_info("x", T.FLOAT, [3, 1]),
                        h.make_tensor_value_info("shape", T.INT64, [2])],

@@ -103,7 +103,23 @@ LogicalResult convertCompress(NodeImporter &n) {
       return n.unsupported("Compress without axis of a dynamic shape");
     data = n.reshape(data, {t.getNumElements()});
   }
-  Value positions = n.create<NonZeroOp>(*cond); // [1, ?]
+  // Entries of `cond` past the axis' length select nothing (onnxruntime
+  // ignores them): only the first min(len, dim) are read.
+  Value keep = *cond;
+  int64_t rank = cast<RankedTensorType>(data.getType()).getRank();
+  int64_t along = axis < 0 ? axis + rank : axis;
+  if (along < 0 || along >= rank)
+    return n.error("axis " + std::to_string(axis) + " is out of range");
+  int64_t len = ct.getDimSize(0), dim = cast<RankedTensorType>(data.getType()).getDimSize(along);
+  if (!ShapedType::isDynamic(len) && !ShapedType::isDynamic(dim)) {
+    if (len > dim)
+      keep = n.slice(keep, {0}, {dim}, {1});
+  } else {
+    Value extent = n.create<GatherOp>(n.create<ShapeOp>(data), n.i64s({along}), 0);
+    keep = n.create<SliceOp>(keep, n.i64s({0}), extent, n.i64s({0}), Value(),
+                             ArrayRef<int64_t>{}, ArrayRef<int64_t>{}, ArrayRef<int64_t>{});
+  }
+  Value positions = n.create<NonZeroOp>(keep); // [1, ?]
   Value flat = n.create<ReshapeOp>(RankedTensorType::get({ShapedType::kDynamic},
                                                          n.b.getI64Type()),
                                    positions, Value());
