@@ -210,6 +210,7 @@ struct NonMaxSuppressionLowering : OpRewritePattern<NonMaxSuppressionOp> {
           scf::YieldOp::create(b, l, perClass.getResults());
         });
     Value n = arith::MinUIOp::create(rewriter, loc, perBatch.getResult(1), rows);
+    n.getDefiningOp()->setAttr("kiln.data_size", rewriter.getUnitAttr()); // (SymbolicDims)
     SmallVector<OpFoldResult> offsets = {rewriter.getIndexAttr(0), rewriter.getIndexAttr(0)};
     SmallVector<OpFoldResult> sizes = {n, rewriter.getIndexAttr(3)};
     SmallVector<OpFoldResult> strides = {rewriter.getIndexAttr(1), rewriter.getIndexAttr(1)};

@@ -355,14 +355,21 @@ FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) 
     Operation *def = v.getDefiningOp();
     return def && sd.shapeOps.contains(def);
   };
-  // Data dims: a top-level min(data, bound) with the bound a size (what a
-  // NonZero count lowers to) is stored in a D entry of its own where it is
-  // computed; its other uses read the entry (the bound while unset).
+  // Data dims: a top-level min(data, bound) the lowering marked
+  // `kiln.data_size` (a NonZero count, NMS's picks, Unique's distinct
+  // values), with the bound a size, is stored in a D entry of its own where
+  // it is computed; its other uses read the entry (the bound while unset).
+  // Until none is left: one may bound another (NonZero of a Compress).
+  for (bool more = true; more;) {
+  more = false;
   for (Operation &op : llvm::make_early_inc_range(body.without_terminator())) {
     auto min = dyn_cast<arith::MinUIOp>(op);
-    if (!min || !min.getType().isIndex() || sd.shapeOps.contains(min) ||
-        isShapeValue(min.getLhs()) || !isShapeValue(min.getRhs()) || min->use_empty())
+    if (!min || !min->hasAttr("kiln.data_size") || !min.getType().isIndex() ||
+        sd.shapeOps.contains(min) || isShapeValue(min.getLhs()) || !isShapeValue(min.getRhs()) ||
+        min->use_empty())
       continue;
+    min->removeAttr("kiln.data_size");
+    more = true;
     int64_t entry = sd.next++;
     OpBuilder sb(ctx);
     sb.setInsertionPointAfter(min);
@@ -391,8 +398,9 @@ FailureOr<SymbolicDims> SymbolicDims::build(ModuleOp module, func::FuncOp main) 
     sd.dataList.push_back({entry, store});
   }
   // (What the data dims sized may now be a size computation too.)
-  if (!sd.dataList.empty())
+  if (more)
     classify();
+  }
   // Run-time checks over sizes alone become entries kiln_shapes fills;
   // those that need data cannot be made before a run and go.
   for (Operation &op : llvm::make_early_inc_range(body.without_terminator())) {

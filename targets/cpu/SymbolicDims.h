@@ -73,7 +73,8 @@ public:
   llvm::ArrayRef<InputValues> inputValues() const { return valueList; }
 
   /// A size only the data decides (a NonZero count), which the lowering
-  /// writes min(data, bound) with the bound a size: the top-level op
+  /// writes min(data, bound) with the bound a size, marked
+  /// `kiln.data_size`: the top-level op
   /// `store` (in the dispatch that computes it) puts it in D[entry], and
   /// everything it sizes reads that entry instead -- or the bound while
   /// the entry is still -1. The runtime runs kiln_shapes before the plan

@@ -16,7 +16,7 @@
 // CHECK: scf.for %{{.*}} = %c0 to %[[PICKS]] step %c1
 // CHECK: scf.if
 // CHECK: arith.divf
-// CHECK: %[[N:.*]] = arith.minui %[[ALL]]#1, %[[ROWS]] : index
+// CHECK: %[[N:.*]] = arith.minui %[[ALL]]#1, %[[ROWS]] {kiln.data_size} : index
 // CHECK: tensor.extract_slice %[[ALL]]#0[0, 0] [%[[N]], 3] [1, 1]
 func.func @nms(%b: tensor<1x6x4xf32>, %s: tensor<1x2x6xf32>, %m: tensor<1xi64>, %iou: tensor<1xf32>, %st: tensor<1xf32>) -> tensor<?x3xi64> {
   %0 = kiln.non_max_suppression %b, %s max_output %m : tensor<1xi64> iou %iou : tensor<1xf32> score %st : tensor<1xf32> : tensor<1x6x4xf32>, tensor<1x2x6xf32>
@@ -32,7 +32,7 @@ func.func @nms(%b: tensor<1x6x4xf32>, %s: tensor<1x2x6xf32>, %m: tensor<1xi64>, 
 // CHECK-LABEL: func.func @unique
 // CHECK: %[[FIRST:.*]]:2 = scf.for
 // CHECK: arith.cmpf oeq
-// CHECK: %[[N:.*]] = arith.minui %[[FIRST]]#1, %c4 : index
+// CHECK: %[[N:.*]] = arith.minui %[[FIRST]]#1, %c4 {kiln.data_size} : index
 // CHECK: scf.for
 // CHECK: arith.cmpf olt
 // CHECK: %[[FULL:.*]]:4 = scf.for

@@ -11,7 +11,7 @@
 // CHECK: arith.extui
 // CHECK: %[[E:.*]] = tensor.extract %[[CNT]][] : tensor<i64>
 // CHECK: %[[C:.*]] = arith.index_cast %[[E]] : i64 to index
-// CHECK: %[[N:.*]] = arith.minui %[[C]], %c12 : index
+// CHECK: %[[N:.*]] = arith.minui %[[C]], %c12 {kiln.data_size} : index
 // CHECK: %[[OUT:.*]] = tensor.empty(%[[N]]) : tensor<2x?xi64>
 // CHECK: scf.for %[[I:.*]] = %c0 to %c12 step %c1 iter_args(%[[R:.*]] = %[[OUT]], %[[POS:.*]] = %c0)
 // CHECK: %[[COL:.*]] = arith.remui %[[I]], %c4 : index

@@ -37,6 +37,8 @@ dims but whose outputs' dims come from the values of small integer inputs:
   read once the run has it).
 - unique_nan.onnx: sorted Unique of x [5] with NaN (after every number,
   each its own) and of a bool b [3] (false first); kiln's result only.
+- chain.onnx: NonZero of the values Compress keeps of x [6] (a data dim
+  bounded by another).
 - expand.onnx: x [3, 1] expanded to `shape` [2].
 - pad.onnx: x [3, 4] padded by `pads` [4] (reflect mode).
 - topk_sum.onnx: the `k` largest of x [5, 10] summed per row (y [5, 1]):
@@ -99,6 +101,9 @@ CASES = {
     "split": [{"sizes": [2, 3, 2]}, {"sizes": [0, 7, 0]}],
     "compress_add": [{"cond": [1, 0, 1, 0, 1, 1], "dims": {"x": [4, 3], "y": [2, 3]}},
                      {"cond": [1, 1, 1, 1, 1, 1], "dims": {"x": [4, 3], "y": [4, 3]}}],
+    "chain": [{"x": [0, 1, 2, 0, 3, 0], "cond": [1, 1, 0, 1, 1, 0]},
+              {"x": [0, 0, 0, 0, 0, 0], "cond": [1, 1, 1, 1, 1, 1]},
+              {"x": [1, 2, 3, 4, 5, 6], "cond": [0, 0, 0, 0, 0, 0]}],
     "expand": [{"shape": [3, 4]}, {"shape": [1, 7]}, {"shape": [3, 1]}],
     "topk_sum": [{"k": [1]}, {"k": [4]}],
     "pad": [{"pads": [1, 0, 2, 3]}, {"pads": [0, 0, 0, 0]}, {"pads": [2, 1, 0, 2]}],
@@ -235,6 +240,11 @@ def write(d):
                       [h.make_tensor_value_info("v", T.BOOL, [None])] +
                       [h.make_tensor_value_info(n, T.INT64, [None]) for n in ("vi", "vinv", "vcnt")]),
          "unique_nan", opset=11)
+    save(h.make_graph([h.make_node("Compress", ["x", "cond"], ["kept"], axis=0),
+                       h.make_node("NonZero", ["kept"], ["i"])], "chain",
+                      [h.make_tensor_value_info("x", T.FLOAT, [6]),
+                       h.make_tensor_value_info("cond", T.BOOL, [6])],
+                      [h.make_tensor_value_info("i", T.INT64, [1, None])]), "chain")
     save(h.make_graph([h.make_node("Expand", ["x", "shape"], ["y"])], "expand",
                       [h.make_tensor_value_info("x", T.FLOAT, [3, 1]),
                        h.make_tensor_value_info("shape", T.INT64, [2])],

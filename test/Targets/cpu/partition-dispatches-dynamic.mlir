@@ -147,8 +147,9 @@ module attributes {kiln.symbols = 2 : i64, kiln.kernel_args = 1 : i64} {
 
 // -----
 
-// A data dim: the top-level min(count, bound) (what NonZero lowers to; the
-// count loaded from a buffer a dispatch wrote, the bound a size) gets a D
+// A data dim: the top-level min(count, bound) marked kiln.data_size (what
+// NonZero lowers to; the count loaded from a buffer a dispatch wrote, the
+// bound a size) gets a D
 // entry (1 here) of its own, stored by the dispatch computing it
 // (kiln.data_dims: entry, dispatch); kiln_shapes and later dispatches read
 // that entry, or the bound while it is still -1; the output's dim (entry
@@ -186,7 +187,7 @@ module attributes {kiln.symbols = 1 : i64, kiln.kernel_args = 1 : i64} {
     }
     %v = memref.load %cnt[] : memref<i64>
     %n0 = arith.index_cast %v : i64 to index
-    %n = arith.minui %n0, %rows : index
+    %n = arith.minui %n0, %rows {kiln.data_size} : index
     %a = memref.alloc(%n) {alignment = 64 : i64} : memref<?xi64>
     scf.parallel (%i) = (%c0) to (%n) step (%c1) {
       %x = memref.load %in[%i] : memref<?xi64>
