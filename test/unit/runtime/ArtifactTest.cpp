@@ -185,6 +185,67 @@ TEST(Artifact, StrayDataDimsAreRejected) {
   std::remove(path.c_str());
 }
 
+/// A dynamic plan: x [n] (dims entry 0) -> y [m], m a data dim (entry 2)
+/// dispatch 0 stores; entry 1 is y's dim, entry 3 a slot's bytes. `flaw`
+/// damages it: 1 = the data dim is the slot's bytes entry, 2 = a check
+/// waits for an entry that is no data dim, 3 = the data dim's dispatch is
+/// past the plan.
+std::string writeDataSized(const char *name, int flaw) {
+  std::string path = tempPath(name), error;
+  ArtifactWriter w(path);
+  EXPECT_TRUE(w.begin(error)) << error;
+  const char kernel[] = "\x7f" "ELF-not-really";
+  fb::Section ks;
+  EXPECT_TRUE(w.append(kernel, sizeof(kernel), ks, error)) << error;
+  flatbuffers::FlatBufferBuilder fbb;
+  std::vector<int64_t> shape = {-1};
+  auto in = fb::CreateTensorInfo(fbb, fbb.CreateString("x"), fb::DType::F32,
+                                 fbb.CreateVector(shape), fbb.CreateVector(std::vector<int64_t>{0}));
+  auto out = fb::CreateTensorInfo(fbb, fbb.CreateString("y"), fb::DType::I64,
+                                  fbb.CreateVector(shape), fbb.CreateVector(std::vector<int64_t>{1}));
+  auto k = fb::CreateKernel(fbb, fbb.CreateString("cpu:x"), fbb.CreateString("elf-shared-object"),
+                            fbb.CreateString("kiln_entry"), &ks);
+  std::vector<fb::Binding> b = {{fb::BufferKind::Input, 0, 0, 0},
+                                {fb::BufferKind::Output, 0, 0, 0},
+                                {fb::BufferKind::Dims, 0, 0, 0}};
+  auto d = fb::CreateDispatch(fbb, 0, fbb.CreateString("kiln_entry"), 1,
+                              fbb.CreateVectorOfStructs(b));
+  std::vector<fb::ArenaSlot> slots = {fb::ArenaSlot(flaw == 1 ? 2 : 3, 0, 0)};
+  auto check = fb::CreateShapeCheck(fbb, 1, -1, -1, fbb.CreateString("check"),
+                                    fbb.CreateVector(std::vector<int64_t>{flaw == 2 ? 3 : 2}));
+  std::vector<fb::DataDim> data = {fb::DataDim(2, flaw == 3 ? 1 : 0)};
+  auto m = fb::CreateManifest(fbb, fbb.CreateString("test"), fbb.CreateVector(std::vector{in}),
+                              fbb.CreateVector(std::vector{out}), 0,
+                              fbb.CreateVector(std::vector{k}), fbb.CreateVector(std::vector{d}),
+                              /*flops=*/0, /*arena_bytes=*/0, 0, 0, 0,
+                              fbb.CreateString("kiln_shapes"), /*symbols=*/1, /*dims_length=*/4,
+                              fbb.CreateVectorOfStructs(slots),
+                              fbb.CreateVector(std::vector{check}), 0, 0,
+                              fbb.CreateVectorOfStructs(data));
+  fb::FinishManifestBuffer(fbb, m);
+  EXPECT_TRUE(w.commit(fbb.GetBufferPointer(), fbb.GetSize(), error)) << error;
+  return path;
+}
+
+TEST(Artifact, DataDimsAreChecked) {
+  std::string error;
+  std::string good = writeDataSized("datasized", 0);
+  EXPECT_TRUE(Artifact::open(good, error)) << error;
+  std::remove(good.c_str());
+  // The runtime would skip the -1 of an overflowing slot size, wait for a
+  // check forever, or never refresh the sizes: each refused on load.
+  for (int flaw : {1, 2, 3}) {
+    std::string bad = writeDataSized("datasized_bad", flaw);
+    error.clear();
+    EXPECT_FALSE(Artifact::open(bad, error)) << "flaw " << flaw;
+    EXPECT_NE(error.find(flaw == 2 ? "a shape check is malformed"
+                                   : "a data-dependent size is malformed"),
+              std::string::npos)
+        << "flaw " << flaw << ": " << error;
+    std::remove(bad.c_str());
+  }
+}
+
 TEST(Artifact, FailedWriteLeavesNothing) {
   std::string path = tempPath("abandoned"), error;
   {
