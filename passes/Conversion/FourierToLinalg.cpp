@@ -81,7 +81,10 @@ struct DftLowering : OpRewritePattern<DftOp> {
   LogicalResult matchAndRewrite(DftOp op, PatternRewriter &rewriter) const override {
     auto in = cast<RankedTensorType>(op.getInput().getType());
     auto out = cast<RankedTensorType>(op.getType());
-    int64_t rank = in.getRank(), axis = op.getAxis() < 0 ? op.getAxis() + rank - 1 : op.getAxis();
+    // (I64Attr reads as uint64_t: a negative axis is compared as signed.)
+    int64_t rank = in.getRank(), axis = (int64_t)op.getAxis();
+    if (axis < 0)
+      axis += rank - 1;
     if (in.isDynamicDim(rank - 1) || !isLowerableElement(in.getElementType()))
       return rewriter.notifyMatchFailure(op, "a dynamic component dim or element type");
     Location loc = op.getLoc();

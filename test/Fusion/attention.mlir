@@ -474,3 +474,52 @@ func.func @dynamic_lengths(%q: tensor<?x4x?x16xf32> {kiln.dim_names = ["b", "h",
   %o = kiln.matmul %p, %vr : tensor<?x4x?x?xf32>, tensor<?x4x?x16xf32>
   return %o : tensor<?x4x?x16xf32>
 }
+
+// -----
+
+// A decode step with dynamic lengths (an export with dynamic axes): K and V
+// are Concat(past, new) along the length (one axis written -2), the mask a
+// causal comparison of positions Range(0, past + new) against
+// Range(0, new) + past. The keys' length and the mask's last dim are one
+// size, the sum past + new, so the attention is raised with `?` lengths
+// and the concatenations stay (kiln-session-state keeps them in place).
+// CHECK-LABEL: func.func @decode_step
+// CHECK-DAG: %[[K:.*]] = kiln.concat %arg3, %arg1 axis = -2
+// CHECK-DAG: %[[V:.*]] = kiln.concat %arg4, %arg2 axis = 2
+// CHECK: %[[M:.*]] = kiln.where
+// CHECK: %[[O:.*]] = kiln.attention %arg0, %[[K]], %[[V]] mask(%[[M]] : tensor<1x1x?x?xf32>) {scale = 2.500000e-01 : f32}
+// CHECK-NEXT: return %[[O]], %[[K]], %[[V]]
+func.func @decode_step(%q: tensor<?x4x?x16xf32> {kiln.dim_names = ["b", "h", "s", "d"]},
+                       %k: tensor<?x4x?x16xf32> {kiln.dim_names = ["b", "h", "s", "d"]},
+                       %v: tensor<?x4x?x16xf32> {kiln.dim_names = ["b", "h", "s", "d"]},
+                       %pk: tensor<?x4x?x16xf32> {kiln.dim_names = ["b", "h", "p", "d"]},
+                       %pv: tensor<?x4x?x16xf32> {kiln.dim_names = ["b", "h", "p", "d"]})
+    -> (tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>) {
+  %c0 = arith.constant dense<0> : tensor<i64>
+  %c1 = arith.constant dense<1> : tensor<i64>
+  %c2 = arith.constant dense<2> : tensor<i64>
+  %c4 = arith.constant dense<4.0> : tensor<f32>
+  %zero = arith.constant dense<0.0> : tensor<f32>
+  %ninf = arith.constant dense<0xFF800000> : tensor<f32>
+  %kk = kiln.concat %pk, %k axis = -2 : tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>
+  %vv = kiln.concat %pv, %v axis = 2 : tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>
+  %pshape = kiln.shape %pk : tensor<?x4x?x16xf32>
+  %p = kiln.gather %pshape[%c2] axis = 0 : tensor<4xi64>, tensor<i64>
+  %qshape = kiln.shape %q : tensor<?x4x?x16xf32>
+  %s = kiln.gather %qshape[%c2] axis = 0 : tensor<4xi64>, tensor<i64>
+  %t = kiln.binary add %p, %s : tensor<i64>, tensor<i64>
+  %kpos = kiln.range %c0, %t, %c1 : tensor<i64>
+  %qpos0 = kiln.range %c0, %s, %c1 : tensor<i64>
+  %qpos = kiln.binary add %qpos0, %p : tensor<?xi64>, tensor<i64>
+  %kr = kiln.reshape %kpos : tensor<?xi64> -> tensor<1x1x1x?xi64>
+  %qr = kiln.reshape %qpos : tensor<?xi64> -> tensor<1x1x?x1xi64>
+  %allowed = kiln.compare le %kr, %qr : tensor<1x1x1x?xi64>, tensor<1x1x?x1xi64>
+  %mask = kiln.where %allowed, %zero, %ninf : tensor<1x1x?x?xi1>, tensor<f32>, tensor<f32>
+  %kt = kiln.transpose %kk perm = [0, 1, 3, 2] : tensor<?x4x?x16xf32>
+  %sc = kiln.matmul %q, %kt : tensor<?x4x?x16xf32>, tensor<?x4x16x?xf32>
+  %d = kiln.binary div %sc, %c4 : tensor<?x4x?x?xf32>, tensor<f32>
+  %m = kiln.binary add %d, %mask : tensor<?x4x?x?xf32>, tensor<1x1x?x?xf32>
+  %pr = kiln.softmax %m axis = -1 : tensor<?x4x?x?xf32>
+  %o = kiln.matmul %pr, %vv : tensor<?x4x?x?xf32>, tensor<?x4x?x16xf32>
+  return %o, %kk, %vv : tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>
+}

@@ -31,6 +31,13 @@ StringRef dimName(func::FuncOp fn, unsigned i, int64_t d) {
   return s ? s.getValue() : StringRef();
 }
 
+/// An axis attribute in [0, rank): ODS returns I64Attr as uint64_t, so a
+/// negative axis must be read as signed before it is compared.
+int64_t normalizedAxis(uint64_t attr, int64_t rank) {
+  int64_t axis = (int64_t)attr;
+  return axis < 0 ? axis + rank : axis;
+}
+
 /// Dim `i` of `v` counted from the right of a result of rank `rank`.
 std::optional<std::pair<Value, int64_t>> aligned(Value v, int64_t rank, int64_t d) {
   auto t = dyn_cast<RankedTensorType>(v.getType());
@@ -58,8 +65,8 @@ std::optional<std::pair<Value, int64_t>> reshapeTargetDim(ReshapeOp r, int64_t d
   const SymbolicDim &entry = (*target)[d];
   if (isCopy(entry))
     return std::make_pair(r.getInput(), d);
-  if (!entry.unknown && !entry.isConstant())
-    return std::make_pair(entry.tensor, entry.index);
+  if (entry.isSymbol())
+    return entry.symbol();
   if (!entry.isConstant() || entry.constant != -1)
     return std::nullopt;
   // Cancel the input's dims against the other entries.
@@ -143,7 +150,7 @@ std::optional<std::pair<Value, int64_t>> sameDim(Value result, int64_t d) {
     return std::make_pair(tr.getInput(), tr.getPerm()[d]);
   if (auto g = dyn_cast<GatherOp>(op)) {
     int64_t dataRank = g.getData().getType().getRank();
-    int64_t axis = g.getAxis() < 0 ? g.getAxis() + dataRank : g.getAxis();
+    int64_t axis = normalizedAxis(g.getAxis(), dataRank);
     int64_t ri = g.getIndices().getType().getRank();
     if (d < axis)
       return std::make_pair(g.getData(), d);
@@ -163,7 +170,7 @@ std::optional<std::pair<Value, int64_t>> sameDim(Value result, int64_t d) {
                                            (d - (ri - 1)));
   }
   if (auto c = dyn_cast<ConcatOp>(op)) {
-    int64_t axis = c.getAxis() < 0 ? c.getAxis() + rank : c.getAxis();
+    int64_t axis = normalizedAxis(c.getAxis(), rank);
     if (d != axis)
       return std::make_pair(c.getInputs().front(), d);
     return std::nullopt;
@@ -227,9 +234,9 @@ std::optional<std::pair<Value, int64_t>> sameDim(Value result, int64_t d) {
     const SymbolicDim &entry = (*target)[t];
     if (entry.isConstant() && entry.constant == 1 && j >= 0)
       return std::make_pair(e.getInput(), j);
-    if (!entry.unknown && !entry.isConstant() &&
+    if (entry.isSymbol() &&
         (j < 0 || in.getDimSize(j) == 1 || symbolicDim(e.getInput(), j) == entry))
-      return std::make_pair(entry.tensor, entry.index);
+      return entry.symbol();
     return std::nullopt;
   }
   // Scatters keep their data's dims; GatherElements has its indices'.
@@ -239,7 +246,7 @@ std::optional<std::pair<Value, int64_t>> sameDim(Value result, int64_t d) {
     return std::make_pair(g.getIndices(), d);
   // TopK keeps every dim but its axis (k there).
   if (auto t = dyn_cast<TopKOp>(op)) {
-    int64_t axis = t.getAxis() < 0 ? t.getAxis() + rank : t.getAxis();
+    int64_t axis = normalizedAxis(t.getAxis(), rank);
     if (d != axis)
       return std::make_pair(t.getInput(), d);
     return std::nullopt;
@@ -380,15 +387,20 @@ std::optional<SmallVector<SymbolicDim>> elements(Value v, int depth) {
         default: return SymbolicDim{};
         }
       }
-      // max(x, x), min(x, x), x * 1, x / 1, x + 0, x - 0 keep the symbol.
+      // Sums and differences of sizes are linear forms (past + new).
+      if (kind == BinaryKind::add)
+        return addDims(x, y);
+      if (kind == BinaryKind::sub)
+        return addDims(x, scaleDim(y, -1));
+      if (kind == BinaryKind::mul && x.isConstant())
+        return scaleDim(y, x.constant);
+      if (kind == BinaryKind::mul && y.isConstant())
+        return scaleDim(x, y.constant);
+      // max(x, x), min(x, x), x / 1 keep the form.
       if ((kind == BinaryKind::max || kind == BinaryKind::min) && !x.unknown && x == y)
         return x;
-      if (!x.unknown && y.isConstant() &&
-          ((y.constant == 1 && (kind == BinaryKind::mul || kind == BinaryKind::div)) ||
-           (y.constant == 0 && (kind == BinaryKind::add || kind == BinaryKind::sub))))
+      if (!x.unknown && y.isConstant() && y.constant == 1 && kind == BinaryKind::div)
         return x;
-      if (!y.unknown && x.isConstant() && x.constant == 1 && kind == BinaryKind::mul)
-        return y;
       return SymbolicDim{};
     });
   }
@@ -403,8 +415,8 @@ std::optional<SmallVector<SymbolicDim>> elements(Value v, int depth) {
       if (!x.unknown && x == y)
         return SymbolicDim::ofConstant(eq);
       // A dim is never negative (Expand's where(shape == -1, 1, shape)).
-      if ((!x.unknown && !x.isConstant() && y.isConstant() && y.constant < 0) ||
-          (!y.unknown && !y.isConstant() && x.isConstant() && x.constant < 0))
+      if ((x.nonNegative() && y.isConstant() && y.constant < 0) ||
+          (y.nonNegative() && x.isConstant() && x.constant < 0))
         return SymbolicDim::ofConstant(!eq);
       return SymbolicDim{};
     });
@@ -590,6 +602,42 @@ thread_local llvm::DenseMap<std::pair<Value, int64_t>, SymbolicDim> *known = nul
 SymbolicDim findSymbolicDim(Value v, int64_t d);
 } // namespace
 
+SymbolicDim addDims(const SymbolicDim &a, const SymbolicDim &b) {
+  if (a.unknown || b.unknown)
+    return {};
+  SymbolicDim out = SymbolicDim::ofConstant(a.constant + b.constant);
+  out.terms.append(a.terms.begin(), a.terms.end());
+  out.terms.append(b.terms.begin(), b.terms.end());
+  auto key = [](const SymbolicDim::Term &t) {
+    return std::make_pair(t.tensor.getAsOpaquePointer(), t.index);
+  };
+  llvm::sort(out.terms, [&](const auto &x, const auto &y) { return key(x) < key(y); });
+  // Merge a symbol's terms; drop those that cancel.
+  SmallVector<SymbolicDim::Term, 1> merged;
+  for (const SymbolicDim::Term &t : out.terms) {
+    if (!merged.empty() && key(merged.back()) == key(t))
+      merged.back().coeff += t.coeff;
+    else
+      merged.push_back(t);
+    if (merged.back().coeff == 0)
+      merged.pop_back();
+  }
+  out.terms = std::move(merged);
+  return out;
+}
+
+SymbolicDim scaleDim(const SymbolicDim &a, int64_t c) {
+  if (a.unknown)
+    return {};
+  if (c == 0)
+    return SymbolicDim::ofConstant(0);
+  SymbolicDim out = a;
+  out.constant *= c;
+  for (SymbolicDim::Term &t : out.terms)
+    t.coeff *= c;
+  return out;
+}
+
 SymbolicDim symbolicDim(Value v, int64_t d) {
   llvm::DenseMap<std::pair<Value, int64_t>, SymbolicDim> local;
   bool outermost = !known;
@@ -644,6 +692,28 @@ SymbolicDim findSymbolicDim(Value v, int64_t d) {
       if (target && at >= 0 && (*target)[at].isConstant() &&
           (*target)[at].constant > (isa<ExpandOp>(v.getDefiningOp()) ? 1 : 0))
         return (*target)[at];
+      // A sum of sizes there (past + new) is the dim: a reshape takes it,
+      // an expand when the input's dim is 1 or the same sum.
+      if (target && at >= 0 && !(*target)[at].unknown && !(*target)[at].isConstant() &&
+          !(*target)[at].isSymbol() && (*target)[at].nonNegative()) {
+        const SymbolicDim &entry = (*target)[at];
+        Value in = v.getDefiningOp()->getOperand(0);
+        auto it = cast<RankedTensorType>(in.getType());
+        int64_t j = d - (rank - it.getRank());
+        if (isa<ReshapeOp>(v.getDefiningOp()) || j < 0 || it.getDimSize(j) == 1 ||
+            symbolicDim(in, j) == entry)
+          return entry;
+      }
+    }
+    // A concatenation's length is the sum of its parts'.
+    if (auto c = v.getDefiningOp<ConcatOp>()) {
+      int64_t axis = normalizedAxis(c.getAxis(), t.getRank());
+      if (d == axis) {
+        SymbolicDim sum = SymbolicDim::ofConstant(0);
+        for (Value part : c.getInputs())
+          sum = addDims(sum, symbolicDim(part, axis));
+        return sum.unknown ? SymbolicDim::ofDim(v, d) : sum;
+      }
     }
     std::optional<std::pair<Value, int64_t>> next = sameDim(v, d);
     if (!next)

@@ -24,22 +24,45 @@
 
 namespace kiln {
 
-/// One entry of a shape: a constant, a symbol (the dim `index` of `tensor`
-/// after following equalities to their root), or unknown.
+/// One entry of a shape: a constant, a symbol (the dim `index` of a tensor
+/// after following equalities to their root), a sum of symbols and a
+/// constant (a concatenation's length: past + new), or unknown. Known
+/// entries are the linear form `constant + sum(coeff * symbol)`, terms
+/// sorted and merged, so two forms are one size when they are equal.
 struct SymbolicDim {
+  struct Term {
+    mlir::Value tensor;
+    int64_t index;
+    int64_t coeff;
+    bool operator==(const Term &o) const {
+      return tensor == o.tensor && index == o.index && coeff == o.coeff;
+    }
+  };
   int64_t constant = 0;
-  mlir::Value tensor;
-  int64_t index = -1;
+  llvm::SmallVector<Term, 1> terms;
   bool unknown = true;
 
-  static SymbolicDim ofConstant(int64_t c) { return {c, {}, -1, false}; }
-  static SymbolicDim ofDim(mlir::Value t, int64_t i) { return {0, t, i, false}; }
-  bool isConstant() const { return !unknown && !tensor; }
+  static SymbolicDim ofConstant(int64_t c) { return {c, {}, false}; }
+  static SymbolicDim ofDim(mlir::Value t, int64_t i) { return {0, {{t, i, 1}}, false}; }
+  bool isConstant() const { return !unknown && terms.empty(); }
+  /// One symbol, nothing added: its tensor and dim are `symbol()`.
+  bool isSymbol() const {
+    return !unknown && constant == 0 && terms.size() == 1 && terms[0].coeff == 1;
+  }
+  std::pair<mlir::Value, int64_t> symbol() const { return {terms[0].tensor, terms[0].index}; }
+  /// Known never to be negative (a size, or a sum of sizes).
+  bool nonNegative() const {
+    return !unknown && constant >= 0 &&
+           llvm::all_of(terms, [](const Term &t) { return t.coeff > 0; });
+  }
   bool operator==(const SymbolicDim &o) const {
-    return unknown == o.unknown && constant == o.constant && tensor == o.tensor &&
-           index == o.index;
+    return unknown == o.unknown && constant == o.constant && terms == o.terms;
   }
 };
+
+/// a + b and c * a as linear forms (unknown when either is).
+SymbolicDim addDims(const SymbolicDim &a, const SymbolicDim &b);
+SymbolicDim scaleDim(const SymbolicDim &a, int64_t c);
 
 /// The symbol dim `index` of `tensor` is (a constant when static).
 SymbolicDim symbolicDim(mlir::Value tensor, int64_t index);

@@ -174,3 +174,50 @@ func.func @routing_rows(%s: tensor<?x8xf32>) -> tensor<1xi1> {
   %eq = kiln.compare eq %a, %b : tensor<1xi64>, tensor<1xi64>
   return %eq : tensor<1xi1>
 }
+
+// -----
+
+// Sums of sizes: a concatenation's length (here along a negative axis) is
+// the sum of its parts' (past + new), and shape arithmetic adding the same
+// dims is the same size, in either order. Differences cancel: (p + s) - p
+// is s. The checks fold to true.
+// CHECK-LABEL: func.func @concat_length_sums
+// CHECK-NEXT: %[[T:.*]] = arith.constant dense<true> : tensor<1xi1>
+// CHECK-NEXT: return %[[T]], %[[T]]
+func.func @concat_length_sums(%past: tensor<?x2x?x16xf32> {kiln.dim_names = ["b", "h", "p", "d"]},
+                              %new: tensor<?x2x?x16xf32> {kiln.dim_names = ["b", "h", "s", "d"]})
+    -> (tensor<1xi1>, tensor<1xi1>) {
+  %kv = kiln.concat %past, %new axis = -2 : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>
+  %at = arith.constant dense<[2]> : tensor<1xi64>
+  %sp = kiln.shape %past : tensor<?x2x?x16xf32>
+  %sn = kiln.shape %new : tensor<?x2x?x16xf32>
+  %skv = kiln.shape %kv : tensor<?x2x?x16xf32>
+  %p = kiln.gather %sp[%at] axis = 0 : tensor<4xi64>, tensor<1xi64>
+  %s = kiln.gather %sn[%at] axis = 0 : tensor<4xi64>, tensor<1xi64>
+  %t = kiln.gather %skv[%at] axis = 0 : tensor<4xi64>, tensor<1xi64>
+  %sum = kiln.binary add %s, %p : tensor<1xi64>, tensor<1xi64>
+  %eq = kiln.compare eq %t, %sum : tensor<1xi64>, tensor<1xi64>
+  %diff = kiln.binary sub %t, %p : tensor<1xi64>, tensor<1xi64>
+  %eq2 = kiln.compare eq %diff, %s : tensor<1xi64>, tensor<1xi64>
+  return %eq, %eq2 : tensor<1xi1>, tensor<1xi1>
+}
+
+// -----
+
+// A sum is not any other size: the concatenation's length against the
+// past's alone stays a run-time comparison (a negative concat axis once
+// read as unsigned made the length the past's).
+// CHECK-LABEL: func.func @concat_length_not_past
+// CHECK: kiln.compare eq
+func.func @concat_length_not_past(%past: tensor<?x2x?x16xf32> {kiln.dim_names = ["b", "h", "p", "d"]},
+                                  %new: tensor<?x2x?x16xf32> {kiln.dim_names = ["b", "h", "s", "d"]})
+    -> tensor<1xi1> {
+  %kv = kiln.concat %past, %new axis = -2 : tensor<?x2x?x16xf32>, tensor<?x2x?x16xf32>
+  %at = arith.constant dense<[2]> : tensor<1xi64>
+  %sp = kiln.shape %past : tensor<?x2x?x16xf32>
+  %skv = kiln.shape %kv : tensor<?x2x?x16xf32>
+  %p = kiln.gather %sp[%at] axis = 0 : tensor<4xi64>, tensor<1xi64>
+  %t = kiln.gather %skv[%at] axis = 0 : tensor<4xi64>, tensor<1xi64>
+  %eq = kiln.compare eq %t, %p : tensor<1xi64>, tensor<1xi64>
+  return %eq : tensor<1xi1>
+}
