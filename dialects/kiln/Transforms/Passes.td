@@ -112,7 +112,9 @@ def KilnSessionState : Pass<"kiln-session-state", "mlir::func::FuncOp"> {
     For `kiln compile --max-context N`. An output `present = Concat(past,
     new)` along a dynamic dim of an input `past` read by nothing else (what
     exporters write for a KV cache: `past_key_values.0.key` ->
-    `present.0.key`) becomes session state: a new argument, the cache, with
+    `present.0.key`; an attention op's own `past(pk, pv)` cache, as ONNX
+    Attention and MultiHeadAttention import, is first written as those
+    concatenations) becomes session state: a new argument, the cache, with
     N entries along that dim (its other dims are past's), marked
     `bufferization.writable`; `kiln.cache_append` writes `new` at the
     current length (past's dim, which the runtime fills with the cache's

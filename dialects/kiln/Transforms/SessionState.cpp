@@ -34,6 +34,33 @@ Value dimOf(OpBuilder &b, Location loc, Value v, int64_t d) {
   return ReshapeOp::create(b, loc, vec1, dim, Value(), false);
 }
 
+/// An attention op with its own cache (ONNX Attention's and
+/// MultiHeadAttention's past_key/past_value, imported as
+/// `kiln.attention ... past(pk, pv)`) attends to Concat(past, new) and
+/// returns those as its present: written out as the concatenations, the
+/// pairs below find them. (Equivalent: the op's causal frontier is
+/// aligned to the end of past + new either way.)
+void attentionCachesAsConcats(Block &body) {
+  SmallVector<AttentionOp> ops;
+  for (Operation &op : body)
+    if (auto a = dyn_cast<AttentionOp>(op); a && a.getPastKey())
+      ops.push_back(a);
+  for (AttentionOp a : ops) {
+    OpBuilder b(a);
+    Location loc = a.getLoc();
+    Value key = ConcatOp::create(b, loc, ValueRange{a.getPastKey(), a.getKey()},
+                                 b.getI64IntegerAttr(2));
+    Value value = ConcatOp::create(b, loc, ValueRange{a.getPastValue(), a.getValue()},
+                                   b.getI64IntegerAttr(2));
+    auto plain = AttentionOp::create(b, loc, a.getQuery(), key, value, a.getMask(), Value(),
+                                     Value(), a.getCausal(), a.getScaleAttr(), a.getSoftcapAttr());
+    a.getOutput().replaceAllUsesWith(plain.getOutput());
+    a.getPresent()[0].replaceAllUsesWith(key);
+    a.getPresent()[1].replaceAllUsesWith(value);
+    a.erase();
+  }
+}
+
 struct KilnSessionStatePass : kiln::impl::KilnSessionStateBase<KilnSessionStatePass> {
   using KilnSessionStateBase::KilnSessionStateBase;
 
@@ -42,6 +69,7 @@ struct KilnSessionStatePass : kiln::impl::KilnSessionStateBase<KilnSessionStateP
     if (maxContext <= 0 || main.getName() != "main" || main.getBody().empty())
       return;
     Block &body = main.getBody().front();
+    attentionCachesAsConcats(body);
     auto ret = cast<func::ReturnOp>(body.getTerminator());
     struct Pair {
       unsigned output;

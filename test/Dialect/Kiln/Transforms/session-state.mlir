@@ -61,3 +61,26 @@ func.func @main(%new: tensor<?x2x1x16xf32> {kiln.name = "k", kiln.dim_names = ["
   %c0 = kiln.concat %p0, %new axis = 2 : tensor<?x2x?x16xf32>, tensor<?x2x1x16xf32>
   return %c0 : tensor<?x2x?x16xf32>
 }
+
+// -----
+
+// An attention op's own cache (ONNX Attention's past_key / past_value) is
+// written as Concat(past, new) first: both pasts become caches, the op
+// attends to the appended caches and keeps its mask and causal frontier.
+// CHECK-LABEL: func.func @main
+// CHECK-SAME: kiln.name = "past_key.length"
+// CHECK-SAME: kiln.name = "past_value.length"
+// CHECK-SAME: kiln.name = "past_key", kiln.state = {axis = 2 : i64, length_input = 3 : i64, length_output = 1 : i64, present = "present_key"}
+// CHECK-SAME: kiln.name = "past_value", kiln.state = {axis = 2 : i64, length_input = 4 : i64, length_output = 2 : i64, present = "present_value"}
+// CHECK: %[[K:.*]] = kiln.cache_append
+// CHECK: %[[V:.*]] = kiln.cache_append
+// CHECK: kiln.attention %arg0, %[[K]], %[[V]] {causal} : tensor<1x4x1x8xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32> -> tensor<1x4x1x8xf32>
+func.func @main(%q: tensor<1x4x1x8xf32> {kiln.name = "q"}, %k: tensor<1x2x1x8xf32> {kiln.name = "k"},
+                %v: tensor<1x2x1x8xf32> {kiln.name = "v"},
+                %pk: tensor<1x2x?x8xf32> {kiln.name = "past_key", kiln.dim_names = ["", "", "past", ""]},
+                %pv: tensor<1x2x?x8xf32> {kiln.name = "past_value", kiln.dim_names = ["", "", "past", ""]})
+    -> (tensor<1x4x1x8xf32> {kiln.name = "y"}, tensor<1x2x?x8xf32> {kiln.name = "present_key"},
+        tensor<1x2x?x8xf32> {kiln.name = "present_value"}) {
+  %y, %ck, %cv = kiln.attention %q, %k, %v past(%pk, %pv : tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>) {causal} : tensor<1x4x1x8xf32>, tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32> -> tensor<1x4x1x8xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>
+  return %y, %ck, %cv : tensor<1x4x1x8xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>
+}
