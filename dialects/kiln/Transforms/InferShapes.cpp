@@ -4,6 +4,7 @@
 #include "dialects/kiln/IR/KilnOps.h"
 #include "dialects/kiln/IR/TypeInference.h"
 #include "dialects/kiln/Transforms/Passes.h"
+#include "dialects/kiln/Transforms/SymbolicShapes.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
@@ -70,8 +71,40 @@ static LogicalResult refinedTypes(Operation *op, SmallVectorImpl<Type> &types) {
       return fillFromTarget(op, dims, types[0]);
     }
   }
+  // A computed target (from shapes) gives the dims its constant entries
+  // fix: a reshape's positive ones; an expand's larger than 1, or the
+  // input's static dim where the entry is 1 or the input's dim is larger.
+  if (auto reshape = dyn_cast<ReshapeOp>(op); reshape && reshape.getShape()) {
+    auto e = symbolicElements(reshape.getShape());
+    auto type = cast<RankedTensorType>(types[0]);
+    if (e && (int64_t)e->size() == type.getRank()) {
+      SmallVector<int64_t> dims;
+      for (const SymbolicDim &d : *e)
+        dims.push_back(d.isConstant() && d.constant > 0 ? d.constant : ShapedType::kDynamic);
+      return fillFromTarget(op, dims, types[0]);
+    }
+  }
   if (auto expand = dyn_cast<ExpandOp>(op)) {
     std::optional<SmallVector<int64_t>> target = constantInts(expand.getShape());
+    if (!target && expand.getShape()) {
+      auto e = symbolicElements(expand.getShape());
+      auto type = cast<RankedTensorType>(types[0]);
+      auto in = expand.getInput().getType();
+      if (!e || (int64_t)e->size() != type.getRank() || in.getRank() > type.getRank())
+        return success();
+      SmallVector<int64_t> dims;
+      for (auto [i, d] : llvm::enumerate(*e)) {
+        int64_t j = (int64_t)i - (type.getRank() - in.getRank());
+        int64_t inDim = j >= 0 ? in.getDimSize(j) : 1;
+        if (d.isConstant() && d.constant > 1)
+          dims.push_back(d.constant);
+        else if (!ShapedType::isDynamic(inDim) && (inDim > 1 || (d.isConstant() && d.constant == 1)))
+          dims.push_back(inDim);
+        else
+          dims.push_back(ShapedType::kDynamic);
+      }
+      return fillFromTarget(op, dims, types[0]);
+    }
     if (!target)
       return success();
     if (llvm::any_of(*target, [](int64_t d) { return d < 0; }))

@@ -480,6 +480,49 @@ Value constantTarget(PatternRewriter &rewriter, Location loc, ArrayRef<int64_t> 
   return shape;
 }
 
+/// The value of a reshape target's literal -1 when its other entries are
+/// constants or sizes of the input's dims (each claiming one dim of that
+/// size, anywhere) and the input's dims left are static; `at` its index.
+std::optional<int64_t> minusOneValue(ReshapeOp op, ArrayRef<SymbolicDim> target,
+                                     std::optional<int64_t> &at) {
+  auto in = op.getInput().getType();
+  SmallVector<bool> used(in.getRank(), false);
+  int64_t targetProduct = 1;
+  for (auto [i, e] : llvm::enumerate(target)) {
+    if (e.isConstant() && e.constant == -1) {
+      if (at)
+        return std::nullopt;
+      at = i;
+    } else if (e.isConstant() && e.constant == 0) {
+      if ((int64_t)i >= in.getRank() || used[i])
+        return std::nullopt;
+      used[i] = true; // copies its own dim
+    } else if (e.isConstant() && e.constant > 0) {
+      targetProduct *= e.constant;
+    } else if (!e.unknown && !e.isConstant()) {
+      bool found = false;
+      for (int64_t j = 0; j < in.getRank() && !found; ++j)
+        if (!used[j] && in.isDynamicDim(j) && symbolicDim(op.getInput(), j) == e)
+          used[j] = found = true;
+      if (!found)
+        return std::nullopt;
+    } else {
+      return std::nullopt;
+    }
+  }
+  int64_t inProduct = 1;
+  for (int64_t j = 0; j < in.getRank(); ++j) {
+    if (used[j])
+      continue;
+    if (in.isDynamicDim(j))
+      return std::nullopt;
+    inProduct *= in.getDimSize(j);
+  }
+  if (!at || targetProduct == 0 || inProduct % targetProduct)
+    return std::nullopt;
+  return inProduct / targetProduct;
+}
+
 /// A reshape target whose entries are constants or the input's own dims
 /// (0) with at most one other (-1): the constant target.
 struct SymbolicReshapeTarget : OpRewritePattern<ReshapeOp> {
@@ -510,8 +553,17 @@ struct SymbolicReshapeTarget : OpRewritePattern<ReshapeOp> {
         ++unknown;
       }
     }
-    if (unknown > 1)
-      return failure();
+    if (unknown > 1) {
+      // A literal -1 beside sizes of the input's dims at other positions
+      // (DeepSeek's view(b, T, -1, 32) of [b, 1, T, 128]) is what the
+      // input's static dims leave: then only those sizes stay unknown.
+      std::optional<int64_t> at, value = minusOneValue(op, *e, at);
+      if (!value)
+        return failure();
+      target[*at] = *value;
+      if (--unknown > 1)
+        return failure();
+    }
     Value shape = constantTarget(rewriter, op.getLoc(), target, op.getShape().getType());
     rewriter.modifyOpInPlace(op, [&] {
       op.getShapeMutable().assign(shape);

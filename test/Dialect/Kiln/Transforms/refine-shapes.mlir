@@ -221,3 +221,33 @@ func.func @concat_length_not_past(%past: tensor<?x2x?x16xf32> {kiln.dim_names = 
   %eq = kiln.compare eq %t, %p : tensor<1xi64>, tensor<1xi64>
   return %eq : tensor<1xi1>
 }
+
+// -----
+
+// view(b, T, -1, 32) of [b, 1, T, 128] (DeepSeek's kv_b_proj output, b and
+// T from shapes at other positions): the -1 is what the static dims leave
+// (128 / 32), so the target becomes the constant [0, -1, 4, 32] and the
+// heads are static. A computed expand target gives the dims its constants
+// fix: zeros expanded to [b, 4, T, 24] are ?x4x?x24.
+// CHECK-LABEL: func.func @minus_one_beside_moved_symbols
+// CHECK: %[[T:.*]] = arith.constant dense<[0, -1, 4, 32]> : tensor<4xi64>
+// CHECK: kiln.reshape %arg0 shape %[[T]] : tensor<4xi64> : tensor<?x1x?x128xf32> -> tensor<?x?x4x32xf32>
+// CHECK: kiln.expand %{{.*}} shape %{{.*}} : tensor<4xi64> : tensor<f32> -> tensor<?x4x?x24xf32>
+func.func @minus_one_beside_moved_symbols(%x: tensor<?x1x?x128xf32>)
+    -> (tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>) {
+  %s = kiln.shape %x : tensor<?x1x?x128xf32>
+  %i0 = arith.constant dense<[0]> : tensor<1xi64>
+  %i2 = arith.constant dense<[2]> : tensor<1xi64>
+  %b = kiln.gather %s[%i0] axis = 0 : tensor<4xi64>, tensor<1xi64>
+  %t = kiln.gather %s[%i2] axis = 0 : tensor<4xi64>, tensor<1xi64>
+  %m1 = arith.constant dense<[-1]> : tensor<1xi64>
+  %c32 = arith.constant dense<[32]> : tensor<1xi64>
+  %target = kiln.concat %b, %t, %m1, %c32 axis = 0 : tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>
+  %r = kiln.reshape %x shape %target : tensor<4xi64> : tensor<?x1x?x128xf32> -> tensor<?x?x?x?xf32>
+  %c4 = arith.constant dense<[4]> : tensor<1xi64>
+  %c24 = arith.constant dense<[24]> : tensor<1xi64>
+  %etarget = kiln.concat %b, %c4, %t, %c24 axis = 0 : tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>
+  %zero = arith.constant dense<0.0> : tensor<f32>
+  %z = kiln.expand %zero shape %etarget : tensor<4xi64> : tensor<f32> -> tensor<?x?x?x?xf32>
+  return %r, %z : tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>
+}
