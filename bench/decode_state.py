@@ -3,9 +3,11 @@
 
 Exports Hugging Face's LlamaForCausalLM (export_hf.py --size bench: hidden
 512, 4 layers, 2 K/V heads of 64; eager attention, TorchScript, lengths
-dynamic) as a decode step with past_key_values inputs and present outputs,
-then at each cache length P in `--lengths`, alternating for `--rounds`
-rounds, times one decode step (1 new token after P cached ones) three ways:
+dynamic; or `--onnx` another decode-step export with input_ids,
+attention_mask and past_* inputs, such as DeepSeek-V3's) as a decode
+step with past_key_values inputs and present outputs, then at each cache
+length P in `--lengths`, alternating for `--rounds` rounds, times one
+decode step (1 new token after P cached ones) three ways:
 
 - state: compiled with `--max-context` (the largest P + 16), the caches
   kept in the session (C API through ctypes): the step appends its entries
@@ -115,7 +117,8 @@ def main():
 
     proto = onnx.load(model)
     pasts = [i for i in proto.graph.input if i.name.startswith("past")]
-    dims = [d.dim_value for d in pasts[0].type.tensor_type.shape.dim]
+    # Each past's own heads and width (DeepSeek's latent and RoPE caches differ).
+    dims = [[d.dim_value for d in i.type.tensor_type.shape.dim] for i in pasts]
     vocab = [d.dim_value for d in proto.graph.output[0].type.tensor_type.shape.dim][-1]
     lib = ctypes.CDLL(args.lib)
     lib.kiln_last_error.restype = ctypes.c_char_p
@@ -143,9 +146,8 @@ def main():
             rewind()
             results[p]["state"].append(best_ms(step, args.iterations, rewind))
             # Inputs: the caches in, the presents out.
-            past = [rng.standard_normal((1, dims[1], p, dims[3])).astype(np.float32)
-                    for _ in pasts]
-            presents = [np.zeros((1, dims[1], p + 1, dims[3]), np.float32) for _ in pasts]
+            past = [rng.standard_normal((1, d[1], p, d[3])).astype(np.float32) for d in dims]
+            presents = [np.zeros((1, d[1], p + 1, d[3]), np.float32) for d in dims]
             feeds = [("input_ids", token), ("attention_mask", mask)] + \
                 [(i.name, a) for i, a in zip(pasts, past)]
             step = inputs.prepare(feeds, [logits] + presents)
