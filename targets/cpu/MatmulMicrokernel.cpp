@@ -77,6 +77,10 @@ struct MatmulMicrokernelPass
   struct MatmulForm {
     SmallVector<ReassociationIndices> aGroups, bGroups, cGroups;
     bool batched = false, bTransposed = false;
+    // B has no batch dims but the rows' outer dims cannot join the rows
+    // (a view of a session cache: [B, 1, T, C] with B's stride the
+    // cache's): those dims are the grid, B the same in each entry.
+    bool bShared = false;
   };
 
   static std::optional<MatmulForm> matchMatmul(linalg::LinalgOp op) {
@@ -134,6 +138,13 @@ struct MatmulMicrokernelPass
       return memref::CollapseShapeOp::isGuaranteedCollapsible(cast<MemRefType>(v.getType()),
                                                               groups);
     };
+    if (!form.batched && nm > 1 &&
+        (!collapsible(op.getDpsInputs()[0], form.aGroups) ||
+         !collapsible(op.getDpsInits()[0], form.cGroups))) {
+      form.batched = form.bShared = true;
+      form.aGroups = {range(0, nm - 1), {nm - 1}, {nm}};
+      form.cGroups = form.aGroups;
+    }
     if (!collapsible(op.getDpsInputs()[0], form.aGroups) ||
         !collapsible(op.getDpsInputs()[1], form.bGroups) ||
         !collapsible(op.getDpsInits()[0], form.cGroups))
@@ -199,7 +210,8 @@ struct MatmulMicrokernelPass
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(par.getBody());
       Value i = par.getInductionVars()[0];
-      emitter.emit(slice(a, i), slice(bm, i), slice(c, i), scratch, /*parallel=*/false);
+      emitter.emit(slice(a, i), form.bShared ? bm : slice(bm, i), slice(c, i), scratch,
+                   /*parallel=*/false);
     }
     op->erase();
   }

@@ -105,3 +105,30 @@ func.func @not_f32(%a: memref<16x16xf64>, %b: memref<16x16xf64>, %c: memref<16x1
   linalg.matmul ins(%a, %b : memref<16x16xf64>, memref<16x16xf64>) outs(%c : memref<16x16xf64>)
   return
 }
+
+// -----
+
+// Rows whose outer dims cannot join them (a session cache viewed as
+// [B, 1, T, C]: B's stride is the cache's, not T x C): the outer dims are
+// the grid and B, without batch dims, is read by every entry.
+// CHECK-LABEL: func.func @cache_rows
+// CHECK: memref.collapse_shape %arg0 {{\[\[}}0, 1], [2], [3]] : memref<?x1x?x128xf32, strided<[140800, 140800, 128, 1]>> into memref<?x?x128xf32, strided<[140800, 128, 1]>>
+// CHECK: scf.parallel (%[[I:.*]]) = (%c0) to (%{{.*}}) step (%c1)
+// CHECK: memref.subview %{{.*}}[%[[I]], 0, 0] [1, %{{.*}}, 128] [1, 1, 1]
+// CHECK: vector.fma
+// CHECK-NOT: linalg.generic
+func.func @cache_rows(%a: memref<?x1x?x128xf32, strided<[140800, 140800, 128, 1]>>, %b: memref<128x64xf32>,
+                      %c: memref<?x1x?x64xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>,
+                                   affine_map<(d0, d1, d2, d3, d4) -> (d4, d3)>,
+                                   affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<?x1x?x128xf32, strided<[140800, 140800, 128, 1]>>, memref<128x64xf32>)
+      outs(%c : memref<?x1x?x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
