@@ -146,11 +146,7 @@ struct StftLowering : OpRewritePattern<StftOp> {
     MLIRContext *ctx = op.getContext();
     Type index = rewriter.getIndexType();
     auto scalar = [&](Value v) -> Value {
-      Value s = tensor::ExtractOp::create(
-          rewriter, loc, v,
-          SmallVector<Value>(cast<RankedTensorType>(v.getType()).getRank(),
-                             arith::ConstantIndexOp::create(rewriter, loc, 0)));
-      return arith::IndexCastOp::create(rewriter, loc, index, s);
+      return arith::IndexCastOp::create(rewriter, loc, index, scalarOf(rewriter, loc, v));
     };
     auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(rewriter, loc, v).getResult(); };
     Value step = scalar(op.getFrameStep());

@@ -557,8 +557,7 @@ struct NonZeroLowering : OpRewritePattern<NonZeroOp> {
     }
     Value n = arith::IndexCastOp::create(rewriter, loc, index,
                                          tensor::ExtractOp::create(rewriter, loc, count, ValueRange{}));
-    n = arith::MinUIOp::create(rewriter, loc, n, elements);
-    n.getDefiningOp()->setAttr("kiln.data_size", rewriter.getUnitAttr()); // (SymbolicDims)
+    n = dataSize(rewriter, loc, n, elements);
     Value result = tensor::EmptyOp::create(rewriter, loc, out.getShape(), i64, ValueRange{n});
     Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0),
           c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);

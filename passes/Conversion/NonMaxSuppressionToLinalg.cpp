@@ -92,10 +92,6 @@ struct NonMaxSuppressionLowering : OpRewritePattern<NonMaxSuppressionOp> {
     Location loc = op.getLoc();
     Type index = rewriter.getIndexType(), i64 = rewriter.getI64Type();
     auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(rewriter, loc, v).getResult(); };
-    auto first = [&](Value t) -> Value {
-      auto type = cast<RankedTensorType>(t.getType());
-      return tensor::ExtractOp::create(rewriter, loc, t, SmallVector<Value>(type.getRank(), cst(0)));
-    };
     Value boxes = op.getBoxes(), scores = op.getScores();
     Value batches = tensor::DimOp::create(rewriter, loc, scores, 0);
     Value classes = tensor::DimOp::create(rewriter, loc, scores, 1);
@@ -116,16 +112,16 @@ struct NonMaxSuppressionLowering : OpRewritePattern<NonMaxSuppressionOp> {
     if (Value m = op.getMaxOutput()) {
       Value given = arith::IndexCastOp::create(
           rewriter, loc, index,
-          arith::MaxSIOp::create(rewriter, loc, first(m),
+          arith::MaxSIOp::create(rewriter, loc, scalarOf(rewriter, loc, m),
                                  arith::ConstantOp::create(rewriter, loc, rewriter.getI64IntegerAttr(0))));
       picks = arith::MinUIOp::create(rewriter, loc, given, count);
     }
-    Value iou = op.getIouThreshold() ? first(op.getIouThreshold())
+    Value iou = op.getIouThreshold() ? scalarOf(rewriter, loc, op.getIouThreshold())
                                      : arith::ConstantOp::create(rewriter, loc, rewriter.getFloatAttr(elt, 0.0))
                                            .getResult();
     if (iou.getType() != elt)
       iou = arith::ExtFOp::create(rewriter, loc, elt, iou);
-    Value scoreMin = op.getScoreThreshold() ? first(op.getScoreThreshold()) : Value();
+    Value scoreMin = op.getScoreThreshold() ? scalarOf(rewriter, loc, op.getScoreThreshold()) : Value();
     if (scoreMin && scoreMin.getType() != elt)
       scoreMin = arith::ExtFOp::create(rewriter, loc, elt, scoreMin);
     Value rows = arith::MulIOp::create(rewriter, loc,
@@ -209,8 +205,7 @@ struct NonMaxSuppressionLowering : OpRewritePattern<NonMaxSuppressionOp> {
               });
           scf::YieldOp::create(b, l, perClass.getResults());
         });
-    Value n = arith::MinUIOp::create(rewriter, loc, perBatch.getResult(1), rows);
-    n.getDefiningOp()->setAttr("kiln.data_size", rewriter.getUnitAttr()); // (SymbolicDims)
+    Value n = dataSize(rewriter, loc, perBatch.getResult(1), rows);
     SmallVector<OpFoldResult> offsets = {rewriter.getIndexAttr(0), rewriter.getIndexAttr(0)};
     SmallVector<OpFoldResult> sizes = {n, rewriter.getIndexAttr(3)};
     SmallVector<OpFoldResult> strides = {rewriter.getIndexAttr(1), rewriter.getIndexAttr(1)};

@@ -76,6 +76,16 @@ inline int64_t normalizeAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+/// The scalar in a 0-d or one-element tensor (its first element).
+mlir::Value scalarOf(mlir::OpBuilder &b, mlir::Location loc, mlir::Value t);
+
+/// A size only the data decides (NonZero's count, NMS's selected boxes,
+/// Unique's distinct values): min(count, bound) on index values, marked
+/// `kiln.data_size` so that SymbolicDims makes it a data dim (stored by the
+/// dispatch computing it; the plan sizes buffers by `bound`).
+mlir::Value dataSize(mlir::OpBuilder &b, mlir::Location loc, mlir::Value count,
+                     mlir::Value bound);
+
 /// `tensor.empty` of `type` (dynamic extents from `dynamicSizes`) filled
 /// with `value`.
 mlir::Value filled(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,

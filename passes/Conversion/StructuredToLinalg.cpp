@@ -38,6 +38,18 @@ Value filled(OpBuilder &b, Location loc, RankedTensorType type, ValueRange dynam
   return linalg::FillOp::create(b, loc, value, empty).getResult(0);
 }
 
+Value scalarOf(OpBuilder &b, Location loc, Value t) {
+  auto type = cast<RankedTensorType>(t.getType());
+  SmallVector<Value> zeros(type.getRank(), arith::ConstantIndexOp::create(b, loc, 0));
+  return tensor::ExtractOp::create(b, loc, t, zeros);
+}
+
+Value dataSize(OpBuilder &b, Location loc, Value count, Value bound) {
+  Value n = arith::MinUIOp::create(b, loc, count, bound);
+  n.getDefiningOp()->setAttr("kiln.data_size", b.getUnitAttr()); // (SymbolicDims)
+  return n;
+}
+
 namespace {
 
 Value zeroOf(OpBuilder &b, Location loc, Type t) {

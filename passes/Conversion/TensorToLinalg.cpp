@@ -239,13 +239,6 @@ struct SliceLowering : OpRewritePattern<SliceOp> {
   }
 };
 
-/// The scalar in a 0-d or one-element tensor.
-Value scalarOf(OpBuilder &b, Location loc, Value t) {
-  auto type = cast<RankedTensorType>(t.getType());
-  SmallVector<Value> zeros(type.getRank(), arith::ConstantIndexOp::create(b, loc, 0));
-  return tensor::ExtractOp::create(b, loc, t, zeros);
-}
-
 struct PadLowering : OpRewritePattern<PadOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(PadOp op, PatternRewriter &rewriter) const override {
@@ -454,11 +447,8 @@ struct CumsumLowering : OpRewritePattern<CumsumOp> {
     int64_t r = t.getRank();
     MLIRContext *ctx = op.getContext();
     auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(rewriter, loc, v).getResult(); };
-    Value a = arith::IndexCastOp::create(
-        rewriter, loc, rewriter.getIndexType(),
-        tensor::ExtractOp::create(
-            rewriter, loc, axisTensor,
-            SmallVector<Value>(cast<RankedTensorType>(axisTensor.getType()).getRank(), cst(0))));
+    Value a = arith::IndexCastOp::create(rewriter, loc, rewriter.getIndexType(),
+                                         scalarOf(rewriter, loc, axisTensor));
     Value negative = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt, a, cst(0));
     a = arith::SelectOp::create(rewriter, loc, negative, arith::AddIOp::create(rewriter, loc, a, cst(r)), a);
     Value valid = arith::AndIOp::create(

@@ -191,8 +191,7 @@ struct UniqueLowering : OpRewritePattern<UniqueOp> {
                                                       arith::SelectOp::create(b, l, own, c(1), c(0)))};
     });
     Value first = firsts[0];
-    Value n = arith::MinUIOp::create(rewriter, loc, firsts[1], m);
-    n.getDefiningOp()->setAttr("kiln.data_size", rewriter.getUnitAttr()); // (SymbolicDims)
+    Value n = dataSize(rewriter, loc, firsts[1], m);
     bool sorted = op.getSorted();
     // rank[i] of a unique slice i: how many unique slices come before it.
     Value rank = loop(m, ValueRange{indexVector()}, [&](OpBuilder &b, Location l, Value i, ValueRange acc) {
