@@ -16,7 +16,8 @@
 //   [B, H, L, D]), [0, 1, 3, 2]), the Q Kᵀ form.
 // - A tensor assembled by scattering parts into an empty one (Hugging
 //   Face's MLA builds K as `k = q.new_empty(...); k[..., :dn] = k_nope;
-//   k[..., dn:] = k_rope`: a ScatterND chain at constant indices) is the
+//   k[..., dn:] = k_rope`: a ScatterND chain at constant indices, or with
+//   dynamic dims at a grid of Ranges computed from shapes) is the
 //   concatenation of the parts when they tile it.
 // - Transposes move out of a concatenation of equally transposed parts,
 //   and consecutive transposes compose: with the rule above, the key that
@@ -103,7 +104,8 @@ struct TransposeThroughLeadingReshapes : OpRewritePattern<ReshapeOp> {
 /// first q axes (whole on the others) when its constant indices enumerate
 /// exactly that box in row-major order, the order of the updates' rows.
 struct ScatterBox {
-  SmallVector<int64_t> lo, extent; // per data axis
+  SmallVector<int64_t> lo;           // per data axis
+  SmallVector<SymbolicDim> extent;   // per data axis (sizes: constants or symbols)
 };
 std::optional<ScatterBox> scatterBox(ScatterNdOp op) {
   DenseIntElementsAttr indices;
@@ -151,7 +153,95 @@ std::optional<ScatterBox> scatterBox(ScatterNdOp op) {
   }
   if (ut.getShape() != ArrayRef<int64_t>(extent))
     return std::nullopt;
-  box.extent = extent;
+  for (int64_t e : extent)
+    box.extent.push_back(SymbolicDim::ofConstant(e));
+  return box;
+}
+
+/// A 1-D index vector that runs lo, lo + 1, ...: Range(c, limit, 1) with a
+/// constant start, or a constant unit-step slice of a constant Range. Its
+/// first value and its length.
+std::optional<std::pair<int64_t, SymbolicDim>> indexRun(Value v) {
+  if (auto s = v.getDefiningOp<SliceOp>()) {
+    if (s.getRuntimeStarts() || s.getStarts().size() != 1 || s.getSteps()[0] != 1)
+      return std::nullopt;
+    auto inner = indexRun(s.getInput());
+    if (!inner || !inner->second.isConstant())
+      return std::nullopt;
+    int64_t n = inner->second.constant;
+    auto clampTo = [&](int64_t x) { return std::clamp<int64_t>(x < 0 ? x + n : x, 0, n); };
+    int64_t start = clampTo(s.getStarts()[0]), end = std::max(start, clampTo(s.getEnds()[0]));
+    return std::pair(inner->first + start, SymbolicDim::ofConstant(end - start));
+  }
+  auto r = v.getDefiningOp<RangeOp>();
+  if (!r)
+    return std::nullopt;
+  auto start = symbolicElements(r.getStart()), limit = symbolicElements(r.getLimit()),
+       delta = symbolicElements(r.getDelta());
+  if (!start || !limit || !delta || start->size() != 1 || limit->size() != 1 ||
+      delta->size() != 1 || !(*start)[0].isConstant() || !(*delta)[0].isConstant() ||
+      (*delta)[0].constant != 1 || (*limit)[0].unknown)
+    return std::nullopt;
+  SymbolicDim count = addDims((*limit)[0], SymbolicDim::ofConstant(-(*start)[0].constant));
+  if (!count.nonNegative())
+    return std::nullopt;
+  return std::pair((*start)[0].constant, count);
+}
+
+/// The box a ScatterND writes when its indices are a grid computed from
+/// shapes (torch's `x[..., a:b] = y` with dynamic dims: coordinate k is a
+/// run along axis k, Reshape(Expand(Reshape(run), shape), [..., 1]),
+/// concatenated on the last axis): the grid's rows are the updates' in
+/// row-major order.
+std::optional<ScatterBox> gridBox(ScatterNdOp op) {
+  auto dt = dyn_cast<RankedTensorType>(op.getData().getType());
+  auto it = dyn_cast<RankedTensorType>(op.getIndices().getType());
+  auto ut = dyn_cast<RankedTensorType>(op.getUpdates().getType());
+  auto coords = op.getIndices().getDefiningOp<ConcatOp>();
+  if (op.getReduction() != ScatterReduction::none || !dt || !it || !ut || !coords)
+    return std::nullopt;
+  int64_t q = dt.getRank();
+  if (it.getRank() != q + 1 || it.isDynamicDim(q) || it.getDimSize(q) != q ||
+      ut.getRank() != q || (int64_t)coords.getInputs().size() != q ||
+      ((int64_t)coords.getAxis() != q && (int64_t)coords.getAxis() != -1))
+    return std::nullopt;
+  ScatterBox box;
+  for (auto [k, c] : llvm::enumerate(coords.getInputs())) {
+    auto unit = c.getDefiningOp<ReshapeOp>(); // [..., 1]
+    auto spread = unit ? unit.getInput().getDefiningOp<ExpandOp>() : ExpandOp();
+    if (!spread || cast<RankedTensorType>(spread.getType()).getRank() != q)
+      return std::nullopt;
+    // The run along axis k: 1-D (the last axis), or reshaped to unit dims
+    // but at k.
+    Value run = spread.getInput();
+    auto rt = cast<RankedTensorType>(run.getType());
+    int64_t axis = q - 1;
+    if (rt.getRank() > 1) {
+      axis = -1;
+      for (int64_t d = 0; d < rt.getRank(); ++d)
+        if (rt.getDimSize(d) != 1) {
+          if (axis >= 0)
+            return std::nullopt;
+          axis = d + (q - rt.getRank());
+        }
+      auto r = run.getDefiningOp<ReshapeOp>();
+      if (!r || r.getInput().getType().getRank() != 1)
+        return std::nullopt;
+      run = r.getInput();
+    }
+    auto values = indexRun(run);
+    if (axis != (int64_t)k || !values || values->first < 0)
+      return std::nullopt;
+    // The grid's extent on axis k and the updates' are the run's length.
+    SymbolicDim count = values->second;
+    if (!(symbolicDim(op.getIndices(), k) == count) || !(symbolicDim(op.getUpdates(), k) == count))
+      return std::nullopt;
+    if (count.isConstant() && !dt.isDynamicDim(k) &&
+        values->first + count.constant > dt.getDimSize(k))
+      return std::nullopt;
+    box.lo.push_back(values->first);
+    box.extent.push_back(count);
+  }
   return box;
 }
 
@@ -164,37 +254,64 @@ struct ScatterTilesAsConcat : OpRewritePattern<ScatterNdOp> {
       if (auto next = dyn_cast<ScatterNdOp>(user); next && next.getData() == last.getResult())
         return failure(); // not the end of the chain
     auto dt = dyn_cast<RankedTensorType>(last.getType());
-    if (!dt || !dt.hasStaticShape())
+    if (!dt)
       return failure();
     SmallVector<std::pair<ScatterBox, Value>> parts;
+    SmallVector<std::pair<Operation *, ScatterNdOp>> shapeReaders;
     for (ScatterNdOp op = last; op;) {
       std::optional<ScatterBox> box = scatterBox(op);
+      if (!box)
+        box = gridBox(op);
       if (!box)
         return failure();
       parts.push_back({*box, op.getUpdates()});
       auto prev = op.getData().getDefiningOp<ScatterNdOp>();
-      op = prev && prev.getResult().hasOneUse() ? prev : ScatterNdOp();
+      // Besides the next scatter, a link may be read for its shape only
+      // (torch sizes the next part by a slice of it): that is its data's.
+      auto shapeOnly = [&](Operation *u) {
+        if (isa<ShapeOp>(u))
+          return true;
+        auto sl = dyn_cast<SliceOp>(u);
+        return sl && llvm::all_of(sl->getUsers(), [](Operation *x) { return isa<ShapeOp>(x); });
+      };
+      if (prev && llvm::all_of(prev->getUsers(),
+                               [&](Operation *u) { return u == op || shapeOnly(u); })) {
+        for (Operation *u : prev->getUsers())
+          if (u != op)
+            shapeReaders.push_back({u, prev});
+        op = prev;
+      } else {
+        op = ScatterNdOp();
+      }
     }
-    // One axis where the boxes differ; they must cover it exactly.
+    // One axis where the boxes differ from the base; along it they must
+    // cover it exactly, from 0 in order.
     int64_t axis = -1;
-    for (int64_t d = 0; d < dt.getRank(); ++d)
+    for (int64_t d = 0; d < dt.getRank(); ++d) {
+      SymbolicDim whole = symbolicDim(last, d);
       for (auto &[box, part] : parts)
-        if (box.extent[d] != dt.getDimSize(d)) {
+        if (whole.unknown || !(box.extent[d] == whole) || box.lo[d] != 0) {
           if (axis >= 0 && axis != d)
             return failure();
           axis = d;
         }
+    }
     if (axis < 0)
       axis = 0;
     llvm::sort(parts, [&](auto &a, auto &b) { return a.first.lo[axis] < b.first.lo[axis]; });
-    int64_t next = 0;
+    SymbolicDim next = SymbolicDim::ofConstant(0);
     for (auto &[box, part] : parts) {
-      if (box.lo[axis] != next)
+      if (!next.isConstant() || box.lo[axis] != next.constant)
         return failure();
-      next += box.extent[axis];
+      next = addDims(next, box.extent[axis]);
     }
-    if (next != dt.getDimSize(axis))
+    if (!(next == symbolicDim(last, axis)))
       return failure();
+    for (auto &[reader, link] : shapeReaders) {
+      Value from = link.getResult(), to = link.getData();
+      Operation *u = reader;
+      rewriter.modifyOpInPlace(u, [&] { u->replaceUsesOfWith(from, to); });
+    }
     SmallVector<Value> inputs;
     for (auto &[box, part] : parts)
       inputs.push_back(part);

@@ -159,3 +159,108 @@ func.func @split_and_whole(%x: tensor<3x8xf32>) -> (tensor<3x4xf32>, tensor<3x6x
   %q = kiln.slice %p starts = [0, 0] ends = [3, 4] steps = [1, 1] : tensor<3x6xf32>
   return %q, %p : tensor<3x4xf32>, tensor<3x6xf32>
 }
+
+// -----
+
+// The same with dynamic dims (torch's `k[:, :, :4] = u1; k[:, :, 4:] = u2`
+// under dynamic axes): the indices are a grid computed from shapes, each
+// coordinate a Range (or a constant slice of one) along its axis, expanded
+// to the grid and concatenated on the last axis; the second part is sized
+// by a slice of the first scatter, which reads only its shape (the base's).
+// The parts tile the base along the last axis: a concatenation.
+// CHECK-LABEL: func.func @grid_scatters
+// CHECK-NOT: kiln.scatter_nd
+// CHECK: %[[U2:.*]] = kiln.expand %arg1
+// CHECK-NEXT: %[[K:.*]] = kiln.concat %arg0, %[[U2]] axis = 2 : tensor<?x2x4xf32>, tensor<?x2x2xf32>
+// CHECK-NEXT: return %[[K]]
+func.func @grid_scatters(%u1: tensor<?x2x4xf32> {kiln.dim_names = ["b", "", ""]},
+                         %u2: tensor<?x2x2xf32> {kiln.dim_names = ["b", "", ""]}) -> tensor<?x2x6xf32> {
+  %c0 = arith.constant dense<0> : tensor<i64>
+  %c1 = arith.constant dense<1> : tensor<i64>
+  %c2 = arith.constant dense<2> : tensor<i64>
+  %c6 = arith.constant dense<6> : tensor<i64>
+  %unit = arith.constant dense<[0, 0, 0, 1]> : tensor<4xi64>
+  %su = kiln.shape %u1 : tensor<?x2x4xf32>
+  %b = kiln.gather %su[%c0] axis = 0 : tensor<3xi64>, tensor<i64>
+  %b1 = kiln.reshape %b : tensor<i64> -> tensor<1xi64>
+  %two = arith.constant dense<[2]> : tensor<1xi64>
+  %six = arith.constant dense<[6]> : tensor<1xi64>
+  %target = kiln.concat %b1, %two, %six axis = 0 : tensor<1xi64>, tensor<1xi64>, tensor<1xi64>
+  %zero = arith.constant dense<0.0> : tensor<f32>
+  %base = kiln.expand %zero shape %target : tensor<3xi64> : tensor<f32> -> tensor<?x2x6xf32>
+  %r0 = kiln.range %c0, %b, %c1 : tensor<i64>
+  %r1 = kiln.range %c0, %c2, %c1 : tensor<i64>
+  %r2 = kiln.range %c0, %c6, %c1 : tensor<i64>
+  %a0 = kiln.reshape %r0 : tensor<?xi64> -> tensor<?x1x1xi64>
+  %a1 = kiln.reshape %r1 : tensor<?xi64> -> tensor<?x1xi64>
+  // k[:, :, :4] = u1
+  %lo = kiln.slice %r2 starts = [0] ends = [4] steps = [1] : tensor<?xi64>
+  %g01 = kiln.binary add %a0, %a1 : tensor<?x1x1xi64>, tensor<?x1xi64>
+  %g = kiln.binary add %g01, %lo : tensor<?x?x1xi64>, tensor<?xi64>
+  %gs = kiln.shape %g : tensor<?x?x?xi64>
+  %e0 = kiln.expand %a0 shape %gs : tensor<3xi64> : tensor<?x1x1xi64> -> tensor<?x?x?xi64>
+  %e1 = kiln.expand %a1 shape %gs : tensor<3xi64> : tensor<?x1xi64> -> tensor<?x?x?xi64>
+  %e2 = kiln.expand %lo shape %gs : tensor<3xi64> : tensor<?xi64> -> tensor<?x?x?xi64>
+  %x0 = kiln.reshape %e0 shape %unit : tensor<4xi64> : tensor<?x?x?xi64> -> tensor<?x?x?x1xi64>
+  %x1 = kiln.reshape %e1 shape %unit : tensor<4xi64> : tensor<?x?x?xi64> -> tensor<?x?x?x1xi64>
+  %x2 = kiln.reshape %e2 shape %unit : tensor<4xi64> : tensor<?x?x?xi64> -> tensor<?x?x?x1xi64>
+  %idx = kiln.concat %x0, %x1, %x2 axis = -1 : tensor<?x?x?x1xi64>, tensor<?x?x?x1xi64>, tensor<?x?x?x1xi64>
+  %s1 = kiln.scatter_nd %u1 into %base[%idx] : tensor<?x2x6xf32>, tensor<?x?x?x3xi64>, tensor<?x2x4xf32>
+  // k[:, :, 4:] = u2, sized by a slice of the first scatter
+  %hi = kiln.slice %r2 starts = [4] ends = [9223372036854775807] steps = [1] : tensor<?xi64>
+  %g2 = kiln.binary add %g01, %hi : tensor<?x?x1xi64>, tensor<?xi64>
+  %gs2 = kiln.shape %g2 : tensor<?x?x?xi64>
+  %f0 = kiln.expand %a0 shape %gs2 : tensor<3xi64> : tensor<?x1x1xi64> -> tensor<?x?x?xi64>
+  %f1 = kiln.expand %a1 shape %gs2 : tensor<3xi64> : tensor<?x1xi64> -> tensor<?x?x?xi64>
+  %f2 = kiln.expand %hi shape %gs2 : tensor<3xi64> : tensor<?xi64> -> tensor<?x?x?xi64>
+  %y0 = kiln.reshape %f0 shape %unit : tensor<4xi64> : tensor<?x?x?xi64> -> tensor<?x?x?x1xi64>
+  %y1 = kiln.reshape %f1 shape %unit : tensor<4xi64> : tensor<?x?x?xi64> -> tensor<?x?x?x1xi64>
+  %y2 = kiln.reshape %f2 shape %unit : tensor<4xi64> : tensor<?x?x?xi64> -> tensor<?x?x?x1xi64>
+  %idx2 = kiln.concat %y0, %y1, %y2 axis = -1 : tensor<?x?x?x1xi64>, tensor<?x?x?x1xi64>, tensor<?x?x?x1xi64>
+  %part = kiln.slice %s1 starts = [0, 0, 4] ends = [9223372036854775807, 9223372036854775807, 9223372036854775807] steps = [1, 1, 1] : tensor<?x2x6xf32>
+  %ps = kiln.shape %part : tensor<?x2x2xf32>
+  %u2e = kiln.expand %u2 shape %ps : tensor<3xi64> : tensor<?x2x2xf32> -> tensor<?x2x2xf32>
+  %s2 = kiln.scatter_nd %u2e into %s1[%idx2] : tensor<?x2x6xf32>, tensor<?x?x?x3xi64>, tensor<?x2x2xf32>
+  return %s2 : tensor<?x2x6xf32>
+}
+
+// -----
+
+// A grid covering only part of the base ([..., :4] of 6) stays a scatter.
+// CHECK-LABEL: func.func @grid_scatter_partial
+// CHECK: kiln.scatter_nd
+func.func @grid_scatter_partial(%u1: tensor<?x2x4xf32> {kiln.dim_names = ["b", "", ""]},
+                         %u2: tensor<?x2x2xf32> {kiln.dim_names = ["b", "", ""]}) -> tensor<?x2x6xf32> {
+  %c0 = arith.constant dense<0> : tensor<i64>
+  %c1 = arith.constant dense<1> : tensor<i64>
+  %c2 = arith.constant dense<2> : tensor<i64>
+  %c6 = arith.constant dense<6> : tensor<i64>
+  %unit = arith.constant dense<[0, 0, 0, 1]> : tensor<4xi64>
+  %su = kiln.shape %u1 : tensor<?x2x4xf32>
+  %b = kiln.gather %su[%c0] axis = 0 : tensor<3xi64>, tensor<i64>
+  %b1 = kiln.reshape %b : tensor<i64> -> tensor<1xi64>
+  %two = arith.constant dense<[2]> : tensor<1xi64>
+  %six = arith.constant dense<[6]> : tensor<1xi64>
+  %target = kiln.concat %b1, %two, %six axis = 0 : tensor<1xi64>, tensor<1xi64>, tensor<1xi64>
+  %zero = arith.constant dense<0.0> : tensor<f32>
+  %base = kiln.expand %zero shape %target : tensor<3xi64> : tensor<f32> -> tensor<?x2x6xf32>
+  %r0 = kiln.range %c0, %b, %c1 : tensor<i64>
+  %r1 = kiln.range %c0, %c2, %c1 : tensor<i64>
+  %r2 = kiln.range %c0, %c6, %c1 : tensor<i64>
+  %a0 = kiln.reshape %r0 : tensor<?xi64> -> tensor<?x1x1xi64>
+  %a1 = kiln.reshape %r1 : tensor<?xi64> -> tensor<?x1xi64>
+  // k[:, :, :4] = u1
+  %lo = kiln.slice %r2 starts = [0] ends = [4] steps = [1] : tensor<?xi64>
+  %g01 = kiln.binary add %a0, %a1 : tensor<?x1x1xi64>, tensor<?x1xi64>
+  %g = kiln.binary add %g01, %lo : tensor<?x?x1xi64>, tensor<?xi64>
+  %gs = kiln.shape %g : tensor<?x?x?xi64>
+  %e0 = kiln.expand %a0 shape %gs : tensor<3xi64> : tensor<?x1x1xi64> -> tensor<?x?x?xi64>
+  %e1 = kiln.expand %a1 shape %gs : tensor<3xi64> : tensor<?x1xi64> -> tensor<?x?x?xi64>
+  %e2 = kiln.expand %lo shape %gs : tensor<3xi64> : tensor<?xi64> -> tensor<?x?x?xi64>
+  %x0 = kiln.reshape %e0 shape %unit : tensor<4xi64> : tensor<?x?x?xi64> -> tensor<?x?x?x1xi64>
+  %x1 = kiln.reshape %e1 shape %unit : tensor<4xi64> : tensor<?x?x?xi64> -> tensor<?x?x?x1xi64>
+  %x2 = kiln.reshape %e2 shape %unit : tensor<4xi64> : tensor<?x?x?xi64> -> tensor<?x?x?x1xi64>
+  %idx = kiln.concat %x0, %x1, %x2 axis = -1 : tensor<?x?x?x1xi64>, tensor<?x?x?x1xi64>, tensor<?x?x?x1xi64>
+  %s1 = kiln.scatter_nd %u1 into %base[%idx] : tensor<?x2x6xf32>, tensor<?x?x?x3xi64>, tensor<?x2x4xf32>
+  return %s1 : tensor<?x2x6xf32>
+}

@@ -726,14 +726,30 @@ SymbolicDim findSymbolicDim(Value v, int64_t d) {
         }
       return SymbolicDim::ofDim(v, d);
     }
-    // Range(0, n, 1) has n entries: a size computed from shapes.
+    // Range(c, n, 1) has n - c entries: a size computed from shapes.
     if (auto range = v.getDefiningOp<RangeOp>()) {
       auto start = constantValues(range.getStart()), delta = constantValues(range.getDelta());
       auto limit = elements(range.getLimit(), 0);
-      if (start && delta && start->size() == 1 && delta->size() == 1 && (*start)[0] == 0 &&
-          (*delta)[0] == 1 && limit && limit->size() == 1 && !(*limit)[0].unknown)
-        return (*limit)[0];
+      if (start && delta && start->size() == 1 && delta->size() == 1 && (*delta)[0] == 1 &&
+          limit && limit->size() == 1 && !(*limit)[0].unknown) {
+        SymbolicDim count = addDims((*limit)[0], SymbolicDim::ofConstant(-(*start)[0]));
+        if (count.nonNegative())
+          return count;
+      }
       return SymbolicDim::ofDim(v, d);
+    }
+    // A constant slice of a dim whose size is a constant (a Range of
+    // constants typed `?`): the count it keeps.
+    if (auto sl = v.getDefiningOp<SliceOp>();
+        sl && !sl.getRuntimeStarts() && d < (int64_t)sl.getStarts().size() &&
+        sl.getSteps()[d] > 0) {
+      SymbolicDim whole = symbolicDim(sl.getInput(), d);
+      if (whole.isConstant()) {
+        int64_t n = whole.constant, step = sl.getSteps()[d];
+        auto clampTo = [&](int64_t x) { return std::clamp<int64_t>(x < 0 ? x + n : x, 0, n); };
+        int64_t start = clampTo(sl.getStarts()[d]), end = clampTo(sl.getEnds()[d]);
+        return SymbolicDim::ofConstant(end > start ? (end - start + step - 1) / step : 0);
+      }
     }
     // A reshape or expand target's positive constant the type did not take.
     if (isa_and_nonnull<ReshapeOp, ExpandOp>(v.getDefiningOp()) &&
