@@ -51,6 +51,45 @@ std::optional<std::pair<Value, int64_t>> aligned(Value v, int64_t rank, int64_t 
 
 std::optional<SmallVector<SymbolicDim>> elements(Value v, int depth);
 
+/// Cancels a reshape target's entries but entry `skip` against the input's
+/// dims: copies (0) claim the dim at their own position first, then each
+/// size claims an unclaimed dynamic input dim of that size; `used` marks
+/// the claimed dims. The product of the positive constants, or nothing for
+/// any other entry.
+std::optional<int64_t> cancelEntries(ReshapeOp r, ArrayRef<SymbolicDim> target, int64_t skip,
+                                     SmallVectorImpl<bool> &used) {
+  auto in = r.getInput().getType();
+  used.assign(in.getRank(), false);
+  auto isCopy = [&](const SymbolicDim &e) {
+    return e.isConstant() && e.constant == 0 && !r.getAllowzero();
+  };
+  for (auto [i, e] : llvm::enumerate(target)) {
+    if ((int64_t)i == skip || !isCopy(e))
+      continue;
+    if ((int64_t)i >= in.getRank() || used[i])
+      return std::nullopt;
+    used[i] = true;
+  }
+  int64_t product = 1;
+  for (auto [i, e] : llvm::enumerate(target)) {
+    if ((int64_t)i == skip || isCopy(e))
+      continue;
+    if (e.isConstant() && e.constant > 0) {
+      product *= e.constant;
+    } else if (!e.unknown && !e.isConstant()) {
+      bool found = false;
+      for (int64_t j = 0; j < in.getRank() && !found; ++j)
+        if (!used[j] && in.isDynamicDim(j) && symbolicDim(r.getInput(), j) == e)
+          used[j] = found = true;
+      if (!found)
+        return std::nullopt;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return product;
+}
+
 /// Dim `d` of a reshape's result as a dim its target names: a symbol, a 0
 /// copying the input's dim, or the -1 entry where the other entries account
 /// for every input dim but one dynamic dim (Llama's [0, 0, 1, -1, 64] on
@@ -71,32 +110,10 @@ std::optional<std::pair<Value, int64_t>> reshapeTargetDim(ReshapeOp r, int64_t d
     return std::nullopt;
   // Cancel the input's dims against the other entries.
   auto in = r.getInput().getType();
-  SmallVector<bool> used(in.getRank(), false);
-  int64_t targetProduct = 1;
-  // Copies first: each claims the input dim at its own position.
-  for (auto [i, e] : llvm::enumerate(*target)) {
-    if ((int64_t)i == d || !isCopy(e))
-      continue;
-    if ((int64_t)i >= in.getRank() || used[i])
-      return std::nullopt;
-    used[i] = true;
-  }
-  for (auto [i, e] : llvm::enumerate(*target)) {
-    if ((int64_t)i == d || isCopy(e))
-      continue;
-    if (e.isConstant() && e.constant > 0) {
-      targetProduct *= e.constant;
-    } else if (!e.unknown && !e.isConstant()) {
-      bool found = false;
-      for (int64_t j = 0; j < in.getRank() && !found; ++j)
-        if (!used[j] && in.isDynamicDim(j) && symbolicDim(r.getInput(), j) == e)
-          used[j] = found = true;
-      if (!found)
-        return std::nullopt;
-    } else {
-      return std::nullopt;
-    }
-  }
+  SmallVector<bool> used;
+  std::optional<int64_t> targetProduct = cancelEntries(r, *target, d, used);
+  if (!targetProduct)
+    return std::nullopt;
   int64_t staticProduct = 1, dynamicDim = -1;
   for (int64_t j = 0; j < in.getRank(); ++j) {
     if (used[j])
@@ -109,7 +126,7 @@ std::optional<std::pair<Value, int64_t>> reshapeTargetDim(ReshapeOp r, int64_t d
       dynamicDim = j;
     }
   }
-  if (dynamicDim < 0 || staticProduct != targetProduct)
+  if (dynamicDim < 0 || staticProduct != *targetProduct)
     return std::nullopt;
   return std::make_pair(r.getInput(), dynamicDim);
 }
@@ -485,31 +502,18 @@ Value constantTarget(PatternRewriter &rewriter, Location loc, ArrayRef<int64_t> 
 /// size, anywhere) and the input's dims left are static; `at` its index.
 std::optional<int64_t> minusOneValue(ReshapeOp op, ArrayRef<SymbolicDim> target,
                                      std::optional<int64_t> &at) {
-  auto in = op.getInput().getType();
-  SmallVector<bool> used(in.getRank(), false);
-  int64_t targetProduct = 1;
-  for (auto [i, e] : llvm::enumerate(target)) {
+  for (auto [i, e] : llvm::enumerate(target))
     if (e.isConstant() && e.constant == -1) {
       if (at)
         return std::nullopt;
       at = i;
-    } else if (e.isConstant() && e.constant == 0) {
-      if ((int64_t)i >= in.getRank() || used[i])
-        return std::nullopt;
-      used[i] = true; // copies its own dim
-    } else if (e.isConstant() && e.constant > 0) {
-      targetProduct *= e.constant;
-    } else if (!e.unknown && !e.isConstant()) {
-      bool found = false;
-      for (int64_t j = 0; j < in.getRank() && !found; ++j)
-        if (!used[j] && in.isDynamicDim(j) && symbolicDim(op.getInput(), j) == e)
-          used[j] = found = true;
-      if (!found)
-        return std::nullopt;
-    } else {
-      return std::nullopt;
     }
-  }
+  SmallVector<bool> used;
+  std::optional<int64_t> targetProduct =
+      at ? cancelEntries(op, target, *at, used) : std::nullopt;
+  if (!targetProduct || *targetProduct == 0)
+    return std::nullopt;
+  auto in = op.getInput().getType();
   int64_t inProduct = 1;
   for (int64_t j = 0; j < in.getRank(); ++j) {
     if (used[j])
@@ -518,9 +522,9 @@ std::optional<int64_t> minusOneValue(ReshapeOp op, ArrayRef<SymbolicDim> target,
       return std::nullopt;
     inProduct *= in.getDimSize(j);
   }
-  if (!at || targetProduct == 0 || inProduct % targetProduct)
+  if (inProduct % *targetProduct)
     return std::nullopt;
-  return inProduct / targetProduct;
+  return inProduct / *targetProduct;
 }
 
 /// A reshape target whose entries are constants or the input's own dims
