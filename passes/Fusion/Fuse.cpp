@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Fusion/Passes.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h" // (a dependent dialect: tensor.cast)
 #include "passes/Fusion/Patterns.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

@@ -33,6 +33,7 @@
 
 #include "passes/Fusion/Patterns.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 
 using namespace mlir;
@@ -209,8 +210,14 @@ std::optional<ScatterBox> gridBox(ScatterNdOp op) {
   for (auto [k, c] : llvm::enumerate(coords.getInputs())) {
     auto unit = c.getDefiningOp<ReshapeOp>(); // [..., 1]
     auto spread = unit ? unit.getInput().getDefiningOp<ExpandOp>() : ExpandOp();
-    if (!spread || cast<RankedTensorType>(spread.getType()).getRank() != q)
+    if (!spread || cast<RankedTensorType>(spread.getType()).getRank() != q ||
+        unit.getType().getRank() != q + 1 || unit.getType().getDimSize(q) != 1)
       return std::nullopt;
+    // The coordinate spans the whole grid, dim for dim (a permuted expand
+    // of as many elements would scramble the rows).
+    for (int64_t j = 0; j < q; ++j)
+      if (!sameSize(spread, j, op.getIndices(), j) || !sameSize(unit, j, op.getIndices(), j))
+        return std::nullopt;
     // The run along axis k: 1-D (the last axis), or reshaped to unit dims
     // but at k.
     Value run = spread.getInput();
@@ -272,7 +279,9 @@ struct ScatterTilesAsConcat : OpRewritePattern<ScatterNdOp> {
         if (isa<ShapeOp>(u))
           return true;
         auto sl = dyn_cast<SliceOp>(u);
-        return sl && llvm::all_of(sl->getUsers(), [](Operation *x) { return isa<ShapeOp>(x); });
+        return sl && sl.getInput() == prev.getResult() &&
+               llvm::count(sl->getOperands(), prev.getResult()) == 1 &&
+               llvm::all_of(sl->getUsers(), [](Operation *x) { return isa<ShapeOp>(x); });
       };
       if (prev && llvm::all_of(prev->getUsers(),
                                [&](Operation *u) { return u == op || shapeOnly(u); })) {
@@ -315,11 +324,14 @@ struct ScatterTilesAsConcat : OpRewritePattern<ScatterNdOp> {
     SmallVector<Value> inputs;
     for (auto &[box, part] : parts)
       inputs.push_back(part);
-    if (inputs.size() == 1) {
-      rewriter.replaceOp(last, inputs.front());
-      return success();
-    }
-    rewriter.replaceOpWithNewOp<ConcatOp>(last, inputs, rewriter.getI64IntegerAttr(axis));
+    Value whole = inputs.size() == 1 ? inputs.front()
+                                     : ConcatOp::create(rewriter, last.getLoc(), inputs,
+                                                        rewriter.getI64IntegerAttr(axis))
+                                           .getResult();
+    // Sizes proven equal as symbols may be typed apart (a `?` that is 2).
+    if (whole.getType() != last.getType())
+      whole = tensor::CastOp::create(rewriter, last.getLoc(), last.getType(), whole);
+    rewriter.replaceOp(last, whole);
     return success();
   }
 };

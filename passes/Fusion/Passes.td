@@ -112,7 +112,7 @@ def KilnFuse : Pass<"kiln-fuse", "mlir::func::FuncOp"> {
     miss is emitted as a remark at the op's location (the ONNX node names):
     what `kiln compile --verbose` prints.
   }];
-  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::tensor::TensorDialect"];
   let options = [
     Option<"report", "report", "bool", "false",
            "Emit a remark for each fusion and each near miss">

@@ -264,3 +264,65 @@ func.func @grid_scatter_partial(%u1: tensor<?x2x4xf32> {kiln.dim_names = ["b", "
   %s1 = kiln.scatter_nd %u1 into %base[%idx] : tensor<?x2x6xf32>, tensor<?x?x?x3xi64>, tensor<?x2x4xf32>
   return %s1 : tensor<?x2x6xf32>
 }
+
+// -----
+
+// A coordinate expanded to a permutation of the grid's shape (as many
+// elements, [4, 3, 2] for [2, 3, 4]) does not enumerate the box in the
+// updates' order: the scatter stays.
+// CHECK-LABEL: func.func @grid_perm
+// CHECK: kiln.scatter_nd
+func.func @grid_perm(%u: tensor<2x3x4xf32>, %base: tensor<2x3x4xf32>) -> tensor<2x3x4xf32> {
+  %c0 = arith.constant dense<0> : tensor<i64>
+  %c1 = arith.constant dense<1> : tensor<i64>
+  %c2 = arith.constant dense<2> : tensor<i64>
+  %c3 = arith.constant dense<3> : tensor<i64>
+  %c4 = arith.constant dense<4> : tensor<i64>
+  %t = arith.constant dense<[2, 3, 4]> : tensor<3xi64>
+  %tp = arith.constant dense<[4, 3, 2]> : tensor<3xi64>
+  %unit = arith.constant dense<[2, 3, 4, 1]> : tensor<4xi64>
+  %r0 = kiln.range %c0, %c2, %c1 : tensor<i64>
+  %r1 = kiln.range %c0, %c3, %c1 : tensor<i64>
+  %r2 = kiln.range %c0, %c4, %c1 : tensor<i64>
+  %a0 = kiln.reshape %r0 : tensor<?xi64> -> tensor<?x1x1xi64>
+  %a1 = kiln.reshape %r1 : tensor<?xi64> -> tensor<1x?x1xi64>
+  %e0 = kiln.expand %a0 shape %t : tensor<3xi64> : tensor<?x1x1xi64> -> tensor<?x?x?xi64>
+  %e1 = kiln.expand %a1 shape %tp : tensor<3xi64> : tensor<1x?x1xi64> -> tensor<?x?x?xi64>
+  %e2 = kiln.expand %r2 shape %t : tensor<3xi64> : tensor<?xi64> -> tensor<?x?x?xi64>
+  %x0 = kiln.reshape %e0 shape %unit : tensor<4xi64> : tensor<?x?x?xi64> -> tensor<?x?x?x1xi64>
+  %x1 = kiln.reshape %e1 shape %unit : tensor<4xi64> : tensor<?x?x?xi64> -> tensor<?x?x?x1xi64>
+  %x2 = kiln.reshape %e2 shape %unit : tensor<4xi64> : tensor<?x?x?xi64> -> tensor<?x?x?x1xi64>
+  %idx = kiln.concat %x0, %x1, %x2 axis = -1 : tensor<?x?x?x1xi64>, tensor<?x?x?x1xi64>, tensor<?x?x?x1xi64>
+  %s = kiln.scatter_nd %u into %base[%idx] : tensor<2x3x4xf32>, tensor<?x?x?x3xi64>, tensor<2x3x4xf32>
+  return %s : tensor<2x3x4xf32>
+}
+
+// -----
+
+// Proven to tile as symbols, the parts may be typed apart from the scatter
+// (`?` Ranges of constants): a tensor.cast keeps the scatter's type.
+// CHECK-LABEL: func.func @grid_type
+// CHECK-NOT: kiln.scatter_nd
+// CHECK: %[[C:.*]] = tensor.cast %{{.*}} : tensor<?x?xi64> to tensor<2x6xi64>
+// CHECK-NEXT: return %[[C]]
+func.func @grid_type(%base: tensor<2x6xi64>) -> tensor<2x6xi64> {
+  %c0 = arith.constant dense<0> : tensor<i64>
+  %c1 = arith.constant dense<1> : tensor<i64>
+  %c2 = arith.constant dense<2> : tensor<i64>
+  %c6 = arith.constant dense<6> : tensor<i64>
+  %t = arith.constant dense<[2, 6]> : tensor<2xi64>
+  %unit = arith.constant dense<[0, 0, 1]> : tensor<3xi64>
+  %r0 = kiln.range %c0, %c2, %c1 : tensor<i64>
+  %r1 = kiln.range %c0, %c6, %c1 : tensor<i64>
+  %a0 = kiln.reshape %r0 : tensor<?xi64> -> tensor<?x1xi64>
+  %e0 = kiln.expand %a0 shape %t : tensor<2xi64> : tensor<?x1xi64> -> tensor<?x?xi64>
+  %e1 = kiln.expand %r1 shape %t : tensor<2xi64> : tensor<?xi64> -> tensor<?x?xi64>
+  %x0 = kiln.reshape %e0 shape %unit : tensor<3xi64> : tensor<?x?xi64> -> tensor<?x?x1xi64>
+  %x1 = kiln.reshape %e1 shape %unit : tensor<3xi64> : tensor<?x?xi64> -> tensor<?x?x1xi64>
+  %idx = kiln.concat %x0, %x1 axis = -1 : tensor<?x?x1xi64>, tensor<?x?x1xi64>
+  %b1 = kiln.reshape %r1 : tensor<?xi64> -> tensor<1x?xi64>
+  %sh = kiln.shape %e1 : tensor<?x?xi64>
+  %u = kiln.expand %b1 shape %sh : tensor<2xi64> : tensor<1x?xi64> -> tensor<?x?xi64>
+  %s = kiln.scatter_nd %u into %base[%idx] : tensor<2x6xi64>, tensor<?x?x2xi64>, tensor<?x?xi64>
+  return %s : tensor<2x6xi64>
+}

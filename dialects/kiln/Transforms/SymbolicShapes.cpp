@@ -522,7 +522,9 @@ std::optional<int64_t> minusOneValue(ReshapeOp op, ArrayRef<SymbolicDim> target,
       return std::nullopt;
     inProduct *= in.getDimSize(j);
   }
-  if (inProduct % *targetProduct)
+  // (An empty input would solve the -1 to 0, which a constant target reads
+  // as a copy of the input's dim.)
+  if (inProduct == 0 || inProduct % *targetProduct)
     return std::nullopt;
   return inProduct / *targetProduct;
 }

@@ -251,3 +251,23 @@ func.func @minus_one_beside_moved_symbols(%x: tensor<?x1x?x128xf32>)
   %z = kiln.expand %zero shape %etarget : tensor<4xi64> : tensor<f32> -> tensor<?x?x?x?xf32>
   return %r, %z : tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>
 }
+
+// -----
+
+// The same over an empty input: the -1 would solve to 0, which a constant
+// target reads as a copy, so the computed target stays.
+// CHECK-LABEL: func.func @minus_one_empty_input
+// CHECK: kiln.concat
+// CHECK: kiln.reshape %arg0 shape %{{.*}} : tensor<4xi64> : tensor<?x1x?x0xf32> -> tensor<?x?x?x32xf32>
+func.func @minus_one_empty_input(%x: tensor<?x1x?x0xf32>) -> tensor<?x?x?x?xf32> {
+  %s = kiln.shape %x : tensor<?x1x?x0xf32>
+  %i0 = arith.constant dense<[0]> : tensor<1xi64>
+  %i2 = arith.constant dense<[2]> : tensor<1xi64>
+  %b = kiln.gather %s[%i0] axis = 0 : tensor<4xi64>, tensor<1xi64>
+  %t = kiln.gather %s[%i2] axis = 0 : tensor<4xi64>, tensor<1xi64>
+  %m1 = arith.constant dense<[-1]> : tensor<1xi64>
+  %c32 = arith.constant dense<[32]> : tensor<1xi64>
+  %target = kiln.concat %b, %t, %m1, %c32 axis = 0 : tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>
+  %r = kiln.reshape %x shape %target : tensor<4xi64> : tensor<?x1x?x0xf32> -> tensor<?x?x?x?xf32>
+  return %r : tensor<?x?x?x?xf32>
+}
