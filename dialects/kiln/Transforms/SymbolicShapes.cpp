@@ -20,6 +20,7 @@ namespace kiln {
 namespace {
 
 constexpr int kMaxDepth = 64;
+constexpr int kMaxNesting = 1024;
 constexpr int64_t kMaxElements = 64;
 
 /// The name of dim `d` of argument `i` (kiln.dim_names), or "".
@@ -702,7 +703,20 @@ SymbolicDim symbolicDim(Value v, int64_t d) {
   if (outermost)
     known = &local;
   auto it = known->find({v, d});
-  SymbolicDim result = it != known->end() ? it->second : findSymbolicDim(v, d);
+  // Nested queries (a concatenation's parts, a target's entries) recurse;
+  // past kMaxNesting a dim is its own symbol (equal to nothing else), so a
+  // very deep graph cannot exhaust the stack.
+  static thread_local int nesting = 0;
+  SymbolicDim result;
+  if (it != known->end()) {
+    result = it->second;
+  } else if (nesting >= kMaxNesting) {
+    result = SymbolicDim::ofDim(v, d);
+  } else {
+    ++nesting;
+    result = findSymbolicDim(v, d);
+    --nesting;
+  }
   (*known)[{v, d}] = result;
   if (outermost)
     known = nullptr;
